@@ -1,0 +1,229 @@
+#!/bin/bash
+# pgherd-entrypoint — PID 2 of a pgherd/postgres:15 member container (tini is PID 1).
+#
+# Runs as root: prepares /run/pgherd from the operator's files, bootstraps $PGDATA once
+# (initdb or pg_basebackup clone), starts the HTTP health endpoint on :8008 and finally
+# execs the postmaster as the postgres user, so tini's only child is PostgreSQL itself.
+# The contract (files, modes, ports) is described in operator/README.md.
+#
+# Secrets are read from files only and written to files only (printf is a bash builtin, so
+# nothing is exec'd with a password argument); none is exported, logged or put on a command line.
+set -euo pipefail
+umask 0077
+
+readonly ETC=/etc/pgherd
+readonly MEMBER_ENV=$ETC/member.env
+readonly CONF=$ETC/postgresql.conf
+readonly HBA=$ETC/pg_hba.conf
+readonly SECRETS=$ETC/secrets
+readonly RUN=/run/pgherd
+readonly SOCKDIR=/var/run/postgresql
+readonly PGHOME=/var/lib/postgresql
+
+log() { printf 'pgherd-entrypoint: %s\n' "$*"; }
+die() { printf 'pgherd-entrypoint: FATAL: %s\n' "$*" >&2; exit 1; }
+# Prefix every line a child program prints (stdout and stderr, merged) with our tag (and TAG,
+# for programs that do not name themselves). The exit status is the program's (pipefail).
+prefixed() { # prefixed TAG|"" CMD...
+  local tag=${1:+$1: }; shift
+  "$@" 2>&1 | sed -u "s/^/pgherd-entrypoint: $tag/"
+}
+# Run a command as the postgres user (the environment is kept; HOME points at postgres's home).
+as_postgres() { HOME=$PGHOME setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
+
+[ "$(id -u)" = 0 ] || die "must start as root (it drops to postgres itself)"
+: "${PGDATA:?PGDATA is not set}"
+
+# ---------------------------------------------------------------------------------------------
+# 0. the operator's files
+for f in "$MEMBER_ENV" "$CONF" "$HBA" "$SECRETS/superuser-password" "$SECRETS/replication-password"; do
+  [ -f "$f" ] || die "$f is missing: the operator copies it into the container before starting it"
+done
+# shellcheck source=/dev/null
+. "$MEMBER_ENV"
+PGHERD_MEMBER=${PGHERD_MEMBER:-}
+PGHERD_BOOTSTRAP=${PGHERD_BOOTSTRAP:-}
+PGHERD_PRIMARY_HOST=${PGHERD_PRIMARY_HOST:-}
+PGHERD_PRIMARY_PORT=${PGHERD_PRIMARY_PORT:-5432}
+PGHERD_SLOT=${PGHERD_SLOT:-}
+CLONE_WAIT_SECONDS=${PGHERD_CLONE_WAIT_SECONDS:-120}
+[[ $PGHERD_MEMBER =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "PGHERD_MEMBER='$PGHERD_MEMBER' in $MEMBER_ENV is not a member name"
+case $PGHERD_BOOTSTRAP in
+  initdb) ;;
+  clone)
+    [[ $PGHERD_PRIMARY_HOST =~ ^[A-Za-z0-9][A-Za-z0-9.-]*$ ]] || die "PGHERD_PRIMARY_HOST='$PGHERD_PRIMARY_HOST' is not a host name"
+    [[ $PGHERD_PRIMARY_PORT =~ ^[0-9]+$ ]] || die "PGHERD_PRIMARY_PORT='$PGHERD_PRIMARY_PORT' is not a port"
+    [[ $PGHERD_SLOT =~ ^[a-z0-9_]{1,63}$ ]] || die "PGHERD_SLOT='$PGHERD_SLOT' is not a replication slot name"
+    [[ $CLONE_WAIT_SECONDS =~ ^[0-9]+$ ]] || die "PGHERD_CLONE_WAIT_SECONDS='$CLONE_WAIT_SECONDS' is not a number of seconds"
+    ;;
+  *) die "PGHERD_BOOTSTRAP='$PGHERD_BOOTSTRAP' in $MEMBER_ENV must be initdb or clone" ;;
+esac
+log "member $PGHERD_MEMBER (bootstrap mode $PGHERD_BOOTSTRAP), PGDATA=$PGDATA"
+
+# Config files must stay readable by postgres (it re-reads them on pg_reload_conf()).
+chmod 0755 "$ETC"
+chmod 0644 "$MEMBER_ENV" "$CONF" "$HBA"
+
+# ---------------------------------------------------------------------------------------------
+# 1. /run/pgherd: password copies and the libpq password file, all 0600 postgres
+read_secret() { # read_secret FILE VAR — one line; trailing newline(s)/CR dropped; no NUL/newline inside
+  local __v
+  __v=$(<"$1")
+  __v=${__v%$'\r'}
+  [ -n "$__v" ] || die "$1 is empty"
+  [[ $__v != *$'\n'* && $__v != *$'\r'* ]] || die "$1 must hold a single line"
+  printf -v "$2" '%s' "$__v"
+}
+pgpass_escape() { # libpq password file: backslash and colon are escaped with a backslash
+  local v=${1//\\/\\\\}
+  printf '%s' "${v//:/\\:}"
+}
+write_file() { # write_file PATH CONTENT — atomically, 0600 postgres
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  printf '%s' "$2" >"$tmp"
+  chown postgres:postgres "$tmp"
+  chmod 0600 "$tmp"
+  mv -f "$tmp" "$1"
+}
+
+install -d -m 0700 -o postgres -g postgres "$RUN"
+install -d -m 2775 -o postgres -g postgres "$SOCKDIR"
+superuser_pw='' replication_pw=''
+read_secret "$SECRETS/superuser-password" superuser_pw
+read_secret "$SECRETS/replication-password" replication_pw
+write_file "$RUN/superuser-password" "$superuser_pw"
+write_file "$RUN/replication-password" "$replication_pw"
+write_file "$RUN/pgpass" "*:*:*:replicator:$(pgpass_escape "$replication_pw")
+*:*:*:postgres:$(pgpass_escape "$superuser_pw")
+"
+log "wrote $RUN/{superuser-password,replication-password,pgpass} (0600 postgres)"
+
+# ---------------------------------------------------------------------------------------------
+# 2. bootstrap, once. It happens in a staging directory next to $PGDATA that is renamed to
+#    $PGDATA only when complete, so "$PGDATA/PG_VERSION exists" means "bootstrapped" and an
+#    interrupted bootstrap is simply redone on the next start.
+PARENT=$(dirname "$PGDATA")
+STAGE=$PGDATA.bootstrap
+install -d -m 0700 -o postgres -g postgres "$PARENT"
+
+temp_server_pid=
+stop_temp_server() {
+  if [ -n "$temp_server_pid" ]; then
+    as_postgres pg_ctl -D "$STAGE" -m fast -w stop >/dev/null 2>&1 || true
+    temp_server_pid=
+  fi
+}
+
+bootstrap_initdb() {
+  log "initdb into $STAGE"
+  prefixed initdb as_postgres initdb -D "$STAGE" -U postgres --pwfile="$RUN/superuser-password" \
+    --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
+    || die "initdb failed"
+
+  # A temporary server on the unix socket only, with the operator's config (hba included).
+  # Settings that could block or leak during bootstrap are overridden for this run only.
+  log "starting a temporary server (unix socket only) to create the replication role"
+  trap stop_temp_server EXIT
+  temp_server_pid=starting
+  prefixed pg_ctl as_postgres pg_ctl -D "$STAGE" -w -t 60 -l "$STAGE/bootstrap.log" \
+    -o "-c config_file=$CONF -c listen_addresses='' -c unix_socket_directories=$SOCKDIR -c archive_mode=off -c synchronous_standby_names='' -c log_statement=none" \
+    start || { sed 's/^/pgherd-entrypoint: temporary server: /' "$STAGE/bootstrap.log" >&2 || true; die "the temporary server did not start"; }
+
+  local q=${replication_pw//\'/\'\'}
+  # SQL (with the password) goes through a pipe from builtins, never a command line; statement
+  # logging is switched off for this session so the password cannot reach the server log.
+  printf '%s\n' \
+    "SET log_statement = 'none';" \
+    "SET log_min_duration_statement = -1;" \
+    "SET log_min_error_statement = 'panic';" \
+    "SET password_encryption = 'scram-sha-256';" \
+    "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD '$q';" \
+    | as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$SOCKDIR" -U postgres -d postgres \
+    || die "creating the replicator role failed"
+  unset q
+  log "role replicator created (REPLICATION LOGIN, scram-sha-256)"
+
+  prefixed pg_ctl as_postgres pg_ctl -D "$STAGE" -m fast -w -t 60 stop || die "stopping the temporary server failed"
+  temp_server_pid=
+  trap - EXIT
+  # the temporary server logged to a file (a pipe would keep the prefixing sed waiting)
+  sed 's/^/pgherd-entrypoint: temporary server: /' "$STAGE/bootstrap.log" || true
+  rm -f "$STAGE/bootstrap.log"
+}
+
+bootstrap_clone() {
+  local src="$PGHERD_PRIMARY_HOST:$PGHERD_PRIMARY_PORT" start=$SECONDS next=0 rc
+  log "waiting up to ${CLONE_WAIT_SECONDS}s for the primary $src"
+  while :; do
+    rc=0
+    pg_isready -q -h "$PGHERD_PRIMARY_HOST" -p "$PGHERD_PRIMARY_PORT" -t 3 || rc=$?
+    [ "$rc" = 0 ] && break
+    if (( SECONDS - start >= CLONE_WAIT_SECONDS )); then
+      die "the primary $src did not accept connections within ${CLONE_WAIT_SECONDS}s (pg_isready status $rc)"
+    fi
+    if (( SECONDS >= next )); then
+      log "primary $src not ready yet (pg_isready status $rc, $((SECONDS - start))s elapsed)"
+      next=$((SECONDS + 5))
+    fi
+    sleep 1
+  done
+  log "primary $src is up; pg_basebackup through slot $PGHERD_SLOT"
+  install -d -m 0700 -o postgres -g postgres "$STAGE"
+  # PGPASSFILE is a path, not a secret; --no-password makes a missing/wrong entry fail fast.
+  if ! PGPASSFILE=$RUN/pgpass PGAPPNAME=$PGHERD_MEMBER prefixed "" as_postgres \
+      pg_basebackup -h "$PGHERD_PRIMARY_HOST" -p "$PGHERD_PRIMARY_PORT" -U replicator \
+      -D "$STAGE" -X stream -S "$PGHERD_SLOT" -c fast --no-password --progress --verbose; then
+    rm -rf "$STAGE"
+    die "pg_basebackup from $src through slot $PGHERD_SLOT failed (see above); the partial copy was removed"
+  fi
+  touch "$STAGE/standby.signal"
+  chown postgres:postgres "$STAGE/standby.signal"
+  log "clone complete; standby.signal written"
+}
+
+if [ -f "$PGDATA/PG_VERSION" ]; then
+  log "data directory exists (PostgreSQL $(<"$PGDATA/PG_VERSION")): starting it as it is"
+else
+  if [ -e "$PGDATA" ]; then
+    if [ -d "$PGDATA" ] && [ -z "$(ls -A "$PGDATA")" ]; then
+      rmdir "$PGDATA"
+    else
+      die "$PGDATA exists but holds no PG_VERSION: refusing to touch it (remove it to bootstrap again)"
+    fi
+  fi
+  if [ -e "$STAGE" ]; then
+    log "removing an interrupted bootstrap left in $STAGE"
+    rm -rf "$STAGE"
+  fi
+  case $PGHERD_BOOTSTRAP in
+    initdb) bootstrap_initdb ;;
+    clone) bootstrap_clone ;;
+  esac
+  chmod 0700 "$STAGE"
+  mv "$STAGE" "$PGDATA"
+  log "bootstrap complete: $PGDATA"
+fi
+unset superuser_pw replication_pw
+
+# PostgreSQL refuses a data directory that is not 0700 (or 0750) and owned by its user.
+if [ "$(stat -c %U "$PGDATA")" != postgres ]; then
+  log "fixing ownership of $PGDATA"
+  chown -R postgres:postgres "$PGDATA"
+fi
+chmod 0700 "$PGDATA"
+
+# ---------------------------------------------------------------------------------------------
+# 3. the health endpoint: a detached, self-restarting socat on :8008 running as postgres.
+#    The subshell exits at once, so the server is re-parented to tini (PID 1), never to the
+#    postmaster (which would otherwise reap an unknown child).
+( HOME=$PGHOME setsid setpriv --reuid=postgres --regid=postgres --init-groups -- \
+    /usr/local/bin/pgherd-health serve </dev/null & )
+log "health endpoint starting on :8008 (GET /primary, /replica, /health)"
+
+# ---------------------------------------------------------------------------------------------
+# 4. PostgreSQL, in place of this script (tini forwards SIGINT/SIGTERM/SIGQUIT to it).
+log "exec postgres -D $PGDATA -c config_file=$CONF"
+export HOME=$PGHOME
+exec setpriv --reuid=postgres --regid=postgres --init-groups -- \
+  postgres -D "$PGDATA" -c config_file="$CONF"

@@ -1,0 +1,1271 @@
+package io.pgherd.api;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.BeanDescription;
+import com.fasterxml.jackson.databind.DeserializationConfig;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.deser.BeanDeserializerModifier;
+import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
+import com.fasterxml.jackson.databind.deser.ValueInstantiator;
+import com.fasterxml.jackson.databind.deser.std.DelegatingDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.type.ArrayType;
+import com.fasterxml.jackson.databind.type.CollectionLikeType;
+import com.fasterxml.jackson.databind.type.CollectionType;
+import com.fasterxml.jackson.databind.type.MapLikeType;
+import com.fasterxml.jackson.databind.type.MapType;
+import com.fasterxml.jackson.databind.type.ReferenceType;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
+/**
+ * Reads and checks PostgresCluster specs. A bad spec is rejected before anything changes, with
+ * every problem at once, each with the field path and the reason
+ * ({@code spec.instances: must be between 1 and 9, got 0}).
+ *
+ * <p>Errors make a spec unusable; warnings (such as unknown fields, which are ignored) do not.
+ * Neither method throws, and neither modifies the cluster: defaults are applied by
+ * {@link ClusterConfig#from}, never written back into the spec.
+ */
+public final class SpecValidator {
+
+  /** Largest spec document accepted by {@link #parse}, in UTF-8 bytes. */
+  public static final int MAX_DOCUMENT_BYTES = 1024 * 1024;
+  /** Deepest nesting of mappings and lists accepted by {@link #parse}. */
+  public static final int MAX_NESTING_DEPTH = 32;
+  /** Path used for problems that concern the whole document. */
+  public static final String DOCUMENT = "(document)";
+
+  public static final int MAX_INSTANCES = 9;
+  public static final int MAX_NAME_LENGTH = 40;
+
+  /** postgresql.conf parameters that pgherd sets itself and refuses in {@code spec.postgres.parameters}. */
+  public static final Set<String> MANAGED_PARAMETERS = Set.of(
+      "listen_addresses", "port", "hba_file", "ident_file", "config_file", "data_directory",
+      "primary_conninfo", "primary_slot_name", "wal_level", "hot_standby", "wal_log_hints",
+      "archive_mode", "archive_command", "archive_library", "restore_command",
+      "synchronous_standby_names", "ssl_cert_file", "ssl_key_file",
+      "recovery_target", "recovery_target_action", "recovery_target_inclusive",
+      "recovery_target_lsn", "recovery_target_name", "recovery_target_time",
+      "recovery_target_timeline", "recovery_target_xid");
+
+  private SpecValidator() {}
+
+  // ---------------------------------------------------------------------------------------------
+  // parse
+
+  private static final String COLLECTOR = "io.pgherd.api.SpecValidator.collector";
+  private static final YAMLFactory YAML = buildFactory();
+  private static final ObjectMapper MAPPER = buildMapper();
+
+  private static YAMLFactory buildFactory() {
+    LoaderOptions loader = new LoaderOptions();
+    // Jackson reads YAML through SnakeYAML's parser; these bound what SnakeYAML itself accepts.
+    // Aliases are refused outright by parse() (Jackson would not expand them anyway).
+    loader.setMaxAliasesForCollections(10);
+    loader.setNestingDepthLimit(MAX_NESTING_DEPTH);
+    loader.setCodePointLimit(MAX_DOCUMENT_BYTES + 1024);
+    loader.setAllowRecursiveKeys(false);
+    return YAMLFactory.builder()
+        // the builder does not apply this default of YAMLFactory: "key:" must read as null, not ""
+        .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL)
+        .loaderOptions(loader)
+        .streamReadConstraints(StreamReadConstraints.builder()
+            .maxNestingDepth(MAX_NESTING_DEPTH + 1)
+            .maxStringLength(MAX_DOCUMENT_BYTES)
+            .maxNumberLength(100)
+            .build())
+        .build();
+  }
+
+  private static ObjectMapper buildMapper() {
+    SimpleModule strict = new SimpleModule("pgherd-strict-scalars");
+    strict.addDeserializer(Integer.class, new StrictInteger());
+    strict.addDeserializer(Long.class, new StrictLong());
+    strict.addDeserializer(Boolean.class, new StrictBoolean());
+    strict.setDeserializerModifier(new LenientWrapping());
+    return YAMLMapper.builder(YAML)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+        .disable(DeserializationFeature.UNWRAP_SINGLE_VALUE_ARRAYS)
+        .addModule(strict)
+        .build();
+  }
+
+  /**
+   * Reads a YAML spec and validates it. Every problem is reported, not just the first: type errors
+   * ({@code spec.instances: expected an integer, got 'three'}), unknown fields (warnings), and
+   * everything {@link #validate} checks. Never throws.
+   */
+  public static ValidationResult parse(String yamlText) {
+    Collector c = new Collector();
+    PostgresCluster cluster = null;
+    try {
+      cluster = read(yamlText, c);
+      if (cluster != null) {
+        ValidationResult checked = validate(cluster);
+        checked.errors().forEach(p -> c.errorUnlessCovered(p.path(), p.message()));
+        checked.warnings().forEach(p -> c.warning(p.path(), p.message()));
+      }
+    } catch (RuntimeException | StackOverflowError e) {
+      c.error(DOCUMENT, "cannot read the spec: " + e);
+    }
+    return c.result(cluster);
+  }
+
+  private static PostgresCluster read(String text, Collector c) {
+    if (text == null || text.isBlank()) {
+      c.error(DOCUMENT, "empty document: expected a PostgresCluster (apiVersion, kind, metadata, spec)");
+      return null;
+    }
+    long bytes = text.length() > MAX_DOCUMENT_BYTES
+        ? text.length()
+        : text.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > MAX_DOCUMENT_BYTES) {
+      c.error(DOCUMENT, "document too large: more than " + MAX_DOCUMENT_BYTES
+          + " bytes (1 MiB); a cluster spec is a few hundred bytes");
+      return null;
+    }
+    if (!prescan(text, c)) {
+      return null;
+    }
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(text);
+    } catch (IOException e) {
+      c.error(DOCUMENT, describeYamlError(e));
+      return null;
+    }
+    if (root == null || !root.isObject()) {
+      c.error(DOCUMENT, "expected a mapping (apiVersion, kind, metadata, spec)");
+      return null;
+    }
+    // CustomResource fixes apiVersion and kind from its annotations and ignores their setters,
+    // so they are checked here, on what the document says.
+    checkConstant(root, "apiVersion", PostgresCluster.API_VERSION, c);
+    checkConstant(root, "kind", PostgresCluster.KIND, c);
+    ObjectReader reader = MAPPER.readerFor(PostgresCluster.class)
+        .withHandler(new Handler())
+        .withAttribute(COLLECTOR, c);
+    PostgresCluster cluster;
+    try {
+      cluster = reader.readValue(root);
+    } catch (IOException | RuntimeException e) {
+      c.error(e instanceof com.fasterxml.jackson.databind.JsonMappingException jme
+          ? pathOf(jme) : DOCUMENT, "cannot read: " + cleanMessage(e));
+      return null;
+    }
+    if (cluster == null) {
+      c.error(DOCUMENT, "expected a mapping (apiVersion, kind, metadata, spec)");
+      return null;
+    }
+    if (!root.hasNonNull("metadata") && cluster.getMetadata() != null
+        && cluster.getMetadata().equals(new ObjectMeta())) {
+      // CustomResource starts with an empty ObjectMeta; keep "absent" visible to validate().
+      cluster.setMetadata(null);
+    }
+    ObjectMeta meta = cluster.getMetadata();
+    if (meta != null && meta.getAdditionalProperties() != null) {
+      for (String extra : meta.getAdditionalProperties().keySet()) {
+        c.warning("metadata." + extra, "unknown field, ignored");
+      }
+    }
+    return cluster;
+  }
+
+  private static void checkConstant(JsonNode root, String field, String expected, Collector c) {
+    JsonNode value = root.get(field);
+    if (value == null || value.isNull()) {
+      c.error(field, "required, must be " + expected);
+    } else if (!value.isValueNode()) {
+      return; // reported by binding as a type error
+    } else if (!expected.equals(value.asText())) {
+      c.error(field, "must be " + expected + ", got " + quote(value.asText()));
+    }
+  }
+
+  /**
+   * Streams through the document once before building anything: refuses aliases (YAML bombs),
+   * excessive nesting and more than one document; reports duplicate keys; turns malformed YAML
+   * into one error with line and column. Returns false when the document cannot be used.
+   */
+  private static boolean prescan(String text, Collector c) {
+    try (YAMLParser p = YAML.createParser(text)) {
+      JsonToken t = p.nextToken();
+      if (t == null || t == JsonToken.VALUE_NULL
+          || (t == JsonToken.VALUE_STRING && p.getText().isEmpty())) {
+        c.error(DOCUMENT, "empty document: expected a PostgresCluster (apiVersion, kind, metadata, spec)");
+        return false;
+      }
+      if (t != JsonToken.START_OBJECT) {
+        c.error(DOCUMENT, "expected a mapping (apiVersion, kind, metadata, spec), got "
+            + describeToken(t, p));
+        return false;
+      }
+      int depth = 0;
+      Deque<Set<String>> keys = new ArrayDeque<>();
+      for (; t != null; t = p.nextToken()) {
+        if (p.isCurrentAlias()) {
+          c.error(DOCUMENT, "YAML aliases (*" + p.getText() + ") are not supported, at "
+              + where(p) + "; write the value out");
+          return false;
+        }
+        switch (t) {
+          case START_OBJECT, START_ARRAY -> {
+            if (++depth > MAX_NESTING_DEPTH) {
+              c.error(DOCUMENT, "nested deeper than " + MAX_NESTING_DEPTH + " levels, at " + where(p));
+              return false;
+            }
+            keys.push(t == JsonToken.START_OBJECT ? new HashSet<>() : Set.of());
+          }
+          case END_OBJECT, END_ARRAY -> {
+            depth--;
+            keys.pop();
+          }
+          case FIELD_NAME -> {
+            if (!keys.peek().add(p.currentName())) {
+              c.error(pathOf(p, true), "duplicate key (at " + where(p) + ")");
+            }
+          }
+          default -> { }
+        }
+        if (depth == 0) {
+          break;
+        }
+      }
+      for (t = p.nextToken(); t != null; t = p.nextToken()) {
+        boolean emptyDocument = t == JsonToken.VALUE_NULL
+            || (t == JsonToken.VALUE_STRING && p.getText().isEmpty() && !p.isCurrentAlias());
+        if (!emptyDocument) {
+          c.error(DOCUMENT, "more than one YAML document (a second one starts at " + where(p)
+              + "); put one PostgresCluster per file");
+          break;
+        }
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      c.error(DOCUMENT, describeYamlError(e));
+      return false;
+    }
+  }
+
+  private static String where(JsonParser p) {
+    var loc = p.currentTokenLocation();
+    return "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+  }
+
+  private static String describeYamlError(Throwable e) {
+    for (Throwable x = e; x != null; x = x.getCause()) {
+      if (x instanceof MarkedYAMLException m) {
+        Mark mark = m.getProblemMark() != null ? m.getProblemMark() : m.getContextMark();
+        StringBuilder sb = new StringBuilder("malformed YAML");
+        if (mark != null) {
+          sb.append(" at line ").append(mark.getLine() + 1).append(", column ").append(mark.getColumn() + 1);
+        }
+        sb.append(": ").append(oneLine(m.getProblem() != null ? m.getProblem() : m.getMessage()));
+        if (m.getContext() != null) {
+          sb.append(" (").append(oneLine(m.getContext()));
+          if (m.getContextMark() != null) {
+            sb.append(" at line ").append(m.getContextMark().getLine() + 1)
+                .append(", column ").append(m.getContextMark().getColumn() + 1);
+          }
+          sb.append(')');
+        }
+        return sb.toString();
+      }
+    }
+    if (e instanceof JsonProcessingException jpe) {
+      StringBuilder sb = new StringBuilder("malformed YAML");
+      if (jpe.getLocation() != null && jpe.getLocation().getLineNr() > 0) {
+        sb.append(" at line ").append(jpe.getLocation().getLineNr())
+            .append(", column ").append(jpe.getLocation().getColumnNr());
+      }
+      return sb.append(": ").append(oneLine(jpe.getOriginalMessage())).toString();
+    }
+    return "malformed YAML: " + oneLine(String.valueOf(e.getMessage()));
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.strip().replaceAll("\\s*\\n\\s*", " ");
+  }
+
+  private static String cleanMessage(Throwable e) {
+    String m = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+    return oneLine(m == null ? e.getClass().getSimpleName() : m);
+  }
+
+  private static String pathOf(com.fasterxml.jackson.databind.JsonMappingException e) {
+    StringBuilder sb = new StringBuilder();
+    for (var ref : e.getPath()) {
+      if (ref.getFieldName() != null) {
+        if (sb.length() > 0) {
+          sb.append('.');
+        }
+        sb.append(ref.getFieldName());
+      } else if (ref.getIndex() >= 0) {
+        sb.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    return sb.length() == 0 ? DOCUMENT : sb.toString();
+  }
+
+  /**
+   * The path of the value the parser is on: {@code spec.postgres.parameters.max_connections},
+   * {@code status.members[0].name}. With {@code includeFieldName}, a FIELD_NAME token counts.
+   */
+  static String pathOf(JsonParser p, boolean includeFieldName) {
+    Deque<String> parts = new ArrayDeque<>();
+    JsonStreamContext ctx = p.getParsingContext();
+    JsonToken t = p.currentToken();
+    if ((t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) && ctx != null) {
+      ctx = ctx.getParent(); // the parser has already entered the new container
+    }
+    for (; ctx != null && !ctx.inRoot(); ctx = ctx.getParent()) {
+      if (ctx.inObject()) {
+        if (ctx.getCurrentName() != null) {
+          parts.push(ctx.getCurrentName());
+        }
+      } else if (ctx.inArray()) {
+        parts.push("[" + Math.max(0, ctx.getCurrentIndex()) + "]");
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String part : parts) {
+      if (sb.length() > 0 && !part.startsWith("[")) {
+        sb.append('.');
+      }
+      sb.append(part);
+    }
+    return sb.length() == 0 ? DOCUMENT : sb.toString();
+  }
+
+  private static Collector collector(DeserializationContext ctxt) {
+    return (Collector) ctxt.getAttribute(COLLECTOR);
+  }
+
+  private static String expected(Class<?> type) {
+    if (type == null) {
+      return "a value";
+    }
+    if (type == Integer.class || type == int.class || type == Long.class || type == long.class
+        || type == Short.class || type == short.class) {
+      return "an integer";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "true or false";
+    }
+    if (type == String.class) {
+      return "a string";
+    }
+    if (Collection.class.isAssignableFrom(type) || type.isArray()) {
+      return "a list";
+    }
+    if (Map.class.isAssignableFrom(type) || !type.getName().startsWith("java.")) {
+      return "a mapping";
+    }
+    return "a " + type.getSimpleName();
+  }
+
+  private static String describeToken(JsonToken t, JsonParser p) {
+    try {
+      return switch (t) {
+        case START_OBJECT -> "a mapping";
+        case START_ARRAY -> "a list";
+        case VALUE_NULL -> "nothing";
+        case VALUE_TRUE, VALUE_FALSE, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> p.getText();
+        case VALUE_STRING -> quote(p.getText());
+        case VALUE_EMBEDDED_OBJECT -> "binary data";
+        default -> t.toString();
+      };
+    } catch (IOException e) {
+      return t.toString();
+    }
+  }
+
+  private static String quote(Object value) {
+    String s = String.valueOf(value);
+    if (s.length() > 60) {
+      s = s.substring(0, 57) + "...";
+    }
+    return "'" + s.replaceAll("\\p{Cntrl}", "?") + "'";
+  }
+
+  private static void typeError(DeserializationContext ctxt, JsonParser p, Class<?> target, String got) {
+    Collector c = collector(ctxt);
+    if (c != null) {
+      c.error(pathOf(p, false), "expected " + expected(target) + ", got " + got);
+    }
+  }
+
+  /** Turns binding problems into {@link Problem}s and lets binding continue. */
+  private static final class Handler extends DeserializationProblemHandler {
+
+    private static final Set<String> SECRET_NAMES = Set.of(
+        "accesskeyid", "secretaccesskey", "accesskey", "secretkey", "sessiontoken",
+        "awsaccesskeyid", "awssecretaccesskey", "password", "passwd", "secret", "token");
+
+    private static final Map<String, String> SYNONYMS = Map.of(
+        "replicas", "instances", "members", "instances", "nodes", "instances");
+
+    @Override
+    public boolean handleUnknownProperty(DeserializationContext ctxt, JsonParser p,
+        JsonDeserializer<?> deserializer, Object beanOrClass, String propertyName) throws IOException {
+      Collector c = collector(ctxt);
+      String path = pathOf(p, false);
+      if (!path.equals(propertyName) && !path.endsWith("." + propertyName)) {
+        path = (path.equals(DOCUMENT) ? "" : path + ".") + propertyName;
+      }
+      String normalized = propertyName.toLowerCase(Locale.ROOT).replace("_", "").replace("-", "");
+      if (SECRET_NAMES.contains(normalized)) {
+        c.error(path, path.contains("objectStore.s3")
+            ? "secrets must not be written in the spec: name the environment variables with"
+                + " accessKeyIdEnv/secretAccessKeyEnv, or point to a credentials file with file"
+            : "secrets must not be written in the spec; pgherd generates database credentials itself");
+      } else {
+        String hint = suggestion(propertyName, deserializer);
+        c.warning(path, "unknown field, ignored" + (hint == null ? "" : " (did you mean '" + hint + "'?)"));
+      }
+      p.skipChildren();
+      return true;
+    }
+
+    private static String suggestion(String name, JsonDeserializer<?> deserializer) {
+      Collection<Object> known = deserializer == null ? null : deserializer.getKnownPropertyNames();
+      if (known == null) {
+        return null;
+      }
+      String synonym = SYNONYMS.get(name.toLowerCase(Locale.ROOT));
+      if (synonym != null && known.contains(synonym)) {
+        return synonym;
+      }
+      String best = null;
+      int bestDistance = 3;
+      for (Object k : known) {
+        String candidate = String.valueOf(k);
+        int d = distance(name.toLowerCase(Locale.ROOT), candidate.toLowerCase(Locale.ROOT));
+        if (d < bestDistance) {
+          bestDistance = d;
+          best = candidate;
+        }
+      }
+      return best;
+    }
+
+    private static int distance(String a, String b) {
+      int[] prev = new int[b.length() + 1];
+      int[] cur = new int[b.length() + 1];
+      for (int j = 0; j <= b.length(); j++) {
+        prev[j] = j;
+      }
+      for (int i = 1; i <= a.length(); i++) {
+        cur[0] = i;
+        for (int j = 1; j <= b.length(); j++) {
+          int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+          cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+        }
+        int[] tmp = prev;
+        prev = cur;
+        cur = tmp;
+      }
+      return prev[b.length()];
+    }
+
+    @Override
+    public Object handleWeirdStringValue(DeserializationContext ctxt, Class<?> targetType,
+        String valueToConvert, String failureMsg) {
+      typeError(ctxt, ctxt.getParser(), targetType, quote(valueToConvert));
+      return null;
+    }
+
+    @Override
+    public Object handleWeirdNumberValue(DeserializationContext ctxt, Class<?> targetType,
+        Number valueToConvert, String failureMsg) {
+      JsonParser p = ctxt.getParser();
+      String got = String.valueOf(valueToConvert);
+      if (p.currentToken() != null && p.currentToken().isNumeric()) {
+        got = describeToken(p.currentToken(), p); // the number as written, not as converted
+      }
+      typeError(ctxt, p, targetType, got);
+      return null;
+    }
+
+    @Override
+    public Object handleWeirdNativeValue(DeserializationContext ctxt, JavaType targetType,
+        Object valueToConvert, JsonParser p) {
+      typeError(ctxt, p, targetType.getRawClass(), quote(valueToConvert));
+      return null;
+    }
+
+    @Override
+    public Object handleUnexpectedToken(DeserializationContext ctxt, JavaType targetType,
+        JsonToken t, JsonParser p, String failureMsg) throws IOException {
+      typeError(ctxt, p, targetType.getRawClass(), describeToken(t, p));
+      p.skipChildren();
+      return null;
+    }
+
+    @Override
+    public Object handleMissingInstantiator(DeserializationContext ctxt, Class<?> instClass,
+        ValueInstantiator valueInsta, JsonParser p, String msg) throws IOException {
+      typeError(ctxt, p, instClass, describeToken(p.currentToken(), p));
+      p.skipChildren();
+      return null;
+    }
+
+    @Override
+    public Object handleInstantiationProblem(DeserializationContext ctxt, Class<?> instClass,
+        Object argument, Throwable t) {
+      Collector c = collector(ctxt);
+      c.error(pathOf(ctxt.getParser(), false), "cannot read: " + cleanMessage(t));
+      return null;
+    }
+  }
+
+  /**
+   * Wraps every deserializer so that a scalar it cannot convert becomes a Problem (and null)
+   * instead of an exception that would stop binding. Scalars are a single token, so skipping one
+   * leaves the parser where the enclosing deserializer expects it.
+   */
+  private static final class LenientWrapping extends BeanDeserializerModifier {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public JsonDeserializer<?> modifyDeserializer(DeserializationConfig config,
+        BeanDescription beanDesc, JsonDeserializer<?> deserializer) {
+      return new Lenient(deserializer);
+    }
+
+    @Override
+    public JsonDeserializer<?> modifyMapDeserializer(DeserializationConfig config, MapType type,
+        BeanDescription beanDesc, JsonDeserializer<?> deserializer) {
+      return new Lenient(deserializer);
+    }
+
+    @Override
+    public JsonDeserializer<?> modifyMapLikeDeserializer(DeserializationConfig config,
+        MapLikeType type, BeanDescription beanDesc, JsonDeserializer<?> deserializer) {
+      return new Lenient(deserializer);
+    }
+
+    @Override
+    public JsonDeserializer<?> modifyCollectionDeserializer(DeserializationConfig config,
+        CollectionType type, BeanDescription beanDesc, JsonDeserializer<?> deserializer) {
+      return new Lenient(deserializer);
+    }
+
+    @Override
+    public JsonDeserializer<?> modifyCollectionLikeDeserializer(DeserializationConfig config,
+        CollectionLikeType type, BeanDescription beanDesc, JsonDeserializer<?> deserializer) {
+      return new Lenient(deserializer);
+    }
+
+    @Override
+    public JsonDeserializer<?> modifyArrayDeserializer(DeserializationConfig config,
+        ArrayType valueType, BeanDescription beanDesc, JsonDeserializer<?> deserializer) {
+      return new Lenient(deserializer);
+    }
+
+    @Override
+    public JsonDeserializer<?> modifyReferenceDeserializer(DeserializationConfig config,
+        ReferenceType type, BeanDescription beanDesc, JsonDeserializer<?> deserializer) {
+      return new Lenient(deserializer);
+    }
+  }
+
+  private static final class Lenient extends DelegatingDeserializer {
+    private static final long serialVersionUID = 1L;
+
+    Lenient(JsonDeserializer<?> delegate) {
+      super(delegate);
+    }
+
+    @Override
+    protected JsonDeserializer<?> newDelegatingInstance(JsonDeserializer<?> newDelegatee) {
+      return new Lenient(newDelegatee);
+    }
+
+    @Override
+    public Object deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      JsonToken t = p.currentToken();
+      if (t == null || !t.isScalarValue() || collector(ctxt) == null) {
+        return _delegatee.deserialize(p, ctxt);
+      }
+      try {
+        return _delegatee.deserialize(p, ctxt);
+      } catch (JsonProcessingException | IllegalArgumentException e) {
+        typeError(ctxt, p, _delegatee.handledType(), describeToken(t, p));
+        return null;
+      }
+    }
+  }
+
+  /** Integers only: no silent truncation of 2.5, no overflow, no booleans. */
+  private static final class StrictInteger extends StdScalarDeserializer<Integer> {
+    private static final long serialVersionUID = 1L;
+
+    StrictInteger() {
+      super(Integer.class);
+    }
+
+    @Override
+    public Integer deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      JsonToken t = p.currentToken();
+      if (t == JsonToken.VALUE_NUMBER_INT) {
+        if (p.getNumberType() == JsonParser.NumberType.INT) {
+          return p.getIntValue();
+        }
+        return (Integer) ctxt.handleWeirdNumberValue(Integer.class, p.getNumberValue(), "out of range");
+      }
+      if (t == JsonToken.VALUE_NUMBER_FLOAT) {
+        return (Integer) ctxt.handleWeirdNumberValue(Integer.class, p.getNumberValue(), "not an integer");
+      }
+      if (t == JsonToken.VALUE_STRING) {
+        String s = p.getText().strip();
+        if (s.matches("-?[0-9]{1,10}")) {
+          long v = Long.parseLong(s);
+          if (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
+            return (int) v;
+          }
+        }
+        return (Integer) ctxt.handleWeirdStringValue(Integer.class, p.getText(), "not an integer");
+      }
+      if (t == JsonToken.VALUE_NULL) {
+        return null;
+      }
+      return (Integer) ctxt.handleUnexpectedToken(Integer.class, p);
+    }
+  }
+
+  private static final class StrictLong extends StdScalarDeserializer<Long> {
+    private static final long serialVersionUID = 1L;
+
+    StrictLong() {
+      super(Long.class);
+    }
+
+    @Override
+    public Long deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      JsonToken t = p.currentToken();
+      if (t == JsonToken.VALUE_NUMBER_INT) {
+        JsonParser.NumberType nt = p.getNumberType();
+        if (nt == JsonParser.NumberType.INT || nt == JsonParser.NumberType.LONG) {
+          return p.getLongValue();
+        }
+        return (Long) ctxt.handleWeirdNumberValue(Long.class, p.getNumberValue(), "out of range");
+      }
+      if (t == JsonToken.VALUE_NUMBER_FLOAT) {
+        return (Long) ctxt.handleWeirdNumberValue(Long.class, p.getNumberValue(), "not an integer");
+      }
+      if (t == JsonToken.VALUE_STRING) {
+        String s = p.getText().strip();
+        if (s.matches("-?[0-9]{1,19}")) {
+          try {
+            return Long.parseLong(s);
+          } catch (NumberFormatException e) {
+            // falls through to the problem handler
+          }
+        }
+        return (Long) ctxt.handleWeirdStringValue(Long.class, p.getText(), "not an integer");
+      }
+      if (t == JsonToken.VALUE_NULL) {
+        return null;
+      }
+      return (Long) ctxt.handleUnexpectedToken(Long.class, p);
+    }
+  }
+
+  /** true/false only (also quoted); not yes/no/on/off/1/0. */
+  private static final class StrictBoolean extends StdScalarDeserializer<Boolean> {
+    private static final long serialVersionUID = 1L;
+
+    StrictBoolean() {
+      super(Boolean.class);
+    }
+
+    @Override
+    public Boolean deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      JsonToken t = p.currentToken();
+      if (t == JsonToken.VALUE_TRUE) {
+        return Boolean.TRUE;
+      }
+      if (t == JsonToken.VALUE_FALSE) {
+        return Boolean.FALSE;
+      }
+      if (t == JsonToken.VALUE_STRING) {
+        String s = p.getText().strip();
+        if (s.equalsIgnoreCase("true")) {
+          return Boolean.TRUE;
+        }
+        if (s.equalsIgnoreCase("false")) {
+          return Boolean.FALSE;
+        }
+        return (Boolean) ctxt.handleWeirdStringValue(Boolean.class, p.getText(), "not a boolean");
+      }
+      if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
+        return (Boolean) ctxt.handleWeirdNumberValue(Boolean.class, p.getNumberValue(), "not a boolean");
+      }
+      if (t == JsonToken.VALUE_NULL) {
+        return null;
+      }
+      return (Boolean) ctxt.handleUnexpectedToken(Boolean.class, p);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // validate
+
+  /**
+   * Checks a cluster against every rule of the spec. Does not modify it. Never throws.
+   */
+  public static ValidationResult validate(PostgresCluster cluster) {
+    Collector c = new Collector();
+    try {
+      new Rules(c).cluster(cluster);
+    } catch (RuntimeException e) {
+      c.error(DOCUMENT, "cannot validate the spec: " + e);
+    }
+    return c.result(cluster);
+  }
+
+  private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
+  private static final Pattern PARAMETER = Pattern.compile("[a-z_][a-z0-9_.]*");
+  private static final Pattern IPV4 =
+      Pattern.compile("(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})");
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Z_][A-Z0-9_]*");
+  private static final Pattern BUCKET = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?");
+  private static final Pattern XID = Pattern.compile("[0-9]{1,20}");
+  private static final Pattern LSN = Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
+  private static final Pattern PG_TIME = Pattern.compile(
+      "([0-9]{4}-[0-9]{2}-[0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?)"
+          + "(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?");
+  private static final Pattern DOMAIN_COMPONENT =
+      Pattern.compile("[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]");
+  private static final Pattern PATH_COMPONENT =
+      Pattern.compile("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
+  private static final Pattern TAG = Pattern.compile("[\\w][\\w.-]{0,127}");
+  private static final Pattern DIGEST =
+      Pattern.compile("[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}");
+  private static final Duration MIN_PROBE = Duration.ofMillis(500);
+  private static final Duration MAX_PROBE = Duration.ofMinutes(1);
+
+  private static final class Rules {
+    private final Collector c;
+
+    Rules(Collector c) {
+      this.c = c;
+    }
+
+    void cluster(PostgresCluster cluster) {
+      if (cluster == null) {
+        c.error(DOCUMENT, "no cluster");
+        return;
+      }
+      String apiVersion = cluster.getApiVersion();
+      if (apiVersion == null) {
+        c.error("apiVersion", "required, must be " + PostgresCluster.API_VERSION);
+      } else if (!PostgresCluster.API_VERSION.equals(apiVersion)) {
+        c.error("apiVersion", "must be " + PostgresCluster.API_VERSION + ", got " + quote(apiVersion));
+      }
+      String kind = cluster.getKind();
+      if (kind == null) {
+        c.error("kind", "required, must be " + PostgresCluster.KIND);
+      } else if (!PostgresCluster.KIND.equals(kind)) {
+        c.error("kind", "must be " + PostgresCluster.KIND + ", got " + quote(kind));
+      }
+      if (cluster.getMetadata() == null) {
+        c.error("metadata", "required, with a name");
+      } else {
+        clusterName("metadata.name", cluster.getMetadata().getName());
+      }
+      PostgresClusterSpec spec = cluster.getSpec();
+      if (spec == null) {
+        c.error("spec", "required");
+        return;
+      }
+      Integer instances = spec.getInstances();
+      if (instances != null && (instances < 1 || instances > MAX_INSTANCES)) {
+        c.error("spec.instances", "must be between 1 and " + MAX_INSTANCES + ", got " + instances);
+      }
+      postgres(spec.getPostgres());
+      loadBalancer(spec.getLoadBalancer());
+      replication(spec.getReplication(), instances == null ? ClusterConfig.DEFAULT_INSTANCES : instances);
+      failover(spec.getFailover());
+      backup(spec.getBackup());
+      bootstrap(spec.getBootstrap());
+    }
+
+    void clusterName(String path, String name) {
+      if (name == null || name.isEmpty()) {
+        c.error(path, "required");
+      } else if (name.length() > MAX_NAME_LENGTH) {
+        c.error(path, "must be at most " + MAX_NAME_LENGTH + " characters, got " + name.length());
+      } else if (!NAME.matcher(name).matches()) {
+        c.error(path, "must consist of lowercase letters, digits and '-', and start and end with"
+            + " a letter or digit, got " + quote(name));
+      }
+    }
+
+    void postgres(PostgresSpec pg) {
+      if (pg == null) {
+        return;
+      }
+      if (pg.getImage() != null) {
+        imageProblem(pg.getImage()).ifPresent(why ->
+            c.error("spec.postgres.image", "not a valid image reference " + quote(pg.getImage())
+                + ": " + why + " (expected [registry[:port]/]repository[:tag][@digest])"));
+      }
+      Map<String, String> parameters = pg.getParameters();
+      if (parameters == null) {
+        return;
+      }
+      for (Map.Entry<String, String> e : parameters.entrySet()) {
+        String key = e.getKey();
+        String path = "spec.postgres.parameters." + key;
+        if (key == null || !PARAMETER.matcher(key).matches() || key.length() > 63) {
+          c.error(path, "not a PostgreSQL parameter name (lowercase letters, digits, '_' and '.')");
+          continue;
+        }
+        if (MANAGED_PARAMETERS.contains(key)) {
+          c.error(path, "managed by pgherd; remove it from the spec");
+          continue;
+        }
+        String value = e.getValue();
+        if (value == null) {
+          c.error(path, "must have a value (quote it, e.g. \"200\")");
+        } else if (value.chars().anyMatch(ch -> ch < 0x20 && ch != '\t' || ch == 0x7f)) {
+          c.error(path, "must not contain line breaks or control characters");
+        }
+      }
+    }
+
+    void loadBalancer(LoadBalancerSpec lb) {
+      if (lb == null) {
+        return;
+      }
+      String bind = lb.getBindAddress();
+      if (bind != null && !isIpv4(bind)) {
+        c.error("spec.loadBalancer.bindAddress",
+            "must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, got " + quote(bind));
+      }
+      boolean rwOk = port("spec.loadBalancer.readWritePort", lb.getReadWritePort());
+      boolean roOk = port("spec.loadBalancer.readOnlyPort", lb.getReadOnlyPort());
+      int rw = lb.getReadWritePort() != null ? lb.getReadWritePort() : ClusterConfig.DEFAULT_READ_WRITE_PORT;
+      int ro = lb.getReadOnlyPort() != null ? lb.getReadOnlyPort() : ClusterConfig.DEFAULT_READ_ONLY_PORT;
+      if (rwOk && roOk && rw == ro) {
+        c.error("spec.loadBalancer.readOnlyPort", "clashes with readWritePort " + rw);
+      }
+      String readOnly = lb.getReadOnly();
+      if (readOnly != null && !readOnly.equals("all") && !readOnly.equals("replicas")) {
+        c.error("spec.loadBalancer.readOnly", "must be one of all, replicas, got " + quote(readOnly));
+      }
+      size("spec.loadBalancer.maxReplicaLag", lb.getMaxReplicaLag());
+    }
+
+    boolean port(String path, Integer port) {
+      if (port != null && (port < 1 || port > 65535)) {
+        c.error(path, "must be between 1 and 65535, got " + port);
+        return false;
+      }
+      return true;
+    }
+
+    void size(String path, String value) {
+      if (value == null) {
+        return;
+      }
+      try {
+        Quantities.parseSize(value);
+      } catch (IllegalArgumentException e) {
+        c.error(path, e.getMessage());
+      }
+    }
+
+    void replication(ReplicationSpec repl, int instances) {
+      if (repl == null) {
+        return;
+      }
+      String mode = repl.getMode();
+      if (mode != null && !mode.equals("async") && !mode.equals("sync")) {
+        c.error("spec.replication.mode", "must be one of async, sync, got " + quote(mode));
+      } else if ("sync".equals(mode) && instances == 1) {
+        c.warning("spec.replication.mode", "sync with a single instance: there is no standby to"
+            + " confirm commits until the cluster is scaled up");
+      }
+      size("spec.replication.maximumLagOnFailover", repl.getMaximumLagOnFailover());
+    }
+
+    void failover(FailoverSpec fo) {
+      if (fo == null) {
+        return;
+      }
+      String period = fo.getProbePeriod();
+      if (period != null) {
+        try {
+          Duration d = Quantities.parseDuration(period);
+          if (d.compareTo(MIN_PROBE) < 0 || d.compareTo(MAX_PROBE) > 0) {
+            c.error("spec.failover.probePeriod", "must be between 500ms and 1m, got " + period);
+          }
+        } catch (IllegalArgumentException e) {
+          c.error("spec.failover.probePeriod", e.getMessage());
+        }
+      }
+      Integer threshold = fo.getFailureThreshold();
+      if (threshold != null && (threshold < 1 || threshold > 20)) {
+        c.error("spec.failover.failureThreshold", "must be between 1 and 20, got " + threshold);
+      }
+    }
+
+    void backup(BackupSpec backup) {
+      if (backup == null) {
+        return;
+      }
+      if (backup.getSchedule() != null) {
+        QuartzCron.check(backup.getSchedule()).ifPresent(why ->
+            c.error("spec.backup.schedule", "not a Quartz cron expression: " + why));
+      }
+      RetentionSpec retention = backup.getRetention();
+      if (retention != null && retention.getFullBackups() != null) {
+        int n = retention.getFullBackups();
+        if (n < 1 || n > 1000) {
+          c.error("spec.backup.retention.fullBackups", "must be between 1 and 1000, got " + n);
+        }
+      }
+      ObjectStoreSpec store = backup.getObjectStore();
+      if (store == null) {
+        return;
+      }
+      if (store.getS3() != null && store.getFilesystem() != null) {
+        c.error("spec.backup.objectStore", "at most one of s3 and filesystem may be set");
+      }
+      if (store.getS3() != null) {
+        s3(store.getS3());
+      }
+      FilesystemSpec fs = store.getFilesystem();
+      if (fs != null) {
+        String path = fs.getPath();
+        if (path == null || path.isEmpty()) {
+          c.error("spec.backup.objectStore.filesystem.path", "required");
+        } else if (!path.startsWith("/")) {
+          c.error("spec.backup.objectStore.filesystem.path", "must be an absolute path, got " + quote(path));
+        }
+      }
+    }
+
+    void s3(S3Spec s3) {
+      String base = "spec.backup.objectStore.s3";
+      bucketProblem(s3.getBucket()).ifPresent(why -> c.error(base + ".bucket", why));
+      if (s3.getBucket() != null && !s3.getBucket().isEmpty() && s3.getBucket().length() < 3
+          && bucketProblem(s3.getBucket()).isEmpty()) {
+        c.warning(base + ".bucket", "shorter than 3 characters: AWS S3 and MinIO refuse such bucket names");
+      }
+      String endpoint = s3.getEndpoint();
+      if (endpoint != null) {
+        endpointProblem(endpoint).ifPresent(why -> c.error(base + ".endpoint", why));
+      }
+      if (s3.getRegion() != null && s3.getRegion().isBlank()) {
+        c.error(base + ".region", "must not be empty");
+      }
+      S3CredentialsSpec cred = s3.getCredentials();
+      if (cred == null) {
+        return;
+      }
+      String cbase = base + ".credentials";
+      envName(cbase + ".accessKeyIdEnv", cred.getAccessKeyIdEnv());
+      envName(cbase + ".secretAccessKeyEnv", cred.getSecretAccessKeyEnv());
+      boolean anyEnv = cred.getAccessKeyIdEnv() != null || cred.getSecretAccessKeyEnv() != null;
+      if (anyEnv && cred.getAccessKeyIdEnv() == null) {
+        c.error(cbase + ".accessKeyIdEnv", "required together with secretAccessKeyEnv");
+      }
+      if (anyEnv && cred.getSecretAccessKeyEnv() == null) {
+        c.error(cbase + ".secretAccessKeyEnv", "required together with accessKeyIdEnv");
+      }
+      if (cred.getFile() != null) {
+        if (cred.getFile().isBlank()) {
+          c.error(cbase + ".file", "must not be empty");
+        } else if (anyEnv) {
+          c.error(cbase + ".file", "use either accessKeyIdEnv/secretAccessKeyEnv or file, not both");
+        }
+      }
+    }
+
+    void envName(String path, String name) {
+      if (name != null && !ENV_NAME.matcher(name).matches()) {
+        c.error(path, "must be the name of an environment variable ([A-Z_][A-Z0-9_]*), got "
+            + quote(name) + "; never the secret itself");
+      }
+    }
+
+    void bootstrap(BootstrapSpec bootstrap) {
+      if (bootstrap == null || bootstrap.getRecovery() == null) {
+        return;
+      }
+      RecoverySpec recovery = bootstrap.getRecovery();
+      String base = "spec.bootstrap.recovery";
+      if (recovery.getFrom() == null) {
+        c.error(base + ".from", "required: the cluster whose backups are restored, e.g. from: { cluster: demo }");
+      } else {
+        clusterName(base + ".from.cluster", recovery.getFrom().getCluster());
+      }
+      RecoveryTargetSpec target = recovery.getTarget();
+      if (target == null) {
+        return;
+      }
+      String tbase = base + ".target";
+      List<String> set = new ArrayList<>();
+      if (target.getTime() != null) {
+        set.add("time");
+        if (!isRecoveryTime(target.getTime())) {
+          c.error(tbase + ".time", "must be a timestamp such as 2024-05-01T10:00:00Z or"
+              + " '2024-05-01 10:00:00+00', got " + quote(target.getTime()));
+        }
+      }
+      if (target.getXid() != null) {
+        set.add("xid");
+        if (!XID.matcher(target.getXid()).matches()) {
+          c.error(tbase + ".xid", "must be a transaction id (digits), got " + quote(target.getXid()));
+        }
+      }
+      if (target.getLsn() != null) {
+        set.add("lsn");
+        if (!LSN.matcher(target.getLsn()).matches()) {
+          c.error(tbase + ".lsn", "must be a WAL location such as 0/3000060, got " + quote(target.getLsn()));
+        }
+      }
+      if (target.getName() != null) {
+        set.add("name");
+        if (target.getName().isEmpty() || target.getName().length() > 63) {
+          c.error(tbase + ".name", "must be a restore point name of 1 to 63 characters");
+        }
+      }
+      if (Boolean.TRUE.equals(target.getImmediate())) {
+        set.add("immediate");
+      }
+      if (set.size() > 1) {
+        c.error(tbase, "at most one of time, xid, lsn, name, immediate may be set, got "
+            + String.join(", ", set));
+      }
+      if (target.getInclusive() != null && !set.contains("time") && !set.contains("xid")
+          && !set.contains("lsn")) {
+        c.warning(tbase + ".inclusive", "has no effect without time, xid or lsn");
+      }
+    }
+  }
+
+  static boolean isIpv4(String s) {
+    Matcher m = IPV4.matcher(s);
+    if (!m.matches()) {
+      return false;
+    }
+    for (int i = 1; i <= 4; i++) {
+      if (Integer.parseInt(m.group(i)) > 255) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static boolean isRecoveryTime(String s) {
+    try {
+      OffsetDateTime.parse(s);
+      return true;
+    } catch (DateTimeParseException e) {
+      // not ISO-8601 with an offset; try PostgreSQL's own format
+    }
+    Matcher m = PG_TIME.matcher(s);
+    if (!m.matches()) {
+      return false;
+    }
+    try {
+      LocalDate.parse(m.group(1));
+      LocalTime.parse(m.group(2));
+    } catch (DateTimeParseException e) {
+      return false;
+    }
+    if (m.group(3) != null && !m.group(3).equals("Z")) {
+      String digits = m.group(3).substring(1).replace(":", "");
+      int hours = Integer.parseInt(digits.substring(0, 2));
+      int minutes = digits.length() > 2 ? Integer.parseInt(digits.substring(2)) : 0;
+      return hours <= 15 && minutes < 60;
+    }
+    return true;
+  }
+
+  /** Why {@code ref} is not a Docker image reference, or empty if it is one. */
+  static Optional<String> imageProblem(String ref) {
+    if (ref.isEmpty()) {
+      return Optional.of("empty");
+    }
+    String rest = ref;
+    int at = rest.indexOf('@');
+    if (at >= 0) {
+      String digest = rest.substring(at + 1);
+      rest = rest.substring(0, at);
+      if (!DIGEST.matcher(digest).matches()
+          || (digest.startsWith("sha256:") && !digest.substring(7).matches("[0-9a-f]{64}"))) {
+        return Optional.of("bad digest '" + digest + "' (sha256: and 64 lowercase hex digits)");
+      }
+    }
+    int slash = rest.lastIndexOf('/');
+    int colon = rest.lastIndexOf(':');
+    if (colon > slash) {
+      String tag = rest.substring(colon + 1);
+      rest = rest.substring(0, colon);
+      if (!TAG.matcher(tag).matches()) {
+        return Optional.of("bad tag '" + tag + "'");
+      }
+    }
+    if (rest.length() > 255) {
+      return Optional.of("name longer than 255 characters");
+    }
+    String[] parts = rest.split("/", -1);
+    int first = 0;
+    if (parts.length > 1) {
+      String head = parts[0];
+      // Docker also takes an uppercase first component for a registry host; "Pgherd/postgres"
+      // is far more likely a mistyped repository, so it is refused as one.
+      if (head.contains(".") || head.contains(":") || head.equals("localhost")) {
+        String host = head;
+        int portSep = head.indexOf(':');
+        if (portSep >= 0) {
+          host = head.substring(0, portSep);
+          String port = head.substring(portSep + 1);
+          if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65535 || Integer.parseInt(port) == 0) {
+            return Optional.of("bad registry port '" + port + "'");
+          }
+        }
+        for (String label : host.split("\\.", -1)) {
+          if (!DOMAIN_COMPONENT.matcher(label).matches()) {
+            return Optional.of("bad registry host '" + head + "'");
+          }
+        }
+        first = 1;
+      }
+    }
+    for (int i = first; i < parts.length; i++) {
+      String part = parts[i];
+      if (!PATH_COMPONENT.matcher(part).matches()) {
+        if (!part.equals(part.toLowerCase(Locale.ROOT))) {
+          return Optional.of("repository name must be lowercase");
+        }
+        return Optional.of(part.isEmpty() ? "empty path component" : "bad path component '" + part + "'");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** S3 bucket naming rules, or empty if the name follows them. */
+  static Optional<String> bucketProblem(String bucket) {
+    if (bucket == null || bucket.isEmpty()) {
+      return Optional.of("required");
+    }
+    String rules = " (S3 bucket names are up to 63 lowercase letters, digits, '.' and '-',"
+        + " starting and ending with a letter or digit), got " + quote(bucket);
+    if (!BUCKET.matcher(bucket).matches()) {
+      return Optional.of("not a valid bucket name" + rules);
+    }
+    if (bucket.contains("..") || bucket.contains(".-") || bucket.contains("-.")) {
+      return Optional.of("not a valid bucket name: no '..', '.-' or '-.'" + rules);
+    }
+    if (isIpv4(bucket)) {
+      return Optional.of("not a valid bucket name: must not look like an IP address, got " + quote(bucket));
+    }
+    if (bucket.startsWith("xn--") || bucket.startsWith("sthree-") || bucket.endsWith("-s3alias")
+        || bucket.endsWith("--ol-s3")) {
+      return Optional.of("not a valid bucket name: reserved prefix or suffix, got " + quote(bucket));
+    }
+    return Optional.empty();
+  }
+
+  static Optional<String> endpointProblem(String endpoint) {
+    String usage = "must be an http(s) URL such as http://127.0.0.1:9000, got " + quote(endpoint);
+    URI uri;
+    try {
+      uri = new URI(endpoint);
+    } catch (URISyntaxException e) {
+      return Optional.of(usage);
+    }
+    if (uri.getScheme() == null || uri.getHost() == null
+        || !(uri.getScheme().equalsIgnoreCase("http") || uri.getScheme().equalsIgnoreCase("https"))) {
+      return Optional.of(usage);
+    }
+    if (uri.getRawUserInfo() != null) {
+      return Optional.of("must not contain credentials; use credentials.accessKeyIdEnv/secretAccessKeyEnv or file");
+    }
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      return Optional.of("must not have a query or fragment, got " + quote(endpoint));
+    }
+    return Optional.empty();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static final class Collector {
+    private final List<Problem> errors = new ArrayList<>();
+    private final List<Problem> warnings = new ArrayList<>();
+
+    void error(String path, String message) {
+      Problem p = new Problem(path, message);
+      if (!errors.contains(p)) {
+        errors.add(p);
+      }
+    }
+
+    /** Adds an error unless an error already reported covers the same field or a parent of it. */
+    void errorUnlessCovered(String path, String message) {
+      for (Problem e : errors) {
+        if (path.equals(e.path()) || path.startsWith(e.path() + ".")) {
+          return;
+        }
+      }
+      error(path, message);
+    }
+
+    void warning(String path, String message) {
+      Problem p = new Problem(path, message);
+      if (!warnings.contains(p)) {
+        warnings.add(p);
+      }
+    }
+
+    ValidationResult result(PostgresCluster cluster) {
+      return new ValidationResult(cluster, errors, warnings);
+    }
+  }
+}

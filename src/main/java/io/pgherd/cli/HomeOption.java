@@ -1,0 +1,30 @@
+package io.pgherd.cli;
+
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.api.SpecValidator;
+import io.pgherd.api.ValidationResult;
+import io.pgherd.store.Home;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** --home, shared by every command. */
+final class HomeOption {
+  @Option(names = "--home", description = "operator home (default: $PGHERD_HOME, else ~/.pgherd)")
+  Path home;
+
+  Home home() {
+    return Home.resolve(home);
+  }
+
+  /** The stored, valid configuration of a cluster, or a clear error. */
+  ClusterConfig config(String cluster) {
+    Home h = home();
+    String text = h.readSpec(cluster).orElseThrow(() -> new Main.UserError(
+        "no cluster named '" + cluster + "' in " + h.root() + " (known: " + h.clusters() + ")", 2));
+    ValidationResult v = SpecValidator.parse(text);
+    if (!v.ok()) {
+      throw new Main.UserError("the stored spec of " + cluster + " is invalid: " + v.errors(), 1);
+    }
+    return ClusterConfig.from(v.cluster());
+  }
+}

@@ -1,0 +1,64 @@
+package io.pgherd.cli;
+
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.store.Home;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "psql", description = "psql through the load balancer as the superuser; arguments after -- go to psql.")
+final class PsqlCommand implements Callable<Integer> {
+  @Mixin HomeOption home;
+
+  @Parameters(index = "0", description = "cluster name")
+  String name;
+
+  @Option(names = "--read-only", description = "connect through the read-only port")
+  boolean readOnly;
+
+  @Parameters(index = "1..*", arity = "0..*", description = "arguments for psql (after --)")
+  List<String> args = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    ClusterConfig cfg = home.config(name);
+    Home h = home.home();
+    if (!h.hasSecrets(name)) {
+      throw new Main.UserError("cluster " + name + " has no credentials yet: it has not been created (is the operator running?)");
+    }
+    String host = "0.0.0.0".equals(cfg.bindAddress()) ? "127.0.0.1" : cfg.bindAddress();
+    int port = readOnly ? cfg.readOnlyPort() : cfg.readWritePort();
+    // The password travels in a private passfile, never on a command line or in the environment.
+    Path passfile = Files.createTempFile("pgherd-pgpass", "",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try {
+      String pw = h.secret(name, Home.SUPERUSER_PASSWORD).replace("\\", "\\\\").replace(":", "\\:");
+      Files.writeString(passfile, host + ":" + port + ":*:postgres:" + pw + "\n", StandardCharsets.UTF_8);
+      List<String> cmd = new ArrayList<>(List.of("psql", "-h", host, "-p", Integer.toString(port), "-U", "postgres"));
+      boolean hasDb = args.stream().anyMatch(a -> a.equals("-d") || a.startsWith("--dbname") || a.startsWith("-d"));
+      if (!hasDb) {
+        cmd.addAll(List.of("-d", "postgres"));
+      }
+      cmd.addAll(args);
+      ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+      pb.environment().put("PGPASSFILE", passfile.toString());
+      pb.environment().putIfAbsent("PGCONNECT_TIMEOUT", "5");
+      pb.environment().put("PGAPPNAME", "pgherd-psql");
+      try {
+        return pb.start().waitFor();
+      } catch (java.io.IOException e) {
+        throw new Main.UserError("cannot run psql (is the PostgreSQL client installed?): " + e.getMessage());
+      }
+    } finally {
+      Files.deleteIfExists(passfile);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package io.pgherd.cli;
+
+import io.pgherd.api.MemberStatus;
+import io.pgherd.api.PostgresClusterStatus;
+import io.pgherd.store.Home;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "status", description = "Members (role, state, timeline, LSNs, lag, slot), endpoints, last change.")
+final class StatusCommand implements Callable<Integer> {
+  @Mixin HomeOption home;
+
+  @Parameters(index = "0", description = "cluster name")
+  String name;
+
+  @Option(names = {"-o", "--output"}, description = "json | yaml | table (default)")
+  String output = "table";
+
+  @Override
+  public Integer call() throws Exception {
+    home.config(name); // a clear error for an unknown cluster
+    PostgresClusterStatus status = home.home().readStatus(name).orElseThrow(() -> new Main.UserError(
+        "no status for " + name + " yet: is `pgherd operator` running on " + home.home().root() + "?"));
+    switch (output) {
+      case "json" -> System.out.println(Home.JSON.writeValueAsString(status));
+      case "yaml" -> System.out.print(ApplyCommand.YAML.writeValueAsString(status));
+      case "table" -> print(status, System.out);
+      default -> throw new Main.UserError("-o must be json, yaml or table, got '" + output + "'", 2);
+    }
+    return 0;
+  }
+
+  static void print(PostgresClusterStatus s, PrintStream out) {
+    out.printf("Cluster:   %s%n", s.getName());
+    out.printf("Phase:     %s%s%n", s.getPhase(), s.getLastTransitionTime() == null ? "" : " (since " + s.getLastTransitionTime() + ")");
+    if (s.getMessage() != null) {
+      out.printf("Message:   %s%n", s.getMessage());
+    }
+    out.printf("Primary:   %s%n", s.getPrimary());
+    out.printf("Timeline:  %s%n", s.getTimeline() == null ? "-" : s.getTimeline());
+    if (s.getEndpoints() != null) {
+      out.printf("Endpoints: read-write %s, read-only %s%n", s.getEndpoints().getReadWrite(), s.getEndpoints().getReadOnly());
+    }
+    out.println();
+    List<MemberStatus> members = s.getMembers() == null ? List.of() : s.getMembers();
+    String fmt = "%-14s %-16s %-8s %-20s %-3s %-12s %-12s %-10s %s%n";
+    out.printf(fmt, "MEMBER", "CONTAINER", "ROLE", "STATE", "TL", "LSN", "REPLAY", "LAG", "SLOT");
+    for (MemberStatus m : members) {
+      out.printf(fmt, m.getName(), m.getContainer(), m.getRole(), m.getState(), dash(m.getTimeline()), dash(m.getLsn()),
+          dash(m.getReplayLsn()), m.getLagBytes() == null ? "-" : m.getLagBytes() + " B", dash(m.getSlot()));
+    }
+  }
+
+  private static String dash(Object o) {
+    return o == null ? "-" : o.toString();
+  }
+}

@@ -1,0 +1,430 @@
+package io.pgherd.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.ContainerNetwork;
+import com.github.dockerjava.api.model.Event;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.InternetProtocol;
+import com.github.dockerjava.api.model.Mount;
+import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.Network;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.transport.DockerHttpClient;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import io.pgherd.docker.ContainerSpec.FileContent;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * The Docker engine, through docker-java. "Desired or absent": removing what does not exist and
+ * creating what already exists (409, same name) are not errors to the caller. Every engine failure
+ * to connect becomes a {@link DockerUnavailableException} naming the engine's address.
+ */
+public final class DockerGateway implements Closeable {
+  private final DockerClient client;
+  private final String host;
+
+  private DockerGateway(DockerClient client, String host) {
+    this.client = client;
+    this.host = host;
+  }
+
+  /** Connects to $DOCKER_HOST, else unix:///var/run/docker.sock. Does not contact it yet. */
+  public static DockerGateway connect() {
+    DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
+    URI uri = config.getDockerHost();
+    DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
+        .dockerHost(uri)
+        .sslConfig(config.getSSLConfig())
+        .maxConnections(50)
+        .connectionTimeout(Duration.ofSeconds(5))
+        .responseTimeout(Duration.ofMinutes(10))
+        .build();
+    return new DockerGateway(DockerClientImpl.getInstance(config, http), uri.toString());
+  }
+
+  public String host() {
+    return host;
+  }
+
+  /** Checks the engine answers; throws {@link DockerUnavailableException} otherwise. */
+  public void ping() {
+    call(() -> client.pingCmd().exec());
+  }
+
+  public List<ContainerInfo> containers(String labelKey, String labelValue) {
+    return call(() -> client.listContainersCmd().withShowAll(true)
+        .withLabelFilter(Map.of(labelKey, labelValue)).exec()).stream().map(DockerGateway::info).toList();
+  }
+
+  /** The container of exactly this name, if any. */
+  public Optional<ContainerInfo> container(String name) {
+    return call(() -> client.listContainersCmd().withShowAll(true)
+        .withNameFilter(List.of("^/" + name + "$")).exec()).stream().map(DockerGateway::info).findFirst();
+  }
+
+  private static ContainerInfo info(Container c) {
+    Map<Integer, Integer> ports = new HashMap<>();
+    if (c.getPorts() != null) {
+      for (var p : c.getPorts()) {
+        if (p.getPublicPort() != null && p.getPrivatePort() != null) {
+          ports.put(p.getPrivatePort(), p.getPublicPort());
+        }
+      }
+    }
+    String name = c.getNames() != null && c.getNames().length > 0
+        ? c.getNames()[0].replaceFirst("^/", "") : c.getId();
+    return new ContainerInfo(c.getId(), name, c.getImage(), c.getState(), c.getStatus(),
+        c.getLabels() == null ? Map.of() : Map.copyOf(c.getLabels()), Map.copyOf(ports),
+        c.getCreated() == null ? 0 : c.getCreated());
+  }
+
+  public boolean imageExists(String image) {
+    try {
+      call(() -> client.inspectImageCmd(image).exec());
+      return true;
+    } catch (NotFoundException e) {
+      return false;
+    }
+  }
+
+  public List<String> volumes(String labelKey, String labelValue) {
+    var response = call(() -> client.listVolumesCmd().withFilter("label", List.of(labelKey + "=" + labelValue)).exec());
+    List<String> out = new ArrayList<>();
+    if (response.getVolumes() != null) {
+      response.getVolumes().forEach(v -> out.add(v.getName()));
+    }
+    return out;
+  }
+
+  public boolean volumeExists(String name) {
+    try {
+      call(() -> client.inspectVolumeCmd(name).exec());
+      return true;
+    } catch (NotFoundException e) {
+      return false;
+    }
+  }
+
+  public void createVolume(String name, Map<String, String> labels) {
+    call(() -> client.createVolumeCmd().withName(name).withLabels(labels).exec());
+  }
+
+  /** Removes a volume; absent is success. */
+  public void removeVolume(String name) {
+    try {
+      call(() -> {
+        client.removeVolumeCmd(name).exec();
+        return null;
+      });
+    } catch (NotFoundException e) {
+      // already absent
+    }
+  }
+
+  public boolean networkExists(String name) {
+    return findNetwork(name).isPresent();
+  }
+
+  private Optional<Network> findNetwork(String name) {
+    return call(() -> client.listNetworksCmd().withNameFilter(name).exec()).stream()
+        .filter(n -> name.equals(n.getName())).findFirst();
+  }
+
+  /** Creates a bridge network unless one of that name exists. */
+  public void ensureNetwork(String name, Map<String, String> labels) {
+    if (networkExists(name)) {
+      return;
+    }
+    try {
+      call(() -> client.createNetworkCmd().withName(name).withDriver("bridge").withLabels(labels)
+          .withCheckDuplicate(true).exec());
+    } catch (ConflictException e) {
+      // created concurrently: it exists
+    }
+  }
+
+  /** Removes a network; absent is success. */
+  public void removeNetwork(String name) {
+    Optional<Network> n = findNetwork(name);
+    if (n.isEmpty()) {
+      return;
+    }
+    try {
+      call(() -> {
+        client.removeNetworkCmd(n.get().getId()).exec();
+        return null;
+      });
+    } catch (NotFoundException e) {
+      // already absent
+    }
+  }
+
+  /**
+   * Creates the container (not started) and copies its files in. A container of that name that
+   * already exists is a {@link ConflictException} for the caller to treat as "observe again".
+   */
+  public String create(ContainerSpec spec) {
+    Ports bindings = new Ports();
+    List<ExposedPort> exposed = new ArrayList<>();
+    for (ContainerSpec.Port p : spec.ports()) {
+      ExposedPort ep = new ExposedPort(p.containerPort(), InternetProtocol.TCP);
+      exposed.add(ep);
+      bindings.bind(ep, new Ports.Binding(p.hostIp(), p.hostPort() == 0 ? "" : Integer.toString(p.hostPort())));
+    }
+    List<Mount> mounts = new ArrayList<>();
+    spec.volumes().forEach((volume, path) ->
+        mounts.add(new Mount().withType(MountType.VOLUME).withSource(volume).withTarget(path)));
+    HostConfig hostConfig = HostConfig.newHostConfig()
+        .withNetworkMode(spec.network())
+        .withPortBindings(bindings)
+        .withMounts(mounts)
+        .withInit(false);
+    String id = call(() -> {
+      CreateContainerCmd cmd = client.createContainerCmd(spec.image())
+          .withName(spec.name())
+          .withHostName(spec.name())
+          .withLabels(spec.labels())
+          .withExposedPorts(exposed)
+          .withHostConfig(hostConfig);
+      return cmd.exec().getId();
+    });
+    if (!spec.files().isEmpty()) {
+      copyFiles(id, spec.files());
+    }
+    return id;
+  }
+
+  /** Writes files into a container (running or not), creating parent directories. */
+  public void copyFiles(String container, Map<String, FileContent> files) {
+    byte[] tar = tar(files);
+    call(() -> {
+      client.copyArchiveToContainerCmd(container).withRemotePath("/")
+          .withTarInputStream(new ByteArrayInputStream(tar)).exec();
+      return null;
+    });
+  }
+
+  /** Reads a file from a container; empty when the container or the file does not exist. */
+  public Optional<byte[]> readFile(String container, String path) {
+    try (InputStream in = call(() -> client.copyArchiveFromContainerCmd(container, path).exec());
+        TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+      TarArchiveEntry entry = tar.getNextEntry();
+      if (entry == null) {
+        return Optional.empty();
+      }
+      return Optional.of(tar.readAllBytes());
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path + " from " + container, e);
+    }
+  }
+
+  public void start(String container) {
+    try {
+      call(() -> {
+        client.startContainerCmd(container).exec();
+        return null;
+      });
+    } catch (NotModifiedException e) {
+      // already running
+    }
+  }
+
+  public void stop(String container, int timeoutSeconds) {
+    try {
+      call(() -> {
+        client.stopContainerCmd(container).withTimeout(timeoutSeconds).exec();
+        return null;
+      });
+    } catch (NotModifiedException | NotFoundException e) {
+      // already stopped or absent
+    }
+  }
+
+  public void restart(String container, int timeoutSeconds) {
+    call(() -> {
+      client.restartContainerCmd(container).withTimeout(timeoutSeconds).exec();
+      return null;
+    });
+  }
+
+  public void signal(String container, String signal) {
+    call(() -> {
+      client.killContainerCmd(container).withSignal(signal).exec();
+      return null;
+    });
+  }
+
+  /** Removes a container, running or not; absent is success. Its volumes stay. */
+  public void remove(String container) {
+    try {
+      call(() -> {
+        client.removeContainerCmd(container).withForce(true).withRemoveVolumes(false).exec();
+        return null;
+      });
+    } catch (NotFoundException e) {
+      // already absent
+    }
+  }
+
+  /** The last lines of a container's output, for error messages. */
+  public String logs(String container, int lines) {
+    StringBuilder out = new StringBuilder();
+    try {
+      client.logContainerCmd(container).withStdOut(true).withStdErr(true).withTail(lines)
+          .exec(new ResultCallback.Adapter<Frame>() {
+            @Override
+            public void onNext(Frame frame) {
+              out.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+          }).awaitCompletion(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (NotFoundException e) {
+      return "";
+    } catch (RuntimeException e) {
+      return "(logs unavailable: " + e.getMessage() + ")";
+    }
+    return out.toString();
+  }
+
+  /** The container's address on a network, if attached. */
+  public Optional<String> address(String container, String network) {
+    try {
+      var inspect = call(() -> client.inspectContainerCmd(container).exec());
+      ContainerNetwork n = inspect.getNetworkSettings().getNetworks().get(network);
+      return n == null ? Optional.empty() : Optional.ofNullable(n.getIpAddress());
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Streams container events carrying {@code labelKey} (die, start, stop, destroy, oom...) until
+   * the returned handle is closed.
+   */
+  public Closeable events(String labelKey, Consumer<Event> listener, Consumer<Throwable> onError) {
+    return client.eventsCmd().withLabelFilter(labelKey).withEventTypeFilter("container")
+        .exec(new ResultCallback.Adapter<Event>() {
+          @Override
+          public void onNext(Event event) {
+            listener.accept(event);
+          }
+
+          @Override
+          public void onError(Throwable throwable) {
+            onError.accept(throwable);
+          }
+        });
+  }
+
+  @Override
+  public void close() throws IOException {
+    client.close();
+  }
+
+  static byte[] tar(Map<String, FileContent> files) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      java.util.Set<String> dirs = new java.util.TreeSet<>();
+      for (String path : files.keySet()) {
+        String p = path.replaceFirst("^/", "");
+        int i = p.indexOf('/');
+        while (i > 0) {
+          dirs.add(p.substring(0, i + 1));
+          i = p.indexOf('/', i + 1);
+        }
+      }
+      for (String dir : dirs) {
+        TarArchiveEntry e = new TarArchiveEntry(dir);
+        e.setMode(040755);
+        tar.putArchiveEntry(e);
+        tar.closeArchiveEntry();
+      }
+      for (Map.Entry<String, FileContent> f : files.entrySet()) {
+        TarArchiveEntry e = new TarArchiveEntry(f.getKey().replaceFirst("^/", ""));
+        e.setSize(f.getValue().content().length);
+        e.setMode(0100000 | f.getValue().mode());
+        e.setUserId(0);
+        e.setGroupId(0);
+        tar.putArchiveEntry(e);
+        tar.write(f.getValue().content());
+        tar.closeArchiveEntry();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private interface Call<T> {
+    T run();
+  }
+
+  /** Runs an engine call, turning "cannot connect" into {@link DockerUnavailableException}. */
+  private <T> T call(Call<T> call) {
+    try {
+      return call.run();
+    } catch (DockerException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      if (isConnectionFailure(e)) {
+        throw new DockerUnavailableException("Docker engine at " + host + " is unreachable: " + rootMessage(e), e);
+      }
+      throw e;
+    }
+  }
+
+  static boolean isConnectionFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException || t instanceof java.net.SocketException
+          || t instanceof java.nio.file.NoSuchFileException || t instanceof java.io.FileNotFoundException
+          || t instanceof java.net.SocketTimeoutException) {
+        return true;
+      }
+      if (t instanceof IOException && t.getMessage() != null
+          && (t.getMessage().contains("No such file") || t.getMessage().contains("Connection refused"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+  }
+}

@@ -1,0 +1,160 @@
+package io.pgherd.postgres;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * SQL to one member, through its published port. Short timeouts: a member that does not answer
+ * within a few seconds counts as unreachable for this pass. Identifiers and values are bound,
+ * never formatted into SQL.
+ */
+public final class InstanceGateway {
+  private final String host;
+  private final int port;
+  private final String user;
+  private final String password;
+
+  public InstanceGateway(String host, int port, String user, String password) {
+    this.host = host;
+    this.port = port;
+    this.user = user;
+    this.password = password;
+  }
+
+  public Connection connect() throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", user);
+    props.setProperty("password", password);
+    props.setProperty("connectTimeout", "3");
+    props.setProperty("socketTimeout", "10");
+    props.setProperty("loginTimeout", "5");
+    props.setProperty("ApplicationName", "pgherd-operator");
+    props.setProperty("sslmode", "disable");
+    return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/postgres", props);
+  }
+
+  public InstanceProbe probe() throws SQLException {
+    try (Connection c = connect(); Statement s = c.createStatement()) {
+      boolean inRecovery;
+      String lsn;
+      String replayLsn;
+      long timeline;
+      String receiverStatus = null;
+      String senderHost = null;
+      try (ResultSet rs = s.executeQuery("select pg_is_in_recovery()")) {
+        rs.next();
+        inRecovery = rs.getBoolean(1);
+      }
+      if (inRecovery) {
+        try (ResultSet rs = s.executeQuery(
+            "select pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,"
+                + " (select timeline_id from pg_control_checkpoint())")) {
+          rs.next();
+          lsn = rs.getString(1);
+          replayLsn = rs.getString(2);
+          timeline = rs.getLong(3);
+        }
+        try (ResultSet rs = s.executeQuery("select status, sender_host, received_tli from pg_stat_wal_receiver")) {
+          if (rs.next()) {
+            receiverStatus = rs.getString(1);
+            senderHost = rs.getString(2);
+            timeline = Math.max(timeline, rs.getLong(3));
+          }
+        }
+        if (lsn == null) {
+          lsn = replayLsn;
+        }
+      } else {
+        try (ResultSet rs = s.executeQuery(
+            "select pg_current_wal_lsn()::text,"
+                + " ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint")) {
+          rs.next();
+          lsn = rs.getString(1);
+          replayLsn = lsn;
+          timeline = rs.getLong(2);
+        }
+      }
+      List<InstanceProbe.Slot> slots = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery(
+          "select slot_name, active, restart_lsn::text from pg_replication_slots where slot_type = 'physical'"
+              + " order by slot_name")) {
+        while (rs.next()) {
+          slots.add(new InstanceProbe.Slot(rs.getString(1), rs.getBoolean(2), rs.getString(3)));
+        }
+      }
+      List<InstanceProbe.Standby> standbys = new ArrayList<>();
+      String lagExpr = inRecovery ? "null::numeric" : "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)";
+      try (ResultSet rs = s.executeQuery(
+          "select application_name, state, sync_state, replay_lsn::text, " + lagExpr
+              + " from pg_stat_replication order by application_name")) {
+        while (rs.next()) {
+          long lag = rs.getLong(5);
+          standbys.add(new InstanceProbe.Standby(rs.getString(1), rs.getString(2), rs.getString(3),
+              rs.getString(4), rs.wasNull() ? null : lag));
+        }
+      }
+      List<String> pending = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery("select name from pg_settings where pending_restart order by name")) {
+        while (rs.next()) {
+          pending.add(rs.getString(1));
+        }
+      }
+      return new InstanceProbe(inRecovery, lsn, replayLsn, timeline, receiverStatus, senderHost,
+          List.copyOf(slots), List.copyOf(standbys), List.copyOf(pending));
+    }
+  }
+
+  /** Creates a physical slot that reserves WAL from now on; an existing slot is left as it is. */
+  public boolean createSlot(String name) throws SQLException {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement(
+            "select pg_create_physical_replication_slot(?, true)"
+                + " where not exists (select 1 from pg_replication_slots where slot_name = ?)")) {
+      ps.setString(1, name);
+      ps.setString(2, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Drops a slot that is not in use; absent is success. Returns false when it is active. */
+  public boolean dropSlot(String name) throws SQLException {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement(
+            "select active from pg_replication_slots where slot_name = ?")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return true;
+        }
+        if (rs.getBoolean(1)) {
+          return false;
+        }
+      }
+      try (PreparedStatement drop = c.prepareStatement("select pg_drop_replication_slot(?)")) {
+        drop.setString(1, name);
+        drop.execute();
+      }
+      return true;
+    }
+  }
+
+  public void reloadConf() throws SQLException {
+    try (Connection c = connect(); Statement s = c.createStatement()) {
+      s.execute("select pg_reload_conf()");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return host + ":" + port;
+  }
+}

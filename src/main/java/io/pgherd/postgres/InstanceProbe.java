@@ -1,0 +1,24 @@
+package io.pgherd.postgres;
+
+import java.util.List;
+
+/**
+ * One SQL look at a member.
+ *
+ * @param inRecovery true for a standby
+ * @param lsn the primary's current WAL insert position, or a standby's last received position
+ * @param replayLsn what a standby has replayed (the primary: same as lsn)
+ * @param timeline the timeline the member is on
+ * @param receiverStatus a standby's WAL receiver state ("streaming", ...), null when none runs
+ * @param senderHost the host a standby streams from
+ * @param slots physical replication slots on this member
+ * @param replication standbys connected to this member (pg_stat_replication)
+ */
+public record InstanceProbe(
+    boolean inRecovery, String lsn, String replayLsn, long timeline, String receiverStatus, String senderHost,
+    List<Slot> slots, List<Standby> replication, List<String> pendingRestart) {
+
+  public record Slot(String name, boolean active, String restartLsn) {}
+
+  public record Standby(String applicationName, String state, String syncState, String replayLsn, Long lagBytes) {}
+}

@@ -1,0 +1,30 @@
+package io.pgherd.reconcile;
+
+import io.pgherd.docker.ContainerInfo;
+import io.pgherd.postgres.InstanceProbe;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One immutable snapshot of what exists for a cluster, taken at the start of a pass.
+ *
+ * @param members member containers by ordinal
+ * @param volumes member data volumes by ordinal
+ * @param probes SQL probes of the running members that answered, by ordinal
+ * @param probeErrors why a running member did not answer, by ordinal
+ */
+record Observed(
+    boolean network, Map<Integer, ContainerInfo> members, Set<Integer> volumes, ContainerInfo lb,
+    Map<Integer, InstanceProbe> probes, Map<Integer, String> probeErrors) {
+
+  boolean running(int ordinal) {
+    ContainerInfo c = members.get(ordinal);
+    return c != null && c.running();
+  }
+
+  /** Ordinals of members that answer SQL and are not in recovery. */
+  Set<Integer> writable() {
+    return probes.entrySet().stream().filter(e -> !e.getValue().inRecovery()).map(Map.Entry::getKey)
+        .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+  }
+}

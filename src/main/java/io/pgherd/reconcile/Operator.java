@@ -1,0 +1,269 @@
+package io.pgherd.reconcile;
+
+import io.pgherd.docker.DockerGateway;
+import io.pgherd.docker.DockerUnavailableException;
+import io.pgherd.docker.ImageBuilder;
+import io.pgherd.model.Names;
+import io.pgherd.store.Home;
+import java.io.Closeable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The reconcile loop of one home: one worker thread per cluster (one reconcile at a time per
+ * cluster, clusters in parallel), woken by its timer, by changes to the stored spec and by Docker
+ * events on the cluster's containers. Failures back off exponentially (2 s × 1.5, at most 30 s).
+ */
+public final class Operator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Operator.class);
+  static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+  private final Home home;
+  private final DockerGateway docker;
+  private final Optional<ImageBuilder> builder;
+  private final Map<String, Worker> workers = new ConcurrentHashMap<>();
+  private final ExecutorService buildExecutor = Executors.newSingleThreadExecutor(r -> daemon(r, "pgherd-image-build"));
+  private final Map<String, Future<?>> builds = new ConcurrentHashMap<>();
+  private final Map<String, String> buildFailures = new ConcurrentHashMap<>();
+  private AutoCloseable lock;
+  private Thread scanner;
+  private Thread events;
+  private volatile boolean running;
+
+  public Operator(Home home, DockerGateway docker, Optional<ImageBuilder> builder) {
+    this.home = home;
+    this.docker = docker;
+    this.builder = builder;
+  }
+
+  /** Takes the home's lock (one operator per home) and starts the loop. */
+  public void start() {
+    lock = home.tryLock().orElseThrow(() -> new IllegalStateException(
+        "another pgherd operator is running on " + home.root() + " (" + home.lockFile() + " is locked)"));
+    running = true;
+    scanner = daemon(this::scan, "pgherd-scanner");
+    scanner.start();
+    events = daemon(this::watchEvents, "pgherd-docker-events");
+    events.start();
+    LOG.info("operator started on {} (Docker at {})", home.root(), docker.host());
+  }
+
+  public boolean isRunning() {
+    return running;
+  }
+
+  /** Run the cluster's reconcile now. */
+  public void wake(String cluster) {
+    Worker w = workers.get(cluster);
+    if (w != null) {
+      w.wake.release();
+    }
+  }
+
+  /** Watches the store: a worker per stored spec (or pending delete), woken when the spec changes. */
+  private void scan() {
+    Map<String, FileTime> seen = new ConcurrentHashMap<>();
+    while (running) {
+      try {
+        Set<String> names = new HashSet<>(home.clusters());
+        Path requests = home.root().resolve("requests");
+        if (Files.isDirectory(requests)) {
+          try (var files = Files.list(requests)) {
+            files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".delete"))
+                .map(n -> n.substring(0, n.length() - ".delete".length())).forEach(names::add);
+          }
+        }
+        for (String name : names) {
+          FileTime mtime = mtime(home.specFile(name)).orElse(mtime(home.deleteRequest(name)).orElse(FileTime.fromMillis(0)));
+          Worker w = workers.get(name);
+          if (w == null || !w.thread.isAlive()) {
+            w = new Worker(new ClusterReconciler(home, docker, this::ensureImage, name));
+            workers.put(name, w);
+            w.thread.start();
+          } else if (!mtime.equals(seen.get(name)) || Files.exists(home.deleteRequest(name))) {
+            w.wake.release();
+          }
+          seen.put(name, mtime);
+        }
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Exception e) {
+        LOG.error("cannot scan {}: {}", home.root(), e.toString());
+        sleepQuietly(Duration.ofSeconds(2));
+      }
+    }
+  }
+
+  private static Optional<FileTime> mtime(Path p) {
+    try {
+      return Optional.of(Files.getLastModifiedTime(p));
+    } catch (java.io.IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Docker events on any pgherd container wake that cluster; reconnects with backoff. */
+  private void watchEvents() {
+    Duration backoff = Duration.ofSeconds(1);
+    while (running) {
+      Semaphore ended = new Semaphore(0);
+      try (Closeable stream = docker.events(Names.LABEL_CLUSTER, event -> {
+        Map<String, String> attrs = event.getActor() == null ? null : event.getActor().getAttributes();
+        String cluster = attrs == null ? null : attrs.get(Names.LABEL_CLUSTER);
+        if (cluster != null) {
+          LOG.debug("docker event {} on {}", event.getAction(), attrs.get("name"));
+          wake(cluster);
+        }
+      }, error -> {
+        LOG.warn("Docker event stream ended: {}; reconnecting", error.toString());
+        ended.release();
+      })) {
+        backoff = Duration.ofSeconds(1);
+        while (running && !ended.tryAcquire(1, TimeUnit.SECONDS)) {
+          // the stream delivers on its own thread
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Exception e) {
+        LOG.warn("cannot follow Docker events at {}: {}", docker.host(), e.toString());
+      }
+      if (running) {
+        sleepQuietly(backoff);
+        backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+      }
+    }
+  }
+
+  /** Image present → empty. pgherd's own images missing → build in the background. */
+  Optional<String> ensureImage(String image) {
+    if (docker.imageExists(image)) {
+      buildFailures.remove(image);
+      return Optional.empty();
+    }
+    if (!ImageBuilder.builds(image)) {
+      return Optional.of("image " + image + " is not in the Docker engine; pull or build it");
+    }
+    if (builder.isEmpty()) {
+      return Optional.of("image " + image + " is missing and operator/build-images.sh cannot be found: "
+          + "run `pgherd images build` from the pgherd checkout");
+    }
+    String failure = buildFailures.get(image);
+    Future<?> build = builds.computeIfAbsent("all", k -> buildExecutor.submit(() -> {
+      try {
+        LOG.info("building images with {}", builder.get().script());
+        builder.get().build(line -> LOG.info("images: {}", line));
+        buildFailures.clear();
+      } catch (Exception e) {
+        buildFailures.put(image, e.getMessage());
+        LOG.error("image build failed: {}", e.getMessage());
+      } finally {
+        builds.remove("all");
+      }
+    }));
+    return Optional.of(failure != null ? "image build failed, retrying: " + failure
+        : "building image " + image + " (" + (build.isDone() ? "finishing" : "in progress") + ")");
+  }
+
+  private final class Worker {
+    final ClusterReconciler reconciler;
+    final Semaphore wake = new Semaphore(0);
+    final Thread thread;
+
+    Worker(ClusterReconciler reconciler) {
+      this.reconciler = reconciler;
+      this.thread = daemon(this::loop, "pgherd-" + reconciler.cluster());
+    }
+
+    void loop() {
+      Duration backoff = Duration.ofSeconds(2);
+      while (running) {
+        Duration delay;
+        try {
+          Result r = reconciler.reconcile();
+          if (r.done()) {
+            LOG.info("{}: {}", reconciler.cluster(), r.reason());
+            workers.remove(reconciler.cluster(), this);
+            return;
+          }
+          delay = r.delay();
+          backoff = Duration.ofSeconds(2);
+        } catch (DockerUnavailableException e) {
+          reconciler.passFailed(e.getMessage() + "; retrying in " + backoff.toSeconds() + "s");
+          delay = backoff;
+          backoff = next(backoff);
+        } catch (Exception e) {
+          LOG.debug("reconcile of {} failed", reconciler.cluster(), e);
+          reconciler.passFailed("reconcile failed: " + e + "; retrying in " + backoff.toSeconds() + "s");
+          delay = backoff;
+          backoff = next(backoff);
+        }
+        try {
+          wake.tryAcquire(delay.toMillis(), TimeUnit.MILLISECONDS);
+          wake.drainPermits();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  private static Duration next(Duration backoff) {
+    Duration n = Duration.ofMillis((long) (backoff.toMillis() * 1.5));
+    return n.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : n;
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  private static void sleepQuietly(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Stops the loop (waiting for passes in flight) and releases the lock. Containers keep running. */
+  @Override
+  public void close() throws Exception {
+    running = false;
+    if (scanner != null) {
+      scanner.interrupt();
+      scanner.join(5000);
+    }
+    for (Worker w : workers.values()) {
+      w.wake.release();
+      w.thread.join(30000);
+    }
+    if (events != null) {
+      events.interrupt();
+      events.join(5000);
+    }
+    buildExecutor.shutdownNow();
+    if (lock != null) {
+      lock.close();
+    }
+    LOG.info("operator stopped");
+  }
+}

@@ -1,0 +1,268 @@
+package io.pgherd.store;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.pgherd.api.PostgresClusterStatus;
+import io.pgherd.model.Topology;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The operator's store on disk (DESIGN.md, "The home"):
+ *
+ * <pre>
+ * clusters/NAME.yaml      desired spec, metadata.generation counts its changes
+ * state/NAME.json         the operator's intent: members, next ordinal, primary
+ * status/NAME.json        last observed status (what `status -o json` prints)
+ * logs/NAME.log           one line per reconcile action
+ * secrets/NAME/           generated passwords, directory 0700, files 0600
+ * requests/NAME.delete    a pending delete ("purge" inside when volumes go too)
+ * operator.lock           held by the one operator of this home
+ * </pre>
+ */
+public final class Home {
+  public static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).findAndRegisterModules();
+  private static final String PW_ALPHABET =
+      "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  public static final String SUPERUSER_PASSWORD = "superuser-password";
+  public static final String REPLICATION_PASSWORD = "replication-password";
+
+  private final Path root;
+
+  public Home(Path root) {
+    this.root = root.toAbsolutePath();
+  }
+
+  /** --home, else $PGHERD_HOME, else ~/.pgherd. */
+  public static Home resolve(Path option) {
+    if (option != null) {
+      return new Home(option);
+    }
+    String env = System.getenv("PGHERD_HOME");
+    if (env != null && !env.isBlank()) {
+      return new Home(Path.of(env));
+    }
+    return new Home(Path.of(System.getProperty("user.home"), ".pgherd"));
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public Path specFile(String cluster) {
+    return root.resolve("clusters").resolve(cluster + ".yaml");
+  }
+
+  public Path stateFile(String cluster) {
+    return root.resolve("state").resolve(cluster + ".json");
+  }
+
+  public Path statusFile(String cluster) {
+    return root.resolve("status").resolve(cluster + ".json");
+  }
+
+  public Path logFile(String cluster) {
+    return root.resolve("logs").resolve(cluster + ".log");
+  }
+
+  public Path secretsDir(String cluster) {
+    return root.resolve("secrets").resolve(cluster);
+  }
+
+  public Path deleteRequest(String cluster) {
+    return root.resolve("requests").resolve(cluster + ".delete");
+  }
+
+  public Path lockFile() {
+    return root.resolve("operator.lock");
+  }
+
+  /** Names of the clusters with a stored spec, sorted. */
+  public List<String> clusters() {
+    Path dir = root.resolve("clusters");
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      List<String> names = new ArrayList<>();
+      files.map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".yaml") && !n.startsWith("."))
+          .map(n -> n.substring(0, n.length() - ".yaml".length()))
+          .sorted()
+          .forEach(names::add);
+      return names;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
+  }
+
+  public Optional<String> readSpec(String cluster) {
+    return readString(specFile(cluster));
+  }
+
+  public void writeSpec(String cluster, String yaml) {
+    writeAtomically(specFile(cluster), yaml.getBytes(StandardCharsets.UTF_8), false);
+  }
+
+  public Optional<Topology> readState(String cluster) {
+    return readString(stateFile(cluster)).map(s -> {
+      try {
+        return JSON.readValue(s, Topology.class);
+      } catch (IOException e) {
+        throw new UncheckedIOException("corrupt state file " + stateFile(cluster), e);
+      }
+    });
+  }
+
+  public void writeState(String cluster, Topology topology) {
+    writeJson(stateFile(cluster), topology);
+  }
+
+  public Optional<PostgresClusterStatus> readStatus(String cluster) {
+    return readString(statusFile(cluster)).map(s -> {
+      try {
+        return JSON.readValue(s, PostgresClusterStatus.class);
+      } catch (IOException e) {
+        throw new UncheckedIOException("corrupt status file " + statusFile(cluster), e);
+      }
+    });
+  }
+
+  public void writeStatus(String cluster, PostgresClusterStatus status) {
+    writeJson(statusFile(cluster), status);
+  }
+
+  /** The cluster's password for {@code name}, generated (and stored 0600) on first use. */
+  public synchronized String secret(String cluster, String name) {
+    Path dir = secretsDir(cluster);
+    Path file = dir.resolve(name);
+    try {
+      if (Files.exists(file)) {
+        return Files.readString(file, StandardCharsets.UTF_8).strip();
+      }
+      createPrivateDir(root.resolve("secrets"));
+      createPrivateDir(dir);
+      SecureRandom random = new SecureRandom();
+      StringBuilder pw = new StringBuilder();
+      for (int i = 0; i < 32; i++) {
+        pw.append(PW_ALPHABET.charAt(random.nextInt(PW_ALPHABET.length())));
+      }
+      writeAtomically(file, pw.toString().getBytes(StandardCharsets.UTF_8), true);
+      return pw.toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read or create secret " + file, e);
+    }
+  }
+
+  public boolean hasSecrets(String cluster) {
+    return Files.isDirectory(secretsDir(cluster));
+  }
+
+  /** Removes everything stored for a cluster; secrets too when {@code purge}. */
+  public void forget(String cluster, boolean purge) {
+    try {
+      Files.deleteIfExists(specFile(cluster));
+      Files.deleteIfExists(stateFile(cluster));
+      Files.deleteIfExists(statusFile(cluster));
+      Files.deleteIfExists(deleteRequest(cluster));
+      if (purge) {
+        Path dir = secretsDir(cluster);
+        if (Files.isDirectory(dir)) {
+          try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+              Files.delete(f);
+            }
+          }
+          Files.delete(dir);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot remove the stored state of " + cluster, e);
+    }
+  }
+
+  /**
+   * Holds the home's operator lock until closed; empty when another process holds it.
+   */
+  public Optional<AutoCloseable> tryLock() {
+    try {
+      Files.createDirectories(root);
+      FileChannel channel = FileChannel.open(lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock = channel.tryLock();
+      if (lock == null) {
+        channel.close();
+        return Optional.empty();
+      }
+      return Optional.of(() -> {
+        lock.release();
+        channel.close();
+      });
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot lock " + lockFile(), e);
+    }
+  }
+
+  public void writeJson(Path file, Object value) {
+    try {
+      writeAtomically(file, JSON.writeValueAsBytes(value), false);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  public static Optional<String> readString(Path file) {
+    try {
+      return Optional.of(Files.readString(file, StandardCharsets.UTF_8));
+    } catch (java.nio.file.NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  /** Write to a temporary file, then rename: readers see the old or the new content, never half. */
+  public static void writeAtomically(Path file, byte[] content, boolean secret) {
+    try {
+      Files.createDirectories(file.getParent());
+      Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+      Files.deleteIfExists(tmp);
+      if (secret) {
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(tmp, content, StandardOpenOption.TRUNCATE_EXISTING);
+      } else {
+        Files.write(tmp, content);
+      }
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  private static void createPrivateDir(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir.getParent());
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+  }
+}

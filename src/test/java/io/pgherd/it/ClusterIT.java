@@ -1,0 +1,342 @@
+package io.pgherd.it;
+
+import static java.time.Duration.ofSeconds;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgherd.api.MemberStatus;
+import io.pgherd.api.PostgresClusterStatus;
+import io.pgherd.cli.Main;
+import io.pgherd.docker.ContainerInfo;
+import io.pgherd.docker.DockerGateway;
+import io.pgherd.docker.ImageBuilder;
+import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.Names;
+import io.pgherd.reconcile.Operator;
+import io.pgherd.store.Home;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One real three-member cluster (real Docker, PostgreSQL and HAProxy), shared by the tests in
+ * order: each leaves the cluster healthy with three members for the next, except the last ones,
+ * which scale and delete it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT {
+  static final String NAME = "itc";
+  static final int RW = 25432;
+  static final int RO = 25433;
+  static final String SPEC = "  instances: 3\n  loadBalancer:\n    readWritePort: " + RW + "\n    readOnlyPort: " + RO + "\n";
+
+  @TempDir Path tmp;
+  Path homeDir;
+  Home home;
+  DockerGateway docker;
+  Operator operator;
+
+  @BeforeAll
+  void startClusterAndOperator() throws Exception {
+    ItSupport.buildImages();
+    docker = DockerGateway.connect();
+    ItSupport.purge(docker, NAME);
+    homeDir = tmp.resolve("home");
+    home = new Home(homeDir);
+    operator = startOperator();
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, NAME, SPEC).toString())).isZero();
+    awaitHealthy(3);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (operator != null) {
+      operator.close();
+    }
+    if (docker != null) {
+      ItSupport.purge(docker, NAME);
+      docker.close();
+    }
+  }
+
+  Operator startOperator() {
+    Operator op = new Operator(home, docker, ImageBuilder.locate());
+    op.start();
+    return op;
+  }
+
+  int cli(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--home");
+    all.add(homeDir.toString());
+    return Main.run(all.toArray(String[]::new));
+  }
+
+  PostgresClusterStatus status() {
+    return home.readStatus(NAME).orElseThrow();
+  }
+
+  void awaitHealthy(int members) {
+    await().atMost(ofSeconds(240)).pollInterval(ofSeconds(1)).untilAsserted(() -> {
+      PostgresClusterStatus s = home.readStatus(NAME).orElseThrow();
+      assertThat(s.getMembers()).hasSize(members);
+      assertThat(s.getPhase()).as("phase (%s)", s.getMessage()).isEqualTo("Healthy");
+    });
+  }
+
+  Map<String, ContainerInfo> containers() {
+    Map<String, ContainerInfo> out = new TreeMap<>();
+    docker.containers(Names.LABEL_CLUSTER, NAME).forEach(c -> out.put(c.name(), c));
+    return out;
+  }
+
+  Connection member(String member) throws Exception {
+    ContainerInfo c = docker.container(Names.container(member)).orElseThrow();
+    return ItSupport.connect(home, NAME, c.publishedPorts().get(5432));
+  }
+
+  static List<String> column(Connection c, String sql) throws Exception {
+    try (c; Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      List<String> out = new ArrayList<>();
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+      return out;
+    }
+  }
+
+  int logLines() throws Exception {
+    return Files.readAllLines(home.logFile(NAME)).size();
+  }
+
+  @Test
+  @Order(1)
+  void replicasStreamFromThePrimaryThroughSlotsNamedAfterThem() throws Exception {
+    PostgresClusterStatus s = status();
+    assertThat(s.getPrimary()).isEqualTo("itc-1");
+    assertThat(s.getMembers()).extracting(MemberStatus::getName, MemberStatus::getRole, MemberStatus::getState)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("itc-1", "primary", "running"),
+            org.assertj.core.groups.Tuple.tuple("itc-2", "replica", "streaming"),
+            org.assertj.core.groups.Tuple.tuple("itc-3", "replica", "streaming"));
+    assertThat(column(member("itc-1"),
+        "select application_name || ' ' || state from pg_stat_replication order by 1"))
+        .containsExactly("itc-2 streaming", "itc-3 streaming");
+    assertThat(column(member("itc-1"),
+        "select slot_name || ' ' || active from pg_replication_slots order by 1"))
+        .containsExactly("itc_2 true", "itc_3 true");
+    assertThat(column(member("itc-1"), "select setting from pg_settings where name = 'password_encryption'"))
+        .containsExactly("scram-sha-256");
+  }
+
+  @Test
+  @Order(2)
+  void aDatabaseCreatedThroughTheReadWritePortAppearsOnEveryReplica() throws Exception {
+    try (Connection c = ItSupport.connect(home, NAME, RW); Statement st = c.createStatement()) {
+      st.execute("drop database if exists db1");
+      st.execute("create database db1");
+    }
+    for (String replica : List.of("itc-2", "itc-3")) {
+      await().atMost(ofSeconds(20)).untilAsserted(() ->
+          assertThat(column(member(replica), "select datname from pg_database")).contains("db1"));
+      assertThat(column(member(replica), "select pg_is_in_recovery()::text")).containsExactly("true");
+    }
+  }
+
+  @Test
+  @Order(3)
+  void theReadWritePortOnlyReachesThePrimaryAndTheReadOnlyPortReachesSeveralMembers() throws Exception {
+    for (int i = 0; i < 10; i++) {
+      assertThat(column(ItSupport.connect(home, NAME, RW), "select pg_is_in_recovery()::text")).containsExactly("false");
+    }
+    Set<String> servers = new HashSet<>();
+    for (int i = 0; i < 30; i++) {
+      servers.addAll(column(ItSupport.connect(home, NAME, RO), "select inet_server_addr()::text"));
+    }
+    assertThat(servers).hasSizeGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  @Order(4)
+  void theUsersScenarioScriptsPass() throws Exception {
+    Path repo = ItSupport.repo();
+    for (String script : List.of("replication.sh", "load-balancing.sh")) {
+      ItSupport.Run run = ItSupport.run(homeDir, List.of("bash", repo.resolve("test-scenarios").resolve(script).toString(), NAME));
+      System.out.println(run.output());
+      assertThat(run.exitCode()).as(script + ":\n" + run.output()).isZero();
+      assertThat(run.output()).contains("PASS");
+    }
+  }
+
+  @Test
+  @Order(5)
+  void noSecretIsVisibleInDockerInspectOrTheStatus() throws Exception {
+    String superuser = home.secret(NAME, Home.SUPERUSER_PASSWORD);
+    String replication = home.secret(NAME, Home.REPLICATION_PASSWORD);
+    for (String c : containers().keySet()) {
+      ItSupport.Run inspect = ItSupport.run(null, List.of("docker", "inspect", c));
+      assertThat(inspect.exitCode()).isZero();
+      assertThat(inspect.output()).doesNotContain(superuser).doesNotContain(replication);
+      ItSupport.Run ps = ItSupport.run(null, List.of("docker", "exec", c, "ps", "-eo", "args"));
+      assertThat(ps.output()).doesNotContain(superuser).doesNotContain(replication);
+    }
+    String logs = Files.readString(home.logFile(NAME)) + Files.readString(home.statusFile(NAME));
+    assertThat(logs).doesNotContain(superuser).doesNotContain(replication);
+    assertThat(Files.getPosixFilePermissions(home.secretsDir(NAME).resolve(Home.SUPERUSER_PASSWORD)))
+        .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+  }
+
+  @Test
+  @Order(6)
+  void aSlotThatBelongsToNoMemberIsDropped() throws Exception {
+    column(member("itc-1"), "select 'x' from pg_create_physical_replication_slot('orphan_slot', true)");
+    await().atMost(ofSeconds(30)).untilAsserted(() ->
+        assertThat(column(member("itc-1"), "select slot_name from pg_replication_slots order by 1"))
+            .containsExactly("itc_2", "itc_3"));
+    assertThat(Files.readString(home.logFile(NAME))).contains("drop-slot: orphan_slot");
+  }
+
+  @Test
+  @Order(7)
+  void aStoppedMemberIsStartedAgain() throws Exception {
+    ItSupport.run(null, List.of("docker", "stop", "pgherd-itc-3"));
+    await().atMost(ofSeconds(60)).untilAsserted(() -> assertThat(containers().get("pgherd-itc-3").running()).isTrue());
+    awaitHealthy(3);
+    assertThat(Files.readString(home.logFile(NAME))).contains("start-member: itc-3");
+  }
+
+  @Test
+  @Order(8)
+  void aMemberRemovedByHandComesBackAndAReplicaWithoutDataIsReCloned() throws Exception {
+    String oldId = containers().get("pgherd-itc-2").id();
+    ItSupport.run(null, List.of("docker", "rm", "-f", "pgherd-itc-2"));
+    awaitHealthy(3);
+    assertThat(containers().get("pgherd-itc-2").id()).isNotEqualTo(oldId);
+
+    // now the container and its data: the replica is cloned again from the primary
+    operator.close();
+    ItSupport.run(null, List.of("docker", "rm", "-f", "pgherd-itc-2"));
+    ItSupport.run(null, List.of("docker", "volume", "rm", "pgherd-itc-2-data"));
+    operator = startOperator();
+    awaitHealthy(3);
+    assertThat(column(member("itc-2"), "select datname from pg_database")).contains("db1");
+    assertThat(Files.readString(home.logFile(NAME))).contains("create-member: itc-2: replica, cloning with pg_basebackup");
+  }
+
+  @Test
+  @Order(9)
+  void aRemovedLoadBalancerComesBack() throws Exception {
+    ItSupport.run(null, List.of("docker", "rm", "-f", Names.loadBalancer(NAME)));
+    await().atMost(ofSeconds(60)).untilAsserted(() ->
+        assertThat(column(ItSupport.connect(home, NAME, RW), "select pg_is_in_recovery()::text")).containsExactly("false"));
+    awaitHealthy(3);
+  }
+
+  @Test
+  @Order(10)
+  void anOperatorRestartedOnAHealthyClusterChangesNothing() throws Exception {
+    awaitHealthy(3);
+    Map<String, String> before = containers().values().stream()
+        .collect(Collectors.toMap(ContainerInfo::name, c -> c.id() + c.status()));
+    int lines = logLines();
+    operator.close();
+    operator = startOperator();
+    Thread.sleep(10_000); // several passes of the new operator: there must be nothing for it to do
+    Map<String, String> after = containers().values().stream()
+        .collect(Collectors.toMap(ContainerInfo::name, c -> c.id() + c.status()));
+    assertThat(after.keySet()).isEqualTo(before.keySet());
+    containers().values().forEach(c -> assertThat(c.running()).as(c.name()).isTrue());
+    assertThat(after).allSatisfy((name, v) -> assertThat(v.substring(0, 64)).isEqualTo(before.get(name).substring(0, 64)));
+    List<String> newLines = Files.readAllLines(home.logFile(NAME));
+    assertThat(newLines.subList(lines, newLines.size())).as("actions after the restart").isEmpty();
+    assertThat(status().getPhase()).isEqualTo("Healthy");
+  }
+
+  @Test
+  @Order(11)
+  void anInvalidSpecIsRefusedAndChangesNothing() throws Exception {
+    String stored = home.readSpec(NAME).orElseThrow();
+    Path bad = ItSupport.writeSpec(tmp, NAME, "  instances: 0\n  loadBalancer:\n    readWritePort: 5432\n    readOnlyPort: 5432\n");
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream oldErr = System.err;
+    System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    int rc;
+    try {
+      rc = cli("apply", "-f", bad.toString());
+    } finally {
+      System.setErr(oldErr);
+    }
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("spec.instances: must be between 1 and 9, got 0")
+        .contains("spec.loadBalancer.readOnlyPort");
+    assertThat(home.readSpec(NAME)).contains(stored);
+    assertThat(containers()).hasSize(4);
+    awaitHealthy(3);
+  }
+
+  @Test
+  @Order(12)
+  void scalingOutAddsReplicasSlotsAndLoadBalancerEntriesAndScalingInRemovesThem() throws Exception {
+    String five = SPEC.replace("instances: 3", "instances: 5");
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, NAME, five).toString())).isZero();
+    awaitHealthy(5);
+    assertThat(column(member("itc-1"), "select slot_name from pg_replication_slots where active order by 1"))
+        .containsExactly("itc_2", "itc_3", "itc_4", "itc_5");
+    String lbConfig = new String(docker.readFile(Names.loadBalancer(NAME), HaproxyConf.PATH).orElseThrow(),
+        StandardCharsets.UTF_8);
+    assertThat(lbConfig).contains("server itc-4 ", "server itc-5 ");
+
+    String two = SPEC.replace("instances: 3", "instances: 2");
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, NAME, two).toString())).isZero();
+    awaitHealthy(2);
+    assertThat(containers().keySet()).containsExactlyInAnyOrder("pgherd-itc-1", "pgherd-itc-2", "pgherd-itc-lb");
+    assertThat(docker.volumes(Names.LABEL_CLUSTER, NAME)).containsExactlyInAnyOrder("pgherd-itc-1-data", "pgherd-itc-2-data");
+    await().atMost(ofSeconds(30)).untilAsserted(() ->
+        assertThat(column(member("itc-1"), "select slot_name from pg_replication_slots order by 1")).containsExactly("itc_2"));
+    await().atMost(ofSeconds(30)).untilAsserted(() -> assertThat(new String(
+        docker.readFile(Names.loadBalancer(NAME), HaproxyConf.PATH).orElseThrow(), StandardCharsets.UTF_8))
+        .doesNotContain("server itc-3 ", "server itc-4 ", "server itc-5 "));
+    assertThat(column(ItSupport.connect(home, NAME, RW), "select datname from pg_database")).contains("db1");
+  }
+
+  @Test
+  @Order(13)
+  void deleteRemovesContainersAndNetworkButKeepsVolumesUnlessPurged() throws Exception {
+    assertThat(cli("delete", NAME)).isZero();
+    assertThat(containers()).isEmpty();
+    assertThat(docker.networkExists(Names.network(NAME))).isFalse();
+    assertThat(docker.volumes(Names.LABEL_CLUSTER, NAME)).hasSize(2);
+    assertThat(home.readSpec(NAME)).isEmpty();
+    assertThat(home.hasSecrets(NAME)).isTrue();
+
+    // the same cluster again: it comes back on its kept data
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, NAME, SPEC.replace("instances: 3", "instances: 2")).toString())).isZero();
+    awaitHealthy(2);
+    assertThat(column(ItSupport.connect(home, NAME, RW), "select datname from pg_database")).contains("db1");
+
+    assertThat(cli("delete", NAME, "--purge")).isZero();
+    assertThat(containers()).isEmpty();
+    assertThat(docker.volumes(Names.LABEL_CLUSTER, NAME)).isEmpty();
+    assertThat(home.hasSecrets(NAME)).isFalse();
+  }
+}

@@ -1,0 +1,56 @@
+package io.pgherd.model;
+
+import static io.pgherd.model.ConfTestSupport.config;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PostgresConfTest {
+  @Test
+  void primaryHasNoUpstreamAndKeepsWalHintsForRewind() {
+    String conf = PostgresConf.render(config("  instances: 3\n"), "demo-1", null, List.of("demo-2", "demo-3"));
+    assertThat(conf).contains("wal_level = 'replica'", "wal_log_hints = 'on'", "hot_standby = 'on'",
+        "password_encryption = 'scram-sha-256'", "hba_file = '/etc/pgherd/pg_hba.conf'", "cluster_name = 'demo-1'");
+    assertThat(conf).doesNotContain("primary_conninfo", "primary_slot_name", "synchronous_standby_names");
+  }
+
+  @Test
+  void replicaStreamsFromThePrimaryThroughItsOwnSlotWithItsNameAsApplicationName() {
+    String conf = PostgresConf.render(config("  instances: 3\n"), "demo-2", "pgherd-demo-1", List.of("demo-2", "demo-3"));
+    assertThat(conf).contains("primary_conninfo = 'host=pgherd-demo-1 port=5432 user=replicator"
+        + " application_name=demo-2 passfile=/run/pgherd/pgpass connect_timeout=5'");
+    assertThat(conf).contains("primary_slot_name = 'demo_2'");
+  }
+
+  @Test
+  void syncModeMakesThePrimaryWaitForAnyOneStandby() {
+    String conf = PostgresConf.render(config("  instances: 3\n  replication:\n    mode: sync\n"), "demo-1", null,
+        List.of("demo-2", "demo-3"));
+    assertThat(conf).contains("synchronous_standby_names = 'ANY 1 (\"demo-2\",\"demo-3\")'");
+  }
+
+  @Test
+  void userParametersAreAppendedQuoted() {
+    String conf = PostgresConf.render(config("  postgres:\n    parameters:\n      max_connections: \"200\"\n"
+        + "      application_name: \"it's\"\n"), "demo-1", null, List.of());
+    assertThat(conf).contains("max_connections = '200'", "application_name = 'it''s'");
+  }
+
+  @Test
+  void hbaAdmitsOnlyScramFromTheContainersNetworksAndPeerLocally() {
+    String hba = PostgresConf.renderHba();
+    assertThat(hba).contains("host    replication  replicator  samenet  scram-sha-256");
+    assertThat(hba).contains("local   all          all                  peer");
+    assertThat(hba).doesNotContain("trust", "0.0.0.0/0", " md5", "all          all         all");
+  }
+
+  @Test
+  void memberEnvTellsACloneWhereToCloneFromAndCarriesNoSecret() {
+    String env = PostgresConf.renderMemberEnv("demo-2", true, "pgherd-demo-1");
+    assertThat(env).isEqualTo("PGHERD_MEMBER=demo-2\nPGHERD_BOOTSTRAP=clone\nPGHERD_PRIMARY_HOST=pgherd-demo-1\n"
+        + "PGHERD_SLOT=demo_2\n");
+    assertThat(PostgresConf.renderMemberEnv("demo-1", false, null)).isEqualTo(
+        "PGHERD_MEMBER=demo-1\nPGHERD_BOOTSTRAP=initdb\n");
+  }
+}
