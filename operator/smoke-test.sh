@@ -157,6 +157,8 @@ check "an rw session opened before the USR2 reload survives it (same backend pid
   test "$(sort -u "$work/session.out" | wc -l)" = 1
 check "the reload loaded the new file (ro on /health reaches both members)" \
   test "$(ro_addrs)" = "$(printf '%s\n' "$(ip_of "$M1")" "$(ip_of "$M2")" | sort | paste -sd' ')"
+check "server states were saved for the new worker before the reload" \
+  docker exec "$LB" sh -c "grep -q ' rw [0-9]* $N-1 ' /run/haproxy/server-state"
 check "master reports 1 reload, no failure" \
   docker exec "$LB" sh -c 'echo "show proc" | socat stdio /run/haproxy/master.sock | grep -q "master *1 \[failed: 0\]"'
 

@@ -42,6 +42,9 @@ public final class HaproxyConf {
             stats socket /run/haproxy/admin.sock mode 600 level admin expose-fd listeners
             stats timeout 30s
             hard-stop-after 1h
+            # the image's entrypoint saves server states here before each reload, so a reload
+            # does not start the primary over as "one failed check from down"
+            server-state-file /run/haproxy/server-state
 
         resolvers docker
             nameserver dns 127.0.0.11:53
@@ -57,6 +60,7 @@ public final class HaproxyConf {
 
         defaults
             mode tcp
+            load-server-state-from-file global
             log stdout format raw local0 info
             option tcplog
             option dontlognull

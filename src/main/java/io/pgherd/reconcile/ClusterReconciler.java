@@ -757,6 +757,9 @@ public final class ClusterReconciler {
     warnOnce("error", message);
     PostgresClusterStatus status = home.readStatus(cluster).orElseGet(PostgresClusterStatus::new);
     status.setName(cluster);
+    if (status.getPhase() == null) {
+      status.setPhase("Pending");
+    }
     status.setMessage(message);
     writeStatus(status);
   }
