@@ -21,7 +21,12 @@ final class OperatorCommand implements Callable<Integer> {
   /** Starts the operator and blocks until SIGINT/SIGTERM; {@code started} runs once it is up. */
   static void runUntilStopped(HomeOption home, Runnable started) throws Exception {
     DockerGateway docker = DockerGateway.connect();
-    docker.ping();
+    try {
+      docker.ping();
+    } catch (io.pgherd.docker.DockerUnavailableException e) {
+      // not fatal: every pass retries with backoff, and status says why nothing happens
+      System.err.println("warning: " + e.getMessage() + "; the operator keeps retrying");
+    }
     Operator operator = new Operator(home.home(), docker, ImageBuilder.locate());
     try {
       operator.start();

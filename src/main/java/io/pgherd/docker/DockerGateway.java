@@ -58,7 +58,15 @@ public final class DockerGateway implements Closeable {
 
   /** Connects to $DOCKER_HOST, else unix:///var/run/docker.sock. Does not contact it yet. */
   public static DockerGateway connect() {
-    DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
+    return connect(DefaultDockerClientConfig.createDefaultConfigBuilder().build());
+  }
+
+  /** Connects to the engine at {@code dockerHost} (unix:///path or tcp://host:port). */
+  public static DockerGateway connect(String dockerHost) {
+    return connect(DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(dockerHost).build());
+  }
+
+  private static DockerGateway connect(DefaultDockerClientConfig config) {
     URI uri = config.getDockerHost();
     DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
         .dockerHost(uri)
@@ -367,7 +375,11 @@ public final class DockerGateway implements Closeable {
       }
       for (String dir : dirs) {
         TarArchiveEntry e = new TarArchiveEntry(dir);
-        e.setMode(040755);
+        // a directory holding only private files (e.g. secrets) is private too
+        boolean onlyPrivate = files.entrySet().stream()
+            .filter(f -> f.getKey().replaceFirst("^/", "").startsWith(dir))
+            .allMatch(f -> (f.getValue().mode() & 077) == 0);
+        e.setMode(onlyPrivate ? 040700 : 040755);
         tar.putArchiveEntry(e);
         tar.closeArchiveEntry();
       }

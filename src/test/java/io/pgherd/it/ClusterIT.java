@@ -148,6 +148,14 @@ class ClusterIT {
     }
   }
 
+  /** The first column of the first row, on a connection that stays open. */
+  static String column0(Connection c, String sql) throws Exception {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
   int logLines() throws Exception {
     return Files.readAllLines(home.logFile(NAME)).size();
   }
@@ -322,16 +330,50 @@ class ClusterIT {
 
   @Test
   @Order(12)
+  void aReplicaTooFarBehindLeavesTheReadOnlyRotationUntilItCatchesUp() throws Exception {
+    changed = java.time.Instant.now();
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, NAME, SPEC + "    maxReplicaLag: 64kB\n").toString())).isZero();
+    awaitHealthy(3);
+    column(member("itc-3"), "select pg_wal_replay_pause()::text");
+    try {
+      try (Connection c = ItSupport.connect(home, NAME, RW); Statement st = c.createStatement()) {
+        st.execute("create table if not exists lag_test(x text)");
+        st.execute("insert into lag_test select repeat('x', 1000) from generate_series(1, 2000)");
+      }
+      await().ignoreExceptions().atMost(ofSeconds(30)).untilAsserted(() -> {
+        assertThat(lbConfig()).contains("server itc-2 ").doesNotContain("server itc-3 ");
+        assertThat(Files.readString(home.logFile(NAME))).contains("itc-3 (out: lag");
+      });
+    } finally {
+      column(member("itc-3"), "select pg_wal_replay_resume()::text");
+    }
+    await().ignoreExceptions().atMost(ofSeconds(30)).untilAsserted(() -> assertThat(lbConfig()).contains("server itc-3 "));
+    try (Connection c = ItSupport.connect(home, NAME, RW); Statement st = c.createStatement()) {
+      st.execute("drop table lag_test");
+    }
+  }
+
+  String lbConfig() {
+    return new String(docker.readFile(Names.loadBalancer(NAME), HaproxyConf.PATH).orElseThrow(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  @Order(13)
   void scalingOutAddsReplicasSlotsAndLoadBalancerEntriesAndScalingInRemovesThem() throws Exception {
+    // a session through the read-write port, open across the load balancer's reloads
+    Connection session = ItSupport.connect(home, NAME, RW);
+    String pid = column0(session, "select pg_backend_pid()::text");
     String five = SPEC.replace("instances: 3", "instances: 5");
     changed = java.time.Instant.now();
     assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, NAME, five).toString())).isZero();
     awaitHealthy(5);
+    assertThat(Files.readString(home.logFile(NAME))).contains("reload-lb: pgherd-itc-lb: servers now: rw itc-1; ro itc-1,"
+        + " itc-2, itc-3, itc-4, itc-5");
+    assertThat(column0(session, "select pg_backend_pid()::text")).as("the session survived the reload").isEqualTo(pid);
+    session.close();
     assertThat(column(member("itc-1"), "select slot_name from pg_replication_slots where active order by 1"))
         .containsExactly("itc_2", "itc_3", "itc_4", "itc_5");
-    String lbConfig = new String(docker.readFile(Names.loadBalancer(NAME), HaproxyConf.PATH).orElseThrow(),
-        StandardCharsets.UTF_8);
-    assertThat(lbConfig).contains("server itc-4 ", "server itc-5 ");
+    assertThat(lbConfig()).contains("server itc-4 ", "server itc-5 ");
 
     String two = SPEC.replace("instances: 3", "instances: 2");
     changed = java.time.Instant.now();
@@ -348,7 +390,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(13)
+  @Order(14)
   void deleteRemovesContainersAndNetworkButKeepsVolumesUnlessPurged() throws Exception {
     assertThat(cli("delete", NAME)).isZero();
     assertThat(containers()).isEmpty();

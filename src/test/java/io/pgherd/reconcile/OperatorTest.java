@@ -1,0 +1,50 @@
+package io.pgherd.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.pgherd.docker.DockerGateway;
+import io.pgherd.store.Home;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OperatorTest {
+  static final String SPEC = "apiVersion: pgherd.io/v1\nkind: PostgresCluster\nmetadata:\n  name: demo\n  generation: 1\n"
+      + "spec:\n  instances: 3\n";
+
+  @Test
+  void anUnreachableDockerEngineIsReportedInStatusAndRetriedWithoutChangingTheStore(@TempDir Path dir) throws Exception {
+    Home home = new Home(dir);
+    home.writeSpec("demo", SPEC);
+    try (DockerGateway docker = DockerGateway.connect("unix:///tmp/pgherd-no-such-docker.sock");
+        Operator operator = new Operator(home, docker, Optional.empty())) {
+      operator.start();
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        assertThat(home.readStatus("demo")).isPresent();
+        assertThat(home.readStatus("demo").get().getMessage())
+            .contains("Docker engine at unix:///tmp/pgherd-no-such-docker.sock is unreachable")
+            .contains("retrying in");
+      });
+      assertThat(operator.isRunning()).isTrue();
+    }
+    assertThat(home.readSpec("demo")).contains(SPEC);
+    assertThat(Files.exists(home.stateFile("demo"))).as("no intent recorded without observing").isFalse();
+    assertThat(Files.exists(home.secretsDir("demo"))).isFalse();
+  }
+
+  @Test
+  void onlyOneOperatorRunsPerHome(@TempDir Path dir) throws Exception {
+    Home home = new Home(dir);
+    try (DockerGateway docker = DockerGateway.connect("unix:///tmp/pgherd-no-such-docker.sock");
+        Operator first = new Operator(home, docker, Optional.empty());
+        Operator second = new Operator(home, docker, Optional.empty())) {
+      first.start();
+      assertThatThrownBy(second::start).hasMessageContaining("another pgherd operator is running on " + dir);
+    }
+  }
+}
