@@ -152,7 +152,7 @@ bootstrap_initdb() {
   rm -f "$STAGE/bootstrap.log"
 }
 
-bootstrap_clone() {
+wait_for_primary() { # bounded wait until the primary accepts connections
   local src="$PGHERD_PRIMARY_HOST:$PGHERD_PRIMARY_PORT" start=$SECONDS next=0 rc
   log "waiting up to ${CLONE_WAIT_SECONDS}s for the primary $src"
   while :; do
@@ -168,6 +168,11 @@ bootstrap_clone() {
     fi
     sleep 1
   done
+}
+
+bootstrap_clone() {
+  local src="$PGHERD_PRIMARY_HOST:$PGHERD_PRIMARY_PORT"
+  wait_for_primary
   log "primary $src is up; pg_basebackup through slot $PGHERD_SLOT"
   install -d -m 0700 -o postgres -g postgres "$STAGE"
   # PGPASSFILE is a path, not a secret; --no-password makes a missing/wrong entry fail fast.
@@ -182,8 +187,37 @@ bootstrap_clone() {
   log "clone complete; standby.signal written"
 }
 
+# A member told it is a replica (bootstrap mode clone) never starts as a primary: data without
+# standby.signal is a former primary (after a failover, or fenced), so it is rewound onto the
+# current primary's timeline first, and re-cloned when pg_rewind cannot do it. The lines
+# "rejoin: pg_rewind succeeded" / "rejoin: re-cloned" tell the operator which happened.
+# --config-file: the crash recovery pg_rewind may run first must use pgherd's configuration
+# (wal_log_hints = on), not the initdb default in $PGDATA, or pg_rewind refuses the result.
+rejoin() {
+  local src="$PGHERD_PRIMARY_HOST:$PGHERD_PRIMARY_PORT"
+  wait_for_primary
+  log "rejoin: $PGDATA has no standby.signal (it was a primary); pg_rewind from $src"
+  if PGPASSFILE=$RUN/pgpass prefixed pg_rewind as_postgres pg_rewind --target-pgdata="$PGDATA" --config-file="$CONF" \
+      --source-server="host=$PGHERD_PRIMARY_HOST port=$PGHERD_PRIMARY_PORT user=postgres dbname=postgres connect_timeout=10" \
+      --progress; then
+    touch "$PGDATA/standby.signal"
+    chown postgres:postgres "$PGDATA/standby.signal"
+    log "rejoin: pg_rewind succeeded; standby.signal written"
+  else
+    log "rejoin: pg_rewind failed; removing the old data and re-cloning from $src"
+    rm -rf "$PGDATA" "$STAGE"
+    bootstrap_clone
+    chmod 0700 "$STAGE"
+    mv "$STAGE" "$PGDATA"
+    log "rejoin: re-cloned"
+  fi
+}
+
 if [ -f "$PGDATA/PG_VERSION" ]; then
-  log "data directory exists (PostgreSQL $(<"$PGDATA/PG_VERSION")): starting it as it is"
+  log "data directory exists (PostgreSQL $(<"$PGDATA/PG_VERSION"))"
+  if [ "$PGHERD_BOOTSTRAP" = clone ] && [ ! -f "$PGDATA/standby.signal" ]; then
+    rejoin
+  fi
 else
   if [ -e "$PGDATA" ]; then
     if [ -d "$PGDATA" ] && [ -z "$(ls -A "$PGDATA")" ]; then

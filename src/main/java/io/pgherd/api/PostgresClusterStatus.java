@@ -11,7 +11,7 @@ import java.util.Objects;
  * subresource.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"name", "phase", "message", "primary", "timeline", "observedGeneration", "lastTransitionTime", "members", "endpoints", "backups", "conditions"})
+@JsonPropertyOrder({"name", "phase", "message", "primary", "timeline", "observedGeneration", "lastTransitionTime", "lastFailover", "members", "endpoints", "backups", "conditions"})
 public class PostgresClusterStatus {
 
   @JsonPropertyDescription("Cluster name.")
@@ -34,6 +34,9 @@ public class PostgresClusterStatus {
 
   @JsonPropertyDescription("When the phase last changed (ISO-8601).")
   private String lastTransitionTime;
+
+  @JsonPropertyDescription("The last change of primary: from, to, why, when, new timeline.")
+  private FailoverStatus lastFailover;
 
   @JsonPropertyDescription("One entry per member.")
   private List<MemberStatus> members;
@@ -135,6 +138,14 @@ public class PostgresClusterStatus {
     this.conditions = conditions;
   }
 
+  public FailoverStatus getLastFailover() {
+    return lastFailover;
+  }
+
+  public void setLastFailover(FailoverStatus lastFailover) {
+    this.lastFailover = lastFailover;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -151,6 +162,7 @@ public class PostgresClusterStatus {
         && Objects.equals(timeline, other.timeline)
         && Objects.equals(observedGeneration, other.observedGeneration)
         && Objects.equals(lastTransitionTime, other.lastTransitionTime)
+        && Objects.equals(lastFailover, other.lastFailover)
         && Objects.equals(members, other.members)
         && Objects.equals(endpoints, other.endpoints)
         && Objects.equals(backups, other.backups)
@@ -159,7 +171,7 @@ public class PostgresClusterStatus {
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, phase, message, primary, timeline, observedGeneration, lastTransitionTime, members, endpoints, backups, conditions);
+    return Objects.hash(name, phase, message, primary, timeline, observedGeneration, lastTransitionTime, lastFailover, members, endpoints, backups, conditions);
   }
 
   @Override
@@ -172,6 +184,7 @@ public class PostgresClusterStatus {
         + ", timeline=" + timeline
         + ", observedGeneration=" + observedGeneration
         + ", lastTransitionTime=" + lastTransitionTime
+        + ", lastFailover=" + lastFailover
         + ", members=" + members
         + ", endpoints=" + endpoints
         + ", backups=" + backups

@@ -109,9 +109,11 @@ public final class DockerGateway implements Closeable {
     }
     String name = c.getNames() != null && c.getNames().length > 0
         ? c.getNames()[0].replaceFirst("^/", "") : c.getId();
+    java.util.Set<String> networks = c.getNetworkSettings() == null || c.getNetworkSettings().getNetworks() == null
+        ? java.util.Set.of() : java.util.Set.copyOf(c.getNetworkSettings().getNetworks().keySet());
     return new ContainerInfo(c.getId(), name, c.getImage(), c.getState(), c.getStatus(),
         c.getLabels() == null ? Map.of() : Map.copyOf(c.getLabels()), Map.copyOf(ports),
-        c.getCreated() == null ? 0 : c.getCreated());
+        c.getCreated() == null ? 0 : c.getCreated(), networks);
   }
 
   public boolean imageExists(String image) {
@@ -292,6 +294,38 @@ public final class DockerGateway implements Closeable {
     });
   }
 
+  /** SIGKILL, paused or not; a container that is not running (or absent) counts as killed. */
+  public void kill(String container) {
+    try {
+      call(() -> {
+        client.killContainerCmd(container).withSignal("SIGKILL").exec();
+        return null;
+      });
+    } catch (NotFoundException e) {
+      // absent
+    } catch (ConflictException e) {
+      // "is not running": nothing to kill
+    }
+  }
+
+  public void connectNetwork(String container, String network) {
+    call(() -> {
+      client.connectToNetworkCmd().withContainerId(container).withNetworkId(network).exec();
+      return null;
+    });
+  }
+
+  public void disconnectNetwork(String container, String network) {
+    try {
+      call(() -> {
+        client.disconnectFromNetworkCmd().withContainerId(container).withNetworkId(network).withForce(true).exec();
+        return null;
+      });
+    } catch (NotFoundException e) {
+      // absent
+    }
+  }
+
   /** Removes a container, running or not; absent is success. Its volumes stay. */
   public void remove(String container) {
     try {
@@ -302,6 +336,32 @@ public final class DockerGateway implements Closeable {
     } catch (NotFoundException e) {
       // already absent
     }
+  }
+
+  /**
+   * Runs a command in a running container and returns its output (stdout and stderr); throws
+   * when it exits non-zero. Never pass a secret: exec arguments are visible to `docker inspect`.
+   */
+  public String exec(String container, String... command) {
+    String id = call(() -> client.execCreateCmd(container).withCmd(command).withAttachStdout(true)
+        .withAttachStderr(true).exec().getId());
+    StringBuilder out = new StringBuilder();
+    try {
+      client.execStartCmd(id).exec(new ResultCallback.Adapter<Frame>() {
+        @Override
+        public void onNext(Frame frame) {
+          out.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+      }).awaitCompletion(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted running " + String.join(" ", command) + " in " + container, e);
+    }
+    Long rc = call(() -> client.inspectExecCmd(id).exec().getExitCodeLong());
+    if (rc == null || rc != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " in " + container + " exited " + rc + ": " + out);
+    }
+    return out.toString();
   }
 
   /** The last lines of a container's output, for error messages. */

@@ -10,7 +10,10 @@ import java.util.List;
  *
  * <p>Safety: the read-write backend holds at most one server, the member the operator has chosen
  * as primary, and that server is only used while its health endpoint says it is not in recovery.
- * A server marked down has its sessions cut.
+ * A server marked down has its sessions cut. The checks are tolerant (every 2 s, 3 failures of up
+ * to 5 s each) because they are the second line of defence: the operator empties the read-write
+ * listener itself as the first step of a failover, and a busy two-core machine must not see a
+ * healthy primary marked down because one check was slow.
  */
 public final class HaproxyConf {
   public static final String PATH = "/usr/local/etc/haproxy/haproxy.cfg";
@@ -64,11 +67,13 @@ public final class HaproxyConf {
             log stdout format raw local0 info
             option tcplog
             option dontlognull
-            timeout connect 3s
+            # bounded connection attempts: a session still trying the old primary gives up fast
+            retries 1
+            timeout connect 2s
             timeout client 30m
             timeout server 30m
-            timeout check 2s
-            default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions init-addr last,libc,none resolvers docker
+            timeout check 5s
+            default-server inter 2s fall 3 rise 2 on-marked-down shutdown-sessions init-addr last,libc,none resolvers docker
 
         """.formatted(cfg.name()));
     out.append("listen rw\n");

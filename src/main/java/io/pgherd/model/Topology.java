@@ -12,13 +12,28 @@ import java.util.List;
  * @param members ordinals of the members, ascending
  * @param nextOrdinal the ordinal the next new member gets
  * @param primary ordinal of the member that is (or is to become) the primary
+ * @param failover a failover in progress (written before the old primary is fenced), or null
+ * @param lastFailover the last completed failover, or null
+ * @param rejoining former primaries fenced and not yet streaming from the current primary
  */
-public record Topology(List<Integer> members, int nextOrdinal, int primary) {
+public record Topology(List<Integer> members, int nextOrdinal, int primary, Failover failover, Failover lastFailover,
+    List<Integer> rejoining) {
+
+  /**
+   * A change of primary.
+   *
+   * @param reason why (what was seen, with the values that decided it)
+   * @param startedAt ISO-8601 instant the intent was recorded
+   * @param completedAt when the new primary was promoted; null while in progress
+   * @param timeline the new primary's timeline once promoted
+   */
+  public record Failover(int from, int to, String reason, String startedAt, String completedAt, Long timeline) {}
 
   public Topology {
     List<Integer> sorted = new ArrayList<>(members);
     Collections.sort(sorted);
     members = List.copyOf(sorted);
+    rejoining = rejoining == null ? List.of() : List.copyOf(rejoining);
     if (!members.isEmpty() && !members.contains(primary)) {
       throw new IllegalArgumentException("primary " + primary + " is not a member of " + members);
     }
@@ -27,6 +42,10 @@ public record Topology(List<Integer> members, int nextOrdinal, int primary) {
         throw new IllegalArgumentException("member " + m + " is not below nextOrdinal " + nextOrdinal);
       }
     }
+  }
+
+  public Topology(List<Integer> members, int nextOrdinal, int primary) {
+    this(members, nextOrdinal, primary, null, null, List.of());
   }
 
   /** A new cluster: members 1..n, member 1 the primary. */
@@ -53,13 +72,37 @@ public record Topology(List<Integer> members, int nextOrdinal, int primary) {
     }
     while (next.size() > instances) {
       for (int i = next.size() - 1; i >= 0; i--) {
-        if (next.get(i) != primary) {
+        if (next.get(i) != primary && (failover == null || next.get(i) != failover.to())) {
           next.remove(i);
           break;
         }
       }
     }
-    return new Topology(next, ordinal, primary);
+    List<Integer> stillRejoining = rejoining.stream().filter(next::contains).toList();
+    return new Topology(next, ordinal, primary, failover, lastFailover, stillRejoining);
+  }
+
+  /** Records the intent to fail over; nothing else changes yet. */
+  public Topology withFailover(Failover intent) {
+    return new Topology(members, nextOrdinal, primary, intent, lastFailover, rejoining);
+  }
+
+  /** The failover done: its target is the primary, the old primary must rejoin. */
+  public Topology promoted(String completedAt, Long timeline) {
+    Failover f = failover;
+    List<Integer> rejoin = new ArrayList<>(rejoining);
+    if (members.contains(f.from()) && !rejoin.contains(f.from())) {
+      rejoin.add(f.from());
+    }
+    rejoin.remove(Integer.valueOf(f.to()));
+    return new Topology(members, nextOrdinal, f.to(), null,
+        new Failover(f.from(), f.to(), f.reason(), f.startedAt(), completedAt, timeline), rejoin);
+  }
+
+  public Topology rejoined(int ordinal) {
+    List<Integer> rejoin = new ArrayList<>(rejoining);
+    rejoin.remove(Integer.valueOf(ordinal));
+    return new Topology(members, nextOrdinal, primary, failover, lastFailover, rejoin);
   }
 
   public List<Integer> replicas() {

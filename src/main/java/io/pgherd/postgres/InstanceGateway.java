@@ -34,7 +34,7 @@ public final class InstanceGateway {
     props.setProperty("password", password);
     props.setProperty("connectTimeout", "3");
     props.setProperty("socketTimeout", "10");
-    props.setProperty("loginTimeout", "5");
+    props.setProperty("loginTimeout", "3");
     props.setProperty("ApplicationName", "pgherd-operator");
     props.setProperty("sslmode", "disable");
     return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/postgres", props);
@@ -144,6 +144,35 @@ public final class InstanceGateway {
         drop.execute();
       }
       return true;
+    }
+  }
+
+  /** pg_promote(), waiting up to 30 s for the end of recovery; true when it finished. */
+  public boolean promote() throws SQLException {
+    try (Connection c = connect(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("select pg_promote(true, 30)")) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
+
+  /** Moves a slot's restart_lsn forward (never back) so the WAL before it can be recycled. */
+  public void advanceSlot(String name, String lsn) throws SQLException {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement("select pg_replication_slot_advance(?, ?::pg_lsn)")) {
+      ps.setString(1, name);
+      ps.setString(2, lsn);
+      ps.execute();
+    }
+  }
+
+  /**
+   * A checkpoint: after a promotion it writes the new timeline into pg_control, which pg_rewind
+   * reads from its source (without it, a just-promoted source looks like the old timeline).
+   */
+  public void checkpoint() throws SQLException {
+    try (Connection c = connect(); Statement s = c.createStatement()) {
+      s.execute("checkpoint");
     }
   }
 

@@ -10,7 +10,9 @@ import io.pgherd.docker.ContainerInfo;
 import io.pgherd.docker.ContainerSpec;
 import io.pgherd.docker.ContainerSpec.FileContent;
 import io.pgherd.docker.DockerGateway;
+import io.pgherd.model.FailoverPlanner;
 import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.Lsn;
 import io.pgherd.model.Names;
 import io.pgherd.model.PostgresConf;
 import io.pgherd.model.Topology;
@@ -55,6 +57,12 @@ public final class ClusterReconciler {
   /** Last known content hash of files inside containers, by container id and path. */
   private final Map<String, String> fileHashes = new HashMap<>();
   private String lastWarning;
+  private int primaryFailures;
+  private java.time.Instant primaryFailingSince;
+  private String lastPrimaryLsn;
+  /** Rejoining members first seen unable to follow the primary. */
+  private final Map<Integer, java.time.Instant> stuckSince = new HashMap<>();
+  static final Duration REJOIN_PATIENCE = Duration.ofSeconds(20);
   private String reconcileId = "r0";
 
   /** Makes sure images exist (building pgherd's own in the background). */
@@ -114,21 +122,64 @@ public final class ClusterReconciler {
 
     Observed obs = observe();
     Topology topology = topology(cfg, obs);
+    Progress progress = new Progress();
 
-    // Safety gate: two members accepting writes is split brain. Change nothing and say why.
-    Set<Integer> writable = obs.writable();
-    if (writable.size() > 1) {
-      String why = "members " + names(writable) + " all accept writes (not in recovery); changing nothing";
-      warnOnce("gate", why);
-      writeStatus(status(cfg, generation, topology, obs, "Error", why));
-      return Result.requeue(STEADY, why);
+    // A failover whose intent is recorded (by this process or one that crashed) is finished first.
+    if (topology.failover() != null) {
+      if (!failover(cfg, topology, obs, progress)) {
+        writeStatus(status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
+        return Result.requeue(FAST, progress.waiting);
+      }
+      topology = home.readState(cluster).orElseThrow();
+      obs = observe();
     }
 
-    Progress progress = new Progress();
+    // Safety gate: a member other than the chosen primary accepts writes.
+    Set<Integer> others = new TreeSet<>(obs.writable());
+    others.remove(topology.primary());
+    if (!others.isEmpty()) {
+      if (!obs.writable().contains(topology.primary())) {
+        String why = "members " + names(obs.writable()) + " accept writes (not in recovery) but the primary is "
+            + member(topology.primary()) + "; changing nothing";
+        warnOnce("gate", why);
+        writeStatus(status(cfg, generation, topology, obs, "Error", why));
+        return Result.requeue(STEADY, why);
+      }
+      topology = fence(cfg, topology, obs, others);
+      obs = observe();
+    }
+
+    // Detection: the primary gone (Docker says so) or not answering for failureThreshold probes.
+    Optional<String> down = primaryDown(cfg, topology, obs, progress);
+    if (down.isPresent() && cfg.failoverEnabled() && !topology.replicas().isEmpty()) {
+      FailoverPlanner.Decision d = FailoverPlanner.choose(candidates(topology, obs), lastPrimaryLsn(topology),
+          cfg.maximumLagOnFailoverBytes(), cfg.replicationMode() == ClusterConfig.ReplicationMode.SYNC,
+          topology.replicas().stream().map(this::member).collect(Collectors.toSet()), false);
+      if (d.chosen().isPresent()) {
+        int to = d.chosen().get().ordinal();
+        Topology.Failover intent = new Topology.Failover(topology.primary(), to,
+            "primary " + member(topology.primary()) + " " + down.get() + "; " + d.reason(), now(), null, null);
+        topology = topology.withFailover(intent);
+        home.writeState(cluster, topology); // the intent is stored before anything is fenced
+        log.action(reconcileId, "failover", member(intent.from()) + " → " + member(to) + ": " + intent.reason());
+        if (!failover(cfg, topology, obs, progress)) {
+          writeStatus(status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
+          return Result.requeue(FAST, progress.waiting);
+        }
+        topology = home.readState(cluster).orElseThrow();
+        obs = observe();
+      } else {
+        String why = "primary " + member(topology.primary()) + " " + down.get() + "; not failing over: " + d.reason();
+        warnOnce("no-failover", why.replaceAll(" \\(\\d+ failed probes over \\d+ ms\\)", ""));
+        progress.waitFor(why);
+      }
+    }
+
     network(progress);
     removeMembers(topology, obs, progress);
     primary(cfg, topology, obs, progress);
     replicas(cfg, topology, obs, progress);
+    topology = rejoins(topology, obs);
     configuration(cfg, topology, obs, progress);
     slots(topology, obs, progress);
     loadBalancer(cfg, topology, obs, progress);
@@ -140,7 +191,7 @@ public final class ClusterReconciler {
       return Result.requeue(FAST, progress.waiting == null ? status.getPhase() : progress.waiting);
     }
     lastWarning = null;
-    return Result.requeue(STEADY, "healthy");
+    return Result.requeue(cfg.probePeriod(), "healthy");
   }
 
   /** What the steps did and what they are waiting for. */
@@ -308,6 +359,7 @@ public final class ClusterReconciler {
       return;
     }
     if (!c.running()) {
+      attach(c, p, progress); // a running primary cut off from the network is a failure, not drift
       start(c, p, progress);
       return;
     }
@@ -351,6 +403,7 @@ public final class ClusterReconciler {
         recreate(cfg, topology, c, r, progress);
         continue;
       }
+      attach(c, r, progress);
       if (!c.running()) {
         start(c, r, progress);
         continue;
@@ -361,6 +414,16 @@ public final class ClusterReconciler {
       } else if (!"streaming".equals(probe.receiverStatus())) {
         progress.waitFor("replica " + member(r) + " not streaming yet");
       }
+    }
+  }
+
+  /** A member cut off from the cluster network (by hand, or fenced that way) is attached again. */
+  private void attach(ContainerInfo c, int ordinal, Progress progress) {
+    String network = Names.network(cluster);
+    if (!c.networks().contains(network)) {
+      docker.connectNetwork(c.id(), network);
+      log.action(reconcileId, "reconnect", member(ordinal) + ": container was not attached to " + network);
+      progress.changed = true;
     }
   }
 
@@ -506,6 +569,54 @@ public final class ClusterReconciler {
     } catch (SQLException e) {
       progress.waitFor("cannot manage slots on " + member(topology.primary()) + ": " + e.getMessage());
     }
+    replicaSlots(topology, obs, primary, progress);
+  }
+
+  /**
+   * Every replica keeps a slot for each other replica, advanced to where the primary's slot for
+   * it stands (never past its own replay position), so whichever replica is promoted already
+   * retains the WAL the others need: nobody has to be re-cloned after a failover.
+   */
+  private void replicaSlots(Topology topology, Observed obs, InstanceProbe primary, Progress progress) {
+    Map<String, String> primaryPositions = new HashMap<>();
+    primary.slots().forEach(sl -> primaryPositions.put(sl.name(), sl.restartLsn()));
+    for (int x : topology.replicas()) {
+      InstanceProbe probe = obs.probes().get(x);
+      if (probe == null || !probe.inRecovery() || topology.rejoining().contains(x)) {
+        continue;
+      }
+      InstanceGateway sql = sql(obs.members().get(x)).orElseThrow();
+      Set<String> wanted = topology.replicas().stream().filter(r -> r != x).map(r -> Names.slot(member(r)))
+          .collect(Collectors.toCollection(TreeSet::new));
+      Map<String, InstanceProbe.Slot> present = new HashMap<>();
+      probe.slots().forEach(sl -> present.put(sl.name(), sl));
+      try {
+        for (String slot : wanted) {
+          InstanceProbe.Slot mine = present.get(slot);
+          if (mine == null) {
+            if (sql.createSlot(slot)) {
+              log.action(reconcileId, "create-slot", slot + " on replica " + member(x) + " (kept for a failover)");
+            }
+            continue;
+          }
+          String target = primaryPositions.get(slot);
+          if (target == null || probe.replayLsn() == null) {
+            continue;
+          }
+          long to = Math.min(Lsn.parse(target), Lsn.parse(probe.replayLsn()));
+          if (to > Lsn.parse(mine.restartLsn())) {
+            sql.advanceSlot(slot, Lsn.format(to));
+          }
+        }
+        for (InstanceProbe.Slot sl : probe.slots()) {
+          if (!wanted.contains(sl.name()) && !sl.name().startsWith(Names.INTERNAL_SLOT_PREFIX) && sql.dropSlot(sl.name())) {
+            log.action(reconcileId, "drop-slot", sl.name() + " on replica " + member(x) + ": belongs to no other replica");
+          }
+        }
+      } catch (SQLException e) {
+        progress.waitFor("cannot manage slots on replica " + member(x) + ": " + e.getMessage());
+      }
+    }
   }
 
   private void loadBalancer(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
@@ -597,6 +708,240 @@ public final class ClusterReconciler {
         .map(InstanceProbe.Standby::lagBytes).orElse(null);
   }
 
+  // ---------------------------------------------------------------- failover
+
+  /**
+   * Why the primary counts as down, if it does: its container is gone or not running (Docker
+   * says so, at once), or it has not answered SQL for failureThreshold probes spanning at least
+   * (failureThreshold - 1) probe periods.
+   */
+  private Optional<String> primaryDown(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    int p = topology.primary();
+    ContainerInfo c = obs.members().get(p);
+    InstanceProbe probe = obs.probes().get(p);
+    if (probe != null && !probe.inRecovery()) {
+      primaryFailures = 0;
+      primaryFailingSince = null;
+      lastPrimaryLsn = probe.lsn();
+      return Optional.empty();
+    }
+    if (lastPrimaryLsn(topology) == null) {
+      return Optional.empty(); // never seen answering: a primary still being created, not a failure
+    }
+    if (c == null) {
+      // a new cluster's primary has no container yet either: only replicas with data can take over
+      boolean replicaData = topology.replicas().stream().anyMatch(obs.volumes()::contains);
+      return replicaData ? Optional.of("has no container (removed)") : Optional.empty();
+    }
+    if (!c.running() && !"paused".equals(c.state())) {
+      return Optional.of("container is " + c.state() + " (" + c.status() + ")");
+    }
+    if (primaryFailingSince == null) {
+      primaryFailingSince = java.time.Instant.now();
+    }
+    primaryFailures++;
+    String what = "paused".equals(c.state()) ? "is paused (frozen)"
+        : probe != null ? "is in recovery" : "does not answer SQL: " + obs.probeErrors().getOrDefault(p, "?");
+    Duration failing = Duration.between(primaryFailingSince, java.time.Instant.now());
+    Duration window = cfg.probePeriod().multipliedBy(cfg.failureThreshold() - 1L);
+    if (primaryFailures >= cfg.failureThreshold() && failing.compareTo(window) >= 0) {
+      return Optional.of(what + " (" + primaryFailures + " failed probes over " + failing.toMillis() + " ms)");
+    }
+    progress.waitFor("primary " + member(p) + " " + what + " (" + primaryFailures + "/" + cfg.failureThreshold() + ")");
+    return Optional.empty();
+  }
+
+  /** The primary's last known WAL position: from this process, else from the stored status. */
+  private String lastPrimaryLsn(Topology topology) {
+    if (lastPrimaryLsn == null) {
+      lastPrimaryLsn = home.readStatus(cluster).flatMap(s -> Optional.ofNullable(s.getMembers()).orElse(List.of())
+          .stream().filter(m -> m.getName().equals(member(topology.primary()))).findFirst())
+          .map(io.pgherd.api.MemberStatus::getLsn).orElse(null);
+    }
+    return lastPrimaryLsn;
+  }
+
+  /** Replicas that may be promoted: not a former primary still rejoining. */
+  private List<FailoverPlanner.Candidate> candidates(Topology topology, Observed obs) {
+    List<FailoverPlanner.Candidate> out = new ArrayList<>();
+    for (int r : topology.replicas()) {
+      if (topology.rejoining().contains(r)) {
+        continue;
+      }
+      InstanceProbe probe = obs.probes().get(r);
+      boolean reachable = probe != null && probe.inRecovery();
+      out.add(new FailoverPlanner.Candidate(member(r), r, reachable, reachable ? probe.lsn() : null,
+          reachable ? probe.replayLsn() : null));
+    }
+    return out;
+  }
+
+  /**
+   * Carries out the recorded failover: no server in the read-write listener; the old primary
+   * killed (disconnected if it cannot be) and told to come back only as a replica; the target
+   * promoted; the new topology stored. Each step is idempotent, so a crash anywhere resumes.
+   *
+   * @return true when the target is the primary and the topology says so
+   */
+  private boolean failover(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    Topology.Failover f = topology.failover();
+    Topology after = new Topology(topology.members(), topology.nextOrdinal(), f.to());
+    fenceLoadBalancer(cfg, topology, obs);
+    ContainerInfo old = obs.members().get(f.from());
+    if (old != null) {
+      String how = "container already " + old.state();
+      if (old.running() || "paused".equals(old.state()) || "restarting".equals(old.state())) {
+        try {
+          docker.kill(old.id());
+          how = "container killed (it was " + old.state() + ")";
+        } catch (RuntimeException e) {
+          docker.disconnectNetwork(old.id(), Names.network(cluster));
+          how = "kill failed (" + e.getMessage() + "), disconnected from " + Names.network(cluster);
+        }
+      }
+      // whoever starts it again (the operator, or a person) gets a replica of the new primary
+      docker.copyFiles(old.id(), replicaFiles(cfg, after, f.from()));
+      log.action(reconcileId, "fence", member(f.from()) + ": " + how + "; it can only start again as a replica of "
+          + member(f.to()));
+    }
+    ContainerInfo target = obs.members().get(f.to());
+    InstanceProbe probe = obs.probes().get(f.to());
+    if (target == null || probe == null) {
+      home.writeState(cluster, topology.withFailover(null));
+      log.warn(reconcileId, "failover-abandoned", member(f.to()) + " cannot be reached any more ("
+          + obs.probeErrors().getOrDefault(f.to(), target == null ? "no container" : target.state()) + "); choosing again");
+      progress.waitFor("failover target " + member(f.to()) + " unreachable; choosing again");
+      return false;
+    }
+    try {
+      if (probe.inRecovery()) {
+        sql(target).orElseThrow().promote();
+      }
+      InstanceProbe promoted = sql(target).orElseThrow().probe();
+      if (promoted.inRecovery()) {
+        progress.waitFor("promoting " + member(f.to()));
+        return false;
+      }
+      sql(target).orElseThrow().checkpoint(); // before anyone rewinds from it
+      home.writeState(cluster, topology.promoted(now(), promoted.timeline()));
+      lastPrimaryLsn = promoted.lsn();
+      primaryFailures = 0;
+      primaryFailingSince = null;
+      log.action(reconcileId, "promoted", member(f.to()) + " is the primary on timeline " + promoted.timeline()
+          + " at " + promoted.lsn() + "; " + member(f.from()) + " is fenced and will rejoin as a replica");
+      progress.changed = true;
+      return true;
+    } catch (SQLException e) {
+      progress.waitFor("promoting " + member(f.to()) + ": " + e.getMessage());
+      return false;
+    }
+  }
+
+  /** The read-write listener without any server: nobody writes while the primary changes. */
+  private void fenceLoadBalancer(ClusterConfig cfg, Topology topology, Observed obs) {
+    ContainerInfo lb = obs.lb();
+    if (lb == null || !lb.running()) {
+      return;
+    }
+    List<HaproxyConf.Server> replicas = new ArrayList<>();
+    for (int r : topology.members()) {
+      if (r != topology.failover().from()) {
+        replicas.add(new HaproxyConf.Server(member(r), Names.container(member(r)), true));
+      }
+    }
+    String config = HaproxyConf.render(cfg, null, replicas);
+    String wanted = hash(config.getBytes(StandardCharsets.UTF_8));
+    if (!wanted.equals(fileHash(lb, HaproxyConf.PATH))) {
+      // First, in the running worker: the old primary out of service and every session on it cut,
+      // including connection attempts still retrying (a reload alone leaves those to the old
+      // worker, which would complete them once the old primary is back, as a replica).
+      String server = "rw/" + member(topology.failover().from());
+      try {
+        docker.exec(lb.id(), "sh", "-c", "printf 'set server " + server + " state maint\\nshutdown sessions server "
+            + server + "\\n' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
+      } catch (RuntimeException e) {
+        log.warn(reconcileId, "fence-lb", "cannot put " + server + " in maintenance through the admin socket: "
+            + e.getMessage() + "; reloading without it");
+      }
+      docker.copyFiles(lb.id(), Map.of(HaproxyConf.PATH, FileContent.of(config, 0644)));
+      fileHashes.put(lb.id() + HaproxyConf.PATH, wanted);
+      docker.signal(lb.id(), "SIGUSR2");
+      log.action(reconcileId, "fence-lb", Names.loadBalancer(cluster) + ": read-write listener emptied");
+    }
+  }
+
+  /** Members accepting writes that are not the primary: killed; they come back as replicas. */
+  private Topology fence(ClusterConfig cfg, Topology topology, Observed obs, Set<Integer> writers) {
+    List<Integer> rejoin = new ArrayList<>(topology.rejoining());
+    for (int w : writers) {
+      ContainerInfo c = obs.members().get(w);
+      docker.kill(c.id());
+      docker.copyFiles(c.id(), replicaFiles(cfg, topology, w));
+      log.action(reconcileId, "fence", member(w) + " accepts writes but " + member(topology.primary())
+          + " is the primary: killed; it will rejoin as a replica");
+      if (!rejoin.contains(w)) {
+        rejoin.add(w);
+      }
+    }
+    Topology next = new Topology(topology.members(), topology.nextOrdinal(), topology.primary(), topology.failover(),
+        topology.lastFailover(), rejoin);
+    home.writeState(cluster, next);
+    return next;
+  }
+
+  /**
+   * Former primaries streaming again on the primary's timeline: say how they came back (pg_rewind
+   * or a new clone). One that stays on an older timeline without streaming for longer than
+   * {@link #REJOIN_PATIENCE} cannot follow (it has WAL the new primary never had): it is re-cloned.
+   */
+  private Topology rejoins(Topology topology, Observed obs) {
+    Topology next = topology;
+    InstanceProbe primary = obs.probes().get(topology.primary());
+    for (int r : topology.rejoining()) {
+      InstanceProbe probe = obs.probes().get(r);
+      ContainerInfo c = obs.members().get(r);
+      if (primary == null || primary.inRecovery() || probe == null || c == null || !probe.inRecovery()) {
+        continue;
+      }
+      if ("streaming".equals(probe.receiverStatus()) && probe.timeline() == primary.timeline()) {
+        stuckSince.remove(r);
+        String logs = docker.logs(c.id(), 400);
+        String how = logs.contains("rejoin: re-cloned") ? "re-cloned (pg_rewind failed)"
+            : logs.contains("rejoin: pg_rewind succeeded") ? "pg_rewind"
+            : logs.contains("clone complete") ? "a new clone" : "its data as it was";
+        next = next.rejoined(r);
+        log.action(reconcileId, "rejoined", member(r) + " streams from " + member(topology.primary())
+            + " on timeline " + probe.timeline() + " after " + how);
+        continue;
+      }
+      java.time.Instant since = stuckSince.computeIfAbsent(r, k -> java.time.Instant.now());
+      if (Duration.between(since, java.time.Instant.now()).compareTo(REJOIN_PATIENCE) > 0) {
+        stuckSince.remove(r);
+        docker.remove(c.id());
+        docker.removeVolume(Names.volume(member(r)));
+        log.warn(reconcileId, "rejoin-reclone", member(r) + " is on timeline " + probe.timeline() + " (primary "
+            + primary.timeline() + ") and not streaming (" + probe.receiverStatus() + ") after "
+            + REJOIN_PATIENCE.toSeconds() + "s: its data cannot follow; removed to be cloned again");
+      }
+    }
+    if (next != topology) {
+      home.writeState(cluster, next);
+    }
+    return next;
+  }
+
+  private Map<String, FileContent> replicaFiles(ClusterConfig cfg, Topology topology, int ordinal) {
+    Map<String, FileContent> files = new LinkedHashMap<>();
+    files.put(PostgresConf.MEMBER_ENV_PATH, FileContent.of(PostgresConf.renderMemberEnv(member(ordinal), true,
+        Names.container(member(topology.primary()))), 0644));
+    files.putAll(configFiles(cfg, topology, ordinal));
+    return files;
+  }
+
+  private static String now() {
+    return java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
+  }
+
   // ---------------------------------------------------------------- status
 
   private PostgresClusterStatus status(ClusterConfig cfg, long generation, Topology topology, Observed obs,
@@ -632,6 +977,9 @@ public final class ClusterReconciler {
       } else {
         state = probe.receiverStatus() == null ? "not streaming" : probe.receiverStatus();
       }
+      if (topology.rejoining().contains(ordinal) && !"streaming".equals(state)) {
+        state = "rejoining (" + state + ")";
+      }
       m.setState(state);
       if (probe != null) {
         m.setLsn(probe.lsn());
@@ -648,6 +996,11 @@ public final class ClusterReconciler {
       members.add(m);
     }
     s.setMembers(members);
+    Topology.Failover last = topology.lastFailover();
+    if (last != null) {
+      s.setLastFailover(new io.pgherd.api.FailoverStatus(member(last.from()), member(last.to()), last.reason(),
+          last.startedAt(), last.completedAt(), last.timeline()));
+    }
     io.pgherd.api.EndpointsStatus endpoints = new io.pgherd.api.EndpointsStatus();
     endpoints.setReadWrite(cfg.bindAddress() + ":" + cfg.readWritePort());
     endpoints.setReadOnly(cfg.bindAddress() + ":" + cfg.readOnlyPort());

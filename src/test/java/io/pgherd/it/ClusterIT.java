@@ -42,122 +42,14 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ClusterIT {
+class ClusterIT extends ClusterTestBase {
   static final String NAME = "itc";
   static final int RW = 45432;
   static final int RO = 45433;
   static final String SPEC = "  instances: 3\n  loadBalancer:\n    readWritePort: " + RW + "\n    readOnlyPort: " + RO + "\n";
 
-  Path tmp;
-  Path homeDir;
-  Home home;
-  DockerGateway docker;
-  Operator operator;
-
-  @BeforeAll
-  void startClusterAndOperator() throws Exception {
-    ItSupport.buildImages();
-    tmp = Files.createTempDirectory("pgherd-it-");
-    docker = DockerGateway.connect();
-    ItSupport.purge(docker, NAME);
-    homeDir = tmp.resolve("home");
-    home = new Home(homeDir);
-    operator = startOperator();
-    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, NAME, SPEC).toString())).isZero();
-    awaitHealthy(3);
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    if (operator != null) {
-      operator.close();
-    }
-    if (docker != null) {
-      ItSupport.purge(docker, NAME);
-      docker.close();
-    }
-  }
-
-  Operator startOperator() {
-    Operator op = new Operator(home, docker, ImageBuilder.locate());
-    op.start();
-    return op;
-  }
-
-  int cli(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.add("--home");
-    all.add(homeDir.toString());
-    return Main.run(all.toArray(String[]::new));
-  }
-
-  PostgresClusterStatus status() {
-    return home.readStatus(NAME).orElseThrow();
-  }
-
-  /** When the test last changed something; a status older than that says nothing. */
-  java.time.Instant changed = java.time.Instant.EPOCH;
-
-  /** Runs a command that disrupts the cluster (docker rm, stop, ...) and notes when. */
-  void disrupt(String... command) throws Exception {
-    changed = java.time.Instant.now();
-    ItSupport.Run run = ItSupport.run(null, List.of(command));
-    assertThat(run.exitCode()).as(String.join(" ", command) + ": " + run.output()).isZero();
-  }
-
-  /**
-   * Healthy in a status written after the last disruption, with every member container and the
-   * load balancer running in Docker.
-   */
-  void awaitHealthy(int members) {
-    await().ignoreExceptions().atMost(ofSeconds(240)).pollInterval(ofSeconds(1)).untilAsserted(() -> {
-      assertThat(home.readStatus(NAME)).as("status of " + NAME).isPresent();
-      assertThat(Files.getLastModifiedTime(home.statusFile(NAME)).toInstant()).as("status written after the change")
-          .isAfter(changed);
-      PostgresClusterStatus s = home.readStatus(NAME).get();
-      assertThat(s.getMembers()).as("members (%s: %s)", s.getPhase(), s.getMessage()).hasSize(members);
-      assertThat(s.getPhase()).as("phase (%s)", s.getMessage()).isEqualTo("Healthy");
-      Map<String, ContainerInfo> running = containers();
-      for (MemberStatus m : s.getMembers()) {
-        assertThat(running.get(m.getContainer())).as(m.getContainer()).isNotNull()
-            .satisfies(c -> assertThat(c.running()).as(c.name() + " running").isTrue());
-      }
-      assertThat(running.get(Names.loadBalancer(NAME))).as("load balancer").isNotNull()
-          .satisfies(c -> assertThat(c.running()).isTrue());
-    });
-  }
-
-  Map<String, ContainerInfo> containers() {
-    Map<String, ContainerInfo> out = new TreeMap<>();
-    docker.containers(Names.LABEL_CLUSTER, NAME).forEach(c -> out.put(c.name(), c));
-    return out;
-  }
-
-  Connection member(String member) throws Exception {
-    ContainerInfo c = docker.container(Names.container(member)).orElseThrow();
-    return ItSupport.connect(home, NAME, c.publishedPorts().get(5432));
-  }
-
-  static List<String> column(Connection c, String sql) throws Exception {
-    try (c; Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      List<String> out = new ArrayList<>();
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-      return out;
-    }
-  }
-
-  /** The first column of the first row, on a connection that stays open. */
-  static String column0(Connection c, String sql) throws Exception {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getString(1);
-    }
-  }
-
-  int logLines() throws Exception {
-    return Files.readAllLines(home.logFile(NAME)).size();
+  ClusterIT() {
+    super(NAME, RW, RO, 3, "");
   }
 
   @Test
@@ -351,10 +243,6 @@ class ClusterIT {
     try (Connection c = ItSupport.connect(home, NAME, RW); Statement st = c.createStatement()) {
       st.execute("drop table lag_test");
     }
-  }
-
-  String lbConfig() {
-    return new String(docker.readFile(Names.loadBalancer(NAME), HaproxyConf.PATH).orElseThrow(), StandardCharsets.UTF_8);
   }
 
   @Test
