@@ -89,7 +89,6 @@ public final class HaproxyConf {
     out.append("    balance roundrobin\n");
     out.append("    option httpchk GET /health\n");
     out.append("    http-check expect status 200\n");
-    boolean anyReplica = replicas.stream().anyMatch(Server::inReadOnlyRotation);
     if (primary != null) {
       if (cfg.readOnly() == ReadOnlyMode.ALL) {
         server(out, primary, "");
@@ -102,9 +101,6 @@ public final class HaproxyConf {
       if (r.inReadOnlyRotation()) {
         server(out, r, "");
       }
-    }
-    if (!anyReplica && primary == null) {
-      out.append("    # no member is available for reads\n");
     }
     return out.toString();
   }

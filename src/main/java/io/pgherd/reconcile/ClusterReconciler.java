@@ -354,7 +354,7 @@ public final class ClusterReconciler {
       progress.waitFor("starting primary " + member(p));
       return;
     }
-    if (!specHash(cfg, p, false).equals(c.label(Names.LABEL_SPEC_HASH))) {
+    if (!specHash(cfg, p).equals(c.label(Names.LABEL_SPEC_HASH))) {
       recreate(cfg, topology, c, p, progress);
       return;
     }
@@ -399,7 +399,7 @@ public final class ClusterReconciler {
         progress.waitFor("replica " + member(r) + " starting");
         continue;
       }
-      if (!specHash(cfg, r, true).equals(c.label(Names.LABEL_SPEC_HASH))) {
+      if (!specHash(cfg, r).equals(c.label(Names.LABEL_SPEC_HASH))) {
         recreate(cfg, topology, c, r, progress);
         continue;
       }
@@ -459,7 +459,7 @@ public final class ClusterReconciler {
     labels.put(Names.LABEL_CLUSTER, cluster);
     labels.put(Names.LABEL_MEMBER, m);
     labels.put(Names.LABEL_COMPONENT, Names.COMPONENT_MEMBER);
-    labels.put(Names.LABEL_SPEC_HASH, specHash(cfg, ordinal, clone));
+    labels.put(Names.LABEL_SPEC_HASH, specHash(cfg, ordinal));
     String primaryHost = Names.container(member(topology.primary()));
     Map<String, FileContent> files = new LinkedHashMap<>();
     files.put(PostgresConf.MEMBER_ENV_PATH, FileContent.of(PostgresConf.renderMemberEnv(m, clone, primaryHost), 0644));
@@ -1071,7 +1071,7 @@ public final class ClusterReconciler {
         k -> docker.readFile(c.id(), path).map(ClusterReconciler::hash).orElse("absent"));
   }
 
-  private String specHash(ClusterConfig cfg, int ordinal, boolean replica) {
+  private String specHash(ClusterConfig cfg, int ordinal) {
     return hash(("image=" + cfg.image() + "\nports=127.0.0.1::5432\nvolume=" + Names.volume(member(ordinal)) + "\n")
         .getBytes(StandardCharsets.UTF_8)).substring(0, 16);
   }
