@@ -6,8 +6,9 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /** The last change of primary, as `status` shows it. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"from", "to", "reason", "startedAt", "completedAt", "timeline"})
+@JsonPropertyOrder({"kind", "from", "to", "reason", "startedAt", "completedAt", "timeline"})
 public record FailoverStatus(
+    @JsonPropertyDescription("failover (automatic), manual failover or switchover.") String kind,
     @JsonPropertyDescription("The member that was primary.") String from,
     @JsonPropertyDescription("The member promoted.") String to,
     @JsonPropertyDescription("What was seen, with the values that decided it.") String reason,

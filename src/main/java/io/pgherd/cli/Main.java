@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
     description = "Runs PostgreSQL clusters (primary, streaming replicas, HAProxy) on Docker from one YAML spec.",
     subcommands = {
         UpCommand.class, OperatorCommand.class, ApplyCommand.class, GetCommand.class, StatusCommand.class,
-        LogsCommand.class, PsqlCommand.class, DeleteCommand.class, ImagesCommand.class,
+        LogsCommand.class, PsqlCommand.class, SwitchoverCommand.class, FailoverCommand.class, DeleteCommand.class,
+        ImagesCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -76,4 +76,90 @@ public final class FailoverPlanner {
         + ", replayed " + best.replayLsn() + (lag == null ? "" : ", " + lag + " bytes behind the primary's last known "
         + lastPrimaryLsn) + ")", lag);
   }
+
+  /** A user's request, judged: the member to promote, or why not (then {@code to} is empty). */
+  public record RequestPlan(Optional<Candidate> to, String reason) {
+    static RequestPlan refuse(String why) {
+      return new RequestPlan(Optional.empty(), why);
+    }
+  }
+
+  /**
+   * Judges {@code pgherd switchover} (primary healthy; target, or the most advanced, streaming
+   * replica; nothing is lost because the target must have the primary's final WAL before it is
+   * promoted) and {@code pgherd failover --to} (meant for a primary that is down: the target must
+   * be as advanced as any replica and within the lag limit, unless forced; a healthy primary is
+   * only failed over with force, and switchover is what the user is pointed to).
+   *
+   * @param candidates replicas that may be promoted (former primaries still rejoining excluded)
+   * @param streaming members whose WAL receiver streams from the primary now
+   * @param otherMembers the remaining members (primary, rejoining ones), for clear refusals
+   */
+  public static RequestPlan forRequest(boolean switchover, String toMember, boolean force, String primary,
+      boolean primaryHealthy, List<Candidate> candidates, Set<String> streaming, Set<String> otherMembers,
+      String lastPrimaryLsn, long maxLagBytes, boolean sync, Set<String> syncStandbys) {
+    Optional<Candidate> named = candidates.stream().filter(c -> c.member().equals(toMember)).findFirst();
+    if (toMember != null && named.isEmpty()) {
+      if (toMember.equals(primary)) {
+        return RequestPlan.refuse(toMember + " is already the primary");
+      }
+      if (otherMembers.contains(toMember)) {
+        return RequestPlan.refuse(toMember + " is a former primary still rejoining; it cannot be promoted yet");
+      }
+      List<String> names = new ArrayList<>(candidates.stream().map(Candidate::member).toList());
+      return RequestPlan.refuse(toMember + " is not a replica of this cluster (replicas: "
+          + (names.isEmpty() ? "none" : String.join(", ", names)) + ")");
+    }
+    if (switchover) {
+      if (!primaryHealthy) {
+        return RequestPlan.refuse("the primary " + primary + " is not healthy, and a switchover needs it running"
+            + " to hand over its last WAL; use `pgherd failover NAME --to MEMBER`");
+      }
+      List<Candidate> ready = candidates.stream()
+          .filter(c -> c.reachable() && c.receiveLsn() != null && streaming.contains(c.member()))
+          .sorted(ORDER).toList();
+      if (named.isPresent()) {
+        return ready.contains(named.get())
+            ? new RequestPlan(named, "switchover to " + toMember + " requested")
+            : RequestPlan.refuse(toMember + " is not streaming from " + primary + " now; it cannot take over");
+      }
+      return ready.isEmpty()
+          ? RequestPlan.refuse("no replica is streaming from " + primary + "; nothing to switch over to")
+          : new RequestPlan(Optional.of(ready.get(0)), "switchover requested; " + ready.get(0).member()
+              + " chosen (most advanced streaming replica, received " + ready.get(0).receiveLsn() + ")");
+    }
+    if (named.isEmpty()) {
+      return RequestPlan.refuse("a failover needs --to MEMBER");
+    }
+    Candidate target = named.get();
+    if (!target.reachable() || target.receiveLsn() == null) {
+      return RequestPlan.refuse(toMember + " does not answer; it cannot be promoted");
+    }
+    if (primaryHealthy && !force) {
+      return RequestPlan.refuse("the primary " + primary + " is healthy: `pgherd switchover NAME --to " + toMember
+          + "` changes it without losing data; --force fails over anyway (the primary is killed, and writes "
+          + toMember + " has not received are lost)");
+    }
+    Decision best = choose(candidates, lastPrimaryLsn, maxLagBytes, sync, syncStandbys, force);
+    if (best.chosen().isEmpty() && !force) {
+      return RequestPlan.refuse(best.reason());
+    }
+    if (!force && best.chosen().isPresent()
+        && Lsn.parse(best.chosen().get().receiveLsn()) > Lsn.parse(target.receiveLsn())) {
+      Candidate b = best.chosen().get();
+      return RequestPlan.refuse(toMember + " received up to " + target.receiveLsn() + " but " + b.member()
+          + " received more (" + b.receiveLsn() + "): promoting " + toMember + " would lose that; choose "
+          + b.member() + ", or --force");
+    }
+    if (!force && lastPrimaryLsn != null) {
+      long lag = Math.max(0, Lsn.parse(lastPrimaryLsn) - Lsn.parse(target.receiveLsn()));
+      if (lag > maxLagBytes) {
+        return RequestPlan.refuse(toMember + " is " + lag + " bytes behind the primary's last known " + lastPrimaryLsn
+            + ", more than replication.maximumLagOnFailover (" + maxLagBytes + " bytes); --force overrides");
+      }
+    }
+    return new RequestPlan(named, (force ? "forced " : "") + "failover to " + toMember + " requested (received "
+        + target.receiveLsn() + (lastPrimaryLsn == null ? "" : "; the primary was last seen at " + lastPrimaryLsn)
+        + (primaryHealthy ? "; the primary was healthy" : "") + ")");
+  }
 }

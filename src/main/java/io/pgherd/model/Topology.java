@@ -26,8 +26,25 @@ public record Topology(List<Integer> members, int nextOrdinal, int primary, Fail
    * @param startedAt ISO-8601 instant the intent was recorded
    * @param completedAt when the new primary was promoted; null while in progress
    * @param timeline the new primary's timeline once promoted
+   * @param kind {@link #AUTOMATIC} (null in state written before kinds existed), {@link #MANUAL} or
+   *     {@link #SWITCHOVER}
+   * @param requestId the user's request (`pgherd switchover|failover`) this carries out, or null
    */
-  public record Failover(int from, int to, String reason, String startedAt, String completedAt, Long timeline) {}
+  public record Failover(int from, int to, String reason, String startedAt, String completedAt, Long timeline,
+      String kind, String requestId) {
+    public static final String AUTOMATIC = "failover";
+    public static final String MANUAL = "manual failover";
+    public static final String SWITCHOVER = "switchover";
+
+    public Failover {
+      kind = kind == null ? AUTOMATIC : kind;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean isSwitchover() {
+      return SWITCHOVER.equals(kind);
+    }
+  }
 
   public Topology {
     List<Integer> sorted = new ArrayList<>(members);
@@ -96,7 +113,7 @@ public record Topology(List<Integer> members, int nextOrdinal, int primary, Fail
     }
     rejoin.remove(Integer.valueOf(f.to()));
     return new Topology(members, nextOrdinal, f.to(), null,
-        new Failover(f.from(), f.to(), f.reason(), f.startedAt(), completedAt, timeline), rejoin);
+        new Failover(f.from(), f.to(), f.reason(), f.startedAt(), completedAt, timeline, f.kind(), f.requestId()), rejoin);
   }
 
   public Topology rejoined(int ordinal) {

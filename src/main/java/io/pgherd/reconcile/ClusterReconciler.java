@@ -16,9 +16,11 @@ import io.pgherd.model.Lsn;
 import io.pgherd.model.Names;
 import io.pgherd.model.PostgresConf;
 import io.pgherd.model.Topology;
+import io.pgherd.postgres.ControlFile;
 import io.pgherd.postgres.InstanceGateway;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.store.ClusterLog;
+import io.pgherd.store.ControlRequest;
 import io.pgherd.store.Home;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -63,6 +65,9 @@ public final class ClusterReconciler {
   /** Rejoining members first seen unable to follow the primary. */
   private final Map<Integer, java.time.Instant> stuckSince = new HashMap<>();
   static final Duration REJOIN_PATIENCE = Duration.ofSeconds(20);
+  static final Duration SHUTDOWN_PATIENCE = Duration.ofSeconds(30);
+  static final Duration CATCH_UP_PATIENCE = Duration.ofSeconds(10);
+  static final String PGDATA = DATA_DIR + "/pgdata";
   private String reconcileId = "r0";
 
   /** Makes sure images exist (building pgherd's own in the background). */
@@ -126,12 +131,12 @@ public final class ClusterReconciler {
 
     // A failover whose intent is recorded (by this process or one that crashed) is finished first.
     if (topology.failover() != null) {
-      if (!failover(cfg, topology, obs, progress)) {
+      if (!changePrimary(cfg, topology, obs, progress)) {
         writeStatus(status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
         return Result.requeue(FAST, progress.waiting);
       }
       topology = home.readState(cluster).orElseThrow();
-      obs = observe();
+      obs = afterPrimaryChange(cfg, topology, obs, progress);
     }
 
     // Safety gate: a member other than the chosen primary accepts writes.
@@ -149,6 +154,24 @@ public final class ClusterReconciler {
       obs = observe();
     }
 
+    // A user's switchover or failover request, judged against what is seen now.
+    Optional<ControlRequest> request = home.takeControlRequest(cluster);
+    if (request.isPresent()) {
+      Optional<Topology.Failover> intent = judge(cfg, topology, obs, request.get());
+      if (intent.isPresent()) {
+        topology = topology.withFailover(intent.get());
+        home.writeState(cluster, topology); // the intent is stored before anything is touched
+        log.action(reconcileId, intent.get().kind(), member(intent.get().from()) + " → " + member(intent.get().to())
+            + ": " + intent.get().reason());
+        if (!changePrimary(cfg, topology, obs, progress)) {
+          writeStatus(status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
+          return Result.requeue(FAST, progress.waiting);
+        }
+        topology = home.readState(cluster).orElseThrow();
+        obs = afterPrimaryChange(cfg, topology, obs, progress);
+      }
+    }
+
     // Detection: the primary gone (Docker says so) or not answering for failureThreshold probes.
     Optional<String> down = primaryDown(cfg, topology, obs, progress);
     if (down.isPresent() && cfg.failoverEnabled() && !topology.replicas().isEmpty()) {
@@ -158,16 +181,17 @@ public final class ClusterReconciler {
       if (d.chosen().isPresent()) {
         int to = d.chosen().get().ordinal();
         Topology.Failover intent = new Topology.Failover(topology.primary(), to,
-            "primary " + member(topology.primary()) + " " + down.get() + "; " + d.reason(), now(), null, null);
+            "primary " + member(topology.primary()) + " " + down.get() + "; " + d.reason(), now(), null, null,
+            Topology.Failover.AUTOMATIC, null);
         topology = topology.withFailover(intent);
         home.writeState(cluster, topology); // the intent is stored before anything is fenced
         log.action(reconcileId, "failover", member(intent.from()) + " → " + member(to) + ": " + intent.reason());
-        if (!failover(cfg, topology, obs, progress)) {
+        if (!changePrimary(cfg, topology, obs, progress)) {
           writeStatus(status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
           return Result.requeue(FAST, progress.waiting);
         }
         topology = home.readState(cluster).orElseThrow();
-        obs = observe();
+        obs = afterPrimaryChange(cfg, topology, obs, progress);
       } else {
         String why = "primary " + member(topology.primary()) + " " + down.get() + "; not failing over: " + d.reason();
         warnOnce("no-failover", why.replaceAll(" \\(\\d+ failed probes over \\d+ ms\\)", ""));
@@ -786,11 +810,20 @@ public final class ClusterReconciler {
   private boolean failover(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
     Topology.Failover f = topology.failover();
     Topology after = new Topology(topology.members(), topology.nextOrdinal(), f.to());
-    fenceLoadBalancer(cfg, topology, obs);
     ContainerInfo old = obs.members().get(f.from());
+    // A primary whose container has exited (asked again now) takes no session: the listener
+    // needs no emptying, and it is pointed at the new primary right after the promotion.
+    boolean exited = old == null || !canRun(old);
+    if (old != null && exited) {
+      Optional<ContainerInfo> now = docker.container(old.name());
+      exited = now.isEmpty() || !canRun(now.get());
+    }
+    if (!exited) {
+      fenceLoadBalancer(cfg, topology, obs);
+    }
     if (old != null) {
       String how = "container already " + old.state();
-      if (old.running() || "paused".equals(old.state()) || "restarting".equals(old.state())) {
+      if (canRun(old)) {
         try {
           docker.kill(old.id());
           how = "container killed (it was " + old.state() + ")";
@@ -800,19 +833,25 @@ public final class ClusterReconciler {
         }
       }
       // whoever starts it again (the operator, or a person) gets a replica of the new primary
-      docker.copyFiles(old.id(), replicaFiles(cfg, after, f.from()));
+      docker.copyFiles(old.id(), memberFiles(cfg, after, f.from()));
       log.action(reconcileId, "fence", member(f.from()) + ": " + how + "; it can only start again as a replica of "
           + member(f.to()));
     }
     ContainerInfo target = obs.members().get(f.to());
     InstanceProbe probe = obs.probes().get(f.to());
     if (target == null || probe == null) {
-      home.writeState(cluster, topology.withFailover(null));
-      log.warn(reconcileId, "failover-abandoned", member(f.to()) + " cannot be reached any more ("
-          + obs.probeErrors().getOrDefault(f.to(), target == null ? "no container" : target.state()) + "); choosing again");
+      String why = member(f.to()) + " cannot be reached any more ("
+          + obs.probeErrors().getOrDefault(f.to(), target == null ? "no container" : target.state()) + ")";
+      abandon(topology, why + (f.requestId() == null ? "; choosing again" : ""));
       progress.waitFor("failover target " + member(f.to()) + " unreachable; choosing again");
       return false;
     }
+    return promote(topology, target, probe, progress);
+  }
+
+  /** Promotes the recorded target and stores the new topology; true once it is the primary. */
+  private boolean promote(Topology topology, ContainerInfo target, InstanceProbe probe, Progress progress) {
+    Topology.Failover f = topology.failover();
     try {
       if (probe.inRecovery()) {
         sql(target).orElseThrow().promote();
@@ -822,18 +861,210 @@ public final class ClusterReconciler {
         progress.waitFor("promoting " + member(f.to()));
         return false;
       }
-      sql(target).orElseThrow().checkpoint(); // before anyone rewinds from it
       home.writeState(cluster, topology.promoted(now(), promoted.timeline()));
       lastPrimaryLsn = promoted.lsn();
       primaryFailures = 0;
       primaryFailingSince = null;
       log.action(reconcileId, "promoted", member(f.to()) + " is the primary on timeline " + promoted.timeline()
-          + " at " + promoted.lsn() + "; " + member(f.from()) + " is fenced and will rejoin as a replica");
+          + " at " + promoted.lsn() + "; " + member(f.from()) + (f.isSwitchover() ? " was shut down cleanly and"
+          : " is fenced and") + " will rejoin as a replica");
       progress.changed = true;
       return true;
     } catch (SQLException e) {
       progress.waitFor("promoting " + member(f.to()) + ": " + e.getMessage());
       return false;
+    }
+  }
+
+  /** Carries out the recorded change of primary and answers the request behind it, if any. */
+  private boolean changePrimary(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    Topology.Failover f = topology.failover();
+    boolean done = f.isSwitchover() ? switchover(cfg, topology, obs, progress) : failover(cfg, topology, obs, progress);
+    if (done && f.requestId() != null) {
+      Topology.Failover last = home.readState(cluster).orElseThrow().lastFailover();
+      home.answer(cluster, new ControlRequest.Result(f.requestId(), true, member(f.to()) + " is the primary on timeline "
+          + last.timeline() + "; " + member(f.from()) + " rejoins as a replica", now()));
+    }
+    return done;
+  }
+
+  /** Writes resume at once: the read-write listener points at the new primary before anything else. */
+  private Observed afterPrimaryChange(ClusterConfig cfg, Topology topology, Observed before, Progress progress) {
+    loadBalancer(cfg, topology, before, progress); // what it needs (the LB container, lags) was seen before
+    // A checkpoint on the new primary records its timeline in pg_control before the old primary
+    // (started again below) runs pg_rewind against it; otherwise pg_rewind, seeing one timeline
+    // on both sides, would decide no rewind is needed.
+    try {
+      sql(before.members().get(topology.primary())).orElseThrow().checkpoint();
+    } catch (SQLException e) {
+      progress.waitFor("checkpoint on the new primary " + member(topology.primary()) + ": " + e.getMessage());
+    }
+    return observe();
+  }
+
+  /** The change of primary given up: the intent is cleared, the requester (if any) told why. */
+  private void abandon(Topology topology, String why) {
+    Topology.Failover f = topology.failover();
+    home.writeState(cluster, topology.withFailover(null));
+    log.warn(reconcileId, f.kind().replace(' ', '-') + "-abandoned", member(f.from()) + " → " + member(f.to()) + ": " + why);
+    if (f.requestId() != null) {
+      home.answer(cluster, new ControlRequest.Result(f.requestId(), false, f.kind() + " to " + member(f.to())
+          + " abandoned: " + why, now()));
+    }
+  }
+
+  /** A request accepted becomes an intent; one refused is answered at once and changes nothing. */
+  private Optional<Topology.Failover> judge(ClusterConfig cfg, Topology topology, Observed obs, ControlRequest r) {
+    boolean switchover = ControlRequest.SWITCHOVER.equals(r.kind());
+    InstanceProbe primary = obs.probes().get(topology.primary());
+    ContainerInfo primaryContainer = obs.members().get(topology.primary());
+    boolean primaryHealthy = primary != null && !primary.inRecovery() && primaryContainer != null
+        && primaryContainer.running();
+    Set<String> streaming = new TreeSet<>();
+    topology.replicas().forEach(m -> {
+      InstanceProbe p = obs.probes().get(m);
+      if (p != null && "streaming".equals(p.receiverStatus())) {
+        streaming.add(member(m));
+      }
+    });
+    Set<String> others = new TreeSet<>();
+    others.add(member(topology.primary()));
+    topology.rejoining().forEach(m -> others.add(member(m)));
+    FailoverPlanner.RequestPlan plan = FailoverPlanner.forRequest(switchover, r.to(), r.force(),
+        member(topology.primary()), primaryHealthy, candidates(topology, obs), streaming, others,
+        primaryHealthy ? primary.lsn() : lastPrimaryLsn(topology), cfg.maximumLagOnFailoverBytes(),
+        cfg.replicationMode() == ClusterConfig.ReplicationMode.SYNC,
+        topology.replicas().stream().map(this::member).collect(Collectors.toSet()));
+    if (plan.to().isEmpty()) {
+      log.warn(reconcileId, r.kind() + "-refused", plan.reason());
+      home.answer(cluster, new ControlRequest.Result(r.id(), false, plan.reason(), now()));
+      return Optional.empty();
+    }
+    String kind = switchover ? Topology.Failover.SWITCHOVER : Topology.Failover.MANUAL;
+    return Optional.of(new Topology.Failover(topology.primary(), plan.to().get().ordinal(), plan.reason(), now(), null,
+        null, kind, r.id()));
+  }
+
+  /**
+   * A planned change of primary that loses nothing: the read-write listener emptied, the primary
+   * shut down cleanly (fast shutdown: sessions cut, a shutdown checkpoint, and its WAL sender
+   * hands every record to the connected replicas before it exits), then the target promoted only
+   * once it has received that shutdown checkpoint (read from the stopped primary's pg_control).
+   * If anything is off, the switchover is abandoned and the old primary starts again as primary.
+   * Each step can be repeated, so an operator crash anywhere resumes.
+   */
+  private boolean switchover(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    Topology.Failover f = topology.failover();
+    ContainerInfo old = obs.members().get(f.from());
+    ContainerInfo target = obs.members().get(f.to());
+    InstanceProbe probe = obs.probes().get(f.to());
+    if (probe != null && !probe.inRecovery()) {
+      return promote(topology, target, probe, progress); // promoted before a crash: just record it
+    }
+    if (old == null || target == null || probe == null) {
+      abandonSwitchover(cfg, topology, old, old == null ? member(f.from()) + " has no container"
+          : member(f.to()) + " cannot be reached (" + obs.probeErrors().getOrDefault(f.to(), "no container") + ")");
+      return false;
+    }
+    if ("paused".equals(old.state())) {
+      abandonSwitchover(cfg, topology, old, member(f.from()) + " is paused");
+      return false;
+    }
+    long started = System.nanoTime();
+    long stopped = started;
+    if (old.running()) {
+      // Shutting down, the primary takes no new session and cuts the ones it has; the listener
+      // is emptied meanwhile, so nothing reaches it when it comes back (as a replica).
+      docker.signal(old.id(), "SIGINT"); // tini hands it to the postmaster: fast shutdown
+      log.action(reconcileId, "demote", member(f.from()) + ": fast shutdown (sessions cut, shutdown checkpoint,"
+          + " remaining WAL sent to the replicas)");
+      java.util.concurrent.CompletableFuture<Void> fence =
+          java.util.concurrent.CompletableFuture.runAsync(() -> fenceLoadBalancer(cfg, topology, obs));
+      boolean down = awaitStopped(old, SHUTDOWN_PATIENCE);
+      stopped = System.nanoTime();
+      fence.join();
+      if (!down) {
+        docker.kill(old.id());
+        abandonSwitchover(cfg, topology, old, member(f.from()) + " did not shut down within "
+            + SHUTDOWN_PATIENCE.toSeconds() + " s; killed (it recovers as the primary)");
+        return false;
+      }
+    }
+    fenceLoadBalancer(cfg, topology, obs); // (no-op when done above)
+    ControlFile control;
+    try {
+      control = ControlFile.parse(docker.readFile(old.id(), PGDATA + "/global/pg_control")
+          .orElseThrow(() -> new IllegalStateException("no " + PGDATA + "/global/pg_control")));
+    } catch (RuntimeException e) {
+      abandonSwitchover(cfg, topology, old, "cannot read " + member(f.from()) + "'s pg_control: " + e.getMessage());
+      return false;
+    }
+    if (!control.cleanlyShutDown()) {
+      abandonSwitchover(cfg, topology, old, member(f.from()) + " did not shut down cleanly (" + control + ")");
+      return false;
+    }
+    String received = null;
+    boolean caughtUp = false;
+    long deadline = System.nanoTime() + CATCH_UP_PATIENCE.toNanos();
+    long controlRead = System.nanoTime();
+    while (!caughtUp && System.nanoTime() < deadline) {
+      try {
+        Optional<String> lsn = sql(target).orElseThrow().receivedLsn();
+        received = lsn.orElse("none (promoted)");
+        caughtUp = lsn.isEmpty() || Lsn.parse(lsn.get()) > control.checkpointLsn();
+      } catch (SQLException e) {
+        received = "unknown (" + e.getMessage() + ")";
+      }
+      if (!caughtUp) {
+        sleep(Duration.ofMillis(20));
+      }
+    }
+    if (!caughtUp) {
+      abandonSwitchover(cfg, topology, old, member(f.to()) + " received WAL up to " + received + " within "
+          + CATCH_UP_PATIENCE.toSeconds() + " s, not the primary's shutdown checkpoint at "
+          + Lsn.format(control.checkpointLsn()));
+      return false;
+    }
+    long now = System.nanoTime();
+    log.action(reconcileId, "caught-up", member(f.to()) + " received " + received + ", past " + member(f.from())
+        + "'s shutdown checkpoint (" + control + "); shutdown " + (stopped - started) / 1_000_000 + " ms, pg_control read "
+        + (controlRead - stopped) / 1_000_000 + " ms, catch-up check " + (now - controlRead) / 1_000_000 + " ms");
+    Topology after = new Topology(topology.members(), topology.nextOrdinal(), f.to());
+    docker.copyFiles(old.id(), memberFiles(cfg, after, f.from())); // it starts again as a replica of the target
+    return promote(topology, target, probe, progress);
+  }
+
+  /** Gives a switchover up; the old primary, told again it is the primary, is started by this pass. */
+  private void abandonSwitchover(ClusterConfig cfg, Topology topology, ContainerInfo old, String why) {
+    if (old != null) {
+      docker.copyFiles(old.id(), memberFiles(cfg, topology, topology.primary()));
+    }
+    abandon(topology, why);
+  }
+
+  /** Running, or able to run again without anyone starting it (paused, restarting). */
+  private static boolean canRun(ContainerInfo c) {
+    return c.running() || "paused".equals(c.state()) || "restarting".equals(c.state());
+  }
+
+  private boolean awaitStopped(ContainerInfo c, Duration patience) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<ContainerInfo> now = docker.container(c.name());
+      if (now.isEmpty() || !now.get().running()) {
+        return true;
+      }
+      sleep(Duration.ofMillis(20));
+    }
+    return false;
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
     }
   }
 
@@ -876,7 +1107,7 @@ public final class ClusterReconciler {
     for (int w : writers) {
       ContainerInfo c = obs.members().get(w);
       docker.kill(c.id());
-      docker.copyFiles(c.id(), replicaFiles(cfg, topology, w));
+      docker.copyFiles(c.id(), memberFiles(cfg, topology, w));
       log.action(reconcileId, "fence", member(w) + " accepts writes but " + member(topology.primary())
           + " is the primary: killed; it will rejoin as a replica");
       if (!rejoin.contains(w)) {
@@ -930,10 +1161,11 @@ public final class ClusterReconciler {
     return next;
   }
 
-  private Map<String, FileContent> replicaFiles(ClusterConfig cfg, Topology topology, int ordinal) {
+  /** member.env (bootstrap mode and primary) and configuration of a member in {@code topology}. */
+  private Map<String, FileContent> memberFiles(ClusterConfig cfg, Topology topology, int ordinal) {
     Map<String, FileContent> files = new LinkedHashMap<>();
-    files.put(PostgresConf.MEMBER_ENV_PATH, FileContent.of(PostgresConf.renderMemberEnv(member(ordinal), true,
-        Names.container(member(topology.primary()))), 0644));
+    files.put(PostgresConf.MEMBER_ENV_PATH, FileContent.of(PostgresConf.renderMemberEnv(member(ordinal),
+        !topology.isPrimary(ordinal), Names.container(member(topology.primary()))), 0644));
     files.putAll(configFiles(cfg, topology, ordinal));
     return files;
   }
@@ -998,7 +1230,7 @@ public final class ClusterReconciler {
     s.setMembers(members);
     Topology.Failover last = topology.lastFailover();
     if (last != null) {
-      s.setLastFailover(new io.pgherd.api.FailoverStatus(member(last.from()), member(last.to()), last.reason(),
+      s.setLastFailover(new io.pgherd.api.FailoverStatus(last.kind(), member(last.from()), member(last.to()), last.reason(),
           last.startedAt(), last.completedAt(), last.timeline()));
     }
     io.pgherd.api.EndpointsStatus endpoints = new io.pgherd.api.EndpointsStatus();

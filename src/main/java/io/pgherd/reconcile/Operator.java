@@ -94,7 +94,8 @@ public final class Operator implements AutoCloseable {
             w = new Worker(new ClusterReconciler(home, docker, this::ensureImage, name));
             workers.put(name, w);
             w.thread.start();
-          } else if (!mtime.equals(seen.get(name)) || Files.exists(home.deleteRequest(name))) {
+          } else if (!mtime.equals(seen.get(name)) || Files.exists(home.deleteRequest(name))
+              || Files.exists(home.controlRequest(name))) {
             w.wake.release();
           }
           seen.put(name, mtime);

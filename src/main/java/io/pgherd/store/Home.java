@@ -31,6 +31,8 @@ import java.util.stream.Stream;
  * logs/NAME.log           one line per reconcile action
  * secrets/NAME/           generated passwords, directory 0700, files 0600
  * requests/NAME.delete    a pending delete ("purge" inside when volumes go too)
+ * requests/NAME.control   a pending switchover or failover request (JSON, {@link ControlRequest})
+ * requests/NAME.ID.result the operator's answer to that request
  * operator.lock           held by the one operator of this home
  * </pre>
  */
@@ -86,6 +88,84 @@ public final class Home {
 
   public Path deleteRequest(String cluster) {
     return root.resolve("requests").resolve(cluster + ".delete");
+  }
+
+  public Path controlRequest(String cluster) {
+    return root.resolve("requests").resolve(cluster + ".control");
+  }
+
+  public Path controlResult(String cluster, String id) {
+    return root.resolve("requests").resolve(cluster + "." + id + ".result");
+  }
+
+  /** Leaves a request for the operator; false when another one is still pending. */
+  public synchronized boolean submit(String cluster, ControlRequest request) {
+    Path file = controlRequest(cluster);
+    try {
+      Files.createDirectories(file.getParent());
+      Path tmp = file.resolveSibling("." + file.getFileName() + "." + request.id() + ".tmp");
+      Files.write(tmp, JSON.writeValueAsBytes(request));
+      try {
+        Files.createLink(file, tmp); // atomic, and fails when a request is already there
+        return true;
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        return false;
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  /**
+   * Takes the pending request, if any: read, then removed. Whoever removes the file owns it, so a
+   * request the CLI withdrew (after waiting in vain) is never carried out as well.
+   */
+  public Optional<ControlRequest> takeControlRequest(String cluster) {
+    Path file = controlRequest(cluster);
+    Optional<String> text = readString(file);
+    if (text.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      ControlRequest request = JSON.readValue(text.get(), ControlRequest.class);
+      return Files.deleteIfExists(file) ? Optional.of(request) : Optional.empty();
+    } catch (IOException e) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException ignored) {
+        // reported below; the file is unreadable either way
+      }
+      throw new UncheckedIOException("unreadable request " + file + " (removed)", e);
+    }
+  }
+
+  /** Withdraws a request nobody took yet; false when the operator has already taken it. */
+  public boolean withdraw(String cluster) {
+    try {
+      return Files.deleteIfExists(controlRequest(cluster));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot remove " + controlRequest(cluster), e);
+    }
+  }
+
+  public void answer(String cluster, ControlRequest.Result result) {
+    writeJson(controlResult(cluster, result.id()), result);
+  }
+
+  /** The answer to request {@code id}, removed once read. */
+  public Optional<ControlRequest.Result> takeAnswer(String cluster, String id) {
+    Path file = controlResult(cluster, id);
+    return readString(file).map(text -> {
+      try {
+        ControlRequest.Result r = JSON.readValue(text, ControlRequest.Result.class);
+        Files.deleteIfExists(file);
+        return r;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + file, e);
+      }
+    });
   }
 
   public Path lockFile() {

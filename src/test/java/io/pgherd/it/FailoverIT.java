@@ -112,7 +112,7 @@ class FailoverIT extends ClusterTestBase {
         st.execute("select pg_reload_conf()");
       }
     }
-    assertThat(log()).contains("failover: itf-1 → itf-3", "itf-3 has the most advanced WAL", "fence-lb", "fence: itf-1",
+    assertThat(log()).contains("failover: itf-1 → itf-3", "itf-3 has the most advanced WAL", "fence: itf-1",
         "promoted: itf-3 is the primary on timeline 2");
     await().atMost(ofSeconds(60)).untilAsserted(() -> assertThat(log()).contains("rejoined: itf-1 streams from itf-3"));
     assertThat(log()).contains("rejoined: itf-1 streams from itf-3 on timeline 2 after pg_rewind");
@@ -132,7 +132,7 @@ class FailoverIT extends ClusterTestBase {
     String old = primary();
     disrupt("docker", "pause", Names.container(old));
     await().atMost(ofSeconds(60)).untilAsserted(() -> assertThat(statePrimary()).isNotEqualTo(old));
-    assertThat(log()).contains("primary " + old + " is paused (frozen)");
+    assertThat(log()).contains("primary " + old + " is paused (frozen)", "fence-lb: pgherd-itf-lb: read-write listener emptied");
     // unpausing does not bring a writable old primary back: it was killed while frozen
     ItSupport.run(null, List.of("docker", "unpause", Names.container(old)));
     String now = primary();
@@ -163,7 +163,7 @@ class FailoverIT extends ClusterTestBase {
     operator.close();
     // what a crash right after recording the intent leaves behind: the intent, nothing done yet
     home.writeState(name, t.withFailover(new Topology.Failover(t.primary(), to, "test: operator crashed mid-failover",
-        Instant.now().toString(), null, null)));
+        Instant.now().toString(), null, null, null, null)));
     changed = Instant.now();
     operator = startOperator();
     String now = primary();
@@ -189,6 +189,105 @@ class FailoverIT extends ClusterTestBase {
     assertThat(p.exitValue()).as(out).isZero();
     assertThat(out).contains("PASS: failover from", "clients saw: writes", "acknowledged writes missing after the failover");
     assertConsistent(primary());
+  }
+
+  ItSupport.Run pgherd(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
+    cmd.addAll(List.of(args));
+    return ItSupport.run(homeDir, cmd);
+  }
+
+  /** Acknowledged writes that are not in the table now (asked through the read-write port). */
+  List<Long> lost(WriteLoop writes) throws Exception {
+    Set<Long> rows = column(ItSupport.connect(home, name, rw), "select id::text from cinsert").stream()
+        .map(Long::valueOf).collect(Collectors.toSet());
+    return writes.acknowledged.stream().filter(id -> !rows.contains(id)).toList();
+  }
+
+  @Test
+  @Order(6)
+  void aSwitchoverUnderWritesLosesNothingAndTheOldPrimaryRejoinsWithoutAClone() throws Exception {
+    String old = primary();
+    Map<String, String> ids = containers().values().stream().collect(Collectors.toMap(ContainerInfo::name,
+        ContainerInfo::id));
+    try (WriteLoop writes = new WriteLoop(home, name, rw, Duration.ofSeconds(120), 100_000)) {
+      await().atMost(ofSeconds(20)).until(() -> writes.count() >= 50);
+      changed = Instant.now();
+      ItSupport.Run run = pgherd("switchover", name);
+      assertThat(run.exitCode()).as(run.output()).isZero();
+      Instant done = Instant.now();
+      String now = statePrimary();
+      assertThat(now).isNotEqualTo(old);
+      assertThat(run.output()).contains(now + " is the primary on timeline");
+      await().atMost(ofSeconds(60)).until(() -> writes.acknowledgedAfter(done) >= 50);
+      writes.close();
+      List<Long> lost = lost(writes);
+      System.out.printf("switchover under writes: %d acknowledged, %d lost, %d errors, longest gap %d ms%n",
+          writes.acknowledged.size(), lost.size(), writes.errors.get(), writes.longestGap().toMillis());
+      assertThat(lost).as("acknowledged writes lost by a switchover").isEmpty();
+    }
+    String now = primary();
+    await().atMost(ofSeconds(60)).untilAsserted(() -> assertThat(log()).contains("rejoined: " + old + " streams from " + now));
+    assertThat(log()).contains("switchover: " + old + " → " + now, "demote: " + old + ": fast shutdown",
+        "caught-up: " + now + " received", "was shut down cleanly and will rejoin as a replica");
+    assertConsistent(now);
+    // nobody was re-cloned: every member container is the one it was
+    containers().values().stream().filter(c -> c.name().startsWith("pgherd-" + name + "-") && !c.name().endsWith("-lb"))
+        .forEach(c -> assertThat(c.id()).as(c.name()).isEqualTo(ids.get(c.name())));
+    assertThat(status().getLastFailover().kind()).isEqualTo("switchover");
+    assertThat(status().getLastFailover().from()).isEqualTo(old);
+  }
+
+  @Test
+  @Order(7)
+  void requestsThatWouldHurtAreRefusedWithTheReasonAndChangeNothing() throws Exception {
+    String p = primary();
+    String replica = status().getMembers().stream().map(MemberStatus::getName).filter(m -> !m.equals(p)).sorted()
+        .findFirst().orElseThrow();
+    ItSupport.Run toPrimary = pgherd("switchover", name, "--to", p);
+    assertThat(toPrimary.exitCode()).isEqualTo(1);
+    assertThat(toPrimary.output()).contains("switchover refused: " + p + " is already the primary");
+    ItSupport.Run unknown = pgherd("switchover", name, "--to", name + "-99");
+    assertThat(unknown.output()).contains(name + "-99 is not a replica of this cluster");
+    ItSupport.Run healthy = pgherd("failover", name, "--to", replica);
+    assertThat(healthy.exitCode()).isEqualTo(1);
+    assertThat(healthy.output()).contains("failover refused: the primary " + p + " is healthy",
+        "pgherd switchover NAME --to " + replica);
+    ItSupport.Run noTarget = pgherd("failover", name);
+    assertThat(noTarget.exitCode()).isEqualTo(2);
+    assertThat(noTarget.output()).contains("--to");
+    ItSupport.Run noCluster = pgherd("switchover", "nosuch");
+    assertThat(noCluster.exitCode()).isEqualTo(2);
+    assertThat(noCluster.output()).contains("no cluster named 'nosuch'");
+    assertThat(statePrimary()).isEqualTo(p);
+    assertThat(writableMembers()).containsExactly(p);
+    assertThat(log()).contains("switchover-refused: " + p + " is already the primary");
+  }
+
+  @Test
+  @Order(8)
+  void aNamedSwitchoverAndAForcedManualFailoverBothEndWithOnePrimaryAndARejoin() throws Exception {
+    String first = primary();
+    String target = status().getMembers().stream().map(MemberStatus::getName).filter(m -> !m.equals(first)).sorted()
+        .reduce((a, b) -> b).orElseThrow();
+    changed = Instant.now();
+    ItSupport.Run run = pgherd("switchover", name, "--to", target);
+    assertThat(run.exitCode()).as(run.output()).isZero();
+    assertThat(statePrimary()).isEqualTo(target);
+    await().atMost(ofSeconds(60)).untilAsserted(() -> assertThat(log()).contains("rejoined: " + first + " streams from " + target));
+    assertConsistent(target);
+
+    String forced = status().getMembers().stream().map(MemberStatus::getName).filter(m -> !m.equals(target)).sorted()
+        .findFirst().orElseThrow();
+    changed = Instant.now();
+    ItSupport.Run force = pgherd("failover", name, "--to", forced, "--force");
+    assertThat(force.exitCode()).as(force.output()).isZero();
+    assertThat(statePrimary()).isEqualTo(forced);
+    assertThat(log()).contains("manual failover: " + target + " → " + forced, "forced failover to " + forced,
+        "fence: " + target);
+    await().atMost(ofSeconds(60)).untilAsserted(() -> assertThat(log()).contains("rejoined: " + target + " streams from " + forced));
+    assertConsistent(forced);
+    assertThat(status().getLastFailover().kind()).isEqualTo("manual failover");
   }
 
   /** The primary the operator's stored intent names (it changes before the status does). */

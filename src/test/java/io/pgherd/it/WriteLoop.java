@@ -34,7 +34,9 @@ final class WriteLoop implements AutoCloseable {
     this.maxDuration = maxDuration;
     this.maxRows = maxRows;
     try (Connection c = ItSupport.connect(home, cluster, port); Statement s = c.createStatement()) {
-      s.execute("create table if not exists cinsert(id bigint primary key, at timestamptz not null default clock_timestamp())");
+      // each loop numbers its rows from 1: a table left by an earlier loop would refuse them
+      s.execute("drop table if exists cinsert");
+      s.execute("create table cinsert(id bigint primary key, at timestamptz not null default clock_timestamp())");
     }
     thread = new Thread(this::loop, "write-loop");
     thread.setDaemon(true);
@@ -87,6 +89,16 @@ final class WriteLoop implements AutoCloseable {
   }
 
   /** Acknowledged after {@code t}. */
+  /** The longest time between two consecutive acknowledged writes: the write outage. */
+  Duration longestGap() {
+    Duration longest = Duration.ZERO;
+    for (int i = 1; i < acknowledgedAt.size(); i++) {
+      Duration gap = Duration.between(acknowledgedAt.get(i - 1), acknowledgedAt.get(i));
+      longest = gap.compareTo(longest) > 0 ? gap : longest;
+    }
+    return longest;
+  }
+
   long acknowledgedAfter(Instant t) {
     return acknowledgedAt.stream().filter(a -> a.isAfter(t)).count();
   }

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# bench/failover-bench.sh — the pgherd side of the failover benchmark, measured with the same
+# write probe (bench/WriteProbe.java) as the Patroni side (bench/patroni-failover.sh).
+#
+#   bench/failover-bench.sh [--runs N] [--scenarios "kill pause switchover"]
+#
+# A three-member cluster (default spec: probe period 1 s, failure threshold 3) is created in a
+# temporary home with its own operator (bin/pgherd operator). Each scenario is repeated N times
+# (default 5) under the probe (one autocommit insert every $INTERVAL_MS ms through the
+# read-write port):
+#   kill        docker kill of the primary's container → write outage (last ack before the kill →
+#               first ack after it); then seconds from the kill until the old primary streams
+#               from the new one (pgherd starts the killed container again by itself)
+#   pause       docker pause of the primary → write outage; the old primary is unpaused once the
+#               new one takes writes, and the seconds from the unpause until it streams again
+#   switchover  bin/pgherd switchover → write outage (the fault instant is the command's start,
+#               so the CLI's own JVM start-up is inside the window only if writes stop before it
+#               ends); seconds from the command's start until the old primary streams again
+# and every acknowledged write is looked for afterwards (lost=...). Then a table of medians,
+# minimum and maximum. Not run by CI; results go to docs/benchmarks.md.
+#
+# Settings (environment): NAME=fbench, RW_PORT=49432, RO_PORT=49433, INTERVAL_MS=10, LEAD_S=6
+# (probe warm-up before the fault), TAIL_S=12 (probe time after the fault), MAX_RUNTIME seconds.
+# Cleanup on exit: the probe and the operator stop, the cluster is deleted with --purge, the
+# temporary home is removed.
+set -euo pipefail
+
+RUNS=5
+SCENARIOS="kill pause switchover"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS=$2; shift 2 ;;
+    --scenarios) SCENARIOS=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--scenarios \"kill pause switchover\"]" >&2; exit 64 ;;
+  esac
+done
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "--runs must be a positive number" >&2; exit 64; }
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PGHERD=$REPO/bin/pgherd
+NAME=${NAME:-fbench}
+RW_PORT=${RW_PORT:-49432}
+RO_PORT=${RO_PORT:-49433}
+INTERVAL_MS=${INTERVAL_MS:-10}
+LEAD_S=${LEAD_S:-6}
+TAIL_S=${TAIL_S:-12}
+NSCEN=$(wc -w <<<"$SCENARIOS")
+MAX_RUNTIME=${MAX_RUNTIME:-$((600 + NSCEN * RUNS * 120))}
+
+log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+now_ms() { date +%s%3N; }
+
+command -v docker >/dev/null && docker info >/dev/null 2>&1 || die "no Docker engine (start dockerd)"
+command -v psql >/dev/null || die "psql is needed (postgresql-client-15)"
+for p in "$RW_PORT" "$RO_PORT"; do
+  if ss -Hltn "sport = :$p" | grep -q .; then die "port $p is in use"; fi
+done
+
+TMP=$(mktemp -d /tmp/pgherd-fbench.XXXXXX)
+export PGHERD_HOME=$TMP/home
+OP_PID='' PROBE_PID='' WATCHDOG=''
+cleanup() {
+  local rc=$?
+  [ -n "$WATCHDOG" ] && kill "$WATCHDOG" 2>/dev/null || true
+  [ -n "$PROBE_PID" ] && kill "$PROBE_PID" 2>/dev/null || true
+  docker unpause "pgherd-$NAME-1" "pgherd-$NAME-2" "pgherd-$NAME-3" >/dev/null 2>&1 || true
+  if [ -n "$OP_PID" ]; then kill "$OP_PID" 2>/dev/null || true; wait "$OP_PID" 2>/dev/null || true; fi
+  "$PGHERD" delete "$NAME" --purge >/dev/null 2>&1 || log "cleanup: delete of $NAME failed (remove pgherd-$NAME-* by hand)"
+  rm -rf "$TMP"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# a hard bound on the whole run
+( sleep "$MAX_RUNTIME"; log "time limit ${MAX_RUNTIME}s reached"; kill -TERM $$ ) 2>/dev/null &
+WATCHDOG=$!
+
+# ---------------------------------------------------------------- cluster and operator
+"$PGHERD" images build >/dev/null
+"$PGHERD" operator >"$TMP/operator.log" 2>&1 &
+OP_PID=$!
+cat >"$TMP/spec.yaml" <<EOF
+apiVersion: pgherd.io/v1
+kind: PostgresCluster
+metadata:
+  name: $NAME
+spec:
+  instances: 3
+  loadBalancer:
+    readWritePort: $RW_PORT
+    readOnlyPort: $RO_PORT
+EOF
+"$PGHERD" apply -f "$TMP/spec.yaml" --wait >/dev/null
+PWFILE=$PGHERD_HOME/secrets/$NAME/superuser-password
+[ -f "$PWFILE" ] || die "no superuser password in $PWFILE"
+# libpq password file for the psql probes of replication (0600, never on a command line)
+( umask 077; printf '*:*:*:postgres:%s\n' "$(cat "$PWFILE")" >"$TMP/pgpass" )
+export PGPASSFILE=$TMP/pgpass
+
+status_field() { # status_field EXPR — a Python expression over the status JSON `s`
+  python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print($1)" "$PGHERD_HOME/status/$NAME.json"
+}
+state_primary() { # the primary the operator's stored intent names (it changes before the status)
+  python3 -c "import json,sys; print('$NAME-%d' % json.load(open(sys.argv[1]))['primary'])" "$PGHERD_HOME/state/$NAME.json"
+}
+wait_healthy() {
+  local deadline=$((SECONDS + 180))
+  until [ "$(status_field "s.get('phase')" 2>/dev/null)" = Healthy ] \
+      && [ "$(status_field "s.get('primary')" 2>/dev/null)" = "$(state_primary)" ]; do
+    [ $SECONDS -lt $deadline ] || die "$NAME not Healthy within 180 s: $(status_field "s.get('message')" 2>/dev/null)"
+    sleep 0.5
+  done
+}
+# true when MEMBER streams from the primary, asked on the primary through the read-write port
+streaming() {
+  [ "$(psql -h 127.0.0.1 -p "$RW_PORT" -U postgres -d postgres -XAtq -c \
+    "select count(*) from pg_stat_replication where application_name = '$1' and state = 'streaming'" \
+    2>/dev/null)" = 1 ]
+}
+wait_streaming() { # wait_streaming MEMBER FROM_MS → prints seconds since FROM_MS
+  local deadline=$((SECONDS + 120))
+  until streaming "$1"; do
+    [ $SECONDS -lt $deadline ] || { echo "-1"; return; }
+    sleep 0.1
+  done
+  python3 -c "print(round(($(now_ms) - $2) / 1000, 2))"
+}
+# the write outage around FAULT_MS from the probe's CSV: first ack after it minus last before it
+outage() { # outage CSV FAULT_MS
+  python3 - "$1" "$2" <<'PY'
+import sys
+fault = int(sys.argv[2]); before = after = None
+for line in open(sys.argv[1]):
+    f = line.split(',')
+    if not f[0].isdigit():
+        continue
+    t = int(f[1])
+    if t <= fault: before = t
+    elif after is None: after = t
+print(round((after - before) / 1000, 3) if before and after else -1)
+PY
+}
+
+# ---------------------------------------------------------------- runs
+RESULTS=$TMP/results.txt
+: >"$RESULTS"
+wait_healthy
+for scenario in $SCENARIOS; do
+  for i in $(seq 1 "$RUNS"); do
+    wait_healthy
+    old=$(status_field "s['primary']")
+    csv=$TMP/$scenario-$i.csv
+    java -cp "$REPO/target/pgherd.jar" "$REPO/bench/WriteProbe.java" --host 127.0.0.1 --port "$RW_PORT" \
+      --user postgres --password-file "$PWFILE" --seconds $((LEAD_S + TAIL_S)) --interval-ms "$INTERVAL_MS" \
+      --run "$scenario-$i" --out "$csv" >"$TMP/probe.out" 2>"$TMP/probe.err" &
+    PROBE_PID=$!
+    sleep "$LEAD_S"
+    [ -s "$csv" ] || die "the probe acknowledged nothing in ${LEAD_S}s: $(cat "$TMP/probe.err")"
+    fault=$(now_ms)
+    rejoin=-1
+    case $scenario in
+      kill)
+        docker kill "pgherd-$old" >/dev/null
+        until [ "$(state_primary)" != "$old" ]; do sleep 0.05; done
+        rejoin=$(wait_streaming "$old" "$fault") ;;
+      pause)
+        docker pause "pgherd-$old" >/dev/null
+        until [ "$(state_primary)" != "$old" ]; do sleep 0.05; done
+        sleep 1
+        unpaused=$(now_ms)
+        # pgherd killed the frozen container while fencing it: unpausing may find it exited
+        docker unpause "pgherd-$old" >/dev/null 2>&1 || true
+        rejoin=$(wait_streaming "$old" "$unpaused") ;;
+      switchover)
+        "$PGHERD" switchover "$NAME" >"$TMP/switchover.out" 2>&1 || die "switchover failed: $(cat "$TMP/switchover.out")"
+        rejoin=$(wait_streaming "$old" "$fault") ;;
+      *) die "unknown scenario $scenario" ;;
+    esac
+    wait "$PROBE_PID" || true
+    PROBE_PID=''
+    summary=$(tail -1 "$TMP/probe.out")
+    lost=$(sed -n 's/.* lost=\([-0-9]*\).*/\1/p' <<<"$summary")
+    out=$(outage "$csv" "$fault")
+    log "$scenario #$i: primary $old → $(state_primary); write outage ${out}s; old primary streaming again after ${rejoin}s; lost=$lost"
+    echo "$scenario $out $rejoin ${lost:--1}" >>"$RESULTS"
+  done
+done
+
+# ---------------------------------------------------------------- table
+python3 - "$RESULTS" "$RUNS" "$INTERVAL_MS" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+print()
+print("pgherd failover benchmark: %s runs per scenario, write probe every %s ms through the read-write port"
+      % (sys.argv[2], sys.argv[3]))
+print("%-11s %-28s %-34s %s" % ("scenario", "write outage s (med min-max)", "old primary streaming s (med min-max)", "lost writes"))
+for scen in dict.fromkeys(r[0] for r in rows):
+    rs = [r for r in rows if r[0] == scen]
+    def cell(vals):
+        vals = [v for v in vals if v >= 0]
+        return "%.2f (%.2f-%.2f)" % (statistics.median(vals), min(vals), max(vals)) if vals else "n/a"
+    print("%-11s %-28s %-34s %s" % (scen, cell([float(r[1]) for r in rs]), cell([float(r[2]) for r in rs]),
+                                     ",".join(r[3] for r in rs)))
+PY

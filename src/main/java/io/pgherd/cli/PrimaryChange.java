@@ -1,0 +1,74 @@
+package io.pgherd.cli;
+
+import io.pgherd.docker.DockerGateway;
+import io.pgherd.reconcile.ClusterReconciler;
+import io.pgherd.store.ControlRequest;
+import io.pgherd.store.Home;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Shared by `switchover` and `failover`: the request goes into the store for whoever holds the
+ * operator lock (the running operator; or this command, running reconcile passes itself, when no
+ * operator runs), then the answer is awaited and printed.
+ */
+final class PrimaryChange {
+  private PrimaryChange() {}
+
+  static int request(Home h, String name, String kind, String to, boolean force, Duration timeout) throws Exception {
+    if (h.readSpec(name).isEmpty()) {
+      throw new Main.UserError("no cluster named '" + name + "' in " + h.root() + " (known: " + h.clusters() + ")", 2);
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new Main.UserError("--timeout must be positive, got " + timeout, 2);
+    }
+    String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()).substring(0, 12);
+    ControlRequest request = new ControlRequest(id, kind, to, force, Instant.now().toString());
+    if (!h.submit(name, request)) {
+      throw new Main.UserError("another switchover or failover of " + name + " is pending (" + h.controlRequest(name)
+          + "); wait for it, or remove that file if no operator will ever take it");
+    }
+    Instant deadline = Instant.now().plus(timeout);
+    Optional<ControlRequest.Result> answer = Optional.empty();
+    Optional<AutoCloseable> lock = h.tryLock();
+    if (lock.isPresent()) {
+      System.err.println("no operator is running on " + h.root() + ": carrying out the " + kind + " here");
+      try (AutoCloseable held = lock.get(); DockerGateway docker = DockerGateway.connect()) {
+        docker.ping();
+        ClusterReconciler reconciler = new ClusterReconciler(h, docker, image -> Optional.empty(), name);
+        while (answer.isEmpty() && Instant.now().isBefore(deadline)) {
+          reconciler.reconcile();
+          answer = h.takeAnswer(name, id);
+          if (answer.isEmpty()) {
+            Thread.sleep(500);
+          }
+        }
+      } catch (RuntimeException e) {
+        h.withdraw(name);
+        throw e;
+      }
+    } else {
+      System.err.println(kind + " of " + name + " requested (" + id + "); waiting for the operator");
+      while (answer.isEmpty() && Instant.now().isBefore(deadline)) {
+        Thread.sleep(100);
+        answer = h.takeAnswer(name, id);
+      }
+    }
+    if (answer.isEmpty()) {
+      if (h.withdraw(name)) {
+        throw new Main.UserError("the operator did not take the " + kind + " request within " + timeout.toSeconds()
+            + " s; it was withdrawn and nothing changed");
+      }
+      throw new Main.UserError("the " + kind + " is under way but not finished after " + timeout.toSeconds()
+          + " s; follow it with `pgherd status " + name + "` and `pgherd logs " + name + "`");
+    }
+    if (!answer.get().ok()) {
+      throw new Main.UserError(kind + " refused: " + answer.get().message());
+    }
+    System.out.println(answer.get().message());
+    return 0;
+  }
+}

@@ -1,0 +1,104 @@
+package io.pgherd.it;
+
+import static java.time.Duration.ofSeconds;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+
+/** replication.mode: sync on a real three-member cluster: no acknowledged commit is ever lost. */
+class SyncFailoverIT extends ClusterTestBase {
+  SyncFailoverIT() {
+    super("its", 48432, 48433, 3, "  replication:\n    mode: sync\n");
+  }
+
+  String primary() {
+    awaitHealthy(instances);
+    return status().getPrimary();
+  }
+
+  String primaryAfterChange() {
+    awaitHealthy(instances);
+    return memberName(home.readState(name).orElseThrow().primary());
+  }
+
+  @Test
+  @Order(1)
+  void commitsWaitForAQuorumOfOneStandbyNamedForEveryReplica() throws Exception {
+    String p = primary();
+    assertThat(column(member(p), "show synchronous_standby_names")).containsExactly("ANY 1 (\"its-2\",\"its-3\")");
+    await().atMost(ofSeconds(30)).untilAsserted(() -> assertThat(
+        column(member(p), "select application_name || ' ' || sync_state from pg_stat_replication order by 1"))
+        .containsExactly("its-2 quorum", "its-3 quorum"));
+  }
+
+  @Test
+  @Order(2)
+  void killingThePrimaryUnderWritesLosesNoAcknowledgedCommit() throws Exception {
+    String old = primary();
+    try (WriteLoop writes = new WriteLoop(home, name, rw, Duration.ofSeconds(120), 100_000)) {
+      await().atMost(ofSeconds(20)).until(() -> writes.count() >= 100);
+      Instant kill = Instant.now();
+      disrupt("docker", "kill", "pgherd-" + old);
+      await().atMost(ofSeconds(60)).until(() -> writes.acknowledgedAfter(kill) >= 50);
+      writes.close();
+      Set<Long> rows = column(ItSupport.connect(home, name, rw), "select id::text from cinsert").stream()
+          .map(Long::valueOf).collect(Collectors.toSet());
+      List<Long> lost = writes.acknowledged.stream().filter(id -> !rows.contains(id)).toList();
+      System.out.printf("sync failover under writes: %d acknowledged, %d lost, %d errors, longest gap %d ms%n",
+          writes.acknowledged.size(), lost.size(), writes.errors.get(), writes.longestGap().toMillis());
+      assertThat(lost).as("acknowledged commits lost in sync mode").isEmpty();
+    }
+    String now = primaryAfterChange();
+    assertThat(now).isNotEqualTo(old);
+    await().atMost(ofSeconds(60)).untilAsserted(() -> assertThat(Files.readString(home.logFile(name)))
+        .contains("rejoined: " + old + " streams from " + now));
+    // the standby list follows the change of primary: the old primary is a standby now
+    List<String> standbys = List.of(memberName(1), memberName(2), memberName(3)).stream().filter(m -> !m.equals(now))
+        .map(m -> "\"" + m + "\"").toList();
+    await().atMost(ofSeconds(30)).untilAsserted(() -> {
+      assertThat(column(member(now), "show synchronous_standby_names"))
+          .containsExactly("ANY 1 (" + String.join(",", standbys) + ")");
+    });
+  }
+
+  @Test
+  @Order(3)
+  void aSwitchoverInSyncModeLosesNothingEither() throws Exception {
+    String old = primary();
+    try (WriteLoop writes = new WriteLoop(home, name, rw, Duration.ofSeconds(120), 100_000)) {
+      await().atMost(ofSeconds(20)).until(() -> writes.count() >= 50);
+      changed = Instant.now();
+      assertThat(cli("switchover", name)).isZero();
+      Instant done = Instant.now();
+      await().atMost(ofSeconds(60)).until(() -> writes.acknowledgedAfter(done) >= 50);
+      writes.close();
+      Set<Long> rows = column(ItSupport.connect(home, name, rw), "select id::text from cinsert").stream()
+          .map(Long::valueOf).collect(Collectors.toSet());
+      assertThat(writes.acknowledged.stream().filter(id -> !rows.contains(id)).toList()).isEmpty();
+    }
+    assertThat(primaryAfterChange()).isNotEqualTo(old);
+  }
+
+  @Test
+  @Order(4)
+  void scalingInRemovesTheMemberFromTheStandbyList() throws Exception {
+    String p = primary();
+    changed = Instant.now();
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, name, spec.replace("instances: 3", "instances: 2")).toString()))
+        .isZero();
+    awaitHealthy(2);
+    String replica = status().getMembers().stream().map(m -> m.getName()).filter(m -> !m.equals(p)).findFirst()
+        .orElseThrow();
+    await().atMost(ofSeconds(30)).untilAsserted(() -> {
+      assertThat(column(member(p), "show synchronous_standby_names")).containsExactly("ANY 1 (\"" + replica + "\")");
+    });
+  }
+}

@@ -1,0 +1,53 @@
+package io.pgherd.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The hand-over of switchover/failover requests between the CLI and the operator. */
+class ControlRequestStoreTest {
+  @TempDir Path dir;
+
+  @Test
+  void aRequestIsTakenOnceAndAnsweredUnderItsId() {
+    Home home = new Home(dir);
+    ControlRequest r = new ControlRequest("abc123", ControlRequest.SWITCHOVER, "demo-2", false, "2026-01-01T00:00:00Z");
+    assertThat(home.submit("demo", r)).isTrue();
+    assertThat(home.submit("demo", new ControlRequest("other", ControlRequest.FAILOVER, "demo-3", true, "t")))
+        .as("a second request while one is pending").isFalse();
+    assertThat(home.takeControlRequest("demo")).contains(r);
+    assertThat(home.takeControlRequest("demo")).isEmpty();
+    assertThat(home.withdraw("demo")).as("taken already: nothing to withdraw").isFalse();
+    home.answer("demo", new ControlRequest.Result("abc123", true, "demo-2 is the primary", "t"));
+    assertThat(home.takeAnswer("demo", "other")).isEmpty();
+    assertThat(home.takeAnswer("demo", "abc123")).hasValueSatisfying(a -> {
+      assertThat(a.ok()).isTrue();
+      assertThat(a.message()).isEqualTo("demo-2 is the primary");
+    });
+    assertThat(home.takeAnswer("demo", "abc123")).as("removed once read").isEmpty();
+  }
+
+  @Test
+  void aWithdrawnRequestIsNeverTaken() throws Exception {
+    Home home = new Home(dir);
+    assertThat(home.submit("demo", new ControlRequest("x1", ControlRequest.SWITCHOVER, null, false, "t"))).isTrue();
+    assertThat(home.withdraw("demo")).isTrue();
+    assertThat(home.takeControlRequest("demo")).isEmpty();
+    try (var files = Files.list(dir.resolve("requests"))) {
+      assertThat(files).as("no temporary file left").isEmpty();
+    }
+  }
+
+  @Test
+  void anUnreadableRequestIsRemovedAndReported() throws Exception {
+    Home home = new Home(dir);
+    Files.createDirectories(home.controlRequest("demo").getParent());
+    Files.writeString(home.controlRequest("demo"), "{not json");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> home.takeControlRequest("demo"))
+        .hasMessageContaining("unreadable request");
+    assertThat(home.controlRequest("demo")).doesNotExist();
+  }
+}
