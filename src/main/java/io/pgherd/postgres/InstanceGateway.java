@@ -33,9 +33,9 @@ public final class InstanceGateway {
     Properties props = new Properties();
     props.setProperty("user", user);
     props.setProperty("password", password);
-    props.setProperty("connectTimeout", "3");
+    props.setProperty("connectTimeout", "2");
     props.setProperty("socketTimeout", "10");
-    props.setProperty("loginTimeout", "3");
+    props.setProperty("loginTimeout", "2");
     props.setProperty("ApplicationName", "pgherd-operator");
     props.setProperty("sslmode", "disable");
     return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/postgres", props);

@@ -65,6 +65,13 @@ public final class ClusterReconciler {
   /** Rejoining members first seen unable to follow the primary. */
   private final Map<Integer, java.time.Instant> stuckSince = new HashMap<>();
   static final Duration REJOIN_PATIENCE = Duration.ofSeconds(20);
+  /** Threads for SQL probes, shared by all clusters; idle ones end after a minute. */
+  private static final java.util.concurrent.ExecutorService PROBES = new java.util.concurrent.ThreadPoolExecutor(
+      0, 32, 60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+        Thread t = new Thread(r, "pgherd-probe");
+        t.setDaemon(true);
+        return t;
+      }, new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
   static final Duration SHUTDOWN_PATIENCE = Duration.ofSeconds(30);
   static final Duration CATCH_UP_PATIENCE = Duration.ofSeconds(10);
   static final String PGDATA = DATA_DIR + "/pgdata";
@@ -255,23 +262,34 @@ public final class ClusterReconciler {
         }
       }
     }
-    Map<Integer, InstanceProbe> probes = new TreeMap<>();
-    Map<Integer, String> errors = new TreeMap<>();
+    // Members are probed in parallel: one that hangs (frozen, cut off) delays nobody else's probe.
+    Map<Integer, java.util.concurrent.CompletableFuture<Object>> pending = new TreeMap<>();
     for (var e : members.entrySet()) {
       if (!e.getValue().running()) {
         continue;
       }
       Optional<InstanceGateway> sql = sql(e.getValue());
-      if (sql.isEmpty()) {
-        errors.put(e.getKey(), "port 5432 is not published");
-        continue;
-      }
-      try {
-        probes.put(e.getKey(), sql.get().probe());
-      } catch (SQLException ex) {
-        errors.put(e.getKey(), ex.getMessage());
-      }
+      pending.put(e.getKey(), java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        if (sql.isEmpty()) {
+          return "port 5432 is not published";
+        }
+        try {
+          return sql.get().probe();
+        } catch (SQLException ex) {
+          return ex.getMessage();
+        }
+      }, PROBES));
     }
+    Map<Integer, InstanceProbe> probes = new TreeMap<>();
+    Map<Integer, String> errors = new TreeMap<>();
+    pending.forEach((ordinal, future) -> {
+      Object outcome = future.join();
+      if (outcome instanceof InstanceProbe probe) {
+        probes.put(ordinal, probe);
+      } else {
+        errors.put(ordinal, String.valueOf(outcome));
+      }
+    });
     return new Observed(network, members, volumes, lb, probes, errors);
   }
 
