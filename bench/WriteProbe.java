@@ -18,12 +18,17 @@
 //   * after --seconds it stops, reconnects (retrying up to 30 s), reads back this run's rows and
 //     counts acknowledged seqs that are missing (lost writes), then prints ONE line on stdout:
 //
-//   probe run=R acked=N errors=N lost=N unacked_committed=N max_gap_ms=N gap_start=EPOCH_MS timelines=1,2 outage_ms=N
+//   probe run=R acked=N errors=N lost=N unacked_committed=N max_gap_ms=N gap_start=EPOCH_MS timelines=1,2 outage_ms=N fault_to_outage_ms=N
 //
 //     max_gap_ms: largest gap between consecutive acks (gap_start = the ack opening it);
-//     outage_ms:  with --fault-at, first ack after the fault minus last ack at/before it (-1 if
-//                 not given or no ack on one side); unacked_committed: rows present whose insert
-//                 was not acknowledged (outcome unknown to the client, committed after all);
+//     outage_ms:  with --fault-at, the write outage caused by the fault: the largest gap between
+//                 consecutive acks among those ending after the fault (= first ack after the
+//                 fault minus last ack before it when the fault bites at once; a fault that takes
+//                 effect later, e.g. a switchover command, is still measured right); -1 if not
+//                 given or no ack on one side; fault_to_outage_ms: from the fault to that gap's
+//                 start (how long the fault took to bite; negative if it started before);
+//     unacked_committed: rows present whose insert was not acknowledged (outcome unknown to the
+//                 client, committed after all);
 //     lost=-1 when the read-back failed (exit status 2). The password is read from a file only.
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -78,7 +83,7 @@ public class WriteProbe {
         PreparedStatement ins = null;
         boolean ddlDone = false;
         String lastError = null;
-        try (PrintWriter csv = new PrintWriter(Files.newBufferedWriter(out))) {
+        try (PrintWriter csv = new PrintWriter(Files.newBufferedWriter(out), true)) { // flushed per line: followable live
             csv.println("seq,client_ms,server_ms,tli,srv");
             long next = System.currentTimeMillis();
             while (System.currentTimeMillis() < deadline) {
@@ -135,24 +140,29 @@ public class WriteProbe {
             unackedCommitted = present.stream().filter(x -> !ackedSeqs.contains(x)).count();
         }
 
-        // Largest gap between consecutive acks, and the fault-anchored outage.
-        long maxGap = 0, gapStart = -1, lastBefore = -1, firstAfter = -1;
+        // Largest gap between consecutive acks overall, and the largest one ending after the fault.
+        long maxGap = 0, gapStart = -1, outage = -1, outageStart = -1;
+        boolean ackBeforeFault = !acks.isEmpty() && acks.get(0).clientMs <= faultAt;
         TreeSet<Integer> tlis = new TreeSet<>();
         for (int i = 0; i < acks.size(); i++) {
             Ack k = acks.get(i);
             tlis.add(k.tli);
-            if (i > 0 && k.clientMs - acks.get(i - 1).clientMs > maxGap) {
-                maxGap = k.clientMs - acks.get(i - 1).clientMs;
-                gapStart = acks.get(i - 1).clientMs;
+            if (i == 0) continue;
+            long prev = acks.get(i - 1).clientMs, gap = k.clientMs - prev;
+            if (gap > maxGap) {
+                maxGap = gap;
+                gapStart = prev;
             }
-            if (faultAt >= 0 && k.clientMs <= faultAt) lastBefore = k.clientMs;
-            if (faultAt >= 0 && k.clientMs > faultAt && firstAfter < 0) firstAfter = k.clientMs;
+            if (faultAt >= 0 && ackBeforeFault && k.clientMs > faultAt && gap > outage) {
+                outage = gap;
+                outageStart = prev;
+            }
         }
-        long outage = (lastBefore >= 0 && firstAfter >= 0) ? firstAfter - lastBefore : -1;
         StringBuilder tl = new StringBuilder();
         for (int t : tlis) tl.append(tl.length() == 0 ? "" : ",").append(t);
-        System.out.printf("probe run=%s acked=%d errors=%d lost=%d unacked_committed=%d max_gap_ms=%d gap_start=%d timelines=%s outage_ms=%d%n",
-                run, acks.size(), errors, lost, unackedCommitted, maxGap, gapStart, tl.length() == 0 ? "-" : tl, outage);
+        System.out.printf("probe run=%s acked=%d errors=%d lost=%d unacked_committed=%d max_gap_ms=%d gap_start=%d timelines=%s outage_ms=%d fault_to_outage_ms=%d%n",
+                run, acks.size(), errors, lost, unackedCommitted, maxGap, gapStart, tl.length() == 0 ? "-" : tl,
+                outage, outage < 0 ? 0 : outageStart - faultAt);
         System.exit(present == null ? 2 : 0);
     }
 
