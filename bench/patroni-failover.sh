@@ -12,6 +12,9 @@
 #              HAProxy inter 3s fall 3 rise 2 (Patroni's sample haproxy.cfg)
 #   tuned-dcs  ttl 10, loop_wait 2, retry_timeout 3; HAProxy as in default   (not run by default)
 #   tuned      ttl 10, loop_wait 2, retry_timeout 3; HAProxy inter 1s fall 2 rise 1
+#   (Patroni 3.0.2 accepts ttl 10; later Patroni versions document a minimum ttl of 20.)
+# Replication is asynchronous (Patroni's default), so a crashed leader can take acknowledged
+# writes with it: the probe counts them (lost=N).
 # Scenarios, each repeated N times (default 5) per configuration, under the write probe (one
 # autocommit insert every $INTERVAL_MS ms through HAProxy):
 #   kill postmaster  kill -9 of the leader's postmaster → write outage (probe: the largest gap
@@ -286,7 +289,10 @@ finish_probe() {                    # wait for the probe (in this shell, not a $
     wait "$PID_PROBE" || true
     PID_PROBE=""
 }
-probe_summary() { grep '^probe ' "$PROBE_OUT" || { log "probe printed no summary:"; cat "$PROBE_OUT.err" >&2; echo "probe none"; }; }
+probe_summary() {                   # its summary line; acked-but-lost seqs shown on stderr
+    grep '^probe lost' "$PROBE_OUT.err" >&2 || true
+    grep '^probe ' "$PROBE_OUT" || { log "probe printed no summary:"; cat "$PROBE_OUT.err" >&2; echo "probe none"; }
+}
 field() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
 sleep_until_ms() { local d=$(( $1 - $(now_ms) )); [ $d -gt 0 ] && sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"; return 0; }
 
