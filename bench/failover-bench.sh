@@ -126,19 +126,21 @@ wait_streaming() { # wait_streaming MEMBER FROM_MS → prints seconds since FROM
   done
   python3 -c "print(round(($(now_ms) - $2) / 1000, 2))"
 }
-# the write outage around FAULT_MS from the probe's CSV: first ack after it minus last before it
+# the write outage after FAULT_MS from the probe's CSV: the longest gap between consecutive
+# acknowledged inserts that ends after the fault (the same measure as WriteProbe's outage_ms)
 outage() { # outage CSV FAULT_MS
   python3 - "$1" "$2" <<'PY'
 import sys
-fault = int(sys.argv[2]); before = after = None
+fault = int(sys.argv[2]); prev = None; worst = -1
 for line in open(sys.argv[1]):
     f = line.split(',')
     if not f[0].isdigit():
         continue
     t = int(f[1])
-    if t <= fault: before = t
-    elif after is None: after = t
-print(round((after - before) / 1000, 3) if before and after else -1)
+    if prev is not None and t > fault:
+        worst = max(worst, t - prev)
+    prev = t
+print(round(worst / 1000, 3) if worst >= 0 else -1)
 PY
 }
 
