@@ -20,7 +20,8 @@
 # minimum and maximum. Not run by CI; results go to docs/benchmarks.md.
 #
 # Settings (environment): NAME=fbench, RW_PORT=49432, RO_PORT=49433, INTERVAL_MS=10, LEAD_S=6
-# (probe warm-up before the fault), TAIL_S=12 (probe time after the fault), MAX_RUNTIME seconds.
+# (probe warm-up before the fault), TAIL_S=12 (probe time after the fault), MAX_RUNTIME seconds,
+# KEEP_LOGS=DIR (copy the operator's output, `pgherd logs` and the members' logs there before cleanup).
 # Cleanup on exit: the probe and the operator stop, the cluster is deleted with --purge, the
 # temporary home is removed.
 set -euo pipefail
@@ -66,6 +67,11 @@ cleanup() {
   [ -n "$PROBE_PID" ] && kill "$PROBE_PID" 2>/dev/null || true
   docker unpause "pgherd-$NAME-1" "pgherd-$NAME-2" "pgherd-$NAME-3" >/dev/null 2>&1 || true
   if [ -n "$OP_PID" ]; then kill "$OP_PID" 2>/dev/null || true; wait "$OP_PID" 2>/dev/null || true; fi
+  if [ -n "${KEEP_LOGS:-}" ]; then
+    mkdir -p "$KEEP_LOGS" && cp "$TMP/operator.log" "$KEEP_LOGS/" 2>/dev/null
+    "$PGHERD" logs "$NAME" >"$KEEP_LOGS/cluster.log" 2>&1 || true
+    for m in 1 2 3; do docker logs --timestamps "pgherd-$NAME-$m" >"$KEEP_LOGS/$NAME-$m.log" 2>&1 || true; done
+  fi
   "$PGHERD" delete "$NAME" --purge >/dev/null 2>&1 || log "cleanup: delete of $NAME failed (remove pgherd-$NAME-* by hand)"
   rm -rf "$TMP"
   exit $rc
@@ -78,7 +84,7 @@ WATCHDOG=$!
 
 # ---------------------------------------------------------------- cluster and operator
 "$PGHERD" images build >/dev/null
-"$PGHERD" operator >"$TMP/operator.log" 2>&1 &
+PGHERD_LOG_LEVEL=${PGHERD_LOG_LEVEL:-INFO} "$PGHERD" operator >"$TMP/operator.log" 2>&1 &
 OP_PID=$!
 cat >"$TMP/spec.yaml" <<EOF
 apiVersion: pgherd.io/v1
@@ -131,16 +137,19 @@ wait_streaming() { # wait_streaming MEMBER FROM_MS → prints seconds since FROM
 outage() { # outage CSV FAULT_MS
   python3 - "$1" "$2" <<'PY'
 import sys
-fault = int(sys.argv[2]); prev = None; worst = -1
+import time
+fault = int(sys.argv[2]); prev = None; worst = -1; span = ''
 for line in open(sys.argv[1]):
     f = line.split(',')
     if not f[0].isdigit():
         continue
     t = int(f[1])
-    if prev is not None and t > fault:
-        worst = max(worst, t - prev)
+    if prev is not None and t > fault and t - prev > worst:
+        worst = t - prev
+        hms = lambda ms: time.strftime('%H:%M:%S', time.gmtime(ms / 1000)) + '.%03d' % (ms % 1000)
+        span = '%s-%s' % (hms(prev), hms(t))
     prev = t
-print(round(worst / 1000, 3) if worst >= 0 else -1)
+print(round(worst / 1000, 3) if worst >= 0 else -1, span)
 PY
 }
 
@@ -183,8 +192,8 @@ for scenario in $SCENARIOS; do
     PROBE_PID=''
     summary=$(tail -1 "$TMP/probe.out")
     lost=$(sed -n 's/.* lost=\([-0-9]*\).*/\1/p' <<<"$summary")
-    out=$(outage "$csv" "$fault")
-    log "$scenario #$i: primary $old → $(state_primary); write outage ${out}s; old primary streaming again after ${rejoin}s; lost=$lost"
+    read -r out span <<<"$(outage "$csv" "$fault")"
+    log "$scenario #$i: primary $old → $(state_primary); fault at $(TZ=UTC date -d @"${fault:0:10}.${fault:10}" +%T.%3N), write outage ${out}s ($span UTC); old primary streaming again after ${rejoin}s; lost=$lost"
     echo "$scenario $out $rejoin ${lost:--1}" >>"$RESULTS"
   done
 done

@@ -385,6 +385,19 @@ public final class DockerGateway implements Closeable {
     return out.toString();
   }
 
+  /** When the container's current run started, if it is running now (inspected, not listed). */
+  public Optional<java.time.Instant> runningSince(String container) {
+    try {
+      var state = call(() -> client.inspectContainerCmd(container).exec()).getState();
+      if (state == null || !Boolean.TRUE.equals(state.getRunning()) || state.getStartedAt() == null) {
+        return Optional.empty();
+      }
+      return Optional.of(java.time.Instant.parse(state.getStartedAt()));
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    }
+  }
+
   /** The container's address on a network, if attached. */
   public Optional<String> address(String container, String network) {
     try {

@@ -42,7 +42,13 @@ public final class InstanceGateway {
   }
 
   public InstanceProbe probe() throws SQLException {
-    try (Connection c = connect(); Statement s = c.createStatement()) {
+    try (Connection c = connect()) {
+      return probe(c);
+    }
+  }
+
+  private static InstanceProbe probe(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
       boolean inRecovery;
       String lsn;
       String replayLsn;
@@ -163,8 +169,25 @@ public final class InstanceGateway {
    * rather than pg_promote's own 100 ms; true once promoted.
    */
   public boolean promote() throws SQLException {
-    try (Connection c = connect(); Statement s = c.createStatement()) {
-      try (ResultSet rs = s.executeQuery("select pg_promote(false)")) {
+    try (Connection c = connect()) {
+      return promote(c);
+    }
+  }
+
+  /**
+   * Promotes the server (unless it is promoted already), waits as {@link #promote()} does, then
+   * probes it on the same connection: a second login costs more than the promotion itself.
+   */
+  public InstanceProbe promoteAndProbe() throws SQLException {
+    try (Connection c = connect()) {
+      promote(c);
+      return probe(c);
+    }
+  }
+
+  private static boolean promote(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("select case when pg_is_in_recovery() then pg_promote(false) else true end")) {
         rs.next();
       }
       long deadline = System.nanoTime() + 30_000_000_000L;

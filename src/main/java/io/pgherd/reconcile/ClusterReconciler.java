@@ -48,6 +48,8 @@ import java.util.stream.Collectors;
 public final class ClusterReconciler {
   static final String DATA_DIR = "/var/lib/postgresql/data";
   static final Duration FAST = Duration.ofSeconds(1);
+  /** While the primary fails probes: Docker lists a killed container as running for a moment after its die event. */
+  static final Duration SOON = Duration.ofMillis(100);
   static final Duration STEADY = Duration.ofSeconds(3);
   private static final AtomicLong PASSES = new AtomicLong();
 
@@ -57,7 +59,9 @@ public final class ClusterReconciler {
   private final ClusterLog log;
   private final ImageService images;
   /** Last known content hash of files inside containers, by container id and path. */
-  private final Map<String, String> fileHashes = new HashMap<>();
+  /** Die events from Docker's event stream, by container id: Docker may list a container as running just after. */
+  private final Map<String, java.time.Instant> diedAt = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, String> fileHashes = new java.util.concurrent.ConcurrentHashMap<>();
   private String lastWarning;
   private int primaryFailures;
   private java.time.Instant primaryFailingSince;
@@ -89,6 +93,11 @@ public final class ClusterReconciler {
     this.images = images;
     this.cluster = cluster;
     this.log = new ClusterLog(home, cluster);
+  }
+
+  /** Docker said this container died (its event stream): the primary's death is acted on at once. */
+  public void containerDied(String containerId, java.time.Instant at) {
+    diedAt.put(containerId, at);
   }
 
   public String cluster() {
@@ -219,7 +228,7 @@ public final class ClusterReconciler {
     PostgresClusterStatus status = status(cfg, generation, topology, after, null, progress.waiting);
     writeStatus(status);
     if (progress.changed || !"Healthy".equals(status.getPhase())) {
-      return Result.requeue(FAST, progress.waiting == null ? status.getPhase() : progress.waiting);
+      return Result.requeue(progress.soon ? SOON : FAST, progress.waiting == null ? status.getPhase() : progress.waiting);
     }
     lastWarning = null;
     return Result.requeue(cfg.probePeriod(), "healthy");
@@ -229,6 +238,8 @@ public final class ClusterReconciler {
   private static final class Progress {
     boolean changed;
     String waiting;
+    /** Look again soon: the primary is failing, and Docker may not have said it has exited yet. */
+    boolean soon;
 
     void waitFor(String reason) {
       if (waiting == null) {
@@ -778,10 +789,14 @@ public final class ClusterReconciler {
     if (!c.running() && !"paused".equals(c.state())) {
       return Optional.of("container is " + c.state() + " (" + c.status() + ")");
     }
+    if (c.running() && died(c)) {
+      return Optional.of("container died (Docker event at " + diedAt.get(c.id()) + ")");
+    }
     if (primaryFailingSince == null) {
       primaryFailingSince = java.time.Instant.now();
     }
     primaryFailures++;
+    progress.soon = true;
     String what = "paused".equals(c.state()) ? "is paused (frozen)"
         : probe != null ? "is in recovery" : "does not answer SQL: " + obs.probeErrors().getOrDefault(p, "?");
     Duration failing = Duration.between(primaryFailingSince, java.time.Instant.now());
@@ -791,6 +806,24 @@ public final class ClusterReconciler {
     }
     progress.waitFor("primary " + member(p) + " " + what + " (" + primaryFailures + "/" + cfg.failureThreshold() + ")");
     return Optional.empty();
+  }
+
+  /**
+   * Listed as running, but Docker's event stream said it died: unless it has been started again
+   * since (inspected now), it has exited. (Docker can list a container as running for a moment
+   * after its die event.)
+   */
+  private boolean died(ContainerInfo c) {
+    java.time.Instant died = diedAt.get(c.id());
+    if (died == null) {
+      return false;
+    }
+    Optional<java.time.Instant> since = docker.runningSince(c.id());
+    if (since.isEmpty() || since.get().isBefore(died)) {
+      return true;
+    }
+    diedAt.remove(c.id(), died);
+    return false;
   }
 
   /** The primary's last known WAL position: from this process, else from the stored status. */
@@ -829,19 +862,26 @@ public final class ClusterReconciler {
     Topology.Failover f = topology.failover();
     Topology after = new Topology(topology.members(), topology.nextOrdinal(), f.to());
     ContainerInfo old = obs.members().get(f.from());
-    // A primary whose container has exited (asked again now) takes no session: the listener
-    // needs no emptying, and it is pointed at the new primary right after the promotion.
+    // A primary whose container has exited (asked again now) takes no session and accepts no
+    // write: the listener is switched to the target while it is promoted, so clients waiting to
+    // connect get through the moment it is. Any other primary is out of the listener first.
     boolean exited = old == null || !canRun(old);
     if (old != null && exited) {
       Optional<ContainerInfo> now = docker.container(old.name());
       exited = now.isEmpty() || !canRun(now.get());
+    } else if (old != null && old.running()) {
+      exited = died(old);
     }
-    if (!exited) {
+    java.util.concurrent.CompletableFuture<Void> lbFenced = java.util.concurrent.CompletableFuture.completedFuture(null);
+    if (exited) {
+      lbFenced = java.util.concurrent.CompletableFuture.runAsync(() -> fenceLoadBalancer(cfg, topology, obs));
+    } else {
       fenceLoadBalancer(cfg, topology, obs);
     }
+    java.util.concurrent.CompletableFuture<Void> told = java.util.concurrent.CompletableFuture.completedFuture(null);
     if (old != null) {
-      String how = "container already " + old.state();
-      if (canRun(old)) {
+      String how = "container already " + (exited ? "exited" : old.state());
+      if (!exited) {
         try {
           docker.kill(old.id());
           how = "container killed (it was " + old.state() + ")";
@@ -850,48 +890,77 @@ public final class ClusterReconciler {
           how = "kill failed (" + e.getMessage() + "), disconnected from " + Names.network(cluster);
         }
       }
-      // whoever starts it again (the operator, or a person) gets a replica of the new primary
-      docker.copyFiles(old.id(), memberFiles(cfg, after, f.from()));
-      log.action(reconcileId, "fence", member(f.from()) + ": " + how + "; it can only start again as a replica of "
-          + member(f.to()));
+      // whoever starts it again (the operator, or a person) gets a replica of the new primary;
+      // told while the target is promoted, and before the promotion is recorded
+      String fenced = how;
+      told = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        docker.copyFiles(old.id(), memberFiles(cfg, after, f.from()));
+        log.action(reconcileId, "fence", member(f.from()) + ": " + fenced + "; it can only start again as a replica of "
+            + member(f.to()));
+      });
     }
+    // both finished (a failure fails the pass: the recorded intent is resumed) before the new
+    // topology is recorded and acted on
+    java.util.concurrent.CompletableFuture<Void> fencing = java.util.concurrent.CompletableFuture.allOf(lbFenced, told);
     ContainerInfo target = obs.members().get(f.to());
     InstanceProbe probe = obs.probes().get(f.to());
     if (target == null || probe == null) {
       String why = member(f.to()) + " cannot be reached any more ("
           + obs.probeErrors().getOrDefault(f.to(), target == null ? "no container" : target.state()) + ")";
+      join(fencing);
       abandon(topology, why + (f.requestId() == null ? "; choosing again" : ""));
       progress.waitFor("failover target " + member(f.to()) + " unreachable; choosing again");
       return false;
     }
-    return promote(topology, target, probe, progress);
+    return promote(topology, target, probe, progress, () -> join(fencing));
+  }
+
+  /** Waits for a step run alongside; its failure is this thread's, unwrapped. */
+  private static void join(java.util.concurrent.CompletableFuture<?> step) {
+    try {
+      step.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
   }
 
   /** Promotes the recorded target and stores the new topology; true once it is the primary. */
   private boolean promote(Topology topology, ContainerInfo target, InstanceProbe probe, Progress progress) {
+    return promote(topology, target, probe, progress, () -> {});
+  }
+
+  /**
+   * Promotes the recorded target and, once beforeRecord (the steps run alongside) has returned,
+   * stores the new topology; true once it is the primary.
+   */
+  private boolean promote(Topology topology, ContainerInfo target, InstanceProbe probe, Progress progress,
+      Runnable beforeRecord) {
     Topology.Failover f = topology.failover();
+    InstanceProbe promoted;
     try {
-      if (probe.inRecovery()) {
-        sql(target).orElseThrow().promote();
-      }
-      InstanceProbe promoted = sql(target).orElseThrow().probe();
-      if (promoted.inRecovery()) {
-        progress.waitFor("promoting " + member(f.to()));
-        return false;
-      }
-      home.writeState(cluster, topology.promoted(now(), promoted.timeline()));
-      lastPrimaryLsn = promoted.lsn();
-      primaryFailures = 0;
-      primaryFailingSince = null;
-      log.action(reconcileId, "promoted", member(f.to()) + " is the primary on timeline " + promoted.timeline()
-          + " at " + promoted.lsn() + "; " + member(f.from()) + (f.isSwitchover() ? " was shut down cleanly and"
-          : " is fenced and") + " will rejoin as a replica");
-      progress.changed = true;
-      return true;
+      promoted = probe.inRecovery() ? sql(target).orElseThrow().promoteAndProbe() : sql(target).orElseThrow().probe();
     } catch (SQLException e) {
+      beforeRecord.run(); // nothing left running behind the next pass
       progress.waitFor("promoting " + member(f.to()) + ": " + e.getMessage());
       return false;
     }
+    beforeRecord.run();
+    if (promoted.inRecovery()) {
+      progress.waitFor("promoting " + member(f.to()));
+      return false;
+    }
+    home.writeState(cluster, topology.promoted(now(), promoted.timeline()));
+    lastPrimaryLsn = promoted.lsn();
+    primaryFailures = 0;
+    primaryFailingSince = null;
+    log.action(reconcileId, "promoted", member(f.to()) + " is the primary on timeline " + promoted.timeline()
+        + " at " + promoted.lsn() + "; " + member(f.from()) + (f.isSwitchover() ? " was shut down cleanly and"
+        : " is fenced and") + " will rejoin as a replica");
+    progress.changed = true;
+    return true;
   }
 
   /** Carries out the recorded change of primary and answers the request behind it, if any. */
@@ -990,18 +1059,32 @@ public final class ClusterReconciler {
     }
     long started = System.nanoTime();
     long stopped = started;
+    Optional<ControlFile> shutDown = Optional.empty();
     if (old.running()) {
+      // A checkpoint while writes still flow leaves the shutdown checkpoint little to do, so the
+      // pause below is short (what Patroni does before a demotion too).
+      long checkpoint = System.nanoTime();
+      try {
+        sql(old).orElseThrow().checkpoint();
+      } catch (SQLException | RuntimeException e) {
+        log.warn(reconcileId, "checkpoint", member(f.from()) + ": " + e.getMessage() + "; shutting down without it");
+      }
+      log.action(reconcileId, "checkpoint", member(f.from()) + ": " + (System.nanoTime() - checkpoint) / 1_000_000
+          + " ms, before the shutdown");
+      started = System.nanoTime();
       // Shutting down, the primary takes no new session and cuts the ones it has; the listener
-      // is emptied meanwhile, so nothing reaches it when it comes back (as a replica).
+      // is switched to the target meanwhile, so nothing reaches the old one when it comes back.
       docker.signal(old.id(), "SIGINT"); // tini hands it to the postmaster: fast shutdown
       log.action(reconcileId, "demote", member(f.from()) + ": fast shutdown (sessions cut, shutdown checkpoint,"
           + " remaining WAL sent to the replicas)");
       java.util.concurrent.CompletableFuture<Void> fence =
           java.util.concurrent.CompletableFuture.runAsync(() -> fenceLoadBalancer(cfg, topology, obs));
-      boolean down = awaitStopped(old, SHUTDOWN_PATIENCE);
+      // Done when pg_control says "shut down": the shutdown checkpoint is written and no session
+      // can start any more; the container's own exit comes later and is not waited for.
+      shutDown = awaitShutdownCheckpoint(old, SHUTDOWN_PATIENCE);
       stopped = System.nanoTime();
-      fence.join();
-      if (!down) {
+      join(fence);
+      if (shutDown.isEmpty() && docker.container(old.name()).map(ClusterReconciler::canRun).orElse(false)) {
         docker.kill(old.id());
         abandonSwitchover(cfg, topology, old, member(f.from()) + " did not shut down within "
             + SHUTDOWN_PATIENCE.toSeconds() + " s; killed (it recovers as the primary)");
@@ -1010,12 +1093,16 @@ public final class ClusterReconciler {
     }
     fenceLoadBalancer(cfg, topology, obs); // (no-op when done above)
     ControlFile control;
-    try {
-      control = ControlFile.parse(docker.readFile(old.id(), PGDATA + "/global/pg_control")
-          .orElseThrow(() -> new IllegalStateException("no " + PGDATA + "/global/pg_control")));
-    } catch (RuntimeException e) {
-      abandonSwitchover(cfg, topology, old, "cannot read " + member(f.from()) + "'s pg_control: " + e.getMessage());
-      return false;
+    if (shutDown.isPresent()) {
+      control = shutDown.get();
+    } else {
+      try {
+        control = ControlFile.parse(docker.readFile(old.id(), PGDATA + "/global/pg_control")
+            .orElseThrow(() -> new IllegalStateException("no " + PGDATA + "/global/pg_control")));
+      } catch (RuntimeException e) {
+        abandonSwitchover(cfg, topology, old, "cannot read " + member(f.from()) + "'s pg_control: " + e.getMessage());
+        return false;
+      }
     }
     if (!control.cleanlyShutDown()) {
       abandonSwitchover(cfg, topology, old, member(f.from()) + " did not shut down cleanly (" + control + ")");
@@ -1048,8 +1135,11 @@ public final class ClusterReconciler {
         + "'s shutdown checkpoint (" + control + "); shutdown " + (stopped - started) / 1_000_000 + " ms, pg_control read "
         + (controlRead - stopped) / 1_000_000 + " ms, catch-up check " + (now - controlRead) / 1_000_000 + " ms");
     Topology after = new Topology(topology.members(), topology.nextOrdinal(), f.to());
-    docker.copyFiles(old.id(), memberFiles(cfg, after, f.from())); // it starts again as a replica of the target
-    return promote(topology, target, probe, progress);
+    // it starts again as a replica of the target: told so while the target is promoted, and
+    // before the promotion is recorded (the old container is started only after that)
+    java.util.concurrent.CompletableFuture<Void> told = java.util.concurrent.CompletableFuture.runAsync(
+        () -> docker.copyFiles(old.id(), memberFiles(cfg, after, f.from())));
+    return promote(topology, target, probe, progress, () -> join(told));
   }
 
   /** Gives a switchover up; the old primary, told again it is the primary, is started by this pass. */
@@ -1065,16 +1155,32 @@ public final class ClusterReconciler {
     return c.running() || "paused".equals(c.state()) || "restarting".equals(c.state());
   }
 
-  private boolean awaitStopped(ContainerInfo c, Duration patience) {
+  /**
+   * Reads the member's pg_control (through the Docker archive API) until it says "shut down";
+   * empty when the patience runs out or the container stops first (the caller reads it once more
+   * to say why). A read that catches the file mid-write fails its CRC and is simply repeated.
+   */
+  private Optional<ControlFile> awaitShutdownCheckpoint(ContainerInfo c, Duration patience) {
     long deadline = System.nanoTime() + patience.toNanos();
     while (System.nanoTime() < deadline) {
+      try {
+        Optional<byte[]> bytes = docker.readFile(c.id(), PGDATA + "/global/pg_control");
+        if (bytes.isPresent()) {
+          ControlFile control = ControlFile.parse(bytes.get());
+          if (control.cleanlyShutDown()) {
+            return Optional.of(control);
+          }
+        }
+      } catch (IllegalArgumentException e) {
+        // torn read, or not (yet) a valid file: look again
+      }
       Optional<ContainerInfo> now = docker.container(c.name());
       if (now.isEmpty() || !now.get().running()) {
-        return true;
+        return Optional.empty();
       }
       sleep(Duration.ofMillis(20));
     }
-    return false;
+    return Optional.empty();
   }
 
   private static void sleep(Duration d) {
@@ -1086,19 +1192,26 @@ public final class ClusterReconciler {
     }
   }
 
-  /** The read-write listener without any server: nobody writes while the primary changes. */
+  /**
+   * The old primary out of the read-write listener, its sessions cut, and the target alone in
+   * it, unchecked ({@link HaproxyConf#renderChange}): the target refuses writes while in recovery,
+   * so nobody writes while the primary changes, and clients reconnecting get through the moment
+   * it is promoted, without waiting for another reload.
+   */
   private void fenceLoadBalancer(ClusterConfig cfg, Topology topology, Observed obs) {
     ContainerInfo lb = obs.lb();
     if (lb == null || !lb.running()) {
       return;
     }
+    Topology.Failover f = topology.failover();
+    HaproxyConf.Server target = new HaproxyConf.Server(member(f.to()), Names.container(member(f.to())), true);
     List<HaproxyConf.Server> replicas = new ArrayList<>();
     for (int r : topology.members()) {
-      if (r != topology.failover().from()) {
+      if (r != f.from() && r != f.to()) {
         replicas.add(new HaproxyConf.Server(member(r), Names.container(member(r)), true));
       }
     }
-    String config = HaproxyConf.render(cfg, null, replicas);
+    String config = HaproxyConf.renderChange(cfg, target, replicas);
     String wanted = hash(config.getBytes(StandardCharsets.UTF_8));
     if (!wanted.equals(fileHash(lb, HaproxyConf.PATH))) {
       // First, in the running worker: the old primary out of service and every session on it cut,
@@ -1115,7 +1228,8 @@ public final class ClusterReconciler {
       docker.copyFiles(lb.id(), Map.of(HaproxyConf.PATH, FileContent.of(config, 0644)));
       fileHashes.put(lb.id() + HaproxyConf.PATH, wanted);
       docker.signal(lb.id(), "SIGUSR2");
-      log.action(reconcileId, "fence-lb", Names.loadBalancer(cluster) + ": read-write listener emptied");
+      log.action(reconcileId, "fence-lb", Names.loadBalancer(cluster) + ": " + member(f.from())
+          + " out of the read-write listener, its sessions cut; " + member(f.to()) + " alone in it");
     }
   }
 

@@ -129,6 +129,10 @@ public final class Operator implements AutoCloseable {
         String cluster = attrs == null ? null : attrs.get(Names.LABEL_CLUSTER);
         if (cluster != null) {
           LOG.debug("docker event {} on {}", event.getAction(), attrs.get("name"));
+          Worker w = workers.get(cluster);
+          if (w != null && "die".equals(event.getAction()) && event.getId() != null && event.getTimeNano() != null) {
+            w.reconciler.containerDied(event.getId(), java.time.Instant.ofEpochSecond(0, event.getTimeNano()));
+          }
           wake(cluster);
         }
       }, error -> {
@@ -197,7 +201,10 @@ public final class Operator implements AutoCloseable {
       while (running) {
         Duration delay;
         try {
+          long started = System.nanoTime();
           Result r = reconciler.reconcile();
+          LOG.debug("{}: pass took {} ms: {}", reconciler.cluster(), (System.nanoTime() - started) / 1_000_000,
+              r.reason());
           if (r.done()) {
             LOG.info("{}: {}", reconciler.cluster(), r.reason());
             workers.remove(reconciler.cluster(), this);

@@ -49,6 +49,18 @@ class HaproxyConfTest {
   }
 
   @Test
+  void duringAChangeTheTargetAloneIsInTheReadWriteListenerUncheckedAndTheOldPrimaryNowhere() {
+    // demo-1 was the primary; demo-2 is being promoted
+    String cfg = HaproxyConf.renderChange(config("  instances: 3\n"), R2, List.of(R3));
+    String rw = section(cfg, "rw");
+    assertThat(rw.lines().filter(l -> l.trim().startsWith("server "))).containsExactly(
+        "    server demo-2 pgherd-demo-2:5432");
+    assertThat(section(cfg, "ro")).contains("server demo-2 pgherd-demo-2:5432 check port 8008",
+        "server demo-3 pgherd-demo-3:5432 check port 8008");
+    assertThat(cfg).doesNotContain("demo-1");
+  }
+
+  @Test
   void withoutAPrimaryTheReadWriteListenerHasNoServer() {
     String rw = section(HaproxyConf.render(config("  instances: 3\n"), null, List.of(R2, R3)), "rw");
     assertThat(rw).doesNotContain("server ");
