@@ -196,6 +196,14 @@ bootstrap_clone() {
 rejoin() {
   local src="$PGHERD_PRIMARY_HOST:$PGHERD_PRIMARY_PORT"
   wait_for_primary
+  # pg_rewind reads the source's timeline from its pg_control, which a just-promoted server
+  # updates only at its first checkpoint after the promotion: ask for it here (the operator does
+  # not wait for it before starting this container).
+  if ! PGPASSFILE=$RUN/pgpass prefixed checkpoint as_postgres psql -X -q --no-password \
+      -d "host=$PGHERD_PRIMARY_HOST port=$PGHERD_PRIMARY_PORT user=postgres dbname=postgres connect_timeout=10" \
+      -c CHECKPOINT; then
+    log "rejoin: CHECKPOINT on $src failed; pg_rewind may not see the new timeline"
+  fi
   log "rejoin: $PGDATA has no standby.signal (it was a primary); pg_rewind from $src"
   if PGPASSFILE=$RUN/pgpass prefixed pg_rewind as_postgres pg_rewind --target-pgdata="$PGDATA" --config-file="$CONF" \
       --source-server="host=$PGHERD_PRIMARY_HOST port=$PGHERD_PRIMARY_PORT user=postgres dbname=postgres connect_timeout=10" \

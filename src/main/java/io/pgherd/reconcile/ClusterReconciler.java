@@ -978,14 +978,8 @@ public final class ClusterReconciler {
   /** Writes resume at once: the read-write listener points at the new primary before anything else. */
   private Observed afterPrimaryChange(ClusterConfig cfg, Topology topology, Observed before, Progress progress) {
     loadBalancer(cfg, topology, before, progress); // what it needs (the LB container, lags) was seen before
-    // A checkpoint on the new primary records its timeline in pg_control before the old primary
-    // (started again below) runs pg_rewind against it; otherwise pg_rewind, seeing one timeline
-    // on both sides, would decide no rewind is needed.
-    try {
-      sql(before.members().get(topology.primary())).orElseThrow().checkpoint();
-    } catch (SQLException e) {
-      progress.waitFor("checkpoint on the new primary " + member(topology.primary()) + ": " + e.getMessage());
-    }
+    // (The old primary, started again below, asks the new one for a checkpoint before its
+    // pg_rewind: the entrypoint's rejoin.)
     return observe();
   }
 
