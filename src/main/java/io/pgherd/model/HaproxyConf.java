@@ -83,9 +83,11 @@ public final class HaproxyConf {
             log stdout format raw local0 info
             option tcplog
             option dontlognull
-            # bounded connection attempts: a session still trying the old primary gives up fast
+            # bounded connection attempts: a session still trying a member that has just died gives
+            # up within a second (members share a Docker bridge: a live one answers a SYN in well
+            # under a millisecond; the retry covers a lost SYN)
             retries 1
-            timeout connect 2s
+            timeout connect 500ms
             timeout client 30m
             timeout server 30m
             timeout check 5s

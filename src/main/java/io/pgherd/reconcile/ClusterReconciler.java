@@ -977,10 +977,50 @@ public final class ClusterReconciler {
 
   /** Writes resume at once: the read-write listener points at the new primary before anything else. */
   private Observed afterPrimaryChange(ClusterConfig cfg, Topology topology, Observed before, Progress progress) {
+    java.util.concurrent.CompletableFuture<Runnable> restarted = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> restartOldPrimary(cfg, topology, before));
     loadBalancer(cfg, topology, before, progress); // what it needs (the LB container, lags) was seen before
-    // (The old primary, started again below, asks the new one for a checkpoint before its
-    // pg_rewind: the entrypoint's rejoin.)
+    Runnable report = restarted.handle((r, e) -> e == null ? r : (Runnable) () -> progress.waitFor(
+        "restarting " + member(topology.lastFailover().from()) + ": " + e.getMessage())).join();
+    report.run();
     return observe();
+  }
+
+  /**
+   * The old primary, if its container has exited, started again at once (its files already say
+   * it is a replica of the new primary), after its slot on the new primary: the rejoin (pg_rewind,
+   * preceded by the checkpoint it needs, in the entrypoint) starts while the rest of the pass
+   * runs. Anything else is left to the replicas step. Returns what to log and record, on the
+   * caller's thread.
+   */
+  private Runnable restartOldPrimary(ClusterConfig cfg, Topology topology, Observed before) {
+    Topology.Failover last = topology.lastFailover();
+    ContainerInfo primary = before.members().get(topology.primary());
+    if (last == null || primary == null) {
+      return () -> {};
+    }
+    Optional<ContainerInfo> old = docker.container(Names.container(member(last.from())));
+    if (old.isEmpty() || canRun(old.get()) || !specHash(cfg, last.from()).equals(old.get().label(Names.LABEL_SPEC_HASH))
+        || !old.get().networks().contains(Names.network(cluster))) {
+      return () -> {};
+    }
+    String slot = Names.slot(member(last.from()));
+    boolean created;
+    try {
+      created = sql(primary).orElseThrow().createSlot(slot);
+    } catch (SQLException e) {
+      return () -> {}; // the slots and replicas steps try again
+    }
+    docker.start(old.get().id());
+    String state = old.get().state() + (old.get().status() == null ? "" : " (" + old.get().status() + ")");
+    return () -> {
+      if (created) {
+        log.action(reconcileId, "create-slot", slot + " on " + member(topology.primary()) + " for "
+            + member(last.from()));
+      }
+      log.action(reconcileId, "start-member", member(last.from()) + ": container was " + state
+          + "; it rejoins as a replica of " + member(topology.primary()));
+    };
   }
 
   /** The change of primary given up: the intent is cleared, the requester (if any) told why. */
@@ -1065,6 +1105,18 @@ public final class ClusterReconciler {
       }
       log.action(reconcileId, "checkpoint", member(f.from()) + ": " + (System.nanoTime() - checkpoint) / 1_000_000
           + " ms, before the shutdown");
+      // No new session for the old primary from now on (the ones it has go on writing until the
+      // shutdown cuts them): a client reconnecting is turned away at once instead of waiting on
+      // a server that is about to disappear.
+      ContainerInfo lb = obs.lb();
+      if (lb != null && lb.running()) {
+        try {
+          haproxyAdmin(lb, "set server rw/" + member(f.from()) + " state maint");
+        } catch (RuntimeException e) {
+          log.warn(reconcileId, "drain-lb", "cannot put rw/" + member(f.from())
+              + " in maintenance through the admin socket: " + e.getMessage());
+        }
+      }
       started = System.nanoTime();
       // Shutting down, the primary takes no new session and cuts the ones it has; the listener
       // is switched to the target meanwhile, so nothing reaches the old one when it comes back.
@@ -1213,8 +1265,7 @@ public final class ClusterReconciler {
       // worker, which would complete them once the old primary is back, as a replica).
       String server = "rw/" + member(topology.failover().from());
       try {
-        docker.exec(lb.id(), "sh", "-c", "printf 'set server " + server + " state maint\\nshutdown sessions server "
-            + server + "\\n' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
+        haproxyAdmin(lb, "set server " + server + " state maint", "shutdown sessions server " + server);
       } catch (RuntimeException e) {
         log.warn(reconcileId, "fence-lb", "cannot put " + server + " in maintenance through the admin socket: "
             + e.getMessage() + "; reloading without it");
@@ -1225,6 +1276,17 @@ public final class ClusterReconciler {
       log.action(reconcileId, "fence-lb", Names.loadBalancer(cluster) + ": " + member(f.from())
           + " out of the read-write listener, its sessions cut; " + member(f.to()) + " alone in it");
     }
+  }
+
+  /** Commands to the load balancer's running worker, through its admin socket (a docker exec). */
+  private void haproxyAdmin(ContainerInfo lb, String... commands) {
+    for (String command : commands) {
+      if (!command.matches("[a-z /_0-9-]+")) {
+        throw new IllegalArgumentException("not an admin socket command pgherd sends: " + command);
+      }
+    }
+    docker.exec(lb.id(), "sh", "-c", "printf '" + String.join("\\n", commands)
+        + "\\n' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
   }
 
   /** Members accepting writes that are not the primary: killed; they come back as replicas. */
