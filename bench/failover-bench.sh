@@ -21,7 +21,8 @@
 #
 # Settings (environment): NAME=fbench, RW_PORT=49432, RO_PORT=49433, INTERVAL_MS=10, LEAD_S=6
 # (probe warm-up before the fault), TAIL_S=12 (probe time after the fault), MAX_RUNTIME seconds,
-# KEEP_LOGS=DIR (copy the operator's output, `pgherd logs` and the members' logs there before cleanup).
+# KEEP_LOGS=DIR (copy the operator's output, `pgherd logs`, the members' logs and each run's probe
+# errors there).
 # Cleanup on exit: the probe and the operator stop, the cluster is deleted with --purge, the
 # temporary home is removed.
 set -euo pipefail
@@ -190,6 +191,7 @@ for scenario in $SCENARIOS; do
     esac
     wait "$PROBE_PID" || true
     PROBE_PID=''
+    if [ -n "${KEEP_LOGS:-}" ]; then mkdir -p "$KEEP_LOGS" && cp "$TMP/probe.err" "$KEEP_LOGS/probe-$scenario-$i.err"; fi
     summary=$(tail -1 "$TMP/probe.out")
     lost=$(sed -n 's/.* lost=\([-0-9]*\).*/\1/p' <<<"$summary")
     read -r out span <<<"$(outage "$csv" "$fault")"
