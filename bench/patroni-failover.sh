@@ -25,6 +25,9 @@
 #               expires after ttl, a replica is promoted → write outage. Then the script restarts
 #               that member's Patroni and records restart → "streaming" in the new leader's
 #               pg_stat_replication (Patroni 3.0.2's patronictl list only says "running").
+#   pause node  SIGSTOP of the leader's Patroni and PostgreSQL processes (like `docker pause`):
+#               failover after ttl → write outage; then SIGCONT once the new leader runs, and the
+#               time from the thaw until the old leader streams from the new one
 #   switchover  patronictl switchover --force → write outage (same probe measure)
 # Then a table: median, min, max per configuration and scenario, with how it was obtained.
 #
@@ -389,6 +392,45 @@ scenario_kill_node() {
     fi
 }
 
+# (a'') the leader's node frozen: SIGSTOP to its Patroni and to every process of its PostgreSQL
+# (as `docker pause` freezes a container). The leader key expires after ttl, a replica takes
+# over → write outage. Once the new leader takes writes the node is thawed (SIGCONT): its Patroni
+# finds it lost the key, demotes and rejoins → time from the thaw until it streams again.
+scenario_pause_node() {
+    local cfg=$1 run=$2 probe_s=$3 old i pid fault line thaw_ms stream_ms pids
+    old=$(leader); i=${old#pg}
+    pid=$(head -n 1 "$(data_of "$i")/postmaster.pid")
+    fault=$(( $(now_ms) + LEAD_S * 1000 ))
+    start_probe "$probe_s" "$fault" "pausenode$run"
+    sleep_until_ms "$fault"
+    grep -q '^[0-9]' "$T/probe-$SCOPE-pausenode$run.csv" || log "warning: no probe ack before the fault"
+    pids="${PATRONI_PID[$i]} $pid $(pgrep -P "$pid" | tr '\n' ' ')"
+    # shellcheck disable=SC2086
+    kill -STOP $pids
+    log "[$cfg #$run] SIGSTOP Patroni ${PATRONI_PID[$i]}, postmaster $pid and its children (leader $old)"
+    local deadline=$(( $(date +%s) + probe_s + 60 )) l=""
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        l=$(leader || true)
+        [ -n "$l" ] && [ "$l" != "$old" ] && [ "$(member_state "$l" || true)" = "leader running" ] && break
+        sleep 0.2
+    done
+    finish_probe
+    # shellcheck disable=SC2086
+    kill -CONT $pids 2>/dev/null || true
+    thaw_ms=$(now_ms)
+    line=$(probe_summary)
+    echo "[$cfg #$run] pause node:      $line (new leader ${l:-?})"
+    record "$cfg" "pause node: outage s" "$(secs "$(field "$line" outage_ms)")"
+    record "$cfg" "pause node: lost writes" "$(field "$line" lost)"
+    if stream_ms=$(wait_streaming "$old" 180); then
+        echo "[$cfg #$run]   thawed $old: streaming from the new leader $(( stream_ms - thaw_ms )) ms later"
+        record "$cfg" "pause node: thaw→streaming s" "$(secs $(( stream_ms - thaw_ms )))"
+    else
+        echo "[$cfg #$run]   thawed $old: NOT streaming within 180 s"
+        record "$cfg" "pause node: thaw→streaming s" NA
+    fi
+}
+
 # (b) patronictl switchover --force.
 scenario_switchover() {
     local cfg=$1 run=$2 old fault line
@@ -435,6 +477,9 @@ for cfg in $CONFIGS; do
         scenario_kill_node "$cfg" "$run" $(( LEAD_S + ttl + loop + 15 ))
         wait_healthy 180 || die "cluster $SCOPE not healthy after the node kill"
         sleep 2
+        scenario_pause_node "$cfg" "$run" $(( LEAD_S + ttl + loop + 15 ))
+        wait_healthy 180 || die "cluster $SCOPE not healthy after the node pause"
+        sleep 2
         scenario_switchover "$cfg" "$run"
         wait_healthy 180 || die "cluster $SCOPE not healthy after switchover"
         sleep 2
@@ -450,6 +495,7 @@ echo "all on loopback: 1 etcd, 3 Patroni members (async streaming, use_pg_rewind
 echo "probe: bench/WriteProbe.java through HAProxy, one autocommit insert every ${INTERVAL_MS} ms; outage = the largest gap between"
 echo "       consecutive acknowledged inserts ending after the fault (client clock); lost writes = acked rows missing afterwards;"
 echo "       kill postmaster: Patroni restarts it in place (no failover); kill node: Patroni+postmaster killed, failover after ttl;"
+echo "       pause node: SIGSTOP of Patroni and all PostgreSQL processes, failover after ttl, SIGCONT once the new leader runs;"
 echo "       restart→streaming: script restarts the member's Patroni → member streaming in the new leader's pg_stat_replication"
 echo "$RUNS runs per configuration; total time $(( $(date +%s) - T_START ))s"
 /usr/bin/python3 - "$RESULTS" "$CONFIGS" <<'EOF'
