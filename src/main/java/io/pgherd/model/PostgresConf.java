@@ -44,6 +44,9 @@ public final class PostgresConf {
     p.put("password_encryption", "scram-sha-256");
     p.put("wal_level", "replica");
     p.put("wal_log_hints", "on");
+    // fewer recycled WAL segments kept ahead: pg_rewind copies every segment the new primary has
+    // past the fork, recycled ones included, so this shortens a rejoin (default 80MB)
+    p.put("min_wal_size", "32MB");
     p.put("max_wal_senders", Integer.toString(MAX_WAL_SENDERS));
     p.put("max_replication_slots", Integer.toString(MAX_WAL_SENDERS));
     p.put("hot_standby", "on");
