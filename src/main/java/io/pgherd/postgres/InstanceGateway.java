@@ -128,6 +128,15 @@ public final class InstanceGateway {
     }
   }
 
+  /** PostgreSQL's system identifier (pg_control_system()), the same on every member of a cluster. */
+  public String systemIdentifier() throws SQLException {
+    try (Connection c = connect(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("select system_identifier::text from pg_control_system()")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
   /** Creates a physical slot that reserves WAL from now on; an existing slot is left as it is. */
   public boolean createSlot(String name) throws SQLException {
     try (Connection c = connect();

@@ -80,6 +80,9 @@ public final class ClusterReconciler {
   static final Duration CATCH_UP_PATIENCE = Duration.ofSeconds(10);
   static final String PGDATA = DATA_DIR + "/pgdata";
   private String reconcileId = "r0";
+  private boolean archiveWal;
+  private io.pgherd.backup.WalArchiver archiver;
+  private String archiverStore;
 
   /** Makes sure images exist (building pgherd's own in the background). */
   public interface ImageService {
@@ -98,6 +101,19 @@ public final class ClusterReconciler {
   /** Docker said this container died (its event stream): the primary's death is acted on at once. */
   public void containerDied(String containerId, java.time.Instant at) {
     diedAt.put(containerId, at);
+  }
+
+  /** Only the operator archives WAL: a receiver started by a short-lived CLI would die with it. */
+  public void archiveWal(boolean on) {
+    this.archiveWal = on;
+  }
+
+  /** Stops what runs beside the passes (the WAL receiver). */
+  public void close() {
+    if (archiver != null) {
+      archiver.close();
+      archiver = null;
+    }
   }
 
   public String cluster() {
@@ -221,8 +237,10 @@ public final class ClusterReconciler {
     replicas(cfg, topology, obs, progress);
     topology = rejoins(topology, obs);
     configuration(cfg, topology, obs, progress);
-    slots(topology, obs, progress);
+    Optional<io.pgherd.api.BackupConfig> backup = io.pgherd.api.BackupConfig.from(spec);
+    slots(topology, obs, backup.isPresent(), progress);
     loadBalancer(cfg, topology, obs, progress);
+    archive(backup, topology, obs, progress);
 
     Observed after = progress.changed ? observe() : obs;
     PostgresClusterStatus status = status(cfg, generation, topology, after, null, progress.waiting);
@@ -589,7 +607,7 @@ public final class ClusterReconciler {
   }
 
   /** The primary holds exactly one slot per replica; slots of no member are dropped. */
-  private void slots(Topology topology, Observed obs, Progress progress) {
+  private void slots(Topology topology, Observed obs, boolean archiving, Progress progress) {
     InstanceProbe primary = obs.probes().get(topology.primary());
     if (primary == null || primary.inRecovery()) {
       return;
@@ -600,6 +618,21 @@ public final class ClusterReconciler {
     Set<String> present = primary.slots().stream().map(InstanceProbe.Slot::name)
         .collect(Collectors.toCollection(TreeSet::new));
     try {
+      String archiverSlot = io.pgherd.backup.WalArchiver.SLOT;
+      if (archiving && !present.contains(archiverSlot) && sql.createSlot(archiverSlot)) {
+        log.action(reconcileId, "create-slot", archiverSlot + " on " + member(topology.primary())
+            + " for the WAL archive (it keeps the WAL until it is archived)");
+        progress.changed = true;
+      } else if (!archiving && present.contains(archiverSlot)) {
+        if (archiver != null) {
+          archiver.close();
+          archiver = null;
+        }
+        if (sql.dropSlot(archiverSlot)) {
+          log.action(reconcileId, "drop-slot", archiverSlot + " on " + member(topology.primary())
+              + ": the spec has no backup section any more");
+        }
+      }
       for (String slot : wanted) {
         if (!present.contains(slot) && sql.createSlot(slot)) {
           log.action(reconcileId, "create-slot", slot + " on " + member(topology.primary()));
@@ -622,7 +655,7 @@ public final class ClusterReconciler {
     } catch (SQLException e) {
       progress.waitFor("cannot manage slots on " + member(topology.primary()) + ": " + e.getMessage());
     }
-    replicaSlots(topology, obs, primary, progress);
+    replicaSlots(topology, obs, primary, archiving, progress);
   }
 
   /**
@@ -630,7 +663,8 @@ public final class ClusterReconciler {
    * it stands (never past its own replay position), so whichever replica is promoted already
    * retains the WAL the others need: nobody has to be re-cloned after a failover.
    */
-  private void replicaSlots(Topology topology, Observed obs, InstanceProbe primary, Progress progress) {
+  private void replicaSlots(Topology topology, Observed obs, InstanceProbe primary, boolean archiving,
+      Progress progress) {
     Map<String, String> primaryPositions = new HashMap<>();
     primary.slots().forEach(sl -> primaryPositions.put(sl.name(), sl.restartLsn()));
     for (int x : topology.replicas()) {
@@ -641,6 +675,9 @@ public final class ClusterReconciler {
       InstanceGateway sql = sql(obs.members().get(x)).orElseThrow();
       Set<String> wanted = topology.replicas().stream().filter(r -> r != x).map(r -> Names.slot(member(r)))
           .collect(Collectors.toCollection(TreeSet::new));
+      if (archiving) {
+        wanted.add(io.pgherd.backup.WalArchiver.SLOT); // the archive resumes from a promoted replica too
+      }
       Map<String, InstanceProbe.Slot> present = new HashMap<>();
       probe.slots().forEach(sl -> present.put(sl.name(), sl));
       try {
@@ -662,13 +699,66 @@ public final class ClusterReconciler {
           }
         }
         for (InstanceProbe.Slot sl : probe.slots()) {
-          if (!wanted.contains(sl.name()) && !sl.name().startsWith(Names.INTERNAL_SLOT_PREFIX) && sql.dropSlot(sl.name())) {
+          boolean stale = !wanted.contains(sl.name()) && (!sl.name().startsWith(Names.INTERNAL_SLOT_PREFIX)
+              || sl.name().equals(io.pgherd.backup.WalArchiver.SLOT));
+          if (stale && sql.dropSlot(sl.name())) {
             log.action(reconcileId, "drop-slot", sl.name() + " on replica " + member(x) + ": belongs to no other replica");
           }
         }
       } catch (SQLException e) {
         progress.waitFor("cannot manage slots on replica " + member(x) + ": " + e.getMessage());
       }
+    }
+  }
+
+  /**
+   * With spec.backup, WAL is archived continuously ({@link io.pgherd.backup.WalArchiver}): the
+   * receiver follows the primary (its published port), through the archiver's slot. Only in the
+   * operator process; a store that cannot be opened is reported and tried again next pass.
+   */
+  private void archive(Optional<io.pgherd.api.BackupConfig> backup, Topology topology, Observed obs,
+      Progress progress) {
+    if (!archiveWal) {
+      return;
+    }
+    String wantedStore = backup.map(b -> b.store().toString()).orElse(null);
+    if (archiver != null && !java.util.Objects.equals(wantedStore, archiverStore)) {
+      archiver.close(); // no backup any more, or another store: the slot keeps the WAL meanwhile
+      log.action(reconcileId, "archive-stop", "WAL archiving to " + archiver + " stopped");
+      archiver = null;
+    }
+    if (backup.isEmpty()) {
+      return;
+    }
+    InstanceProbe primary = obs.probes().get(topology.primary());
+    ContainerInfo pc = obs.members().get(topology.primary());
+    boolean hasSlot = primary != null && primary.slots().stream()
+        .anyMatch(sl -> sl.name().equals(io.pgherd.backup.WalArchiver.SLOT));
+    if (primary == null || primary.inRecovery() || pc == null || !hasSlot
+        || pc.publishedPorts().get(PostgresConf.PORT) == null) {
+      return; // next pass, once the primary (and its archiver slot) is there
+    }
+    try {
+      if (archiver == null) {
+        String sysid = sql(pc).orElseThrow().systemIdentifier();
+        io.pgherd.objectstore.ObjectStore store = io.pgherd.objectstore.ObjectStores.open(backup.get().store(),
+            home.root(), System::getenv);
+        archiver = new io.pgherd.backup.WalArchiver(cluster, home.root().resolve("archive").resolve(cluster), store,
+            io.pgherd.backup.WalLayout.base(cluster, sysid), home.secret(cluster, Home.REPLICATION_PASSWORD), log);
+        archiverStore = wantedStore;
+      }
+      archiver.exited().ifPresent(why -> warnOnce("receiver", why));
+      if (archiver.follow(new io.pgherd.backup.WalArchiver.Source("127.0.0.1", pc.publishedPorts().get(PostgresConf.PORT)))) {
+        log.action(reconcileId, "archive", "pg_receivewal streams WAL from " + member(topology.primary())
+            + " through slot " + io.pgherd.backup.WalArchiver.SLOT + " to " + archiver);
+      }
+      String error = archiver.state().error();
+      if (error != null) {
+        progress.waitFor("WAL archive: " + error);
+      }
+    } catch (SQLException | java.io.IOException e) {
+      warnOnce("archive", "WAL archiving cannot start: " + e.getMessage());
+      progress.waitFor("WAL archive: " + e.getMessage());
     }
   }
 
@@ -1466,6 +1556,10 @@ public final class ClusterReconciler {
 
   /** Containers and the network go; volumes and secrets too with purge. */
   private Result delete() {
+    if (archiver != null) {
+      archiver.close();
+      archiver = null;
+    }
     boolean purge = Home.readString(home.deleteRequest(cluster)).map(s -> s.contains("purge")).orElse(false);
     List<String> removed = new ArrayList<>();
     for (ContainerInfo c : docker.containers(Names.LABEL_CLUSTER, cluster)) {

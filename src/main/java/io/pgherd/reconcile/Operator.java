@@ -91,7 +91,9 @@ public final class Operator implements AutoCloseable {
           FileTime mtime = mtime(home.specFile(name)).orElse(mtime(home.deleteRequest(name)).orElse(FileTime.fromMillis(0)));
           Worker w = workers.get(name);
           if (w == null || !w.thread.isAlive()) {
-            w = new Worker(new ClusterReconciler(home, docker, this::ensureImage, name));
+            ClusterReconciler reconciler = new ClusterReconciler(home, docker, this::ensureImage, name);
+            reconciler.archiveWal(true);
+            w = new Worker(reconciler);
             workers.put(name, w);
             w.thread.start();
           } else if (!mtime.equals(seen.get(name)) || Files.exists(home.deleteRequest(name))
@@ -208,6 +210,7 @@ public final class Operator implements AutoCloseable {
           if (r.done()) {
             LOG.info("{}: {}", reconciler.cluster(), r.reason());
             workers.remove(reconciler.cluster(), this);
+            reconciler.close();
             return;
           }
           delay = r.delay();
@@ -263,6 +266,7 @@ public final class Operator implements AutoCloseable {
     for (Worker w : workers.values()) {
       w.wake.release();
       w.thread.join(30000);
+      w.reconciler.close(); // the WAL receiver stops; the slot keeps the WAL until the next operator
     }
     if (events != null) {
       events.interrupt();
