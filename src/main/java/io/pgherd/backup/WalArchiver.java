@@ -39,6 +39,8 @@ import java.util.zip.GZIPOutputStream;
 public final class WalArchiver implements AutoCloseable {
   public static final String SLOT = "pgherd_archiver";
   public static final long UPLOAD_INTERVAL_MS = 1000;
+  /** WAL segment size: PostgreSQL's default, which pgherd's members use. */
+  public static final long SEGMENT_SIZE = 16L * 1024 * 1024;
 
   /** Where the receiver streams from. */
   public record Source(String host, int port) {}
@@ -101,7 +103,7 @@ public final class WalArchiver implements AutoCloseable {
    * Makes sure a receiver streams from this source: one that streams elsewhere, or has exited,
    * is replaced. Returns true if a receiver was started now.
    */
-  public synchronized boolean follow(Source wanted) throws IOException {
+  public synchronized boolean follow(Source wanted, long serverTimeline, String history) throws IOException {
     if (closed) {
       return false;
     }
@@ -110,6 +112,19 @@ public final class WalArchiver implements AutoCloseable {
     }
     stopReceiver();
     stopLeftover();
+    List<String> names;
+    try (var list = Files.list(spool)) {
+      names = list.map(p -> p.getFileName().toString()).toList();
+    }
+    Optional<String> seed = WalSpool.seedAfterSwitch(names, serverTimeline, history, SEGMENT_SIZE);
+    if (seed.isPresent() && !Files.exists(spool.resolve(seed.get()))) {
+      try (var ch = java.nio.channels.FileChannel.open(spool.resolve(seed.get()),
+          java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+        ch.write(java.nio.ByteBuffer.allocate(1), SEGMENT_SIZE - 1); // zero-filled, full size, as it expects
+      }
+      log.action("wal", "archive-seed", seed.get() + ": the archive's last segment ends where timeline "
+          + seed.get().substring(0, 8) + " begins; pg_receivewal starts on it");
+    }
     List<String> cmd = List.of("pg_receivewal", "--directory=" + spool, "--host=" + wanted.host(),
         "--port=" + wanted.port(), "--username=replicator", "--slot=" + SLOT, "--no-password", "--no-loop",
         "--status-interval=1", "--verbose");
@@ -123,6 +138,11 @@ public final class WalArchiver implements AutoCloseable {
     source = wanted;
     Files.writeString(pidFile, Long.toString(receiver.pid()));
     return true;
+  }
+
+  /** True while a receiver streams from this source (nothing to do). */
+  public synchronized boolean following(Source wanted) {
+    return receiver != null && receiver.isAlive() && wanted.equals(source);
   }
 
   /** The receiver's exit code and its last lines, when it has exited (for the reconciler's log). */

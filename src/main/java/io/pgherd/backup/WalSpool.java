@@ -24,6 +24,58 @@ import java.util.regex.Matcher;
 public final class WalSpool {
   private WalSpool() {}
 
+  /**
+   * pg_receivewal resumes after the newest complete segment in its directory, on that segment's
+   * timeline; when that timeline ended exactly at the segment's end (a failover right after a
+   * segment switch), the server answers START_REPLICATION with the next timeline straight away and
+   * pg_receivewal 15 gives up ("could not send replication command"). The remedy: an empty
+   * ".partial" of the next segment on the next timeline, from which it starts instead. Returns
+   * that file's name, or empty when no seed is needed.
+   *
+   * @param files names in the spool
+   * @param serverTimeline the primary's timeline
+   * @param history the primary's timeline history file ("parentTLI\tswitchpoint\treason" lines)
+   */
+  public static java.util.Optional<String> seedAfterSwitch(List<String> files, long serverTimeline, String history,
+      long segmentSize) {
+    String newestName = null; // the file pg_receivewal resumes from: highest segment, then timeline
+    long newestSeg = -1;
+    for (String f : files) {
+      if (WalLayout.SEGMENT.matcher(f).matches() || WalLayout.PARTIAL.matcher(f).matches()) {
+        long seg = Long.parseLong(f.substring(8, 16), 16) * (0x100000000L / segmentSize)
+            + Long.parseLong(f.substring(16, 24), 16);
+        if (seg > newestSeg || (seg == newestSeg && f.substring(0, 8).compareTo(newestName.substring(0, 8)) > 0)) {
+          newestSeg = seg;
+          newestName = f;
+        }
+      }
+    }
+    // a partial as the newest: pg_receivewal restarts inside that segment, which works
+    if (newestName == null || !WalLayout.SEGMENT.matcher(newestName).matches()) {
+      return java.util.Optional.empty();
+    }
+    String newest = newestName;
+    long tli = Long.parseLong(newest.substring(0, 8), 16);
+    long end = (newestSeg + 1) * segmentSize;
+    List<long[]> entries = new ArrayList<>(); // {tli, switchpoint}
+    for (String line : history.split("\n")) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length >= 2 && f[0].matches("[0-9]+") && f[1].matches("[0-9A-Fa-f]+/[0-9A-Fa-f]+")) {
+        String[] xy = f[1].split("/");
+        entries.add(new long[] {Long.parseLong(f[0]), (Long.parseLong(xy[0], 16) << 32) | Long.parseLong(xy[1], 16)});
+      }
+    }
+    for (int i = 0; i < entries.size(); i++) {
+      if (entries.get(i)[0] == tli && entries.get(i)[1] == end) {
+        long next = i + 1 < entries.size() ? entries.get(i + 1)[0] : serverTimeline;
+        long seg = newestSeg + 1;
+        long perLog = 0x100000000L / segmentSize;
+        return java.util.Optional.of(String.format("%08X%08X%08X.partial", next, seg / perLog, seg % perLog));
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   /** A file in the spool: name, size, modification time (ms). */
   public record Entry(String name, long size, long modified) {}
 

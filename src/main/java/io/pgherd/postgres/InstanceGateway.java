@@ -128,6 +128,28 @@ public final class InstanceGateway {
     }
   }
 
+  /** The server's current timeline and its history file's content ("" on timeline 1). */
+  public java.util.Map.Entry<Long, String> timelineHistory() throws SQLException {
+    try (Connection c = connect(); Statement s = c.createStatement()) {
+      long tli;
+      try (ResultSet rs = s.executeQuery(
+          "select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint")) {
+        rs.next();
+        tli = rs.getLong(1);
+      }
+      if (tli <= 1) {
+        return java.util.Map.entry(tli, "");
+      }
+      try (PreparedStatement ps = c.prepareStatement("select pg_read_file(?)")) {
+        ps.setString(1, String.format("pg_wal/%08X.history", tli));
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return java.util.Map.entry(tli, rs.getString(1));
+        }
+      }
+    }
+  }
+
   /** PostgreSQL's system identifier (pg_control_system()), the same on every member of a cluster. */
   public String systemIdentifier() throws SQLException {
     try (Connection c = connect(); Statement s = c.createStatement();

@@ -748,7 +748,11 @@ public final class ClusterReconciler {
         archiverStore = wantedStore;
       }
       archiver.exited().ifPresent(why -> warnOnce("receiver", why));
-      if (archiver.follow(new io.pgherd.backup.WalArchiver.Source("127.0.0.1", pc.publishedPorts().get(PostgresConf.PORT)))) {
+      io.pgherd.backup.WalArchiver.Source src = new io.pgherd.backup.WalArchiver.Source("127.0.0.1",
+          pc.publishedPorts().get(PostgresConf.PORT));
+      Map.Entry<Long, String> history = archiver.following(src) ? Map.entry(0L, "")
+          : sql(pc).orElseThrow().timelineHistory();
+      if (archiver.follow(src, history.getKey(), history.getValue())) {
         log.action(reconcileId, "archive", "pg_receivewal streams WAL from " + member(topology.primary())
             + " through slot " + io.pgherd.backup.WalArchiver.SLOT + " to " + archiver);
       }

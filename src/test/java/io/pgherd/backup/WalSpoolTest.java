@@ -50,6 +50,24 @@ class WalSpoolTest {
   }
 
   @Test
+  void aTimelineThatEndedExactlyAtTheLastSegmentsEndGetsTheNextTimelinesSegmentSeeded() {
+    long seg = 16L << 20;
+    String history = "1\t0/6000000\tno recovery target specified\n";
+    assertThat(WalSpool.seedAfterSwitch(List.of("000000010000000000000005", "000000010000000000000004"), 2, history, seg))
+        .contains("000000020000000000000006.partial");
+    // the switch inside the next segment: pg_receivewal streams timeline 1 up to it, then switches itself
+    assertThat(WalSpool.seedAfterSwitch(List.of("000000010000000000000005"), 2, "1\t0/6000060\tx\n", seg)).isEmpty();
+    // resuming from a partial, or already on the new timeline: nothing to seed
+    assertThat(WalSpool.seedAfterSwitch(List.of("000000010000000000000005", "000000020000000000000006.partial"), 2,
+        history, seg)).isEmpty();
+    assertThat(WalSpool.seedAfterSwitch(List.of("000000010000000000000005"), 1, "", seg)).isEmpty();
+    assertThat(WalSpool.seedAfterSwitch(List.of(), 2, history, seg)).isEmpty();
+    // three timelines: 1 ended at 0/6000000, 2 at 0/9000000; resuming after segment 8 of timeline 2
+    assertThat(WalSpool.seedAfterSwitch(List.of("000000020000000000000008", "00000002.history"), 3,
+        "1\t0/6000000\tx\n2\t0/9000000\ty\n", seg)).contains("000000030000000000000009.partial");
+  }
+
+  @Test
   void keysFollowTheLayout() {
     String base = WalLayout.base("demo", "7312345678901234567");
     assertThat(WalLayout.segmentKey(base, S3)).isEqualTo("demo/7312345678901234567/wal/00000002/" + S3 + ".gz");

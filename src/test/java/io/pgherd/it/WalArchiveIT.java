@@ -9,6 +9,7 @@ import io.pgherd.objectstore.ObjectStore;
 import io.pgherd.objectstore.S3ProxyServer;
 import io.pgherd.objectstore.S3Store;
 import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -172,6 +173,45 @@ class WalArchiveIT extends ClusterTestBase {
     operator = startOperator();
     await().atMost(ofSeconds(60)).untilAsserted(() -> assertThat(segments().size()).isGreaterThanOrEqualTo(before + 3));
     assertContinuous(segments());
+  }
+
+  @Test
+  @Order(6)
+  void aBaseBackupFromTheReplicaStreamsToTheStoreAndPgVerifybackupAcceptsIt() throws Exception {
+    String primary = primary();
+    String replica = status().getMembers().stream().map(m -> m.getName()).filter(m -> !m.equals(primary))
+        .findFirst().orElseThrow();
+    Path pgpass = tmp.resolve("pgpass-backup");
+    Files.writeString(pgpass, "*:*:*:replicator:" + home.secret(name, io.pgherd.store.Home.REPLICATION_PASSWORD) + "\n");
+    Files.setPosixFilePermissions(pgpass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    int port = docker.container(io.pgherd.model.Names.container(replica)).orElseThrow().publishedPorts().get(5432);
+    String base = base();
+    List<String> progress = new java.util.ArrayList<>();
+    io.pgherd.backup.BaseBackup.Result r;
+    try (ObjectStore st = store()) {
+      r = io.pgherd.backup.BaseBackup.run(st, base, "20261126T020000Z", new io.pgherd.backup.BaseBackup.Source(replica,
+          "127.0.0.1", port), pgpass, progress::add);
+      assertThat(st.getBytes(base + "base/20261126T020000Z/pgherd.json").map(b -> new String(b, StandardCharsets.UTF_8)))
+          .hasValueSatisfying(j -> assertThat(j).contains("\"state\" : \"complete\"", r.sha256()));
+      Path restore = tmp.resolve("restore");
+      Files.createDirectories(restore);
+      Path tarGz = tmp.resolve("base.tar.gz");
+      try (InputStream in = st.get(base + "base/20261126T020000Z/base.tar.gz").orElseThrow()) {
+        Files.copy(in, tarGz);
+      }
+      Files.write(restore.resolve("backup_manifest"), st.getBytes(base + "base/20261126T020000Z/backup_manifest")
+          .orElseThrow());
+      assertThat(ItSupport.run(null, List.of("tar", "-xzf", tarGz.toString(), "-C", restore.toString(),
+          "--exclude=backup_manifest")).exitCode()).isZero();
+      ItSupport.Run verify = ItSupport.run(null, List.of("/usr/lib/postgresql/15/bin/pg_verifybackup", "--no-parse-wal",
+          restore.toString()));
+      assertThat(verify.exitCode()).as(verify.output()).isZero();
+      assertThat(verify.output()).contains("backup successfully verified");
+    }
+    assertThat(r.member()).isEqualTo(replica);
+    assertThat(r.startLsn()).matches("[0-9A-F]+/[0-9A-F]+");
+    assertThat(r.tarBytes()).isGreaterThan(10L << 20);
+    assertThat(r.storedBytes()).isLessThan(r.tarBytes());
   }
 
   @Test
