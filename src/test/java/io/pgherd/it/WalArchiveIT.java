@@ -147,6 +147,9 @@ class WalArchiveIT extends ClusterTestBase {
   void acrossAFailoverTheArchiveFollowsTheNewPrimaryWithItsHistoryFile() throws Exception {
     String old = primary();
     String base = base();
+    // killed right after a segment switch, the old timeline most likely ends exactly at a segment
+    // boundary: the case where pg_receivewal needs the next timeline's segment seeded to resume
+    switchWal(old, 1);
     disrupt("docker", "kill", "pgherd-" + old);
     await().atMost(ofSeconds(60)).until(() -> !old.equals(status().getPrimary()) && status().getTimeline() != null
         && status().getTimeline() >= 2);
