@@ -1105,18 +1105,6 @@ public final class ClusterReconciler {
     } catch (SQLException e) {
       return () -> {}; // the slots and replicas steps try again
     }
-    // Each promotion leaves the old timeline's last segment in pg_wal as SEG.partial, which
-    // PostgreSQL never removes and pg_rewind copies whole: 16 MB more to copy (and to keep) with
-    // every failover. Nothing reads them (the WAL archive streams; replicas follow the new
-    // timeline), so they go before the rejoin.
-    String cleanup;
-    try {
-      docker.exec(primary.id(), "sh", "-c", "find \"$PGDATA/pg_wal\" -maxdepth 1 -name '*.partial' -delete");
-      cleanup = "";
-    } catch (RuntimeException e) {
-      cleanup = " (old timelines' .partial segments not removed from the new primary: " + e.getMessage() + ")";
-    }
-    String note = cleanup;
     docker.start(old.get().id());
     String state = old.get().state() + (old.get().status() == null ? "" : " (" + old.get().status() + ")");
     return () -> {
@@ -1125,7 +1113,7 @@ public final class ClusterReconciler {
             + member(last.from()));
       }
       log.action(reconcileId, "start-member", member(last.from()) + ": container was " + state
-          + "; it rejoins as a replica of " + member(topology.primary()) + note);
+          + "; it rejoins as a replica of " + member(topology.primary()));
     };
   }
 
