@@ -4,7 +4,7 @@
 #
 #   bench/failover-bench.sh [--runs N] [--scenarios "kill pause switchover"]
 #
-# A three-member cluster (default spec: probe period 1 s, failure threshold 3) is created in a
+# A three-member cluster (default spec: probe period 2 s, failure threshold 3) is created in a
 # temporary home with its own operator (bin/pgherd operator). Each scenario is repeated N times
 # (default 5) under the probe (one autocommit insert every $INTERVAL_MS ms through the
 # read-write port):
