@@ -54,6 +54,15 @@ final class StatusCommand implements Callable<Integer> {
       out.printf(fmt, m.getName(), m.getContainer(), m.getRole(), m.getState(), dash(m.getTimeline()), dash(m.getLsn()),
           dash(m.getReplayLsn()), m.getLagBytes() == null ? "-" : m.getLagBytes() + " B", dash(m.getSlot()));
     }
+    if (s.getBackups() != null) {
+      var b = s.getBackups();
+      out.println();
+      out.printf("WAL archive: last segment %s, current %s (kept current in the store), last upload %s%n",
+          dash(b.getLastArchivedWal()), dash(b.getCurrentWal()), dash(b.getLastArchiveUpload()));
+      if (b.getArchiveError() != null) {
+        out.printf("WAL archive error (WAL kept, retrying): %s%n", b.getArchiveError());
+      }
+    }
   }
 
   private static String dash(Object o) {

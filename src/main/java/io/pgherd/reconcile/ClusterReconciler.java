@@ -1468,6 +1468,15 @@ public final class ClusterReconciler {
     if (primaryProbe != null) {
       s.setTimeline(primaryProbe.timeline());
     }
+    if (archiver != null) {
+      io.pgherd.backup.WalArchiver.State a = archiver.state();
+      io.pgherd.api.BackupsStatus b = new io.pgherd.api.BackupsStatus();
+      b.setLastArchivedWal(a.lastSegment());
+      b.setCurrentWal(a.partialSegment());
+      b.setLastArchiveUpload(a.lastUpload() == null ? null : a.lastUpload().toString());
+      b.setArchiveError(a.error());
+      s.setBackups(b);
+    }
     List<io.pgherd.api.MemberStatus> members = new ArrayList<>();
     boolean allHealthy = true;
     for (int ordinal : topology.members()) {

@@ -140,6 +140,16 @@ class WalArchiveIT extends ClusterTestBase {
     switchWal(3);
     await().atMost(ofSeconds(30)).untilAsserted(() -> assertThat(segments().size()).isGreaterThanOrEqualTo(before + 3));
     assertContinuous(segments());
+    // status shows where the archive stands
+    long newest = segments().last();
+    await().atMost(ofSeconds(20)).untilAsserted(() -> {
+      var b = status().getBackups();
+      assertThat(b).isNotNull();
+      assertThat(b.getArchiveError()).isNull();
+      assertThat(b.getLastArchiveUpload()).isNotNull();
+      assertThat(Long.parseLong(b.getLastArchivedWal().substring(8, 16), 16) * 256
+          + Long.parseLong(b.getLastArchivedWal().substring(16, 24), 16)).isEqualTo(newest);
+    });
   }
 
   @Test
@@ -227,6 +237,8 @@ class WalArchiveIT extends ClusterTestBase {
       switchWal(primary, 3);
       await().atMost(ofSeconds(60)).untilAsserted(() ->
           assertThat(Files.readString(home.logFile(name))).contains("storing WAL failed (kept in the spool, retrying)"));
+      await().atMost(ofSeconds(30)).untilAsserted(() ->
+          assertThat(status().getBackups().getArchiveError()).contains("cannot reach " + s3.endpoint()));
     } finally {
       s3.resume();
     }
