@@ -227,7 +227,8 @@ public final class BaseBackup {
         return; // end-of-archive blocks
       }
       String name = field(h, 0, 100);
-      long size = Long.parseLong(field(h, 124, 12).trim().isEmpty() ? "0" : field(h, 124, 12).trim(), 8);
+      String octal = field(h, 124, 12).trim();
+      long size = octal.isEmpty() ? 0 : Long.parseLong(octal, 8);
       dataLeft = size;
       padLeft = (512 - size % 512) % 512;
       capture = name.equals(wanted) || name.endsWith("/" + wanted) ? new ByteArrayOutputStream((int) Math.min(size, 1 << 24)) : null;

@@ -216,15 +216,12 @@ public final class WalArchiver implements AutoCloseable {
         backoff = UPLOAD_INTERVAL_MS;
         error = null;
         lastLoggedError = null;
-      } catch (ObjectStoreException | RuntimeException e) {
-        error = e.getMessage();
-        if (!String.valueOf(e.getMessage()).equals(lastLoggedError)) {
-          lastLoggedError = String.valueOf(e.getMessage());
-          log.warn("wal", "archive", "storing WAL failed (kept in the spool, retrying): " + e.getMessage());
+      } catch (IOException | RuntimeException e) { // the store's (ObjectStoreException) or the spool's
+        error = e instanceof ObjectStoreException ? e.getMessage() : e.toString();
+        if (!error.equals(lastLoggedError)) {
+          lastLoggedError = error;
+          log.warn("wal", "archive", "storing WAL failed (kept in the spool, retrying): " + error);
         }
-        backoff = Math.min(backoff * 2, 30_000);
-      } catch (IOException e) {
-        error = e.toString();
         backoff = Math.min(backoff * 2, 30_000);
       }
       try {

@@ -199,15 +199,10 @@ public final class InstanceGateway {
    * Promotes the server and waits (at most 30 s) until it accepts writes, looking every 10 ms
    * rather than pg_promote's own 100 ms; true once promoted.
    */
-  public boolean promote() throws SQLException {
-    try (Connection c = connect()) {
-      return promote(c);
-    }
-  }
-
   /**
-   * Promotes the server (unless it is promoted already), waits as {@link #promote()} does, then
-   * probes it on the same connection: a second login costs more than the promotion itself.
+   * Promotes the server (unless it is promoted already), waits (at most 30 s) until it accepts
+   * writes, looking every 10 ms rather than pg_promote's own 100 ms, then probes it on the same
+   * connection: a second login costs more than the promotion itself.
    */
   public InstanceProbe promoteAndProbe() throws SQLException {
     try (Connection c = connect()) {

@@ -238,9 +238,9 @@ public final class ClusterReconciler {
     topology = rejoins(topology, obs);
     configuration(cfg, topology, obs, progress);
     Optional<io.pgherd.api.BackupConfig> backup = io.pgherd.api.BackupConfig.from(spec);
+    archive(backup, topology, obs, progress); // (stops the receiver before slots() drops its slot)
     slots(topology, obs, backup.isPresent(), progress);
     loadBalancer(cfg, topology, obs, progress);
-    archive(backup, topology, obs, progress);
 
     Observed after = progress.changed ? observe() : obs;
     PostgresClusterStatus status = status(cfg, generation, topology, after, null, progress.waiting);
@@ -624,10 +624,6 @@ public final class ClusterReconciler {
             + " for the WAL archive (it keeps the WAL until it is archived)");
         progress.changed = true;
       } else if (!archiving && present.contains(archiverSlot)) {
-        if (archiver != null) {
-          archiver.close();
-          archiver = null;
-        }
         if (sql.dropSlot(archiverSlot)) {
           log.action(reconcileId, "drop-slot", archiverSlot + " on " + member(topology.primary())
               + ": the spec has no backup section any more");
@@ -743,8 +739,13 @@ public final class ClusterReconciler {
         String sysid = sql(pc).orElseThrow().systemIdentifier();
         io.pgherd.objectstore.ObjectStore store = io.pgherd.objectstore.ObjectStores.open(backup.get().store(),
             home.root(), System::getenv);
-        archiver = new io.pgherd.backup.WalArchiver(cluster, home.root().resolve("archive").resolve(cluster), store,
-            io.pgherd.backup.WalLayout.base(cluster, sysid), home.secret(cluster, Home.REPLICATION_PASSWORD), log);
+        try {
+          archiver = new io.pgherd.backup.WalArchiver(cluster, home.root().resolve("archive").resolve(cluster), store,
+              io.pgherd.backup.WalLayout.base(cluster, sysid), home.secret(cluster, Home.REPLICATION_PASSWORD), log);
+        } catch (java.io.IOException | RuntimeException e) {
+          store.close();
+          throw e;
+        }
         archiverStore = wantedStore;
       }
       archiver.exited().ifPresent(why -> warnOnce("receiver", why));
