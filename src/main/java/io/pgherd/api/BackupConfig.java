@@ -1,5 +1,7 @@
 package io.pgherd.api;
 
+import io.pgherd.backup.Compression;
+
 import java.net.URI;
 import java.util.Optional;
 
@@ -12,8 +14,9 @@ import java.util.Optional;
  * @param schedule Quartz cron expression for base backups, or null
  * @param fullBackups how many complete base backups retention keeps
  * @param store where backups and WAL go
+ * @param compression how base backups are compressed (default zstd)
  */
-public record BackupConfig(String schedule, int fullBackups, Store store) {
+public record BackupConfig(String schedule, int fullBackups, Store store, Compression compression) {
 
   /** Where backups go. */
   public sealed interface Store permits Filesystem, S3 {}
@@ -50,6 +53,7 @@ public record BackupConfig(String schedule, int fullBackups, Store store) {
     } else {
       store = new Filesystem(os == null || os.getFilesystem() == null ? null : os.getFilesystem().getPath());
     }
-    return Optional.of(new BackupConfig(b.getSchedule(), full, store));
+    return Optional.of(new BackupConfig(b.getSchedule(), full, store,
+        b.getCompression() == null ? Compression.ZSTD : Compression.parse(b.getCompression())));
   }
 }

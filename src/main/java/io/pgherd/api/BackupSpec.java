@@ -19,6 +19,17 @@ public class BackupSpec {
   @JsonPropertyDescription("Where backups go: s3 or filesystem (default: <home>/backups).")
   private ObjectStoreSpec objectStore;
 
+  @JsonPropertyDescription("How base backups are compressed: zstd (default), gzip or none.")
+  private String compression;
+
+  public String getCompression() {
+    return compression;
+  }
+
+  public void setCompression(String compression) {
+    this.compression = compression;
+  }
+
   public String getSchedule() {
     return schedule;
   }
@@ -54,12 +65,13 @@ public class BackupSpec {
     BackupSpec other = (BackupSpec) o;
     return Objects.equals(schedule, other.schedule)
         && Objects.equals(retention, other.retention)
-        && Objects.equals(objectStore, other.objectStore);
+        && Objects.equals(objectStore, other.objectStore)
+        && Objects.equals(compression, other.compression);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(schedule, retention, objectStore);
+    return Objects.hash(schedule, retention, objectStore, compression);
   }
 
   @Override
@@ -68,6 +80,7 @@ public class BackupSpec {
         + "schedule=" + schedule
         + ", retention=" + retention
         + ", objectStore=" + objectStore
+        + ", compression=" + compression
         + "}";
   }
 }

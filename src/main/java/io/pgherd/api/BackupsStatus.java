@@ -9,8 +9,8 @@ import java.util.Objects;
  * Backup summary ({@code status.backups}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"last", "firstRecoverabilityPoint", "lastArchivedWal", "currentWal", "lastArchiveUpload",
-    "archiveError"})
+@JsonPropertyOrder({"last", "lastBackupId", "completeBackups", "firstRecoverabilityPoint", "nextScheduled", "running",
+    "lastOutcome", "lastArchivedWal", "currentWal", "lastArchiveUpload", "archiveLagBytes", "archiveError"})
 public class BackupsStatus {
 
   @JsonPropertyDescription("When the last successful base backup ended (ISO-8601).")
@@ -18,6 +18,24 @@ public class BackupsStatus {
 
   @JsonPropertyDescription("The earliest point in time the cluster can be restored to (ISO-8601).")
   private String firstRecoverabilityPoint;
+
+  @JsonPropertyDescription("The id of the newest complete base backup.")
+  private String lastBackupId;
+
+  @JsonPropertyDescription("How many complete base backups the store holds for this cluster (this system identifier).")
+  private Integer completeBackups;
+
+  @JsonPropertyDescription("When the next scheduled base backup is due (ISO-8601).")
+  private String nextScheduled;
+
+  @JsonPropertyDescription("The base backup being taken now, with its progress.")
+  private BackupRunStatus running;
+
+  @JsonPropertyDescription("How the last base backup this operator ran ended.")
+  private BackupOutcomeStatus lastOutcome;
+
+  @JsonPropertyDescription("Bytes of WAL the primary has written that the object store does not hold yet.")
+  private Long archiveLagBytes;
 
   @JsonPropertyDescription("The newest complete WAL segment in the object store.")
   private String lastArchivedWal;
@@ -30,6 +48,54 @@ public class BackupsStatus {
 
   @JsonPropertyDescription("Why WAL cannot be stored right now (it is kept and retried), if it cannot.")
   private String archiveError;
+
+  public String getLastBackupId() {
+    return lastBackupId;
+  }
+
+  public void setLastBackupId(String lastBackupId) {
+    this.lastBackupId = lastBackupId;
+  }
+
+  public Integer getCompleteBackups() {
+    return completeBackups;
+  }
+
+  public void setCompleteBackups(Integer completeBackups) {
+    this.completeBackups = completeBackups;
+  }
+
+  public String getNextScheduled() {
+    return nextScheduled;
+  }
+
+  public void setNextScheduled(String nextScheduled) {
+    this.nextScheduled = nextScheduled;
+  }
+
+  public BackupRunStatus getRunning() {
+    return running;
+  }
+
+  public void setRunning(BackupRunStatus running) {
+    this.running = running;
+  }
+
+  public BackupOutcomeStatus getLastOutcome() {
+    return lastOutcome;
+  }
+
+  public void setLastOutcome(BackupOutcomeStatus lastOutcome) {
+    this.lastOutcome = lastOutcome;
+  }
+
+  public Long getArchiveLagBytes() {
+    return archiveLagBytes;
+  }
+
+  public void setArchiveLagBytes(Long archiveLagBytes) {
+    this.archiveLagBytes = archiveLagBytes;
+  }
 
   public String getLastArchivedWal() {
     return lastArchivedWal;
@@ -93,12 +159,19 @@ public class BackupsStatus {
         && Objects.equals(lastArchivedWal, other.lastArchivedWal)
         && Objects.equals(currentWal, other.currentWal)
         && Objects.equals(lastArchiveUpload, other.lastArchiveUpload)
-        && Objects.equals(archiveError, other.archiveError);
+        && Objects.equals(archiveError, other.archiveError)
+        && Objects.equals(lastBackupId, other.lastBackupId)
+        && Objects.equals(completeBackups, other.completeBackups)
+        && Objects.equals(nextScheduled, other.nextScheduled)
+        && Objects.equals(running, other.running)
+        && Objects.equals(lastOutcome, other.lastOutcome)
+        && Objects.equals(archiveLagBytes, other.archiveLagBytes);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(last, firstRecoverabilityPoint, lastArchivedWal, currentWal, lastArchiveUpload, archiveError);
+    return Objects.hash(last, firstRecoverabilityPoint, lastArchivedWal, currentWal, lastArchiveUpload, archiveError,
+        lastBackupId, completeBackups, nextScheduled, running, lastOutcome, archiveLagBytes);
   }
 
   @Override
@@ -110,6 +183,12 @@ public class BackupsStatus {
         + ", currentWal=" + currentWal
         + ", lastArchiveUpload=" + lastArchiveUpload
         + ", archiveError=" + archiveError
+        + ", lastBackupId=" + lastBackupId
+        + ", completeBackups=" + completeBackups
+        + ", nextScheduled=" + nextScheduled
+        + ", running=" + running
+        + ", lastOutcome=" + lastOutcome
+        + ", archiveLagBytes=" + archiveLagBytes
         + "}";
   }
 }

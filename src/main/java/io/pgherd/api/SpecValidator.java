@@ -957,8 +957,24 @@ public final class SpecValidator {
         return;
       }
       if (backup.getSchedule() != null) {
-        QuartzCron.check(backup.getSchedule()).ifPresent(why ->
-            c.error("spec.backup.schedule", "not a Quartz cron expression: " + why));
+        Optional<String> bad = QuartzCron.check(backup.getSchedule());
+        if (bad.isPresent()) {
+          c.error("spec.backup.schedule", "not a Quartz cron expression: " + bad.get());
+        } else {
+          // Quartz itself has the last word, and a schedule that never fires is refused too
+          try {
+            org.quartz.CronExpression cron = new org.quartz.CronExpression(backup.getSchedule());
+            cron.setTimeZone(java.util.TimeZone.getTimeZone("UTC"));
+            if (cron.getNextValidTimeAfter(new java.util.Date()) == null) {
+              c.error("spec.backup.schedule", "never fires after now: " + quote(backup.getSchedule()));
+            }
+          } catch (java.text.ParseException e) {
+            c.error("spec.backup.schedule", "not a Quartz cron expression: " + e.getMessage());
+          }
+        }
+      }
+      if (backup.getCompression() != null && !List.of("zstd", "gzip", "none").contains(backup.getCompression())) {
+        c.error("spec.backup.compression", "must be zstd, gzip or none, got " + quote(backup.getCompression()));
       }
       RetentionSpec retention = backup.getRetention();
       if (retention != null && retention.getFullBackups() != null) {

@@ -23,22 +23,55 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.zip.GZIPOutputStream;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One base backup, streamed: pg_basebackup (tar to stdout, {@code --wal-method=none}: the WAL
- * comes from the archive) → gzip → SHA-256 → the store, as {@code BASE/base/ID/base.tar.gz}; no
- * copy of the backup is ever staged on local disk. PostgreSQL 15 appends its backup_manifest to
- * a tar written to stdout; it is picked out of the stream as it passes and stored beside, as
- * {@code backup_manifest}. {@code pgherd.json} records the state: "running" first, then
- * "complete" with the LSN range, sizes and checksum — or "failed" with the reason, so a backup
- * that broke off is never taken for a good one.
+ * comes from the archive) → zstd (or gzip) → SHA-256 → the store, as
+ * {@code BASE/base/ID/base.tar.zst}; no copy of the backup is ever staged on local disk.
+ * PostgreSQL 15 appends its backup_manifest to a tar written to stdout; it is picked out of the
+ * stream as it passes and stored beside, as {@code backup_manifest} (backup_label too, for the
+ * server's start time). {@code pgherd.json} records the state: "running" first, then "complete"
+ * with the LSN range, sizes and checksum — or "failed" with the reason, so a backup that broke
+ * off is never taken for a good one.
  */
 public final class BaseBackup {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern PROGRESS = Pattern.compile("^\\s*(\\d+)/(\\d+) kB \\(");
+  public static final Pattern ID = Pattern.compile("[0-9]{8}T[0-9]{6}Z(-[a-z0-9]+)?");
 
   /** Where the backup is taken from: a member's published port. */
   public record Source(String member, String host, int port) {}
+
+  /**
+   * How far a running backup is.
+   *
+   * @param bytes tar bytes read from pg_basebackup so far
+   * @param totalBytes pg_basebackup's estimate of the whole (-1 until it has made one)
+   * @param bytesPerSecond the average rate since the start
+   */
+  public record Progress(String id, String member, long bytes, long totalBytes, double bytesPerSecond,
+      Instant started) {
+    /** "512 MB of ~1024 MB (50%), 210.3 MB/s, ETA 3 s" */
+    public String describe() {
+      StringBuilder b = new StringBuilder().append(bytes >> 20).append(" MB");
+      if (totalBytes > 0) {
+        b.append(" of ~").append(totalBytes >> 20).append(" MB (")
+            .append(Math.min(100, bytes * 100 / totalBytes)).append("%)");
+      }
+      b.append(String.format(java.util.Locale.ROOT, ", %.1f MB/s", bytesPerSecond / 1048576.0));
+      if (totalBytes > bytes && bytesPerSecond > 0) {
+        b.append(", ETA ").append((long) Math.ceil((totalBytes - bytes) / bytesPerSecond)).append(" s");
+      }
+      return b.toString();
+    }
+  }
 
   /** A finished backup, as recorded in pgherd.json. */
   public record Result(String id, String member, String startLsn, String stopLsn, long timeline, long tarBytes,
@@ -51,43 +84,109 @@ public final class BaseBackup {
   }
 
   /**
-   * Takes the backup. progress gets a line now and then (bytes so far, rate).
+   * Takes the backup. progress is called about once a second.
    *
    * @param pgpass a libpq password file with the replication role's password
    */
   public static Result run(ObjectStore store, String base, String id, Source source, Path pgpass,
-      Consumer<String> progress) throws IOException {
-    if (!id.matches("[0-9]{8}T[0-9]{6}Z(-[a-z0-9]+)?")) {
+      Compression compression, Consumer<Progress> progress) throws IOException {
+    return run(store, base, id, source, pgpass, compression, progress, new Abort());
+  }
+
+  /** Lets another thread stop a running backup (its pg_basebackup is killed; the backup fails). */
+  public static final class Abort {
+    private volatile Process process;
+    private volatile String why;
+
+    public void abort(String reason) {
+      why = reason;
+      Process p = process;
+      if (p != null) {
+        p.destroyForcibly();
+      }
+    }
+
+    void started(Process p) {
+      process = p;
+      if (why != null) {
+        p.destroyForcibly();
+      }
+    }
+
+    String reason() {
+      return why;
+    }
+  }
+
+  public static Result run(ObjectStore store, String base, String id, Source source, Path pgpass,
+      Compression compression, Consumer<Progress> progress, Abort abort) throws IOException {
+    if (!ID.matcher(id).matches()) {
       throw new IllegalArgumentException("not a backup id: " + id);
     }
     String dir = prefix(base, id);
     Instant started = Instant.now();
     ObjectNode record = JSON.createObjectNode().put("id", id).put("state", "running").put("member", source.member())
-        .put("started", started.toString());
+        .put("started", started.toString()).put("compression", compression.label());
     store.put(dir + "pgherd.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
     try {
-      Result r = stream(store, dir, id, source, pgpass, progress, started);
+      Result r;
+      try {
+        r = stream(store, dir, id, source, pgpass, compression, progress, started, record, abort);
+      } catch (IOException | RuntimeException e) {
+        if (abort.reason() != null) {
+          throw new IOException(abort.reason(), e);
+        }
+        throw e;
+      }
       record.put("state", "complete").put("startLsn", r.startLsn()).put("stopLsn", r.stopLsn())
           .put("timeline", r.timeline()).put("tarBytes", r.tarBytes()).put("storedBytes", r.storedBytes())
           .put("sha256", r.sha256()).put("finished", r.finished().toString())
-          .put("files", "base.tar.gz (gzip of PostgreSQL's tar), backup_manifest");
+          .put("files", compression.tarName() + " (PostgreSQL's tar" + (compression == Compression.NONE ? ""
+              : ", " + compression.label()) + "), backup_manifest");
       store.put(dir + "pgherd.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
       return r;
     } catch (IOException | RuntimeException e) {
-      record.put("state", "failed").put("error", String.valueOf(e.getMessage())).put("finished", Instant.now().toString());
-      try {
-        store.put(dir + "pgherd.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
-      } catch (ObjectStoreException again) {
-        e.addSuppressed(again);
-      }
+      markFailed(store, dir, record, String.valueOf(e.getMessage()), e);
       throw e;
     }
   }
 
+  /**
+   * A record left "running" by a backup that is not running any more (the operator stopped, or the
+   * store was down when it failed): rewritten as failed, so it is never taken for a good one.
+   */
+  public static void markInterrupted(ObjectStore store, String base, String id, String why) throws IOException {
+    String key = prefix(base, id) + "pgherd.json";
+    Optional<byte[]> bytes = store.getBytes(key);
+    if (bytes.isEmpty()) {
+      return;
+    }
+    JsonNode node = JSON.readTree(bytes.get());
+    ObjectNode record = node instanceof ObjectNode o ? o : JSON.createObjectNode().put("id", id);
+    record.put("state", "failed").put("error", why);
+    if (!record.has("finished")) {
+      record.put("finished", Instant.now().toString());
+    }
+    store.put(key, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
+  }
+
+  /** Rewrites a backup's record as failed (a store that is down may refuse that too: suppressed into e). */
+  static void markFailed(ObjectStore store, String dir, ObjectNode record, String why, Exception e) {
+    record.put("state", "failed").put("error", why).put("finished", Instant.now().toString());
+    try {
+      store.put(dir + "pgherd.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
+    } catch (IOException again) {
+      if (e != null) {
+        e.addSuppressed(again);
+      }
+    }
+  }
+
   private static Result stream(ObjectStore store, String dir, String id, Source source, Path pgpass,
-      Consumer<String> progress, Instant started) throws IOException {
+      Compression compression, Consumer<Progress> progress, Instant started, ObjectNode record, Abort abort)
+      throws IOException {
     List<String> cmd = List.of("pg_basebackup", "--pgdata=-", "--format=tar", "--wal-method=none",
-        "--checkpoint=fast", "--no-password", "--host=" + source.host(), "--port=" + source.port(),
+        "--checkpoint=fast", "--progress", "--no-password", "--host=" + source.host(), "--port=" + source.port(),
         "--username=replicator", "--label=pgherd-" + id);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("PGPASSFILE", pgpass.toString());
@@ -95,12 +194,27 @@ public final class BaseBackup {
     pb.environment().put("PGCONNECT_TIMEOUT", "10");
     pb.environment().remove("PGPASSWORD");
     Process p = pb.start();
+    abort.started(p);
+    AtomicLong total = new AtomicLong(-1);
+    // stderr: the progress lines (kB done / kB estimated) feed the estimate; the rest is kept for errors
     CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> {
-      try (InputStream err = p.getErrorStream()) {
-        return new String(err.readAllBytes(), StandardCharsets.UTF_8);
+      StringBuilder other = new StringBuilder();
+      try (var err = new java.io.BufferedReader(new java.io.InputStreamReader(p.getErrorStream(),
+          StandardCharsets.UTF_8))) {
+        for (String line; (line = err.readLine()) != null; ) {
+          for (String part : line.split("\\r")) {
+            Matcher m = PROGRESS.matcher(part);
+            if (m.find()) {
+              total.set(Long.parseLong(m.group(2)) * 1024);
+            } else if (!part.isBlank()) {
+              other.append(part.strip()).append(' ');
+            }
+          }
+        }
       } catch (IOException e) {
-        return e.toString();
+        other.append(e);
       }
+      return other.toString().strip();
     });
     MessageDigest sha;
     try {
@@ -110,24 +224,23 @@ public final class BaseBackup {
     }
     PipedInputStream compressed = new PipedInputStream(1 << 20);
     PipedOutputStream sink = new PipedOutputStream(compressed);
-    TarSniffer tar = new TarSniffer("backup_manifest");
+    TarSniffer tar = new TarSniffer("backup_manifest", "backup_label");
     long[] tarBytes = {0};
     CompletableFuture<Void> pump = CompletableFuture.runAsync(() -> {
       long t0 = System.nanoTime();
-      long nextReport = t0 + 5_000_000_000L;
+      long nextReport = t0 + 1_000_000_000L;
       try (InputStream in = p.getInputStream();
-          OutputStream gz = new GZIPOutputStream(new DigestOutputStream(sink, sha), 1 << 16)) {
-        byte[] buf = new byte[1 << 16];
+          OutputStream out = compression.compress(new DigestOutputStream(sink, sha))) {
+        byte[] buf = new byte[1 << 17];
         for (int n; (n = in.read(buf)) > 0; ) {
           tar.accept(buf, n);
-          gz.write(buf, 0, n);
+          out.write(buf, 0, n);
           tarBytes[0] += n;
           long now = System.nanoTime();
           if (now > nextReport) {
-            double s = (now - t0) / 1e9;
-            progress.accept(String.format("%d MB read from %s, %.1f MB/s", tarBytes[0] >> 20, source.member(),
-                tarBytes[0] / 1048576.0 / s));
-            nextReport = now + 5_000_000_000L;
+            progress.accept(new Progress(id, source.member(), tarBytes[0], total.get(),
+                tarBytes[0] / ((now - t0) / 1e9), started));
+            nextReport = now + 1_000_000_000L;
           }
         }
       } catch (IOException e) {
@@ -136,7 +249,7 @@ public final class BaseBackup {
     });
     long stored;
     try {
-      stored = store.put(dir + "base.tar.gz", compressed);
+      stored = store.put(dir + compression.tarName(), compressed);
     } catch (IOException | RuntimeException e) {
       p.destroyForcibly(); // the store failed: the backup is abandoned (marked failed by the caller)
       throw e;
@@ -159,11 +272,17 @@ public final class BaseBackup {
     }
     if (p.exitValue() != 0) {
       throw new IOException("pg_basebackup from " + source.member() + " failed (exit " + p.exitValue() + "): "
-          + stderr.join().strip());
+          + stderr.join());
     }
-    byte[] manifest = tar.found().orElseThrow(() -> new IOException(
+    byte[] manifest = tar.found("backup_manifest").orElseThrow(() -> new IOException(
         "pg_basebackup's output had no backup_manifest (PostgreSQL 13+ adds it to a tar on stdout)"));
     store.put(dir + "backup_manifest", manifest);
+    tar.found("backup_label").ifPresent(label -> {
+      Matcher m = Pattern.compile("(?m)^START TIME: (.+)$").matcher(new String(label, StandardCharsets.UTF_8));
+      if (m.find()) {
+        record.put("serverStartTime", m.group(1).strip());
+      }
+    });
     JsonNode m = JSON.readTree(manifest);
     JsonNode range = m.path("WAL-Ranges").path(0);
     return new Result(id, source.member(), range.path("Start-LSN").asText(null), range.path("End-LSN").asText(null),
@@ -173,16 +292,17 @@ public final class BaseBackup {
 
   /** Picks one member's bytes out of a tar stream as it passes (ustar headers, 512-byte blocks). */
   static final class TarSniffer {
-    private final String wanted;
+    private final Set<String> wanted;
     private final ByteArrayOutputStream header = new ByteArrayOutputStream(512);
     private ByteArrayOutputStream capture;
-    private byte[] found;
+    private String capturing;
+    private final Map<String, byte[]> found = new HashMap<>();
     private long dataLeft; // bytes of the current member's data still to come
     private long padLeft; // padding after it
     private boolean done;
 
-    TarSniffer(String wanted) {
-      this.wanted = wanted;
+    TarSniffer(String... wanted) {
+      this.wanted = Set.of(wanted);
     }
 
     void accept(byte[] buf, int n) {
@@ -196,7 +316,7 @@ public final class BaseBackup {
           dataLeft -= k;
           i += k;
           if (dataLeft == 0 && capture != null) {
-            found = capture.toByteArray();
+            found.put(capturing, capture.toByteArray());
             capture = null;
           }
         } else if (padLeft > 0) {
@@ -231,9 +351,11 @@ public final class BaseBackup {
       long size = octal.isEmpty() ? 0 : Long.parseLong(octal, 8);
       dataLeft = size;
       padLeft = (512 - size % 512) % 512;
-      capture = name.equals(wanted) || name.endsWith("/" + wanted) ? new ByteArrayOutputStream((int) Math.min(size, 1 << 24)) : null;
+      String base = name.substring(name.lastIndexOf('/') + 1);
+      capturing = wanted.contains(base) ? base : null;
+      capture = capturing != null ? new ByteArrayOutputStream((int) Math.min(size, 1 << 24)) : null;
       if (capture != null && size == 0) {
-        found = new byte[0];
+        found.put(capturing, new byte[0]);
         capture = null;
       }
     }
@@ -246,8 +368,8 @@ public final class BaseBackup {
       return new String(h, off, end - off, StandardCharsets.US_ASCII);
     }
 
-    java.util.Optional<byte[]> found() {
-      return java.util.Optional.ofNullable(found);
+    java.util.Optional<byte[]> found(String name) {
+      return java.util.Optional.ofNullable(found.get(name));
     }
   }
 }

@@ -70,6 +70,8 @@ public final class WalArchiver implements AutoCloseable {
   private volatile Instant lastUpload;
   private volatile String error;
   private String lastLoggedError;
+  private volatile long received = -1;
+  private volatile long uploaded = -1;
 
   /**
    * @param dir the archiver's directory (spool, password file, receiver log), created 0700
@@ -127,7 +129,7 @@ public final class WalArchiver implements AutoCloseable {
     }
     List<String> cmd = List.of("pg_receivewal", "--directory=" + spool, "--host=" + wanted.host(),
         "--port=" + wanted.port(), "--username=replicator", "--slot=" + SLOT, "--no-password", "--no-loop",
-        "--status-interval=1", "--verbose");
+        "--status-interval=1", "--synchronous", "--verbose");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(receiverLog.toFile()));
     pb.environment().put("PGPASSFILE", pgpass.toString());
@@ -158,6 +160,24 @@ public final class WalArchiver implements AutoCloseable {
       tail = "(no log: " + e.getMessage() + ")";
     }
     return Optional.of("pg_receivewal exited with " + receiver.exitValue() + ": " + tail);
+  }
+
+  /**
+   * What the receiver has flushed, as the server's slot says (pg_receivewal runs with
+   * --synchronous, so it reports every write at once): the reconcile pass tells the archiver.
+   */
+  public void noteReceived(long lsn) {
+    if (lsn > received) {
+      received = lsn;
+    }
+  }
+
+  /**
+   * The WAL position the store holds everything up to: what the receiver had flushed when an
+   * upload round began that then completed (-1 before the first).
+   */
+  public long uploadedLsn() {
+    return uploaded;
   }
 
   public State state() {
@@ -234,6 +254,7 @@ public final class WalArchiver implements AutoCloseable {
 
   /** One look at the spool: stores what is new, oldest first. */
   public synchronized void uploadOnce() throws IOException {
+    long before = received;
     List<WalSpool.Entry> files = new ArrayList<>();
     try (var list = Files.list(spool)) {
       for (Path p : (Iterable<Path>) list::iterator) {
@@ -277,6 +298,9 @@ public final class WalArchiver implements AutoCloseable {
       } else if (step instanceof WalSpool.DeleteLocal d) {
         Files.deleteIfExists(spool.resolve(d.name()));
       }
+    }
+    if (before > uploaded) {
+      uploaded = before;
     }
   }
 

@@ -16,6 +16,14 @@ final class HomeOption {
     return Home.resolve(home);
   }
 
+  /** The stored spec's backup section, or a clear error when it has none. */
+  io.pgherd.api.BackupConfig backupConfig(String cluster) {
+    config(cluster);
+    ValidationResult v = SpecValidator.parse(home().readSpec(cluster).orElseThrow());
+    return io.pgherd.api.BackupConfig.from(v.cluster()).orElseThrow(() -> new Main.UserError(
+        cluster + " has no spec.backup section: add one (without a WAL archive a base backup cannot be restored)", 2));
+  }
+
   /** The stored, valid configuration of a cluster, or a clear error. */
   ClusterConfig config(String cluster) {
     Home h = home();

@@ -59,8 +59,21 @@ final class StatusCommand implements Callable<Integer> {
       out.println();
       out.printf("WAL archive: last segment %s, current %s (kept current in the store), last upload %s%n",
           dash(b.getLastArchivedWal()), dash(b.getCurrentWal()), dash(b.getLastArchiveUpload()));
+      if (b.getArchiveLagBytes() != null) {
+        out.printf("WAL archive lag: %d B (written by the primary, not yet in the store)%n", b.getArchiveLagBytes());
+      }
       if (b.getArchiveError() != null) {
         out.printf("WAL archive error (WAL kept, retrying): %s%n", b.getArchiveError());
+      }
+      out.printf("Base backups: %s complete, last %s (%s), first recoverability point %s, next scheduled %s%n",
+          b.getCompleteBackups() == null ? "-" : b.getCompleteBackups(), dash(b.getLastBackupId()), dash(b.getLast()),
+          dash(b.getFirstRecoverabilityPoint()), dash(b.getNextScheduled()));
+      if (b.getRunning() != null) {
+        out.printf("Backup running: %s (%s) from %s: %s%n", b.getRunning().getId(), b.getRunning().getTrigger(),
+            b.getRunning().getMember(), dash(b.getRunning().getProgress()));
+      }
+      if (b.getLastOutcome() != null && !Boolean.TRUE.equals(b.getLastOutcome().getOk())) {
+        out.printf("Last backup failed: %s (%s)%n", b.getLastOutcome().getMessage(), b.getLastOutcome().getAt());
       }
     }
   }

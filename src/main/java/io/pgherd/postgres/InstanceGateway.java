@@ -255,6 +255,26 @@ public final class InstanceGateway {
     }
   }
 
+  /** CHECKPOINT, then the LSN of that checkpoint's record (pg_control). */
+  public String checkpointLsn() throws SQLException {
+    try (Connection c = connect(); Statement s = c.createStatement()) {
+      s.execute("checkpoint");
+      try (ResultSet rs = s.executeQuery("select checkpoint_lsn::text from pg_control_checkpoint()")) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  /** How far a replica has replayed (null on a primary). */
+  public String replayedLsn() throws SQLException {
+    try (Connection c = connect(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("select pg_last_wal_replay_lsn()::text")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
   public void reloadConf() throws SQLException {
     try (Connection c = connect(); Statement s = c.createStatement()) {
       s.execute("select pg_reload_conf()");

@@ -83,6 +83,14 @@ public final class ClusterReconciler {
   private boolean archiveWal;
   private io.pgherd.backup.WalArchiver archiver;
   private String archiverStore;
+  private io.pgherd.backup.BackupScheduler scheduler;
+  private Runnable wakeMe = () -> { };
+  private io.pgherd.backup.BackupRunner backups;
+  private String backupsStore;
+  private String systemIdentifier;
+  private volatile java.time.Instant backupDue;
+  private static final java.time.format.DateTimeFormatter BACKUP_ID =
+      java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC);
 
   /** Makes sure images exist (building pgherd's own in the background). */
   public interface ImageService {
@@ -108,8 +116,26 @@ public final class ClusterReconciler {
     this.archiveWal = on;
   }
 
-  /** Stops what runs beside the passes (the WAL receiver). */
+  /**
+   * The operator's backup scheduler: the pass keeps this cluster's trigger in line with
+   * spec.backup.schedule; wake is called when a backup ends (the status is written again).
+   */
+  public void scheduleBackups(io.pgherd.backup.BackupScheduler scheduler, Runnable wake) {
+    this.scheduler = scheduler;
+    this.wakeMe = wake;
+  }
+
+  /** The scheduler says a backup is due for this scheduled time: the next pass takes it. */
+  public void backupDue(java.time.Instant scheduled) {
+    backupDue = scheduled;
+  }
+
+  /** Stops what runs beside the passes (the WAL receiver, a base backup: marked failed). */
   public void close() {
+    if (backups != null) {
+      backups.close();
+      backups = null;
+    }
     if (archiver != null) {
       archiver.close();
       archiver = null;
@@ -239,6 +265,7 @@ public final class ClusterReconciler {
     configuration(cfg, topology, obs, progress);
     Optional<io.pgherd.api.BackupConfig> backup = io.pgherd.api.BackupConfig.from(spec);
     archive(backup, topology, obs, progress); // (stops the receiver before slots() drops its slot)
+    baseBackups(backup, cfg, topology, obs, progress);
     slots(topology, obs, backup.isPresent(), progress);
     loadBalancer(cfg, topology, obs, progress);
 
@@ -749,6 +776,9 @@ public final class ClusterReconciler {
         archiverStore = wantedStore;
       }
       archiver.exited().ifPresent(why -> warnOnce("receiver", why));
+      primary.slots().stream().filter(sl -> sl.name().equals(io.pgherd.backup.WalArchiver.SLOT)
+          && sl.restartLsn() != null).findFirst().ifPresent(sl -> archiver.noteReceived(
+              io.pgherd.model.Lsn.parse(sl.restartLsn())));
       io.pgherd.backup.WalArchiver.Source src = new io.pgherd.backup.WalArchiver.Source("127.0.0.1",
           pc.publishedPorts().get(PostgresConf.PORT));
       Map.Entry<Long, String> history = archiver.following(src) ? Map.entry(0L, "")
@@ -765,6 +795,135 @@ public final class ClusterReconciler {
       warnOnce("archive", "WAL archiving cannot start: " + e.getMessage());
       progress.waitFor("WAL archive: " + e.getMessage());
     }
+  }
+
+  /**
+   * Base backups: the schedule (Quartz, in the operator) and {@code pgherd backup} requests are
+   * turned into backups taken by the cluster's {@link io.pgherd.backup.BackupRunner}, from the
+   * healthiest streaming replica (offloading the primary), else the primary. One at a time: a
+   * request while one runs is refused, a scheduled slot skipped.
+   */
+  private void baseBackups(Optional<io.pgherd.api.BackupConfig> backup, ClusterConfig cfg, Topology topology,
+      Observed obs, Progress progress) {
+    if (scheduler != null) {
+      try {
+        scheduler.ensure(cluster, backup.map(io.pgherd.api.BackupConfig::schedule).orElse(null));
+      } catch (IllegalStateException e) {
+        warnOnce("schedule", e.getMessage());
+      }
+    }
+    String wantedStore = backup.map(b -> b.store().toString()).orElse(null);
+    if (backups != null && backups.running().isEmpty() && !java.util.Objects.equals(wantedStore, backupsStore)) {
+      backups.close(); // no backup section any more, or another store
+      backups = null;
+    }
+    if (backup.isEmpty()) {
+      home.takeBackupRequest(cluster).ifPresent(r -> home.answer(cluster, new ControlRequest.Result(r.id(), false,
+          cluster + " has no spec.backup section: without a WAL archive a base backup cannot be restored; add one",
+          now())));
+      backupDue = null;
+      return;
+    }
+    InstanceProbe primary = obs.probes().get(topology.primary());
+    ContainerInfo pc = obs.members().get(topology.primary());
+    if (primary == null || primary.inRecovery() || pc == null) {
+      return; // requests wait for a primary
+    }
+    try {
+      if (systemIdentifier == null) {
+        systemIdentifier = sql(pc).orElseThrow().systemIdentifier();
+      }
+      String base = io.pgherd.backup.WalLayout.base(cluster, systemIdentifier);
+      if (backups == null) {
+        backups = new io.pgherd.backup.BackupRunner(cluster, home.root().resolve("backup").resolve(cluster), home.root(),
+            home.secret(cluster, Home.REPLICATION_PASSWORD), log, System::getenv,
+            () -> archiver == null ? -1 : archiver.uploadedLsn(), wakeMe);
+        backupsStore = wantedStore;
+        backups.refresh(backup.get(), base);
+      }
+      Optional<ControlRequest> request = home.takeBackupRequest(cluster);
+      java.time.Instant due = backupDue;
+      backupDue = null;
+      if (request.isEmpty() && due == null) {
+        return;
+      }
+      Optional<io.pgherd.backup.BaseBackup.Source> source = backupSource(cfg, topology, obs);
+      Runnable prepare = source.isEmpty() || source.get().member().equals(member(topology.primary())) ? () -> { }
+          : replicaBackupPrepare(pc, obs.members().get(Names.ordinal(cluster, source.get().member())));
+      if (request.isPresent()) {
+        String id = BACKUP_ID.format(java.time.Instant.now());
+        Optional<String> refused = source.isEmpty() ? Optional.of("no member can be backed up now")
+            : backups.start(new io.pgherd.backup.BackupRunner.Request(id, "manual", source.get(), base, backup.get(),
+                prepare));
+        home.answer(cluster, new ControlRequest.Result(request.get().id(), refused.isEmpty(),
+            refused.orElse("backup " + id + " started from " + source.map(s -> s.member()).orElse("?")), now()));
+        progress.changed |= refused.isEmpty();
+      }
+      if (due != null) {
+        String id = BACKUP_ID.format(due);
+        Optional<String> refused = source.isEmpty() ? Optional.of("no member can be backed up now")
+            : backups.start(new io.pgherd.backup.BackupRunner.Request(id, "schedule", source.get(), base, backup.get(),
+                prepare));
+        if (refused.isPresent()) {
+          log.warn(reconcileId, "backup-skip", "scheduled backup " + id + " skipped: " + refused.get());
+        }
+        progress.changed |= refused.isEmpty();
+      }
+    } catch (SQLException | java.io.IOException e) {
+      warnOnce("backup", "base backups cannot run: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Before a backup from a replica: a checkpoint on the primary, replayed by the replica (up to
+   * 10 s), so the replica's restartpoint, where the backup starts, is recent — less WAL to keep
+   * and to replay on restore. Without it the backup is still good, from an older restartpoint.
+   */
+  private Runnable replicaBackupPrepare(ContainerInfo primary, ContainerInfo replica) {
+    Optional<InstanceGateway> p = sql(primary);
+    Optional<InstanceGateway> r = replica == null ? Optional.empty() : sql(replica);
+    return () -> {
+      try {
+        long checkpoint = io.pgherd.model.Lsn.parse(p.orElseThrow().checkpointLsn());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (io.pgherd.model.Lsn.parse(r.orElseThrow().replayedLsn()) <= checkpoint
+            && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
+      } catch (SQLException | RuntimeException e) {
+        log.warn("backup", "backup-checkpoint", "no fresh checkpoint before the backup (it starts from the replica's"
+            + " last restartpoint): " + e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+  }
+
+  /** The streaming replica least behind (on the primary's timeline, within maxReplicaLag), else the primary. */
+  private Optional<io.pgherd.backup.BaseBackup.Source> backupSource(ClusterConfig cfg, Topology topology,
+      Observed obs) {
+    InstanceProbe primary = obs.probes().get(topology.primary());
+    Integer best = null;
+    long bestLag = Long.MAX_VALUE;
+    for (int r : topology.replicas()) {
+      InstanceProbe p = obs.probes().get(r);
+      ContainerInfo c = obs.members().get(r);
+      Long lag = lagBytes(topology, obs, r);
+      if (p == null || c == null || c.publishedPorts().get(PostgresConf.PORT) == null || lag == null
+          || !"streaming".equals(p.receiverStatus()) || p.timeline() != primary.timeline()
+          || topology.rejoining().contains(r) || lag > cfg.maxReplicaLagBytes()) {
+        continue;
+      }
+      if (lag < bestLag) {
+        best = r;
+        bestLag = lag;
+      }
+    }
+    int chosen = best != null ? best : topology.primary();
+    ContainerInfo c = obs.members().get(chosen);
+    Integer port = c == null ? null : c.publishedPorts().get(PostgresConf.PORT);
+    return port == null ? Optional.empty()
+        : Optional.of(new io.pgherd.backup.BaseBackup.Source(member(chosen), "127.0.0.1", port));
   }
 
   private void loadBalancer(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
@@ -1469,13 +1628,22 @@ public final class ClusterReconciler {
     if (primaryProbe != null) {
       s.setTimeline(primaryProbe.timeline());
     }
-    if (archiver != null) {
-      io.pgherd.backup.WalArchiver.State a = archiver.state();
+    if (archiver != null || backups != null) {
       io.pgherd.api.BackupsStatus b = new io.pgherd.api.BackupsStatus();
-      b.setLastArchivedWal(a.lastSegment());
-      b.setCurrentWal(a.partialSegment());
-      b.setLastArchiveUpload(a.lastUpload() == null ? null : a.lastUpload().toString());
-      b.setArchiveError(a.error());
+      if (archiver != null) {
+        io.pgherd.backup.WalArchiver.State a = archiver.state();
+        b.setLastArchivedWal(a.lastSegment());
+        b.setCurrentWal(a.partialSegment());
+        b.setLastArchiveUpload(a.lastUpload() == null ? null : a.lastUpload().toString());
+        b.setArchiveError(a.error());
+        long uploaded = archiver.uploadedLsn();
+        if (primaryProbe != null && primaryProbe.lsn() != null && uploaded >= 0) {
+          b.setArchiveLagBytes(Math.max(0, io.pgherd.model.Lsn.parse(primaryProbe.lsn()) - uploaded));
+        }
+      }
+      if (backups != null) {
+        backupStatus(b);
+      }
       s.setBackups(b);
     }
     List<io.pgherd.api.MemberStatus> members = new ArrayList<>();
@@ -1546,6 +1714,42 @@ public final class ClusterReconciler {
     return s;
   }
 
+  private void backupStatus(io.pgherd.api.BackupsStatus b) {
+    backups.summary().ifPresent(sum -> {
+      b.setCompleteBackups(sum.complete());
+      if (sum.newest() != null) {
+        b.setLastBackupId(sum.newest().id());
+        b.setLast(sum.newest().finished());
+        b.setFirstRecoverabilityPoint(sum.oldest().finished());
+      }
+    });
+    backups.running().ifPresent(r -> {
+      io.pgherd.api.BackupRunStatus run = new io.pgherd.api.BackupRunStatus();
+      run.setId(r.id());
+      run.setTrigger(r.trigger());
+      run.setMember(r.source().member());
+      backups.progress().ifPresent(p -> {
+        run.setStarted(p.started().toString());
+        run.setBytes(p.bytes());
+        run.setTotalBytes(p.totalBytes() < 0 ? null : p.totalBytes());
+        run.setBytesPerSecond((long) p.bytesPerSecond());
+        run.setProgress(p.describe());
+      });
+      b.setRunning(run);
+    });
+    backups.last().ifPresent(o -> {
+      io.pgherd.api.BackupOutcomeStatus out = new io.pgherd.api.BackupOutcomeStatus();
+      out.setId(o.id());
+      out.setOk(o.ok());
+      out.setMessage(o.message());
+      out.setAt(o.at().toString());
+      b.setLastOutcome(out);
+    });
+    if (scheduler != null) {
+      scheduler.next(cluster).ifPresent(t -> b.setNextScheduled(t.toString()));
+    }
+  }
+
   /** Creating until the cluster has once been healthy; Degraded after that. */
   private boolean neverHealthy() {
     String previous = home.readStatus(cluster).map(PostgresClusterStatus::getPhase).orElse(null);
@@ -1570,10 +1774,10 @@ public final class ClusterReconciler {
 
   /** Containers and the network go; volumes and secrets too with purge. */
   private Result delete() {
-    if (archiver != null) {
-      archiver.close();
-      archiver = null;
+    if (scheduler != null) {
+      scheduler.ensure(cluster, null);
     }
+    close();
     boolean purge = Home.readString(home.deleteRequest(cluster)).map(s -> s.contains("purge")).orElse(false);
     List<String> removed = new ArrayList<>();
     for (ContainerInfo c : docker.containers(Names.LABEL_CLUSTER, cluster)) {

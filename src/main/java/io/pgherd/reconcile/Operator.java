@@ -40,6 +40,7 @@ public final class Operator implements AutoCloseable {
   private final Map<String, Future<?>> builds = new ConcurrentHashMap<>();
   private final Map<String, String> buildFailures = new ConcurrentHashMap<>();
   private AutoCloseable lock;
+  private io.pgherd.backup.BackupScheduler scheduler;
   private Thread scanner;
   private Thread events;
   private volatile boolean running;
@@ -55,6 +56,13 @@ public final class Operator implements AutoCloseable {
     lock = home.tryLock().orElseThrow(() -> new IllegalStateException(
         "another pgherd operator is running on " + home.root() + " (" + home.lockFile() + " is locked)"));
     running = true;
+    scheduler = new io.pgherd.backup.BackupScheduler((cluster, scheduled) -> {
+      Worker w = workers.get(cluster);
+      if (w != null) {
+        w.reconciler.backupDue(scheduled);
+        w.wake.release();
+      }
+    });
     scanner = daemon(this::scan, "pgherd-scanner");
     scanner.start();
     events = daemon(this::watchEvents, "pgherd-docker-events");
@@ -93,11 +101,12 @@ public final class Operator implements AutoCloseable {
           if (w == null || !w.thread.isAlive()) {
             ClusterReconciler reconciler = new ClusterReconciler(home, docker, this::ensureImage, name);
             reconciler.archiveWal(true);
+            reconciler.scheduleBackups(scheduler, () -> wake(name));
             w = new Worker(reconciler);
             workers.put(name, w);
             w.thread.start();
           } else if (!mtime.equals(seen.get(name)) || Files.exists(home.deleteRequest(name))
-              || Files.exists(home.controlRequest(name))) {
+              || Files.exists(home.controlRequest(name)) || Files.exists(home.backupRequest(name))) {
             w.wake.release();
           }
           seen.put(name, mtime);
@@ -259,6 +268,9 @@ public final class Operator implements AutoCloseable {
   @Override
   public void close() throws Exception {
     running = false;
+    if (scheduler != null) {
+      scheduler.close();
+    }
     if (scanner != null) {
       scanner.interrupt();
       scanner.join(5000);

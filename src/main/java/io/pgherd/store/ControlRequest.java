@@ -5,7 +5,7 @@ package io.pgherd.store;
  * left in the store for whoever holds the operator lock, and its answer.
  *
  * @param id unique per request; the answer carries it
- * @param kind {@link #SWITCHOVER} or {@link #FAILOVER}
+ * @param kind {@link #SWITCHOVER}, {@link #FAILOVER} or {@link #BACKUP}
  * @param to the member to promote; null lets the operator choose (switchover only)
  * @param force failover only: promote even past replication.maximumLagOnFailover, or while the
  *     primary is healthy (acknowledged writes it holds that the target lacks are lost)
@@ -14,6 +14,7 @@ package io.pgherd.store;
 public record ControlRequest(String id, String kind, String to, boolean force, String requestedAt) {
   public static final String SWITCHOVER = "switchover";
   public static final String FAILOVER = "failover";
+  public static final String BACKUP = "backup";
 
   /**
    * The operator's answer.

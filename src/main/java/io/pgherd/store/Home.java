@@ -32,6 +32,7 @@ import java.util.stream.Stream;
  * secrets/NAME/           generated passwords, directory 0700, files 0600
  * requests/NAME.delete    a pending delete ("purge" inside when volumes go too)
  * requests/NAME.control   a pending switchover or failover request (JSON, {@link ControlRequest})
+ * requests/NAME.backup    a pending base backup request (the same JSON, kind "backup")
  * requests/NAME.ID.result the operator's answer to that request
  * operator.lock           held by the one operator of this home
  * </pre>
@@ -94,13 +95,22 @@ public final class Home {
     return root.resolve("requests").resolve(cluster + ".control");
   }
 
+  /** A pending request for a base backup ({@code pgherd backup}), apart from switchovers. */
+  public Path backupRequest(String cluster) {
+    return root.resolve("requests").resolve(cluster + ".backup");
+  }
+
+  private Path requestFile(String cluster, String kind) {
+    return ControlRequest.BACKUP.equals(kind) ? backupRequest(cluster) : controlRequest(cluster);
+  }
+
   public Path controlResult(String cluster, String id) {
     return root.resolve("requests").resolve(cluster + "." + id + ".result");
   }
 
   /** Leaves a request for the operator; false when another one is still pending. */
   public synchronized boolean submit(String cluster, ControlRequest request) {
-    Path file = controlRequest(cluster);
+    Path file = requestFile(cluster, request.kind());
     try {
       Files.createDirectories(file.getParent());
       Path tmp = file.resolveSibling("." + file.getFileName() + "." + request.id() + ".tmp");
@@ -123,7 +133,15 @@ public final class Home {
    * request the CLI withdrew (after waiting in vain) is never carried out as well.
    */
   public Optional<ControlRequest> takeControlRequest(String cluster) {
-    Path file = controlRequest(cluster);
+    return take(controlRequest(cluster));
+  }
+
+  /** Takes the pending backup request, if any (as {@link #takeControlRequest}). */
+  public Optional<ControlRequest> takeBackupRequest(String cluster) {
+    return take(backupRequest(cluster));
+  }
+
+  private Optional<ControlRequest> take(Path file) {
     Optional<String> text = readString(file);
     if (text.isEmpty()) {
       return Optional.empty();
@@ -143,10 +161,16 @@ public final class Home {
 
   /** Withdraws a request nobody took yet; false when the operator has already taken it. */
   public boolean withdraw(String cluster) {
+    return withdraw(cluster, ControlRequest.SWITCHOVER);
+  }
+
+  /** Withdraws the pending request of this kind's channel (a backup, or a change of primary). */
+  public boolean withdraw(String cluster, String kind) {
+    Path file = requestFile(cluster, kind);
     try {
-      return Files.deleteIfExists(controlRequest(cluster));
+      return Files.deleteIfExists(file);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot remove " + controlRequest(cluster), e);
+      throw new UncheckedIOException("cannot remove " + file, e);
     }
   }
 

@@ -462,6 +462,21 @@ class SpecValidatorTest {
     }
 
     @Test
+    void aScheduleThatNeverFiresAgainIsRejected() {
+      assertSingleError(spec("backup: {schedule: \"0 0 2 * * ? 2020\"}"), "spec.backup.schedule",
+          "never fires after now");
+    }
+
+    @Test
+    void compressionIsZstdGzipOrNone() {
+      for (String ok : new String[] {"zstd", "gzip", "none"}) {
+        assertThat(spec("backup: {compression: " + ok + "}").report()).isEmpty();
+      }
+      assertThat(errors(spec("backup: {compression: lz4}")))
+          .containsExactly("spec.backup.compression: must be zstd, gzip or none, got 'lz4'");
+    }
+
+    @Test
     void aRetentionOutside1To1000IsRejected() {
       assertThat(errors(spec("backup: {retention: {fullBackups: 0}}")))
           .containsExactly("spec.backup.retention.fullBackups: must be between 1 and 1000, got 0");

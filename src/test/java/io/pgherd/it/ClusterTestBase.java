@@ -104,6 +104,13 @@ abstract class ClusterTestBase {
     return Main.run(all.toArray(String[]::new));
   }
 
+  /** bin/pgherd in its own process, as a user runs it (output captured). */
+  ItSupport.Run pgherd(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
+    cmd.addAll(List.of(args));
+    return ItSupport.run(homeDir, cmd);
+  }
+
   PostgresClusterStatus status() {
     return home.readStatus(name).orElseThrow();
   }

@@ -193,12 +193,6 @@ class FailoverIT extends ClusterTestBase {
     assertConsistent(primary());
   }
 
-  ItSupport.Run pgherd(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
-    cmd.addAll(List.of(args));
-    return ItSupport.run(homeDir, cmd);
-  }
-
   /** Acknowledged writes that are not in the table now (asked through the read-write port). */
   List<Long> lost(WriteLoop writes) throws Exception {
     Set<Long> rows = column(ItSupport.connect(home, name, rw), "select id::text from cinsert").stream()

@@ -60,6 +60,22 @@ public final class S3ProxyServer implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + port);
   }
 
+  /** Keys under a prefix, straight from the blob store (fast enough to poll every few ms). */
+  public java.util.List<String> keys(String bucket, String prefix) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    String marker = null;
+    do {
+      var options = org.jclouds.blobstore.options.ListContainerOptions.Builder.prefix(prefix).recursive();
+      if (marker != null) {
+        options = options.afterMarker(marker);
+      }
+      var page = blobStore.list(bucket, options);
+      page.forEach(m -> out.add(m.getName()));
+      marker = page.getNextMarker();
+    } while (marker != null);
+    return out;
+  }
+
   /** The server goes away (connections refused) until {@link #resume()}. */
   public void suspend() throws Exception {
     proxy.stop();
