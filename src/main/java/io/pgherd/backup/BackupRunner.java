@@ -7,10 +7,7 @@ import io.pgherd.objectstore.ObjectStoreException;
 import io.pgherd.objectstore.ObjectStores;
 import io.pgherd.store.ClusterLog;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -79,14 +76,7 @@ public final class BackupRunner implements AutoCloseable {
     this.env = env;
     this.archivedLsn = archivedLsn;
     this.onChange = onChange;
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    }
-    Path pgpass = pgpass();
-    Files.deleteIfExists(pgpass);
-    Files.createFile(pgpass, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    String escaped = replicationPassword.replace("\\", "\\\\").replace(":", "\\:");
-    Files.writeString(pgpass, "*:*:*:replicator:" + escaped + "\n", StandardCharsets.UTF_8);
+    PgPass.write(dir, pgpass(), replicationPassword);
     this.thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "pgherd-backup-" + cluster);
       t.setDaemon(true);

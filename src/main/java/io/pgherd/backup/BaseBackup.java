@@ -43,6 +43,12 @@ import java.util.regex.Pattern;
  */
 public final class BaseBackup {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Threads of their own for the pump and the stderr reader (both block on the process for its whole life). */
+  private static final java.util.concurrent.ExecutorService IO = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "pgherd-basebackup-io");
+    t.setDaemon(true);
+    return t;
+  });
   private static final Pattern PROGRESS = Pattern.compile("^\\s*(\\d+)/(\\d+) kB \\(");
   public static final Pattern ID = Pattern.compile("[0-9]{8}T[0-9]{6}Z(-[a-z0-9]+)?");
 
@@ -215,7 +221,7 @@ public final class BaseBackup {
         other.append(e);
       }
       return other.toString().strip();
-    });
+    }, IO);
     MessageDigest sha;
     try {
       sha = MessageDigest.getInstance("SHA-256");
@@ -246,7 +252,7 @@ public final class BaseBackup {
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-    });
+    }, IO);
     long stored;
     try {
       stored = store.put(dir + compression.tarName(), compressed);

@@ -87,15 +87,10 @@ public final class WalArchiver implements AutoCloseable {
     this.store = store;
     this.base = base;
     this.log = log;
-    for (Path d : List.of(dir, spool)) {
-      if (!Files.isDirectory(d)) {
-        Files.createDirectories(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      }
+    PgPass.write(dir, pgpass, replicationPassword);
+    if (!Files.isDirectory(spool)) {
+      Files.createDirectories(spool, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
-    Files.deleteIfExists(pgpass);
-    Files.createFile(pgpass, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    String escaped = replicationPassword.replace("\\", "\\\\").replace(":", "\\:");
-    Files.writeString(pgpass, "*:*:*:replicator:" + escaped + "\n", StandardCharsets.UTF_8);
     uploader = new Thread(this::uploadLoop, "pgherd-wal-" + cluster);
     uploader.setDaemon(true);
     uploader.start();
