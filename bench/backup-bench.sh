@@ -219,7 +219,7 @@ bench() { # the Java bench main, bounded; its stdout is returned, its stderr goe
     --endpoint "http://127.0.0.1:$S3_HTTP_PORT" --credentials "$TMP/aws-credentials" \
     --secrets "$TMP/secrets.properties" --pgpass "$TMP/pgpass" --pg-port "$PG_PORT" --work "$TMP/java"
 }
-bench 120 buckets pgherd pgbackrest >/dev/null
+bench 120 buckets pgherd-zstd pgherd-gzip pgbackrest >/dev/null
 
 # ---------------------------------------------------------------- 1. raw pg_basebackup
 log "1. raw pg_basebackup -Ft -X none to $TMP/raw"
@@ -235,16 +235,19 @@ rm -rf "$TMP/raw"
 log "   $RAW_BYTES bytes in $RAW_S s"
 
 # ---------------------------------------------------------------- 2. pgherd BaseBackup
-log "2. pgherd BaseBackup.run to s3://pgherd over http"
-t0=$(now_ns)
-OUT=$(bench "$STEP_TIMEOUT" pgherd-backup --bucket pgherd) || die "the pgherd backup failed"
-PGHERD_WALL=$(secs "$t0" "$(now_ns)")
-R=$(grep '^RESULT tool=pgherd' <<<"$OUT") || die "no result from the pgherd backup: $OUT"
+declare -A PGHERD_S PGHERD_TAR PGHERD_STORED PGHERD_WALL
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-PGHERD_TAR=$(field tarBytes "$R")
-PGHERD_S=$(field seconds "$R")
-PGHERD_STORED=$(sum_sizes "$S3DIR/pgherd")
-log "   $PGHERD_TAR tar bytes in $PGHERD_S s ($PGHERD_WALL s with the JVM's start), $PGHERD_STORED bytes stored"
+for z in zstd gzip; do
+  log "2. pgherd BaseBackup.run ($z) to s3://pgherd-$z over http"
+  t0=$(now_ns)
+  OUT=$(bench "$STEP_TIMEOUT" pgherd-backup --bucket "pgherd-$z" --compression "$z") || die "the pgherd backup failed"
+  PGHERD_WALL[$z]=$(secs "$t0" "$(now_ns)")
+  R=$(grep '^RESULT tool=pgherd' <<<"$OUT") || die "no result from the pgherd backup: $OUT"
+  PGHERD_TAR[$z]=$(field tarBytes "$R")
+  PGHERD_S[$z]=$(field seconds "$R")
+  PGHERD_STORED[$z]=$(sum_sizes "$S3DIR/pgherd-$z")
+  log "   ${PGHERD_TAR[$z]} tar bytes in ${PGHERD_S[$z]} s (${PGHERD_WALL[$z]} s with the JVM's start), ${PGHERD_STORED[$z]} bytes stored"
+done
 
 # ---------------------------------------------------------------- 3. pgBackRest
 PGBR_VERSION=$(pgbackrest version)
@@ -317,7 +320,7 @@ LAG_POLL=$(field pollMs "$R")
 
 # ---------------------------------------------------------------- report
 RAW_MBPS=$(mbps "$D" "$RAW_S")
-PGHERD_MBPS=$(mbps "$D" "$PGHERD_S")
+PGHERD_MBPS=$(mbps "$D" "${PGHERD_S[zstd]}")
 BEST=''
 for c in gz lz4 zst; do
   m=$(mbps "$D" "${PGBR_S[$c]}")
@@ -330,15 +333,17 @@ echo
 echo "== backup-bench: scale $SCALE, database $D bytes (raw pg_basebackup tar; MB = 10^6 bytes) =="
 printf '%-24s %14s %9s %9s %14s %7s\n' tool bytes seconds MB/s stored ratio
 printf '%-24s %14s %9s %9s %14s %7s\n' "pg_basebackup (raw)" "$RAW_BYTES" "$RAW_S" "$RAW_MBPS" "$RAW_BYTES" "1.00"
-printf '%-24s %14s %9s %9s %14s %7s\n' "pgherd (gzip, http)" "$PGHERD_TAR" "$PGHERD_S" "$PGHERD_MBPS" \
-  "$PGHERD_STORED" "$(ratio "$D" "$PGHERD_STORED")"
+for z in zstd gzip; do
+  printf '%-24s %14s %9s %9s %14s %7s\n' "pgherd $z (http)" "${PGHERD_TAR[$z]}" "${PGHERD_S[$z]}" \
+    "$(mbps "$D" "${PGHERD_S[$z]}")" "${PGHERD_STORED[$z]}" "$(ratio "$D" "${PGHERD_STORED[$z]}")"
+done
 for c in gz lz4 zst; do
   printf '%-24s %14s %9s %9s %14s %7s\n' "pgBackRest $c (https)" "${PGBR_SIZE[$c]}" "${PGBR_S[$c]}" \
     "$(mbps "$D" "${PGBR_S[$c]}")" "${PGBR_STORED[$c]}" "$(ratio "$D" "${PGBR_STORED[$c]}")"
 done
 echo
-echo "pgherd / raw pg_basebackup:        $(ratio "$PGHERD_MBPS" "$RAW_MBPS")"
-echo "pgherd / best pgBackRest ($BEST):  $(ratio "$PGHERD_MBPS" "$BEST_MBPS")"
+echo "pgherd (zstd, the default) / raw pg_basebackup:  $(ratio "$PGHERD_MBPS" "$RAW_MBPS")"
+echo "pgherd (zstd) / best pgBackRest ($BEST):          $(ratio "$PGHERD_MBPS" "$BEST_MBPS")"
 echo
 echo "WAL archive lag (commit acknowledged → marker in the stored segment), $LAG_FOUND of $LAG_COMMITS commits found ($LAG_MISSED missed):"
 echo "  median ${LAG_MEDIAN} ms, min ${LAG_MIN} ms, max ${LAG_MAX} ms (store polled every ${LAG_POLL} ms; WalArchiver uploads the partial segment every 1000 ms)"
@@ -352,7 +357,7 @@ echo "pgBackRest: full backup, archive-check=n (no WAL archived, like pgherd's -
 echo "start-fast=y, process-max=$PGBR_PROCESS_MAX, repo1-bundle=$PGBR_BUNDLE, default compress levels
 (gz 6, lz4 1, zst 3; pgherd: java.util.zip gzip level 6). All tools read a warm page cache."
 echo "pgBackRest's own backup-command times (its log, ms): gz ${PGBR_OWN[gz]}, lz4 ${PGBR_OWN[lz4]}, zst ${PGBR_OWN[zst]};"
-echo "pgherd with its JVM's start: $PGHERD_WALL s."
+echo "pgherd with its JVM's start: zstd ${PGHERD_WALL[zstd]} s, gzip ${PGHERD_WALL[gzip]} s."
 echo "Machine: $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/^Mem:/ { print $2 }') GiB memory,"
 echo "  load average before the report: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Versions: $("$PGBIN/postgres" --version), $PGBR_VERSION, s3proxy $S3PROXY_VERSION (filesystem-nio2 store),"

@@ -2,6 +2,7 @@ package io.pgherd.bench;
 
 import io.pgherd.api.BackupConfig;
 import io.pgherd.backup.BaseBackup;
+import io.pgherd.backup.Compression;
 import io.pgherd.backup.WalArchiver;
 import io.pgherd.backup.WalLayout;
 import io.pgherd.objectstore.ObjectStore;
@@ -156,21 +157,20 @@ public final class BackupBench {
     try (ObjectStore store = store("")) {
       store.check(base + "bench-probe"); // connections warm, bucket reachable: outside the timed part
       long t0 = System.nanoTime();
+      Compression compression = Compression.parse(opts.getOrDefault("compression", "zstd"));
       BaseBackup.Result r = runBaseBackup(store, base, id, new BaseBackup.Source("bench", "127.0.0.1", port),
-          Path.of(opt("pgpass")));
+          Path.of(opt("pgpass")), compression);
       double seconds = (System.nanoTime() - t0) / 1e9;
       System.out.printf("RESULT tool=pgherd tarBytes=%d storedBytes=%d seconds=%.3f key=%s%n", r.tarBytes(),
-          r.storedBytes(), seconds, BaseBackup.prefix(base, id) + "base.tar.gz");
+          r.storedBytes(), seconds, BaseBackup.prefix(base, id) + compression.tarName());
     }
   }
 
-  /**
-   * The one call of BaseBackup.run: when its signature gains the compression choice, only this
-   * line changes (and --compression can pass it through).
-   */
+  /** The one call of BaseBackup.run: the operator's own backup pipeline. */
   private static BaseBackup.Result runBaseBackup(ObjectStore store, String base, String id, BaseBackup.Source source,
-      Path pgpass) throws IOException {
-    return BaseBackup.run(store, base, id, source, pgpass, line -> System.err.println("  pgherd: " + line));
+      Path pgpass, Compression compression) throws IOException {
+    return BaseBackup.run(store, base, id, source, pgpass, compression,
+        p -> System.err.println("  pgherd: " + p.describe()));
   }
 
   // ------------------------------------------------------------------ WAL archive lag
