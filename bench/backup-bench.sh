@@ -10,7 +10,7 @@
 # temporary directory) serves S3 over HTTP ($S3_HTTP_PORT, for pgherd) and HTTPS ($S3_HTTPS_PORT,
 # self-signed, for pgBackRest, whose S3 driver speaks TLS only). Then, one after the other:
 #   1. raw         pg_basebackup -Ft -X none --checkpoint=fast to local disk
-#   2. pgherd      io.pgherd.backup.BaseBackup.run to the store (bucket pgherd), called from
+#   2. pgherd      io.pgherd.backup.BaseBackup.run to the store (buckets pgherd-zstd and pgherd-gzip: both compressions), called from
 #                  src/test/java/io/pgherd/bench/BackupBench.java, timed inside that JVM
 #   3. pgBackRest  full backup with compress-type gz, lz4, zst (= zstd: pgBackRest's name for it;
 #                  "zstd" is refused) (bucket pgbackrest, repo path /gz, /lz4, /zst),
@@ -307,7 +307,7 @@ done
 
 # ---------------------------------------------------------------- 4. WAL archive lag
 log "4. WAL archive lag: WalArchiver to s3://pgherd, $LAG_COMMITS commits about one a second"
-OUT=$(bench $((60 + LAG_COMMITS * 32)) archive-lag --bucket pgherd --commits "$LAG_COMMITS") ||
+OUT=$(bench $((60 + LAG_COMMITS * 32)) archive-lag --bucket pgherd-zstd --commits "$LAG_COMMITS") ||
   die "the archive-lag run failed"
 LAG_LINES=$(grep -v '^RESULT' <<<"$OUT" || true)
 R=$(grep '^RESULT tool=archive-lag' <<<"$OUT") || die "no archive-lag result: $OUT"
@@ -355,7 +355,7 @@ echo "pgBackRest: the command; pgherd: BaseBackup.run in an already started JVM,
 echo "stored = bytes of the objects the backup left in s3proxy's filesystem store; ratio = $D / stored."
 echo "pgBackRest: full backup, archive-check=n (no WAL archived, like pgherd's --wal-method=none),"
 echo "start-fast=y, process-max=$PGBR_PROCESS_MAX, repo1-bundle=$PGBR_BUNDLE, default compress levels
-(gz 6, lz4 1, zst 3; pgherd: java.util.zip gzip level 6). All tools read a warm page cache."
+(gz 6, lz4 1, zst 3; pgherd: zstd level 1 (zstd-jni), or java.util.zip gzip level 1). All tools read a warm page cache."
 echo "pgBackRest's own backup-command times (its log, ms): gz ${PGBR_OWN[gz]}, lz4 ${PGBR_OWN[lz4]}, zst ${PGBR_OWN[zst]};"
 echo "pgherd with its JVM's start: zstd ${PGHERD_WALL[zstd]} s, gzip ${PGHERD_WALL[gzip]} s."
 echo "Machine: $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/^Mem:/ { print $2 }') GiB memory,"
