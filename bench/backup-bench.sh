@@ -22,7 +22,7 @@
 #                  downloaded and gunzipped, contains the marker
 # MB/s is the database size (bytes of the raw pg_basebackup tar, MB = 10^6 bytes) divided by
 # each tool's wall seconds. Not run by CI; results go to docs/benchmarks.md (see
-# bench/backup-bench.md for the method).
+# docs/benchmarks.md, "Base backup throughput", for the method and a result).
 #
 # Settings (environment): PG_PORT=55432, S3_HTTP_PORT=58080, S3_HTTPS_PORT=58443, MAX_RUNTIME
 # seconds (default 600 + 10 × scale), STEP_TIMEOUT seconds for each backup (60 + 6 × scale).
