@@ -85,6 +85,10 @@ public final class BaseBackup {
 
   private BaseBackup() {}
 
+  private static Instant now() {
+    return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+  }
+
   public static String prefix(String base, String id) {
     return base + "base/" + id + "/";
   }
@@ -130,7 +134,7 @@ public final class BaseBackup {
       throw new IllegalArgumentException("not a backup id: " + id);
     }
     String dir = prefix(base, id);
-    Instant started = Instant.now();
+    Instant started = now();
     ObjectNode record = JSON.createObjectNode().put("id", id).put("state", "running").put("member", source.member())
         .put("started", started.toString()).put("compression", compression.label());
     store.put(dir + "pgherd.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
@@ -171,14 +175,14 @@ public final class BaseBackup {
     ObjectNode record = node instanceof ObjectNode o ? o : JSON.createObjectNode().put("id", id);
     record.put("state", "failed").put("error", why);
     if (!record.has("finished")) {
-      record.put("finished", Instant.now().toString());
+      record.put("finished", now().toString());
     }
     store.put(key, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
   }
 
   /** Rewrites a backup's record as failed (a store that is down may refuse that too: suppressed into e). */
   static void markFailed(ObjectStore store, String dir, ObjectNode record, String why, Exception e) {
-    record.put("state", "failed").put("error", why).put("finished", Instant.now().toString());
+    record.put("state", "failed").put("error", why).put("finished", now().toString());
     try {
       store.put(dir + "pgherd.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
     } catch (IOException again) {
@@ -293,7 +297,7 @@ public final class BaseBackup {
     JsonNode range = m.path("WAL-Ranges").path(0);
     return new Result(id, source.member(), range.path("Start-LSN").asText(null), range.path("End-LSN").asText(null),
         range.path("Timeline").asLong(), tarBytes[0], stored, HexFormat.of().formatHex(sha.digest()), started,
-        Instant.now());
+        now());
   }
 
   /** Picks one member's bytes out of a tar stream as it passes (ustar headers, 512-byte blocks). */

@@ -1634,7 +1634,8 @@ public final class ClusterReconciler {
         io.pgherd.backup.WalArchiver.State a = archiver.state();
         b.setLastArchivedWal(a.lastSegment());
         b.setCurrentWal(a.partialSegment());
-        b.setLastArchiveUpload(a.lastUpload() == null ? null : a.lastUpload().toString());
+        b.setLastArchiveUpload(a.lastUpload() == null ? null
+            : a.lastUpload().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
         b.setArchiveError(a.error());
         long uploaded = archiver.uploadedLsn();
         if (primaryProbe != null && primaryProbe.lsn() != null && uploaded >= 0) {
@@ -1742,7 +1743,7 @@ public final class ClusterReconciler {
       out.setId(o.id());
       out.setOk(o.ok());
       out.setMessage(o.message());
-      out.setAt(o.at().toString());
+      out.setAt(o.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
       b.setLastOutcome(out);
     });
     if (scheduler != null) {
