@@ -56,7 +56,11 @@ case $PGHERD_BOOTSTRAP in
     [[ $PGHERD_SLOT =~ ^[a-z0-9_]{1,63}$ ]] || die "PGHERD_SLOT='$PGHERD_SLOT' is not a replication slot name"
     [[ $CLONE_WAIT_SECONDS =~ ^[0-9]+$ ]] || die "PGHERD_CLONE_WAIT_SECONDS='$CLONE_WAIT_SECONDS' is not a number of seconds"
     ;;
-  *) die "PGHERD_BOOTSTRAP='$PGHERD_BOOTSTRAP' in $MEMBER_ENV must be initdb or clone" ;;
+  restore)
+    RESTORE_TIMEOUT_SECONDS=${PGHERD_RESTORE_TIMEOUT_SECONDS:-7200}
+    [[ $RESTORE_TIMEOUT_SECONDS =~ ^[0-9]+$ ]] || die "PGHERD_RESTORE_TIMEOUT_SECONDS='$RESTORE_TIMEOUT_SECONDS' is not a number of seconds"
+    ;;
+  *) die "PGHERD_BOOTSTRAP='$PGHERD_BOOTSTRAP' in $MEMBER_ENV must be initdb, clone or restore" ;;
 esac
 log "member $PGHERD_MEMBER (bootstrap mode $PGHERD_BOOTSTRAP), PGDATA=$PGDATA"
 
@@ -193,6 +197,86 @@ bootstrap_clone() {
 # "rejoin: pg_rewind succeeded" / "rejoin: re-cloned" tell the operator which happened.
 # --config-file: the crash recovery pg_rewind may run first must use pgherd's configuration
 # (wal_log_hints = on), not the initdb default in $PGDATA, or pg_rewind refuses the result.
+# Restore (point-in-time recovery): the operator has staged, in $PARENT/restore/, the base backup
+# (data/), the WAL it needs (wal/: segments and history files) and the recovery target
+# (recovery.conf, PostgreSQL syntax), and written READY last. A temporary server (unix socket
+# only) recovers data/ to the target and promotes it; the passwords of this cluster are set; it
+# stops cleanly; data/ becomes $PGDATA with no recovery setting left. A failure leaves the staged
+# files as they are and says PostgreSQL's reason (the operator reports it and does not retry).
+RESTORE=$PARENT/restore
+bootstrap_restore() {
+  [ -f "$RESTORE/READY" ] || die "restore: $RESTORE/READY is missing: the operator has not staged the backup"
+  [ -f "$RESTORE/data/PG_VERSION" ] || die "restore: $RESTORE/data holds no base backup"
+  if [ -f "$RESTORE/FAILED" ]; then
+    die "restore: an earlier attempt failed ($(<"$RESTORE/FAILED")); not retrying"
+  fi
+  local data=$RESTORE/data
+  chown -R postgres:postgres "$RESTORE"
+  chmod 0700 "$data"
+  install -d -m 0700 -o postgres -g postgres "$data/pg_wal"
+  {
+    printf '# written by pgherd-entrypoint for the restore only; emptied once it has succeeded\n'
+    printf "restore_command = 'cp \"%s/wal/%%f\" \"%%p\"'\n" "$RESTORE"
+    printf "recovery_target_timeline = 'latest'\n"
+    printf "recovery_target_action = 'promote'\n"
+    cat "$RESTORE/recovery.conf"
+  } >"$data/postgresql.auto.conf"
+  chown postgres:postgres "$data/postgresql.auto.conf"
+  # a backup taken from a replica carries its standby.signal: left there, recovery would wait for
+  # more WAL forever (standby mode) instead of stopping at the target and promoting
+  rm -f "$data/standby.signal"
+  touch "$data/recovery.signal"
+  chown postgres:postgres "$data/recovery.signal"
+  log "restore: recovering $data ($(grep -c . "$RESTORE/recovery.conf" || true) target setting(s)): $(tr '\n' ' ' <"$RESTORE/recovery.conf")"
+  prefixed pg_ctl as_postgres pg_ctl -D "$data" -l "$RESTORE/recovery.log" \
+    -o "-c config_file=$CONF -c listen_addresses='' -c unix_socket_directories=$SOCKDIR -c archive_mode=off -c synchronous_standby_names='' -c log_statement=none -c hot_standby=on" \
+    start || die "restore: the recovering server did not start"
+  local start=$SECONDS state='' next=0
+  while :; do
+    state=$(as_postgres psql -X -qtA -h "$SOCKDIR" -U postgres -d postgres -c 'select pg_is_in_recovery()' 2>/dev/null || true)
+    [ "$state" = f ] && break
+    if ! as_postgres pg_ctl -D "$data" status >/dev/null 2>&1; then
+      local why
+      why=$(grep -E 'FATAL|PANIC' "$RESTORE/recovery.log" | tail -3 | sed 's/^.*\(FATAL\|PANIC\): *//' | tr '\n' ' ')
+      printf '%s\n' "${why:-the server stopped during recovery}" >"$RESTORE/FAILED"
+      sed 's/^/pgherd-entrypoint: recovery: /' "$RESTORE/recovery.log" >&2 || true
+      die "restore failed: ${why:-the server stopped during recovery (see above)}"
+    fi
+    if (( SECONDS - start >= RESTORE_TIMEOUT_SECONDS )); then
+      as_postgres pg_ctl -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+      printf 'recovery did not end within %ss\n' "$RESTORE_TIMEOUT_SECONDS" >"$RESTORE/FAILED"
+      die "restore failed: recovery did not end within ${RESTORE_TIMEOUT_SECONDS}s"
+    fi
+    if (( SECONDS >= next )); then
+      log "restore: recovering ($((SECONDS - start))s): $(tail -1 "$RESTORE/recovery.log" 2>/dev/null || true)"
+      next=$((SECONDS + 10))
+    fi
+    sleep 0.5
+  done
+  grep -E 'recovery stopping|recovery has paused|selected new timeline|archive recovery complete|consistent recovery state|redo done' \
+    "$RESTORE/recovery.log" | sed 's/^/pgherd-entrypoint: recovery: /' || true
+  local qs=${superuser_pw//\'/\'\'} qr=${replication_pw//\'/\'\'}
+  printf '%s\n' \
+    "SET log_statement = 'none';" \
+    "SET log_min_duration_statement = -1;" \
+    "SET log_min_error_statement = 'panic';" \
+    "SET password_encryption = 'scram-sha-256';" \
+    "ALTER ROLE postgres PASSWORD '$qs';" \
+    "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'replicator') THEN CREATE ROLE replicator WITH REPLICATION LOGIN; END IF; END\$\$;" \
+    "ALTER ROLE replicator WITH REPLICATION LOGIN PASSWORD '$qr';" \
+    | as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$SOCKDIR" -U postgres -d postgres \
+    || die "restore: setting this cluster's passwords failed"
+  unset qs qr
+  printf '# Do not edit this file manually!\n# It will be overwritten by the ALTER SYSTEM command.\n' >"$data/postgresql.auto.conf"
+  chown postgres:postgres "$data/postgresql.auto.conf"
+  prefixed pg_ctl as_postgres pg_ctl -D "$data" -m fast -w -t 120 stop || die "restore: stopping the recovered server failed"
+  rm -f "$data/backup_manifest"
+  mv "$RESTORE/recovery.log" "$PARENT/restore-recovery.log"
+  mv "$data" "$STAGE"
+  rm -rf "$RESTORE"
+  log "restore: recovered, promoted and stopped cleanly; the recovery log is in $PARENT/restore-recovery.log"
+}
+
 rejoin() {
   local src="$PGHERD_PRIMARY_HOST:$PGHERD_PRIMARY_PORT"
   wait_for_primary
@@ -241,6 +325,7 @@ else
   case $PGHERD_BOOTSTRAP in
     initdb) bootstrap_initdb ;;
     clone) bootstrap_clone ;;
+    restore) bootstrap_restore ;;
   esac
   chmod 0700 "$STAGE"
   mv "$STAGE" "$PGDATA"

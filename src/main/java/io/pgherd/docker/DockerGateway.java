@@ -242,6 +242,14 @@ public final class DockerGateway implements Closeable {
     });
   }
 
+  /** Extracts a tar stream into a directory of a container (running or not); the directory must exist. */
+  public void copyTar(String container, String remotePath, InputStream tar) {
+    call(() -> {
+      client.copyArchiveToContainerCmd(container).withRemotePath(remotePath).withTarInputStream(tar).exec();
+      return null;
+    });
+  }
+
   /** Reads a file from a container; empty when the container or the file does not exist. */
   public Optional<byte[]> readFile(String container, String path) {
     try (InputStream in = call(() -> client.copyArchiveFromContainerCmd(container, path).exec());

@@ -99,9 +99,15 @@ public final class PostgresConf {
 
   /** The container's bootstrap instructions (no secrets). */
   public static String renderMemberEnv(String member, boolean clone, String primaryHost) {
+    return renderMemberEnv(member, clone ? "clone" : "initdb", primaryHost);
+  }
+
+  /** mode: initdb, clone (from primaryHost) or restore (from what the operator staged in the volume). */
+  public static String renderMemberEnv(String member, String mode, String primaryHost) {
+    boolean clone = mode.equals("clone");
     StringBuilder out = new StringBuilder();
     out.append("PGHERD_MEMBER=").append(member).append('\n');
-    out.append("PGHERD_BOOTSTRAP=").append(clone ? "clone" : "initdb").append('\n');
+    out.append("PGHERD_BOOTSTRAP=").append(mode).append('\n');
     if (clone) {
       out.append("PGHERD_PRIMARY_HOST=").append(primaryHost).append('\n');
       out.append("PGHERD_SLOT=").append(Names.slot(member)).append('\n');

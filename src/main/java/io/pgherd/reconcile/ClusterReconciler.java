@@ -89,6 +89,10 @@ public final class ClusterReconciler {
   private String backupsStore;
   private String systemIdentifier;
   private volatile java.time.Instant backupDue;
+  private PostgresCluster currentSpec;
+  private Restorer restorer;
+  /** Set by primary() while the first member is restored from backups: the pass stops there. */
+  private String restorePhase;
   private static final java.time.format.DateTimeFormatter BACKUP_ID =
       java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC);
 
@@ -132,6 +136,10 @@ public final class ClusterReconciler {
 
   /** Stops what runs beside the passes (the WAL receiver, a base backup: marked failed). */
   public void close() {
+    if (restorer != null) {
+      restorer.close();
+      restorer = null;
+    }
     if (backups != null) {
       backups.close();
       backups = null;
@@ -168,6 +176,8 @@ public final class ClusterReconciler {
       return Result.requeue(Duration.ofSeconds(10), "invalid spec");
     }
     PostgresCluster spec = validation.cluster();
+    currentSpec = spec;
+    restorePhase = null;
     ClusterConfig cfg = ClusterConfig.from(spec);
     long generation = spec.getMetadata().getGeneration() == null ? 0 : spec.getMetadata().getGeneration();
 
@@ -260,6 +270,10 @@ public final class ClusterReconciler {
     network(progress);
     removeMembers(topology, obs, progress);
     primary(cfg, topology, obs, progress);
+    if (restorePhase != null) {
+      writeStatus(status(cfg, generation, topology, observe(), restorePhase, progress.waiting));
+      return Result.requeue("Error".equals(restorePhase) ? Duration.ofSeconds(10) : FAST, progress.waiting);
+    }
     replicas(cfg, topology, obs, progress);
     topology = rejoins(topology, obs);
     configuration(cfg, topology, obs, progress);
@@ -434,6 +448,12 @@ public final class ClusterReconciler {
   private void primary(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
     int p = topology.primary();
     ContainerInfo c = obs.members().get(p);
+    io.pgherd.api.RecoverySpec recovery = currentSpec.getSpec().getBootstrap() == null ? null
+        : currentSpec.getSpec().getBootstrap().getRecovery();
+    if (recovery != null && !java.nio.file.Files.exists(home.restoredMarker(cluster))
+        && restoreFirstMember(cfg, topology, obs, p, recovery, progress)) {
+      return;
+    }
     if (c == null) {
       boolean hasData = obs.volumes().contains(p);
       Set<Integer> replicaData = new TreeSet<>(obs.volumes());
@@ -467,6 +487,129 @@ public final class ClusterReconciler {
     } else if (probe.inRecovery()) {
       progress.waitFor("primary " + member(p) + " is in recovery");
     }
+  }
+
+  /**
+   * spec.bootstrap.recovery: the first member is restored from the source's backups (a
+   * {@link Restorer} job) instead of initdb. True while that is under way, refused or failed:
+   * the pass goes no further (replicas are cloned from the restored member afterwards).
+   */
+  private boolean restoreFirstMember(ClusterConfig cfg, Topology topology, Observed obs, int p,
+      io.pgherd.api.RecoverySpec recovery, Progress progress) {
+    io.pgherd.backup.RestorePlanner.Target target = target(recovery.getTarget());
+    String from = recovery.getFrom().getCluster();
+    String key = from + "|" + target;
+    if (restorer == null) {
+      restorer = new Restorer(cluster);
+    }
+    ContainerInfo c = obs.members().get(p);
+    String volume = Names.volume(member(p));
+    java.nio.file.Path work = home.root().resolve("restore").resolve(cluster);
+    if (!java.nio.file.Files.exists(work) && (!obs.volumes().isEmpty() || !obs.members().isEmpty())) {
+      // the cluster had data before it was given spec.bootstrap: bootstrap only ever creates a cluster
+      warnOnce("bootstrap-ignored", "spec.bootstrap.recovery is ignored: " + cluster + " already has members or"
+          + " volumes (bootstrap applies when a cluster is created; use `pgherd restore` on an existing one)");
+      markRestored("nothing: the cluster existed before spec.bootstrap was set");
+      return false;
+    }
+    if (restorer.busy()) {
+      restorePhase = "Restoring";
+      progress.waitFor("restore: " + restorer.message);
+      return true;
+    }
+    if ((restorer.state == Restorer.State.REFUSED || restorer.state == Restorer.State.FAILED)
+        && key.equals(restorer.forSpec)) {
+      restorePhase = "Error";
+      progress.waitFor("restore " + (restorer.state == Restorer.State.REFUSED ? "refused" : "failed") + ": "
+          + restorer.message);
+      return true;
+    }
+    if (c == null || ("created".equals(c.state()) && restorer.state != Restorer.State.STARTED)) {
+      if (c != null) { // staged by a job that did not finish (an operator stopped mid-way): again, from scratch
+        docker.remove(c.id());
+      }
+      if (docker.volumeExists(volume)) {
+        docker.removeVolume(volume);
+      }
+      Optional<io.pgherd.api.BackupConfig> backup = io.pgherd.api.BackupConfig.from(currentSpec);
+      io.pgherd.api.BackupConfig.Store store = backup.map(io.pgherd.api.BackupConfig::store)
+          .orElse(new io.pgherd.api.BackupConfig.Filesystem(null));
+      log.action(reconcileId, "restore", member(p) + ": restoring from the backups of " + from + " to "
+          + target.describe());
+      restorer.start(key, () -> io.pgherd.objectstore.ObjectStores.open(store, home.root(), System::getenv), from,
+          target, home.root().resolve("restore").resolve(cluster), docker, DATA_DIR,
+          () -> {
+            String id = createMember(cfg, topology, p, "restore");
+            if (id == null) {
+              throw new java.io.IOException("the container of " + member(p) + " exists already; trying again");
+            }
+            return id;
+          }, log);
+      restorePhase = "Restoring";
+      progress.changed = true;
+      progress.waitFor("restore: " + restorer.message);
+      return true;
+    }
+    if (!c.running()) {
+      String logs = docker.logs(c.id(), 80);
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("FATAL: (restore.*)").matcher(logs);
+      String why = null;
+      while (m.find()) {
+        why = m.group(1).strip();
+      }
+      if (why != null) {
+        restorePhase = "Error";
+        warnOnce("restore-failed", member(p) + ": " + why);
+        progress.waitFor(why + " (the source and its archive are untouched; fix the target and apply again,"
+            + " after `pgherd delete " + cluster + " --purge`)");
+        return true;
+      }
+      return false; // stopped for another reason: started again by the normal steps
+    }
+    InstanceProbe probe = obs.probes().get(p);
+    if (probe != null && !probe.inRecovery()) {
+      String what = restorer.plan == null ? "from the backups of " + from : restorer.plan.describe();
+      markRestored(what);
+      log.action(reconcileId, "restored", member(p) + " recovered " + what + " and was promoted on timeline "
+          + probe.timeline() + "; the replicas are cloned from it");
+      return false;
+    }
+    restorePhase = "Restoring";
+    progress.waitFor("restore: " + member(p) + " is recovering"
+        + (restorer.plan == null ? "" : " " + restorer.plan.describe()));
+    return true;
+  }
+
+  private void markRestored(String what) {
+    try {
+      java.nio.file.Files.createDirectories(home.restoredMarker(cluster).getParent());
+      java.nio.file.Files.writeString(home.restoredMarker(cluster), what + "\n");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  static io.pgherd.backup.RestorePlanner.Target target(io.pgherd.api.RecoveryTargetSpec t) {
+    if (t == null) {
+      return io.pgherd.backup.RestorePlanner.Target.latest();
+    }
+    boolean inclusive = !Boolean.FALSE.equals(t.getInclusive());
+    if (t.getTime() != null) {
+      return new io.pgherd.backup.RestorePlanner.Target("time", t.getTime(), inclusive);
+    }
+    if (t.getXid() != null) {
+      return new io.pgherd.backup.RestorePlanner.Target("xid", t.getXid(), inclusive);
+    }
+    if (t.getLsn() != null) {
+      return new io.pgherd.backup.RestorePlanner.Target("lsn", t.getLsn(), inclusive);
+    }
+    if (t.getName() != null) {
+      return new io.pgherd.backup.RestorePlanner.Target("name", t.getName(), true);
+    }
+    if (Boolean.TRUE.equals(t.getImmediate())) {
+      return new io.pgherd.backup.RestorePlanner.Target("immediate", null, true);
+    }
+    return io.pgherd.backup.RestorePlanner.Target.latest();
   }
 
   private void replicas(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
@@ -548,6 +691,14 @@ public final class ClusterReconciler {
   }
 
   private void createMember(ClusterConfig cfg, Topology topology, int ordinal, boolean clone) {
+    String id = createMember(cfg, topology, ordinal, clone ? "clone" : "initdb");
+    if (id != null) {
+      docker.start(id);
+    }
+  }
+
+  /** Creates the member's volume and container (not started); null when an earlier pass already did. */
+  private String createMember(ClusterConfig cfg, Topology topology, int ordinal, String mode) {
     String m = member(ordinal);
     String volume = Names.volume(m);
     if (!docker.volumeExists(volume)) {
@@ -560,7 +711,7 @@ public final class ClusterReconciler {
     labels.put(Names.LABEL_SPEC_HASH, specHash(cfg, ordinal));
     String primaryHost = Names.container(member(topology.primary()));
     Map<String, FileContent> files = new LinkedHashMap<>();
-    files.put(PostgresConf.MEMBER_ENV_PATH, FileContent.of(PostgresConf.renderMemberEnv(m, clone, primaryHost), 0644));
+    files.put(PostgresConf.MEMBER_ENV_PATH, FileContent.of(PostgresConf.renderMemberEnv(m, mode, primaryHost), 0644));
     files.putAll(configFiles(cfg, topology, ordinal));
     files.put(PostgresConf.SECRETS_DIR + "/" + Home.SUPERUSER_PASSWORD,
         FileContent.of(home.secret(cluster, Home.SUPERUSER_PASSWORD), 0600));
@@ -568,14 +719,12 @@ public final class ClusterReconciler {
         FileContent.of(home.secret(cluster, Home.REPLICATION_PASSWORD), 0600));
     ContainerSpec spec = new ContainerSpec(Names.container(m), cfg.image(), Names.network(cluster), labels,
         Map.of(volume, DATA_DIR), List.of(new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.PORT)), files);
-    String id;
     try {
-      id = docker.create(spec);
+      return docker.create(spec);
     } catch (ConflictException e) {
       // created by an earlier pass that did not finish: observe again next pass
-      return;
+      return null;
     }
-    docker.start(id);
   }
 
   private Map<String, FileContent> configFiles(ClusterConfig cfg, Topology topology, int ordinal) {

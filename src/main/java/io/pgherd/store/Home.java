@@ -192,6 +192,11 @@ public final class Home {
     });
   }
 
+  /** Written once a cluster bootstrapped from backups has recovered: it is never restored again. */
+  public Path restoredMarker(String cluster) {
+    return root.resolve("state").resolve(cluster + ".restored");
+  }
+
   public Path lockFile() {
     return root.resolve("operator.lock");
   }
@@ -282,6 +287,15 @@ public final class Home {
     try {
       Files.deleteIfExists(specFile(cluster));
       Files.deleteIfExists(stateFile(cluster));
+      Files.deleteIfExists(restoredMarker(cluster));
+      Path restoreWork = root.resolve("restore").resolve(cluster);
+      if (Files.isDirectory(restoreWork)) {
+        try (Stream<Path> walk = Files.walk(restoreWork)) {
+          for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.delete(f);
+          }
+        }
+      }
       Files.deleteIfExists(statusFile(cluster));
       Files.deleteIfExists(deleteRequest(cluster));
       if (purge) {

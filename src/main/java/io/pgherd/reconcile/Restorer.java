@@ -1,0 +1,159 @@
+package io.pgherd.reconcile;
+
+import io.pgherd.backup.BackupInfo;
+import io.pgherd.backup.Compression;
+import io.pgherd.backup.RestorePlanner;
+import io.pgherd.docker.DockerGateway;
+import io.pgherd.objectstore.ObjectStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * The first member of a cluster bootstrapped from backups ({@code spec.bootstrap.recovery}),
+ * on a thread of its own: plan ({@link RestorePlanner}: refused targets change nothing), then
+ * stage into the member's created-but-not-started container — the base backup streamed from
+ * the store straight into {@code DATA/restore/data}, the WAL into {@code DATA/restore/wal},
+ * the target into {@code DATA/restore/recovery.conf}, and {@code READY} last — and start it:
+ * its entrypoint recovers, promotes and sets this cluster's passwords.
+ */
+final class Restorer implements AutoCloseable {
+  enum State { PLANNING, STAGING, STARTED, REFUSED, FAILED }
+
+  /** What the reconciler lends the job: creating the member's container (not started). */
+  interface Member {
+    String create() throws IOException;
+  }
+
+  private final ExecutorService thread;
+  volatile State state;
+  volatile String message;
+  volatile RestorePlanner.Plan plan;
+  /** The spec (hash) the job ran for: a refused target is tried again only once the spec changes. */
+  volatile String forSpec;
+
+  Restorer(String cluster) {
+    thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "pgherd-restore-" + cluster);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  boolean busy() {
+    return state == State.PLANNING || state == State.STAGING;
+  }
+
+  void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
+      Path work, DockerGateway docker, String dataDir, Member member, io.pgherd.store.ClusterLog log) {
+    forSpec = spec;
+    state = State.PLANNING;
+    message = "planning the restore from " + from + " to " + target.describe();
+    thread.execute(() -> {
+      try (ObjectStore st = store.call()) {
+        RestorePlanner.Plan p = RestorePlanner.plan(st, from, target, work, m -> message = m);
+        plan = p;
+        log.action("restore", "restore-plan", p.describe() + "; " + p.range());
+        state = State.STAGING;
+        message = "creating the first member";
+        String container = member.create();
+        stage(st, p, docker, container, dataDir);
+        docker.start(container);
+        state = State.STARTED;
+        message = "recovering " + p.describe();
+        log.action("restore", "restore-start", "first member started: it recovers " + p.describe()
+            + ", promotes on a new timeline and takes this cluster's passwords");
+        deleteTree(p.walDir());
+      } catch (RestorePlanner.Refused e) {
+        state = State.REFUSED;
+        message = e.getMessage();
+        log.warn("restore", "restore-refused", e.getMessage() + "; nothing was created");
+      } catch (Exception e) {
+        state = State.FAILED;
+        message = e.getMessage() == null ? e.toString() : e.getMessage();
+        log.warn("restore", "restore-failed", message);
+      }
+    });
+  }
+
+  private void stage(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container, String dataDir)
+      throws IOException {
+    docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of("restore/", "restore/data/",
+        "restore/wal/"), List.of())));
+    BackupInfo b = p.backup();
+    Compression c = b.compression() == null ? Compression.GZIP : Compression.parse(b.compression());
+    String key = io.pgherd.backup.BaseBackup.prefix(p.base(), b.id()) + c.tarName();
+    message = "streaming base backup " + b.id() + " (" + (b.tarBytes() == null ? "?" : b.tarBytes() >> 20)
+        + " MB) into the member's volume";
+    try (InputStream tar = c.decompress(st.get(key).orElseThrow(() -> new IOException(key + " is missing")))) {
+      docker.copyTar(container, dataDir + "/restore/data", tar);
+    }
+    message = "copying " + p.walFiles().size() + " WAL files (" + (p.walBytes() >> 20) + " MB)";
+    Path walTar = p.walDir().resolveSibling("wal.tar");
+    try (OutputStream out = Files.newOutputStream(walTar); TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
+      for (String f : p.walFiles()) {
+        Path file = p.walDir().resolve(f);
+        TarArchiveEntry e = new TarArchiveEntry(f);
+        e.setSize(Files.size(file));
+        e.setMode(0100600);
+        t.putArchiveEntry(e);
+        Files.copy(file, t);
+        t.closeArchiveEntry();
+      }
+    }
+    try (InputStream in = Files.newInputStream(walTar)) {
+      docker.copyTar(container, dataDir + "/restore/wal", in);
+    } finally {
+      Files.deleteIfExists(walTar);
+    }
+    docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of(),
+        List.of(new String[] {"restore/recovery.conf", p.recoveryConf()},
+            new String[] {"restore/READY", p.describe() + "\n"}))));
+  }
+
+  private static byte[] tar(List<String> dirs, List<String[]> files) throws IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (TarArchiveOutputStream t = new TarArchiveOutputStream(bytes)) {
+      for (String d : dirs) {
+        TarArchiveEntry e = new TarArchiveEntry(d);
+        e.setMode(040700);
+        t.putArchiveEntry(e);
+        t.closeArchiveEntry();
+      }
+      for (String[] f : files) {
+        byte[] content = f[1].getBytes(StandardCharsets.UTF_8);
+        TarArchiveEntry e = new TarArchiveEntry(f[0]);
+        e.setSize(content.length);
+        e.setMode(0100600);
+        t.putArchiveEntry(e);
+        t.write(content);
+        t.closeArchiveEntry();
+      }
+    }
+    return bytes.toByteArray();
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    thread.shutdownNow();
+  }
+}

@@ -1,0 +1,202 @@
+package io.pgherd.it;
+
+import static java.time.Duration.ofSeconds;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgherd.api.PostgresClusterStatus;
+import io.pgherd.model.Names;
+import java.sql.Connection;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Point-in-time recovery into a new cluster (spec.bootstrap.recovery), from a source cluster's
+ * backups in a real S3-compatible server: the original stack's scenario (databases aa and bb,
+ * txid_current(), database cc; restored to that xid: aa and bb, no cc), a refused target that
+ * creates nothing, and the latest state after a failover, whose last rows are only in the
+ * partial segment of timeline 2.
+ */
+class RestoreIT extends ArchivedClusterTestBase {
+  static final String COPY = "itr2";
+  static final String BAD = "itr3";
+  static final String LATEST = "itr4";
+  static final List<String> TARGETS = List.of("itr5", "itr6", "itr7", "itr8");
+
+  RestoreIT() {
+    super("itr", 47452, 47453, 2, "");
+  }
+
+  @AfterAll
+  void purgeCopies() throws Exception {
+    if (operator != null) {
+      operator.close(); // first: it would otherwise re-create what is purged
+      operator = null;
+    }
+    for (String c : List.of(COPY, BAD, LATEST, "itr5", "itr6", "itr7", "itr8")) {
+      ItSupport.purge(docker, c);
+    }
+  }
+
+  /** A spec restoring `from` this cluster into `copy`, with the same store. */
+  String restoreSpec(String copy, int instances, int rwPort, String target) {
+    String backup = spec.substring(spec.indexOf("  backup:\n"), spec.indexOf("  loadBalancer:"));
+    return "  instances: " + instances + "\n" + backup + "  bootstrap:\n    recovery:\n      from: { cluster: " + name
+        + " }\n" + (target == null ? "" : "      target: " + target + "\n") + "  loadBalancer:\n    readWritePort: "
+        + rwPort + "\n    readOnlyPort: " + (rwPort + 1) + "\n";
+  }
+
+  PostgresClusterStatus statusOf(String cluster) {
+    return home.readStatus(cluster).orElseThrow();
+  }
+
+  void awaitHealthy(String cluster, int members) {
+    await().atMost(ofSeconds(300)).pollInterval(ofSeconds(1)).ignoreExceptions().untilAsserted(() -> {
+      PostgresClusterStatus s = statusOf(cluster);
+      assertThat(s.getPhase()).as("%s: %s", cluster, s.getMessage()).isEqualTo("Healthy");
+      assertThat(s.getMembers()).hasSize(members);
+    });
+  }
+
+  List<String> databases(String cluster, int port) throws Exception {
+    return column(ItSupport.connect(home, cluster, port), "select datname from pg_database order by 1");
+  }
+
+  /** The archive has everything the primary wrote. */
+  void awaitArchived() {
+    await().atMost(ofSeconds(60)).untilAsserted(() -> {
+      assertThat(status().getBackups().getArchiveLagBytes()).isZero();
+      assertThat(status().getBackups().getArchiveError()).isNull();
+    });
+  }
+
+  long xid;
+
+  @Test
+  @Order(1)
+  void theOriginalScenarioRestoredToAnXidIntoANewCluster() throws Exception {
+    ItSupport.Run backup = pgherd("backup", name);
+    assertThat(backup.exitCode()).as(backup.output()).isZero();
+    try (Connection c = member(primary())) {
+      c.createStatement().execute("create database aa");
+      c.createStatement().execute("create database bb");
+      xid = Long.parseLong(column0(c, "select txid_current()::text"));
+      c.createStatement().execute("create database cc");
+    }
+    awaitArchived();
+
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, COPY, restoreSpec(COPY, 2, 47462, "{ xid: \"" + xid + "\" }"))
+        .toString())).isZero();
+    awaitHealthy(COPY, 2);
+    assertThat(databases(COPY, 47462)).contains("aa", "bb").doesNotContain("cc");
+    assertThat(statusOf(COPY).getTimeline()).isGreaterThanOrEqualTo(2);
+    assertThat(statusOf(COPY).getMembers()).extracting(m -> m.getState()).containsExactly("running", "streaming");
+    String log = java.nio.file.Files.readString(home.logFile(COPY));
+    assertThat(log).contains("restore-plan", "to xid " + xid, "restored: " + COPY + "-1 recovered");
+    // the copy archives under its own name: the source's archive gets nothing from it
+    try (var st = store()) {
+      await().atMost(ofSeconds(60)).untilAsserted(() ->
+          assertThat(st.list(COPY + "/")).isNotEmpty());
+    }
+    // and it takes its own backups
+    ItSupport.Run own = pgherd("backup", COPY);
+    assertThat(own.exitCode()).as(own.output()).isZero();
+    assertThat(cli("delete", COPY, "--purge")).isZero();
+  }
+
+  @Test
+  @Order(2)
+  void aTargetTheArchiveDoesNotHoldIsRefusedAndNothingIsCreated() throws Exception {
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, BAD, restoreSpec(BAD, 1, 47472, "{ xid: \"999999\" }"))
+        .toString())).isZero();
+    await().atMost(ofSeconds(120)).ignoreExceptions().untilAsserted(() -> {
+      PostgresClusterStatus s = statusOf(BAD);
+      assertThat(s.getPhase()).isEqualTo("Error");
+      assertThat(s.getMessage()).contains("restore refused: transaction 999999 does not end in the archive",
+          "recoverable range: ");
+    });
+    assertThat(docker.containers(Names.LABEL_CLUSTER, BAD)).as("no member created")
+        .noneMatch(c -> c.name().startsWith("pgherd-" + BAD + "-") && !c.name().endsWith("-lb"));
+    assertThat(docker.volumes(Names.LABEL_CLUSTER, BAD)).isEmpty();
+    String time = "2000-01-01T00:00:00Z";
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, BAD, restoreSpec(BAD, 1, 47472, "{ time: \"" + time + "\" }"))
+        .toString())).isZero();
+    await().atMost(ofSeconds(120)).ignoreExceptions().untilAsserted(() -> assertThat(statusOf(BAD).getMessage())
+        .contains("time " + time + " is before the first recoverability point; recoverable range: "));
+    assertThat(cli("delete", BAD, "--purge")).isZero();
+    // the source is untouched
+    assertThat(status().getPhase()).isEqualTo("Healthy");
+  }
+
+  @Test
+  @Order(3)
+  void afterAFailoverTheLatestStateIncludingThePartialSegmentIsRestored() throws Exception {
+    String old = primary();
+    disrupt("docker", "kill", "pgherd-" + old);
+    await().atMost(ofSeconds(60)).until(() -> !old.equals(status().getPrimary()) && status().getTimeline() != null
+        && status().getTimeline() >= 2);
+    awaitHealthy(instances);
+    try (Connection c = member(primary())) {
+      c.createStatement().execute("create table after_failover(v text)");
+      c.createStatement().execute("insert into after_failover values ('only in the partial segment')");
+    }
+    awaitArchived();
+
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, LATEST, restoreSpec(LATEST, 1, 47482, null)).toString()))
+        .isZero();
+    awaitHealthy(LATEST, 1);
+    assertThat(column(ItSupport.connect(home, LATEST, 47482), "select v from after_failover"))
+        .containsExactly("only in the partial segment");
+    assertThat(databases(LATEST, 47482)).contains("aa", "bb", "cc");
+    assertThat(statusOf(LATEST).getTimeline()).isGreaterThanOrEqualTo(3);
+  }
+
+  List<String> marks(String cluster, int port) throws Exception {
+    return column(ItSupport.connect(home, cluster, port), "select n::text from marks order by n");
+  }
+
+  /** Restores into a one-member copy, checks it, deletes it. */
+  void restoreAndCheck(String copy, int port, String target, ThrowingCheck check) throws Exception {
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, copy, restoreSpec(copy, 1, port, target)).toString()))
+        .isZero();
+    awaitHealthy(copy, 1);
+    check.check(port);
+    assertThat(cli("delete", copy, "--purge")).isZero();
+  }
+
+  interface ThrowingCheck {
+    void check(int port) throws Exception;
+  }
+
+  @Test
+  @Order(4)
+  void timeNameLsnAndImmediateTargetsStopWhereTheySay() throws Exception {
+    String t1;
+    String l3;
+    try (Connection c = member(primary())) {
+      c.createStatement().execute("create table marks(n int, at timestamptz default clock_timestamp())");
+      c.createStatement().execute("insert into marks(n) values (1)");
+      t1 = java.time.Instant.parse(column0(c, "select to_char(clock_timestamp() at time zone 'UTC', "
+          + "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")).toString();
+      Thread.sleep(1200);
+      c.createStatement().execute("insert into marks(n) values (2)");
+      column0(c, "select pg_create_restore_point('after two')::text");
+      c.createStatement().execute("insert into marks(n) values (3)");
+      l3 = column0(c, "select pg_current_wal_lsn()::text");
+      Thread.sleep(1200);
+      c.createStatement().execute("insert into marks(n) values (4)");
+    }
+    awaitArchived();
+    restoreAndCheck("itr5", 47492, "{ time: \"" + t1 + "\" }",
+        port -> assertThat(marks("itr5", port)).containsExactly("1"));
+    restoreAndCheck("itr6", 47502, "{ name: \"after two\" }",
+        port -> assertThat(marks("itr6", port)).containsExactly("1", "2"));
+    restoreAndCheck("itr7", 47512, "{ lsn: \"" + l3 + "\" }",
+        port -> assertThat(marks("itr7", port)).containsExactly("1", "2", "3"));
+    // immediate: the newest backup's own end (taken before aa existed)
+    restoreAndCheck("itr8", 47522, "{ immediate: true }",
+        port -> assertThat(databases("itr8", port)).doesNotContain("aa"));
+  }
+}
