@@ -11,7 +11,7 @@ import java.util.Objects;
  * subresource.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"name", "phase", "message", "primary", "timeline", "observedGeneration", "lastTransitionTime", "lastFailover", "members", "endpoints", "backups", "conditions"})
+@JsonPropertyOrder({"name", "phase", "message", "primary", "timeline", "observedGeneration", "lastTransitionTime", "lastFailover", "members", "endpoints", "backups", "restore", "conditions"})
 public class PostgresClusterStatus {
 
   @JsonPropertyDescription("Cluster name.")
@@ -46,6 +46,9 @@ public class PostgresClusterStatus {
 
   @JsonPropertyDescription("Backup summary (only with backup configured).")
   private BackupsStatus backups;
+
+  @JsonPropertyDescription("A restore from backups (spec.bootstrap.recovery) under way, refused or failed.")
+  private RestoreStatus restore;
 
   @JsonPropertyDescription("Conditions, Kubernetes style.")
   private List<Condition> conditions;
@@ -122,6 +125,14 @@ public class PostgresClusterStatus {
     this.endpoints = endpoints;
   }
 
+  public RestoreStatus getRestore() {
+    return restore;
+  }
+
+  public void setRestore(RestoreStatus restore) {
+    this.restore = restore;
+  }
+
   public BackupsStatus getBackups() {
     return backups;
   }
@@ -160,6 +171,7 @@ public class PostgresClusterStatus {
         && Objects.equals(message, other.message)
         && Objects.equals(primary, other.primary)
         && Objects.equals(timeline, other.timeline)
+        && Objects.equals(restore, other.restore)
         && Objects.equals(observedGeneration, other.observedGeneration)
         && Objects.equals(lastTransitionTime, other.lastTransitionTime)
         && Objects.equals(lastFailover, other.lastFailover)

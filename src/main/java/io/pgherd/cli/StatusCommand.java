@@ -46,6 +46,15 @@ final class StatusCommand implements Callable<Integer> {
     if (s.getEndpoints() != null) {
       out.printf("Endpoints: read-write %s, read-only %s%n", s.getEndpoints().getReadWrite(), s.getEndpoints().getReadOnly());
     }
+    if (s.getRestore() != null) {
+      var r = s.getRestore();
+      out.printf("Restore:   %s from %s to %s%s%n", r.getState(), r.getFrom(), r.getTarget(),
+          r.getBackup() == null ? "" : ": backup " + r.getBackup() + ", WAL " + r.getWal() + " ("
+              + (r.getWalBytes() == null ? "?" : r.getWalBytes() >> 20) + " MB)");
+      if (r.getMessage() != null) {
+        out.printf("           %s%n", r.getMessage());
+      }
+    }
     out.println();
     List<MemberStatus> members = s.getMembers() == null ? List.of() : s.getMembers();
     String fmt = "%-14s %-16s %-8s %-20s %-3s %-12s %-12s %-10s %s%n";

@@ -1777,6 +1777,22 @@ public final class ClusterReconciler {
     if (primaryProbe != null) {
       s.setTimeline(primaryProbe.timeline());
     }
+    if (restorePhase != null && restorer != null) {
+      io.pgherd.api.RestoreStatus r = new io.pgherd.api.RestoreStatus();
+      Restorer.State st = restorer.state;
+      r.setState(st == Restorer.State.STARTED ? "recovering" : st == null ? null : st.name().toLowerCase());
+      io.pgherd.api.RecoverySpec rec = currentSpec.getSpec().getBootstrap().getRecovery();
+      r.setFrom(rec.getFrom().getCluster());
+      r.setTarget(target(rec.getTarget()).describe());
+      io.pgherd.backup.RestorePlanner.Plan plan = restorer.plan;
+      if (plan != null) {
+        r.setBackup(plan.backup().id());
+        r.setWal(plan.firstWal() + " .. " + plan.lastWal());
+        r.setWalBytes(plan.walBytes());
+      }
+      r.setMessage(restorer.message);
+      s.setRestore(r);
+    }
     if (archiver != null || backups != null) {
       io.pgherd.api.BackupsStatus b = new io.pgherd.api.BackupsStatus();
       if (archiver != null) {

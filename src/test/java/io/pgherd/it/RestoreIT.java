@@ -116,6 +116,8 @@ class RestoreIT extends ArchivedClusterTestBase {
       assertThat(s.getPhase()).isEqualTo("Error");
       assertThat(s.getMessage()).contains("restore refused: transaction 999999 does not end in the archive",
           "recoverable range: ");
+      assertThat(s.getRestore().getState()).isEqualTo("refused");
+      assertThat(s.getRestore().getFrom()).isEqualTo(name);
     });
     assertThat(docker.containers(Names.LABEL_CLUSTER, BAD)).as("no member created")
         .noneMatch(c -> c.name().startsWith("pgherd-" + BAD + "-") && !c.name().endsWith("-lb"));

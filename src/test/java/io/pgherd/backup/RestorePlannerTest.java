@@ -1,0 +1,60 @@
+package io.pgherd.backup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgherd.model.Lsn;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RestorePlannerTest {
+  @TempDir Path dir;
+
+  @Test
+  void aHistoryFileBecomesTheTimelinePath() {
+    List<WalScan.Span> path = WalScan.path(3, "1\t0/5000060\tno recovery target specified\n\n"
+        + "2\t0/7A00000\tno recovery target specified\n");
+    assertThat(path).containsExactly(new WalScan.Span(1, 0, Lsn.parse("0/5000060")),
+        new WalScan.Span(2, Lsn.parse("0/5000060"), Lsn.parse("0/7A00000")),
+        new WalScan.Span(3, Lsn.parse("0/7A00000"), -1));
+    assertThat(WalScan.path(1, "")).containsExactly(new WalScan.Span(1, 0, -1));
+  }
+
+  @Test
+  void theFirstSegmentOfANewTimelineGetsItsParentsBytesBeforeTheSwitch() throws Exception {
+    int seg = 16 << 20;
+    byte[] parent = new byte[seg];
+    Arrays.fill(parent, (byte) 'p');
+    byte[] child = new byte[seg];
+    Arrays.fill(child, 0x60, seg, (byte) 'c'); // pg_receivewal: zeros before the switch point
+    Files.write(dir.resolve("000000010000000000000005"), parent);
+    Files.write(dir.resolve("000000020000000000000005"), child);
+    Files.writeString(dir.resolve("00000002.history"), "1\t0/5000060\tno recovery target specified\n");
+    // a timeline that began on a segment boundary has nothing to splice
+    Files.writeString(dir.resolve("00000003.history"), "1\t0/5000060\tx\n2\t0/7000000\tx\n");
+
+    RestorePlanner.spliceTimelineStarts(dir, List.of(2L, 3L));
+
+    byte[] spliced = Files.readAllBytes(dir.resolve("000000020000000000000005"));
+    assertThat(spliced[0]).isEqualTo((byte) 'p');
+    assertThat(spliced[0x5f]).isEqualTo((byte) 'p');
+    assertThat(spliced[0x60]).isEqualTo((byte) 'c');
+    assertThat(spliced[seg - 1]).isEqualTo((byte) 'c');
+    assertThat(Files.readAllBytes(dir.resolve("000000010000000000000005"))).isEqualTo(parent);
+  }
+
+  @Test
+  void timesAreReadInIsoAndPostgresFormsNoZoneMeaningUtc() {
+    Instant t = Instant.parse("2026-11-26T05:18:47.325434Z");
+    assertThat(RestorePlanner.parseTime("2026-11-26T05:18:47.325434Z")).isEqualTo(t);
+    assertThat(RestorePlanner.parseTime("2026-11-26T06:18:47.325434+01:00")).isEqualTo(t);
+    assertThat(RestorePlanner.parseTime("2026-11-26 05:18:47.325434")).isEqualTo(t);
+    assertThat(RestorePlanner.parseTime("2026-11-26 07:18:47.325434+02")).isEqualTo(t);
+    assertThatThrownBy(() -> RestorePlanner.parseTime("yesterday")).isInstanceOf(IllegalArgumentException.class);
+  }
+}
