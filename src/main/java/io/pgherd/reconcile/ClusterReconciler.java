@@ -87,7 +87,8 @@ public final class ClusterReconciler {
   private Runnable wakeMe = () -> { };
   private io.pgherd.backup.BackupRunner backups;
   private String backupsStore;
-  private String systemIdentifier;
+  /** The primary container's PostgreSQL system identifier, asked once per container. */
+  private Map.Entry<String, String> systemIdentifier;
   private volatile java.time.Instant backupDue;
   private PostgresCluster currentSpec;
   private Restorer restorer;
@@ -911,12 +912,21 @@ public final class ClusterReconciler {
       return; // next pass, once the primary (and its archiver slot) is there
     }
     try {
+      String sysid = systemIdentifier(pc);
+      if (archiver != null && !archiver.base().equals(io.pgherd.backup.WalLayout.base(cluster, sysid))) {
+        // the primary is another PostgreSQL cluster than the one archived so far (re-initialised)
+        archiver.close();
+        log.action(reconcileId, "archive-stop", "WAL archiving to " + archiver + " stopped: the primary's system"
+            + " identifier is now " + sysid);
+        archiver = null;
+      }
       if (archiver == null) {
-        String sysid = sql(pc).orElseThrow().systemIdentifier();
         io.pgherd.objectstore.ObjectStore store = io.pgherd.objectstore.ObjectStores.open(backup.get().store(),
             home.root(), System::getenv);
         try {
-          archiver = new io.pgherd.backup.WalArchiver(cluster, home.root().resolve("archive").resolve(cluster), store,
+          // one spool per system identifier: WAL of an earlier incarnation never reaches this one's archive
+          archiver = new io.pgherd.backup.WalArchiver(cluster,
+              home.root().resolve("archive").resolve(cluster).resolve(sysid), store,
               io.pgherd.backup.WalLayout.base(cluster, sysid), home.secret(cluster, Home.REPLICATION_PASSWORD), log);
         } catch (java.io.IOException | RuntimeException e) {
           store.close();
@@ -979,10 +989,7 @@ public final class ClusterReconciler {
       return; // requests wait for a primary
     }
     try {
-      if (systemIdentifier == null) {
-        systemIdentifier = sql(pc).orElseThrow().systemIdentifier();
-      }
-      String base = io.pgherd.backup.WalLayout.base(cluster, systemIdentifier);
+      String base = io.pgherd.backup.WalLayout.base(cluster, systemIdentifier(pc));
       if (backups == null) {
         backups = new io.pgherd.backup.BackupRunner(cluster, home.root().resolve("backup").resolve(cluster), home.root(),
             home.secret(cluster, Home.REPLICATION_PASSWORD), log, System::getenv,
@@ -1046,6 +1053,13 @@ public final class ClusterReconciler {
         Thread.currentThread().interrupt();
       }
     };
+  }
+
+  private String systemIdentifier(ContainerInfo primary) throws SQLException {
+    if (systemIdentifier == null || !systemIdentifier.getKey().equals(primary.id())) {
+      systemIdentifier = Map.entry(primary.id(), sql(primary).orElseThrow().systemIdentifier());
+    }
+    return systemIdentifier.getValue();
   }
 
   /** The streaming replica least behind (on the primary's timeline, within maxReplicaLag), else the primary. */
