@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
         UpCommand.class, OperatorCommand.class, ApplyCommand.class, GetCommand.class, StatusCommand.class,
         LogsCommand.class, PsqlCommand.class, SwitchoverCommand.class, FailoverCommand.class, DeleteCommand.class,
-        BackupCommand.class, BackupsCommand.class, ImagesCommand.class,
+        BackupCommand.class, BackupsCommand.class, RestoreCommand.class, ImagesCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -86,6 +86,16 @@ class RestoreIT extends ArchivedClusterTestBase {
       c.createStatement().execute("create database cc");
     }
     awaitArchived();
+    // the plan, without changing anything; a bad target refused with the range
+    ItSupport.Run dry = pgherd("restore", name, "--to-xid", Long.toString(xid), "--dry-run");
+    assertThat(dry.exitCode()).as(dry.output()).isZero();
+    assertThat(dry.output()).contains("would restore backup ", "to xid " + xid, "recovery_target_xid = '" + xid + "'");
+    ItSupport.Run bad = pgherd("restore", name, "--to-name", "no such point", "--dry-run");
+    assertThat(bad.exitCode()).isEqualTo(1);
+    assertThat(bad.output()).contains("restore refused: no restore point named 'no such point'", "recoverable range: ");
+    ItSupport.Run inPlace = pgherd("restore", name, "--to-xid", Long.toString(xid));
+    assertThat(inPlace.exitCode()).isEqualTo(1);
+    assertThat(inPlace.output()).contains("not built yet");
 
     assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, COPY, restoreSpec(COPY, 2, 47462, "{ xid: \"" + xid + "\" }"))
         .toString())).isZero();
