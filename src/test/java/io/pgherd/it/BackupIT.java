@@ -43,11 +43,14 @@ class BackupIT extends ArchivedClusterTestBase {
         .orElseThrow();
   }
 
+  /** n rows of ~200 bytes, in statements of at most 200,000 rows (each well within the socket timeout). */
   void rows(int n) throws Exception {
     try (Connection c = member(primary())) {
       c.createStatement().execute("create table if not exists filler(id int, pad text)");
-      c.createStatement().execute("insert into filler select g, repeat(md5(g::text), 6) from generate_series(1, " + n
-          + ") g");
+      for (int from = 1; from <= n; from += 200_000) {
+        c.createStatement().execute("insert into filler select g, repeat(md5(g::text), 6) from generate_series("
+            + from + ", " + Math.min(n, from + 199_999) + ") g");
+      }
     }
   }
 
