@@ -37,12 +37,16 @@ sql -c "CREATE DATABASE cc"
 echo "xid=$xid"
 
 echo "== waiting until the archive holds everything the primary wrote"
+written=$(sql -c "SELECT pg_current_wal_lsn()")
+lsn() { python3 -c 'import sys; h, l = sys.argv[1].split("/"); print((int(h, 16) << 32) + int(l, 16))' "$1"; }
+archived=''
 for i in $(seq 1 60); do
-  lag=$("$pgherd" status "$name" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("backups",{}).get("archiveLagBytes",""))')
-  [ "$lag" = 0 ] && break
+  archived=$("$pgherd" status "$name" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("backups",{}).get("archivedLsn") or "0/0")')
+  [ "$(lsn "$archived")" -ge "$(lsn "$written")" ] && break
   sleep 1
 done
-[ "$lag" = 0 ] || { echo "FAIL: archive lag is still '$lag' bytes"; exit 1; }
+[ "$(lsn "$archived")" -ge "$(lsn "$written")" ] || { echo "FAIL: the archive holds WAL up to $archived only, the primary wrote up to $written"; exit 1; }
+echo "ok: the archive holds WAL up to $archived (the primary wrote up to $written)"
 
 # the backup section of the source, to read its backups from the same store
 backup_section=$(awk '/^  backup:/{p=1; print; next} p && /^  [a-zA-Z]/{p=0} p' "$spec")

@@ -10,7 +10,7 @@ import java.util.Objects;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"last", "lastBackupId", "completeBackups", "firstRecoverabilityPoint", "nextScheduled", "running",
-    "lastOutcome", "lastArchivedWal", "currentWal", "lastArchiveUpload", "archiveLagBytes", "archiveError"})
+    "lastOutcome", "lastArchivedWal", "currentWal", "lastArchiveUpload", "archivedLsn", "archiveLagBytes", "archiveError"})
 public class BackupsStatus {
 
   @JsonPropertyDescription("When the last successful base backup ended (ISO-8601).")
@@ -36,6 +36,17 @@ public class BackupsStatus {
 
   @JsonPropertyDescription("Bytes of WAL the primary has written that the object store does not hold yet.")
   private Long archiveLagBytes;
+
+  @JsonPropertyDescription("The WAL position the object store holds everything up to (partial segment included).")
+  private String archivedLsn;
+
+  public String getArchivedLsn() {
+    return archivedLsn;
+  }
+
+  public void setArchivedLsn(String archivedLsn) {
+    this.archivedLsn = archivedLsn;
+  }
 
   @JsonPropertyDescription("The newest complete WAL segment in the object store.")
   private String lastArchivedWal;
@@ -165,13 +176,14 @@ public class BackupsStatus {
         && Objects.equals(nextScheduled, other.nextScheduled)
         && Objects.equals(running, other.running)
         && Objects.equals(lastOutcome, other.lastOutcome)
-        && Objects.equals(archiveLagBytes, other.archiveLagBytes);
+        && Objects.equals(archiveLagBytes, other.archiveLagBytes)
+        && Objects.equals(archivedLsn, other.archivedLsn);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(last, firstRecoverabilityPoint, lastArchivedWal, currentWal, lastArchiveUpload, archiveError,
-        lastBackupId, completeBackups, nextScheduled, running, lastOutcome, archiveLagBytes);
+        lastBackupId, completeBackups, nextScheduled, running, lastOutcome, archiveLagBytes, archivedLsn);
   }
 
   @Override

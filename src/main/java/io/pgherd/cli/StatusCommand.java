@@ -69,7 +69,8 @@ final class StatusCommand implements Callable<Integer> {
       out.printf("WAL archive: last segment %s, current %s (kept current in the store), last upload %s%n",
           dash(b.getLastArchivedWal()), dash(b.getCurrentWal()), dash(b.getLastArchiveUpload()));
       if (b.getArchiveLagBytes() != null) {
-        out.printf("WAL archive lag: %d B (written by the primary, not yet in the store)%n", b.getArchiveLagBytes());
+        out.printf("WAL archive lag: %d B (written by the primary, not yet in the store; the store holds all up to %s)%n",
+            b.getArchiveLagBytes(), dash(b.getArchivedLsn()));
       }
       if (b.getArchiveError() != null) {
         out.printf("WAL archive error (WAL kept, retrying): %s%n", b.getArchiveError());

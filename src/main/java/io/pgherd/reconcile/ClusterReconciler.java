@@ -1817,6 +1817,9 @@ public final class ClusterReconciler {
             : a.lastUpload().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
         b.setArchiveError(a.error());
         long uploaded = archiver.uploadedLsn();
+        if (uploaded >= 0) {
+          b.setArchivedLsn(io.pgherd.model.Lsn.format(uploaded));
+        }
         if (primaryProbe != null && primaryProbe.lsn() != null && uploaded >= 0) {
           b.setArchiveLagBytes(Math.max(0, io.pgherd.model.Lsn.parse(primaryProbe.lsn()) - uploaded));
         }
