@@ -206,6 +206,21 @@ bootstrap_clone() {
 RESTORE=$PARENT/restore
 bootstrap_restore() {
   [ -f "$RESTORE/READY" ] || die "restore: $RESTORE/READY is missing: the operator has not staged the backup"
+  # the base backup arrives as the stored file (one file through the Docker archive API is far
+  # faster than the tar's thousands); it is unpacked here, once
+  local packed
+  for packed in "$RESTORE"/base.tar.zst "$RESTORE"/base.tar.gz "$RESTORE"/base.tar; do
+    [ -f "$packed" ] || continue
+    log "restore: unpacking $(basename "$packed") ($(stat -c %s "$packed") bytes) into $RESTORE/data"
+    rm -rf "$RESTORE/data"
+    install -d -m 0700 "$RESTORE/data"
+    case $packed in
+      *.zst) zstd -q -d -c "$packed" | tar -x -C "$RESTORE/data" ;;
+      *.gz) tar -x -z -f "$packed" -C "$RESTORE/data" ;;
+      *) tar -x -f "$packed" -C "$RESTORE/data" ;;
+    esac || die "restore: unpacking $packed failed"
+    rm -f "$packed"
+  done
   [ -f "$RESTORE/data/PG_VERSION" ] || die "restore: $RESTORE/data holds no base backup"
   if [ -f "$RESTORE/FAILED" ]; then
     die "restore: an earlier attempt failed ($(<"$RESTORE/FAILED")); not retrying"

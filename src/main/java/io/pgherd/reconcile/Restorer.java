@@ -20,8 +20,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 /**
  * The first member of a cluster bootstrapped from backups ({@code spec.bootstrap.recovery}),
  * on a thread of its own: plan ({@link RestorePlanner}: refused targets change nothing), then
- * stage into the member's created-but-not-started container — the base backup streamed from
- * the store straight into {@code DATA/restore/data}, the WAL into {@code DATA/restore/wal},
+ * stage into the member's created-but-not-started container — the stored base backup file
+ * streamed from the store as it is into {@code DATA/restore/} (the entrypoint unpacks it), the
+ * WAL into {@code DATA/restore/wal},
  * the target into {@code DATA/restore/recovery.conf}, and {@code READY} last — and start it:
  * its entrypoint recovers, promotes and sets this cluster's passwords.
  */
@@ -33,6 +34,11 @@ final class Restorer implements AutoCloseable {
     String create() throws IOException;
   }
 
+  private static final ExecutorService COPY = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "pgherd-restore-copy");
+    t.setDaemon(true);
+    return t;
+  });
   private final ExecutorService thread;
   volatile State state;
   volatile String message;
@@ -91,10 +97,34 @@ final class Restorer implements AutoCloseable {
     BackupInfo b = p.backup();
     Compression c = b.compression() == null ? Compression.GZIP : Compression.parse(b.compression());
     String key = io.pgherd.backup.BaseBackup.prefix(p.base(), b.id()) + c.tarName();
-    message = "streaming base backup " + b.id() + " (" + (b.tarBytes() == null ? "?" : b.tarBytes() >> 20)
-        + " MB) into the member's volume";
-    try (InputStream tar = c.decompress(st.get(key).orElseThrow(() -> new IOException(key + " is missing")))) {
-      docker.copyTar(container, dataDir + "/restore/data", tar);
+    long size = st.list(key).stream().filter(o -> o.key().equals(key)).findFirst()
+        .orElseThrow(() -> new IOException(key + " is missing")).size();
+    message = "copying base backup " + b.id() + " (" + (size >> 20) + " MB " + c.label() + ") into the member's volume";
+    // one file, as stored: the member's entrypoint unpacks it (the archive API is slow per file)
+    java.io.PipedInputStream tarIn = new java.io.PipedInputStream(1 << 20);
+    java.io.PipedOutputStream tarOut = new java.io.PipedOutputStream(tarIn);
+    java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try (InputStream in = st.get(key).orElseThrow(() -> new IOException(key + " is missing"));
+          TarArchiveOutputStream t = new TarArchiveOutputStream(tarOut)) {
+        TarArchiveEntry e = new TarArchiveEntry(c.tarName());
+        e.setSize(size);
+        e.setMode(0100600);
+        t.putArchiveEntry(e);
+        in.transferTo(t);
+        t.closeArchiveEntry();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, COPY);
+    try {
+      docker.copyTar(container, dataDir + "/restore", tarIn);
+    } finally {
+      tarIn.close();
+    }
+    try {
+      writer.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw new IOException("reading " + key + " from the store failed: " + e.getCause().getMessage(), e.getCause());
     }
     message = "copying " + p.walFiles().size() + " WAL files (" + (p.walBytes() >> 20) + " MB)";
     Path walTar = p.walDir().resolveSibling("wal.tar");
