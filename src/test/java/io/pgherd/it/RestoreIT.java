@@ -105,7 +105,8 @@ class RestoreIT extends ArchivedClusterTestBase {
     assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, COPY, restoreSpec(COPY, 2, 47462, "{ xid: \"" + xid + "\" }"))
         .toString())).isZero();
     awaitHealthy(COPY, 2);
-    assertThat(databases(COPY, 47462)).contains("aa", "bb").doesNotContain("cc");
+    await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+        assertThat(databases(COPY, 47462)).contains("aa", "bb").doesNotContain("cc"));
     assertThat(statusOf(COPY).getTimeline()).isGreaterThanOrEqualTo(2);
     assertThat(statusOf(COPY).getMembers()).extracting(m -> m.getState()).containsExactly("running", "streaming");
     String log = java.nio.file.Files.readString(home.logFile(COPY));
@@ -164,8 +165,9 @@ class RestoreIT extends ArchivedClusterTestBase {
     assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, LATEST, restoreSpec(LATEST, 1, 47482, null)).toString()))
         .isZero();
     awaitHealthy(LATEST, 1);
-    assertThat(column(ItSupport.connect(home, LATEST, 47482), "select v from after_failover"))
-        .containsExactly("only in the partial segment");
+    await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+        assertThat(column(ItSupport.connect(home, LATEST, 47482), "select v from after_failover"))
+            .containsExactly("only in the partial segment"));
     assertThat(databases(LATEST, 47482)).contains("aa", "bb", "cc");
     assertThat(statusOf(LATEST).getTimeline()).isGreaterThanOrEqualTo(3);
   }
@@ -179,7 +181,8 @@ class RestoreIT extends ArchivedClusterTestBase {
     assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, copy, restoreSpec(copy, 1, port, target)).toString()))
         .isZero();
     awaitHealthy(copy, 1);
-    check.check(port);
+    // HAProxy lets clients through once its own check of the new member has risen
+    await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() -> check.check(port));
     assertThat(cli("delete", copy, "--purge")).isZero();
   }
 
