@@ -31,6 +31,8 @@
 # Cleanup on exit: the Java processes, s3proxy and PostgreSQL stop; the temporary directory is
 # removed (kept with --keep).
 set -euo pipefail
+# shellcheck source=bench/lib-s3proxy.sh
+. "$(dirname "$0")/lib-s3proxy.sh"
 
 SCALE=70
 LAG_COMMITS=20
@@ -177,41 +179,7 @@ log "pgbench -i took $(secs "$t0" "$(now_ns)") s; database postgres: $((DB_SIZE 
 # ---------------------------------------------------------------- s3proxy
 log "starting s3proxy $S3PROXY_VERSION (filesystem-nio2 store in $S3DIR, http :$S3_HTTP_PORT, https :$S3_HTTPS_PORT)"
 mkdir -p "$S3DIR"
-KS_PW=$KS_PW timeout 60 keytool -genkeypair -alias s3proxy -keyalg RSA -keysize 2048 -validity 2 \
-  -dname CN=127.0.0.1 -ext SAN=ip:127.0.0.1 -storetype PKCS12 -keystore "$TMP/s3proxy.p12" \
-  -storepass:env KS_PW -keypass:env KS_PW >/dev/null 2>&1 || die "keytool failed"
-umask 077
-cat >"$TMP/s3proxy.properties" <<EOF
-s3proxy.endpoint=http://127.0.0.1:$S3_HTTP_PORT
-s3proxy.secure-endpoint=https://127.0.0.1:$S3_HTTPS_PORT
-s3proxy.keystore-path=$TMP/s3proxy.p12
-s3proxy.keystore-password=$KS_PW
-s3proxy.authorization=aws-v2-or-v4
-s3proxy.identity=$S3_KEY
-s3proxy.credential=$S3_SECRET
-jclouds.provider=filesystem-nio2
-jclouds.filesystem.basedir=$S3DIR
-jclouds.identity=local
-jclouds.credential=local
-EOF
-umask 022
-cat >"$TMP/logback-s3proxy.xml" <<'EOF'
-<configuration>
-  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
-    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{20} %msg%n</pattern></encoder>
-  </appender>
-  <root level="WARN"><appender-ref ref="OUT"/></root>
-</configuration>
-EOF
-timeout "$MAX_RUNTIME" java -Xmx1g -Dlogback.configurationFile="$TMP/logback-s3proxy.xml" -cp "$CP" \
-  org.gaul.s3proxy.Main --properties "$TMP/s3proxy.properties" >"$TMP/s3proxy.log" 2>&1 &
-S3PROXY_PID=$!
-for i in $(seq 1 120); do
-  curl -s -o /dev/null "http://127.0.0.1:$S3_HTTP_PORT/" && curl -sk -o /dev/null "https://127.0.0.1:$S3_HTTPS_PORT/" && break
-  kill -0 "$S3PROXY_PID" 2>/dev/null || { tail -20 "$TMP/s3proxy.log" >&2; die "s3proxy exited"; }
-  [ "$i" = 120 ] && die "s3proxy did not answer in 60 s"
-  sleep 0.5
-done
+s3proxy_start
 
 bench() { # the Java bench main, bounded; its stdout is returned, its stderr goes to ours
   local limit=$1; shift
