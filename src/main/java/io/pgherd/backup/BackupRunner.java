@@ -136,8 +136,7 @@ public final class BackupRunner implements AutoCloseable {
       }
       for (BackupInfo b : BackupCatalog.list(store, cluster)) {
         if (BackupInfo.RUNNING.equals(b.state()) && !b.id().equals(r.id())) {
-          BaseBackup.markInterrupted(store, b.systemIdentifier().isEmpty() ? r.base()
-              : cluster + "/" + b.systemIdentifier() + "/", b.id(),
+          BaseBackup.markInterrupted(store, cluster + "/" + b.systemIdentifier() + "/", b.id(),
               "interrupted (the operator stopped, or the store failed, while it ran); not restorable");
           log.warn("backup", "backup-interrupted", "backup " + b.id() + " had been left running: marked failed");
         }

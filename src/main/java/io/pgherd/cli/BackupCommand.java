@@ -51,7 +51,7 @@ final class BackupCommand implements Callable<Integer> {
     Optional<AutoCloseable> lock = h.tryLock();
     if (lock.isEmpty()) {
       System.err.println("backup of " + name + " requested (" + requestId + "); waiting for the operator");
-      String id = started(h, awaitAnswer(h, requestId, Instant.now().plusSeconds(30), () -> { }));
+      String id = started(h, awaitAnswer(h, requestId, Duration.ofSeconds(30), () -> { }));
       return noWait ? 0 : follow(h, id, deadline, () -> { });
     }
     // No operator: this process reconciles the cluster (archiving WAL meanwhile) until the backup ends.
@@ -63,7 +63,7 @@ final class BackupCommand implements Callable<Integer> {
       reconciler.archiveWal(true);
       try {
         Runnable pass = () -> reconciler.reconcile();
-        String id = started(h, awaitAnswer(h, requestId, Instant.now().plusSeconds(120), pass));
+        String id = started(h, awaitAnswer(h, requestId, Duration.ofSeconds(120), pass));
         return follow(h, id, deadline, pass);
       } finally {
         reconciler.close(); // a backup still running (--no-wait, timeout) is stopped and marked failed
@@ -74,8 +74,9 @@ final class BackupCommand implements Callable<Integer> {
     }
   }
 
-  private ControlRequest.Result awaitAnswer(Home h, String requestId, Instant until, Runnable pass)
+  private ControlRequest.Result awaitAnswer(Home h, String requestId, Duration patience, Runnable pass)
       throws InterruptedException {
+    Instant until = Instant.now().plus(patience);
     while (Instant.now().isBefore(until)) {
       pass.run();
       Optional<ControlRequest.Result> answer = h.takeAnswer(name, requestId);
@@ -85,7 +86,7 @@ final class BackupCommand implements Callable<Integer> {
       Thread.sleep(200);
     }
     if (h.withdraw(name, ControlRequest.BACKUP)) {
-      throw new Main.UserError("the operator did not take the backup request within 30 s; it was withdrawn");
+      throw new Main.UserError("the backup request was not taken within " + patience.toSeconds() + " s; it was withdrawn");
     }
     throw new Main.UserError("the backup request was taken but not answered; see `pgherd logs " + name + "`");
   }
