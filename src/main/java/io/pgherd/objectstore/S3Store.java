@@ -192,8 +192,17 @@ public final class S3Store implements ObjectStore {
         why = "HTTP " + status + (code == null ? "" : " " + code) + ": " + firstLine(s3.getMessage());
       }
     } else if (e instanceof SdkClientException) {
-      why = "cannot reach " + (settings.endpoint() == null ? "AWS S3" : settings.endpoint()) + ": "
-          + firstLine(rootCause(e).toString());
+      // a server that refuses the credentials may close the connection while a large body is
+      // still being sent (a broken pipe, not its 403): ask it something small to tell which
+      try {
+        client.headBucket(b -> b.bucket(settings.bucket()));
+        why = "the connection broke: " + firstLine(rootCause(e).toString());
+      } catch (S3Exception answered) {
+        return failure(what, answered);
+      } catch (SdkException unreachable) {
+        why = "cannot reach " + (settings.endpoint() == null ? "AWS S3" : settings.endpoint()) + ": "
+            + firstLine(rootCause(e).toString());
+      }
     } else {
       why = firstLine(e.getMessage());
     }
