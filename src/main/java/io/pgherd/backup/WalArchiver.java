@@ -113,6 +113,10 @@ public final class WalArchiver implements AutoCloseable {
     try (var list = Files.list(spool)) {
       names = list.map(p -> p.getFileName().toString()).toList();
     }
+    for (String n : padShortPartials(spool)) {
+      log.warn("wal", "archive-repair", n + " was shorter than a segment (a receiver stopped while creating it):"
+          + " padded with zeros, as pg_receivewal does");
+    }
     Optional<String> seed = WalSpool.seedAfterSwitch(names, serverTimeline, history, SEGMENT_SIZE);
     if (seed.isPresent() && !Files.exists(spool.resolve(seed.get()))) {
       try (var ch = java.nio.channels.FileChannel.open(spool.resolve(seed.get()),
@@ -135,6 +139,29 @@ public final class WalArchiver implements AutoCloseable {
     source = wanted;
     Files.writeString(pidFile, Long.toString(receiver.pid()));
     return true;
+  }
+
+  /**
+   * A receiver stopped while it was creating a segment file (pg_receivewal pads it with zeros
+   * before writing into it) leaves a short .partial that holds no WAL yet; pg_receivewal 15
+   * refuses to start on it ("should be 0 or 16777216"). Such files are padded as it would have;
+   * returns their names.
+   */
+  static List<String> padShortPartials(Path spool) throws IOException {
+    List<String> padded = new ArrayList<>();
+    try (var list = Files.list(spool)) {
+      for (Path f : list.sorted().toList()) {
+        String n = f.getFileName().toString();
+        long size = Files.size(f);
+        if (n.endsWith(".partial") && size > 0 && size < SEGMENT_SIZE) {
+          try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.allocate(1), SEGMENT_SIZE - 1);
+          }
+          padded.add(n);
+        }
+      }
+    }
+    return padded;
   }
 
   /** True while a receiver streams from this source (nothing to do). */
