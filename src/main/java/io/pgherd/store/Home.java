@@ -27,11 +27,13 @@ import java.util.stream.Stream;
  * <pre>
  * clusters/NAME.yaml      desired spec, metadata.generation counts its changes
  * state/NAME.json         the operator's intent: members, next ordinal, primary
+ * state/NAME.restored     a cluster bootstrapped from backups has recovered (never again)
+ * state/NAME.restore.json a restore in place under way (phase, replacement members)
  * status/NAME.json        last observed status (what `status -o json` prints)
  * logs/NAME.log           one line per reconcile action
  * secrets/NAME/           generated passwords, directory 0700, files 0600
  * requests/NAME.delete    a pending delete ("purge" inside when volumes go too)
- * requests/NAME.control   a pending switchover or failover request (JSON, {@link ControlRequest})
+ * requests/NAME.control   a pending switchover, failover or restore request (JSON, {@link ControlRequest})
  * requests/NAME.backup    a pending base backup request (the same JSON, kind "backup")
  * requests/NAME.ID.result the operator's answer to that request
  * operator.lock           held by the one operator of this home
@@ -197,6 +199,33 @@ public final class Home {
     return root.resolve("state").resolve(cluster + ".restored");
   }
 
+  /** A restore in place under way ({@link io.pgherd.model.InPlaceRestore}). */
+  public Path inPlaceRestoreFile(String cluster) {
+    return root.resolve("state").resolve(cluster + ".restore.json");
+  }
+
+  public Optional<io.pgherd.model.InPlaceRestore> readInPlaceRestore(String cluster) {
+    return readString(inPlaceRestoreFile(cluster)).map(s -> {
+      try {
+        return JSON.readValue(s, io.pgherd.model.InPlaceRestore.class);
+      } catch (IOException e) {
+        throw new UncheckedIOException("corrupt restore state " + inPlaceRestoreFile(cluster), e);
+      }
+    });
+  }
+
+  public void writeInPlaceRestore(String cluster, io.pgherd.model.InPlaceRestore restore) {
+    if (restore == null) {
+      try {
+        Files.deleteIfExists(inPlaceRestoreFile(cluster));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot remove " + inPlaceRestoreFile(cluster), e);
+      }
+    } else {
+      writeJson(inPlaceRestoreFile(cluster), restore);
+    }
+  }
+
   public Path lockFile() {
     return root.resolve("operator.lock");
   }
@@ -288,6 +317,7 @@ public final class Home {
       Files.deleteIfExists(specFile(cluster));
       Files.deleteIfExists(stateFile(cluster));
       Files.deleteIfExists(restoredMarker(cluster));
+      Files.deleteIfExists(inPlaceRestoreFile(cluster));
       Path restoreWork = root.resolve("restore").resolve(cluster);
       if (Files.isDirectory(restoreWork)) {
         try (Stream<Path> walk = Files.walk(restoreWork)) {
@@ -315,23 +345,48 @@ public final class Home {
   }
 
   /**
-   * Holds the home's operator lock until closed; empty when another process holds it.
+   * Lock files this JVM holds. A second channel on a locked file must never be opened and closed
+   * here: on Linux, closing any descriptor of a file drops every lock the process holds on it, so
+   * an in-process command (or the cleaner of a leaked channel) would silently free the operator's
+   * lock and let a second process reconcile beside it.
+   */
+  private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * Holds the home's operator lock until closed; empty when another process (or this one) holds it.
    */
   public Optional<AutoCloseable> tryLock() {
+    Path file = lockFile().toAbsolutePath().normalize();
     try {
       Files.createDirectories(root);
-      FileChannel channel = FileChannel.open(lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock lock = channel.tryLock();
-      if (lock == null) {
-        channel.close();
+      if (!HELD.add(file)) {
         return Optional.empty();
       }
-      return Optional.of(() -> {
-        lock.release();
-        channel.close();
-      });
-    } catch (java.nio.channels.OverlappingFileLockException e) {
-      return Optional.empty();
+      FileChannel channel = null;
+      try {
+        channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock();
+        if (lock == null) {
+          channel.close();
+          HELD.remove(file);
+          return Optional.empty();
+        }
+        FileChannel held = channel;
+        return Optional.of(() -> {
+          try {
+            lock.release();
+            held.close();
+          } finally {
+            HELD.remove(file);
+          }
+        });
+      } catch (IOException | RuntimeException e) {
+        if (channel != null) {
+          channel.close();
+        }
+        HELD.remove(file);
+        throw e;
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot lock " + lockFile(), e);
     }
