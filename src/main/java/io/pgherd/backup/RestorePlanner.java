@@ -89,10 +89,7 @@ public final class RestorePlanner {
       throw new Refused("cluster " + from + " has no complete base backup in " + store.describe());
     }
     String sysid = complete.get(complete.size() - 1).systemIdentifier();
-    List<BackupInfo> backups = complete.stream().filter(b -> b.systemIdentifier().equals(sysid)).toList();
     String base = from + "/" + sysid + "/";
-    BackupInfo oldest = backups.get(0);
-    long firstSegment = Lsn.parse(oldest.startLsn()) / SEG;
 
     Path walDir = work.resolve("wal");
     if (Files.exists(walDir)) {
@@ -103,14 +100,36 @@ public final class RestorePlanner {
       }
     }
     Files.createDirectories(walDir);
-    TreeMap<String, String> segments = new TreeMap<>(); // file name → key (complete preferred over partial)
+    List<ObjectStore.StoredObject> objects = store.list(base + "wal/");
     TreeMap<Long, String> histories = new TreeMap<>();
-    for (ObjectStore.StoredObject o : store.list(base + "wal/")) {
+    long latest = 1;
+    for (ObjectStore.StoredObject o : objects) {
       Matcher h = HISTORY_KEY.matcher(o.key());
+      Matcher m = WAL_KEY.matcher(o.key());
       if (h.matches()) {
         histories.put(Long.parseLong(h.group(1), 16), o.key());
-        continue;
+        latest = Math.max(latest, Long.parseLong(h.group(1), 16));
+      } else if (m.matches()) {
+        latest = Math.max(latest, Long.parseLong(m.group(2).substring(0, 8), 16));
       }
+    }
+    for (var e : histories.entrySet()) {
+      Files.write(walDir.resolve(String.format("%08X.history", e.getKey())), store.getBytes(e.getValue()).orElseThrow());
+    }
+    String history = Files.exists(walDir.resolve(String.format("%08X.history", latest)))
+        ? Files.readString(walDir.resolve(String.format("%08X.history", latest))) : "";
+    List<WalScan.Span> path = WalScan.path(latest, history);
+    // a backup of a branch the newest timeline left (an in-place restore went back before it) cannot reach it
+    List<BackupInfo> backups = onPath(complete.stream().filter(b -> b.systemIdentifier().equals(sysid)).toList(), path);
+    if (backups.isEmpty()) {
+      throw new Refused("no complete base backup of " + from + " lies on the history of its newest timeline "
+          + latest + " (" + complete.size() + " complete backups are on branches it left)");
+    }
+    BackupInfo oldest = backups.get(0);
+    long firstSegment = Lsn.parse(oldest.startLsn()) / SEG;
+
+    TreeMap<String, String> segments = new TreeMap<>(); // file name → key (complete preferred over partial)
+    for (ObjectStore.StoredObject o : objects) {
       Matcher m = WAL_KEY.matcher(o.key());
       if (m.matches() && segno(m.group(2)) >= firstSegment && (m.group(3) == null || !segments.containsKey(m.group(2)))) {
         segments.put(m.group(2), o.key());
@@ -121,9 +140,6 @@ public final class RestorePlanner {
     }
     progress.accept("downloading " + segments.size() + " WAL segments and " + histories.size()
         + " history files from " + store.describe());
-    for (var e : histories.entrySet()) {
-      Files.write(walDir.resolve(String.format("%08X.history", e.getKey())), store.getBytes(e.getValue()).orElseThrow());
-    }
     long walBytes = 0;
     for (var e : segments.entrySet()) {
       Path out = walDir.resolve(e.getKey());
@@ -135,12 +151,8 @@ public final class RestorePlanner {
     }
     spliceTimelineStarts(walDir, histories.keySet());
 
-    long latest = Math.max(histories.isEmpty() ? 1 : histories.lastKey(),
-        segments.keySet().stream().mapToLong(n -> Long.parseLong(n.substring(0, 8), 16)).max().orElse(1));
-    String history = Files.exists(walDir.resolve(String.format("%08X.history", latest)))
-        ? Files.readString(walDir.resolve(String.format("%08X.history", latest))) : "";
     progress.accept("reading the WAL with pg_waldump (timeline " + latest + ")");
-    WalScan.Result scan = WalScan.scan(walDir, WalScan.path(latest, history), Lsn.parse(oldest.startLsn()));
+    WalScan.Result scan = WalScan.scan(walDir, path, Lsn.parse(oldest.startLsn()));
 
     Instant last = scan.lastCommitTime();
     String range = "recoverable range: " + oldest.finished() + " (end of backup " + oldest.id() + ", LSN "
@@ -230,6 +242,16 @@ public final class RestorePlanner {
       throw new Refused(what + " is after the end of the archive; " + range);
     }
     return newest(backups, b -> Lsn.parse(b.stopLsn()) <= lsn);
+  }
+
+  /**
+   * The backups a recovery along {@code path} (the newest timeline's history) can start from: each
+   * on a timeline of the path, ended before the path left that timeline; oldest first. A backup
+   * without a recorded timeline is kept.
+   */
+  static List<BackupInfo> onPath(List<BackupInfo> backups, List<WalScan.Span> path) {
+    return backups.stream().filter(b -> b.timeline() == null || path.stream().anyMatch(s -> s.timeline() == b.timeline()
+        && (s.end() < 0 || Lsn.parse(b.stopLsn()) <= s.end()))).toList();
   }
 
   private static BackupInfo newest(List<BackupInfo> backups, java.util.function.Predicate<BackupInfo> before) {

@@ -19,17 +19,35 @@ final class PrimaryChange {
   private PrimaryChange() {}
 
   static int request(Home h, String name, String kind, String to, boolean force, Duration timeout) throws Exception {
+    checkCluster(h, name);
+    ControlRequest request = new ControlRequest(newId(), kind, to, force, Instant.now().toString());
+    return submitAndWait(h, name, request, timeout, () -> { });
+  }
+
+  static void checkCluster(Home h, String name) {
     if (h.readSpec(name).isEmpty()) {
       throw new Main.UserError("no cluster named '" + name + "' in " + h.root() + " (known: " + h.clusters() + ")", 2);
     }
+  }
+
+  static String newId() {
+    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()).substring(0, 12);
+  }
+
+  /**
+   * Leaves the request for the operator (or carries it out here when none runs) and waits for the
+   * answer; {@code tick} runs at every look (to print progress).
+   */
+  static int submitAndWait(Home h, String name, ControlRequest request, Duration timeout, Runnable tick)
+      throws Exception {
     if (timeout.isNegative() || timeout.isZero()) {
       throw new Main.UserError("--timeout must be positive, got " + timeout, 2);
     }
-    String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()).substring(0, 12);
-    ControlRequest request = new ControlRequest(id, kind, to, force, Instant.now().toString());
+    String id = request.id();
+    String kind = request.kind();
     if (!h.submit(name, request)) {
-      throw new Main.UserError("another switchover or failover of " + name + " is pending (" + h.controlRequest(name)
-          + "); wait for it, or remove that file if no operator will ever take it");
+      throw new Main.UserError("another switchover, failover or restore of " + name + " is pending ("
+          + h.controlRequest(name) + "); wait for it, or remove that file if no operator will ever take it");
     }
     Instant deadline = Instant.now().plus(timeout);
     Optional<ControlRequest.Result> answer = Optional.empty();
@@ -41,6 +59,7 @@ final class PrimaryChange {
         ClusterReconciler reconciler = new ClusterReconciler(h, docker, image -> Optional.empty(), name);
         while (answer.isEmpty() && Instant.now().isBefore(deadline)) {
           reconciler.reconcile();
+          tick.run();
           answer = h.takeAnswer(name, id);
           if (answer.isEmpty()) {
             Thread.sleep(500);
@@ -54,6 +73,7 @@ final class PrimaryChange {
       System.err.println(kind + " of " + name + " requested (" + id + "); waiting for the operator");
       while (answer.isEmpty() && Instant.now().isBefore(deadline)) {
         Thread.sleep(100);
+        tick.run();
         answer = h.takeAnswer(name, id);
       }
     }
@@ -66,7 +86,8 @@ final class PrimaryChange {
           + " s; follow it with `pgherd status " + name + "` and `pgherd logs " + name + "`");
     }
     if (!answer.get().ok()) {
-      throw new Main.UserError(kind + " refused: " + answer.get().message());
+      String message = answer.get().message();
+      throw new Main.UserError(message.startsWith(kind + " ") ? message : kind + " refused: " + message);
     }
     System.out.println(answer.get().message());
     return 0;

@@ -14,9 +14,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "restore", description = {
-    "Point-in-time recovery of a cluster from its backups. With --dry-run: which backup and WAL a restore",
-    "to this target would use, or why the target is refused (with the recoverable range); nothing changes.",
-    "Restoring in place is not built yet: restore into a new cluster with spec.bootstrap.recovery."})
+    "Point-in-time recovery of a cluster in place, from its own backups: the plan is made (a refused target",
+    "changes nothing), writes stop, every member is replaced by new ones restored to the target (the old",
+    "members and volumes are kept until the restore has succeeded, and started again if it fails).",
+    "Asks for confirmation unless --yes. With --dry-run: only which backup and WAL it would use.",
+    "To restore into a new cluster instead, apply a spec with spec.bootstrap.recovery."})
 final class RestoreCommand implements Callable<Integer> {
   @Mixin HomeOption home;
 
@@ -49,23 +51,56 @@ final class RestoreCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "only say what the restore would use; change nothing")
   boolean dryRun;
 
+  @Option(names = {"-y", "--yes"}, description = "do not ask for confirmation")
+  boolean yes;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "1800",
+      description = "how long to wait for the restore to end (default: ${DEFAULT-VALUE})")
+  long timeoutSeconds;
+
   @Override
   public Integer call() throws Exception {
     BackupConfig cfg = home.backupConfig(name);
     RestorePlanner.Target t = target();
-    if (!dryRun) {
-      throw new Main.UserError("restoring " + name + " in place is not built yet: `--dry-run` shows what a restore to "
-          + t.describe() + " would use; to restore into a new cluster, apply a spec with spec.bootstrap.recovery"
-          + " (docs/restore.md)", 1);
+    plan(cfg, t);
+    if (dryRun) {
+      return 0;
     }
+    if (!yes) {
+      java.io.Console console = System.console();
+      if (console == null) {
+        throw new Main.UserError("restoring " + name + " in place replaces all of its members: confirm with --yes"
+            + " (no terminal to ask on)", 2);
+      }
+      String reply = console.readLine("Restore %s in place to %s? Writes stop now; its members are replaced"
+          + " (kept until the restore has succeeded). [y/N] ", name, t.describe());
+      if (reply == null || !reply.strip().equalsIgnoreCase("y") && !reply.strip().equalsIgnoreCase("yes")) {
+        System.err.println("nothing done");
+        return 1;
+      }
+    }
+    io.pgherd.store.Home h = home.home();
+    io.pgherd.store.ControlRequest request = new io.pgherd.store.ControlRequest(PrimaryChange.newId(),
+        io.pgherd.store.ControlRequest.RESTORE, null, false, java.time.Instant.now().toString(), t);
+    String[] last = {null};
+    return PrimaryChange.submitAndWait(h, name, request, java.time.Duration.ofSeconds(timeoutSeconds), () -> {
+      String now = h.readStatus(name).map(s -> s.getRestore() == null ? null : s.getRestore().getMessage()).orElse(null);
+      if (now != null && !now.equals(last[0])) {
+        System.err.println("  " + now);
+        last[0] = now;
+      }
+    });
+  }
+
+  /** The plan (printed), or the refusal with the recoverable range (exit 1): before anything is asked or changed. */
+  private void plan(BackupConfig cfg, RestorePlanner.Target t) throws Exception {
     Path work = Files.createTempDirectory("pgherd-restore-plan-");
     try (ObjectStore store = ObjectStores.open(cfg.store(), home.home().root(), System::getenv)) {
       RestorePlanner.Plan plan = RestorePlanner.plan(store, name, t, work, line -> System.err.println(line));
-      System.out.println("would restore " + plan.describe());
+      System.out.println((dryRun ? "would restore " : "restore ") + plan.describe());
       System.out.println(plan.range());
       System.out.print("recovery settings: " + (plan.recoveryConf().isEmpty() ? "(none: replay all the WAL)\n"
           : "\n" + plan.recoveryConf().replaceAll("(?m)^", "  ")));
-      return 0;
     } catch (RestorePlanner.Refused e) {
       throw new Main.UserError("restore refused: " + e.getMessage(), 1);
     } finally {

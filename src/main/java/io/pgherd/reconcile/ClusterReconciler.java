@@ -12,6 +12,7 @@ import io.pgherd.docker.ContainerSpec.FileContent;
 import io.pgherd.docker.DockerGateway;
 import io.pgherd.model.FailoverPlanner;
 import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.InPlaceRestore;
 import io.pgherd.model.Lsn;
 import io.pgherd.model.Names;
 import io.pgherd.model.PostgresConf;
@@ -94,6 +95,10 @@ public final class ClusterReconciler {
   private Restorer restorer;
   /** Set by primary() while the first member is restored from backups: the pass stops there. */
   private String restorePhase;
+  /** Set with RestoreStep.FAILED. */
+  private String restoreFailure;
+  /** This pass looked at a restore: status.restore is filled in. */
+  private boolean restoreShown;
   private static final java.time.format.DateTimeFormatter BACKUP_ID =
       java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC);
 
@@ -179,6 +184,7 @@ public final class ClusterReconciler {
     PostgresCluster spec = validation.cluster();
     currentSpec = spec;
     restorePhase = null;
+    restoreShown = false;
     ClusterConfig cfg = ClusterConfig.from(spec);
     long generation = spec.getMetadata().getGeneration() == null ? 0 : spec.getMetadata().getGeneration();
 
@@ -197,6 +203,12 @@ public final class ClusterReconciler {
     Observed obs = observe();
     Topology topology = topology(cfg, obs);
     Progress progress = new Progress();
+
+    // A restore in place past its planning: nothing else happens until it has succeeded or failed.
+    Optional<InPlaceRestore> inPlace = home.readInPlaceRestore(cluster);
+    if (inPlace.isPresent() && !InPlaceRestore.PLANNING.equals(inPlace.get().phase())) {
+      return inPlaceRestore(cfg, generation, topology, obs, inPlace.get());
+    }
 
     // A failover whose intent is recorded (by this process or one that crashed) is finished first.
     if (topology.failover() != null) {
@@ -225,7 +237,9 @@ public final class ClusterReconciler {
 
     // A user's switchover or failover request, judged against what is seen now.
     Optional<ControlRequest> request = home.takeControlRequest(cluster);
-    if (request.isPresent()) {
+    if (request.isPresent() && ControlRequest.RESTORE.equals(request.get().kind())) {
+      inPlace = requestRestore(topology, request.get(), inPlace);
+    } else if (request.isPresent()) {
       Optional<Topology.Failover> intent = judge(cfg, topology, obs, request.get());
       if (intent.isPresent()) {
         topology = topology.withFailover(intent.get());
@@ -239,6 +253,10 @@ public final class ClusterReconciler {
         topology = home.readState(cluster).orElseThrow();
         obs = afterPrimaryChange(cfg, topology, obs, progress);
       }
+    }
+
+    if (inPlace.isPresent() && planRestore(cfg, topology, inPlace.get(), progress)) {
+      return inPlaceRestore(cfg, generation, topology, obs, home.readInPlaceRestore(cluster).orElseThrow());
     }
 
     // Detection: the primary gone (Docker says so) or not answering for failureThreshold probes.
@@ -499,12 +517,6 @@ public final class ClusterReconciler {
       io.pgherd.api.RecoverySpec recovery, Progress progress) {
     io.pgherd.backup.RestorePlanner.Target target = target(recovery.getTarget());
     String from = recovery.getFrom().getCluster();
-    String key = from + "|" + target;
-    if (restorer == null) {
-      restorer = new Restorer(cluster);
-    }
-    ContainerInfo c = obs.members().get(p);
-    String volume = Names.volume(member(p));
     java.nio.file.Path work = home.root().resolve("restore").resolve(cluster);
     if (!java.nio.file.Files.exists(work) && (!obs.volumes().isEmpty() || !obs.members().isEmpty())) {
       // the cluster had data before it was given spec.bootstrap: bootstrap only ever creates a cluster
@@ -513,19 +525,58 @@ public final class ClusterReconciler {
       markRestored("nothing: the cluster existed before spec.bootstrap was set");
       return false;
     }
+    switch (restoreMember(cfg, topology, obs, p, from, target, from + "|" + target, progress)) {
+      case RUNNING:
+        return true;
+      case FAILED:
+        restorePhase = "Error";
+        boolean byPostgres = restorer.state != Restorer.State.REFUSED && restorer.state != Restorer.State.FAILED;
+        progress.waitFor(restoreFailure + (!byPostgres ? ""
+            : " (the source and its archive are untouched; fix the target and apply again, after `pgherd delete "
+            + cluster + " --purge`)"));
+        return true;
+      case STOPPED:
+        return false; // stopped for another reason: started again by the normal steps
+      default:
+        String what = restorer.plan == null ? "from the backups of " + from : restorer.plan.describe();
+        markRestored(what);
+        log.action(reconcileId, "restored", member(p) + " recovered " + what + " and was promoted on timeline "
+            + obs.probes().get(p).timeline() + "; the replicas are cloned from it");
+        return false;
+    }
+  }
+
+  private enum RestoreStep { RUNNING, DONE, FAILED, STOPPED }
+
+  /**
+   * Restores member {@code p} of {@code topology} from the backups of {@code from} (a
+   * {@link Restorer} job: plan, create the container, stage, start; the entrypoint recovers and
+   * promotes). RUNNING while that goes on ({@link #restorePhase} "Restoring"); DONE once the
+   * member accepts writes; FAILED (why in {@link #restoreFailure}) when the target was refused,
+   * staging failed or PostgreSQL ended recovery with a FATAL; STOPPED when the member's container
+   * stopped for another reason.
+   */
+  private RestoreStep restoreMember(ClusterConfig cfg, Topology topology, Observed obs, int p, String from,
+      io.pgherd.backup.RestorePlanner.Target target, String key, Progress progress) {
+    if (restorer == null) {
+      restorer = new Restorer(cluster);
+    }
+    ContainerInfo c = obs.members().get(p);
+    String volume = Names.volume(member(p));
+    restoreShown = true;
     if (restorer.busy()) {
       restorePhase = "Restoring";
       progress.waitFor("restore: " + restorer.message);
-      return true;
+      return RestoreStep.RUNNING;
     }
     if ((restorer.state == Restorer.State.REFUSED || restorer.state == Restorer.State.FAILED)
         && key.equals(restorer.forSpec)) {
-      restorePhase = "Error";
-      progress.waitFor("restore " + (restorer.state == Restorer.State.REFUSED ? "refused" : "failed") + ": "
-          + restorer.message);
-      return true;
+      restoreFailure = "restore " + (restorer.state == Restorer.State.REFUSED ? "refused" : "failed") + ": "
+          + restorer.message;
+      return RestoreStep.FAILED;
     }
-    if (c == null || ("created".equals(c.state()) && restorer.state != Restorer.State.STARTED)) {
+    if (c == null || ("created".equals(c.state()) && (restorer.state != Restorer.State.STARTED
+        || !key.equals(restorer.forSpec)))) {
       if (c != null) { // staged by a job that did not finish (an operator stopped mid-way): again, from scratch
         docker.remove(c.id());
       }
@@ -549,7 +600,7 @@ public final class ClusterReconciler {
       restorePhase = "Restoring";
       progress.changed = true;
       progress.waitFor("restore: " + restorer.message);
-      return true;
+      return RestoreStep.RUNNING;
     }
     if (!c.running()) {
       String logs = docker.logs(c.id(), 80);
@@ -559,26 +610,237 @@ public final class ClusterReconciler {
         why = m.group(1).strip();
       }
       if (why != null) {
-        restorePhase = "Error";
         warnOnce("restore-failed", member(p) + ": " + why);
-        progress.waitFor(why + " (the source and its archive are untouched; fix the target and apply again,"
-            + " after `pgherd delete " + cluster + " --purge`)");
-        return true;
+        restoreFailure = why;
+        return RestoreStep.FAILED;
       }
-      return false; // stopped for another reason: started again by the normal steps
+      return RestoreStep.STOPPED;
     }
     InstanceProbe probe = obs.probes().get(p);
     if (probe != null && !probe.inRecovery()) {
-      String what = restorer.plan == null ? "from the backups of " + from : restorer.plan.describe();
-      markRestored(what);
-      log.action(reconcileId, "restored", member(p) + " recovered " + what + " and was promoted on timeline "
-          + probe.timeline() + "; the replicas are cloned from it");
-      return false;
+      return RestoreStep.DONE;
     }
     restorePhase = "Restoring";
     progress.waitFor("restore: " + member(p) + " is recovering"
         + (restorer.plan == null ? "" : " " + restorer.plan.describe()));
-    return true;
+    return RestoreStep.RUNNING;
+  }
+
+  // ---------------------------------------------------------------- restore in place
+
+  /**
+   * {@code pgherd restore NAME --to-...}: refused at once when the cluster cannot be restored now;
+   * otherwise the intent is stored (phase planning) and the plan made while the cluster serves.
+   */
+  private Optional<InPlaceRestore> requestRestore(Topology topology, ControlRequest request,
+      Optional<InPlaceRestore> current) {
+    String refused = null;
+    boolean bootstrapping = currentSpec.getSpec().getBootstrap() != null
+        && currentSpec.getSpec().getBootstrap().getRecovery() != null
+        && !java.nio.file.Files.exists(home.restoredMarker(cluster));
+    if (current.isPresent()) {
+      refused = "a restore of " + cluster + " is already under way (" + current.get().target().describe() + ", "
+          + current.get().phase() + ")";
+    } else if (request.target() == null) {
+      refused = "the request names no recovery target";
+    } else if (io.pgherd.api.BackupConfig.from(currentSpec).isEmpty()) {
+      refused = cluster + " has no spec.backup section: there are no backups to restore it from";
+    } else if (bootstrapping) {
+      refused = cluster + " is still being created from backups (spec.bootstrap.recovery)";
+    } else if (backups != null && backups.running().isPresent()) {
+      refused = "base backup " + backups.running().get().id() + " is running; restore once it has ended";
+    }
+    if (refused != null) {
+      home.answer(cluster, new ControlRequest.Result(request.id(), false, refused, now()));
+      log.warn(reconcileId, "restore-refused", "restore to " + (request.target() == null ? "?"
+          : request.target().describe()) + ": " + refused);
+      return current;
+    }
+    InPlaceRestore intent = new InPlaceRestore(request.id(), request.target(), InPlaceRestore.PLANNING, null, now());
+    home.writeInPlaceRestore(cluster, intent); // the intent is stored before anything is touched
+    log.action(reconcileId, "restore-request", "restore " + cluster + " in place to " + request.target().describe()
+        + " (request " + request.id() + "): planning while the members serve");
+    return Optional.of(intent);
+  }
+
+  /**
+   * The planning phase of a restore in place, while the cluster serves: a refused target ends
+   * the restore with nothing changed; an accepted plan fixes the replacement members (new
+   * ordinals) and moves on to stopping writes — true then, and the caller hands over to
+   * {@link #inPlaceRestore}.
+   */
+  private boolean planRestore(ClusterConfig cfg, Topology topology, InPlaceRestore r, Progress progress) {
+    String key = "check|" + r.requestId();
+    if (restorer == null) {
+      restorer = new Restorer(cluster);
+    }
+    restoreShown = true;
+    if (!key.equals(restorer.forSpec)) {
+      Optional<io.pgherd.api.BackupConfig> backup = io.pgherd.api.BackupConfig.from(currentSpec);
+      if (backup.isEmpty()) {
+        endRestore(r, false, "restore refused: " + cluster + " has no spec.backup section any more");
+        return false;
+      }
+      io.pgherd.api.BackupConfig.Store store = backup.get().store();
+      restorer.check(key, () -> io.pgherd.objectstore.ObjectStores.open(store, home.root(), System::getenv), cluster,
+          r.target(), home.root().resolve("restore").resolve(cluster), log);
+    }
+    switch (restorer.state) {
+      case PLANNED -> {
+        int n = topology.nextOrdinal();
+        Topology replacement = new Topology(List.of(n), n + 1, n, null, topology.lastFailover(), List.of())
+            .scaledTo(cfg.instances());
+        home.writeInPlaceRestore(cluster, r.in(InPlaceRestore.STOPPING, replacement));
+        log.action(reconcileId, "restore-stop-writes", "restoring " + cluster + " in place: "
+            + restorer.plan.describe() + "; the members " + names(topology.members()) + " stop (kept until the"
+            + " restore has succeeded) and " + names(replacement.members()) + " replace them");
+        return true;
+      }
+      case REFUSED, FAILED -> {
+        endRestore(r, false, "restore " + (restorer.state == Restorer.State.REFUSED ? "refused" : "failed") + ": "
+            + restorer.message + "; nothing was changed");
+        return false;
+      }
+      default -> {
+        progress.waitFor("restore: " + restorer.message);
+        return false;
+      }
+    }
+  }
+
+  private void endRestore(InPlaceRestore r, boolean ok, String message) {
+    home.writeInPlaceRestore(cluster, null);
+    home.answer(cluster, new ControlRequest.Result(r.requestId(), ok, message, now()));
+    if (ok) {
+      log.action(reconcileId, "restored", message);
+    } else {
+      log.warn(reconcileId, "restore-failed", message);
+    }
+  }
+
+  /**
+   * A restore in place once planned: every member stopped (primary first: its receivers get its
+   * WAL up to the shutdown checkpoint) and the WAL archive closed after a last upload; then the
+   * replacement primary restored like a new cluster's first member. On success the replaced
+   * members and volumes are removed and the replacement becomes the cluster's topology (its
+   * replicas are cloned by the next passes); on failure the replacement is removed and the old
+   * members started again as they were.
+   */
+  private Result inPlaceRestore(ClusterConfig cfg, long generation, Topology topology, Observed obs,
+      InPlaceRestore r) {
+    Progress progress = new Progress();
+    network(progress);
+    Topology next = r.replacement();
+    int p = next.primary();
+    if (InPlaceRestore.STOPPING.equals(r.phase())) {
+      List<Integer> order = new ArrayList<>(List.of(topology.primary()));
+      order.addAll(topology.replicas());
+      for (int m : order) {
+        ContainerInfo c = obs.members().get(m);
+        if (c != null && (c.running() || "paused".equals(c.state()))) {
+          docker.stop(c.id(), (int) SHUTDOWN_PATIENCE.toSeconds());
+          log.action(reconcileId, "restore-stop-member", member(m) + " stopped (its data is kept until the restore"
+              + " has succeeded)");
+        }
+      }
+      if (archiver != null) {
+        archiver.close(); // after a last upload: the old primary's WAL up to its shutdown is in the archive
+        log.action(reconcileId, "archive-stop", "WAL archiving to " + archiver + " stopped for the restore");
+        archiver = null;
+      }
+      r = r.in(InPlaceRestore.RESTORING, next);
+      home.writeInPlaceRestore(cluster, r);
+      obs = observe();
+    }
+    RestoreStep step = restoreMember(cfg, next, obs, p, cluster, r.target(), "in-place|" + r.requestId(), progress);
+    if (step == RestoreStep.STOPPED) {
+      start(obs.members().get(p), p, progress);
+    } else if (step == RestoreStep.FAILED) {
+      revertRestore(topology, obs, r, p);
+      return Result.requeue(FAST, "restore failed");
+    } else if (step == RestoreStep.DONE) {
+      try {
+        replaceMembers(topology, next, obs, r, p);
+      } catch (SQLException e) {
+        progress.waitFor("restore: cannot ask " + member(p) + " for its system identifier: " + e.getMessage());
+      }
+      return Result.requeue(FAST, "restored");
+    }
+    writeStatus(status(cfg, generation, topology, obs, "Restoring", progress.waiting));
+    return Result.requeue(FAST, progress.waiting == null ? "restoring" : progress.waiting);
+  }
+
+  /** The restore failed: the replacement primary goes, the members it was to replace start again. */
+  private void revertRestore(Topology topology, Observed obs, InPlaceRestore r, int p) {
+    ContainerInfo c = obs.members().get(p);
+    if (c != null) {
+      docker.remove(c.id());
+    }
+    if (docker.volumeExists(Names.volume(member(p)))) {
+      docker.removeVolume(Names.volume(member(p)));
+    }
+    List<Integer> order = new ArrayList<>(List.of(topology.primary()));
+    order.addAll(topology.replicas());
+    for (int m : order) {
+      ContainerInfo old = obs.members().get(m);
+      if (old != null && !old.running() && !"paused".equals(old.state())) {
+        docker.start(old.id());
+      }
+    }
+    primaryFailures = 0;
+    primaryFailingSince = null;
+    String why = restoreFailure.startsWith("restore refused") || restoreFailure.startsWith("restore failed")
+        ? restoreFailure : "restore failed: " + restoreFailure;
+    endRestore(r, false, why + "; " + cluster + " is as it was: " + member(p) + " removed, "
+        + names(topology.members()) + " started again");
+  }
+
+  /**
+   * The replacement primary accepts writes: the replaced members and their volumes go, the WAL
+   * spool of the abandoned history is cleared (the receiver starts afresh from the new primary's
+   * slot), and the replacement becomes the cluster's topology.
+   */
+  private void replaceMembers(Topology topology, Topology next, Observed obs, InPlaceRestore r, int p)
+      throws SQLException {
+    ContainerInfo pc = obs.members().get(p);
+    String sysid = systemIdentifier(pc);
+    Set<Integer> old = new TreeSet<>(obs.members().keySet());
+    old.addAll(obs.volumes());
+    old.addAll(topology.members());
+    old.removeAll(next.members());
+    for (int m : old) {
+      ContainerInfo c = obs.members().get(m);
+      if (c != null) {
+        docker.remove(c.id());
+        fileHashes.keySet().removeIf(k -> k.startsWith(c.id()));
+      }
+      if (docker.volumeExists(Names.volume(member(m)))) {
+        docker.removeVolume(Names.volume(member(m)));
+      }
+    }
+    deleteTree(home.root().resolve("archive").resolve(cluster).resolve(sysid).resolve("spool"));
+    home.writeState(cluster, next);
+    lastPrimaryLsn = null;
+    primaryFailures = 0;
+    primaryFailingSince = null;
+    stuckSince.clear();
+    String what = restorer.plan == null ? "to " + r.target().describe() : restorer.plan.describe();
+    endRestore(r, true, cluster + " restored in place " + what + ": " + member(p) + " is the primary on timeline "
+        + obs.probes().get(p).timeline() + "; " + names(old) + " and their volumes removed; replicas "
+        + names(next.replicas()) + " are cloned from " + member(p));
+  }
+
+  private static void deleteTree(java.nio.file.Path dir) {
+    if (!java.nio.file.Files.exists(dir)) {
+      return;
+    }
+    try (var walk = java.nio.file.Files.walk(dir)) {
+      for (java.nio.file.Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(f);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot remove " + dir, e);
+    }
   }
 
   private void markRestored(String what) {
@@ -1791,13 +2053,12 @@ public final class ClusterReconciler {
     if (primaryProbe != null) {
       s.setTimeline(primaryProbe.timeline());
     }
-    if (restorePhase != null && restorer != null) {
+    if (restoreShown && restorer != null && restorer.target != null) {
       io.pgherd.api.RestoreStatus r = new io.pgherd.api.RestoreStatus();
       Restorer.State st = restorer.state;
       r.setState(st == Restorer.State.STARTED ? "recovering" : st == null ? null : st.name().toLowerCase());
-      io.pgherd.api.RecoverySpec rec = currentSpec.getSpec().getBootstrap().getRecovery();
-      r.setFrom(rec.getFrom().getCluster());
-      r.setTarget(target(rec.getTarget()).describe());
+      r.setFrom(restorer.from);
+      r.setTarget(restorer.target.describe());
       io.pgherd.backup.RestorePlanner.Plan plan = restorer.plan;
       if (plan != null) {
         r.setBackup(plan.backup().id());

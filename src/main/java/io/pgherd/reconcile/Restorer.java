@@ -27,7 +27,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * its entrypoint recovers, promotes and sets this cluster's passwords.
  */
 final class Restorer implements AutoCloseable {
-  enum State { PLANNING, STAGING, STARTED, REFUSED, FAILED }
+  enum State { PLANNING, PLANNED, STAGING, STARTED, REFUSED, FAILED }
 
   /** What the reconciler lends the job: creating the member's container (not started). */
   interface Member {
@@ -45,6 +45,8 @@ final class Restorer implements AutoCloseable {
   volatile RestorePlanner.Plan plan;
   /** The spec (hash) the job ran for: a refused target is tried again only once the spec changes. */
   volatile String forSpec;
+  volatile String from;
+  volatile RestorePlanner.Target target;
 
   Restorer(String cluster) {
     thread = Executors.newSingleThreadExecutor(r -> {
@@ -58,11 +60,45 @@ final class Restorer implements AutoCloseable {
     return state == State.PLANNING || state == State.STAGING;
   }
 
-  void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
-      Path work, DockerGateway docker, String dataDir, Member member, io.pgherd.store.ClusterLog log) {
-    forSpec = spec;
+  /**
+   * Only the plan (a restore in place is planned while the cluster still serves): PLANNED, or
+   * REFUSED with the recoverable range. The downloaded WAL is removed again.
+   */
+  void check(String key, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
+      Path work, io.pgherd.store.ClusterLog log) {
+    begin(key, from, target);
+    thread.execute(() -> {
+      try (ObjectStore st = store.call()) {
+        RestorePlanner.Plan p = RestorePlanner.plan(st, from, target, work, m -> message = m);
+        plan = p;
+        deleteTree(p.walDir());
+        log.action("restore", "restore-plan", p.describe() + "; " + p.range());
+        message = "planned: " + p.describe();
+        state = State.PLANNED;
+      } catch (RestorePlanner.Refused e) {
+        message = e.getMessage();
+        state = State.REFUSED;
+        log.warn("restore", "restore-refused", e.getMessage() + "; nothing was changed");
+      } catch (Exception e) {
+        message = e.getMessage() == null ? e.toString() : e.getMessage();
+        state = State.FAILED;
+        log.warn("restore", "restore-failed", message);
+      }
+    });
+  }
+
+  private void begin(String key, String from, RestorePlanner.Target target) {
+    forSpec = key;
+    this.from = from;
+    this.target = target;
+    plan = null;
     state = State.PLANNING;
     message = "planning the restore from " + from + " to " + target.describe();
+  }
+
+  void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
+      Path work, DockerGateway docker, String dataDir, Member member, io.pgherd.store.ClusterLog log) {
+    begin(spec, from, target);
     thread.execute(() -> {
       try (ObjectStore st = store.call()) {
         RestorePlanner.Plan p = RestorePlanner.plan(st, from, target, work, m -> message = m);

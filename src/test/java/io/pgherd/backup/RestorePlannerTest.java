@@ -26,6 +26,26 @@ class RestorePlannerTest {
   }
 
   @Test
+  void onlyBackupsOnTheNewestTimelinesHistoryCanBeRestored() {
+    // timeline 1 → 2 at 0/5000060 (an in-place restore went back there); a backup of timeline 1 that
+    // ended after that point belongs to the abandoned branch
+    List<WalScan.Span> path = WalScan.path(2, "1\t0/5000060\tbefore transaction 640\n");
+    BackupInfo early = backup("20261126T010000Z", 1L, "0/3000100");
+    BackupInfo atSwitch = backup("20261126T020000Z", 1L, "0/5000060");
+    BackupInfo abandoned = backup("20261126T030000Z", 1L, "0/9000100");
+    BackupInfo after = backup("20261126T040000Z", 2L, "0/B000100");
+    BackupInfo unknown = backup("20261126T050000Z", null, "0/C000100");
+    BackupInfo otherBranch = backup("20261126T060000Z", 3L, "0/D000100");
+    assertThat(RestorePlanner.onPath(List.of(early, atSwitch, abandoned, after, unknown, otherBranch), path))
+        .containsExactly(early, atSwitch, after, unknown);
+  }
+
+  private static BackupInfo backup(String id, Long timeline, String stopLsn) {
+    return new BackupInfo(id, "7", BackupInfo.COMPLETE, "m", id, id, "0/1000028", stopLsn, timeline, 1L, 1L, "x",
+        "zstd", null, null);
+  }
+
+  @Test
   void theFirstSegmentOfANewTimelineGetsItsParentsBytesBeforeTheSwitch() throws Exception {
     int seg = 16 << 20;
     byte[] parent = new byte[seg];

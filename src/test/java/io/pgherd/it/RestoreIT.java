@@ -8,6 +8,9 @@ import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.model.Names;
 import java.sql.Connection;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -17,7 +20,10 @@ import org.junit.jupiter.api.Test;
  * backups in a real S3-compatible server: the original stack's scenario (databases aa and bb,
  * txid_current(), database cc; restored to that xid: aa and bb, no cc), a refused target that
  * creates nothing, and the latest state after a failover, whose last rows are only in the
- * partial segment of timeline 2.
+ * partial segment of timeline 2; time, restore point, LSN and immediate targets. Then the same
+ * cluster restored in place (`pgherd restore --yes`): the original scenario again, every member
+ * replaced, replicas and backups working after; and a restore in place that fails (a corrupt
+ * base backup), which leaves the cluster as it was.
  */
 class RestoreIT extends ArchivedClusterTestBase {
   static final String COPY = "itr2";
@@ -98,9 +104,9 @@ class RestoreIT extends ArchivedClusterTestBase {
     ItSupport.Run bad = pgherd("restore", name, "--to-name", "no such point", "--dry-run");
     assertThat(bad.exitCode()).isEqualTo(1);
     assertThat(bad.output()).contains("restore refused: no restore point named 'no such point'", "recoverable range: ");
-    ItSupport.Run inPlace = pgherd("restore", name, "--to-xid", Long.toString(xid));
-    assertThat(inPlace.exitCode()).isEqualTo(1);
-    assertThat(inPlace.output()).contains("not built yet");
+    ItSupport.Run unconfirmed = pgherd("restore", name, "--to-xid", Long.toString(xid));
+    assertThat(unconfirmed.exitCode()).as(unconfirmed.output()).isEqualTo(2);
+    assertThat(unconfirmed.output()).contains("confirm with --yes");
 
     assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, COPY, restoreSpec(COPY, 2, 47462, "{ xid: \"" + xid + "\" }"))
         .toString())).isZero();
@@ -218,5 +224,95 @@ class RestoreIT extends ArchivedClusterTestBase {
     // immediate: the newest backup's own end (taken before aa existed)
     restoreAndCheck("itr8", 47522, "{ immediate: true }",
         port -> assertThat(databases("itr8", port)).doesNotContain("aa"));
+  }
+
+  Set<String> memberNames() {
+    return status().getMembers().stream().map(m -> m.getName()).collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  @Test
+  @Order(5)
+  void theOriginalScenarioRestoredInPlaceReplacesEveryMember() throws Exception {
+    String oldPrimary = primary();
+    Set<String> oldMembers = memberNames();
+    long inPlaceXid;
+    try (Connection c = member(oldPrimary)) {
+      for (String db : List.of("aa", "bb", "cc")) {
+        c.createStatement().execute("drop database " + db);
+      }
+      c.createStatement().execute("create database aa");
+      c.createStatement().execute("create database bb");
+      inPlaceXid = Long.parseLong(column0(c, "select txid_current()::text"));
+      c.createStatement().execute("create database cc");
+    }
+    awaitArchived();
+    long timeline = status().getTimeline();
+
+    ItSupport.Run run = pgherd("restore", name, "--to-xid", Long.toString(inPlaceXid), "--yes");
+    assertThat(run.exitCode()).as(run.output()).isZero();
+    assertThat(run.output()).contains("restore backup ", "to xid " + inPlaceXid, name + " restored in place");
+
+    awaitHealthy(instances);
+    assertThat(memberNames()).as("every member replaced").hasSize(instances).doesNotContainAnyElementsOf(oldMembers);
+    assertThat(status().getTimeline()).isGreaterThan(timeline);
+    await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+        assertThat(databases(name, rw)).contains("aa", "bb").doesNotContain("cc"));
+    assertThat(status().getMembers()).extracting(m -> m.getState()).containsExactlyInAnyOrder("running", "streaming");
+    for (String old : oldMembers) {
+      assertThat(docker.container("pgherd-" + old)).as(old + " removed").isEmpty();
+      assertThat(docker.volumeExists(Names.volume(old))).as(old + "'s volume removed").isFalse();
+    }
+    String log = java.nio.file.Files.readString(home.logFile(name));
+    assertThat(log).contains("restore-request", "restore-stop-writes", "restore-stop-member", "restored");
+
+    // it serves writes, archives them on its new timeline and takes backups
+    try (Connection c = member(primary())) {
+      c.createStatement().execute("create table after_restore(v text)");
+      c.createStatement().execute("insert into after_restore values ('new timeline')");
+    }
+    awaitArchived();
+    ItSupport.Run own = pgherd("backup", name);
+    assertThat(own.exitCode()).as(own.output()).isZero();
+    // a later restore follows the new timeline: the abandoned branch's backups are not candidates
+    ItSupport.Run again = pgherd("restore", name, "--dry-run");
+    assertThat(again.exitCode()).as(again.output()).isZero();
+    assertThat(again.output()).contains("on timeline " + status().getTimeline());
+  }
+
+  @Test
+  @Order(6)
+  void aRestoreInPlaceThatFailsLeavesTheClusterAsItWas() throws Exception {
+    String before = primary();
+    Set<String> members = memberNames();
+    try (Connection c = member(before)) {
+      c.createStatement().execute("create table kept(v text)");
+      c.createStatement().execute("insert into kept values ('still here')");
+    }
+    awaitArchived();
+    // the newest backup's data made unreadable: the plan (which reads the catalog) accepts it, unpacking fails
+    String key;
+    byte[] original;
+    try (var st = store()) {
+      key = st.list(base() + "base/").stream().map(o -> o.key()).filter(k -> k.endsWith("/base.tar.zst"))
+          .max(String::compareTo).orElseThrow();
+      original = st.getBytes(key).orElseThrow();
+      st.put(key, "not a zstd frame".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    try {
+      ItSupport.Run run = pgherd("restore", name, "--yes");
+      assertThat(run.exitCode()).as(run.output()).isEqualTo(1);
+      assertThat(run.output()).contains("restore failed: restore: unpacking", "is as it was");
+    } finally {
+      try (var st = store()) {
+        st.put(key, original);
+      }
+    }
+    awaitHealthy(instances);
+    assertThat(status().getPrimary()).isEqualTo(before);
+    assertThat(memberNames()).isEqualTo(members);
+    await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() -> assertThat(
+        column(ItSupport.connect(home, name, rw), "select v from kept")).containsExactly("still here"));
+    assertThat(docker.containers(Names.LABEL_CLUSTER, name)).as("the replacement member is gone")
+        .allMatch(c -> c.name().endsWith("-lb") || members.contains(c.name().substring("pgherd-".length())));
   }
 }

@@ -31,6 +31,24 @@ class ControlRequestStoreTest {
   }
 
   @Test
+  void aRestoreRequestCarriesItsTargetAndItsIntentSurvivesARestart() {
+    Home home = new Home(dir);
+    var target = new io.pgherd.backup.RestorePlanner.Target("xid", "635", false);
+    ControlRequest r = new ControlRequest("r1", ControlRequest.RESTORE, null, false, "t", target);
+    assertThat(home.submit("demo", r)).isTrue();
+    assertThat(home.submit("demo", new ControlRequest("s1", ControlRequest.SWITCHOVER, null, false, "t")))
+        .as("a switchover while a restore request is pending").isFalse();
+    assertThat(home.takeControlRequest("demo")).contains(r);
+
+    var intent = new io.pgherd.model.InPlaceRestore("r1", target, io.pgherd.model.InPlaceRestore.STOPPING,
+        new io.pgherd.model.Topology(java.util.List.of(4, 5), 6, 4), "t");
+    home.writeInPlaceRestore("demo", intent);
+    assertThat(new Home(dir).readInPlaceRestore("demo")).contains(intent);
+    home.writeInPlaceRestore("demo", null);
+    assertThat(home.readInPlaceRestore("demo")).isEmpty();
+  }
+
+  @Test
   void aWithdrawnRequestIsNeverTaken() throws Exception {
     Home home = new Home(dir);
     assertThat(home.submit("demo", new ControlRequest("x1", ControlRequest.SWITCHOVER, null, false, "t"))).isTrue();
