@@ -5,11 +5,16 @@
 # spec.bootstrap.recovery, and check `psql -l` there: (a) aa, bb, cc; (b) aa and bb, no cc.
 # The .partial workaround and the manual pg_receivexlog pause of the original are not needed:
 # the archive keeps the segment being written current, and the restore takes it.
-# Usage: test-scenarios/pitr.sh [CLUSTER]   (PGHERD_HOME selects the operator home; a running
-# operator is needed). The restored clusters (CLUSTER-pitr-latest, CLUSTER-pitr-xid, on ports
-# 55432/55433 and 55442/55443) are deleted at the end.
+# With --in-place, then the original's "Restoring the master database cluster" too: CLUSTER itself
+# restored in place to that xid (`pgherd restore CLUSTER --to-xid X --yes`: every member replaced),
+# and `psql -l` through its read-write port: aa and bb, no cc. That rewinds CLUSTER: opt-in only.
+# Usage: test-scenarios/pitr.sh [CLUSTER] [--in-place]  (PGHERD_HOME selects the operator home; a
+# running operator is needed). The restored clusters (CLUSTER-pitr-latest, CLUSTER-pitr-xid, on
+# ports 55432/55433 and 55442/55443) are deleted at the end.
 set -euo pipefail
 name=${1:-demo}
+in_place=0
+[ "${2:-}" = --in-place ] && in_place=1
 root="$(cd "$(dirname "$0")/.." && pwd)"
 pgherd="$root/bin/pgherd"
 home=${PGHERD_HOME:-$HOME/.pgherd}
@@ -82,4 +87,19 @@ echo "== restore to xid $xid into $name-pitr-xid"
 restore "$name-pitr-xid" 55442 "{ xid: \"$xid\" }"
 dbs=$(databases "$name-pitr-xid"); echo "psql -l: $dbs"
 [[ " $dbs" == *" aa "* && " $dbs" == *" bb "* && " $dbs" != *" cc "* ]] || { echo "FAIL: aa and bb without cc expected"; exit 1; }
-echo "PASS: restored to xid $xid: aa and bb exist, cc does not"
+echo "ok: restored to xid $xid: aa and bb exist, cc does not"
+
+if [ $in_place = 1 ]; then
+  echo "== restore $name itself in place to xid $xid"
+  "$pgherd" restore "$name" --to-xid "$xid" --yes
+  for i in $(seq 1 180); do
+    phase=$("$pgherd" status "$name" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("phase",""))')
+    [ "$phase" = Healthy ] && break
+    sleep 1
+  done
+  [ "$phase" = Healthy ] || { "$pgherd" status "$name"; echo "FAIL: $name not healthy 180 s after the restore"; exit 1; }
+  dbs=$(databases "$name"); echo "psql -l: $dbs"
+  [[ " $dbs" == *" aa "* && " $dbs" == *" bb "* && " $dbs" != *" cc "* ]] || { echo "FAIL: aa and bb without cc expected in $name"; exit 1; }
+  echo "ok: $name restored in place to xid $xid: aa and bb exist, cc does not"
+fi
+echo "PASS"

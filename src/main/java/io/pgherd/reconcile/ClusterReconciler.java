@@ -824,7 +824,7 @@ public final class ClusterReconciler {
     primaryFailures = 0;
     primaryFailingSince = null;
     stuckSince.clear();
-    String what = restorer.plan == null ? "to " + r.target().describe() : restorer.plan.describe();
+    String what = restorer.plan == null ? "to " + r.target().describe() : "from " + restorer.plan.describe();
     endRestore(r, true, cluster + " restored in place " + what + ": " + member(p) + " is the primary on timeline "
         + obs.probes().get(p).timeline() + "; " + names(old) + " and their volumes removed; replicas "
         + names(next.replicas()) + " are cloned from " + member(p));

@@ -105,7 +105,7 @@ final class Restorer implements AutoCloseable {
         plan = p;
         log.action("restore", "restore-plan", p.describe() + "; " + p.range());
         state = State.STAGING;
-        message = "creating the first member";
+        message = "creating the member it restores into";
         String container = member.create();
         stage(st, p, docker, container, dataDir);
         docker.start(container);
