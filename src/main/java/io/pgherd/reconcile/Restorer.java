@@ -46,6 +46,7 @@ final class Restorer implements AutoCloseable {
   /** The spec (hash) the job ran for: a refused target is tried again only once the spec changes. */
   volatile String forSpec;
   volatile String from;
+  private volatile boolean closed;
   volatile RestorePlanner.Target target;
 
   Restorer(String cluster) {
@@ -82,7 +83,7 @@ final class Restorer implements AutoCloseable {
       } catch (Exception e) {
         message = e.getMessage() == null ? e.toString() : e.getMessage();
         state = State.FAILED;
-        log.warn("restore", "restore-failed", message);
+        failed(log);
       }
     });
   }
@@ -111,7 +112,7 @@ final class Restorer implements AutoCloseable {
         docker.start(container);
         state = State.STARTED;
         message = "recovering " + p.describe();
-        log.action("restore", "restore-start", "first member started: it recovers " + p.describe()
+        log.action("restore", "restore-start", "member started: it recovers " + p.describe()
             + ", promotes on a new timeline and takes this cluster's passwords");
         deleteTree(p.walDir());
       } catch (RestorePlanner.Refused e) {
@@ -121,7 +122,7 @@ final class Restorer implements AutoCloseable {
       } catch (Exception e) {
         state = State.FAILED;
         message = e.getMessage() == null ? e.toString() : e.getMessage();
-        log.warn("restore", "restore-failed", message);
+        failed(log);
       }
     });
   }
@@ -220,6 +221,17 @@ final class Restorer implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     thread.shutdownNow();
+  }
+
+  /** A job stopped by {@link #close} (the operator stopping) did not fail: the next operator starts it again. */
+  private void failed(io.pgherd.store.ClusterLog log) {
+    if (closed) {
+      log.action("restore", "restore-interrupted", "the operator stopped during the restore (" + message
+          + "); the next one starts this step again");
+    } else {
+      log.warn("restore", "restore-failed", message);
+    }
   }
 }

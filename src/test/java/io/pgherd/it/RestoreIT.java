@@ -315,4 +315,32 @@ class RestoreIT extends ArchivedClusterTestBase {
     assertThat(docker.containers(Names.LABEL_CLUSTER, name)).as("the replacement member is gone")
         .allMatch(c -> c.name().endsWith("-lb") || members.contains(c.name().substring("pgherd-".length())));
   }
+
+  @Test
+  @Order(7)
+  void anOperatorStoppedDuringARestoreInPlaceIsFollowedByOneThatFinishesIt() throws Exception {
+    Set<String> members = memberNames();
+    try (Connection c = member(primary())) {
+      c.createStatement().execute("create table across_restart(v text)");
+      c.createStatement().execute("insert into across_restart values ('archived before the restore')");
+    }
+    awaitArchived();
+    String id = "crash" + System.nanoTime();
+    assertThat(home.submit(name, new io.pgherd.store.ControlRequest(id, io.pgherd.store.ControlRequest.RESTORE, null,
+        false, java.time.Instant.now().toString(), io.pgherd.backup.RestorePlanner.Target.latest()))).isTrue();
+    await().atMost(ofSeconds(120)).pollInterval(java.time.Duration.ofMillis(50)).until(() -> home
+        .readInPlaceRestore(name).map(r -> io.pgherd.model.InPlaceRestore.RESTORING.equals(r.phase())).orElse(false));
+    operator.close(); // mid-restore: its members are stopped, the replacement is being staged or recovering
+    operator = startOperator();
+    await().atMost(ofSeconds(300)).pollInterval(ofSeconds(1)).until(() -> home.readInPlaceRestore(name).isEmpty());
+    assertThat(home.takeAnswer(name, id)).hasValueSatisfying(a ->
+        assertThat(a.ok()).as(a.message()).isTrue());
+    awaitHealthy(instances);
+    assertThat(memberNames()).hasSize(instances).doesNotContainAnyElementsOf(members);
+    await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() -> assertThat(
+        column(ItSupport.connect(home, name, rw), "select v from across_restart"))
+        .containsExactly("archived before the restore"));
+    // exactly one container per member and the load balancer: nothing staged twice is left behind
+    assertThat(docker.containers(Names.LABEL_CLUSTER, name)).hasSize(instances + 1);
+  }
 }
