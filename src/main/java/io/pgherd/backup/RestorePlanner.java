@@ -72,7 +72,7 @@ public final class RestorePlanner {
    * @param recoveryConf the recovery target settings, PostgreSQL syntax
    */
   public record Plan(BackupInfo backup, String base, Path walDir, List<String> walFiles, long walBytes,
-      String firstWal, String lastWal, String range, Target target, String recoveryConf) {
+      String firstWal, String lastWal, String range, Target target, String recoveryConf, long walEnd) {
     public String describe() {
       return "backup " + backup.id() + " (ended " + backup.finished() + ", " + (backup.tarBytes() == null ? "?"
           : backup.tarBytes() >> 20) + " MB) + WAL " + firstWal + " .. " + lastWal + " (" + walFiles.size()
@@ -230,7 +230,7 @@ public final class RestorePlanner {
     }
     List<String> segs = files.stream().filter(n -> !n.endsWith(".history")).toList();
     return new Plan(chosen, base, walDir, files, bytes, segs.isEmpty() ? "-" : segs.get(0),
-        segs.isEmpty() ? "-" : segs.get(segs.size() - 1), range, target, conf);
+        segs.isEmpty() ? "-" : segs.get(segs.size() - 1), range, target, conf, scan.endLsn());
   }
 
   private static BackupInfo atLsn(List<BackupInfo> backups, long lsn, String what, WalScan.Result scan, String range)

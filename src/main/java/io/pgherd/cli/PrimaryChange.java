@@ -82,6 +82,11 @@ final class PrimaryChange {
         throw new Main.UserError("the operator did not take the " + kind + " request within " + timeout.toSeconds()
             + " s; it was withdrawn and nothing changed");
       }
+      if (lock.isPresent()) {
+        throw new Main.UserError("the " + kind + " is not finished after " + timeout.toSeconds() + " s and stops with"
+            + " this command: start `pgherd operator` to finish it (it resumes where it was; `pgherd status " + name
+            + "` shows where)");
+      }
       throw new Main.UserError("the " + kind + " is under way but not finished after " + timeout.toSeconds()
           + " s; follow it with `pgherd status " + name + "` and `pgherd logs " + name + "`");
     }

@@ -15,14 +15,22 @@ import io.pgherd.backup.RestorePlanner;
  * @param replacement the members that replace the current ones (new ordinals, the first one the
  *     primary); set when the plan is accepted
  * @param startedAt ISO-8601
+ * @param primaryEnd the stopped primary's shutdown checkpoint LSN: a restore to the end of the
+ *     archive needs the archive to reach it (else its last commits would be lost)
  */
 public record InPlaceRestore(String requestId, RestorePlanner.Target target, String phase, Topology replacement,
-    String startedAt) {
+    String startedAt, String primaryEnd) {
   public static final String PLANNING = "planning";
   public static final String STOPPING = "stopping";
   public static final String RESTORING = "restoring";
+  /** The restore failed: the replacement goes, the old members start again (recorded first). */
+  public static final String REVERTING = "reverting";
 
   public InPlaceRestore in(String next, Topology replacement) {
-    return new InPlaceRestore(requestId, target, next, replacement, startedAt);
+    return new InPlaceRestore(requestId, target, next, replacement, startedAt, primaryEnd);
+  }
+
+  public InPlaceRestore withPrimaryEnd(String lsn) {
+    return new InPlaceRestore(requestId, target, phase, replacement, startedAt, lsn);
   }
 }

@@ -525,7 +525,7 @@ public final class ClusterReconciler {
       markRestored("nothing: the cluster existed before spec.bootstrap was set");
       return false;
     }
-    switch (restoreMember(cfg, topology, obs, p, from, target, from + "|" + target, progress)) {
+    switch (restoreMember(cfg, topology, obs, p, from, target, from + "|" + target, -1, progress)) {
       case RUNNING:
         return true;
       case FAILED:
@@ -557,7 +557,7 @@ public final class ClusterReconciler {
    * stopped for another reason.
    */
   private RestoreStep restoreMember(ClusterConfig cfg, Topology topology, Observed obs, int p, String from,
-      io.pgherd.backup.RestorePlanner.Target target, String key, Progress progress) {
+      io.pgherd.backup.RestorePlanner.Target target, String key, long minimumEnd, Progress progress) {
     if (restorer == null) {
       restorer = new Restorer(cluster);
     }
@@ -596,7 +596,7 @@ public final class ClusterReconciler {
               throw new java.io.IOException("the container of " + member(p) + " exists already; trying again");
             }
             return id;
-          }, log);
+          }, log, minimumEnd);
       restorePhase = "Restoring";
       progress.changed = true;
       progress.waitFor("restore: " + restorer.message);
@@ -656,7 +656,7 @@ public final class ClusterReconciler {
           : request.target().describe()) + ": " + refused);
       return current;
     }
-    InPlaceRestore intent = new InPlaceRestore(request.id(), request.target(), InPlaceRestore.PLANNING, null, now());
+    InPlaceRestore intent = new InPlaceRestore(request.id(), request.target(), InPlaceRestore.PLANNING, null, now(), null);
     home.writeInPlaceRestore(cluster, intent); // the intent is stored before anything is touched
     log.action(reconcileId, "restore-request", "restore " + cluster + " in place to " + request.target().describe()
         + " (request " + request.id() + "): planning while the members serve");
@@ -687,10 +687,17 @@ public final class ClusterReconciler {
     }
     switch (restorer.state) {
       case PLANNED -> {
+        if (backups != null && backups.running().isPresent()) {
+          progress.waitFor("restore: planned; waiting for base backup " + backups.running().get().id() + " to end");
+          return false;
+        }
         int n = topology.nextOrdinal();
         Topology replacement = new Topology(List.of(n), n + 1, n, null, topology.lastFailover(), List.of())
             .scaledTo(cfg.instances());
         home.writeInPlaceRestore(cluster, r.in(InPlaceRestore.STOPPING, replacement));
+        // the replacement's ordinals are spent even if the restore fails: names are never reused
+        home.writeState(cluster, new Topology(topology.members(), replacement.nextOrdinal(), topology.primary(),
+            topology.failover(), topology.lastFailover(), topology.rejoining()));
         log.action(reconcileId, "restore-stop-writes", "restoring " + cluster + " in place: "
             + restorer.plan.describe() + "; the members " + names(topology.members()) + " stop (kept until the"
             + " restore has succeeded) and " + names(replacement.members()) + " replace them");
@@ -729,33 +736,69 @@ public final class ClusterReconciler {
   private Result inPlaceRestore(ClusterConfig cfg, long generation, Topology topology, Observed obs,
       InPlaceRestore r) {
     Progress progress = new Progress();
-    network(progress);
+    String busy = "a restore of " + cluster + " in place (" + r.target().describe() + ") is under way; nothing else"
+        + " is done until it has ended";
+    home.takeControlRequest(cluster).ifPresent(q -> home.answer(cluster, new ControlRequest.Result(q.id(), false,
+        busy, now())));
     Topology next = r.replacement();
     int p = next.primary();
-    if (InPlaceRestore.STOPPING.equals(r.phase())) {
-      List<Integer> order = new ArrayList<>(List.of(topology.primary()));
-      order.addAll(topology.replicas());
-      for (int m : order) {
-        ContainerInfo c = obs.members().get(m);
-        if (c != null && (c.running() || "paused".equals(c.state()))) {
-          docker.stop(c.id(), (int) SHUTDOWN_PATIENCE.toSeconds());
-          log.action(reconcileId, "restore-stop-member", member(m) + " stopped (its data is kept until the restore"
-              + " has succeeded)");
-        }
+    if (InPlaceRestore.REVERTING.equals(r.phase())) {
+      revertRestore(topology, observe(), r, p);
+      return Result.requeue(FAST, "restore failed");
+    }
+    network(progress);
+    // primary first: its receivers (the WAL archive) get its WAL up to the shutdown checkpoint. Also
+    // while restoring: an old member started meanwhile (by hand) is stopped again, as its writes would be lost.
+    List<Integer> order = new ArrayList<>(List.of(topology.primary()));
+    order.addAll(topology.replicas());
+    boolean stopped = false;
+    for (int m : order) {
+      ContainerInfo c = obs.members().get(m);
+      if (c != null && (c.running() || "paused".equals(c.state()))) {
+        docker.stop(c.id(), (int) SHUTDOWN_PATIENCE.toSeconds());
+        log.action(reconcileId, "restore-stop-member", member(m) + " stopped (its data is kept until the restore"
+            + " has succeeded)");
+        stopped = true;
       }
+    }
+    if (InPlaceRestore.STOPPING.equals(r.phase())) {
       if (archiver != null) {
         archiver.close(); // after a last upload: the old primary's WAL up to its shutdown is in the archive
         log.action(reconcileId, "archive-stop", "WAL archiving to " + archiver + " stopped for the restore");
         archiver = null;
       }
+      ContainerInfo old = obs.members().get(topology.primary());
+      if (old != null) {
+        try {
+          Optional<byte[]> control = docker.readFile(old.id(), PGDATA + "/global/pg_control");
+          if (control.isPresent()) {
+            r = r.withPrimaryEnd(Lsn.format(ControlFile.parse(control.get()).checkpointLsn()));
+          }
+        } catch (IllegalArgumentException e) {
+          log.warn(reconcileId, "restore", "cannot read " + member(topology.primary()) + "'s pg_control: "
+              + e.getMessage());
+        }
+      }
       r = r.in(InPlaceRestore.RESTORING, next);
       home.writeInPlaceRestore(cluster, r);
+      stopped = true;
+    }
+    if (stopped) {
       obs = observe();
     }
-    RestoreStep step = restoreMember(cfg, next, obs, p, cluster, r.target(), "in-place|" + r.requestId(), progress);
+    long minimumEnd = "latest".equals(r.target().kind()) && r.primaryEnd() != null ? Lsn.parse(r.primaryEnd()) : -1;
+    RestoreStep step = restoreMember(cfg, next, obs, p, cluster, r.target(), "in-place|" + r.requestId(), minimumEnd,
+        progress);
     if (step == RestoreStep.STOPPED) {
-      start(obs.members().get(p), p, progress);
-    } else if (step == RestoreStep.FAILED) {
+      restoreFailure = "restore failed: the replacement member " + member(p) + " stopped during the restore"
+          + " (`docker logs " + Names.container(member(p)) + "` says why)";
+      step = RestoreStep.FAILED;
+    }
+    if (step == RestoreStep.FAILED) {
+      r = new InPlaceRestore(r.requestId(), r.target(), InPlaceRestore.REVERTING, next, r.startedAt(),
+          r.primaryEnd());
+      home.writeInPlaceRestore(cluster, r); // recorded first: a restarted operator finishes the revert
+      log.warn(reconcileId, "restore-revert", restoreFailure);
       revertRestore(topology, obs, r, p);
       return Result.requeue(FAST, "restore failed");
     } else if (step == RestoreStep.DONE) {
@@ -784,13 +827,19 @@ public final class ClusterReconciler {
     for (int m : order) {
       ContainerInfo old = obs.members().get(m);
       if (old != null && !old.running() && !"paused".equals(old.state())) {
-        docker.start(old.id());
+        try {
+          docker.start(old.id());
+        } catch (RuntimeException e) { // the normal steps start it again
+          log.warn(reconcileId, "restore-revert", "starting " + member(m) + " again failed: " + e.getMessage());
+        }
       }
     }
     primaryFailures = 0;
     primaryFailingSince = null;
-    String why = restoreFailure.startsWith("restore refused") || restoreFailure.startsWith("restore failed")
-        ? restoreFailure : "restore failed: " + restoreFailure;
+    String failure = restoreFailure == null ? "restore failed (the operator restarted while reverting it)"
+        : restoreFailure;
+    String why = failure.startsWith("restore refused") || failure.startsWith("restore failed")
+        ? failure : "restore failed: " + failure;
     endRestore(r, false, why + "; " + cluster + " is as it was: " + member(p) + " removed, "
         + names(topology.members()) + " started again");
   }
@@ -818,7 +867,14 @@ public final class ClusterReconciler {
         docker.removeVolume(Names.volume(member(m)));
       }
     }
-    deleteTree(home.root().resolve("archive").resolve(cluster).resolve(sysid).resolve("spool"));
+    java.nio.file.Path spool = home.root().resolve("archive").resolve(cluster).resolve(sysid).resolve("spool");
+    if (java.nio.file.Files.isDirectory(spool)) { // kept aside (what it holds may not all be stored): never deleted
+      try {
+        java.nio.file.Files.move(spool, spool.resolveSibling("spool-before-restore-" + r.requestId()));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot set the WAL spool " + spool + " aside", e);
+      }
+    }
     home.writeState(cluster, next);
     lastPrimaryLsn = null;
     primaryFailures = 0;
@@ -828,19 +884,6 @@ public final class ClusterReconciler {
     endRestore(r, true, cluster + " restored in place " + what + ": " + member(p) + " is the primary on timeline "
         + obs.probes().get(p).timeline() + "; " + names(old) + " and their volumes removed; replicas "
         + names(next.replicas()) + " are cloned from " + member(p));
-  }
-
-  private static void deleteTree(java.nio.file.Path dir) {
-    if (!java.nio.file.Files.exists(dir)) {
-      return;
-    }
-    try (var walk = java.nio.file.Files.walk(dir)) {
-      for (java.nio.file.Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        java.nio.file.Files.delete(f);
-      }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot remove " + dir, e);
-    }
   }
 
   private void markRestored(String what) {

@@ -99,12 +99,28 @@ final class Restorer implements AutoCloseable {
 
   void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
       Path work, DockerGateway docker, String dataDir, Member member, io.pgherd.store.ClusterLog log) {
+    start(spec, store, from, target, work, docker, dataDir, member, log, -1);
+  }
+
+  /**
+   * As above; with {@code minimumEnd} ≥ 0 (a restore in place to the end of the archive) the plan
+   * is refused unless the archive's WAL reaches that LSN (the stopped primary's last checkpoint).
+   */
+  void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
+      Path work, DockerGateway docker, String dataDir, Member member, io.pgherd.store.ClusterLog log,
+      long minimumEnd) {
     begin(spec, from, target);
     thread.execute(() -> {
       try (ObjectStore st = store.call()) {
         RestorePlanner.Plan p = RestorePlanner.plan(st, from, target, work, m -> message = m);
         plan = p;
         log.action("restore", "restore-plan", p.describe() + "; " + p.range());
+        if (minimumEnd >= 0 && p.walEnd() < minimumEnd) {
+          throw new RestorePlanner.Refused("the archive's WAL ends at " + io.pgherd.model.Lsn.format(p.walEnd())
+              + " but the primary wrote up to " + io.pgherd.model.Lsn.format(minimumEnd) + " (its last checkpoint):"
+              + " restoring to the end of the archive now would lose its last commits; the WAL archive catches up"
+              + " once the operator runs (`pgherd operator`), then try again");
+        }
         state = State.STAGING;
         message = "creating the member it restores into";
         String container = member.create();
@@ -114,7 +130,11 @@ final class Restorer implements AutoCloseable {
         message = "recovering " + p.describe();
         log.action("restore", "restore-start", "member started: it recovers " + p.describe()
             + ", promotes on a new timeline and takes this cluster's passwords");
-        deleteTree(p.walDir());
+        try {
+          deleteTree(p.walDir());
+        } catch (IOException e) {
+          log.warn("restore", "restore-cleanup", "the downloaded WAL stays in " + p.walDir() + ": " + e.getMessage());
+        }
       } catch (RestorePlanner.Refused e) {
         state = State.REFUSED;
         message = e.getMessage();

@@ -266,9 +266,11 @@ class RestoreIT extends ArchivedClusterTestBase {
     assertThat(log).contains("restore-request", "restore-stop-writes", "restore-stop-member", "restored");
 
     // it serves writes, archives them on its new timeline and takes backups
+    long written;
     try (Connection c = member(primary())) {
       c.createStatement().execute("create table after_restore(v text)");
       c.createStatement().execute("insert into after_restore values ('new timeline')");
+      written = io.pgherd.model.Lsn.parse(column0(c, "select pg_current_wal_lsn()::text"));
     }
     awaitArchived();
     ItSupport.Run own = pgherd("backup", name);
@@ -277,6 +279,12 @@ class RestoreIT extends ArchivedClusterTestBase {
     ItSupport.Run again = pgherd("restore", name, "--dry-run");
     assertThat(again.exitCode()).as(again.output()).isZero();
     assertThat(again.output()).contains("on timeline " + status().getTimeline());
+    // the archive holds the new timeline from its switch point on, without a gap: pg_waldump reads
+    // from the oldest backup (before the restore) across the switch to the last write
+    java.util.regex.Matcher end = java.util.regex.Pattern.compile("WAL ends at LSN ([0-9A-F]+/[0-9A-F]+)")
+        .matcher(again.output());
+    assertThat(end.find()).as(again.output()).isTrue();
+    assertThat(io.pgherd.model.Lsn.parse(end.group(1))).as(again.output()).isGreaterThanOrEqualTo(written);
   }
 
   @Test

@@ -41,7 +41,7 @@ class ControlRequestStoreTest {
     assertThat(home.takeControlRequest("demo")).contains(r);
 
     var intent = new io.pgherd.model.InPlaceRestore("r1", target, io.pgherd.model.InPlaceRestore.STOPPING,
-        new io.pgherd.model.Topology(java.util.List.of(4, 5), 6, 4), "t");
+        new io.pgherd.model.Topology(java.util.List.of(4, 5), 6, 4), "t", "0/5000028");
     home.writeInPlaceRestore("demo", intent);
     assertThat(new Home(dir).readInPlaceRestore("demo")).contains(intent);
     home.writeInPlaceRestore("demo", null);
