@@ -18,8 +18,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
- * The first member of a cluster bootstrapped from backups ({@code spec.bootstrap.recovery}),
- * on a thread of its own: plan ({@link RestorePlanner}: refused targets change nothing), then
+ * A member restored from backups — the first member of a cluster bootstrapped from them
+ * ({@code spec.bootstrap.recovery}), or the replacement primary of a restore in place — on a
+ * thread of its own ({@link #check} only plans): plan ({@link RestorePlanner}: refused targets change nothing), then
  * stage into the member's created-but-not-started container — the stored base backup file
  * streamed from the store as it is into {@code DATA/restore/} (the entrypoint unpacks it), the
  * WAL into {@code DATA/restore/wal},
