@@ -60,6 +60,9 @@ final class RestoreCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (timeoutSeconds <= 0) {
+      throw new Main.UserError("--timeout must be a positive number of seconds, got " + timeoutSeconds, 2);
+    }
     BackupConfig cfg = home.backupConfig(name);
     RestorePlanner.Target t = target();
     plan(cfg, t);
