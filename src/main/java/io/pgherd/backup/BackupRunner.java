@@ -219,8 +219,9 @@ public final class BackupRunner implements AutoCloseable {
     List<BackupInfo> backups = BackupCatalog.list(store, cluster).stream()
         .filter(b -> r.base().equals(cluster + "/" + b.systemIdentifier() + "/")).toList();
     List<String> keys = store.list(r.base()).stream().map(ObjectStore.StoredObject::key).toList();
+    List<String> walKeys = keys.stream().filter(k -> k.startsWith(r.base() + "wal/")).toList();
     Retention.Plan plan = Retention.plan(r.base(), backups, keys, r.config().fullBackups(), null,
-        WalArchiver.SEGMENT_SIZE);
+        WalArchiver.SEGMENT_SIZE, RestorePlanner.newestPath(store, r.base(), walKeys));
     if (plan.isEmpty()) {
       return;
     }
@@ -231,7 +232,8 @@ public final class BackupRunner implements AutoCloseable {
     for (String key : plan.keys()) {
       store.delete(key);
     }
-    log.action("backup", "retention", "kept the newest " + r.config().fullBackups() + " complete backups (oldest kept: "
+    log.action("backup", "retention", "kept the newest " + r.config().fullBackups() + " complete backups on the newest"
+        + " timeline's history (oldest kept: "
         + plan.oldestKept() + "); deleted " + (plan.backups().isEmpty() ? "no backup" : "backups " + plan.backups())
         + " and " + plan.walObjects() + " WAL segments older than what the oldest kept one needs");
   }

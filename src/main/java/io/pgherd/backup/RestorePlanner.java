@@ -102,17 +102,13 @@ public final class RestorePlanner {
     Files.createDirectories(walDir);
     List<ObjectStore.StoredObject> objects = store.list(base + "wal/");
     TreeMap<Long, String> histories = new TreeMap<>();
-    long latest = 1;
     for (ObjectStore.StoredObject o : objects) {
       Matcher h = HISTORY_KEY.matcher(o.key());
-      Matcher m = WAL_KEY.matcher(o.key());
       if (h.matches()) {
         histories.put(Long.parseLong(h.group(1), 16), o.key());
-        latest = Math.max(latest, Long.parseLong(h.group(1), 16));
-      } else if (m.matches()) {
-        latest = Math.max(latest, Long.parseLong(m.group(2).substring(0, 8), 16));
       }
     }
+    long latest = newestTimeline(objects.stream().map(ObjectStore.StoredObject::key).toList());
     for (var e : histories.entrySet()) {
       Files.write(walDir.resolve(String.format("%08X.history", e.getKey())), store.getBytes(e.getValue()).orElseThrow());
     }
@@ -244,12 +240,40 @@ public final class RestorePlanner {
     return newest(backups, b -> Lsn.parse(b.stopLsn()) <= lsn);
   }
 
+  /** The newest timeline among archived WAL segments and history files (1 when there is none). */
+  static long newestTimeline(List<String> walKeys) {
+    long latest = 1;
+    for (String key : walKeys) {
+      Matcher h = HISTORY_KEY.matcher(key);
+      Matcher m = WAL_KEY.matcher(key);
+      if (h.matches()) {
+        latest = Math.max(latest, Long.parseLong(h.group(1), 16));
+      } else if (m.matches()) {
+        latest = Math.max(latest, Long.parseLong(m.group(2).substring(0, 8), 16));
+      }
+    }
+    return latest;
+  }
+
+  /**
+   * The history of the newest timeline archived under {@code base} (timeline spans, oldest first):
+   * what every restore follows. Its history file missing (timeline 1, or not archived) means
+   * that timeline from the start.
+   */
+  public static List<WalScan.Span> newestPath(ObjectStore store, String base, List<String> walKeys)
+      throws io.pgherd.objectstore.ObjectStoreException {
+    long latest = newestTimeline(walKeys);
+    Optional<byte[]> history = latest == 1 ? Optional.empty()
+        : store.getBytes(WalLayout.historyKey(base, String.format("%08X.history", latest)));
+    return WalScan.path(latest, history.map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8)).orElse(""));
+  }
+
   /**
    * The backups a recovery along {@code path} (the newest timeline's history) can start from: each
    * on a timeline of the path, ended before the path left that timeline; oldest first. A backup
    * without a recorded timeline is kept.
    */
-  static List<BackupInfo> onPath(List<BackupInfo> backups, List<WalScan.Span> path) {
+  public static List<BackupInfo> onPath(List<BackupInfo> backups, List<WalScan.Span> path) {
     return backups.stream().filter(b -> b.timeline() == null || path.stream().anyMatch(s -> s.timeline() == b.timeline()
         && (s.end() < 0 || Lsn.parse(b.stopLsn()) <= s.end()))).toList();
   }

@@ -13,15 +13,17 @@ import java.util.regex.Pattern;
  * as a pure function of what the store lists:
  *
  * <ul>
- *   <li>the newest N complete backups are kept, with every object under them;
- *   <li>older complete backups go, and so do failed or interrupted ones older than the oldest
- *       kept backup (newer failed ones stay, to be looked at) — never the one running now;
+ *   <li>the newest N complete backups a restore can start from — those on the newest timeline's
+ *       history ({@link RestorePlanner#onPath}) — are kept, with every object under them;
+ *   <li>older complete backups go, and so do failed or interrupted ones and ones on a branch the
+ *       newest timeline left (an in-place restore went back before them) when older than the
+ *       oldest kept backup (newer ones stay, to be looked at) — never the one running now;
  *   <li>a WAL segment (complete or partial) goes when it lies before the segment holding the
  *       oldest kept backup's start LSN, on that backup's timeline or an earlier one: no kept
  *       backup can replay it. Later timelines and every {@code .history} file stay.
  * </ul>
  *
- * With no complete backup at all nothing is deleted: the WAL is all there is.
+ * With no such backup at all nothing is deleted: the WAL is all there is.
  */
 public final class Retention {
   private static final Pattern WAL = Pattern.compile("wal/([0-9A-F]{8})/([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})"
@@ -42,14 +44,15 @@ public final class Retention {
    * @param keys every key under base (as listed)
    * @param keep N
    * @param running the id of the backup being taken now, or null
+   * @param path the newest timeline's history ({@link RestorePlanner#newestPath})
    */
   public static Plan plan(String base, List<BackupInfo> backups, List<String> keys, int keep, String running,
-      long segmentSize) {
+      long segmentSize, List<WalScan.Span> path) {
     if (keep < 1) {
       throw new IllegalArgumentException("retention must keep at least one backup, got " + keep);
     }
-    List<BackupInfo> complete = backups.stream().filter(BackupInfo::complete)
-        .sorted(Comparator.comparing(BackupInfo::id).reversed()).toList();
+    List<BackupInfo> complete = RestorePlanner.onPath(backups.stream().filter(BackupInfo::complete).toList(), path)
+        .stream().sorted(Comparator.comparing(BackupInfo::id).reversed()).toList();
     if (complete.isEmpty()) {
       return new Plan(List.of(), List.of(), 0, null);
     }
@@ -61,7 +64,7 @@ public final class Retention {
       if (keptOne || b.id().equals(running)) {
         continue;
       }
-      if (b.complete() || b.id().compareTo(oldest.id()) < 0) {
+      if (complete.contains(b) || b.id().compareTo(oldest.id()) < 0) {
         goingIds.add(b.id());
       }
     }

@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 class RetentionTest {
   static final String BASE = "c/42/";
   static final long SEG = 16L << 20;
+  static final List<WalScan.Span> TL1 = WalScan.path(1, "");
+  static final List<WalScan.Span> TL2 = WalScan.path(2, "1\t0/7000000\tno recovery target specified\n");
 
   static BackupInfo backup(String id, String state, String startLsn, long timeline) {
     return new BackupInfo(id, "42", state, "c-2", null, null, startLsn, startLsn, timeline, 1L, 1L, null, "zstd", null,
@@ -44,7 +46,7 @@ class RetentionTest {
     keys.add(BASE + "wal/00000002/000000020000000000000007.gz");
     keys.add(BASE + "wal/00000002/000000020000000000000008.partial.gz");
 
-    Retention.Plan plan = Retention.plan(BASE, backups, keys, 2, null, SEG);
+    Retention.Plan plan = Retention.plan(BASE, backups, keys, 2, null, SEG, TL2);
 
     assertThat(plan.backups()).containsExactly("20261101T000000Z", "20261102T000000Z");
     assertThat(plan.oldestKept()).isEqualTo("20261103T000000Z");
@@ -61,13 +63,53 @@ class RetentionTest {
     List<String> keys = new ArrayList<>(List.of(BASE + "wal/00000003/000000030000000000000002.gz",
         BASE + "wal/00000001/000000010000000000000002.gz"));
     Retention.Plan plan = Retention.plan(BASE, List.of(backup("20261101T000000Z", "complete", "0/5000000", 2)), keys,
-        1, null, SEG);
+        1, null, SEG, WalScan.path(2, "1\t0/1000000\tno recovery target specified\n"));
     assertThat(plan.keys()).containsExactly(BASE + "wal/00000001/000000010000000000000002.gz");
 
     assertThat(Retention.plan(BASE, List.of(backup("20261101T000000Z", "failed", null, 1),
-        backup("20261102T000000Z", "running", null, 1)), keys, 1, null, SEG).keys()).isEmpty();
-    assertThatThrownBy(() -> Retention.plan(BASE, List.of(), keys, 0, null, SEG))
+        backup("20261102T000000Z", "running", null, 1)), keys, 1, null, SEG, TL1).keys()).isEmpty();
+    assertThatThrownBy(() -> Retention.plan(BASE, List.of(), keys, 0, null, SEG, TL1))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void backupsOnABranchTheNewestTimelineLeftDoNotCountAndStayWhileNewerThanTheOldestKept() {
+    // timeline 1: backups at 0/3, 0/5 and 0/7; a restore in place to 0/4000000 began timeline 2
+    // there, and a backup was taken on it: 0/5 and 0/7 are on the branch timeline 2 left
+    List<BackupInfo> backups = List.of(
+        backup("20261101T000000Z", "complete", "0/3000028", 1),
+        backup("20261103T000000Z", "complete", "0/5000028", 1),
+        backup("20261105T000000Z", "complete", "0/7000028", 1),
+        backup("20261106T000000Z", "complete", "0/6000028", 2));
+    List<String> keys = new ArrayList<>(objects("20261101T000000Z", "20261103T000000Z", "20261105T000000Z",
+        "20261106T000000Z"));
+    for (int seg = 1; seg <= 8; seg++) {
+      keys.add(BASE + "wal/00000001/00000001000000000000000" + seg + ".gz");
+    }
+    keys.add(BASE + "wal/00000002.history");
+    keys.add(BASE + "wal/00000002/000000020000000000000004.gz");
+    keys.add(BASE + "wal/00000002/000000020000000000000006.partial.gz");
+    List<WalScan.Span> path = WalScan.path(2, "1\t0/4000000\tbefore transaction 900\n");
+
+    Retention.Plan two = Retention.plan(BASE, backups, keys, 2, null, SEG, path);
+    assertThat(two.oldestKept()).isEqualTo("20261101T000000Z"); // the two a restore can use
+    assertThat(two.backups()).isEmpty(); // the left branch's two are newer than the oldest kept
+    assertThat(two.keys()).containsExactlyInAnyOrder(BASE + "wal/00000001/000000010000000000000001.gz",
+        BASE + "wal/00000001/000000010000000000000002.gz");
+
+    Retention.Plan one = Retention.plan(BASE, backups, keys, 1, null, SEG, path);
+    assertThat(one.oldestKept()).isEqualTo("20261106T000000Z");
+    assertThat(one.backups()).containsExactlyInAnyOrder("20261101T000000Z", "20261103T000000Z", "20261105T000000Z");
+    assertThat(one.walObjects()).isEqualTo(6); // timeline 1's segments 1-5 and timeline 2's segment 4
+  }
+
+  @Test
+  void theNewestTimelineIsTheHighestAmongSegmentsAndHistoryFiles() {
+    assertThat(RestorePlanner.newestTimeline(List.of())).isEqualTo(1);
+    assertThat(RestorePlanner.newestTimeline(List.of(BASE + "wal/00000002/000000020000000000000004.gz",
+        BASE + "wal/00000003.history", BASE + "base/20261101T000000Z/pgherd.json"))).isEqualTo(3);
+    assertThat(RestorePlanner.newestTimeline(List.of(BASE + "wal/00000001/000000010000000000000004.gz",
+        BASE + "wal/0000000A/0000000A0000000000000009.partial.gz"))).isEqualTo(10);
   }
 
   @Test
@@ -75,9 +117,9 @@ class RetentionTest {
     List<BackupInfo> backups = List.of(backup("20261101T000000Z", "running", null, 1),
         backup("20261102T000000Z", "complete", "0/1000000", 1));
     List<String> keys = objects("20261101T000000Z", "20261102T000000Z");
-    assertThat(Retention.plan(BASE, backups, keys, 3, "20261101T000000Z", SEG).keys()).isEmpty();
+    assertThat(Retention.plan(BASE, backups, keys, 3, "20261101T000000Z", SEG, TL1).keys()).isEmpty();
     // a stale "running" record older than the oldest kept backup is dead: it goes
-    assertThat(Retention.plan(BASE, backups, keys, 3, null, SEG).backups()).containsExactly("20261101T000000Z");
+    assertThat(Retention.plan(BASE, backups, keys, 3, null, SEG, TL1).backups()).containsExactly("20261101T000000Z");
   }
 
   @Test
