@@ -393,6 +393,7 @@ ts_of() { grep -m1 -- "$1" "$2" | grep -oE '^[^ ]*[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[
 T_CREATE=$(ts_of create-cluster: "$CLOG" || true)
 T_RESTORE=$(ts_of ' restore: ' "$CLOG" || true)
 T_PLAN=$(ts_of restore-plan: "$CLOG" || true)
+T_STAGED=$(ts_of restore-staged: "$CLOG" || true)
 T_STARTED=$(ts_of restore-start: "$CLOG" || true)
 T_RESTORED=$(ts_of ' restored: ' "$CLOG" || true)
 T_LB=$(ts_of create-lb: "$CLOG" || true)
@@ -405,12 +406,13 @@ split() { [ -n "$1" ] && [ -n "$2" ] && tsdiff "$1" "$2" || echo '?'; }
 S_PICKUP=$(split "$TA_ISO" "$T_CREATE")
 S_PLAN=$(split "$T_RESTORE" "$T_PLAN")
 S_CREATE=$(split "$T_CREATE" "$T_RESTORE")
-S_STAGE=$(split "$T_PLAN" "$T_STARTED")
+S_STAGE=$(split "$T_PLAN" "$T_STAGED")
+S_READY=$(split "$T_STAGED" "$T_STARTED")
 S_START=$(split "$T_STARTED" "$T_RECOVER")
 S_RECOVERY=$(split "$T_RECOVER" "$T_RECOVERED")
 S_RESTART=$(split "$T_RECOVERED" "$T_RESTORED")
-S_LB=$(split "$T_RESTORED" "$T_LB")
-S_WRITE=$(split "$T_LB" "$T1_ISO")
+S_LB=$(split "$TA_ISO" "$T_LB")
+S_WRITE=$(split "$T_RESTORED" "$T1_ISO")
 STAGE_MB=$(sed -n 's/.*restore-plan: backup [^ ]* (ended [^,]*, \([0-9]*\) MB).*/\1/p' <<<"$PLAN_LINE")
 
 # ---------------------------------------------------------------- report
@@ -431,12 +433,13 @@ printf '  %-84s %7s s\n' \
   "applied -> create-cluster (the operator's next reconcile)" "$S_PICKUP" \
   "create-cluster -> restore begins (network)" "$S_CREATE" \
   "restore begins -> restore-plan (list backups, download the WAL, pg_waldump)" "$S_PLAN" \
-  "restore-plan -> restore-start (create member, stream ${STAGE_MB:-?} MiB base backup + WAL into its volume)" "$S_STAGE" \
+  "restore-plan -> restore-staged (create member, WAL in, start it, stream ${STAGE_MB:-?} MiB base backup, unpacked as it arrives)" "$S_STAGE" \
+  "restore-staged -> restore-start (READY written)" "$S_READY" \
   "restore-start -> the entrypoint begins recovery" "$S_START" \
-  "recovery on the temporary server (replay, promote, passwords, clean stop)" "$S_RECOVERY" \
+  "recovery on the temporary server (replay, promote, passwords, checkpoint, clean stop)" "$S_RECOVERY" \
   "recovered -> operator sees it restored (PostgreSQL started as primary)" "$S_RESTART" \
-  "restored -> load balancer created (archiver slot, haproxy container)" "$S_LB" \
-  "load balancer created -> first write through it" "$S_WRITE"
+  "restored -> first write through the load balancer" "$S_WRITE"
+echo "  (the load balancer was created ${S_LB:-?} s after the apply's start, during the restore)"
 echo "  staging rate: $(awk -v m="${STAGE_MB:-0}" -v s="$S_STAGE" 'BEGIN { if (s > 0) printf "%.1f", m * 1048576 / 1e6 / s; else printf "?" }') MB/s; PostgreSQL's redo itself ${PGHERD_REDO:-?} s"
 echo "  ${PLAN_LINE:-(no restore-plan line)}" | cut -c1-400
 echo "pgBackRest: its log's restore command time ${PGBR_OWN:-?} ms; $RESTORED_BYTES bytes restored (outside pg_wal);"

@@ -197,29 +197,26 @@ bootstrap_clone() {
 # "rejoin: pg_rewind succeeded" / "rejoin: re-cloned" tell the operator which happened.
 # --config-file: the crash recovery pg_rewind may run first must use pgherd's configuration
 # (wal_log_hints = on), not the initdb default in $PGDATA, or pg_rewind refuses the result.
-# Restore (point-in-time recovery): the operator has staged, in $PARENT/restore/, the base backup
-# (data/), the WAL it needs (wal/: segments and history files) and the recovery target
-# (recovery.conf, PostgreSQL syntax), and written READY last. A temporary server (unix socket
+# Restore (point-in-time recovery): the operator stages, in $PARENT/restore/, the WAL it needs
+# (wal/: segments and history files), the recovery target (recovery.conf, PostgreSQL syntax) and
+# the base backup (data/, unpacked by pgherd-receive-backup as the operator streams it in), and
+# writes READY last; this waits for READY. A temporary server (unix socket
 # only) recovers data/ to the target and promotes it; the passwords of this cluster are set; it
 # stops cleanly; data/ becomes $PGDATA with no recovery setting left. A failure leaves the staged
 # files as they are and says PostgreSQL's reason (the operator reports it and does not retry).
 RESTORE=$PARENT/restore
 bootstrap_restore() {
-  [ -f "$RESTORE/READY" ] || die "restore: $RESTORE/READY is missing: the operator has not staged the backup"
-  # the base backup arrives as the stored file (one file through the Docker archive API is far
-  # faster than the tar's thousands); it is unpacked here, once
-  local packed
-  for packed in "$RESTORE"/base.tar.zst "$RESTORE"/base.tar.gz "$RESTORE"/base.tar; do
-    [ -f "$packed" ] || continue
-    log "restore: unpacking $(basename "$packed") ($(stat -c %s "$packed") bytes) into $RESTORE/data"
-    rm -rf "$RESTORE/data"
-    install -d -m 0700 "$RESTORE/data"
-    case $packed in
-      *.zst) zstd -q -d -c "$packed" | tar -x -C "$RESTORE/data" ;;
-      *.gz) tar -x -z -f "$packed" -C "$RESTORE/data" ;;
-      *) tar -x -f "$packed" -C "$RESTORE/data" ;;
-    esac || die "restore: unpacking $packed failed"
-    rm -f "$packed"
+  # the operator stages while this waits: the WAL and the target first, then it streams the base
+  # backup into pgherd-receive-backup (docker exec), which unpacks it into data/ as it arrives,
+  # and writes READY last
+  local waited=$SECONDS
+  if [ ! -f "$RESTORE/READY" ]; then
+    log "restore: waiting for the operator to stage the base backup and the WAL in $RESTORE"
+  fi
+  while [ ! -f "$RESTORE/READY" ]; do
+    (( SECONDS - waited < RESTORE_TIMEOUT_SECONDS )) \
+      || die "restore: $RESTORE/READY did not appear within ${RESTORE_TIMEOUT_SECONDS}s: the operator did not finish staging"
+    sleep 0.2
   done
   [ -f "$RESTORE/data/PG_VERSION" ] || die "restore: $RESTORE/data holds no base backup"
   if [ -f "$RESTORE/FAILED" ]; then
@@ -266,7 +263,7 @@ bootstrap_restore() {
       log "restore: recovering ($((SECONDS - start))s): $(tail -1 "$RESTORE/recovery.log" 2>/dev/null || true)"
       next=$((SECONDS + 10))
     fi
-    sleep 0.5
+    sleep 0.2
   done
   grep -E 'recovery stopping|recovery has paused|selected new timeline|archive recovery complete|consistent recovery state|redo done' \
     "$RESTORE/recovery.log" | sed 's/^/pgherd-entrypoint: recovery: /' || true

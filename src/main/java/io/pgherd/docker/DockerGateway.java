@@ -372,6 +372,65 @@ public final class DockerGateway implements Closeable {
     return out.toString();
   }
 
+  /**
+   * Runs a command in a running container with {@code stdin} streamed to it and returns its
+   * output; throws when it exits non-zero or when reading {@code stdin} fails. The Docker API
+   * does not pass the end of {@code stdin} on to the process (the hijacked connection is not
+   * half-closed), so the command must stop reading by itself — after a byte count it is given,
+   * say. A failing {@code stdin} closes the connection: the command then sees the end of its
+   * input early. Never pass a secret in {@code command}.
+   */
+  public String execWithInput(String container, InputStream stdin, String... command) throws IOException {
+    String id = call(() -> client.execCreateCmd(container).withCmd(command).withAttachStdin(true)
+        .withAttachStdout(true).withAttachStderr(true).exec().getId());
+    StringBuilder out = new StringBuilder();
+    ResultCallback.Adapter<Frame> callback = new ResultCallback.Adapter<>() {
+      @Override
+      public void onNext(Frame frame) {
+        synchronized (out) {
+          out.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+      }
+    };
+    java.util.concurrent.atomic.AtomicReference<IOException> readFailure = new java.util.concurrent.atomic.AtomicReference<>();
+    InputStream guarded = new java.io.FilterInputStream(stdin) {
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        try {
+          return super.read(b, off, len);
+        } catch (IOException e) {
+          readFailure.compareAndSet(null, e);
+          try {
+            callback.close(); // the command's input ends here: it fails instead of waiting
+          } catch (IOException ignored) {
+            // the read failure is what is reported
+          }
+          throw e;
+        }
+      }
+    };
+    try {
+      client.execStartCmd(id).withStdIn(guarded).exec(callback).awaitCompletion();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      callback.close();
+      throw new java.io.InterruptedIOException("interrupted running " + String.join(" ", command) + " in " + container);
+    }
+    if (readFailure.get() != null) {
+      throw readFailure.get();
+    }
+    Long rc = call(() -> client.inspectExecCmd(id).exec().getExitCodeLong());
+    String output;
+    synchronized (out) {
+      output = out.toString().strip();
+    }
+    if (rc == null || rc != 0) {
+      throw new IOException(String.join(" ", command) + " in " + container + " exited " + rc
+          + (output.isEmpty() ? "" : ": " + output));
+    }
+    return output;
+  }
+
   /** The last lines of a container's output, for error messages. */
   public String logs(String container, int lines) {
     StringBuilder out = new StringBuilder();

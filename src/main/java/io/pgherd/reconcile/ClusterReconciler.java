@@ -289,6 +289,10 @@ public final class ClusterReconciler {
     network(progress);
     removeMembers(topology, obs, progress);
     primary(cfg, topology, obs, progress);
+    if ("Restoring".equals(restorePhase)) {
+      // ready (its primary down) before the restored primary is: it serves as soon as that does
+      loadBalancer(cfg, topology, obs, progress);
+    }
     if (restorePhase != null) {
       writeStatus(status(cfg, generation, topology, observe(), restorePhase, progress.waiting));
       return Result.requeue("Error".equals(restorePhase) ? Duration.ofSeconds(10) : FAST, progress.waiting);
@@ -575,8 +579,8 @@ public final class ClusterReconciler {
           + restorer.message;
       return RestoreStep.FAILED;
     }
-    if (c == null || ("created".equals(c.state()) && (restorer.state != Restorer.State.STARTED
-        || !key.equals(restorer.forSpec)))) {
+    boolean ours = restorer.state == Restorer.State.STARTED && key.equals(restorer.forSpec);
+    if (c == null || (!ours && stagingUnfinished(c))) {
       if (c != null) { // staged by a job that did not finish (an operator stopped mid-way): again, from scratch
         docker.remove(c.id());
       }
@@ -602,6 +606,12 @@ public final class ClusterReconciler {
       progress.waitFor("restore: " + restorer.message);
       return RestoreStep.RUNNING;
     }
+    if ("created".equals(c.state())) {
+      // started by the job after this pass observed it (the job's state is newer than the observation)
+      restorePhase = "Restoring";
+      progress.waitFor("restore: " + member(p) + " is starting");
+      return RestoreStep.RUNNING;
+    }
     if (!c.running()) {
       String logs = docker.logs(c.id(), 80);
       java.util.regex.Matcher m = java.util.regex.Pattern.compile("FATAL: (restore.*)").matcher(logs);
@@ -624,6 +634,19 @@ public final class ClusterReconciler {
     progress.waitFor("restore: " + member(p) + " is recovering"
         + (restorer.plan == null ? "" : " " + restorer.plan.describe()));
     return RestoreStep.RUNNING;
+  }
+
+  /**
+   * A restore's container whose staging no job finishes (its operator stopped mid-way): only
+   * created, or waiting for {@code READY} (the target is staged, READY is not). Once its
+   * entrypoint has recovered, the staging directory is gone.
+   */
+  private boolean stagingUnfinished(ContainerInfo c) {
+    if ("created".equals(c.state())) {
+      return true;
+    }
+    return c.running() && docker.readFile(c.id(), DATA_DIR + "/restore/recovery.conf").isPresent()
+        && docker.readFile(c.id(), DATA_DIR + "/restore/READY").isEmpty();
   }
 
   // ---------------------------------------------------------------- restore in place

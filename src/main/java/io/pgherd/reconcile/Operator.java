@@ -233,6 +233,15 @@ public final class Operator implements AutoCloseable {
           reconciler.passFailed("reconcile failed: " + e + "; retrying in " + backoff.toSeconds() + "s");
           delay = backoff;
           backoff = next(backoff);
+        } catch (Error e) { // this worker's state is suspect: a new one starts from what is stored (the scanner)
+          LOG.error("reconcile of {} failed; its worker restarts", reconciler.cluster(), e);
+          try {
+            reconciler.passFailed("reconcile failed: " + e + "; the cluster's worker restarts");
+          } finally {
+            workers.remove(reconciler.cluster(), this);
+            reconciler.close();
+          }
+          return;
         }
         try {
           wake.tryAcquire(delay.toMillis(), TimeUnit.MILLISECONDS);

@@ -21,11 +21,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * A member restored from backups — the first member of a cluster bootstrapped from them
  * ({@code spec.bootstrap.recovery}), or the replacement primary of a restore in place — on a
  * thread of its own ({@link #check} only plans): plan ({@link RestorePlanner}: refused targets change nothing), then
- * stage into the member's created-but-not-started container — the stored base backup file
- * streamed from the store as it is into {@code DATA/restore/} (the entrypoint unpacks it), the
- * WAL into {@code DATA/restore/wal},
- * the target into {@code DATA/restore/recovery.conf}, and {@code READY} last — and start it:
- * its entrypoint recovers, promotes and sets this cluster's passwords.
+ * stage into the member's container — the WAL into {@code DATA/restore/wal} and the target into
+ * {@code DATA/restore/recovery.conf} while it is only created; then it is started (its entrypoint
+ * waits) and the stored base backup is streamed from the store into it and unpacked as it
+ * arrives; {@code READY} last — its entrypoint recovers, promotes and sets this cluster's
+ * passwords. A failure after the container was created removes it.
  */
 final class Restorer implements AutoCloseable {
   enum State { PLANNING, PLANNED, STAGING, STARTED, REFUSED, FAILED }
@@ -35,11 +35,6 @@ final class Restorer implements AutoCloseable {
     String create() throws IOException;
   }
 
-  private static final ExecutorService COPY = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "pgherd-restore-copy");
-    t.setDaemon(true);
-    return t;
-  });
   private final ExecutorService thread;
   volatile State state;
   volatile String message;
@@ -112,6 +107,7 @@ final class Restorer implements AutoCloseable {
       long minimumEnd) {
     begin(spec, from, target);
     thread.execute(() -> {
+      String container = null;
       try (ObjectStore st = store.call()) {
         RestorePlanner.Plan p = RestorePlanner.plan(st, from, target, work, m -> message = m);
         plan = p;
@@ -124,9 +120,8 @@ final class Restorer implements AutoCloseable {
         }
         state = State.STAGING;
         message = "creating the member it restores into";
-        String container = member.create();
-        stage(st, p, docker, container, dataDir);
-        docker.start(container);
+        container = member.create();
+        stage(st, p, docker, container, dataDir, log);
         state = State.STARTED;
         message = "recovering " + p.describe();
         log.action("restore", "restore-start", "member started: it recovers " + p.describe()
@@ -144,46 +139,27 @@ final class Restorer implements AutoCloseable {
         state = State.FAILED;
         message = e.getMessage() == null ? e.toString() : e.getMessage();
         failed(log);
+        if (container != null && !closed) { // half staged and waiting: gone, a new attempt starts from scratch
+          try {
+            docker.remove(container);
+          } catch (RuntimeException r) {
+            log.warn("restore", "restore-cleanup", "removing the half-staged container failed: " + r.getMessage());
+          }
+        }
       }
     });
   }
 
-  private void stage(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container, String dataDir)
-      throws IOException {
-    docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of("restore/", "restore/data/",
-        "restore/wal/"), List.of())));
-    BackupInfo b = p.backup();
-    Compression c = b.compression() == null ? Compression.GZIP : Compression.parse(b.compression());
-    String key = io.pgherd.backup.BaseBackup.prefix(p.base(), b.id()) + c.tarName();
-    long size = st.list(key).stream().filter(o -> o.key().equals(key)).findFirst()
-        .orElseThrow(() -> new IOException(key + " is missing")).size();
-    message = "copying base backup " + b.id() + " (" + (size >> 20) + " MB " + c.label() + ") into the member's volume";
-    // one file, as stored: the member's entrypoint unpacks it (the archive API is slow per file)
-    java.io.PipedInputStream tarIn = new java.io.PipedInputStream(1 << 20);
-    java.io.PipedOutputStream tarOut = new java.io.PipedOutputStream(tarIn);
-    java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
-      try (InputStream in = st.get(key).orElseThrow(() -> new IOException(key + " is missing"));
-          TarArchiveOutputStream t = new TarArchiveOutputStream(tarOut)) {
-        TarArchiveEntry e = new TarArchiveEntry(c.tarName());
-        e.setSize(size);
-        e.setMode(0100600);
-        t.putArchiveEntry(e);
-        in.transferTo(t);
-        t.closeArchiveEntry();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }, COPY);
-    try {
-      docker.copyTar(container, dataDir + "/restore", tarIn);
-    } finally {
-      tarIn.close();
-    }
-    try {
-      writer.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      throw new IOException("reading " + key + " from the store failed: " + e.getCause().getMessage(), e.getCause());
-    }
+  /**
+   * Stages into the created container and starts it: the WAL and the target first; then the
+   * container is started (its entrypoint waits for {@code READY}) and the stored base backup is
+   * streamed from the store into {@code pgherd-receive-backup} in it, which unpacks it as it
+   * arrives (download and unpacking overlap); {@code READY} last.
+   */
+  private void stage(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container, String dataDir,
+      io.pgherd.store.ClusterLog log) throws IOException {
+    docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of("restore/", "restore/wal/"),
+        List.of())));
     message = "copying " + p.walFiles().size() + " WAL files (" + (p.walBytes() >> 20) + " MB)";
     Path walTar = p.walDir().resolveSibling("wal.tar");
     try (OutputStream out = Files.newOutputStream(walTar); TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
@@ -203,8 +179,51 @@ final class Restorer implements AutoCloseable {
       Files.deleteIfExists(walTar);
     }
     docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of(),
-        List.of(new String[] {"restore/recovery.conf", p.recoveryConf()},
-            new String[] {"restore/READY", p.describe() + "\n"}))));
+        List.<String[]>of(new String[] {"restore/recovery.conf", p.recoveryConf()}))));
+    docker.start(container);
+    BackupInfo b = p.backup();
+    Compression c = b.compression() == null ? Compression.GZIP : Compression.parse(b.compression());
+    String key = io.pgherd.backup.BaseBackup.prefix(p.base(), b.id()) + c.tarName();
+    long size = st.list(key).stream().filter(o -> o.key().equals(key)).findFirst()
+        .orElseThrow(() -> new IOException(key + " is missing")).size();
+    String what = "base backup " + b.id() + " (" + (size >> 20) + " MB " + c.label() + ")";
+    long started = System.nanoTime();
+    java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+    message = "streaming " + what + " into the member, unpacked as it arrives";
+    try (InputStream in = st.get(key).orElseThrow(() -> new IOException(key + " is missing"));
+        InputStream counted = new java.io.FilterInputStream(in) {
+          @Override
+          public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+          }
+
+          @Override
+          public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            if (n > 0) {
+              long total = sent.addAndGet(n);
+              double secs = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+              message = "streaming " + what + " into the member: " + (total >> 20) + " of " + (size >> 20)
+                  + " MB, " + Math.round(total / secs / (1 << 20)) + " MB/s";
+            }
+            return n;
+          }
+        }) {
+      docker.execWithInput(container, counted, "pgherd-receive-backup",
+          c == Compression.ZSTD ? "zst" : c == Compression.GZIP ? "gz" : "tar", Long.toString(size));
+    } catch (IOException e) {
+      throw new IOException("restore: unpacking " + what + " in the member failed: " + e.getMessage(), e);
+    }
+    if (sent.get() != size) {
+      throw new IOException("restore: unpacking " + what + " in the member failed: " + sent.get() + " of " + size
+          + " bytes were sent");
+    }
+    double secs = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+    log.action("restore", "restore-staged", what + " streamed into the member and unpacked there in "
+        + String.format(java.util.Locale.ROOT, "%.1f s (%.0f MB/s of the stored file)", secs, size / secs / (1 << 20)));
+    docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of(),
+        List.<String[]>of(new String[] {"restore/READY", p.describe() + "\n"}))));
   }
 
   private static byte[] tar(List<String> dirs, List<String[]> files) throws IOException {

@@ -1,0 +1,39 @@
+#!/bin/bash
+# pgherd-receive-backup FORMAT SIZE — run by the operator (`docker exec` with stdin attached) in a
+# member container that is being restored, while its entrypoint waits for restore/READY: reads
+# exactly SIZE bytes of a stored base backup tar (FORMAT zst, gz or tar) from stdin and unpacks it
+# into $PARENT/restore/data as it arrives (the download and the unpacking overlap). It stops after
+# SIZE bytes because the Docker API does not pass the end of stdin on; input that ends early is
+# caught by the decompressor or tar (exit non-zero). Prints a line every 30 s while it runs.
+set -euo pipefail
+die() { printf 'pgherd-receive-backup: %s\n' "$*" >&2; exit 1; }
+[ $# = 2 ] || die "usage: pgherd-receive-backup zst|gz|tar SIZE"
+format=$1 size=$2
+[[ $size =~ ^[0-9]+$ ]] || die "SIZE '$size' is not a byte count"
+: "${PGDATA:?PGDATA is not set}"
+data=$(dirname "$PGDATA")/restore/data
+[ -d "$(dirname "$data")" ] || die "$(dirname "$data") does not exist: the operator creates it first"
+rm -rf "$data"
+install -d -m 0700 "$data"
+case $format in
+  zst) unpack() { head -c "$size" | zstd -q -d -c | tar -x -C "$data"; } ;;
+  gz) unpack() { head -c "$size" | gzip -d -c | tar -x -C "$data"; } ;;
+  tar) unpack() { head -c "$size" | tar -x -C "$data"; } ;;
+  *) die "FORMAT '$format' is not zst, gz or tar" ;;
+esac
+# (a background job of a non-interactive shell reads /dev/null unless given stdin explicitly)
+exec 3<&0
+unpack <&3 &
+pid=$!
+exec 3<&-
+start=$SECONDS next=$((SECONDS + 30))
+while kill -0 "$pid" 2>/dev/null; do
+  if (( SECONDS >= next )); then
+    printf 'pgherd-receive-backup: unpacking (%ss)\n' "$((SECONDS - start))"
+    next=$((SECONDS + 30))
+  fi
+  sleep 0.2
+done
+wait "$pid" || die "unpacking the $format base backup ($size bytes) failed"
+[ -f "$data/PG_VERSION" ] || die "the $format base backup ($size bytes) holds no PG_VERSION"
+printf 'pgherd-receive-backup: unpacked %s bytes (%s) in %ss\n' "$size" "$format" "$((SECONDS - start))"
