@@ -330,6 +330,7 @@ PGBR_SIZE=$(grep -o '"info":{"delta":[0-9]*,"repository":{"delta":[0-9]*,"size":
 # ---------------------------------------------------------------- 4. pgBackRest restore + recovery
 log "4. pgbackrest restore (type default: to the end of the archive) into empty $PGRDATA"
 install -d -o postgres -g postgres -m 700 "$PGRDATA"
+sync # both timed restores start with no dirty pages of the setup left to write back
 t0=$(now_ns)
 PGBR "$STEP_TIMEOUT" --pg1-path="$PGRDATA" restore >"$PGHOME/pgbackrest/restore.out" 2>&1 ||
   { cat "$PGHOME/pgbackrest/restore.out" >&2; die "pgbackrest restore failed"; }
@@ -360,6 +361,7 @@ log "   recovery until the first write: $PGBR_RECOVERY_S s (redo ${PGBR_REDO:-?}
 # ---------------------------------------------------------------- 5. pgherd restore
 log "5. pgherd restore: apply $COPY (bootstrap.recovery from $SRC, latest) until the first write on :$COPY_RW"
 COPYPSQL() { psql -X -q -v ON_ERROR_STOP=1 --no-password -h 127.0.0.1 -p "$COPY_RW" -U postgres -d "dbname=postgres connect_timeout=2" "$@"; }
+sync
 t0=$(now_ns)
 T0_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
 APPLIED="$COPY $SRC"

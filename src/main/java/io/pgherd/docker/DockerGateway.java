@@ -383,6 +383,16 @@ public final class DockerGateway implements Closeable {
   public String execWithInput(String container, InputStream stdin, String... command) throws IOException {
     String id = call(() -> client.execCreateCmd(container).withCmd(command).withAttachStdin(true)
         .withAttachStdout(true).withAttachStderr(true).exec().getId());
+    URI engine = URI.create(host);
+    if (ExecStream.supports(engine)) {
+      String output = ExecStream.run(engine, id, stdin).strip();
+      Long rc = exitCode(id);
+      if (rc == null || rc != 0) {
+        throw new IOException(String.join(" ", command) + " in " + container + " exited " + rc
+            + (output.isEmpty() ? "" : ": " + output));
+      }
+      return output;
+    }
     StringBuilder out = new StringBuilder();
     ResultCallback.Adapter<Frame> callback = new ResultCallback.Adapter<>() {
       @Override
@@ -419,7 +429,7 @@ public final class DockerGateway implements Closeable {
     if (readFailure.get() != null) {
       throw readFailure.get();
     }
-    Long rc = call(() -> client.inspectExecCmd(id).exec().getExitCodeLong());
+    Long rc = exitCode(id);
     String output;
     synchronized (out) {
       output = out.toString().strip();
@@ -429,6 +439,23 @@ public final class DockerGateway implements Closeable {
           + (output.isEmpty() ? "" : ": " + output));
     }
     return output;
+  }
+
+  /** An exec's exit code once the engine has it (its stream closes a moment before); null if it never comes. */
+  private Long exitCode(String execId) throws java.io.InterruptedIOException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      var state = call(() -> client.inspectExecCmd(execId).exec());
+      if (!Boolean.TRUE.equals(state.isRunning()) || System.nanoTime() > deadline) {
+        return state.getExitCodeLong();
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted waiting for exec " + execId + " to end");
+      }
+    }
   }
 
   /** The last lines of a container's output, for error messages. */
