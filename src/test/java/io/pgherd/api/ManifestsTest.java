@@ -2,6 +2,7 @@ package io.pgherd.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgherd.backup.Compression;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +29,31 @@ class ManifestsTest {
     assertThat(MANIFESTS.resolve("demo.yaml")).isRegularFile();
     assertThat(MANIFESTS.resolve("minimal.yaml")).isRegularFile();
     assertThat(MANIFESTS.resolve("sync.yaml")).isRegularFile();
+    assertThat(MANIFESTS.resolve("s3-backup.yaml")).isRegularFile();
+    assertThat(MANIFESTS.resolve("pitr-restore.yaml")).isRegularFile();
+  }
+
+  /** Every entry of manifests/ is a *.yaml spec, so the parameterized tests below see all of them. */
+  @Test
+  void theDirectoryHoldsOnlyYamlSpecs() throws IOException {
+    List<Path> all;
+    try (Stream<Path> entries = Files.list(MANIFESTS)) {
+      all = entries.sorted().toList();
+    }
+    assertThat(all).isNotEmpty().containsExactlyElementsOf(manifests().toList());
+    assertThat(all).allSatisfy(f -> assertThat(f.getFileName().toString()).endsWith(".yaml"));
+  }
+
+  /** The validation the examples pass is not vacuous: a broken copy of one is refused, by field path. */
+  @Test
+  void aBrokenCopyOfAnExampleIsRefusedWithTheFieldPath() throws IOException {
+    String good = Files.readString(MANIFESTS.resolve("s3-backup.yaml"), StandardCharsets.UTF_8);
+    String broken = good.replace("fullBackups: 7", "fullBackups: 0");
+    assertThat(broken).isNotEqualTo(good);
+    ValidationResult r = SpecValidator.parse(broken);
+    assertThat(r.ok()).isFalse();
+    assertThat(r.errors()).extracting(Problem::toString)
+        .containsExactly("spec.backup.retention.fullBackups: must be between 1 and 1000, got 0");
   }
 
   @ParameterizedTest
@@ -81,5 +107,32 @@ class ManifestsTest {
     ClusterConfig sync = ClusterConfig.from(SpecValidator.parse(Files.readString(MANIFESTS.resolve("sync.yaml"))).cluster());
     assertThat(sync.instances()).isEqualTo(3);
     assertThat(sync.replicationMode()).isEqualTo(ClusterConfig.ReplicationMode.SYNC);
+  }
+
+  @Test
+  void theS3ExampleBacksUpOnAScheduleWithCredentialsFromAFile() throws IOException {
+    PostgresCluster cluster = SpecValidator.parse(Files.readString(MANIFESTS.resolve("s3-backup.yaml"))).cluster();
+    BackupConfig backup = BackupConfig.from(cluster).orElseThrow();
+    assertThat(backup.schedule()).isEqualTo("0 0 2 * * ?");
+    assertThat(backup.fullBackups()).isEqualTo(7);
+    assertThat(backup.compression()).isEqualTo(Compression.ZSTD);
+    assertThat(backup.store()).isInstanceOfSatisfying(BackupConfig.S3.class, s3 -> {
+      assertThat(s3.bucket()).isEqualTo("pgherd-backups");
+      assertThat(s3.pathStyle()).isTrue();
+      assertThat(s3.credentialsFile()).isEqualTo("/etc/pgherd/s3-credentials");
+      assertThat(s3.accessKeyIdEnv()).isNull();
+      assertThat(s3.secretAccessKeyEnv()).isNull();
+    });
+  }
+
+  @Test
+  void thePitrExampleRestoresTheS3ExampleToATimeFromTheSameStore() throws IOException {
+    PostgresCluster source = SpecValidator.parse(Files.readString(MANIFESTS.resolve("s3-backup.yaml"))).cluster();
+    PostgresCluster copy = SpecValidator.parse(Files.readString(MANIFESTS.resolve("pitr-restore.yaml"))).cluster();
+    RecoverySpec recovery = copy.getSpec().getBootstrap().getRecovery();
+    assertThat(recovery.getFrom().getCluster()).isEqualTo(source.getMetadata().getName());
+    assertThat(recovery.getTarget().getTime()).isNotBlank();
+    assertThat(BackupConfig.from(copy).orElseThrow().store())
+        .isEqualTo(BackupConfig.from(source).orElseThrow().store());
   }
 }
