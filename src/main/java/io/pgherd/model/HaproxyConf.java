@@ -91,9 +91,10 @@ public final class HaproxyConf {
             timeout client 30m
             timeout server 30m
             timeout check 5s
-            # a member that is down is checked every 500 ms: a restored or restarted primary is
-            # back behind its port within about a second (rise 2) of answering
-            default-server inter 2s downinter 500ms fall 3 rise 2 on-marked-down shutdown-sessions init-addr last,libc,none resolvers docker
+            # a member that is down, or changing state, is checked every 500 ms: a restored or
+            # restarted primary is back behind its port about a second (rise 2) after it answers,
+            # and one that stops answering is out after three failed checks, ~1 s after the first
+            default-server inter 2s fastinter 500ms downinter 500ms fall 3 rise 2 on-marked-down shutdown-sessions init-addr last,libc,none resolvers docker
 
         """.formatted(cfg.name()));
     out.append("listen rw\n");

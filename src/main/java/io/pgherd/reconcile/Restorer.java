@@ -30,6 +30,12 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 final class Restorer implements AutoCloseable {
   enum State { PLANNING, PLANNED, STAGING, STARTED, REFUSED, FAILED }
 
+  private static final java.util.concurrent.ExecutorService COPY = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "pgherd-restore-copy");
+    t.setDaemon(true);
+    return t;
+  });
+
   /** What the reconciler lends the job: creating the member's container (not started). */
   interface Member {
     String create() throws IOException;
@@ -160,27 +166,59 @@ final class Restorer implements AutoCloseable {
       io.pgherd.store.ClusterLog log) throws IOException {
     docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of("restore/", "restore/wal/"),
         List.of())));
-    message = "copying " + p.walFiles().size() + " WAL files (" + (p.walBytes() >> 20) + " MB)";
-    Path walTar = p.walDir().resolveSibling("wal.tar");
-    try (OutputStream out = Files.newOutputStream(walTar); TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
-      for (String f : p.walFiles()) {
-        Path file = p.walDir().resolve(f);
-        TarArchiveEntry e = new TarArchiveEntry(f);
-        e.setSize(Files.size(file));
-        e.setMode(0100600);
-        t.putArchiveEntry(e);
-        Files.copy(file, t);
-        t.closeArchiveEntry();
+    docker.start(container);
+    // the WAL and the target go in beside the base backup's stream (the entrypoint waits for READY)
+    java.util.concurrent.CompletableFuture<Void> wal = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        Path walTar = p.walDir().resolveSibling("wal.tar");
+        try (OutputStream out = Files.newOutputStream(walTar);
+            TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
+          for (String f : p.walFiles()) {
+            Path file = p.walDir().resolve(f);
+            TarArchiveEntry e = new TarArchiveEntry(f);
+            e.setSize(Files.size(file));
+            e.setMode(0100600);
+            t.putArchiveEntry(e);
+            Files.copy(file, t);
+            t.closeArchiveEntry();
+          }
+        }
+        try (InputStream in = Files.newInputStream(walTar)) {
+          docker.copyTar(container, dataDir + "/restore/wal", in);
+        } finally {
+          Files.deleteIfExists(walTar);
+        }
+        docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of(),
+            List.<String[]>of(new String[] {"restore/recovery.conf", p.recoveryConf()}))));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, COPY);
+    IOException streamFailure = null;
+    try {
+      streamBaseBackup(st, p, docker, container, log);
+    } catch (IOException e) {
+      streamFailure = e;
+    }
+    try {
+      wal.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+      if (streamFailure == null) { // else the stream's failure is the one to report
+        throw new IOException("restore: copying " + p.walFiles().size() + " WAL files (" + (p.walBytes() >> 20)
+            + " MB) into the member failed: " + cause.getMessage(), cause);
       }
     }
-    try (InputStream in = Files.newInputStream(walTar)) {
-      docker.copyTar(container, dataDir + "/restore/wal", in);
-    } finally {
-      Files.deleteIfExists(walTar);
+    if (streamFailure != null) {
+      throw streamFailure;
     }
     docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of(),
-        List.<String[]>of(new String[] {"restore/recovery.conf", p.recoveryConf()}))));
-    docker.start(container);
+        List.<String[]>of(new String[] {"restore/READY", p.describe() + "\n"}))));
+  }
+
+  /** The stored base backup, streamed into {@code pgherd-receive-backup} in the started member. */
+  private void streamBaseBackup(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container,
+      io.pgherd.store.ClusterLog log) throws IOException {
     BackupInfo b = p.backup();
     Compression c = b.compression() == null ? Compression.GZIP : Compression.parse(b.compression());
     String key = io.pgherd.backup.BaseBackup.prefix(p.base(), b.id()) + c.tarName();
@@ -222,8 +260,6 @@ final class Restorer implements AutoCloseable {
     double secs = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
     log.action("restore", "restore-staged", what + " streamed into the member and unpacked there in "
         + String.format(java.util.Locale.ROOT, "%.1f s (%.0f MB/s of the stored file)", secs, size / secs / (1 << 20)));
-    docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of(),
-        List.<String[]>of(new String[] {"restore/READY", p.describe() + "\n"}))));
   }
 
   private static byte[] tar(List<String> dirs, List<String[]> files) throws IOException {
