@@ -258,7 +258,7 @@ public final class OperatorMetrics implements Operator.PassListener {
     MEMBERS("pgherd.cluster.members", "Members the cluster has (spec.instances once converged)."),
     UP("pgherd.member.up", "1 when the operator's last probe reached the member's PostgreSQL, else 0 (stopped, missing, starting, unreachable)."),
     ROLE("pgherd.member.role", "1 for the member's current role (label role: primary or replica), 0 for the other."),
-    LAG("pgherd.member.replication.lag.bytes", "Bytes of WAL the member lacks behind the primary (0 on the primary)."),
+    LAG("pgherd.member.replication.lag.bytes", "Bytes of WAL the primary has written that the member has not replayed yet (0 on the primary)."),
     MEMBER_TIMELINE("pgherd.member.timeline", "The member's PostgreSQL timeline."),
     BACKUP_AGE("pgherd.backup.last.age.seconds", "Seconds since the newest complete base backup ended."),
     BACKUP_SIZE("pgherd.backup.last.size.bytes", "Size in the object store of the newest complete base backup (compressed)."),
