@@ -36,7 +36,6 @@ final class OperatorCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new Main.UserError(e.getMessage(), 2);
       }
-      System.err.println("metrics at http://" + metricsServer.address() + "/metrics");
     }
     DockerGateway docker = DockerGateway.connect();
     try {

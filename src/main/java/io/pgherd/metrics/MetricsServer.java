@@ -120,7 +120,7 @@ public final class MetricsServer implements AutoCloseable {
         exchange.sendResponseHeaders(200, -1);
         return;
       }
-      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.sendResponseHeaders(200, bytes.length == 0 ? -1 : bytes.length); // 0 would mean chunked
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(bytes);
       }

@@ -177,6 +177,15 @@ class MetricsEndpointTest {
   }
 
   @Test
+  void aHomeWithoutClustersGivesAnEmptyPage(@TempDir Path dir) throws Exception {
+    try (MetricsServer server = MetricsServer.start("127.0.0.1:0", new OperatorMetrics(new Home(dir)))) {
+      HttpResponse<String> r = get(server, "/metrics");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEmpty();
+    }
+  }
+
+  @Test
   void aFailoverAlreadyInTheStatusWhenTheOperatorStartsIsNotCounted(@TempDir Path dir) throws Exception {
     Home home = new Home(dir);
     Files.createDirectories(home.statusFile("demo").getParent());
