@@ -9,7 +9,7 @@ import java.util.Objects;
  * Backup summary ({@code status.backups}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"last", "lastBackupId", "completeBackups", "firstRecoverabilityPoint", "nextScheduled", "running",
+@JsonPropertyOrder({"last", "lastBackupId", "lastBackupBytes", "completeBackups", "firstRecoverabilityPoint", "nextScheduled", "running",
     "lastOutcome", "lastArchivedWal", "currentWal", "lastArchiveUpload", "archivedLsn", "archiveLagBytes", "archiveError"})
 public class BackupsStatus {
 
@@ -21,6 +21,17 @@ public class BackupsStatus {
 
   @JsonPropertyDescription("The id of the newest complete base backup.")
   private String lastBackupId;
+
+  @JsonPropertyDescription("Size in the object store (compressed) of the newest complete base backup.")
+  private Long lastBackupBytes;
+
+  public Long getLastBackupBytes() {
+    return lastBackupBytes;
+  }
+
+  public void setLastBackupBytes(Long lastBackupBytes) {
+    this.lastBackupBytes = lastBackupBytes;
+  }
 
   @JsonPropertyDescription("How many complete base backups the store holds for this cluster (this system identifier).")
   private Integer completeBackups;
@@ -172,6 +183,7 @@ public class BackupsStatus {
         && Objects.equals(lastArchiveUpload, other.lastArchiveUpload)
         && Objects.equals(archiveError, other.archiveError)
         && Objects.equals(lastBackupId, other.lastBackupId)
+        && Objects.equals(lastBackupBytes, other.lastBackupBytes)
         && Objects.equals(completeBackups, other.completeBackups)
         && Objects.equals(nextScheduled, other.nextScheduled)
         && Objects.equals(running, other.running)
@@ -183,7 +195,7 @@ public class BackupsStatus {
   @Override
   public int hashCode() {
     return Objects.hash(last, firstRecoverabilityPoint, lastArchivedWal, currentWal, lastArchiveUpload, archiveError,
-        lastBackupId, completeBackups, nextScheduled, running, lastOutcome, archiveLagBytes, archivedLsn);
+        lastBackupId, lastBackupBytes, completeBackups, nextScheduled, running, lastOutcome, archiveLagBytes, archivedLsn);
   }
 
   @Override
@@ -196,6 +208,7 @@ public class BackupsStatus {
         + ", lastArchiveUpload=" + lastArchiveUpload
         + ", archiveError=" + archiveError
         + ", lastBackupId=" + lastBackupId
+        + ", lastBackupBytes=" + lastBackupBytes
         + ", completeBackups=" + completeBackups
         + ", nextScheduled=" + nextScheduled
         + ", running=" + running

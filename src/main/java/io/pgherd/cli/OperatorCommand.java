@@ -2,6 +2,8 @@ package io.pgherd.cli;
 
 import io.pgherd.docker.DockerGateway;
 import io.pgherd.docker.ImageBuilder;
+import io.pgherd.metrics.MetricsServer;
+import io.pgherd.metrics.OperatorMetrics;
 import io.pgherd.reconcile.Operator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -11,15 +13,30 @@ import picocli.CommandLine.Mixin;
 @Command(name = "operator", description = "Run the reconcile loop in the foreground (one per home).")
 final class OperatorCommand implements Callable<Integer> {
   @Mixin HomeOption home;
+  @Mixin MetricsOption metrics;
 
   @Override
   public Integer call() throws Exception {
-    runUntilStopped(home, null);
+    runUntilStopped(home, metrics, null);
     return 0;
   }
 
-  /** Starts the operator and blocks until SIGINT/SIGTERM; {@code started} runs once it is up. */
-  static void runUntilStopped(HomeOption home, Runnable started) throws Exception {
+  /**
+   * Starts the operator (with its metrics endpoint when {@code metrics} names an address) and
+   * blocks until SIGINT/SIGTERM; {@code started} runs once it is up.
+   */
+  static void runUntilStopped(HomeOption home, MetricsOption metrics, Runnable started) throws Exception {
+    // bound first: a bad address or a port in use stops here, before the operator takes the home
+    MetricsServer metricsServer = null;
+    OperatorMetrics operatorMetrics = null;
+    if (metrics != null && metrics.address != null) {
+      operatorMetrics = new OperatorMetrics(home.home());
+      try {
+        metricsServer = MetricsServer.start(metrics.address, operatorMetrics);
+      } catch (IllegalArgumentException e) {
+        throw new Main.UserError(e.getMessage(), 2);
+      }
+    }
     DockerGateway docker = DockerGateway.connect();
     try {
       docker.ping();
@@ -28,16 +45,26 @@ final class OperatorCommand implements Callable<Integer> {
       System.err.println("warning: " + e.getMessage() + "; the operator keeps retrying");
     }
     Operator operator = new Operator(home.home(), docker, ImageBuilder.locate());
+    if (operatorMetrics != null) {
+      operator.onPass(operatorMetrics);
+    }
     try {
       operator.start();
     } catch (IllegalStateException e) {
+      if (metricsServer != null) {
+        metricsServer.close();
+      }
       throw new Main.UserError(e.getMessage());
     }
+    MetricsServer served = metricsServer;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         operator.close();
         docker.close();
+        if (served != null) {
+          served.close();
+        }
       } catch (Exception e) {
         System.err.println("error while stopping: " + e);
       } finally {

@@ -14,12 +14,14 @@ import picocli.CommandLine.Option;
 @Command(name = "up", description = "Apply a spec, build the images if needed, and run the operator in the foreground.")
 final class UpCommand implements Callable<Integer> {
   @Mixin HomeOption home;
+  @Mixin MetricsOption metrics;
 
   @Option(names = {"-f", "--filename"}, required = true, description = "the PostgresCluster spec (YAML)")
   Path file;
 
   @Override
   public Integer call() throws Exception {
+    metrics.check();
     ApplyCommand.Applied applied = ApplyCommand.apply(home.home(), file, System.out, System.err);
     System.out.println("postgrescluster/" + applied.name() + " " + applied.outcome());
     ClusterConfig cfg = home.config(applied.name());
@@ -32,7 +34,7 @@ final class UpCommand implements Callable<Integer> {
         builder.build(line -> System.out.println("  " + line));
       }
     }
-    OperatorCommand.runUntilStopped(home, () -> new Thread(() -> {
+    OperatorCommand.runUntilStopped(home, metrics, () -> new Thread(() -> {
       try {
         ApplyCommand.waitHealthy(home.home(), applied.name(), applied.generation(), Duration.ofMinutes(30), System.out);
         System.out.println();

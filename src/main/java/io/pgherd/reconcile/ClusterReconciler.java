@@ -2229,6 +2229,7 @@ public final class ClusterReconciler {
       b.setCompleteBackups(sum.complete());
       if (sum.newest() != null) {
         b.setLastBackupId(sum.newest().id());
+        b.setLastBackupBytes(sum.newest().storedBytes());
         b.setLast(sum.newest().finished());
         b.setFirstRecoverabilityPoint(sum.oldest().finished());
       }

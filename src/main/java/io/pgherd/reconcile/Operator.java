@@ -44,6 +44,12 @@ public final class Operator implements AutoCloseable {
   private Thread scanner;
   private Thread events;
   private volatile boolean running;
+  private volatile PassListener passListener = (cluster, took, failure) -> { };
+
+  /** Told about every reconcile pass as it ends (the metrics endpoint): how long, and its failure or null. */
+  public interface PassListener {
+    void passEnded(String cluster, Duration took, Throwable failure);
+  }
 
   public Operator(Home home, DockerGateway docker, Optional<ImageBuilder> builder) {
     this.home = home;
@@ -68,6 +74,11 @@ public final class Operator implements AutoCloseable {
     events = daemon(this::watchEvents, "pgherd-docker-events");
     events.start();
     LOG.info("operator started on {} (Docker at {})", home.root(), docker.host());
+  }
+
+  /** Sets the listener told about every pass; set it before {@link #start()}. */
+  public void onPass(PassListener listener) {
+    this.passListener = listener;
   }
 
   public boolean isRunning() {
@@ -213,7 +224,7 @@ public final class Operator implements AutoCloseable {
         Duration delay;
         try {
           long started = System.nanoTime();
-          Result r = reconciler.reconcile();
+          Result r = reconcileAndTell();
           LOG.debug("{}: pass took {} ms: {}", reconciler.cluster(), (System.nanoTime() - started) / 1_000_000,
               r.reason());
           if (r.done()) {
@@ -249,6 +260,24 @@ public final class Operator implements AutoCloseable {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return;
+        }
+      }
+    }
+
+    /** One pass, told to the {@link PassListener} (a failing listener changes nothing). */
+    private Result reconcileAndTell() {
+      long started = System.nanoTime();
+      Throwable failure = null;
+      try {
+        return reconciler.reconcile();
+      } catch (RuntimeException | Error e) {
+        failure = e;
+        throw e;
+      } finally {
+        try {
+          passListener.passEnded(reconciler.cluster(), Duration.ofNanos(System.nanoTime() - started), failure);
+        } catch (RuntimeException e) {
+          LOG.debug("pass listener failed", e);
         }
       }
     }
