@@ -47,12 +47,14 @@ abstract class ClusterTestBase {
   final int ro;
   final int instances;
   final String spec;
+  final String extraSpec;
 
   ClusterTestBase(String name, int rw, int ro, int instances, String extraSpec) {
     this.name = name;
     this.rw = rw;
     this.ro = ro;
     this.instances = instances;
+    this.extraSpec = extraSpec;
     this.spec = "  instances: " + instances + "\n" + extraSpec + "  loadBalancer:\n    readWritePort: " + rw
         + "\n    readOnlyPort: " + ro + "\n";
   }
@@ -76,8 +78,13 @@ abstract class ClusterTestBase {
     homeDir = tmp.resolve("home");
     home = new Home(homeDir);
     operator = startOperator();
-    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, name, spec).toString())).isZero();
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, name, fullSpec()).toString())).isZero();
     awaitHealthy(instances);
+  }
+
+  /** The body of the spec applied at the start. */
+  String fullSpec() {
+    return spec;
   }
 
   @AfterAll

@@ -60,11 +60,18 @@ final class ItSupport {
 
   /** Runs a command (bounded to 5 minutes), capturing stdout and stderr together. */
   static Run run(Path home, List<String> command) throws IOException, InterruptedException {
+    return run(home, command, java.util.Map.of());
+  }
+
+  /** As above, with extra environment variables. */
+  static Run run(Path home, List<String> command, java.util.Map<String, String> env)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(command);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     if (home != null) {
       pb.environment().put("PGHERD_HOME", home.toString());
     }
+    pb.environment().putAll(env);
     Process p = pb.start();
     byte[] out = p.getInputStream().readAllBytes();
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
