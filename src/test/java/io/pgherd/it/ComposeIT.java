@@ -106,6 +106,10 @@ class ComposeIT {
     assertThat(roles).containsExactlyInAnyOrder("primary", "replica");
     assertThat(status.path("endpoints").path("readWrite").asText()).contains("8432");
     assertThat(storeKeys()).anyMatch(k -> k.startsWith("pgherd/" + CLUSTER + "/") && k.contains("/wal/"));
+    // the README's example: psql through the load balancer, from inside the operator container
+    ItSupport.Run psql = docker("exec", operator, "pgherd", "psql", CLUSTER, "--", "-Atc", "select 40 + 2");
+    assertThat(psql.exitCode()).as(psql.output()).isZero();
+    assertThat(psql.output()).contains("42");
   }
 
   @Test
@@ -136,7 +140,7 @@ class ComposeIT {
     }
     ItSupport.Run mode = docker("exec", s3proxy, "stat", "-c", "%a", "/run/pgherd-s3/credentials");
     assertThat(mode.output().strip()).isEqualTo("600");
-    ItSupport.Run pw = docker("exec", operator, "sh", "-c", "cat /var/lib/pgherd/secrets/" + CLUSTER + "/*; echo");
+    ItSupport.Run pw = docker("exec", operator, "sh", "-c", "for f in /var/lib/pgherd/secrets/" + CLUSTER + "/*; do cat \"$f\"; echo; done");
     assertThat(pw.exitCode()).as(pw.output()).isZero();
     for (String line : pw.output().split("\n")) {
       if (!line.isBlank()) {
