@@ -9,7 +9,7 @@ import java.util.Objects;
  * Load balancer addresses ({@code status.endpoints}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"readWrite", "readOnly"})
+@JsonPropertyOrder({"readWrite", "readOnly", "readWriteServers", "readOnlyServers"})
 public class EndpointsStatus {
 
   @JsonPropertyDescription("host:port of the read-write listener.")
@@ -17,6 +17,28 @@ public class EndpointsStatus {
 
   @JsonPropertyDescription("host:port of the read-only listener.")
   private String readOnly;
+
+  @JsonPropertyDescription("The read-write listener's servers and their state as HAProxy sees it (the primary).")
+  private java.util.List<LoadBalancerServerStatus> readWriteServers;
+
+  @JsonPropertyDescription("The read-only listener's servers and their state as HAProxy sees it.")
+  private java.util.List<LoadBalancerServerStatus> readOnlyServers;
+
+  public java.util.List<LoadBalancerServerStatus> getReadWriteServers() {
+    return readWriteServers;
+  }
+
+  public void setReadWriteServers(java.util.List<LoadBalancerServerStatus> readWriteServers) {
+    this.readWriteServers = readWriteServers;
+  }
+
+  public java.util.List<LoadBalancerServerStatus> getReadOnlyServers() {
+    return readOnlyServers;
+  }
+
+  public void setReadOnlyServers(java.util.List<LoadBalancerServerStatus> readOnlyServers) {
+    this.readOnlyServers = readOnlyServers;
+  }
 
   public String getReadWrite() {
     return readWrite;
@@ -44,12 +66,14 @@ public class EndpointsStatus {
     }
     EndpointsStatus other = (EndpointsStatus) o;
     return Objects.equals(readWrite, other.readWrite)
-        && Objects.equals(readOnly, other.readOnly);
+        && Objects.equals(readOnly, other.readOnly)
+        && Objects.equals(readWriteServers, other.readWriteServers)
+        && Objects.equals(readOnlyServers, other.readOnlyServers);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(readWrite, readOnly);
+    return Objects.hash(readWrite, readOnly, readWriteServers, readOnlyServers);
   }
 
   @Override
@@ -57,6 +81,8 @@ public class EndpointsStatus {
     return "EndpointsStatus{"
         + "readWrite=" + readWrite
         + ", readOnly=" + readOnly
+        + ", readWriteServers=" + readWriteServers
+        + ", readOnlyServers=" + readOnlyServers
         + "}";
   }
 }

@@ -11,7 +11,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "status", description = "Members (role, state, timeline, LSNs, lag, slot), endpoints, last change.")
+@Command(name = "status", description = "Members (role, state, timeline, LSNs, lag, slot), endpoints and the load"
+    + " balancer's servers (up/down), backups, last change.")
 final class StatusCommand implements Callable<Integer> {
   @Mixin HomeOption home;
 
@@ -21,18 +22,58 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, description = "json | yaml | table (default)")
   String output = "table";
 
+  @Option(names = {"-w", "--watch"}, description = "refresh in place every --interval seconds until Ctrl-C (table)")
+  boolean watch;
+
+  @Option(names = "--interval", description = "seconds between refreshes with -w (default 2)")
+  double interval = 2;
+
   @Override
   public Integer call() throws Exception {
+    if (!List.of("json", "yaml", "table").contains(output)) {
+      throw new Main.UserError("-o must be json, yaml or table, got '" + output + "'", 2);
+    }
+    if (watch && !"table".equals(output)) {
+      throw new Main.UserError("-w refreshes the table: it does not go with -o " + output, 2);
+    }
+    if (!(interval >= 0.2 && interval <= 3600)) {
+      throw new Main.UserError("--interval must be between 0.2 and 3600 seconds, got " + interval, 2);
+    }
     home.config(name); // a clear error for an unknown cluster
-    PostgresClusterStatus status = home.home().readStatus(name).orElseThrow(() -> new Main.UserError(
-        "no status for " + name + " yet: is `pgherd operator` running on " + home.home().root() + "?"));
+    if (watch) {
+      watch(System.out, Long.MAX_VALUE);
+      return 0;
+    }
+    PostgresClusterStatus status = read();
     switch (output) {
       case "json" -> System.out.println(Home.JSON.writeValueAsString(status));
       case "yaml" -> System.out.print(ApplyCommand.YAML.writeValueAsString(status));
-      case "table" -> print(status, System.out);
-      default -> throw new Main.UserError("-o must be json, yaml or table, got '" + output + "'", 2);
+      default -> print(status, System.out);
     }
     return 0;
+  }
+
+  private PostgresClusterStatus read() {
+    return home.home().readStatus(name).orElseThrow(() -> new Main.UserError(
+        "no status for " + name + " yet: is `pgherd operator` running on " + home.home().root() + "?"));
+  }
+
+  /** The table, redrawn from the top of the terminal {@code times} times, {@code interval} apart. */
+  void watch(PrintStream out, long times) throws InterruptedException {
+    for (long i = 0; i < times; i++) {
+      if (i > 0) {
+        Thread.sleep((long) (interval * 1000));
+      }
+      java.io.ByteArrayOutputStream frame = new java.io.ByteArrayOutputStream();
+      PrintStream f = new PrintStream(frame, true, java.nio.charset.StandardCharsets.UTF_8);
+      f.printf("Every %ss: pgherd status %s    %s%n%n", interval, name,
+          java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+      home.home().readStatus(name).ifPresentOrElse(s -> print(s, f),
+          () -> f.println("no status for " + name + " yet: is `pgherd operator` running?"));
+      out.print("\033[H\033[2J"); // cursor home, clear screen: the frame replaces the last one
+      out.print(frame.toString(java.nio.charset.StandardCharsets.UTF_8));
+      out.flush();
+    }
   }
 
   static void print(PostgresClusterStatus s, PrintStream out) {
@@ -44,7 +85,12 @@ final class StatusCommand implements Callable<Integer> {
     out.printf("Primary:   %s%n", s.getPrimary());
     out.printf("Timeline:  %s%n", s.getTimeline() == null ? "-" : s.getTimeline());
     if (s.getEndpoints() != null) {
-      out.printf("Endpoints: read-write %s, read-only %s%n", s.getEndpoints().getReadWrite(), s.getEndpoints().getReadOnly());
+      var e = s.getEndpoints();
+      out.printf("Endpoints: read-write %s, read-only %s%n", e.getReadWrite(), e.getReadOnly());
+      if (e.getReadWriteServers() != null || e.getReadOnlyServers() != null) {
+        out.printf("Load balancer: read-write → %s%n", servers(e.getReadWriteServers()));
+        out.printf("               read-only  → %s%n", servers(e.getReadOnlyServers()));
+      }
     }
     if (s.getRestore() != null) {
       var r = s.getRestore();
@@ -86,6 +132,13 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("Last backup failed: %s (%s)%n", b.getLastOutcome().getMessage(), b.getLastOutcome().getAt());
       }
     }
+  }
+
+  private static String servers(List<io.pgherd.api.LoadBalancerServerStatus> servers) {
+    if (servers == null || servers.isEmpty()) {
+      return "(none)";
+    }
+    return String.join(", ", servers.stream().map(v -> v.getMember() + " " + v.getState()).toList());
   }
 
   private static String dash(Object o) {

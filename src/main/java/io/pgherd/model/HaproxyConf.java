@@ -39,6 +39,42 @@ public final class HaproxyConf {
    *     has no server and refuses connections
    * @param replicas the replicas
    */
+  /** The command (run in the load balancer's container) that prints its servers' statistics as CSV. */
+  public static final List<String> SHOW_STAT = List.of("sh", "-c",
+      "echo 'show stat' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
+
+  /**
+   * The servers of the rw and ro listeners with HAProxy's state of each, from {@code show stat}
+   * (CSV with a {@code # pxname,svname,...,status,...} header); listener name to servers in the
+   * order HAProxy lists them. Rows it cannot read are skipped.
+   */
+  public static java.util.Map<String, List<String[]>> parseStat(String csv) {
+    java.util.Map<String, List<String[]>> out = new java.util.LinkedHashMap<>();
+    int pxname = -1;
+    int svname = -1;
+    int status = -1;
+    for (String line : csv.split("\n")) {
+      if (line.startsWith("# ")) {
+        List<String> header = List.of(line.substring(2).split(",", -1));
+        pxname = header.indexOf("pxname");
+        svname = header.indexOf("svname");
+        status = header.indexOf("status");
+        continue;
+      }
+      String[] f = line.split(",", -1);
+      if (pxname < 0 || svname < 0 || status < 0 || f.length <= Math.max(pxname, Math.max(svname, status))) {
+        continue;
+      }
+      String proxy = f[pxname];
+      String server = f[svname];
+      if (!("rw".equals(proxy) || "ro".equals(proxy)) || "FRONTEND".equals(server) || "BACKEND".equals(server)) {
+        continue;
+      }
+      out.computeIfAbsent(proxy, k -> new java.util.ArrayList<>()).add(new String[] {server, f[status]});
+    }
+    return out;
+  }
+
   public static String render(ClusterConfig cfg, Server primary, List<Server> replicas) {
     return render(cfg, primary, replicas, true);
   }

@@ -2109,6 +2109,28 @@ public final class ClusterReconciler {
 
   // ---------------------------------------------------------------- status
 
+  private int lbStatFailures;
+
+  /** Which member is in which listener and its state, as HAProxy sees it (its stats socket); left out if unreadable. */
+  private void loadBalancerServers(ContainerInfo lb, io.pgherd.api.EndpointsStatus endpoints) {
+    String csv;
+    try {
+      csv = docker.exec(lb.id(), HaproxyConf.SHOW_STAT.toArray(String[]::new));
+    } catch (RuntimeException e) { // e.g. HAProxy starting: said once it lasts
+      if (++lbStatFailures == 3) {
+        warnOnce("lb-stat", "cannot read the load balancer's server states (status shows none): " + e.getMessage());
+      }
+      return;
+    }
+    lbStatFailures = 0;
+    var servers = HaproxyConf.parseStat(csv);
+    java.util.function.Function<String, List<io.pgherd.api.LoadBalancerServerStatus>> of = proxy ->
+        servers.getOrDefault(proxy, List.of()).stream()
+            .map(f -> new io.pgherd.api.LoadBalancerServerStatus(f[0], f[1])).toList();
+    endpoints.setReadWriteServers(of.apply("rw"));
+    endpoints.setReadOnlyServers(of.apply("ro"));
+  }
+
   private PostgresClusterStatus status(ClusterConfig cfg, long generation, Topology topology, Observed obs,
       String phaseOverride, String waiting) {
     PostgresClusterStatus s = new PostgresClusterStatus();
@@ -2208,6 +2230,9 @@ public final class ClusterReconciler {
     endpoints.setReadOnly(cfg.bindAddress() + ":" + cfg.readOnlyPort());
     s.setEndpoints(endpoints);
     boolean lbRunning = obs.lb() != null && obs.lb().running();
+    if (lbRunning) {
+      loadBalancerServers(obs.lb(), endpoints);
+    }
     String phase;
     if (phaseOverride != null) {
       phase = phaseOverride;

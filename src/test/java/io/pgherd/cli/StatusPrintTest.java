@@ -17,6 +17,56 @@ class StatusPrintTest {
   }
 
   @Test
+  void watchRedrawsTheTableFromTheTopWithEachNewStatus(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    io.pgherd.store.Home home = new io.pgherd.store.Home(dir);
+    StatusCommand cmd = new StatusCommand();
+    cmd.home = new HomeOption();
+    cmd.home.home = dir;
+    cmd.name = "demo";
+    cmd.interval = 0.2;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    cmd.watch(new PrintStream(out, true, StandardCharsets.UTF_8), 1);
+    assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("\033[H\033[2J").contains("no status for demo yet");
+
+    PostgresClusterStatus s = new PostgresClusterStatus();
+    s.setName("demo");
+    s.setPhase("Healthy");
+    s.setPrimary("demo-1");
+    home.writeStatus("demo", s);
+    out.reset();
+    cmd.watch(new PrintStream(out, true, StandardCharsets.UTF_8), 2);
+    String two = out.toString(StandardCharsets.UTF_8);
+    assertThat(two.split("\033\\[H\033\\[2J", -1)).hasSize(3); // two frames, each after a clear
+    assertThat(two).contains("Every 0.2s: pgherd status demo", "Phase:     Healthy", "Primary:   demo-1");
+  }
+
+  @Test
+  void watchWithAnotherOutputOrABadIntervalIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    assertThat(Main.run("status", "demo", "-w", "-o", "json", "--home", dir.toString())).isEqualTo(2);
+    assertThat(Main.run("status", "demo", "-w", "--interval", "0", "--home", dir.toString())).isEqualTo(2);
+    assertThat(Main.run("status", "demo", "-o", "xml", "--home", dir.toString())).isEqualTo(2);
+  }
+
+  @Test
+  void theLoadBalancersServersAreShownPerListenerWithTheirState() {
+    PostgresClusterStatus s = new PostgresClusterStatus();
+    s.setName("demo");
+    s.setPhase("Degraded");
+    io.pgherd.api.EndpointsStatus e = new io.pgherd.api.EndpointsStatus();
+    e.setReadWrite("127.0.0.1:5432");
+    e.setReadOnly("127.0.0.1:5433");
+    s.setEndpoints(e);
+    assertThat(print(s)).contains("Endpoints: read-write 127.0.0.1:5432, read-only 127.0.0.1:5433")
+        .doesNotContain("Load balancer");
+    e.setReadWriteServers(java.util.List.of(new io.pgherd.api.LoadBalancerServerStatus("demo-1", "UP")));
+    e.setReadOnlyServers(java.util.List.of(new io.pgherd.api.LoadBalancerServerStatus("demo-1", "UP"),
+        new io.pgherd.api.LoadBalancerServerStatus("demo-2", "DOWN")));
+    assertThat(print(s)).contains("Load balancer: read-write → demo-1 UP",
+        "               read-only  → demo-1 UP, demo-2 DOWN");
+  }
+
+  @Test
   void theWalArchiveLineAppearsOnlyWithBackupsAndSaysWhyItFails() {
     PostgresClusterStatus s = new PostgresClusterStatus();
     s.setName("demo");

@@ -97,6 +97,17 @@ class ClusterIT extends ClusterTestBase {
       servers.addAll(column(ItSupport.connect(home, NAME, RO), "select inet_server_addr()::text"));
     }
     assertThat(servers).hasSizeGreaterThanOrEqualTo(2);
+    // status shows which member is behind which listener, as HAProxy sees it, and pgherd status prints it
+    String primary = status().getPrimary();
+    await().atMost(ofSeconds(30)).untilAsserted(() -> {
+      var e = status().getEndpoints();
+      assertThat(e.getReadWriteServers()).extracting(v -> v.getMember() + " " + v.getState())
+          .containsExactly(primary + " UP");
+      assertThat(e.getReadOnlyServers()).extracting(v -> v.getMember() + " " + v.getState())
+          .containsExactlyInAnyOrderElementsOf(status().getMembers().stream().map(m -> m.getName() + " UP").toList());
+    });
+    ItSupport.Run printed = pgherd("status", NAME);
+    assertThat(printed.output()).contains("Load balancer: read-write → " + primary + " UP");
   }
 
   @Test

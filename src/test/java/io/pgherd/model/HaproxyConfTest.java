@@ -78,4 +78,18 @@ class HaproxyConfTest {
     assertThat(HaproxyConf.render(config("  instances: 3\n"), P, List.of(R2, R3)))
         .isEqualTo(HaproxyConf.render(config("  instances: 3\n"), P, List.of(R2, R3)));
   }
+
+  @Test
+  void showStatIsReadIntoTheServersOfEachListenerWithTheirState() throws Exception {
+    // captured from pgherd/haproxy:2.6 (HAProxy 2.6): demo-1 failing its checks, demo-2 not resolvable
+    String csv = new String(HaproxyConfTest.class.getResourceAsStream("/haproxy/show-stat-2.6.csv").readAllBytes(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    var servers = HaproxyConf.parseStat(csv);
+    assertThat(servers.keySet()).containsExactly("rw", "ro");
+    assertThat(servers.get("rw")).extracting(f -> f[0] + " " + f[1]).containsExactly("demo-1 DOWN");
+    assertThat(servers.get("ro")).extracting(f -> f[0] + " " + f[1])
+        .containsExactly("demo-1 DOWN", "demo-2 MAINT (resolution)");
+    assertThat(HaproxyConf.parseStat("")).isEmpty();
+    assertThat(HaproxyConf.parseStat("rw,demo-1,UP\n")).as("no header: nothing can be read").isEmpty();
+  }
 }
