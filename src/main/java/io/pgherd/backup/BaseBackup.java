@@ -66,17 +66,27 @@ public final class BaseBackup {
       Instant started) {
     /** "512 MB of ~1024 MB (50%), 210.3 MB/s, ETA 3 s" */
     public String describe() {
-      StringBuilder b = new StringBuilder().append(bytes >> 20).append(" MB");
-      if (totalBytes > 0) {
-        b.append(" of ~").append(totalBytes >> 20).append(" MB (")
-            .append(Math.min(100, bytes * 100 / totalBytes)).append("%)");
-      }
+      return progressText(bytes, totalBytes > 0 ? totalBytes : null, bytesPerSecond);
+    }
+  }
+
+  /**
+   * "512 MB of ~1024 MB (50%), 210.3 MB/s, ETA 3 s"; without the total's part when it is not
+   * known (null), without the rate and ETA when the rate is not (null).
+   */
+  public static String progressText(long bytes, Long totalBytes, Double bytesPerSecond) {
+    StringBuilder b = new StringBuilder().append(bytes >> 20).append(" MB");
+    if (totalBytes != null && totalBytes > 0) {
+      b.append(" of ~").append(totalBytes >> 20).append(" MB (")
+          .append(Math.min(100, bytes * 100 / totalBytes)).append("%)");
+    }
+    if (bytesPerSecond != null) {
       b.append(String.format(java.util.Locale.ROOT, ", %.1f MB/s", bytesPerSecond / 1048576.0));
-      if (totalBytes > bytes && bytesPerSecond > 0) {
+      if (totalBytes != null && totalBytes > bytes && bytesPerSecond > 0) {
         b.append(", ETA ").append((long) Math.ceil((totalBytes - bytes) / bytesPerSecond)).append(" s");
       }
-      return b.toString();
     }
+    return b.toString();
   }
 
   /** A finished backup, as recorded in pgherd.json. */

@@ -113,8 +113,17 @@ public final class InstanceGateway {
           pending.add(rs.getString(1));
         }
       }
+      List<InstanceProbe.BaseBackup> baseBackups = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery("select a.application_name, p.phase, p.backup_streamed, p.backup_total"
+          + " from pg_stat_progress_basebackup p join pg_stat_activity a using (pid) order by a.application_name")) {
+        while (rs.next()) {
+          long total = rs.getLong(4);
+          baseBackups.add(new InstanceProbe.BaseBackup(rs.getString(1), rs.getString(2), rs.getLong(3),
+              rs.wasNull() ? null : total));
+        }
+      }
       return new InstanceProbe(inRecovery, lsn, replayLsn, timeline, receiverStatus, senderHost,
-          List.copyOf(slots), List.copyOf(standbys), List.copyOf(pending));
+          List.copyOf(slots), List.copyOf(standbys), List.copyOf(pending), List.copyOf(baseBackups));
     }
   }
 

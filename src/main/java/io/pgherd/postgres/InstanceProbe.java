@@ -13,12 +13,17 @@ import java.util.List;
  * @param senderHost the host a standby streams from
  * @param slots physical replication slots on this member
  * @param replication standbys connected to this member (pg_stat_replication)
+ * @param pendingRestart settings changed that need a restart
+ * @param baseBackups base backups being taken from this member (pg_stat_progress_basebackup): clones
  */
 public record InstanceProbe(
     boolean inRecovery, String lsn, String replayLsn, long timeline, String receiverStatus, String senderHost,
-    List<Slot> slots, List<Standby> replication, List<String> pendingRestart) {
+    List<Slot> slots, List<Standby> replication, List<String> pendingRestart, List<BaseBackup> baseBackups) {
 
   public record Slot(String name, boolean active, String restartLsn) {}
+
+  /** A pg_basebackup running against this member: who (application_name), phase, bytes sent and expected. */
+  public record BaseBackup(String applicationName, String phase, long streamed, Long total) {}
 
   public record Standby(String applicationName, String state, String syncState, String replayLsn, Long lagBytes) {}
 }

@@ -2111,6 +2111,30 @@ public final class ClusterReconciler {
 
   private int lbStatFailures;
 
+  /** The last look at each clone's pg_basebackup: [nanoTime, bytes streamed], for its rate. */
+  private final Map<String, long[]> cloneSamples = new java.util.HashMap<>();
+
+  /**
+   * A replica being cloned, as its source (the primary) sees the pg_basebackup: "cloning: N of M
+   * MB (P%), R MB/s, ETA S s" (rate and ETA from the previous look).
+   */
+  private Optional<String> cloneProgress(String member, InstanceProbe primary) {
+    if (primary == null || primary.baseBackups() == null) {
+      return Optional.empty();
+    }
+    Optional<InstanceProbe.BaseBackup> b = primary.baseBackups().stream()
+        .filter(x -> member.equals(x.applicationName())).findFirst();
+    if (b.isEmpty()) {
+      cloneSamples.remove(member);
+      return Optional.empty();
+    }
+    long now = System.nanoTime();
+    long[] last = cloneSamples.put(member, new long[] {now, b.get().streamed()});
+    return Optional.of("cloning: " + io.pgherd.backup.BaseBackup.progressText(b.get().streamed(), b.get().total(),
+        last == null ? null : (b.get().streamed() - last[1]) / Math.max(1e-3, (now - last[0]) / 1e9))
+        + ("streaming database files".equals(b.get().phase()) ? "" : " (" + b.get().phase() + ")"));
+  }
+
   /** Which member is in which listener and its state, as HAProxy sees it (its stats socket); left out if unreadable. */
   private void loadBalancerServers(ContainerInfo lb, io.pgherd.api.EndpointsStatus endpoints) {
     String csv;
@@ -2195,7 +2219,7 @@ public final class ClusterReconciler {
       } else if (!c.running()) {
         state = c.state();
       } else if (probe == null) {
-        state = isPrimary ? "starting" : "starting or cloning";
+        state = isPrimary ? "starting" : cloneProgress(name, primaryProbe).orElse("starting or cloning");
       } else if (isPrimary) {
         state = probe.inRecovery() ? "in recovery" : "running";
       } else {
