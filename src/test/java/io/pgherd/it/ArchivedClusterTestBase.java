@@ -64,11 +64,6 @@ abstract class ArchivedClusterTestBase extends ClusterTestBase {
     return new S3Store(s3.settings(BUCKET, "it"));
   }
 
-  String primary() {
-    awaitHealthy(instances);
-    return status().getPrimary();
-  }
-
   String base() throws Exception {
     try (Connection c = member(primary())) {
       return name + "/" + column0(c, "select system_identifier::text from pg_control_system()") + "/";

@@ -1,5 +1,6 @@
 package io.pgherd.it;
 
+import static java.time.Duration.ofMillis;
 import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -152,6 +153,19 @@ abstract class ClusterTestBase {
       assertThat(running.get(Names.loadBalancer(name))).as("load balancer").isNotNull()
           .satisfies(c -> assertThat(c.running()).isTrue());
     });
+  }
+
+  /**
+   * The primary, once the cluster is healthy and its status names the primary its stored state
+   * does: the status is written at the end of a pass, so one written just before a change of
+   * primary (by the pass before the one that makes it) can still look healthy for a moment.
+   */
+  String primary() {
+    awaitHealthy(instances);
+    await().ignoreExceptions().atMost(ofSeconds(60)).pollInterval(ofMillis(200)).untilAsserted(() ->
+        assertThat(status().getPrimary()).isEqualTo(memberName(home.readState(name).orElseThrow().primary())));
+    awaitHealthy(instances);
+    return status().getPrimary();
   }
 
   Map<String, ContainerInfo> containers() {

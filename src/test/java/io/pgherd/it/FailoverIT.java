@@ -34,11 +34,6 @@ class FailoverIT extends ClusterTestBase {
   }
 
   /** The primary the status names, once it is Healthy after the last change. */
-  String primary() {
-    awaitHealthy(instances);
-    return status().getPrimary();
-  }
-
   /** Every member that accepts writes, asked directly. */
   Set<String> writableMembers() throws Exception {
     Set<String> out = new HashSet<>();

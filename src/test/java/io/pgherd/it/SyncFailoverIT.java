@@ -19,11 +19,6 @@ class SyncFailoverIT extends ClusterTestBase {
     super("its", 48432, 48433, 3, "  replication:\n    mode: sync\n");
   }
 
-  String primary() {
-    awaitHealthy(instances);
-    return status().getPrimary();
-  }
-
   String primaryAfterChange() {
     awaitHealthy(instances);
     return memberName(home.readState(name).orElseThrow().primary());
