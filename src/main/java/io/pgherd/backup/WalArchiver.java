@@ -352,6 +352,6 @@ public final class WalArchiver implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "WalArchiver[" + cluster + " → " + store.describe() + base + "]";
+    return "WalArchiver[" + cluster + " → " + base + " in " + store.describe() + "]";
   }
 }

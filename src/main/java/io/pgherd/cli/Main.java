@@ -20,6 +20,10 @@ public final class Main implements Runnable {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    // Member containers get new addresses when they are recreated; reached by name (the operator
+    // in a container), a name must not stay cached at its old address for the JDK's default 30 s.
+    java.security.Security.setProperty("networkaddress.cache.ttl", "2");
+    java.security.Security.setProperty("networkaddress.cache.negative.ttl", "0");
     System.exit(run(args));
   }
 
@@ -30,6 +34,10 @@ public final class Main implements Runnable {
       if (e instanceof UserError u) {
         commandLine.getErr().println("error: " + u.getMessage());
         return u.exitCode();
+      }
+      if (e instanceof io.pgherd.docker.MemberAccess.Unusable m) {
+        commandLine.getErr().println("error: " + m.getMessage());
+        return 2;
       }
       if (e instanceof io.pgherd.docker.DockerUnavailableException d) {
         commandLine.getErr().println("error: " + d.getMessage()

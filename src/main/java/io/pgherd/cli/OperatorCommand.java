@@ -14,10 +14,11 @@ import picocli.CommandLine.Mixin;
 final class OperatorCommand implements Callable<Integer> {
   @Mixin HomeOption home;
   @Mixin MetricsOption metrics;
+  @Mixin MembersViaOption membersVia;
 
   @Override
   public Integer call() throws Exception {
-    runUntilStopped(home, metrics, null);
+    runUntilStopped(home, metrics, membersVia, null);
     return 0;
   }
 
@@ -25,7 +26,8 @@ final class OperatorCommand implements Callable<Integer> {
    * Starts the operator (with its metrics endpoint when {@code metrics} names an address) and
    * blocks until SIGINT/SIGTERM; {@code started} runs once it is up.
    */
-  static void runUntilStopped(HomeOption home, MetricsOption metrics, Runnable started) throws Exception {
+  static void runUntilStopped(HomeOption home, MetricsOption metrics, MembersViaOption membersVia,
+      Runnable started) throws Exception {
     // bound first: a bad address or a port in use stops here, before the operator takes the home
     MetricsServer metricsServer = null;
     OperatorMetrics operatorMetrics = null;
@@ -38,13 +40,22 @@ final class OperatorCommand implements Callable<Integer> {
       }
     }
     DockerGateway docker = DockerGateway.connect();
+    io.pgherd.docker.MemberAccess access = membersVia.access(docker);
     try {
       docker.ping();
+      // detected now when the engine answers: a container that cannot find itself is said at start
+      access.mode();
+      System.err.println("members reached through " + access);
     } catch (io.pgherd.docker.DockerUnavailableException e) {
       // not fatal: every pass retries with backoff, and status says why nothing happens
       System.err.println("warning: " + e.getMessage() + "; the operator keeps retrying");
+    } catch (io.pgherd.docker.MemberAccess.Unusable e) {
+      if (metricsServer != null) {
+        metricsServer.close();
+      }
+      throw new Main.UserError(e.getMessage(), 2);
     }
-    Operator operator = new Operator(home.home(), docker, ImageBuilder.locate());
+    Operator operator = new Operator(home.home(), docker, ImageBuilder.locate(), access);
     if (operatorMetrics != null) {
       operator.onPass(operatorMetrics);
     }

@@ -36,6 +36,14 @@ final class PsqlCommand implements Callable<Integer> {
     }
     String host = "0.0.0.0".equals(cfg.bindAddress()) ? "127.0.0.1" : cfg.bindAddress();
     int port = readOnly ? cfg.readOnlyPort() : cfg.readWritePort();
+    // in the operator's container without host networking (docker-compose exec operator pgherd psql):
+    // the load balancer by name over the cluster network, on its listeners' own ports
+    try (io.pgherd.docker.DockerGateway docker = io.pgherd.docker.DockerGateway.connect()) {
+      if (io.pgherd.docker.MemberAccess.detectLater(docker, null).mode() == io.pgherd.docker.MemberAccess.Mode.NETWORK) {
+        host = io.pgherd.model.Names.loadBalancer(name);
+        port = readOnly ? io.pgherd.model.HaproxyConf.RO_PORT : io.pgherd.model.HaproxyConf.RW_PORT;
+      }
+    }
     // The password travels in a private passfile, never on a command line or in the environment.
     Path passfile = Files.createTempFile("pgherd-pgpass", "",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
 final class UpCommand implements Callable<Integer> {
   @Mixin HomeOption home;
   @Mixin MetricsOption metrics;
+  @Mixin MembersViaOption membersVia;
 
   @Option(names = {"-f", "--filename"}, required = true, description = "the PostgresCluster spec (YAML)")
   Path file;
@@ -34,7 +35,7 @@ final class UpCommand implements Callable<Integer> {
         builder.build(line -> System.out.println("  " + line));
       }
     }
-    OperatorCommand.runUntilStopped(home, metrics, () -> new Thread(() -> {
+    OperatorCommand.runUntilStopped(home, metrics, membersVia, () -> new Thread(() -> {
       try {
         ApplyCommand.waitHealthy(home.home(), applied.name(), applied.generation(), Duration.ofMinutes(30), System.out);
         System.out.println();

@@ -492,6 +492,23 @@ public final class DockerGateway implements Closeable {
     }
   }
 
+  /** How a container is networked: its network mode ("host", "bridge", a network's name...) and the networks it is on. */
+  public record Networking(String id, String name, String networkMode, java.util.Set<String> networks) {}
+
+  /** Inspects a container (by id or name) for its networking; empty when there is none such. */
+  public Optional<Networking> networking(String container) {
+    try {
+      var inspect = call(() -> client.inspectContainerCmd(container).exec());
+      var nets = inspect.getNetworkSettings() == null || inspect.getNetworkSettings().getNetworks() == null
+          ? java.util.Set.<String>of() : java.util.Set.copyOf(inspect.getNetworkSettings().getNetworks().keySet());
+      String mode = inspect.getHostConfig() == null ? null : inspect.getHostConfig().getNetworkMode();
+      String name = inspect.getName() == null ? inspect.getId() : inspect.getName().replaceFirst("^/", "");
+      return Optional.of(new Networking(inspect.getId(), name, mode == null ? "" : mode, nets));
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    }
+  }
+
   /** The container's address on a network, if attached. */
   public Optional<String> address(String container, String network) {
     try {

@@ -7,6 +7,7 @@ import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.api.SpecValidator;
 import io.pgherd.api.ValidationResult;
 import io.pgherd.docker.ContainerInfo;
+import io.pgherd.docker.MemberAccess;
 import io.pgherd.docker.ContainerSpec;
 import io.pgherd.docker.ContainerSpec.FileContent;
 import io.pgherd.docker.DockerGateway;
@@ -97,6 +98,8 @@ public final class ClusterReconciler {
   private String restorePhase;
   /** Set with RestoreStep.FAILED. */
   private String restoreFailure;
+  /** How this process reaches the members' PostgreSQL: published loopback ports or the cluster network. */
+  private final MemberAccess access;
   /** This pass looked at a restore: status.restore is filled in. */
   private boolean restoreShown;
   private static final java.time.format.DateTimeFormatter BACKUP_ID =
@@ -108,7 +111,14 @@ public final class ClusterReconciler {
     Optional<String> ensure(String image);
   }
 
+  /** For the CLI's own passes: reaches members the way {@code PGHERD_MEMBERS_VIA} (default auto) says. */
   public ClusterReconciler(Home home, DockerGateway docker, ImageService images, String cluster) {
+    this(home, docker, images, cluster, MemberAccess.detectLater(docker, null));
+  }
+
+  public ClusterReconciler(Home home, DockerGateway docker, ImageService images, String cluster,
+      MemberAccess access) {
+    this.access = access;
     this.home = home;
     this.docker = docker;
     this.images = images;
@@ -334,6 +344,9 @@ public final class ClusterReconciler {
 
   Observed observe() {
     boolean network = docker.networkExists(Names.network(cluster));
+    if (network) {
+      joinNetwork(); // before any probe: an operator restarted in a container is on no cluster network yet
+    }
     Map<Integer, ContainerInfo> members = new TreeMap<>();
     ContainerInfo lb = null;
     for (ContainerInfo c : docker.containers(Names.LABEL_CLUSTER, cluster)) {
@@ -364,7 +377,8 @@ public final class ClusterReconciler {
       Optional<InstanceGateway> sql = sql(e.getValue());
       pending.put(e.getKey(), java.util.concurrent.CompletableFuture.supplyAsync(() -> {
         if (sql.isEmpty()) {
-          return "port 5432 is not published";
+          return access.mode() == MemberAccess.Mode.PORTS ? "port 5432 is not published"
+              : "not attached to " + Names.network(cluster);
         }
         try {
           return sql.get().probe();
@@ -387,12 +401,13 @@ public final class ClusterReconciler {
   }
 
   private Optional<InstanceGateway> sql(ContainerInfo c) {
-    Integer port = c.publishedPorts().get(PostgresConf.PORT);
-    if (port == null) {
-      return Optional.empty();
-    }
-    return Optional.of(new InstanceGateway("127.0.0.1", port, PostgresConf.SUPERUSER,
+    return postgresAddress(c).map(a -> new InstanceGateway(a.host(), a.port(), PostgresConf.SUPERUSER,
         home.secret(cluster, Home.SUPERUSER_PASSWORD)));
+  }
+
+  /** Where this process reaches the member's PostgreSQL now (see {@link MemberAccess}). */
+  private Optional<MemberAccess.Address> postgresAddress(ContainerInfo c) {
+    return access.address(c, Names.network(cluster), PostgresConf.PORT);
   }
 
   // ---------------------------------------------------------------- topology
@@ -443,6 +458,15 @@ public final class ClusterReconciler {
       docker.ensureNetwork(name, Map.of(Names.LABEL_CLUSTER, cluster));
       log.action(reconcileId, "create-network", name);
       progress.changed = true;
+    }
+    joinNetwork();
+  }
+
+  /** With members reached over the cluster network, the operator's own container must be on it. */
+  private void joinNetwork() {
+    if (access.join(docker, Names.network(cluster))) {
+      log.action(reconcileId, "join-network", "the operator's container joined " + Names.network(cluster)
+          + " to reach the members by name");
     }
   }
 
@@ -1236,7 +1260,7 @@ public final class ClusterReconciler {
     boolean hasSlot = primary != null && primary.slots().stream()
         .anyMatch(sl -> sl.name().equals(io.pgherd.backup.WalArchiver.SLOT));
     if (primary == null || primary.inRecovery() || pc == null || !hasSlot
-        || pc.publishedPorts().get(PostgresConf.PORT) == null) {
+        || postgresAddress(pc).isEmpty()) {
       return; // next pass, once the primary (and its archiver slot) is there
     }
     try {
@@ -1266,8 +1290,8 @@ public final class ClusterReconciler {
       primary.slots().stream().filter(sl -> sl.name().equals(io.pgherd.backup.WalArchiver.SLOT)
           && sl.restartLsn() != null).findFirst().ifPresent(sl -> archiver.noteReceived(
               io.pgherd.model.Lsn.parse(sl.restartLsn())));
-      io.pgherd.backup.WalArchiver.Source src = new io.pgherd.backup.WalArchiver.Source("127.0.0.1",
-          pc.publishedPorts().get(PostgresConf.PORT));
+      MemberAccess.Address at = postgresAddress(pc).orElseThrow();
+      io.pgherd.backup.WalArchiver.Source src = new io.pgherd.backup.WalArchiver.Source(at.host(), at.port());
       Map.Entry<Long, String> history = archiver.following(src) ? Map.entry(0L, "")
           : sql(pc).orElseThrow().timelineHistory();
       if (archiver.follow(src, history.getKey(), history.getValue())) {
@@ -1400,7 +1424,7 @@ public final class ClusterReconciler {
       InstanceProbe p = obs.probes().get(r);
       ContainerInfo c = obs.members().get(r);
       Long lag = lagBytes(topology, obs, r);
-      if (p == null || c == null || c.publishedPorts().get(PostgresConf.PORT) == null || lag == null
+      if (p == null || c == null || postgresAddress(c).isEmpty() || lag == null
           || !"streaming".equals(p.receiverStatus()) || p.timeline() != primary.timeline()
           || topology.rejoining().contains(r) || lag > cfg.maxReplicaLagBytes()) {
         continue;
@@ -1412,9 +1436,7 @@ public final class ClusterReconciler {
     }
     int chosen = best != null ? best : topology.primary();
     ContainerInfo c = obs.members().get(chosen);
-    Integer port = c == null ? null : c.publishedPorts().get(PostgresConf.PORT);
-    return port == null ? Optional.empty()
-        : Optional.of(new io.pgherd.backup.BaseBackup.Source(member(chosen), "127.0.0.1", port));
+    return postgresAddress(c).map(a -> new io.pgherd.backup.BaseBackup.Source(member(chosen), a.host(), a.port()));
   }
 
   private void loadBalancer(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
@@ -2344,6 +2366,7 @@ public final class ClusterReconciler {
       docker.remove(c.id());
       removed.add(c.name());
     }
+    access.leave(docker, Names.network(cluster));
     docker.removeNetwork(Names.network(cluster));
     List<String> volumes = docker.volumes(Names.LABEL_CLUSTER, cluster);
     if (purge) {

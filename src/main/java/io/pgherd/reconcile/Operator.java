@@ -51,7 +51,16 @@ public final class Operator implements AutoCloseable {
     void passEnded(String cluster, Duration took, Throwable failure);
   }
 
+  private final io.pgherd.docker.MemberAccess access;
+
   public Operator(Home home, DockerGateway docker, Optional<ImageBuilder> builder) {
+    this(home, docker, builder, io.pgherd.docker.MemberAccess.detectLater(docker, null));
+  }
+
+  /** @param access how members are reached: published loopback ports, or the cluster networks by name */
+  public Operator(Home home, DockerGateway docker, Optional<ImageBuilder> builder,
+      io.pgherd.docker.MemberAccess access) {
+    this.access = access;
     this.home = home;
     this.docker = docker;
     this.builder = builder;
@@ -110,7 +119,7 @@ public final class Operator implements AutoCloseable {
           FileTime mtime = mtime(home.specFile(name)).orElse(mtime(home.deleteRequest(name)).orElse(FileTime.fromMillis(0)));
           Worker w = workers.get(name);
           if (w == null || !w.thread.isAlive()) {
-            ClusterReconciler reconciler = new ClusterReconciler(home, docker, this::ensureImage, name);
+            ClusterReconciler reconciler = new ClusterReconciler(home, docker, this::ensureImage, name, access);
             reconciler.archiveWal(true);
             reconciler.scheduleBackups(scheduler, () -> wake(name));
             w = new Worker(reconciler);

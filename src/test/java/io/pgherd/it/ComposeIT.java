@@ -29,10 +29,13 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The root docker-compose.yml, as a user runs it: the images built
  * (operator/build-operator-images.sh), `docker-compose -p pgherdc up -d`, then the cluster of
  * manifests/compose.yaml ("compose": 2 members, 127.0.0.1:8432/8433, backups to the bundled
- * s3proxy on 127.0.0.1:9000) must become Healthy with its WAL archived to S3; a base backup taken
- * with `pgherd backup` inside the operator container must land in the store; no container's
- * `docker inspect` may show a password or the S3 secret; the operator restarted by Docker must
- * resume the same cluster. Everything is removed afterwards (compose's project with its volumes,
+ * s3proxy, s3proxy:9000 on compose's network) must become Healthy with its WAL archived to S3 —
+ * the operator in its container without host networking reaching the members by name over the
+ * cluster network it joined; a base backup taken with `pgherd backup` inside the operator
+ * container must land in the store; no container's `docker inspect` may show a password or the S3
+ * secret; the operator restarted by Docker, and a new operator container (recreated: on no cluster
+ * network at first), must resume the same cluster without a failover; `pgherd delete --purge` in
+ * it removes the cluster and its network. Everything is removed afterwards (compose's project with its volumes,
  * and the members, load balancer, volumes and network the operator created), even on failure.
  * Needs docker-compose (Debian's 1.29; .ci/run installs it) and free ports 8432, 8433 and 9000.
  */
@@ -106,10 +109,18 @@ class ComposeIT {
     assertThat(roles).containsExactlyInAnyOrder("primary", "replica");
     assertThat(status.path("endpoints").path("readWrite").asText()).contains("8432");
     assertThat(storeKeys()).anyMatch(k -> k.startsWith("pgherd/" + CLUSTER + "/") && k.contains("/wal/"));
-    // the README's example: psql through the load balancer, from inside the operator container
+    // the README's example: psql through the load balancer (by name), from inside the operator container
     ItSupport.Run psql = docker("exec", operator, "pgherd", "psql", CLUSTER, "--", "-Atc", "select 40 + 2");
     assertThat(psql.exitCode()).as(psql.output()).isZero();
     assertThat(psql.output()).contains("42");
+    // not host networking: the operator reached the members over the cluster network it joined
+    String mode = docker("inspect", "-f", "{{.HostConfig.NetworkMode}}", operator).output().strip();
+    assertThat(mode).isNotEqualTo("host");
+    assertThat(operatorNetworks()).contains("pgherd-" + CLUSTER);
+    ItSupport.Run logs = docker("exec", operator, "pgherd", "logs", CLUSTER);
+    assertThat(logs.output()).contains("join-network");
+    ItSupport.Run started = docker("logs", operator);
+    assertThat(started.output()).contains("members reached through cluster networks");
   }
 
   @Test
@@ -172,7 +183,69 @@ class ComposeIT {
     assertThat(policy).isEqualTo("unless-stopped");
   }
 
+  @Test
+  @Order(5)
+  void aNewOperatorContainerJoinsTheClusterNetworkBeforeItJudgesTheMembers() throws Exception {
+    JsonNode before = awaitStatus(Duration.ofMinutes(1), s -> "Healthy".equals(s.path("phase").asText()));
+    ItSupport.Run recreate = compose("up", "-d", "--no-deps", "--force-recreate", "operator");
+    assertThat(recreate.exitCode()).as(recreate.output()).isZero();
+    String old = operator;
+    operator = serviceContainer("operator");
+    assertThat(operator).isNotEqualTo(old);
+    // the new operator's own output (the status file in the home may still be its predecessor's):
+    // joined the network, then found the primary answering and resumed archiving from it
+    awaitOperatorOutput(Duration.ofMinutes(2), "join-network", "pg_receivewal streams WAL from");
+    JsonNode after = awaitStatus(Duration.ofMinutes(3), s -> "Healthy".equals(s.path("phase").asText())
+        && s.path("members").size() == 2);
+    // the same primary on the same timeline: members it could not reach yet were not taken for dead
+    assertThat(after.path("primary").asText()).isEqualTo(before.path("primary").asText());
+    assertThat(after.path("timeline").asLong()).isEqualTo(before.path("timeline").asLong());
+    assertThat(memberNames(after)).isEqualTo(memberNames(before));
+    assertThat(operatorNetworks()).contains("pgherd-" + CLUSTER);
+    ItSupport.Run logs = docker("exec", operator, "pgherd", "logs", CLUSTER);
+    assertThat(logs.output()).doesNotContain("] failover:").doesNotContain("] fence:");
+  }
+
+  @Test
+  @Order(6)
+  void deleteInTheOperatorContainerRemovesTheClusterAndItsNetwork() throws Exception {
+    ItSupport.Run delete = docker("exec", operator, "pgherd", "delete", CLUSTER, "--purge");
+    assertThat(delete.exitCode()).as(delete.output()).isZero();
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    String left = "";
+    while (System.nanoTime() < deadline) {
+      left = docker("ps", "-aq", "--filter", "label=io.pgherd.cluster=" + CLUSTER).output().strip()
+          + docker("network", "ls", "-q", "--filter", "name=^pgherd-" + CLUSTER + "$").output().strip();
+      if (left.isEmpty()) {
+        break;
+      }
+      Thread.sleep(1000);
+    }
+    assertThat(left).as("containers and network of " + CLUSTER + " left").isEmpty();
+    assertThat(operatorNetworks()).doesNotContain("pgherd-" + CLUSTER);
+  }
+
   // ---- helpers
+
+  void awaitOperatorOutput(Duration limit, String... texts) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    String out = "";
+    while (System.nanoTime() < deadline) {
+      out = docker("logs", operator).output();
+      String seen = out;
+      if (java.util.Arrays.stream(texts).allMatch(seen::contains)) {
+        return;
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError("the operator did not print " + List.of(texts) + " within " + limit + ":\n" + out);
+  }
+
+  Set<String> operatorNetworks() throws Exception {
+    ItSupport.Run nets = docker("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", operator);
+    assertThat(nets.exitCode()).as(nets.output()).isZero();
+    return new TreeSet<>(List.of(nets.output().strip().split("\\s+")));
+  }
 
   interface StatusCheck {
     boolean ok(JsonNode status);
