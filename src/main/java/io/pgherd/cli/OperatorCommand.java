@@ -12,6 +12,9 @@ import picocli.CommandLine.Mixin;
 
 @Command(name = "operator", description = "Run the reconcile loop in the foreground (one per home).")
 final class OperatorCommand implements Callable<Integer> {
+  /** How long a starting operator waits for the home's lock. */
+  static final int LOCK_WAIT_SECONDS = 60;
+
   @Mixin HomeOption home;
   @Mixin MetricsOption metrics;
   @Mixin MembersViaOption membersVia;
@@ -20,6 +23,33 @@ final class OperatorCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     runUntilStopped(home, metrics, membersVia, null);
     return 0;
+  }
+
+  /**
+   * Starts the operator, waiting up to {@code wait} for the home's lock: it may be held for a
+   * moment by a CLI command doing its own pass (delete, backup, switchover with no operator
+   * running). Exiting instead would, in a container, restart it and kill that command. A second
+   * operator is refused (Locked) once the wait is over.
+   */
+  static void startWaitingForLock(Operator operator, java.time.Duration wait, java.io.PrintStream err)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + wait.toNanos();
+    boolean said = false;
+    while (true) {
+      try {
+        operator.start();
+        return;
+      } catch (Operator.Locked e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        if (!said) {
+          err.println("waiting up to " + wait.toSeconds() + " s: " + e.getMessage());
+          said = true;
+        }
+        Thread.sleep(250);
+      }
+    }
   }
 
   /**
@@ -60,12 +90,12 @@ final class OperatorCommand implements Callable<Integer> {
       operator.onPass(operatorMetrics);
     }
     try {
-      operator.start();
-    } catch (IllegalStateException e) {
+      startWaitingForLock(operator, java.time.Duration.ofSeconds(LOCK_WAIT_SECONDS), System.err);
+    } catch (Operator.Locked e) {
       if (metricsServer != null) {
         metricsServer.close();
       }
-      throw new Main.UserError(e.getMessage());
+      throw new Main.UserError(e.getMessage() + " (waited " + LOCK_WAIT_SECONDS + " s)");
     }
     MetricsServer served = metricsServer;
     CountDownLatch stopped = new CountDownLatch(1);

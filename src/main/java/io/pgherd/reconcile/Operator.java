@@ -67,8 +67,17 @@ public final class Operator implements AutoCloseable {
   }
 
   /** Takes the home's lock (one operator per home) and starts the loop. */
+  /** The home's lock is held by another process (an operator, or a CLI command doing its own pass). */
+  public static final class Locked extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    Locked(String message) {
+      super(message);
+    }
+  }
+
   public void start() {
-    lock = home.tryLock().orElseThrow(() -> new IllegalStateException(
+    lock = home.tryLock().orElseThrow(() -> new Locked(
         "another pgherd operator is running on " + home.root() + " (" + home.lockFile() + " is locked)"));
     running = true;
     scheduler = new io.pgherd.backup.BackupScheduler((cluster, scheduled) -> {
