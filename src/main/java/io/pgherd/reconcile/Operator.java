@@ -213,7 +213,12 @@ public final class Operator implements AutoCloseable {
     Future<?> build = builds.computeIfAbsent("all", k -> buildExecutor.submit(() -> {
       try {
         LOG.info("building images with {}", builder.get().script());
-        builder.get().build(line -> LOG.info("images: {}", line));
+        buildStarted = System.nanoTime();
+        buildStep = "starting";
+        builder.get().build(line -> {
+          LOG.info("images: {}", line);
+          buildProgress(line).ifPresent(step -> buildStep = step);
+        });
         buildFailures.clear();
       } catch (Exception e) {
         buildFailures.put(image, e.getMessage());
@@ -223,7 +228,30 @@ public final class Operator implements AutoCloseable {
       }
     }));
     return Optional.of(failure != null ? "image build failed, retrying: " + failure
-        : "building image " + image + " (" + (build.isDone() ? "finishing" : "in progress") + ")");
+        : "building image " + image + " (" + (build.isDone() ? "finishing" : buildStep + ", "
+            + java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - buildStarted) + " s so far") + ")");
+  }
+
+  private volatile String buildStep = "starting";
+  private volatile long buildStarted = System.nanoTime();
+  private static final java.util.regex.Pattern BUILD_IMAGE =
+      java.util.regex.Pattern.compile("build-images: (\\S+) <- ");
+  private static final java.util.regex.Pattern BUILD_STEP =
+      java.util.regex.Pattern.compile("\\[(\\w+)\\] Step (\\d+/\\d+) : (.*)");
+
+  /**
+   * The image build's progress in an output line of operator/build-images.sh, for status: which
+   * image and which Dockerfile step ("postgres: step 5/12 RUN apt-get install ..."), else empty.
+   */
+  static Optional<String> buildProgress(String line) {
+    java.util.regex.Matcher step = BUILD_STEP.matcher(line);
+    if (step.find()) {
+      String what = step.group(3).strip().replaceAll("\\s+", " ");
+      return Optional.of(step.group(1) + ": step " + step.group(2) + " "
+          + (what.length() > 40 ? what.substring(0, 40) + "…" : what));
+    }
+    java.util.regex.Matcher image = BUILD_IMAGE.matcher(line);
+    return image.find() ? Optional.of(image.group(1) + ": starting") : Optional.empty();
   }
 
   private final class Worker {

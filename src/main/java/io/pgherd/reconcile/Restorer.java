@@ -242,8 +242,8 @@ final class Restorer implements AutoCloseable {
             if (n > 0) {
               long total = sent.addAndGet(n);
               double secs = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
-              message = "streaming " + what + " into the member: " + (total >> 20) + " of " + (size >> 20)
-                  + " MB, " + Math.round(total / secs / (1 << 20)) + " MB/s";
+              message = "streaming " + what + " into the member: "
+                  + io.pgherd.backup.BaseBackup.progressText(total, size, total / secs);
             }
             return n;
           }

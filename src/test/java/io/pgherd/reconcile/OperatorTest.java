@@ -47,4 +47,17 @@ class OperatorTest {
       assertThatThrownBy(second::start).hasMessageContaining("another pgherd operator is running on " + dir);
     }
   }
+
+  @Test
+  void theImageBuildsProgressIsTheImageAndItsDockerfileStep() {
+    // lines as operator/build-images.sh prints them (docker build's output prefixed by its directory)
+    assertThat(Operator.buildProgress("build-images: pgherd/postgres:15 <- operator/postgres (build hash 0123456789ab)"))
+        .contains("pgherd/postgres:15: starting");
+    assertThat(Operator.buildProgress("  [postgres] Step 3/11 : RUN set -eux;     printf '%s\\n' 'path-exclude=/usr/share/locale/*'"))
+        .contains("postgres: step 3/11 RUN set -eux; printf '%s\\n' 'path-exclud…");
+    assertThat(Operator.buildProgress("  [haproxy] Step 11/11 : ENTRYPOINT [\"/usr/bin/tini\"]"))
+        .contains("haproxy: step 11/11 ENTRYPOINT [\"/usr/bin/tini\"]");
+    assertThat(Operator.buildProgress("  [postgres]  ---> Using cache")).isEmpty();
+    assertThat(Operator.buildProgress("build-images: done")).isEmpty();
+  }
 }
