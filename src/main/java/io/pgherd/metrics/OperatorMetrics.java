@@ -137,6 +137,14 @@ public final class OperatorMetrics implements Operator.PassListener {
     }
   }
 
+  private boolean specStored(String cluster) {
+    try {
+      return home.readSpec(cluster).isPresent();
+    } catch (RuntimeException e) {
+      return true; // cannot tell: keep its counters
+    }
+  }
+
   /** Sets the cluster's gauges from its status (null: the cluster is gone, its gauges go). */
   private void observe(String cluster, PostgresClusterStatus status) {
     Map<SeriesKey, Double> values = new LinkedHashMap<>();
@@ -157,6 +165,13 @@ public final class OperatorMetrics implements Operator.PassListener {
     }
     if (current.isEmpty() && status == null) {
       gauges.remove(cluster);
+    }
+    if (status == null && !specStored(cluster)) {
+      // deleted: its counters and pass timings go too, so that it leaves no series behind
+      lastFailover.remove(cluster);
+      for (String name : List.of("pgherd.failovers", "pgherd.reconcile.errors", "pgherd.reconcile.duration")) {
+        registry.find(name).tag("cluster", cluster).meters().forEach(registry::remove);
+      }
     }
   }
 

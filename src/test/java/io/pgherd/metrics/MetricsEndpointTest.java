@@ -167,10 +167,13 @@ class MetricsEndpointTest {
       s = scrape(server);
       assertThat(s).containsEntry("pgherd_failovers_total{cluster=\"demo\",kind=\"automatic\"}", 1.0);
 
-      // a deleted cluster's gauges go
+      // a deleted cluster's series go, counters included
+      assertThat(s.keySet()).anyMatch(k -> k.startsWith("pgherd_failovers_total{cluster=\"demo\""));
       Files.delete(home.statusFile("demo"));
-      assertThat(scrape(server)).doesNotContainKey("pgherd_member_up{cluster=\"demo\",member=\"demo-1\"}")
+      s = scrape(server);
+      assertThat(s).doesNotContainKey("pgherd_member_up{cluster=\"demo\",member=\"demo-1\"}")
           .doesNotContainKey("pgherd_cluster_healthy{cluster=\"demo\"}");
+      assertThat(s.keySet()).noneMatch(k -> k.contains("cluster=\"demo\""));
 
       assertThat(get(server, "/").statusCode()).isEqualTo(404);
     }
