@@ -197,8 +197,13 @@ public final class MemberAccess {
       me = docker.networking(where.hostname());
     }
     if (me.isEmpty()) {
-      throw new Unusable("pgherd runs in a container, but the Docker engine at " + docker.host()
-          + " has no container " + candidate.get() + hint);
+      if (w.equals("auto")) {
+        // a container this engine does not run (a VM's or CI sandbox's own, docker-in-docker):
+        // the engine publishes the members' ports where this process is
+        return ports();
+      }
+      throw new Unusable("members via network: the Docker engine at " + docker.host()
+          + " has no container " + candidate.get() + ", which pgherd takes for its own" + hint);
     }
     if (me.get().networkMode().equals("host")) {
       if (w.equals("network")) {
