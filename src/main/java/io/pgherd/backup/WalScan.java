@@ -118,7 +118,9 @@ public final class WalScan {
       if (s.end() >= 0) {
         cmd.add("--end=" + Lsn.format(s.end()));
       }
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      ChildEnvironment.restrict(pb.environment());
+      Process p = pb.start();
       String last = "";
       try (InputStream in = p.getInputStream();
           var r = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8))) {

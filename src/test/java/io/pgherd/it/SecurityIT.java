@@ -161,6 +161,9 @@ class SecurityIT extends ArchivedClusterTestBase {
   /** Host processes seen (pid:cmdline), and the environment of pg_* processes of this user. */
   final Set<String> hostCmdlines = ConcurrentHashMap.newKeySet();
   final Map<String, String> pgEnvirons = new ConcurrentHashMap<>();
+  /** The keys of pgEnvirons whose process is a child of this JVM (the in-process operator's and CLI's). */
+  final Set<String> ourPgTools = ConcurrentHashMap.newKeySet();
+  static final long SELF = ProcessHandle.current().pid();
   final Set<String> containerCmdlines = ConcurrentHashMap.newKeySet();
 
   void sampleHost() {
@@ -178,6 +181,10 @@ class SecurityIT extends ArchivedClusterTestBase {
           if (cmd.startsWith("pg_") || cmd.contains("/pg_")) {
             pgEnvirons.put(pid + ":" + cmd, new String(Files.readAllBytes(p.resolve("environ")), StandardCharsets.UTF_8)
                 .replace('\0', '\n'));
+            String stat = Files.readString(p.resolve("stat"));
+            if (Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]) == SELF) {
+              ourPgTools.add(pid + ":" + cmd);
+            }
           }
         } catch (Exception gone) {
           // the process ended (or is another user's: no environ), keep sampling
@@ -359,12 +366,21 @@ class SecurityIT extends ArchivedClusterTestBase {
     for (String c : containerCmdlines) {
       assertClean("container command line", c, c);
     }
-    // pg_receivewal and pg_basebackup get the password from a passfile, not PGPASSWORD
-    assertThat(pgEnvirons.keySet()).anyMatch(k -> k.contains("pg_receivewal"));
+    // the operator's pg_receivewal, pg_basebackup and pg_waldump: the password from a passfile, and
+    // nothing of the operator's environment but what running a program needs (no S3 credentials)
+    assertThat(ourPgTools).anyMatch(k -> k.contains("pg_receivewal")).anyMatch(k -> k.contains("pg_basebackup"))
+        .anyMatch(k -> k.contains("pg_waldump"));
+    Set<String> allowed = Set.of("PATH", "HOME", "LANG", "TZ", "TMPDIR", "LD_LIBRARY_PATH", "PGPASSFILE", "PGAPPNAME",
+        "PGCONNECT_TIMEOUT");
     for (var e : pgEnvirons.entrySet()) {
       assertClean("pg tool environment", e.getKey(), e.getValue());
-      if (e.getKey().contains("pg_receivewal") || e.getKey().contains("pg_basebackup")) {
-        assertThat(e.getValue()).as(e.getKey()).contains("PGPASSFILE=").doesNotContain("PGPASSWORD=");
+      if (ourPgTools.contains(e.getKey())) {
+        List<String> names = e.getValue().lines().filter(l -> l.contains("=")).map(l -> l.substring(0, l.indexOf('=')))
+            .toList();
+        assertThat(names).as(e.getKey()).allMatch(n -> allowed.contains(n) || n.startsWith("LC_"));
+        if (!e.getKey().contains("pg_waldump")) {
+          assertThat(names).as(e.getKey()).contains("PGPASSFILE");
+        }
       }
     }
   }
