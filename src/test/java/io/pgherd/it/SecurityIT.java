@@ -370,8 +370,9 @@ class SecurityIT extends ArchivedClusterTestBase {
     // nothing of the operator's environment but what running a program needs (no S3 credentials)
     assertThat(ourPgTools).anyMatch(k -> k.contains("pg_receivewal")).anyMatch(k -> k.contains("pg_basebackup"))
         .anyMatch(k -> k.contains("pg_waldump"));
+    // (PGSYSCONFDIR: set by Debian's pg_wrapper, /usr/bin/pg_basebackup, before it runs the real tool)
     Set<String> allowed = Set.of("PATH", "HOME", "LANG", "TZ", "TMPDIR", "LD_LIBRARY_PATH", "PGPASSFILE", "PGAPPNAME",
-        "PGCONNECT_TIMEOUT");
+        "PGCONNECT_TIMEOUT", "PGSYSCONFDIR");
     for (var e : pgEnvirons.entrySet()) {
       assertClean("pg tool environment", e.getKey(), e.getValue());
       if (ourPgTools.contains(e.getKey())) {
