@@ -209,10 +209,10 @@ public final class BaseBackup {
         "--checkpoint=fast", "--progress", "--no-password", "--host=" + source.host(), "--port=" + source.port(),
         "--username=replicator", "--label=pgherd-" + id);
     ProcessBuilder pb = new ProcessBuilder(cmd);
+    ChildEnvironment.restrict(pb.environment());
     pb.environment().put("PGPASSFILE", pgpass.toString());
     pb.environment().put("PGAPPNAME", "pgherd_basebackup");
     pb.environment().put("PGCONNECT_TIMEOUT", "10");
-    pb.environment().remove("PGPASSWORD");
     Process p = pb.start();
     abort.started(p);
     AtomicLong total = new AtomicLong(-1);

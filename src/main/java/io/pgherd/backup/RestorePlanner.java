@@ -1,6 +1,7 @@
 package io.pgherd.backup;
 
 import io.pgherd.model.Lsn;
+import io.pgherd.model.Quoting;
 import io.pgherd.objectstore.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -163,7 +164,7 @@ public final class RestorePlanner {
       }
       case "immediate" -> {
         chosen = backups.get(backups.size() - 1);
-        conf = "recovery_target = 'immediate'\n";
+        conf = setting("recovery_target", "immediate");
       }
       case "time" -> {
         Instant t = parseTime(target.value());
@@ -175,13 +176,13 @@ public final class RestorePlanner {
               + "would end before reaching it); " + range);
         }
         chosen = newest(backups, b -> !Instant.parse(b.finished()).isAfter(t));
-        conf = "recovery_target_time = '" + DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS")
-            .format(t.atOffset(ZoneOffset.UTC)) + "+00'\n";
+        conf = setting("recovery_target_time", DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS")
+            .format(t.atOffset(ZoneOffset.UTC)) + "+00");
       }
       case "lsn" -> {
         long l = Lsn.parse(target.value());
         chosen = atLsn(backups, l, "LSN " + target.value(), scan, range);
-        conf = "recovery_target_lsn = '" + Lsn.format(l) + "'\n";
+        conf = setting("recovery_target_lsn", Lsn.format(l));
       }
       case "xid" -> {
         long xid = Long.parseLong(target.value());
@@ -195,7 +196,7 @@ public final class RestorePlanner {
         }
         chosen = atLsn(backups, c.get().lsn(), "transaction " + xid + " (commits at LSN " + Lsn.format(c.get().lsn())
             + ", " + c.get().time() + ")", scan, range);
-        conf = "recovery_target_xid = '" + xid + "'\n";
+        conf = setting("recovery_target_xid", Long.toString(xid));
       }
       case "name" -> {
         Long l = scan.restorePoints().get(target.value());
@@ -205,7 +206,7 @@ public final class RestorePlanner {
               + ")") + "; " + range);
         }
         chosen = atLsn(backups, l, "restore point '" + target.value() + "' (LSN " + Lsn.format(l) + ")", scan, range);
-        conf = "recovery_target_name = '" + target.value().replace("\\", "\\\\").replace("'", "''") + "'\n";
+        conf = setting("recovery_target_name", target.value());
       }
       default -> throw new IllegalArgumentException("unknown target kind " + target.kind());
     }
@@ -227,6 +228,14 @@ public final class RestorePlanner {
     List<String> segs = files.stream().filter(n -> !n.endsWith(".history")).toList();
     return new Plan(chosen, base, walDir, files, bytes, segs.isEmpty() ? "-" : segs.get(0),
         segs.isEmpty() ? "-" : segs.get(segs.size() - 1), range, target, conf, scan.endLsn());
+  }
+
+  /**
+   * One recovery setting, postgresql.conf syntax, the value quoted ({@link Quoting#confString}):
+   * a restore point's name is the user's text, whatever quotes, backslashes or line breaks it holds.
+   */
+  static String setting(String name, String value) {
+    return name + " = " + Quoting.confString(value) + "\n";
   }
 
   private static BackupInfo atLsn(List<BackupInfo> backups, long lsn, String what, WalScan.Result scan, String range)

@@ -131,10 +131,10 @@ public final class WalArchiver implements AutoCloseable {
         "--status-interval=1", "--synchronous", "--verbose");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(receiverLog.toFile()));
+    ChildEnvironment.restrict(pb.environment());
     pb.environment().put("PGPASSFILE", pgpass.toString());
     pb.environment().put("PGAPPNAME", SLOT);
     pb.environment().put("PGCONNECT_TIMEOUT", "5");
-    pb.environment().remove("PGPASSWORD");
     receiver = pb.start();
     source = wanted;
     Files.writeString(pidFile, Long.toString(receiver.pid()));

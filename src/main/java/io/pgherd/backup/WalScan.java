@@ -24,9 +24,18 @@ import java.util.regex.Pattern;
  * path of a history file. Restores use it to check a target before anything is touched.
  */
 public final class WalScan {
+  /**
+   * A record line, up to its description: {@code rmgr: XLOG len (rec/tot): 98/ 98, tx: 0, lsn:
+   * 0/01516788, prev 0/01516760, desc: RESTORE_POINT name}. Anchored, so that a restore point's
+   * name (the user's text, printed as it is) is only ever read as the description of its own
+   * record: one named "desc: COMMIT 2030-01-01 00:00:00 UTC" is not a commit.
+   */
+  private static final Pattern RECORD = Pattern.compile(
+      "^rmgr: (\\S+)\\s+len \\(rec/tot\\):\\s*\\d+/\\s*\\d+, tx:\\s+(\\d+), lsn: ([0-9A-F]+/[0-9A-F]+), "
+          + "prev [0-9A-F]+/[0-9A-F]+, desc: (.*)$", Pattern.DOTALL);
   private static final Pattern COMMIT = Pattern.compile(
-      "tx:\\s+(\\d+), lsn: ([0-9A-F]+/[0-9A-F]+),.*desc: (COMMIT|ABORT) (\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?) UTC");
-  private static final Pattern RESTORE_POINT = Pattern.compile("lsn: ([0-9A-F]+/[0-9A-F]+),.*desc: RESTORE_POINT (.*)$");
+      "^(COMMIT|ABORT) (\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?) UTC");
+  private static final String RESTORE_POINT = "RESTORE_POINT ";
   private static final Pattern END = Pattern.compile("invalid record length at ([0-9A-F]+/[0-9A-F]+)"
       + "|could not find a valid record after ([0-9A-F]+/[0-9A-F]+)|invalid magic number .* offset \\d+"
       + "|contrecord is requested by ([0-9A-F]+/[0-9A-F]+)");
@@ -43,7 +52,33 @@ public final class WalScan {
     }
   }
 
+  /** A restore point: its name exactly as pg_create_restore_point() was given it, and its LSN. */
+  public record RestorePoint(String name, long lsn) {}
+
   private WalScan() {}
+
+  /**
+   * What one line of pg_waldump's output is: a {@link Commit} (an abort too), a {@link
+   * RestorePoint}, or null. A restore point's name is kept as it is, spaces at either end included.
+   */
+  static Object record(String line) {
+    Matcher r = RECORD.matcher(line);
+    if (!r.matches()) {
+      return null;
+    }
+    String rmgr = r.group(1);
+    String desc = r.group(4);
+    if (rmgr.equals("Transaction")) {
+      Matcher m = COMMIT.matcher(desc);
+      if (m.find()) {
+        return new Commit(Long.parseLong(r.group(2)), Lsn.parse(r.group(3)),
+            LocalDateTime.parse(m.group(2), PG_TIME).toInstant(ZoneOffset.UTC), m.group(1).equals("COMMIT"));
+      }
+    } else if (rmgr.equals("XLOG") && desc.startsWith(RESTORE_POINT)) {
+      return new RestorePoint(desc.substring(RESTORE_POINT.length()), Lsn.parse(r.group(3)));
+    }
+    return null;
+  }
 
   /**
    * The timeline path ending at {@code timeline}: its history file's lines (parent, switch point)
@@ -83,20 +118,20 @@ public final class WalScan {
       if (s.end() >= 0) {
         cmd.add("--end=" + Lsn.format(s.end()));
       }
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      ChildEnvironment.restrict(pb.environment());
+      Process p = pb.start();
       String last = "";
       try (InputStream in = p.getInputStream();
           var r = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
-          Matcher m = COMMIT.matcher(line);
-          if (m.find()) {
-            commits.add(new Commit(Long.parseLong(m.group(1)), Lsn.parse(m.group(2)),
-                LocalDateTime.parse(m.group(4), PG_TIME).toInstant(ZoneOffset.UTC), m.group(3).equals("COMMIT")));
+          Object record = record(line);
+          if (record instanceof Commit commit) {
+            commits.add(commit);
             continue;
           }
-          Matcher rp = RESTORE_POINT.matcher(line);
-          if (rp.find()) {
-            points.putIfAbsent(rp.group(2).strip(), Lsn.parse(rp.group(1)));
+          if (record instanceof RestorePoint point) {
+            points.putIfAbsent(point.name(), point.lsn());
             continue;
           }
           if (line.startsWith("pg_waldump:")) {

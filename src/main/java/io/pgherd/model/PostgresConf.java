@@ -73,13 +73,14 @@ public final class PostgresConf {
   }
 
   static String primaryConninfo(String member, String primaryHost) {
-    return "host=" + primaryHost + " port=" + PORT + " user=" + REPLICATION_USER
-        + " application_name=" + member + " passfile=" + PASSFILE + " connect_timeout=5";
+    return "host=" + Quoting.conninfoValue(primaryHost) + " port=" + PORT + " user=" + REPLICATION_USER
+        + " application_name=" + Quoting.conninfoValue(member) + " passfile=" + Quoting.conninfoValue(PASSFILE)
+        + " connect_timeout=5";
   }
 
   /** {@code ANY 1 ("demo-2","demo-3")}: a commit waits for one of the standbys. */
   public static String synchronousStandbyNames(List<String> standbys) {
-    return "ANY 1 (" + standbys.stream().map(s -> "\"" + s + "\"").collect(Collectors.joining(",")) + ")";
+    return "ANY 1 (" + standbys.stream().map(Quoting::standbyName).collect(Collectors.joining(",")) + ")";
   }
 
   /**
@@ -106,16 +107,16 @@ public final class PostgresConf {
   public static String renderMemberEnv(String member, String mode, String primaryHost) {
     boolean clone = mode.equals("clone");
     StringBuilder out = new StringBuilder();
-    out.append("PGHERD_MEMBER=").append(member).append('\n');
-    out.append("PGHERD_BOOTSTRAP=").append(mode).append('\n');
+    out.append("PGHERD_MEMBER=").append(Quoting.shellWord(member)).append('\n');
+    out.append("PGHERD_BOOTSTRAP=").append(Quoting.shellWord(mode)).append('\n');
     if (clone) {
-      out.append("PGHERD_PRIMARY_HOST=").append(primaryHost).append('\n');
-      out.append("PGHERD_SLOT=").append(Names.slot(member)).append('\n');
+      out.append("PGHERD_PRIMARY_HOST=").append(Quoting.shellWord(primaryHost)).append('\n');
+      out.append("PGHERD_SLOT=").append(Quoting.shellWord(Names.slot(member))).append('\n');
     }
     return out.toString();
   }
 
   private static void line(StringBuilder out, String key, String value) {
-    out.append(key).append(" = '").append(value.replace("\\", "\\\\").replace("'", "''")).append("'\n");
+    out.append(key).append(" = ").append(Quoting.confString(value)).append('\n');
   }
 }

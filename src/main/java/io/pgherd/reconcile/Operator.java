@@ -79,6 +79,8 @@ public final class Operator implements AutoCloseable {
   public void start() {
     lock = home.tryLock().orElseThrow(() -> new Locked(
         "another pgherd operator is running on " + home.root() + " (" + home.lockFile() + " is locked)"));
+    home.makePrivate().ifPresent(was -> LOG.warn("{} was {}: made it 0700 (it holds the clusters' secrets)",
+        home.root(), was));
     running = true;
     scheduler = new io.pgherd.backup.BackupScheduler((cluster, scheduled) -> {
       Worker w = workers.get(cluster);

@@ -20,10 +20,12 @@ import org.slf4j.MDC;
 public final class ClusterLog {
   private static final Logger LOG = LoggerFactory.getLogger("io.pgherd.reconcile");
   private final String cluster;
+  private final Home home;
   private final Path file;
 
   public ClusterLog(Home home, String cluster) {
     this.cluster = cluster;
+    this.home = home;
     this.file = home.logFile(cluster);
   }
 
@@ -52,6 +54,7 @@ public final class ClusterLog {
       MDC.remove("reconcile");
     }
     try {
+      home.createRoot();
       Files.createDirectories(file.getParent());
       Files.writeString(file, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);

@@ -69,6 +69,48 @@ public final class Home {
     return root;
   }
 
+  /**
+   * Creates the home when it is missing, 0700: it holds the secrets, and the logs, status and WAL
+   * spool are nobody else's business either. (Created with the process's umask it was 0755.)
+   */
+  public void createRoot() {
+    if (Files.isDirectory(root)) {
+      return;
+    }
+    try {
+      if (root.getParent() != null) {
+        Files.createDirectories(root.getParent());
+      }
+      Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      // created meanwhile (by another command of this home)
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + root, e);
+    }
+  }
+
+  /**
+   * Takes group and other permissions away from an existing home (one created before it was made
+   * 0700, or by hand); returns what it changed, e.g. "rwxr-xr-x", or empty when it was private.
+   */
+  public Optional<String> makePrivate() {
+    try {
+      var perms = Files.getPosixFilePermissions(root);
+      var owner = java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class);
+      perms.stream().filter(p -> p.name().startsWith("OWNER_")).forEach(owner::add);
+      owner.add(java.nio.file.attribute.PosixFilePermission.OWNER_READ);
+      owner.add(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+      owner.add(java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE);
+      if (owner.equals(perms)) {
+        return Optional.empty();
+      }
+      Files.setPosixFilePermissions(root, owner);
+      return Optional.of(PosixFilePermissions.toString(perms));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot change the permissions of " + root, e);
+    }
+  }
+
   public Path specFile(String cluster) {
     return root.resolve("clusters").resolve(cluster + ".yaml");
   }
@@ -114,6 +156,7 @@ public final class Home {
   public synchronized boolean submit(String cluster, ControlRequest request) {
     Path file = requestFile(cluster, request.kind());
     try {
+      createRoot();
       Files.createDirectories(file.getParent());
       Path tmp = file.resolveSibling("." + file.getFileName() + "." + request.id() + ".tmp");
       Files.write(tmp, JSON.writeValueAsBytes(request));
@@ -254,6 +297,7 @@ public final class Home {
   }
 
   public void writeSpec(String cluster, String yaml) {
+    createRoot();
     writeAtomically(specFile(cluster), yaml.getBytes(StandardCharsets.UTF_8), false);
   }
 
@@ -293,6 +337,7 @@ public final class Home {
       if (Files.exists(file)) {
         return Files.readString(file, StandardCharsets.UTF_8).strip();
       }
+      createRoot();
       createPrivateDir(root.resolve("secrets"));
       createPrivateDir(dir);
       SecureRandom random = new SecureRandom();
@@ -358,7 +403,7 @@ public final class Home {
   public Optional<AutoCloseable> tryLock() {
     Path file = lockFile().toAbsolutePath().normalize();
     try {
-      Files.createDirectories(root);
+      createRoot();
       if (!HELD.add(file)) {
         return Optional.empty();
       }
@@ -393,6 +438,7 @@ public final class Home {
   }
 
   public void writeJson(Path file, Object value) {
+    createRoot();
     try {
       writeAtomically(file, JSON.writeValueAsBytes(value), false);
     } catch (IOException e) {

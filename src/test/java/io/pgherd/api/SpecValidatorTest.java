@@ -138,7 +138,8 @@ class SpecValidatorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"Demo", "-demo", "demo-", "de_mo", "de.mo", "démo"})
+    @ValueSource(strings = {"Demo", "-demo", "demo-", "de_mo", "de.mo", "démo", "x'; drop table t; --", "a'b",
+        "a;b", "a b", "a\\\\b", "$(id)", "a/../b"})
     void aNameThatIsNotLowercaseAlphanumericWithDashesIsRejected(String name) {
       ValidationResult r = SpecValidator.parse(HEADER.replace("name: demo", "name: \"" + name + "\"") + "spec: {}\n");
       assertSingleError(r, "metadata.name", "must consist of lowercase letters, digits and '-'");

@@ -77,4 +77,15 @@ class RestorePlannerTest {
     assertThat(RestorePlanner.parseTime("2026-11-26 07:18:47.325434+02")).isEqualTo(t);
     assertThatThrownBy(() -> RestorePlanner.parseTime("yesterday")).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void recoverySettingsQuoteTheValueAHostileRestorePointNameIncluded() {
+    assertThat(RestorePlanner.setting("recovery_target_name", "x'; drop table t; --"))
+        .isEqualTo("recovery_target_name = 'x''; drop table t; --'\n");
+    assertThat(RestorePlanner.setting("recovery_target_name", "a\\b\"c' $(id) %f"))
+        .isEqualTo("recovery_target_name = 'a\\\\b\"c'' $(id) %f'\n");
+    assertThat(RestorePlanner.setting("recovery_target_name", "two\nlines"))
+        .isEqualTo("recovery_target_name = 'two\\nlines'\n");
+    assertThat(RestorePlanner.setting("recovery_target_lsn", "0/3000060")).isEqualTo("recovery_target_lsn = '0/3000060'\n");
+  }
 }

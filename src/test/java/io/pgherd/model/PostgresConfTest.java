@@ -53,4 +53,19 @@ class PostgresConfTest {
     assertThat(PostgresConf.renderMemberEnv("demo-1", false, null)).isEqualTo(
         "PGHERD_MEMBER=demo-1\nPGHERD_BOOTSTRAP=initdb\n");
   }
+
+  @Test
+  void valuesThatAreNotPlainNamesStayOneValueInEveryFileAMemberReads() {
+    String conf = PostgresConf.render(config("  postgres:\n    parameters:\n      application_name: \"a\\\\b'; x = 'y\"\n"),
+        "demo-1", null, List.of());
+    assertThat(conf).contains("application_name = 'a\\\\b''; x = ''y'\n");
+    assertThat(QuotingTest.parseConf(conf)).containsEntry("application_name", "a\\b'; x = 'y").doesNotContainKey("x");
+    // names are [a-z0-9-] (the validator refuses others); were one not, it would still be one value
+    String hostile = "x' host=evil '";
+    assertThat(QuotingTest.parseConninfo(PostgresConf.primaryConninfo(hostile, "pgherd-demo-1")))
+        .containsEntry("application_name", hostile).containsEntry("host", "pgherd-demo-1");
+    assertThat(PostgresConf.synchronousStandbyNames(List.of("a\"b"))).isEqualTo("ANY 1 (\"a\"\"b\")");
+    assertThat(PostgresConf.renderMemberEnv("demo-2", true, "h; touch /tmp/x"))
+        .contains("PGHERD_PRIMARY_HOST='h; touch /tmp/x'\n");
+  }
 }
