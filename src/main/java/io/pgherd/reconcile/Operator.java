@@ -66,7 +66,6 @@ public final class Operator implements AutoCloseable {
     this.builder = builder;
   }
 
-  /** Takes the home's lock (one operator per home) and starts the loop. */
   /** The home's lock is held by another process (an operator, or a CLI command doing its own pass). */
   public static final class Locked extends IllegalStateException {
     private static final long serialVersionUID = 1L;
@@ -76,6 +75,7 @@ public final class Operator implements AutoCloseable {
     }
   }
 
+  /** Takes the home's lock (one operator per home) and starts the loop. */
   public void start() {
     lock = home.tryLock().orElseThrow(() -> new Locked(
         "another pgherd operator is running on " + home.root() + " (" + home.lockFile() + " is locked)"));
