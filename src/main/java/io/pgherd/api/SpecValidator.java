@@ -888,14 +888,7 @@ public final class SpecValidator {
     }
 
     void clusterName(String path, String name) {
-      if (name == null || name.isEmpty()) {
-        c.error(path, "required");
-      } else if (name.length() > MAX_NAME_LENGTH) {
-        c.error(path, "must be at most " + MAX_NAME_LENGTH + " characters, got " + name.length());
-      } else if (!NAME.matcher(name).matches()) {
-        c.error(path, "must consist of lowercase letters, digits and '-', and start and end with"
-            + " a letter or digit, got " + quote(name));
-      }
+      clusterNameProblem(name).ifPresent(why -> c.error(path, why));
     }
 
     void postgres(PostgresSpec pg) {
@@ -1130,8 +1123,9 @@ public final class SpecValidator {
       }
       if (target.getXid() != null) {
         set.add("xid");
-        if (!XID.matcher(target.getXid()).matches()) {
-          c.error(tbase + ".xid", "must be a transaction id (digits), got " + quote(target.getXid()));
+        if (!isTransactionId(target.getXid())) {
+          c.error(tbase + ".xid", "must be a transaction id (digits, at most 9223372036854775807), got "
+              + quote(target.getXid()));
         }
       }
       if (target.getLsn() != null) {
@@ -1144,6 +1138,8 @@ public final class SpecValidator {
         set.add("name");
         if (target.getName().isEmpty() || target.getName().length() > 63) {
           c.error(tbase + ".name", "must be a restore point name of 1 to 63 characters");
+        } else if (target.getName().chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+          c.error(tbase + ".name", "must not contain line breaks or control characters, got " + quote(target.getName()));
         }
       }
       if (Boolean.TRUE.equals(target.getImmediate())) {
@@ -1158,6 +1154,46 @@ public final class SpecValidator {
         c.warning(tbase + ".inclusive", "has no effect without time, xid or lsn");
       }
     }
+  }
+
+  /**
+   * Why {@code name} cannot name a cluster ({@code required}, too long, characters other than
+   * lowercase letters, digits and '-'), or empty if it can. Also what the command line checks
+   * before a name is used to find a cluster's files.
+   */
+  public static Optional<String> clusterNameProblem(String name) {
+    if (name == null || name.isEmpty()) {
+      return Optional.of("required");
+    }
+    if (name.length() > MAX_NAME_LENGTH) {
+      return Optional.of("must be at most " + MAX_NAME_LENGTH + " characters, got " + name.length());
+    }
+    if (!NAME.matcher(name).matches()) {
+      return Optional.of("must consist of lowercase letters, digits and '-', and start and end with"
+          + " a letter or digit, got " + quote(name));
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * A transaction id to restore to: decimal digits, at most 9223372036854775807 (PostgreSQL takes
+   * an epoch-qualified 64-bit id; the restore planner reads it as a long).
+   */
+  public static boolean isTransactionId(String s) {
+    if (s == null || !XID.matcher(s).matches()) {
+      return false;
+    }
+    try {
+      Long.parseLong(s);
+      return true;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /** {@code 'value'} for a message: at most 60 characters, none that would act on a terminal. */
+  public static String quoted(String value) {
+    return quote(value);
   }
 
   static boolean isIpv4(String s) {

@@ -619,6 +619,26 @@ class SpecValidatorTest {
           "spec.bootstrap.recovery.target.xid", "must be a transaction id");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"99999999999999999999", "18446744073709551615", "9223372036854775808"})
+    void anXidBeyondALongIsRejected(String xid) {
+      // accepted before, then the restore planner's Long.parseLong threw NumberFormatException
+      assertSingleError(spec("bootstrap: {recovery: {from: {cluster: demo}, target: {xid: \"" + xid + "\"}}}"),
+          "spec.bootstrap.recovery.target.xid", "must be a transaction id (digits, at most 9223372036854775807)");
+    }
+
+    @Test
+    void theLargestXidALongHoldsIsAccepted() {
+      assertThat(spec("bootstrap: {recovery: {from: {cluster: demo}, target: {xid: \"9223372036854775807\"}}}")
+          .report()).isEmpty();
+    }
+
+    @Test
+    void aRestorePointNameWithALineBreakIsRejected() {
+      assertSingleError(spec("bootstrap: {recovery: {from: {cluster: demo}, target: {name: \"a'\\nb\"}}}"),
+          "spec.bootstrap.recovery.target.name", "must not contain line breaks or control characters");
+    }
+
     @Test
     void anUnquotedXidIsAccepted() {
       assertThat(spec("bootstrap: {recovery: {from: {cluster: demo}, target: {xid: 635}}}").report()).isEmpty();

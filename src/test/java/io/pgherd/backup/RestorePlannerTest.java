@@ -77,4 +77,14 @@ class RestorePlannerTest {
     assertThat(RestorePlanner.parseTime("2026-11-26 07:18:47.325434+02")).isEqualTo(t);
     assertThatThrownBy(() -> RestorePlanner.parseTime("yesterday")).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void aTimeOfTheRightShapeButNoSuchDayHourOrOffsetIsNotATimeEither() {
+    // these escaped as DateTimeParseException / DateTimeException, which pgherd restore printed raw
+    for (String s : List.of("2026-13-45T99:00:00Z", "2026-02-30 10:00:00", "2026-11-26 25:00:00",
+        "2026-11-26 10:00:00+99")) {
+      assertThatThrownBy(() -> RestorePlanner.parseTime(s)).as(s)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not a time: " + s);
+    }
+  }
 }
