@@ -66,7 +66,8 @@ final class ApplyCommand implements Callable<Integer> {
    */
   static Applied apply(Home home, Path file, PrintStream out, PrintStream err) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw new Main.UserError("cannot read " + file + ": no such file", 2);
+      throw new Main.UserError("cannot read " + file + ": "
+          + (Files.isDirectory(file) ? "a directory, not a file" : Files.exists(file) ? "not a regular file" : "no such file"), 2);
     }
     String text = readSpecFile(file);
     ValidationResult v = SpecValidator.parse(text);
@@ -111,7 +112,14 @@ final class ApplyCommand implements Callable<Integer> {
       throw new Main.UserError("the spec in " + file + " is invalid; nothing was changed:\n  "
           + SpecValidator.DOCUMENT + ": " + SpecValidator.tooLarge(size), 2);
     }
-    byte[] bytes = Files.readAllBytes(file);
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new Main.UserError("cannot read " + file + ": permission denied", 2);
+    } catch (IOException e) {
+      throw new Main.UserError("cannot read " + file + ": " + e.getMessage(), 2);
+    }
     if (bytes.length > SpecValidator.MAX_DOCUMENT_BYTES) { // it grew while being read
       throw new Main.UserError("the spec in " + file + " is invalid; nothing was changed:\n  "
           + SpecValidator.DOCUMENT + ": " + SpecValidator.tooLarge(bytes.length), 2);

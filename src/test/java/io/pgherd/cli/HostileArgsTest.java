@@ -181,8 +181,9 @@ class HostileArgsTest {
     refused("Unmatched argument at index 4: 'extra'", "status", "demo", "extra");
     refused("Unmatched argument", "frobnicate");
     refused("Missing required option: '--filename=<file>'", "apply");
-    refused("cannot read", "apply", "-f", tmp.resolve("absent.yaml").toString());
-    refused("cannot read", "apply", "-f", tmp.toString());
+    refused("cannot read " + tmp.resolve("absent.yaml") + ": no such file", "apply", "-f", tmp.resolve("absent.yaml").toString());
+    refused("cannot read " + tmp + ": a directory, not a file", "apply", "-f", tmp.toString());
+    refused("cannot read /dev/null: not a regular file", "apply", "-f", "/dev/null");
     refused("-o must be json, yaml or table, got 'xml'", "status", "demo", "-o", "xml");
     refused("-o must be yaml, json or table, got 'x'", "get", "demo", "-o", "x");
     refused("--interval must be between 0.2 and 3600 seconds", "status", "demo", "-w", "--interval", "NaN");
