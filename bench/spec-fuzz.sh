@@ -11,6 +11,7 @@
 # no field or YAML position, a refused spec that changed the home, an accepted one that does not
 # read back the same) and the slowest case. Exits 1 on any violation. The unit-speed run with a
 # fixed seed is SpecFuzzTest (part of `mvn test`). Needs no Docker engine and never contacts one.
+# A recorded run and what the fuzzer found: docs/hostile-input.md.
 # Defaults: --iterations 100000 --seed 1.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)

@@ -45,7 +45,10 @@ public final class SpecFuzzer {
 
     @Override
     public String toString() {
-      return kind + " of " + seed + " (" + detail + ", " + bytes.length + " bytes)";
+      // printable: the details hold the very characters that would act on a terminal
+      String d = detail.replaceAll("[\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}\\p{Mn}]", "?");
+      return kind + " of " + seed + " (" + (d.length() > 200 ? d.substring(0, 200) + "..." : d) + ", "
+          + bytes.length + " bytes)";
     }
   }
 
