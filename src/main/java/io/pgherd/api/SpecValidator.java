@@ -33,7 +33,6 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalTime;
@@ -155,15 +154,12 @@ public final class SpecValidator {
       c.error(DOCUMENT, "empty document: expected a PostgresCluster (apiVersion, kind, metadata, spec)");
       return null;
     }
-    long bytes = text.length() > MAX_DOCUMENT_BYTES
-        ? text.length()
-        : text.getBytes(StandardCharsets.UTF_8).length;
+    long bytes = utf8Length(text);
     if (bytes > MAX_DOCUMENT_BYTES) {
-      c.error(DOCUMENT, "document too large: more than " + MAX_DOCUMENT_BYTES
-          + " bytes (1 MiB); a cluster spec is a few hundred bytes");
+      c.error(DOCUMENT, tooLarge(bytes));
       return null;
     }
-    if (!prescan(text, c)) {
+    if (!printable(text, c) || !prescan(text, c)) {
       return null;
     }
     JsonNode root;
@@ -208,6 +204,62 @@ public final class SpecValidator {
       }
     }
     return cluster;
+  }
+
+  /**
+   * YAML allows neither control characters (but tab and line breaks) nor lone surrogates. SnakeYAML
+   * refuses them too, but without saying where (it would be reported at line 1, column 1), so they
+   * are looked for here first.
+   */
+  private static boolean printable(String text, Collector c) {
+    int line = 1;
+    int column = 1;
+    for (int i = 0; i < text.length(); ) {
+      int cp = text.codePointAt(i);
+      boolean ok = (cp >= 0x20 && cp <= 0x7e) || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x85
+          || (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+      if (!ok) {
+        c.error(DOCUMENT, String.format(Locale.ROOT, "malformed YAML at line %d, column %d: character U+%04X is not"
+            + " allowed in YAML (control characters other than tab and line breaks, unpaired surrogates,"
+            + " U+FFFE and U+FFFF)", line, column, cp));
+        return false;
+      }
+      if (cp == '\n' || (cp == '\r' && (i + 1 >= text.length() || text.charAt(i + 1) != '\n'))) {
+        line++;
+        column = 1;
+      } else {
+        column++;
+      }
+      i += Character.charCount(cp);
+    }
+    return true;
+  }
+
+  /** The refusal of a spec of {@code bytes} bytes, more than {@link #MAX_DOCUMENT_BYTES}. */
+  public static String tooLarge(long bytes) {
+    return "the spec is " + bytes + " bytes; at most " + MAX_DOCUMENT_BYTES
+        + " (1 MiB) are read: a cluster spec is a few hundred bytes";
+  }
+
+  /** The length of {@code s} in UTF-8, without encoding it (a lone surrogate counts as '?'). */
+  static long utf8Length(String s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      if (ch < 0x80) {
+        n += 1;
+      } else if (ch < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(ch) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        n += 4;
+        i++;
+      } else if (Character.isSurrogate(ch)) {
+        n += 1;
+      } else {
+        n += 3;
+      }
+    }
+    return n;
   }
 
   private static void checkConstant(JsonNode root, String field, String expected, Collector c) {
@@ -419,12 +471,16 @@ public final class SpecValidator {
     }
   }
 
+  private static final Pattern UNPRINTABLE = Pattern.compile("[\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}]");
+
   private static String quote(Object value) {
     String s = String.valueOf(value);
     if (s.length() > 60) {
       s = s.substring(0, 57) + "...";
     }
-    return "'" + s.replaceAll("\\p{Cntrl}", "?") + "'";
+    // nothing that would act on a terminal: control and format characters (escape sequences,
+    // right-to-left overrides, zero-width spaces), line and paragraph separators, lone surrogates
+    return "'" + UNPRINTABLE.matcher(s).replaceAll("?") + "'";
   }
 
   private static void typeError(DeserializationContext ctxt, JsonParser p, Class<?> target, String got) {
@@ -832,14 +888,7 @@ public final class SpecValidator {
     }
 
     void clusterName(String path, String name) {
-      if (name == null || name.isEmpty()) {
-        c.error(path, "required");
-      } else if (name.length() > MAX_NAME_LENGTH) {
-        c.error(path, "must be at most " + MAX_NAME_LENGTH + " characters, got " + name.length());
-      } else if (!NAME.matcher(name).matches()) {
-        c.error(path, "must consist of lowercase letters, digits and '-', and start and end with"
-            + " a letter or digit, got " + quote(name));
-      }
+      clusterNameProblem(name).ifPresent(why -> c.error(path, why));
     }
 
     void postgres(PostgresSpec pg) {
@@ -1074,8 +1123,9 @@ public final class SpecValidator {
       }
       if (target.getXid() != null) {
         set.add("xid");
-        if (!XID.matcher(target.getXid()).matches()) {
-          c.error(tbase + ".xid", "must be a transaction id (digits), got " + quote(target.getXid()));
+        if (!isTransactionId(target.getXid())) {
+          c.error(tbase + ".xid", "must be a transaction id (digits, at most 9223372036854775807), got "
+              + quote(target.getXid()));
         }
       }
       if (target.getLsn() != null) {
@@ -1088,6 +1138,8 @@ public final class SpecValidator {
         set.add("name");
         if (target.getName().isEmpty() || target.getName().length() > 63) {
           c.error(tbase + ".name", "must be a restore point name of 1 to 63 characters");
+        } else if (target.getName().chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+          c.error(tbase + ".name", "must not contain line breaks or control characters, got " + quote(target.getName()));
         }
       }
       if (Boolean.TRUE.equals(target.getImmediate())) {
@@ -1102,6 +1154,46 @@ public final class SpecValidator {
         c.warning(tbase + ".inclusive", "has no effect without time, xid or lsn");
       }
     }
+  }
+
+  /**
+   * Why {@code name} cannot name a cluster ({@code required}, too long, characters other than
+   * lowercase letters, digits and '-'), or empty if it can. Also what the command line checks
+   * before a name is used to find a cluster's files.
+   */
+  public static Optional<String> clusterNameProblem(String name) {
+    if (name == null || name.isEmpty()) {
+      return Optional.of("required");
+    }
+    if (name.length() > MAX_NAME_LENGTH) {
+      return Optional.of("must be at most " + MAX_NAME_LENGTH + " characters, got " + name.length());
+    }
+    if (!NAME.matcher(name).matches()) {
+      return Optional.of("must consist of lowercase letters, digits and '-', and start and end with"
+          + " a letter or digit, got " + quote(name));
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * A transaction id to restore to: decimal digits, at most 9223372036854775807 (PostgreSQL takes
+   * an epoch-qualified 64-bit id; the restore planner reads it as a long).
+   */
+  public static boolean isTransactionId(String s) {
+    if (s == null || !XID.matcher(s).matches()) {
+      return false;
+    }
+    try {
+      Long.parseLong(s);
+      return true;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /** {@code 'value'} for a message: at most 60 characters, none that would act on a terminal. */
+  public static String quoted(String value) {
+    return quote(value);
   }
 
   static boolean isIpv4(String s) {
@@ -1257,14 +1349,20 @@ public final class SpecValidator {
     private final List<Problem> warnings = new ArrayList<>();
 
     void error(String path, String message) {
-      Problem p = new Problem(path, message);
+      Problem p = printable(path, message);
       if (!errors.contains(p)) {
         errors.add(p);
       }
     }
 
+    /** Paths hold the spec's own keys: neither they nor messages may act on a terminal. */
+    private static Problem printable(String path, String message) {
+      return new Problem(UNPRINTABLE.matcher(path).replaceAll("?"), UNPRINTABLE.matcher(message).replaceAll("?"));
+    }
+
     /** Adds an error unless an error already reported covers the same field or a parent of it. */
     void errorUnlessCovered(String path, String message) {
+      path = UNPRINTABLE.matcher(path).replaceAll("?");
       for (Problem e : errors) {
         if (path.equals(e.path()) || path.startsWith(e.path() + ".")) {
           return;
@@ -1274,7 +1372,7 @@ public final class SpecValidator {
     }
 
     void warning(String path, String message) {
-      Problem p = new Problem(path, message);
+      Problem p = printable(path, message);
       if (!warnings.contains(p)) {
         warnings.add(p);
       }

@@ -349,8 +349,12 @@ public final class RestorePlanner {
       } else if (!zone.contains(":")) {
         zone = zone.substring(0, 3) + ":" + zone.substring(3);
       }
-      return java.time.LocalDateTime.of(LocalDate.parse(m.group(1)), LocalTime.parse(m.group(2)))
-          .atOffset(ZoneOffset.of(zone)).toInstant();
+      try {
+        return java.time.LocalDateTime.of(LocalDate.parse(m.group(1)), LocalTime.parse(m.group(2)))
+            .atOffset(ZoneOffset.of(zone)).toInstant();
+      } catch (java.time.DateTimeException bad) { // month 13, hour 99, offset +99
+        throw new IllegalArgumentException("not a time: " + s + " (" + bad.getMessage() + ")", bad);
+      }
     }
   }
 }

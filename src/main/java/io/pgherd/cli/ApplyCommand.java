@@ -15,6 +15,12 @@ import io.pgherd.docker.ImageBuilder;
 import io.pgherd.store.Home;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,9 +66,10 @@ final class ApplyCommand implements Callable<Integer> {
    */
   static Applied apply(Home home, Path file, PrintStream out, PrintStream err) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw new Main.UserError("cannot read " + file + ": no such file", 2);
+      throw new Main.UserError("cannot read " + file + ": "
+          + (Files.isDirectory(file) ? "a directory, not a file" : Files.exists(file) ? "not a regular file" : "no such file"), 2);
     }
-    String text = Files.readString(file);
+    String text = readSpecFile(file);
     ValidationResult v = SpecValidator.parse(text);
     v.warnings().forEach(w -> err.println("warning: " + w));
     if (!v.ok()) {
@@ -93,6 +100,52 @@ final class ApplyCommand implements Callable<Integer> {
     metadata.put("generation", generation);
     home.writeSpec(name, YAML.writeValueAsString(tree));
     return new Applied(name, outcome, generation);
+  }
+
+  /**
+   * The spec file as text: refused before it is read when it is larger than a spec can be, and
+   * refused with the place of the first bad byte when it is not UTF-8.
+   */
+  static String readSpecFile(Path file) throws IOException {
+    long size = Files.size(file);
+    if (size > SpecValidator.MAX_DOCUMENT_BYTES) {
+      throw new Main.UserError("the spec in " + file + " is invalid; nothing was changed:\n  "
+          + SpecValidator.DOCUMENT + ": " + SpecValidator.tooLarge(size), 2);
+    }
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new Main.UserError("cannot read " + file + ": permission denied", 2);
+    } catch (IOException e) {
+      throw new Main.UserError("cannot read " + file + ": " + e.getMessage(), 2);
+    }
+    if (bytes.length > SpecValidator.MAX_DOCUMENT_BYTES) { // it grew while being read
+      throw new Main.UserError("the spec in " + file + " is invalid; nothing was changed:\n  "
+          + SpecValidator.DOCUMENT + ": " + SpecValidator.tooLarge(bytes.length), 2);
+    }
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(bytes.length + 1);
+    CoderResult result = decoder.decode(in, out, true);
+    if (result.isError()) {
+      int offset = in.position();
+      int line = 1;
+      int lineStart = 0;
+      for (int i = 0; i < offset; i++) {
+        if (bytes[i] == '\n') {
+          line++;
+          lineStart = i + 1;
+        }
+      }
+      throw new Main.UserError(String.format(java.util.Locale.ROOT, "the spec in %s is invalid; nothing was"
+          + " changed:\n  %s: not UTF-8 text: byte 0x%02X at line %d, column %d (byte %d of the file)",
+          file, SpecValidator.DOCUMENT, bytes[offset] & 0xff, line, offset - lineStart + 1, offset), 2);
+    }
+    decoder.flush(out);
+    return out.flip().toString();
   }
 
   /** The parts of a stored spec that count as a change: everything but the generation. */

@@ -26,6 +26,7 @@ final class DeleteCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    HomeOption.checkName(name);
     Home h = home.home();
     if (h.readSpec(name).isEmpty() && !Files.exists(h.deleteRequest(name))) {
       throw new Main.UserError("no cluster named '" + name + "' in " + h.root() + " (known: " + h.clusters() + ")", 2);

@@ -24,8 +24,19 @@ final class HomeOption {
         cluster + " has no spec.backup section: add one (without a WAL archive a base backup cannot be restored)", 2));
   }
 
+  /**
+   * Refuses a command-line cluster name that no cluster can have, before it is used to find the
+   * cluster's files (a name such as ../clusters/demo would reach another cluster's).
+   */
+  static void checkName(String cluster) {
+    SpecValidator.clusterNameProblem(cluster).ifPresent(why -> {
+      throw new Main.UserError("not a cluster name: " + (cluster == null || cluster.isEmpty() ? "''" : why), 2);
+    });
+  }
+
   /** The stored, valid configuration of a cluster, or a clear error. */
   ClusterConfig config(String cluster) {
+    checkName(cluster);
     Home h = home();
     String text = h.readSpec(cluster).orElseThrow(() -> new Main.UserError(
         "no cluster named '" + cluster + "' in " + h.root() + " (known: " + h.clusters() + ")", 2));

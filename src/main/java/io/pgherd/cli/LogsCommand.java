@@ -22,6 +22,7 @@ final class LogsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    HomeOption.checkName(name);
     Path file = home.home().logFile(name);
     if (!Files.exists(file) && home.home().readSpec(name).isEmpty()) {
       throw new Main.UserError("no cluster named '" + name + "' in " + home.home().root(), 2);

@@ -20,11 +20,34 @@ final class PrimaryChange {
 
   static int request(Home h, String name, String kind, String to, boolean force, Duration timeout) throws Exception {
     checkCluster(h, name);
+    if (to != null) {
+      checkMember(h, name, to);
+    }
     ControlRequest request = new ControlRequest(newId(), kind, to, force, Instant.now().toString());
     return submitAndWait(h, name, request, timeout, () -> { });
   }
 
+  /**
+   * Refuses a --to that cannot be a member of the cluster: not NAME-N, or (once the operator has
+   * written the cluster's state) none of its members. Nothing is requested then.
+   */
+  static void checkMember(Home h, String name, String to) {
+    String prefix = name + "-";
+    if (!to.startsWith(prefix) || !to.substring(prefix.length()).matches("[1-9][0-9]{0,8}")) {
+      throw new Main.UserError("--to: " + io.pgherd.api.SpecValidator.quoted(to) + " is not a member of " + name
+          + " (its members are named " + name + "-N, e.g. " + name + "-2)", 2);
+    }
+    int ordinal = Integer.parseInt(to.substring(prefix.length()));
+    h.readState(name).ifPresent(topology -> {
+      if (!topology.members().contains(ordinal)) {
+        throw new Main.UserError("--to: " + name + " has no member " + to + " (its members: "
+            + String.join(", ", topology.members().stream().map(n -> name + "-" + n).toList()) + ")", 2);
+      }
+    });
+  }
+
   static void checkCluster(Home h, String name) {
+    HomeOption.checkName(name);
     if (h.readSpec(name).isEmpty()) {
       throw new Main.UserError("no cluster named '" + name + "' in " + h.root() + " (known: " + h.clusters() + ")", 2);
     }

@@ -63,8 +63,8 @@ final class RestoreCommand implements Callable<Integer> {
     if (timeoutSeconds <= 0) {
       throw new Main.UserError("--timeout must be a positive number of seconds, got " + timeoutSeconds, 2);
     }
+    RestorePlanner.Target t = target(); // a bad target is refused before the cluster is looked at
     BackupConfig cfg = home.backupConfig(name);
-    RestorePlanner.Target t = target();
     plan(cfg, t);
     if (dryRun) {
       return 0;
@@ -121,25 +121,32 @@ final class RestoreCommand implements Callable<Integer> {
       try {
         RestorePlanner.parseTime(target.time);
       } catch (IllegalArgumentException e) {
-        throw new Main.UserError("--to-time: not a time: '" + target.time + "' (e.g. 2026-11-26T05:00:00Z)", 2);
+        throw new Main.UserError("--to-time: not a time: " + io.pgherd.api.SpecValidator.quoted(target.time)
+            + " (e.g. 2026-11-26T05:00:00Z)", 2);
       }
       return new RestorePlanner.Target("time", target.time, inclusive);
     }
     if (target.xid != null) {
-      if (!target.xid.matches("[0-9]{1,20}")) {
-        throw new Main.UserError("--to-xid: not a transaction id: '" + target.xid + "'", 2);
+      if (!io.pgherd.api.SpecValidator.isTransactionId(target.xid)) {
+        throw new Main.UserError("--to-xid: not a transaction id (digits, at most 9223372036854775807): "
+            + io.pgherd.api.SpecValidator.quoted(target.xid), 2);
       }
       return new RestorePlanner.Target("xid", target.xid, inclusive);
     }
     if (target.lsn != null) {
       if (!target.lsn.matches("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}")) {
-        throw new Main.UserError("--to-lsn: not a WAL location: '" + target.lsn + "' (e.g. 0/3000060)", 2);
+        throw new Main.UserError("--to-lsn: not a WAL location: " + io.pgherd.api.SpecValidator.quoted(target.lsn)
+            + " (e.g. 0/3000060)", 2);
       }
       return new RestorePlanner.Target("lsn", target.lsn.toUpperCase(), inclusive);
     }
     if (target.name != null) {
       if (target.name.isEmpty() || target.name.length() > 63) {
         throw new Main.UserError("--to-name: a restore point name has 1 to 63 characters", 2);
+      }
+      if (target.name.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+        throw new Main.UserError("--to-name: a restore point name has no line breaks or control characters, got "
+            + io.pgherd.api.SpecValidator.quoted(target.name), 2);
       }
       return new RestorePlanner.Target("name", target.name, true);
     }

@@ -70,6 +70,7 @@ public final class Home {
   }
 
   /**
+<<<<<<< HEAD
    * Creates the home when it is missing, 0700: it holds the secrets, and the logs, status and WAL
    * spool are nobody else's business either. (Created with the process's umask it was 0755.)
    */
@@ -109,39 +110,50 @@ public final class Home {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot change the permissions of " + root, e);
     }
+=======
+   * A cluster name (or request id) as part of a file name: never one that leads out of its
+   * directory. The command line refuses names that are not cluster names before they get here.
+   */
+  private static String fileName(String name) {
+    if (name == null || name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
+        || name.indexOf('\\') >= 0 || name.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("not a cluster name: " + io.pgherd.api.SpecValidator.quoted(String.valueOf(name)));
+    }
+    return name;
+>>>>>>> fuzz
   }
 
   public Path specFile(String cluster) {
-    return root.resolve("clusters").resolve(cluster + ".yaml");
+    return root.resolve("clusters").resolve(fileName(cluster) + ".yaml");
   }
 
   public Path stateFile(String cluster) {
-    return root.resolve("state").resolve(cluster + ".json");
+    return root.resolve("state").resolve(fileName(cluster) + ".json");
   }
 
   public Path statusFile(String cluster) {
-    return root.resolve("status").resolve(cluster + ".json");
+    return root.resolve("status").resolve(fileName(cluster) + ".json");
   }
 
   public Path logFile(String cluster) {
-    return root.resolve("logs").resolve(cluster + ".log");
+    return root.resolve("logs").resolve(fileName(cluster) + ".log");
   }
 
   public Path secretsDir(String cluster) {
-    return root.resolve("secrets").resolve(cluster);
+    return root.resolve("secrets").resolve(fileName(cluster));
   }
 
   public Path deleteRequest(String cluster) {
-    return root.resolve("requests").resolve(cluster + ".delete");
+    return root.resolve("requests").resolve(fileName(cluster) + ".delete");
   }
 
   public Path controlRequest(String cluster) {
-    return root.resolve("requests").resolve(cluster + ".control");
+    return root.resolve("requests").resolve(fileName(cluster) + ".control");
   }
 
   /** A pending request for a base backup ({@code pgherd backup}), apart from switchovers. */
   public Path backupRequest(String cluster) {
-    return root.resolve("requests").resolve(cluster + ".backup");
+    return root.resolve("requests").resolve(fileName(cluster) + ".backup");
   }
 
   private Path requestFile(String cluster, String kind) {
@@ -149,7 +161,7 @@ public final class Home {
   }
 
   public Path controlResult(String cluster, String id) {
-    return root.resolve("requests").resolve(cluster + "." + id + ".result");
+    return root.resolve("requests").resolve(fileName(cluster) + "." + id + ".result");
   }
 
   /** Leaves a request for the operator; false when another one is still pending. */
@@ -239,12 +251,12 @@ public final class Home {
 
   /** Written once a cluster bootstrapped from backups has recovered: it is never restored again. */
   public Path restoredMarker(String cluster) {
-    return root.resolve("state").resolve(cluster + ".restored");
+    return root.resolve("state").resolve(fileName(cluster) + ".restored");
   }
 
   /** A restore in place under way ({@link io.pgherd.model.InPlaceRestore}). */
   public Path inPlaceRestoreFile(String cluster) {
-    return root.resolve("state").resolve(cluster + ".restore.json");
+    return root.resolve("state").resolve(fileName(cluster) + ".restore.json");
   }
 
   public Optional<io.pgherd.model.InPlaceRestore> readInPlaceRestore(String cluster) {
@@ -363,7 +375,7 @@ public final class Home {
       Files.deleteIfExists(stateFile(cluster));
       Files.deleteIfExists(restoredMarker(cluster));
       Files.deleteIfExists(inPlaceRestoreFile(cluster));
-      Path restoreWork = root.resolve("restore").resolve(cluster);
+      Path restoreWork = root.resolve("restore").resolve(fileName(cluster));
       if (Files.isDirectory(restoreWork)) {
         try (Stream<Path> walk = Files.walk(restoreWork)) {
           for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {

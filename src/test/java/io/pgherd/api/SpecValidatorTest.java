@@ -620,6 +620,26 @@ class SpecValidatorTest {
           "spec.bootstrap.recovery.target.xid", "must be a transaction id");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"99999999999999999999", "18446744073709551615", "9223372036854775808"})
+    void anXidBeyondALongIsRejected(String xid) {
+      // accepted before, then the restore planner's Long.parseLong threw NumberFormatException
+      assertSingleError(spec("bootstrap: {recovery: {from: {cluster: demo}, target: {xid: \"" + xid + "\"}}}"),
+          "spec.bootstrap.recovery.target.xid", "must be a transaction id (digits, at most 9223372036854775807)");
+    }
+
+    @Test
+    void theLargestXidALongHoldsIsAccepted() {
+      assertThat(spec("bootstrap: {recovery: {from: {cluster: demo}, target: {xid: \"9223372036854775807\"}}}")
+          .report()).isEmpty();
+    }
+
+    @Test
+    void aRestorePointNameWithALineBreakIsRejected() {
+      assertSingleError(spec("bootstrap: {recovery: {from: {cluster: demo}, target: {name: \"a'\\nb\"}}}"),
+          "spec.bootstrap.recovery.target.name", "must not contain line breaks or control characters");
+    }
+
     @Test
     void anUnquotedXidIsAccepted() {
       assertThat(spec("bootstrap: {recovery: {from: {cluster: demo}, target: {xid: 635}}}").report()).isEmpty();
@@ -764,6 +784,36 @@ class SpecValidatorTest {
     }
 
     @Test
+    void aNulCharacterIsReportedWhereItIsNotAtLineOne() {
+      // SnakeYAML refuses it without a place: it came out as "line 1, column 1"
+      ValidationResult r = SpecValidator.parse(HEADER + "spec:\n  instances: 3\n  postgres: {image: \"pg\u0000\"}\n");
+      assertThat(r.cluster()).isNull();
+      assertThat(errors(r)).containsExactly("(document): malformed YAML at line 7, column 24: character U+0000 is"
+          + " not allowed in YAML (control characters other than tab and line breaks, unpaired surrogates,"
+          + " U+FFFE and U+FFFF)");
+    }
+
+    @Test
+    void anUnpairedSurrogateAndAnEscapeCharacterAreReportedWithTheirPlace() {
+      assertThat(errors(SpecValidator.parse(HEADER + "spec: {}\n# \uD800\n")))
+          .singleElement().asString().startsWith("(document): malformed YAML at line 6, column 3: character U+D800");
+      assertThat(errors(SpecValidator.parse(HEADER + "spec:\r\n  instances: \u001b[31m3\n")))
+          .singleElement().asString().startsWith("(document): malformed YAML at line 6, column 14: character U+001B");
+    }
+
+    @Test
+    void valuesAndKeysInMessagesCannotActOnATerminal() {
+      // a right-to-left override, a zero-width space, a line separator: echoed as '?'
+      ValidationResult r = SpecValidator.parse(HEADER.replace("name: demo", "name: \"de\u202Emo\u200B\"")
+          + "spec:\n  postgres:\n    parameters:\n      \"bad\\e[2Jkey\\u2028\": \"1\"\n");
+      assertThat(errors(r)).containsExactlyInAnyOrder(
+          "metadata.name: must consist of lowercase letters, digits and '-', and start and end with a letter"
+              + " or digit, got 'de?mo?'",
+          "spec.postgres.parameters.bad?[2Jkey?: not a PostgreSQL parameter name (lowercase letters, digits, '_'"
+              + " and '.')");
+    }
+
+    @Test
     void anUnterminatedQuoteIsMalformedYaml() {
       ValidationResult r = SpecValidator.parse(HEADER + "spec:\n  postgres: {image: \"pg}\n");
       assertThat(errors(r)).singleElement().asString().startsWith("(document): malformed YAML at line");
@@ -815,13 +865,25 @@ class SpecValidatorTest {
       String big = HEADER + "spec: {}\n" + ("# " + "x".repeat(98) + "\n").repeat(11_000);
       ValidationResult r = SpecValidator.parse(big);
       assertThat(r.cluster()).isNull();
-      assertThat(errors(r)).singleElement().asString().startsWith("(document): document too large");
+      assertThat(errors(r)).singleElement().asString().startsWith("(document): the spec is " + big.length()
+          + " bytes; at most 1048576 (1 MiB) are read");
+    }
+
+    @Test
+    void aTenMegabyteDocumentIsRefusedWithItsSizeQuickly() {
+      String big = HEADER + "spec: {}\n# " + "x".repeat(10 * 1024 * 1024) + "\n";
+      long start = System.nanoTime();
+      ValidationResult r = SpecValidator.parse(big);
+      assertThat(errors(r)).containsExactly("(document): the spec is " + big.length()
+          + " bytes; at most 1048576 (1 MiB) are read: a cluster spec is a few hundred bytes");
+      assertThat(System.nanoTime() - start).isLessThan(2_000_000_000L);
     }
 
     @Test
     void aDocumentOverOneMebibyteOfMultibyteCharactersIsRefused() {
       String big = HEADER + "spec: {}\n# " + "é".repeat(600_000) + "\n";
-      assertThat(errors(SpecValidator.parse(big))).singleElement().asString().contains("document too large");
+      assertThat(errors(SpecValidator.parse(big))).singleElement().asString()
+          .contains("the spec is " + big.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + " bytes; at most 1048576");
     }
 
     @Test

@@ -88,4 +88,14 @@ class RestorePlannerTest {
         .isEqualTo("recovery_target_name = 'two\\nlines'\n");
     assertThat(RestorePlanner.setting("recovery_target_lsn", "0/3000060")).isEqualTo("recovery_target_lsn = '0/3000060'\n");
   }
+
+  @Test
+  void aTimeOfTheRightShapeButNoSuchDayHourOrOffsetIsNotATimeEither() {
+    // these escaped as DateTimeParseException / DateTimeException, which pgherd restore printed raw
+    for (String s : List.of("2026-13-45T99:00:00Z", "2026-02-30 10:00:00", "2026-11-26 25:00:00",
+        "2026-11-26 10:00:00+99")) {
+      assertThatThrownBy(() -> RestorePlanner.parseTime(s)).as(s)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not a time: " + s);
+    }
+  }
 }

@@ -69,6 +69,45 @@ class ApplyManifestsTest {
     assertThat(home.readSpec("demo")).isEmpty();
   }
 
+  @Test
+  void aFileThatIsNotUtf8IsRefusedWithThePlaceOfTheBadByteAndNothingIsStored() throws IOException {
+    byte[] good = Files.readAllBytes(MANIFESTS.resolve("demo.yaml"));
+    String text = new String(good, StandardCharsets.UTF_8);
+    int at = text.indexOf("kind:");
+    int line = (int) text.substring(0, at).chars().filter(c -> c == '\n').count() + 1;
+    byte[] bad = new byte[good.length + 1];
+    System.arraycopy(good, 0, bad, 0, at);
+    bad[at] = (byte) 0xff;
+    System.arraycopy(good, at, bad, at + 1, good.length - at);
+    Path copy = tmp.resolve("binary.yaml");
+    Files.write(copy, bad);
+    Home home = new Home(tmp.resolve("home"));
+
+    assertThatThrownBy(() -> apply(home, copy, new ByteArrayOutputStream()))
+        .isInstanceOfSatisfying(Main.UserError.class, e -> assertThat(e.exitCode()).isEqualTo(2))
+        .hasMessageContaining("nothing was changed")
+        .hasMessageContaining("(document): not UTF-8 text: byte 0xFF at line " + line + ", column 1 (byte " + at);
+    assertThat(home.root()).doesNotExist();
+  }
+
+  @Test
+  void aTenMegabyteFileIsRefusedWithItsSizeBeforeItIsRead() throws IOException {
+    Path big = tmp.resolve("big.yaml");
+    try (var out = Files.newOutputStream(big)) {
+      out.write(Files.readAllBytes(MANIFESTS.resolve("demo.yaml")));
+      byte[] comment = ("# " + "x".repeat(1021) + "\n").getBytes(StandardCharsets.UTF_8);
+      for (int i = 0; i < 10 * 1024; i++) {
+        out.write(comment);
+      }
+    }
+    Home home = new Home(tmp.resolve("home"));
+
+    assertThatThrownBy(() -> apply(home, big, new ByteArrayOutputStream()))
+        .isInstanceOfSatisfying(Main.UserError.class, e -> assertThat(e.exitCode()).isEqualTo(2))
+        .hasMessageContaining("(document): the spec is " + Files.size(big) + " bytes; at most 1048576 (1 MiB)");
+    assertThat(home.root()).doesNotExist();
+  }
+
   private static ApplyCommand.Applied apply(Home home, Path file, ByteArrayOutputStream err) throws IOException {
     try (PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
