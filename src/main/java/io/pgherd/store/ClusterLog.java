@@ -61,5 +61,6 @@ public final class ClusterLog {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to " + file, e);
     }
+    CrashPoint.after(action);
   }
 }

@@ -70,7 +70,6 @@ public final class Home {
   }
 
   /**
-<<<<<<< HEAD
    * Creates the home when it is missing, 0700: it holds the secrets, and the logs, status and WAL
    * spool are nobody else's business either. (Created with the process's umask it was 0755.)
    */
@@ -110,7 +109,9 @@ public final class Home {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot change the permissions of " + root, e);
     }
-=======
+  }
+
+  /**
    * A cluster name (or request id) as part of a file name: never one that leads out of its
    * directory. The command line refuses names that are not cluster names before they get here.
    */
@@ -120,7 +121,6 @@ public final class Home {
       throw new IllegalArgumentException("not a cluster name: " + io.pgherd.api.SpecValidator.quoted(String.valueOf(name)));
     }
     return name;
->>>>>>> fuzz
   }
 
   public Path specFile(String cluster) {
