@@ -60,6 +60,7 @@ class CrashPointsIT extends ClusterTestBase {
   }
 
   @Override
+  @org.junit.jupiter.api.AfterAll // an overriding method is not the superclass's lifecycle method any more
   void stop() throws Exception {
     stopOperator();
     super.stop();
