@@ -662,15 +662,19 @@ public final class ClusterReconciler {
 
   /**
    * A restore's container whose staging no job finishes (its operator stopped mid-way): only
-   * created, or waiting for {@code READY} (the target is staged, READY is not). Once its
-   * entrypoint has recovered, the staging directory is gone.
+   * created, or waiting for {@code READY} (the staging began — its STAGING marker, or the target
+   * staged by an older version — and READY is not there). Once its entrypoint has recovered, the
+   * staging directory is gone. (Checking the target alone missed an operator stopped after the
+   * base backup was unpacked but before the target, copied beside it, had arrived: the member
+   * waited for READY and the restore for the member, for ever. CrashPointsIT.)
    */
   private boolean stagingUnfinished(ContainerInfo c) {
     if ("created".equals(c.state())) {
       return true;
     }
-    return c.running() && docker.readFile(c.id(), DATA_DIR + "/restore/recovery.conf").isPresent()
-        && docker.readFile(c.id(), DATA_DIR + "/restore/READY").isEmpty();
+    return c.running() && docker.readFile(c.id(), DATA_DIR + "/restore/READY").isEmpty()
+        && (docker.readFile(c.id(), DATA_DIR + "/" + Restorer.STAGING).isPresent()
+            || docker.readFile(c.id(), DATA_DIR + "/restore/recovery.conf").isPresent());
   }
 
   // ---------------------------------------------------------------- restore in place

@@ -164,8 +164,10 @@ final class Restorer implements AutoCloseable {
    */
   private void stage(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container, String dataDir,
       io.pgherd.store.ClusterLog log) throws IOException {
+    // STAGING marks a staging under way until the entrypoint, done recovering, removes restore/:
+    // a member found with it and without READY was left half-staged (ClusterReconciler stages again)
     docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of("restore/", "restore/wal/"),
-        List.of())));
+        List.<String[]>of(new String[] {STAGING, "staged by the pgherd operator; READY follows when it is complete\n"}))));
     docker.start(container);
     // the WAL and the target go in beside the base backup's stream (the entrypoint waits for READY)
     java.util.concurrent.CompletableFuture<Void> wal = java.util.concurrent.CompletableFuture.runAsync(() -> {
@@ -215,6 +217,9 @@ final class Restorer implements AutoCloseable {
     docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of(),
         List.<String[]>of(new String[] {"restore/READY", p.describe() + "\n"}))));
   }
+
+  /** Under the data volume: present from the start of a staging until the entrypoint has recovered. */
+  static final String STAGING = "restore/STAGING";
 
   /** The stored base backup, streamed into {@code pgherd-receive-backup} in the started member. */
   private void streamBaseBackup(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container,

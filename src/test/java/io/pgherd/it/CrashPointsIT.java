@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * Crash points (issue 7): the operator — its own process, `java -jar target/pgherd.jar operator`
  * — halted by {@code PGHERD_CRASH_AFTER} right after one step of a reconcile (scale-out's member
  * creation and its slot, scale-in's removal, a switchover's promotion, a failover's fencing, a base
- * backup's start), then started again without the hook. Each time the cluster must converge to the
+ * backup's start, an in-place restore's staged base backup), then started again without the hook. Each time the cluster must converge to the
  * spec with no duplicate or missing container, exactly one writable member (the primary), slots
  * exactly one per replica plus the archiver's, every replica streaming, and no committed row lost
  * (sync replication: the markers written before each crash are on a standby before they are
@@ -118,12 +118,18 @@ class CrashPointsIT extends ClusterTestBase {
    * operator must halt there; started again without it, the cluster must converge.
    */
   void crashAt(String action, int members, Trigger trigger) throws Exception {
-    String marker = "before-" + action;
-    try (Connection c = ItSupport.connect(home, name, rw)) {
-      c.createStatement().execute("create table if not exists crp_marks (m text primary key)");
-      c.createStatement().execute("insert into crp_marks values ('" + marker + "')");
+    crashAt(action, members, trigger, true);
+  }
+
+  /** @param marker false when the operation takes the data back before this point (a restore) */
+  void crashAt(String action, int members, Trigger trigger, boolean marker) throws Exception {
+    if (marker) {
+      try (Connection c = ItSupport.connect(home, name, rw)) {
+        c.createStatement().execute("create table if not exists crp_marks (m text primary key)");
+        c.createStatement().execute("insert into crp_marks values ('before-" + action + "')");
+      }
+      markers.add("before-" + action);
     }
-    markers.add(marker);
     stopOperator();
     process = launch(action);
     awaitOperatorHoldsTheLock(); // else a CLI command (switchover, backup) would do the pass itself
@@ -241,6 +247,29 @@ class CrashPointsIT extends ClusterTestBase {
     ItSupport.Run again = pgherd("backup", name);
     assertThat(again.exitCode()).as(again.output()).isZero();
     assertThat(again.output()).contains("complete:");
+  }
+
+  @Test
+  @Order(7)
+  void anInPlaceRestoreCrashedRightAfterItsBaseBackupWasStagedEndsRestoredToItsTarget() throws Exception {
+    // the base backup of the case before; a restore point after this case's marker, a row after it
+    try (Connection c = ItSupport.connect(home, name, rw)) {
+      c.createStatement().execute("insert into crp_marks values ('before-restore-point')");
+      c.createStatement().execute("select pg_create_restore_point('crp-rp')");
+      c.createStatement().execute("insert into crp_marks values ('after-restore-point')");
+    }
+    markers.add("before-restore-point");
+    // the restore point must be in the archive (the current segment is uploaded within seconds)
+    await().atMost(ofSeconds(60)).pollInterval(ofSeconds(2)).until(() ->
+        pgherd("restore", name, "--to-name", "crp-rp", "--dry-run").exitCode() == 0);
+    Thread cli = new Thread(() -> cli("restore", name, "--to-name", "crp-rp", "--yes", "--timeout", "20"));
+    crashAt("restore-staged", 3, cli::start, false); // its markers are those before the restore point
+    cli.join(60_000);
+    await().ignoreExceptions().atMost(ofSeconds(240)).pollInterval(ofSeconds(2)).untilAsserted(() ->
+        assertThat(column(member(primaryOf(3)), "select m from crp_marks"))
+            .as("restored to the restore point: the row written after it is gone")
+            .contains("before-restore-point").doesNotContain("after-restore-point"));
+    converged(3);
   }
 
   void apply(int instances) throws Exception {

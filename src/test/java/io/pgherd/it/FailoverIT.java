@@ -238,8 +238,10 @@ class FailoverIT extends ClusterTestBase {
     ItSupport.Run toPrimary = pgherd("switchover", name, "--to", p);
     assertThat(toPrimary.exitCode()).isEqualTo(1);
     assertThat(toPrimary.output()).contains("switchover refused: " + p + " is already the primary");
+    // a member the cluster does not have: refused by the command line (exit 2) before any request
     ItSupport.Run unknown = pgherd("switchover", name, "--to", name + "-99");
-    assertThat(unknown.output()).contains(name + "-99 is not a replica of this cluster");
+    assertThat(unknown.exitCode()).isEqualTo(2);
+    assertThat(unknown.output()).contains("--to: " + name + " has no member " + name + "-99 (its members: ");
     ItSupport.Run healthy = pgherd("failover", name, "--to", replica);
     assertThat(healthy.exitCode()).isEqualTo(1);
     assertThat(healthy.output()).contains("failover refused: the primary " + p + " is healthy",
