@@ -64,6 +64,15 @@ case $PGHERD_BOOTSTRAP in
 esac
 log "member $PGHERD_MEMBER (bootstrap mode $PGHERD_BOOTSTRAP), PGDATA=$PGDATA"
 
+# spec.tls enforced: primary_conninfo verifies the primary's certificate (sslmode=verify-full);
+# the clone and the rejoin below (pg_basebackup, psql, pg_rewind) connect to it the same way.
+# Otherwise libpq's default applies (TLS when the primary offers it). Unset again before the
+# postmaster starts: its walreceiver follows primary_conninfo alone, which the operator keeps current.
+if grep -q "^primary_conninfo = '.*sslmode=verify-full" "$CONF"; then
+  export PGSSLMODE=verify-full PGSSLROOTCERT=$ETC/tls/ca.crt
+  log "TLS: connections to the primary verify its certificate against $PGSSLROOTCERT"
+fi
+
 # Config files must stay readable by postgres (it re-reads them on pg_reload_conf()).
 chmod 0755 "$ETC"
 chmod 0644 "$MEMBER_ENV" "$CONF" "$HBA"
@@ -350,7 +359,7 @@ else
   mv "$STAGE" "$PGDATA"
   log "bootstrap complete: $PGDATA"
 fi
-unset superuser_pw replication_pw
+unset superuser_pw replication_pw PGSSLMODE PGSSLROOTCERT
 
 # PostgreSQL refuses a data directory that is not 0700 (or 0750) and owned by its user.
 if [ "$(stat -c %U "$PGDATA")" != postgres ]; then

@@ -62,7 +62,8 @@ public record ClusterConfig(
     long maximumLagOnFailoverBytes,
     boolean failoverEnabled,
     Duration probePeriod,
-    int failureThreshold) {
+    int failureThreshold,
+    Tls tls) {
 
   public static final int DEFAULT_INSTANCES = 1;
   public static final String DEFAULT_IMAGE = "pgherd/postgres:15";
@@ -77,6 +78,23 @@ public record ClusterConfig(
   public static final String DEFAULT_PROBE_PERIOD = "2s";
   public static final int DEFAULT_FAILURE_THRESHOLD = 3;
   public static final int DEFAULT_FULL_BACKUPS = 7;
+  public static final String DEFAULT_CERTIFICATE_VALIDITY = "2160h";
+  public static final String DEFAULT_RENEW_BEFORE = "168h";
+
+  /**
+   * {@code spec.tls}: whether TLS is wanted, the extra names the server certificates carry, how
+   * long they are valid and how long before expiry they are renewed.
+   */
+  public record Tls(boolean enabled, java.util.List<String> altNames, Duration validity, Duration renewBefore) {
+    public static final Tls OFF = new Tls(false, java.util.List.of(),
+        Quantities.parseDuration(DEFAULT_CERTIFICATE_VALIDITY), Quantities.parseDuration(DEFAULT_RENEW_BEFORE));
+
+    public Tls {
+      altNames = altNames == null ? java.util.List.of() : java.util.List.copyOf(altNames);
+      Objects.requireNonNull(validity, "validity");
+      Objects.requireNonNull(renewBefore, "renewBefore");
+    }
+  }
 
   /** Which members sit behind the read-only listener ({@code spec.loadBalancer.readOnly}). */
   public enum ReadOnlyMode {
@@ -137,6 +155,7 @@ public record ClusterConfig(
     Objects.requireNonNull(readOnly, "readOnly");
     Objects.requireNonNull(replicationMode, "replicationMode");
     Objects.requireNonNull(probePeriod, "probePeriod");
+    tls = tls == null ? Tls.OFF : tls;
     parameters = parameters == null
         ? Collections.emptySortedMap()
         : Collections.unmodifiableSortedMap(new TreeMap<>(parameters));
@@ -158,6 +177,7 @@ public record ClusterConfig(
     LoadBalancerSpec lb = spec.getLoadBalancer() != null ? spec.getLoadBalancer() : new LoadBalancerSpec();
     ReplicationSpec repl = spec.getReplication() != null ? spec.getReplication() : new ReplicationSpec();
     FailoverSpec fo = spec.getFailover() != null ? spec.getFailover() : new FailoverSpec();
+    TlsSpec tls = spec.getTls() != null ? spec.getTls() : new TlsSpec();
     return new ClusterConfig(
         name,
         or(spec.getInstances(), DEFAULT_INSTANCES),
@@ -172,7 +192,10 @@ public record ClusterConfig(
         Quantities.parseSize(or(repl.getMaximumLagOnFailover(), DEFAULT_MAXIMUM_LAG_ON_FAILOVER)),
         or(fo.getEnabled(), DEFAULT_FAILOVER_ENABLED),
         Quantities.parseDuration(or(fo.getProbePeriod(), DEFAULT_PROBE_PERIOD)),
-        or(fo.getFailureThreshold(), DEFAULT_FAILURE_THRESHOLD));
+        or(fo.getFailureThreshold(), DEFAULT_FAILURE_THRESHOLD),
+        new Tls(or(tls.getEnabled(), false), tls.getAltNames(),
+            Quantities.parseDuration(or(tls.getCertificateValidity(), DEFAULT_CERTIFICATE_VALIDITY)),
+            Quantities.parseDuration(or(tls.getRenewBefore(), DEFAULT_RENEW_BEFORE))));
   }
 
   private static <T> T or(T value, T fallback) {

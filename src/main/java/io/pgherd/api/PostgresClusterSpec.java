@@ -37,6 +37,9 @@ public class PostgresClusterSpec {
   @JsonPropertyDescription("How the cluster is created. Absent: a fresh initdb.")
   private BootstrapSpec bootstrap;
 
+  @JsonPropertyDescription("TLS for every connection to the members, with certificates generated and renewed by pgherd.")
+  private TlsSpec tls;
+
   public Integer getInstances() {
     return instances;
   }
@@ -93,6 +96,14 @@ public class PostgresClusterSpec {
     this.bootstrap = bootstrap;
   }
 
+  public TlsSpec getTls() {
+    return tls;
+  }
+
+  public void setTls(TlsSpec tls) {
+    this.tls = tls;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -108,12 +119,13 @@ public class PostgresClusterSpec {
         && Objects.equals(replication, other.replication)
         && Objects.equals(failover, other.failover)
         && Objects.equals(backup, other.backup)
-        && Objects.equals(bootstrap, other.bootstrap);
+        && Objects.equals(bootstrap, other.bootstrap)
+        && Objects.equals(tls, other.tls);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(instances, postgres, loadBalancer, replication, failover, backup, bootstrap);
+    return Objects.hash(instances, postgres, loadBalancer, replication, failover, backup, bootstrap, tls);
   }
 
   @Override
@@ -126,6 +138,7 @@ public class PostgresClusterSpec {
         + ", failover=" + failover
         + ", backup=" + backup
         + ", bootstrap=" + bootstrap
+        + ", tls=" + tls
         + "}";
   }
 }

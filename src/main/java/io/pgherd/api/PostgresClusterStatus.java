@@ -50,6 +50,9 @@ public class PostgresClusterStatus {
   @JsonPropertyDescription("A restore from backups (spec.bootstrap.recovery) under way, refused or failed.")
   private RestoreStatus restore;
 
+  @JsonPropertyDescription("TLS of the members (spec.tls); absent when it is off.")
+  private TlsStatus tls;
+
   @JsonPropertyDescription("Conditions, Kubernetes style.")
   private List<Condition> conditions;
 
@@ -125,6 +128,14 @@ public class PostgresClusterStatus {
     this.endpoints = endpoints;
   }
 
+  public TlsStatus getTls() {
+    return tls;
+  }
+
+  public void setTls(TlsStatus tls) {
+    this.tls = tls;
+  }
+
   public RestoreStatus getRestore() {
     return restore;
   }
@@ -172,6 +183,7 @@ public class PostgresClusterStatus {
         && Objects.equals(primary, other.primary)
         && Objects.equals(timeline, other.timeline)
         && Objects.equals(restore, other.restore)
+        && Objects.equals(tls, other.tls)
         && Objects.equals(observedGeneration, other.observedGeneration)
         && Objects.equals(lastTransitionTime, other.lastTransitionTime)
         && Objects.equals(lastFailover, other.lastFailover)

@@ -53,7 +53,16 @@ public final class BaseBackup {
   public static final Pattern ID = Pattern.compile("[0-9]{8}T[0-9]{6}Z(-[a-z0-9]+)?");
 
   /** Where the backup is taken from: a member's published port. */
-  public record Source(String member, String host, int port) {}
+  /**
+   * Where pg_basebackup connects.
+   *
+   * @param rootCertificate the cluster's CA when TLS is enforced (verify-full), or null
+   */
+  public record Source(String member, String host, int port, java.nio.file.Path rootCertificate) {
+    public Source(String member, String host, int port) {
+      this(member, host, port, null);
+    }
+  }
 
   /**
    * How far a running backup is.
@@ -211,6 +220,7 @@ public final class BaseBackup {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     ChildEnvironment.restrict(pb.environment());
     pb.environment().put("PGPASSFILE", pgpass.toString());
+    ChildEnvironment.tls(pb.environment(), source.rootCertificate());
     pb.environment().put("PGAPPNAME", "pgherd_basebackup");
     pb.environment().put("PGCONNECT_TIMEOUT", "10");
     Process p = pb.start();

@@ -22,4 +22,15 @@ final class ChildEnvironment {
   static void restrict(Map<String, String> env) {
     env.keySet().removeIf(name -> !kept(name));
   }
+
+  /**
+   * TLS for a libpq tool: verify-full against the cluster's CA when it is enforced; otherwise
+   * libpq's default (prefer: TLS when the server offers it, unverified).
+   */
+  static void tls(Map<String, String> env, java.nio.file.Path rootCertificate) {
+    if (rootCertificate != null) {
+      env.put("PGSSLMODE", "verify-full");
+      env.put("PGSSLROOTCERT", rootCertificate.toString());
+    }
+  }
 }

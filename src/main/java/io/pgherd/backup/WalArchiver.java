@@ -43,7 +43,17 @@ public final class WalArchiver implements AutoCloseable {
   public static final long SEGMENT_SIZE = 16L * 1024 * 1024;
 
   /** Where the receiver streams from. */
-  public record Source(String host, int port) {}
+  /**
+   * Where pg_receivewal connects.
+   *
+   * @param rootCertificate the cluster's CA when TLS is enforced (verify-full), or null; a change
+   *     restarts the receiver like a change of primary
+   */
+  public record Source(String host, int port, java.nio.file.Path rootCertificate) {
+    public Source(String host, int port) {
+      this(host, port, null);
+    }
+  }
 
   /** What the archive has: the last complete segment stored, the partial one, the last failure. */
   public record State(String lastSegment, String partialSegment, long partialBytes, Instant lastUpload,
@@ -133,6 +143,7 @@ public final class WalArchiver implements AutoCloseable {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(receiverLog.toFile()));
     ChildEnvironment.restrict(pb.environment());
     pb.environment().put("PGPASSFILE", pgpass.toString());
+    ChildEnvironment.tls(pb.environment(), wanted.rootCertificate());
     pb.environment().put("PGAPPNAME", SLOT);
     pb.environment().put("PGCONNECT_TIMEOUT", "5");
     receiver = pb.start();

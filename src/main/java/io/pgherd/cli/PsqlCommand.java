@@ -60,6 +60,13 @@ final class PsqlCommand implements Callable<Integer> {
       pb.environment().put("PGPASSFILE", passfile.toString());
       pb.environment().putIfAbsent("PGCONNECT_TIMEOUT", "5");
       pb.environment().put("PGAPPNAME", "pgherd-psql");
+      // spec.tls enforced: over TLS, the member's certificate checked against the cluster's CA
+      // and the host name (the certificates carry localhost, 127.0.0.1, the bind address and the
+      // load balancer's container name)
+      new io.pgherd.tls.ClusterTls(h, name).rootCertificateIfEnforced().ifPresent(ca -> {
+        pb.environment().put("PGSSLMODE", "verify-full");
+        pb.environment().put("PGSSLROOTCERT", ca.toString());
+      });
       try {
         return pb.start().waitFor();
       } catch (java.io.IOException e) {

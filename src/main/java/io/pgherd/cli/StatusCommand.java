@@ -92,6 +92,11 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("               read-only  → %s%n", servers(e.getReadOnlyServers()));
       }
     }
+    if (s.getTls() != null) {
+      var t = s.getTls();
+      out.printf("TLS:       %s; CA %s; certificates expire %s%n", t.getState(), t.getCaFile(),
+          t.getCertificatesExpire() == null ? "-" : t.getCertificatesExpire());
+    }
     if (s.getRestore() != null) {
       var r = s.getRestore();
       out.printf("Restore:   %s from %s to %s%s%n", r.getState(), r.getFrom(), r.getTarget(),

@@ -18,10 +18,21 @@ public record ContainerSpec(
   /** A published port: {@code hostIp:hostPort → containerPort}; hostPort 0 for an ephemeral one. */
   public record Port(String hostIp, int hostPort, int containerPort) {}
 
-  /** A file's content and permission bits (e.g. 0600). */
-  public record FileContent(byte[] content, int mode) {
+  /**
+   * A file's content, permission bits (e.g. 0600) and owner (uid and gid; 0, root, unless a
+   * program that refuses root-owned private files must read it, as PostgreSQL its TLS key).
+   */
+  public record FileContent(byte[] content, int mode, int owner) {
+    public FileContent(byte[] content, int mode) {
+      this(content, mode, 0);
+    }
+
     public static FileContent of(String text, int mode) {
       return new FileContent(text.getBytes(java.nio.charset.StandardCharsets.UTF_8), mode);
+    }
+
+    public static FileContent of(String text, int mode, int owner) {
+      return new FileContent(text.getBytes(java.nio.charset.StandardCharsets.UTF_8), mode, owner);
     }
   }
 }

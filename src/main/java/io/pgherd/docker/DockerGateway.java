@@ -571,8 +571,8 @@ public final class DockerGateway implements Closeable {
         TarArchiveEntry e = new TarArchiveEntry(f.getKey().replaceFirst("^/", ""));
         e.setSize(f.getValue().content().length);
         e.setMode(0100000 | f.getValue().mode());
-        e.setUserId(0);
-        e.setGroupId(0);
+        e.setUserId(f.getValue().owner());
+        e.setGroupId(f.getValue().owner());
         tar.putArchiveEntry(e);
         tar.write(f.getValue().content());
         tar.closeArchiveEntry();

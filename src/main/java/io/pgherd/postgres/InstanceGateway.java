@@ -21,12 +21,23 @@ public final class InstanceGateway {
   private final int port;
   private final String user;
   private final String password;
+  private final java.nio.file.Path rootCertificate;
 
   public InstanceGateway(String host, int port, String user, String password) {
+    this(host, port, user, password, null);
+  }
+
+  /**
+   * @param rootCertificate the cluster's CA when TLS is enforced: the connection is then made over
+   *     TLS and the member's certificate verified against it and the host name (verify-full);
+   *     null: without TLS
+   */
+  public InstanceGateway(String host, int port, String user, String password, java.nio.file.Path rootCertificate) {
     this.host = host;
     this.port = port;
     this.user = user;
     this.password = password;
+    this.rootCertificate = rootCertificate;
   }
 
   public Connection connect() throws SQLException {
@@ -37,7 +48,12 @@ public final class InstanceGateway {
     props.setProperty("socketTimeout", "10");
     props.setProperty("loginTimeout", "2");
     props.setProperty("ApplicationName", "pgherd-operator");
-    props.setProperty("sslmode", "disable");
+    if (rootCertificate != null) {
+      props.setProperty("sslmode", "verify-full");
+      props.setProperty("sslrootcert", rootCertificate.toString());
+    } else {
+      props.setProperty("sslmode", "disable");
+    }
     return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/postgres", props);
   }
 

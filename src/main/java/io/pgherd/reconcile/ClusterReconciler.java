@@ -100,6 +100,8 @@ public final class ClusterReconciler {
   private String restoreFailure;
   /** How this process reaches the members' PostgreSQL: published loopback ports or the cluster network. */
   private final MemberAccess access;
+  /** The cluster's CA and server certificates (spec.tls). */
+  private final io.pgherd.tls.ClusterTls tls;
   /** This pass looked at a restore: status.restore is filled in. */
   private boolean restoreShown;
   private static final java.time.format.DateTimeFormatter BACKUP_ID =
@@ -124,6 +126,7 @@ public final class ClusterReconciler {
     this.images = images;
     this.cluster = cluster;
     this.log = new ClusterLog(home, cluster);
+    this.tls = new io.pgherd.tls.ClusterTls(home, cluster);
   }
 
   /** Docker said this container died (its event stream): the primary's death is acted on at once. */
@@ -402,7 +405,7 @@ public final class ClusterReconciler {
 
   private Optional<InstanceGateway> sql(ContainerInfo c) {
     return postgresAddress(c).map(a -> new InstanceGateway(a.host(), a.port(), PostgresConf.SUPERUSER,
-        home.secret(cluster, Home.SUPERUSER_PASSWORD)));
+        home.secret(cluster, Home.SUPERUSER_PASSWORD), tls.rootCertificateIfEnforced().orElse(null)));
   }
 
   /** Where this process reaches the member's PostgreSQL now (see {@link MemberAccess}). */
@@ -1086,13 +1089,54 @@ public final class ClusterReconciler {
 
   private Map<String, FileContent> configFiles(ClusterConfig cfg, Topology topology, int ordinal) {
     boolean replica = !topology.isPrimary(ordinal);
+    PostgresConf.Tls mode = tlsMode(cfg);
     String conf = PostgresConf.render(cfg, member(ordinal),
         replica ? Names.container(member(topology.primary())) : null,
-        topology.replicas().stream().map(this::member).toList());
+        topology.replicas().stream().map(this::member).toList(), mode);
     Map<String, FileContent> files = new LinkedHashMap<>();
     files.put(PostgresConf.CONF_PATH, FileContent.of(conf, 0644));
-    files.put(PostgresConf.HBA_PATH, FileContent.of(PostgresConf.renderHba(), 0644));
+    files.put(PostgresConf.HBA_PATH, FileContent.of(PostgresConf.renderHba(mode), 0644));
+    if (mode.serve()) {
+      io.pgherd.tls.ClusterTls.Issued issued = tls.server(member(ordinal), io.pgherd.tls.ClusterTls.names(cfg,
+          Names.container(member(ordinal)), Names.loadBalancer(cluster)), java.time.Instant.now(), cfg.tls());
+      issued.reason().ifPresent(why -> log.action(reconcileId, "issue-certificate", member(ordinal) + ": " + why
+          + "; valid until " + issued.pair().certificate().getNotAfter().toInstant() + " for "
+          + io.pgherd.tls.Certificates.altNames(issued.pair().certificate())));
+      files.put(io.pgherd.tls.ClusterTls.CA_PATH, FileContent.of(tls.authority(java.time.Instant.now()).certificatePem(), 0644));
+      files.put(io.pgherd.tls.ClusterTls.CERT_PATH, FileContent.of(issued.pair().certificatePem(), 0644));
+      // PostgreSQL reads its key only when its own user owns it (or root with group access)
+      files.put(io.pgherd.tls.ClusterTls.KEY_PATH, FileContent.of(issued.pair().keyPem(), 0600,
+          io.pgherd.tls.ClusterTls.POSTGRES_UID));
+    }
     return files;
+  }
+
+  /**
+   * TLS as the members are to be configured now: served while the spec wants it or while it is still
+   * enforced (switching off), enforced once every member has served it (see {@link #tlsStep}).
+   */
+  private PostgresConf.Tls tlsMode(ClusterConfig cfg) {
+    boolean enforced = tls.enforced();
+    return new PostgresConf.Tls(cfg.tls().enabled() || enforced, cfg.tls().enabled() && enforced);
+  }
+
+  /**
+   * Moves spec.tls one step once every member runs with the files of the current step: from
+   * serving to enforcing when it is wanted, from enforcing back to serving only (and then, with
+   * the marker gone, to plain) when it is not.
+   */
+  private void tlsStep(ClusterConfig cfg, Progress progress) {
+    boolean enforced = tls.enforced();
+    if (cfg.tls().enabled() && !enforced) {
+      tls.enforced(true);
+      log.action(reconcileId, "enforce-tls", "every member serves TLS: connections without it are refused from now"
+          + " (clients verify with " + tls.caFile() + ")");
+      progress.changed = true;
+    } else if (!cfg.tls().enabled() && enforced) {
+      tls.enforced(false);
+      log.action(reconcileId, "stop-tls", "connections without TLS are admitted again; TLS is switched off next");
+      progress.changed = true;
+    }
   }
 
   /** Keeps each running member's postgresql.conf and pg_hba.conf as rendered; reloads or restarts. */
@@ -1100,10 +1144,12 @@ public final class ClusterReconciler {
     List<Integer> order = new ArrayList<>(topology.replicas());
     order.add(topology.primary()); // replicas first, the primary last
     boolean replicaRestarting = false;
+    boolean allConfigured = true; // every member runs with the files rendered now
     for (int ordinal : order) {
       ContainerInfo c = obs.members().get(ordinal);
       InstanceProbe probe = obs.probes().get(ordinal);
       if (c == null || !c.running() || probe == null) {
+        allConfigured = false;
         continue;
       }
       Map<String, FileContent> files = configFiles(cfg, topology, ordinal);
@@ -1123,9 +1169,11 @@ public final class ClusterReconciler {
           progress.waitFor("cannot reload " + member(ordinal) + ": " + e.getMessage());
         }
         progress.changed = true;
+        allConfigured = false;
         continue; // pending_restart shows after the reload: look again next pass
       }
       if (!probe.pendingRestart().isEmpty()) {
+        allConfigured = false;
         if (topology.isPrimary(ordinal) && replicaRestarting) {
           progress.waitFor("primary restart waits for the replicas");
           continue;
@@ -1136,6 +1184,9 @@ public final class ClusterReconciler {
         replicaRestarting |= !topology.isPrimary(ordinal);
         progress.changed = true;
       }
+    }
+    if (allConfigured && topology.members().stream().allMatch(order::contains)) {
+      tlsStep(cfg, progress);
     }
   }
 
@@ -1295,7 +1346,8 @@ public final class ClusterReconciler {
           && sl.restartLsn() != null).findFirst().ifPresent(sl -> archiver.noteReceived(
               io.pgherd.model.Lsn.parse(sl.restartLsn())));
       MemberAccess.Address at = postgresAddress(pc).orElseThrow();
-      io.pgherd.backup.WalArchiver.Source src = new io.pgherd.backup.WalArchiver.Source(at.host(), at.port());
+      io.pgherd.backup.WalArchiver.Source src = new io.pgherd.backup.WalArchiver.Source(at.host(), at.port(),
+          tls.rootCertificateIfEnforced().orElse(null));
       Map.Entry<Long, String> history = archiver.following(src) ? Map.entry(0L, "")
           : sql(pc).orElseThrow().timelineHistory();
       if (archiver.follow(src, history.getKey(), history.getValue())) {
@@ -1440,7 +1492,8 @@ public final class ClusterReconciler {
     }
     int chosen = best != null ? best : topology.primary();
     ContainerInfo c = obs.members().get(chosen);
-    return postgresAddress(c).map(a -> new io.pgherd.backup.BaseBackup.Source(member(chosen), a.host(), a.port()));
+    return postgresAddress(c).map(a -> new io.pgherd.backup.BaseBackup.Source(member(chosen), a.host(), a.port(),
+        tls.rootCertificateIfEnforced().orElse(null)));
   }
 
   private void loadBalancer(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
@@ -2181,6 +2234,22 @@ public final class ClusterReconciler {
     endpoints.setReadOnlyServers(of.apply("ro"));
   }
 
+  private io.pgherd.api.TlsStatus tlsStatus(ClusterConfig cfg, Topology topology) {
+    PostgresConf.Tls mode = tlsMode(cfg);
+    if (!mode.serve()) {
+      return null;
+    }
+    io.pgherd.api.TlsStatus t = new io.pgherd.api.TlsStatus();
+    t.setState(mode.enforce() ? "enforced" : "serving");
+    t.setCaFile(tls.caFile().toString());
+    topology.members().stream()
+        .map(o -> tls.expiry(member(o)))
+        .flatMap(Optional::stream)
+        .min(java.util.Comparator.naturalOrder())
+        .ifPresent(at -> t.setCertificatesExpire(at.toString()));
+    return t;
+  }
+
   private PostgresClusterStatus status(ClusterConfig cfg, long generation, Topology topology, Observed obs,
       String phaseOverride, String waiting) {
     PostgresClusterStatus s = new PostgresClusterStatus();
@@ -2228,6 +2297,7 @@ public final class ClusterReconciler {
       }
       s.setBackups(b);
     }
+    s.setTls(tlsStatus(cfg, topology));
     List<io.pgherd.api.MemberStatus> members = new ArrayList<>();
     boolean allHealthy = true;
     for (int ordinal : topology.members()) {

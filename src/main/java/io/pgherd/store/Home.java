@@ -364,6 +364,30 @@ public final class Home {
     }
   }
 
+  /** A file stored with the cluster's secrets (0600), e.g. its TLS keys and certificates. */
+  public Optional<String> readSecretFile(String cluster, String name) {
+    return readString(secretsDir(cluster).resolve(name));
+  }
+
+  public synchronized void writeSecretFile(String cluster, String name, String content) {
+    try {
+      createRoot();
+      createPrivateDir(root.resolve("secrets"));
+      createPrivateDir(secretsDir(cluster));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + secretsDir(cluster), e);
+    }
+    writeAtomically(secretsDir(cluster).resolve(name), content.getBytes(StandardCharsets.UTF_8), true);
+  }
+
+  public void deleteSecretFile(String cluster, String name) {
+    try {
+      Files.deleteIfExists(secretsDir(cluster).resolve(name));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot remove " + secretsDir(cluster).resolve(name), e);
+    }
+  }
+
   public boolean hasSecrets(String cluster) {
     return Files.isDirectory(secretsDir(cluster));
   }

@@ -34,11 +34,14 @@ class ClusterConfigTest {
     assertThat(c.failoverEnabled()).isTrue();
     assertThat(c.probePeriod()).isEqualTo(Duration.ofSeconds(2));
     assertThat(c.failureThreshold()).isEqualTo(3);
+    assertThat(c.tls().enabled()).isFalse();
+    assertThat(c.tls().validity()).isEqualTo(Duration.ofDays(90));
+    assertThat(c.tls().renewBefore()).isEqualTo(Duration.ofDays(7));
   }
 
   @Test
   void emptySectionsGetTheDefaultsToo() {
-    assertThat(config("postgres: {}\nloadBalancer: {}\nreplication: {}\nfailover: {}"))
+    assertThat(config("postgres: {}\nloadBalancer: {}\nreplication: {}\nfailover: {}\ntls: {}"))
         .isEqualTo(ClusterConfig.from(SpecValidator.parse(SpecValidatorTest.HEADER + "spec: {}\n").cluster()));
   }
 
@@ -62,10 +65,17 @@ class ClusterConfigTest {
           enabled: false
           probePeriod: 500ms
           failureThreshold: 5
+        tls:
+          enabled: true
+          altNames: [db.example.test, 10.1.2.3]
+          certificateValidity: 10m
+          renewBefore: 9m
         """);
     assertThat(c).isEqualTo(new ClusterConfig("demo", 3, "registry.local:5000/pg:15.4",
         Map.of("max_connections", "200", "work_mem", "8MB"), "0.0.0.0", 6432, 6433, ReadOnlyMode.REPLICAS,
-        1L << 30, ReplicationMode.SYNC, 512L * 1024, false, Duration.ofMillis(500), 5));
+        1L << 30, ReplicationMode.SYNC, 512L * 1024, false, Duration.ofMillis(500), 5,
+        new ClusterConfig.Tls(true, java.util.List.of("db.example.test", "10.1.2.3"), Duration.ofMinutes(10),
+            Duration.ofMinutes(9))));
   }
 
   @Test

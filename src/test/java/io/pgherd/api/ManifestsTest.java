@@ -31,6 +31,7 @@ class ManifestsTest {
     assertThat(MANIFESTS.resolve("sync.yaml")).isRegularFile();
     assertThat(MANIFESTS.resolve("s3-backup.yaml")).isRegularFile();
     assertThat(MANIFESTS.resolve("pitr-restore.yaml")).isRegularFile();
+    assertThat(MANIFESTS.resolve("tls.yaml")).isRegularFile();
   }
 
   /** Every entry of manifests/ is a *.yaml spec, so the parameterized tests below see all of them. */

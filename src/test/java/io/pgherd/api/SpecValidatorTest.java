@@ -397,6 +397,57 @@ class SpecValidatorTest {
   }
 
   @Nested
+  class Tls {
+    @Test
+    void aFullTlsSectionIsValid() {
+      ValidationResult r = spec("tls: {enabled: true, altNames: [db.example.test, '*.pg.example.test', 10.0.0.5],"
+          + " certificateValidity: 720h, renewBefore: 24h}");
+      assertThat(r.errors()).as(r.report()).isEmpty();
+      assertThat(r.warnings()).isEmpty();
+    }
+
+    @Test
+    void altNamesMustBeDnsNamesOrIpv4AddressesWithTheIndexInThePath() {
+      assertThat(errors(spec("tls: {enabled: true, altNames: [ok.example, 'bad name', 'x;rm -rf /', '-dash.example']}")))
+          .containsExactly(
+              "spec.tls.altNames[1]: must be a DNS name (letters, digits, '-', dots; '*.' first for a wildcard)"
+                  + " or an IPv4 address, got 'bad name'",
+              "spec.tls.altNames[2]: must be a DNS name (letters, digits, '-', dots; '*.' first for a wildcard)"
+                  + " or an IPv4 address, got 'x;rm -rf /'",
+              "spec.tls.altNames[3]: must be a DNS name (letters, digits, '-', dots; '*.' first for a wildcard)"
+                  + " or an IPv4 address, got '-dash.example'");
+      assertThat(warnings(spec("tls: {enabled: true, altNames: [a.example, A.example]}")))
+          .containsExactly("spec.tls.altNames[1]: duplicate of an earlier name: 'A.example'");
+    }
+
+    @Test
+    void validityAndRenewBeforeAreBoundedDurationsAndRenewBeforeIsTheShorter() {
+      assertThat(errors(spec("tls: {enabled: true, certificateValidity: 30s}")))
+          .containsExactly("spec.tls.certificateValidity: must be between 1m and 87600h, got 30s");
+      assertSingleError(spec("tls: {enabled: true, renewBefore: 7 days}"), "spec.tls.renewBefore", "not a duration");
+      assertThat(errors(spec("tls: {enabled: true, certificateValidity: 1h, renewBefore: 2h}"))).containsExactly(
+          "spec.tls.renewBefore: renewBefore (2h) must be shorter than certificateValidity (1h), or every"
+              + " certificate would be renewed at once");
+      // the default renewBefore (168h) against a short validity: the validity is what is wrong
+      assertThat(errors(spec("tls: {enabled: true, certificateValidity: 24h}"))).containsExactly(
+          "spec.tls.certificateValidity: renewBefore (168h) must be shorter than certificateValidity (24h), or every"
+              + " certificate would be renewed at once");
+    }
+
+    @Test
+    void settingsWithoutEnabledAreOnlyAWarning() {
+      ValidationResult r = spec("tls: {altNames: [db.example.test]}");
+      assertThat(r.ok()).isTrue();
+      assertThat(warnings(r)).containsExactly("spec.tls.enabled: not true: the other spec.tls settings have no effect");
+    }
+
+    @Test
+    void sslIsManagedByPgherd() {
+      assertSingleError(spec("postgres: {parameters: {ssl: 'on'}}"), "spec.postgres.parameters.ssl", "managed by pgherd");
+    }
+  }
+
+  @Nested
   class Failover {
 
     @Test

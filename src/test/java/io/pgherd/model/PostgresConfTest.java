@@ -62,10 +62,35 @@ class PostgresConfTest {
     assertThat(QuotingTest.parseConf(conf)).containsEntry("application_name", "a\\b'; x = 'y").doesNotContainKey("x");
     // names are [a-z0-9-] (the validator refuses others); were one not, it would still be one value
     String hostile = "x' host=evil '";
-    assertThat(QuotingTest.parseConninfo(PostgresConf.primaryConninfo(hostile, "pgherd-demo-1")))
+    assertThat(QuotingTest.parseConninfo(PostgresConf.primaryConninfo(hostile, "pgherd-demo-1", false)))
         .containsEntry("application_name", hostile).containsEntry("host", "pgherd-demo-1");
     assertThat(PostgresConf.synchronousStandbyNames(List.of("a\"b"))).isEqualTo("ANY 1 (\"a\"\"b\")");
     assertThat(PostgresConf.renderMemberEnv("demo-2", true, "h; touch /tmp/x"))
         .contains("PGHERD_PRIMARY_HOST='h; touch /tmp/x'\n");
+  }
+
+  @Test
+  void tlsIsServedFirstAndEnforcedOnlyThen() {
+    var cfg = config("  instances: 2\n");
+    String served = PostgresConf.render(cfg, "demo-2", "pgherd-demo-1", List.of("demo-2"), new PostgresConf.Tls(true, false));
+    assertThat(served).contains("ssl = 'on'", "ssl_cert_file = '/etc/pgherd/tls/server.crt'",
+        "ssl_key_file = '/etc/pgherd/tls/server.key'", "ssl_min_protocol_version = 'TLSv1.2'");
+    // serving only: the replica does not insist on TLS (its primary may not serve it yet)
+    assertThat(QuotingTest.parseConninfo(QuotingTest.parseConf(served).get("primary_conninfo")))
+        .doesNotContainKeys("sslmode", "sslrootcert");
+    assertThat(PostgresConf.renderHba(new PostgresConf.Tls(true, false))).isEqualTo(PostgresConf.renderHba());
+
+    String enforced = PostgresConf.render(cfg, "demo-2", "pgherd-demo-1", List.of("demo-2"), new PostgresConf.Tls(true, true));
+    assertThat(QuotingTest.parseConninfo(QuotingTest.parseConf(enforced).get("primary_conninfo")))
+        .containsEntry("sslmode", "verify-full").containsEntry("sslrootcert", "/etc/pgherd/tls/ca.crt")
+        .containsEntry("host", "pgherd-demo-1");
+    String hba = PostgresConf.renderHba(new PostgresConf.Tls(true, true));
+    assertThat(hba).contains("hostssl  replication  replicator  samenet  scram-sha-256",
+        "hostssl  all          all         samenet  scram-sha-256", "local    all          all                  peer");
+    assertThat(hba).doesNotContain("host    ", "hostnossl", "trust");
+
+    assertThat(PostgresConf.render(cfg, "demo-1", null, List.of())).doesNotContain("ssl");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PostgresConf.Tls(false, true))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }
