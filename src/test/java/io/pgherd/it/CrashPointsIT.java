@@ -252,23 +252,48 @@ class CrashPointsIT extends ClusterTestBase {
   @Test
   @Order(7)
   void anInPlaceRestoreCrashedRightAfterItsBaseBackupWasStagedEndsRestoredToItsTarget() throws Exception {
-    // the base backup of the case before; a restore point after this case's marker, a row after it
-    try (Connection c = ItSupport.connect(home, name, rw)) {
-      c.createStatement().execute("insert into crp_marks values ('before-restore-point')");
-      c.createStatement().execute("select pg_create_restore_point('crp-rp')");
-      c.createStatement().execute("insert into crp_marks values ('after-restore-point')");
+    restoreCrashedAt("restore-staged", "crp-rp", false); // the base backup of the case before
+  }
+
+  @Test
+  @Order(8)
+  void anInPlaceRestoreCrashedRightAfterWritesStoppedEndsRestoredToItsTarget() throws Exception {
+    restoreCrashedAt("restore-stop-writes", "crp-rp-2", true);
+  }
+
+  @Test
+  @Order(9)
+  void anInPlaceRestoreCrashedRightAfterItStoppedItsFirstMemberEndsRestoredToItsTarget() throws Exception {
+    restoreCrashedAt("restore-stop-member", "crp-rp-3", true);
+  }
+
+  /**
+   * pgherd restore --to-name rp with the operator halted right after action: started again, the
+   * restore completes (the row written after the restore point is gone, those before are there)
+   * and the cluster converges.
+   */
+  void restoreCrashedAt(String action, String restorePoint, boolean backupFirst) throws Exception {
+    if (backupFirst) {
+      assertThat(cli("backup", name)).as("a base backup before the restore point").isZero();
     }
-    markers.add("before-restore-point");
+    String before = "before-" + restorePoint;
+    String after = "after-" + restorePoint;
+    try (Connection c = ItSupport.connect(home, name, rw)) {
+      c.createStatement().execute("insert into crp_marks values ('" + before + "')");
+      c.createStatement().execute("select pg_create_restore_point('" + restorePoint + "')");
+      c.createStatement().execute("insert into crp_marks values ('" + after + "')");
+    }
+    markers.add(before);
     // the restore point must be in the archive (the current segment is uploaded within seconds)
     await().atMost(ofSeconds(60)).pollInterval(ofSeconds(2)).until(() ->
-        pgherd("restore", name, "--to-name", "crp-rp", "--dry-run").exitCode() == 0);
-    Thread cli = new Thread(() -> cli("restore", name, "--to-name", "crp-rp", "--yes", "--timeout", "20"));
-    crashAt("restore-staged", 3, cli::start, false); // its markers are those before the restore point
+        pgherd("restore", name, "--to-name", restorePoint, "--dry-run").exitCode() == 0);
+    Thread cli = new Thread(() -> cli("restore", name, "--to-name", restorePoint, "--yes", "--timeout", "20"));
+    crashAt(action, 3, cli::start, false); // its markers are those before the restore point
     cli.join(60_000);
     await().ignoreExceptions().atMost(ofSeconds(240)).pollInterval(ofSeconds(2)).untilAsserted(() ->
         assertThat(column(member(primaryOf(3)), "select m from crp_marks"))
             .as("restored to the restore point: the row written after it is gone")
-            .contains("before-restore-point").doesNotContain("after-restore-point"));
+            .contains(before).doesNotContain(after));
     converged(3);
   }
 
