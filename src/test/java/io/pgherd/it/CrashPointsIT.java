@@ -63,8 +63,14 @@ class CrashPointsIT extends ClusterTestBase {
   @org.junit.jupiter.api.AfterAll // an overriding method is not the superclass's lifecycle method any more
   void stop() throws Exception {
     stopOperator();
+    if (docker != null) {
+      ItSupport.purge(docker, RESTORED);
+    }
     super.stop();
   }
+
+  /** The new cluster restored from crp's backups (spec.bootstrap.recovery). */
+  static final String RESTORED = "crq";
 
   Process launch(String crashAfter) {
     ProcessBuilder pb = new ProcessBuilder("java", "-jar", ItSupport.repo().resolve("target/pgherd.jar").toString(),
@@ -265,6 +271,40 @@ class CrashPointsIT extends ClusterTestBase {
   @Order(9)
   void anInPlaceRestoreCrashedRightAfterItStoppedItsFirstMemberEndsRestoredToItsTarget() throws Exception {
     restoreCrashedAt("restore-stop-member", "crp-rp-3", true);
+  }
+
+  @Test
+  @Order(10)
+  void aNewClusterRestoredFromBackupsWithTheOperatorHaltedRightAfterStagingComesUpWithTheData() throws Exception {
+    try (Connection c = ItSupport.connect(home, name, rw)) {
+      c.createStatement().execute("insert into crp_marks values ('before-bootstrap-restore')");
+    }
+    assertThat(cli("backup", name)).as("a base backup with the marker").isZero();
+    String spec = "  instances: 1\n  backup:\n    objectStore:\n      filesystem:\n        path: " + STORE
+        + "\n  bootstrap:\n    recovery:\n      from: { cluster: " + name + " }\n  loadBalancer:\n"
+        + "    readWritePort: 47464\n    readOnlyPort: 47465\n";
+    stopOperator();
+    process = launch("restore-staged");
+    awaitOperatorHoldsTheLock();
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, RESTORED, spec).toString())).isZero();
+    assertThat(process.waitFor(240, TimeUnit.SECONDS)).as("the operator reached the crash point").isTrue();
+    assertThat(process.exitValue()).as("halted by the crash point (operator.log: %s)", tmp.resolve("operator.log"))
+        .isEqualTo(CrashPoint.EXIT_CODE);
+    System.out.printf("CrashPointsIT: halted after restore-staged (bootstrap of %s)%n", RESTORED);
+    process = launch(null);
+    await().ignoreExceptions().atMost(ofSeconds(240)).pollInterval(ofSeconds(2)).untilAsserted(() -> {
+      PostgresClusterStatus s = home.readStatus(RESTORED).orElseThrow();
+      assertThat(s.getPhase()).as("%s: %s", RESTORED, s.getMessage()).isEqualTo("Healthy");
+      assertThat(column(ItSupport.connect(home, RESTORED, 47464), "select m from crp_marks"))
+          .contains("before-bootstrap-restore").containsAll(markers);
+    });
+    // one member container, no half-staged one left beside it; it takes writes
+    assertThat(docker.containers(Names.LABEL_CLUSTER, RESTORED).stream().map(ContainerInfo::name).sorted().toList())
+        .containsExactly("pgherd-crq-1", "pgherd-crq-lb");
+    try (Connection c = ItSupport.connect(home, RESTORED, 47464)) {
+      c.createStatement().execute("insert into crp_marks values ('written-after-the-restore')");
+    }
+    assertThat(cli("delete", RESTORED, "--purge")).isZero();
   }
 
   /**
