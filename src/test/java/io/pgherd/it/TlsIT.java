@@ -134,6 +134,19 @@ class TlsIT extends ClusterTestBase {
     ItSupport.Run ls = ItSupport.run(null, List.of("docker", "exec", "pgherd-" + primary, "stat", "-c", "%U %a %n",
         ClusterTls.KEY_PATH, ClusterTls.CERT_PATH, ClusterTls.CA_PATH));
     assertThat(ls.output()).contains("postgres 600 " + ClusterTls.KEY_PATH, "root 644 " + ClusterTls.CERT_PATH);
+    // the private keys: 0600 in the home, and in no docker inspect, docker log or cluster log
+    List<String> keys = new java.util.ArrayList<>();
+    for (String file : List.of("tls-ca.key", "tls-" + primary + ".key")) {
+      Path key = home.secretsDir(name).resolve(file);
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
+          .as(file).isEqualTo("rw-------");
+      String pem = Files.readString(key);
+      keys.add(pem.substring(pem.indexOf('\n') + 1, pem.indexOf('\n') + 41)); // a line of the key's body
+    }
+    String seen = ItSupport.run(null, List.of("docker", "inspect", "pgherd-" + primary, Names.loadBalancer(name))).output()
+        + ItSupport.run(null, List.of("docker", "logs", "pgherd-" + primary)).output()
+        + Files.readString(home.logFile(name)) + pgherd("status", name, "-o", "json").output();
+    assertThat(keys).allSatisfy(k -> assertThat(seen).doesNotContain(k));
   }
 
   @Test
