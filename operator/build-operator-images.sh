@@ -4,8 +4,8 @@
 #   pgherd/operator:latest                    from operator/operator/ + target/pgherd.jar
 #   pgherd/s3proxy:2.6.0                      from operator/s3proxy/ + s3proxy and its dependencies
 # The jar is built (mvn package, tests skipped) when it is missing or older than the sources;
-# s3proxy's jars are collected from the local Maven repository (mvn -o dependency:copy-dependencies
-# on operator/s3proxy/pom.xml; run `mvn verify` once, or drop -o, where ~/.m2 lacks them).
+# s3proxy's jars are collected with dependency:copy-dependencies on operator/s3proxy/pom.xml, from
+# the local Maven repository, or from Maven Central where it lacks them.
 # Idempotent: Docker's build cache makes a re-run take seconds.
 #
 # Environment: PGHERD_OPERATOR_IMAGE (default pgherd/operator:latest), PGHERD_S3PROXY_IMAGE
@@ -21,17 +21,25 @@ MVN=${MVN:-mvn}
 
 "$here/build-images.sh"
 
+# Offline first (quick, and enough once the build has run); online when the local Maven repository
+# lacks something, as on a fresh machine (s3proxy's runtime jars are not all test dependencies).
+mvn_offline_first() {
+  $MVN -B -q -o "$@" && return 0
+  echo "build-operator-images: the local Maven repository lacks something; resolving online"
+  $MVN -B -q "$@"
+}
+
 jar=$repo/target/pgherd.jar
 if [ ! -f "$jar" ] || [ -n "$(find "$repo/src/main" "$repo/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
   echo "build-operator-images: building $jar"
-  (cd "$repo" && $MVN -B -q -o package -DskipTests -Dmaven.test.skip=true)
+  (cd "$repo" && mvn_offline_first package -DskipTests -Dmaven.test.skip=true)
 fi
 install -m 0644 "$jar" "$here/operator/pgherd.jar"
 
 if [ ! -f "$here/s3proxy/lib/s3proxy-2.6.0.jar" ]; then
   echo "build-operator-images: collecting s3proxy's jars into operator/s3proxy/lib"
   rm -rf "$here/s3proxy/lib.tmp"
-  (cd "$here/s3proxy" && $MVN -B -q -o dependency:copy-dependencies -DincludeScope=runtime \
+  (cd "$here/s3proxy" && mvn_offline_first dependency:copy-dependencies -DincludeScope=runtime \
     -DoutputDirectory="$here/s3proxy/lib.tmp")
   rm -rf "$here/s3proxy/lib" && mv "$here/s3proxy/lib.tmp" "$here/s3proxy/lib"
 fi
