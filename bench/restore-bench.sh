@@ -156,7 +156,8 @@ cp "$REPO/target/pgherd.jar" "$JAR"
 CP=$(cat "$TMP/cp.txt")
 S3PROXY_VERSION=$(tr ':' '\n' <"$TMP/cp.txt" | sed -n 's#.*/s3proxy-\([0-9.]*\)\.jar$#\1#p' | head -1)
 [ -n "$S3PROXY_VERSION" ] || die "s3proxy is not on the test class path"
-PGHERD() { timeout -k 5 "$1" java -jar "$JAR" "${@:2}"; }
+# the CLI as a user runs it (bin/pgherd: its JVM options and class-data-sharing archive), on the copy
+PGHERD() { timeout -k 5 "$1" env PGHERD_JAR="$JAR" "$REPO/bin/pgherd" "${@:2}"; }
 
 # ---------------------------------------------------------------- secrets (0600 files only)
 umask 077

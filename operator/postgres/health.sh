@@ -52,6 +52,9 @@ role=$(PGCONNECT_TIMEOUT=2 PGAPPNAME=pgherd-health PGOPTIONS='-c statement_timeo
   timeout -k 1 4 psql -h /var/run/postgresql -U postgres -d postgres -XtAqc \
   "select case when pg_is_in_recovery() then 'replica' else 'primary' end" 2>/dev/null)
 case $role in primary|replica) ;; *) role=unavailable ;; esac
+# a restored member serves nobody until its restore is complete (pgherd-entrypoint's run_restore
+# removes restore/ once this cluster's passwords are set and pg_hba.conf is the operator's)
+[ -e "$(dirname "${PGDATA:-/var/lib/postgresql/data/pgdata}")/restore/READY" ] && role=unavailable
 body="{\"role\":\"$role\"}"
 
 case $path in

@@ -96,6 +96,16 @@ public final class ClusterReconciler {
   private Restorer restorer;
   /** Set by primary() while the first member is restored from backups: the pass stops there. */
   private String restorePhase;
+  /**
+   * Containers of restored members whose postmaster still recovers (their restore/READY is there):
+   * not probed over TCP, which their local-only pg_hba.conf refuses (a FATAL line in their log per
+   * probe) until the restore is complete.
+   */
+  private final Set<String> recovering = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** How soon a pass looks again at a member recovering from backups (it is done in a moment). */
+  static final Duration RECOVERING_POLL = Duration.ofMillis(300);
+  /** Set by restoreMember while the member recovers: the next pass comes sooner. */
+  private boolean restoreRecovering;
   /** Set with RestoreStep.FAILED. */
   private String restoreFailure;
   /** How this process reaches the members' PostgreSQL: published loopback ports or the cluster network. */
@@ -198,6 +208,7 @@ public final class ClusterReconciler {
     currentSpec = spec;
     restorePhase = null;
     restoreShown = false;
+    restoreRecovering = false;
     ClusterConfig cfg = ClusterConfig.from(spec);
     long generation = spec.getMetadata().getGeneration() == null ? 0 : spec.getMetadata().getGeneration();
 
@@ -308,7 +319,8 @@ public final class ClusterReconciler {
     }
     if (restorePhase != null) {
       writeStatus(status(cfg, generation, topology, observe(), restorePhase, progress.waiting));
-      return Result.requeue("Error".equals(restorePhase) ? Duration.ofSeconds(10) : FAST, progress.waiting);
+      return Result.requeue("Error".equals(restorePhase) ? Duration.ofSeconds(10)
+          : restoreRecovering ? RECOVERING_POLL : FAST, progress.waiting);
     }
     replicas(cfg, topology, obs, progress);
     topology = rejoins(topology, obs);
@@ -374,7 +386,7 @@ public final class ClusterReconciler {
     // Members are probed in parallel: one that hangs (frozen, cut off) delays nobody else's probe.
     Map<Integer, java.util.concurrent.CompletableFuture<Object>> pending = new TreeMap<>();
     for (var e : members.entrySet()) {
-      if (!e.getValue().running()) {
+      if (!e.getValue().running() || recovering.contains(e.getValue().id())) {
         continue;
       }
       Optional<InstanceGateway> sql = sql(e.getValue());
@@ -621,12 +633,23 @@ public final class ClusterReconciler {
           + target.describe());
       restorer.start(key, () -> io.pgherd.objectstore.ObjectStores.open(store, home.root(), System::getenv), from,
           target, home.root().resolve("restore").resolve(cluster), docker, DATA_DIR,
-          () -> {
-            String id = createMember(cfg, topology, p, "restore");
-            if (id == null) {
-              throw new java.io.IOException("the container of " + member(p) + " exists already; trying again");
+          new Restorer.Member() {
+            @Override
+            public String create() throws java.io.IOException {
+              String id = createMember(cfg, topology, p, "restore");
+              if (id == null) {
+                throw new java.io.IOException("the container of " + member(p) + " exists already; trying again");
+              }
+              return id;
             }
-            return id;
+
+            @Override
+            public void discard(String container) {
+              docker.remove(container);
+              if (docker.volumeExists(volume)) {
+                docker.removeVolume(volume);
+              }
+            }
           }, log, minimumEnd);
       restorePhase = "Restoring";
       progress.changed = true;
@@ -640,12 +663,7 @@ public final class ClusterReconciler {
       return RestoreStep.RUNNING;
     }
     if (!c.running()) {
-      String logs = docker.logs(c.id(), 80);
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("FATAL: (restore.*)").matcher(logs);
-      String why = null;
-      while (m.find()) {
-        why = m.group(1).strip();
-      }
+      String why = Restorer.failure(docker.logs(c.id(), 120));
       if (why != null) {
         warnOnce("restore-failed", member(p) + ": " + why);
         restoreFailure = why;
@@ -653,11 +671,28 @@ public final class ClusterReconciler {
       }
       return RestoreStep.STOPPED;
     }
+    if (docker.readFile(c.id(), DATA_DIR + "/restore/READY").isPresent()) {
+      // staged: its postmaster recovers, then takes this cluster's passwords; restore/ goes last
+      recovering.add(c.id());
+      restoreRecovering = true;
+      restorePhase = "Restoring";
+      progress.waitFor("restore: " + member(p) + " is recovering"
+          + (restorer.plan == null ? "" : " " + restorer.plan.describe()));
+      return RestoreStep.RUNNING;
+    }
     InstanceProbe probe = obs.probes().get(p);
+    if (probe == null && recovering.remove(c.id())) { // not probed by this pass: now
+      try {
+        probe = sql(c).isPresent() ? sql(c).get().probe() : null;
+      } catch (SQLException e) {
+        progress.waitFor("restore: " + member(p) + " recovered but does not answer yet: " + e.getMessage());
+      }
+    }
     if (probe != null && !probe.inRecovery()) {
       return RestoreStep.DONE;
     }
     restorePhase = "Restoring";
+    restoreRecovering = true;
     progress.waitFor("restore: " + member(p) + " is recovering"
         + (restorer.plan == null ? "" : " " + restorer.plan.describe()));
     return RestoreStep.RUNNING;
@@ -864,7 +899,8 @@ public final class ClusterReconciler {
       return Result.requeue(FAST, "restored");
     }
     writeStatus(status(cfg, generation, topology, obs, "Restoring", progress.waiting));
-    return Result.requeue(FAST, progress.waiting == null ? "restoring" : progress.waiting);
+    return Result.requeue(restoreRecovering ? RECOVERING_POLL : FAST,
+        progress.waiting == null ? "restoring" : progress.waiting);
   }
 
   /** The restore failed: the replacement primary goes, the members it was to replace start again. */

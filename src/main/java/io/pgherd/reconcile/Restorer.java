@@ -20,12 +20,13 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 /**
  * A member restored from backups — the first member of a cluster bootstrapped from them
  * ({@code spec.bootstrap.recovery}), or the replacement primary of a restore in place — on a
- * thread of its own ({@link #check} only plans): plan ({@link RestorePlanner}: refused targets change nothing), then
- * stage into the member's container — the WAL into {@code DATA/restore/wal} and the target into
- * {@code DATA/restore/recovery.conf} while it is only created; then it is started (its entrypoint
- * waits) and the stored base backup is streamed from the store into it and unpacked as it
- * arrives; {@code READY} last — its entrypoint recovers, promotes and sets this cluster's
- * passwords. A failure after the container was created removes it.
+ * thread of its own ({@link #check} only plans): plan ({@link RestorePlanner}), while the member's
+ * container is created and started (its entrypoint waits for {@code READY}; a refused target
+ * removes it and its volume again: nothing is left); then stage into it — the stored base backup
+ * streamed from the store and unpacked as it arrives, the WAL into {@code DATA/restore/wal} and the
+ * target into {@code DATA/restore/recovery.conf} beside it; {@code READY} last — its postmaster
+ * recovers and promotes, and its entrypoint sets this cluster's passwords. A failure removes the
+ * container.
  */
 final class Restorer implements AutoCloseable {
   enum State { PLANNING, PLANNED, STAGING, STARTED, REFUSED, FAILED }
@@ -36,9 +37,12 @@ final class Restorer implements AutoCloseable {
     return t;
   });
 
-  /** What the reconciler lends the job: creating the member's container (not started). */
+  /** What the reconciler lends the job: creating the member's container (not started), and removing it. */
   interface Member {
     String create() throws IOException;
+
+    /** The container and its volume go (a refused plan leaves nothing behind). */
+    void discard(String container);
   }
 
   private final ExecutorService thread;
@@ -113,6 +117,18 @@ final class Restorer implements AutoCloseable {
       long minimumEnd) {
     begin(spec, from, target);
     thread.execute(() -> {
+      // The member is created and started (its entrypoint waits for READY) while the plan is made:
+      // a refused plan removes it again, volume and all
+      java.util.concurrent.Future<String> early = COPY.submit(() -> {
+        String id = member.create();
+        try {
+          prepare(docker, id, dataDir);
+        } catch (IOException | RuntimeException e) {
+          member.discard(id);
+          throw e;
+        }
+        return id;
+      });
       String container = null;
       try (ObjectStore st = store.call()) {
         RestorePlanner.Plan p = RestorePlanner.plan(st, from, target, work, m -> message = m);
@@ -126,7 +142,7 @@ final class Restorer implements AutoCloseable {
         }
         state = State.STAGING;
         message = "creating the member it restores into";
-        container = member.create();
+        container = created(early);
         stage(st, p, docker, container, dataDir, log);
         state = State.STARTED;
         message = "recovering " + p.describe();
@@ -138,37 +154,70 @@ final class Restorer implements AutoCloseable {
           log.warn("restore", "restore-cleanup", "the downloaded WAL stays in " + p.walDir() + ": " + e.getMessage());
         }
       } catch (RestorePlanner.Refused e) {
+        discard(early, member, log);
         state = State.REFUSED;
         message = e.getMessage();
         log.warn("restore", "restore-refused", e.getMessage() + "; nothing was created");
       } catch (Exception e) {
+        if (!closed) { // half staged and waiting: gone, a new attempt starts from scratch
+          discard(early, member, log);
+        }
         state = State.FAILED;
         message = e.getMessage() == null ? e.toString() : e.getMessage();
         failed(log);
-        if (container != null && !closed) { // half staged and waiting: gone, a new attempt starts from scratch
-          try {
-            docker.remove(container);
-          } catch (RuntimeException r) {
-            log.warn("restore", "restore-cleanup", "removing the half-staged container failed: " + r.getMessage());
-          }
-        }
       }
     });
   }
 
+  private static String created(java.util.concurrent.Future<String> early) throws IOException, InterruptedException {
+    try {
+      return early.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("creating the member to restore into failed: " + cause, cause);
+    }
+  }
+
+  /** The early-created member goes again (once its creation has ended, whichever way). */
+  private static void discard(java.util.concurrent.Future<String> early, Member member, io.pgherd.store.ClusterLog log) {
+    String id;
+    try {
+      id = early.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      return; // never created, or removed again when it could not be started
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    try {
+      member.discard(id);
+    } catch (RuntimeException r) {
+      log.warn("restore", "restore-cleanup", "removing the member created for the restore failed: " + r.getMessage());
+    }
+  }
+
   /**
-   * Stages into the created container and starts it: the WAL and the target first; then the
-   * container is started (its entrypoint waits for {@code READY}) and the stored base backup is
-   * streamed from the store into {@code pgherd-receive-backup} in it, which unpacks it as it
-   * arrives (download and unpacking overlap); {@code READY} last.
+   * The created container gets its staging marker and is started: its entrypoint waits for
+   * {@code READY}. STAGING marks a staging under way until the entrypoint removes restore/: a
+   * member found with it and without READY was left half-staged (ClusterReconciler stages again).
    */
-  private void stage(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container, String dataDir,
-      io.pgherd.store.ClusterLog log) throws IOException {
-    // STAGING marks a staging under way until the entrypoint, done recovering, removes restore/:
-    // a member found with it and without READY was left half-staged (ClusterReconciler stages again)
+  private static void prepare(DockerGateway docker, String container, String dataDir) throws IOException {
     docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of("restore/", "restore/wal/"),
         List.<String[]>of(new String[] {STAGING, "staged by the pgherd operator; READY follows when it is complete\n"}))));
     docker.start(container);
+  }
+
+  /**
+   * Stages into the started container (its entrypoint waits for {@code READY}): the stored base
+   * backup is streamed from the store into {@code pgherd-receive-backup} in it, which unpacks it
+   * as it arrives (download and unpacking overlap), while the WAL and the target are copied in
+   * beside it; {@code READY} last.
+   */
+  private void stage(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container, String dataDir,
+      io.pgherd.store.ClusterLog log) throws IOException {
     // the WAL and the target go in beside the base backup's stream (the entrypoint waits for READY)
     java.util.concurrent.CompletableFuture<Void> wal = java.util.concurrent.CompletableFuture.runAsync(() -> {
       try {
@@ -265,6 +314,45 @@ final class Restorer implements AutoCloseable {
     double secs = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
     log.action("restore", "restore-staged", what + " streamed into the member and unpacked there in "
         + String.format(java.util.Locale.ROOT, "%.1f s (%.0f MB/s of the stored file)", secs, size / secs / (1 << 20)));
+  }
+
+  private static final java.util.regex.Pattern ENTRYPOINT_FATAL =
+      java.util.regex.Pattern.compile("pgherd-entrypoint: FATAL: (restore.*)");
+  /** PostgreSQL's own (log_line_prefix, then two spaces after the level). */
+  private static final java.util.regex.Pattern POSTGRES_FATAL =
+      java.util.regex.Pattern.compile("\\b(?:FATAL|PANIC):  (.*)");
+  /** What clients trying to connect meanwhile cause: not why the recovery ended. */
+  private static final java.util.regex.Pattern CONNECTION_NOISE = java.util.regex.Pattern.compile(
+      "no pg_hba\\.conf entry|the database system is (starting up|shutting down|not yet accepting)"
+          + "|password authentication failed|pg_hba\\.conf rejects|role \".*\" does not exist");
+
+  /**
+   * Why a restored member's container stopped, from its log: the entrypoint's last
+   * {@code FATAL: restore...} line, with PostgreSQL's own FATAL/PANIC line before it when the
+   * postmaster stopped during recovery (e.g. "recovery ended before configured recovery target was
+   * reached"); null when the log holds no such line (it stopped for another reason).
+   */
+  static String failure(String logs) {
+    String why = null;
+    int at = -1;
+    java.util.regex.Matcher m = ENTRYPOINT_FATAL.matcher(logs);
+    while (m.find()) {
+      why = m.group(1).strip();
+      at = m.start();
+    }
+    if (why == null || !why.contains("PostgreSQL stopped during recovery")) {
+      return why;
+    }
+    String postgres = null;
+    for (String line : logs.substring(0, at).split("\n")) {
+      java.util.regex.Matcher f = POSTGRES_FATAL.matcher(line);
+      if (f.find() && !CONNECTION_NOISE.matcher(f.group(1)).find()) {
+        postgres = f.group(1).strip();
+      }
+    }
+    int cut = why.indexOf("; its FATAL line");
+    String head = cut < 0 ? why : why.substring(0, cut);
+    return postgres == null ? head + " (PostgreSQL logged no reason)" : head + ": " + postgres;
   }
 
   private static byte[] tar(List<String> dirs, List<String[]> files) throws IOException {
