@@ -402,6 +402,10 @@ T_RESTORED=$(ts_of ' restored: ' "$CLOG" || true)
 T_LB=$(ts_of create-lb: "$CLOG" || true)
 T_RECOVER=$(ts_of 'restore: recovering /' "$TMP/member.log" || true)
 T_RECOVERED=$(ts_of 'restore: recovered, promoted' "$TMP/member.log" || true)
+T_PGSTART=$(ts_of 'LOG:  starting PostgreSQL' "$TMP/member.log" || true)
+T_ARCHREC=$(ts_of 'LOG:  starting archive recovery' "$TMP/member.log" || true)
+T_REDODONE=$(ts_of 'LOG:  redo done' "$TMP/member.log" || true)
+T_ACCEPT=$(ts_of 'ready to accept connections' "$TMP/member.log" || true)
 PLAN_LINE=$(grep -m1 restore-plan "$CLOG" || true)
 REDO_LINE=$(grep -m1 'redo done' "$TMP/member.log" || true)
 PGHERD_REDO=$(sed -n 's/.*redo done at .* elapsed: \([0-9.]*\) s.*/\1/p' <<<"$REDO_LINE")
@@ -414,6 +418,8 @@ S_READY=$(split "$T_STAGED" "$T_STARTED")
 S_START=$(split "$T_STARTED" "$T_RECOVER")
 S_RECOVERY=$(split "$T_RECOVER" "$T_RECOVERED")
 S_RESTART=$(split "$T_RECOVERED" "$T_RESTORED")
+S_FSYNC=$(split "$T_PGSTART" "$T_ARCHREC")
+S_EOR=$(split "$T_REDODONE" "$T_ACCEPT")
 S_LB=$(split "$TA_ISO" "$T_LB")
 S_WRITE=$(split "$T_RESTORED" "$T1_ISO")
 STAGE_MB=$(sed -n 's/.*restore-plan: backup [^ ]* (ended [^,]*, \([0-9]*\) MB).*/\1/p' <<<"$PLAN_LINE")
@@ -435,12 +441,14 @@ printf '  %-84s %7s s\n' \
   "apply command (its JVM start, spec stored)" "$PGHERD_APPLY_S" \
   "applied -> create-cluster (the operator's next reconcile)" "$S_PICKUP" \
   "create-cluster -> restore begins (network)" "$S_CREATE" \
-  "restore begins -> restore-plan (list backups, download the WAL, pg_waldump)" "$S_PLAN" \
-  "restore-plan -> restore-staged (create member, WAL in, start it, stream ${STAGE_MB:-?} MiB base backup, unpacked as it arrives)" "$S_STAGE" \
+  "restore begins -> restore-plan (list backups, download the WAL, pg_waldump; member created and started meanwhile)" "$S_PLAN" \
+  "restore-plan -> restore-staged (stream ${STAGE_MB:-?} MiB base backup, unpacked as it arrives; WAL in beside it)" "$S_STAGE" \
   "restore-staged -> restore-start (READY written)" "$S_READY" \
-  "restore-start -> the entrypoint begins recovery" "$S_START" \
-  "recovery on the temporary server (replay, promote, passwords, checkpoint, clean stop)" "$S_RECOVERY" \
-  "recovered -> operator sees it restored (PostgreSQL started as primary)" "$S_RESTART" \
+  "restore-start -> the entrypoint starts the member's postmaster" "$S_START" \
+  "recovery by the member's postmaster (fsync of the data directory, replay, promote, passwords, checkpoint)" "$S_RECOVERY" \
+  "    of which: postmaster start -> starting archive recovery (the data directory's fsync)" "$S_FSYNC" \
+  "    of which: redo done -> ready to accept connections (end-of-recovery checkpoint)" "$S_EOR" \
+  "recovered -> operator sees it restored (its pg_hba.conf opened)" "$S_RESTART" \
   "restored -> first write through the load balancer" "$S_WRITE"
 echo "  (the load balancer was created ${S_LB:-?} s after the apply's start, during the restore)"
 echo "  staging rate: $(awk -v m="${STAGE_MB:-0}" -v s="$S_STAGE" 'BEGIN { if (s > 0) printf "%.1f", m * 1048576 / 1e6 / s; else printf "?" }') MB/s; PostgreSQL's redo itself ${PGHERD_REDO:-?} s"

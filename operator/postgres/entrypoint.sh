@@ -254,8 +254,8 @@ bootstrap_restore() {
 # The restored member's postmaster, started by this script and supervised until it exits: it
 # recovers to the target and promotes; then, over the unix socket, this cluster's passwords are
 # set, a CHECKPOINT puts the redo point on the new timeline and the WAL archive's slot is reserved
-# from there (so the archive has the new timeline from its switch segment); restore/ is removed
-# and the operator's pg_hba.conf replaces the local-only one (reload). Signals are passed on.
+# from there (so the archive has the new timeline from its switch segment), and the operator's
+# pg_hba.conf replaces the local-only one (reload); restore/ is removed. Signals are passed on.
 run_restore() {
   if [ -f "$RESTORE/FAILED" ]; then
     die "restore: an earlier attempt failed ($(<"$RESTORE/FAILED")); not retrying"
@@ -279,19 +279,29 @@ run_restore() {
   chmod 0644 "$conf"
   log "restore: recovering $PGDATA ($(grep -c . "$RESTORE/recovery.conf" || true) target setting(s)): $(tr '\n' ' ' <"$RESTORE/recovery.conf")"
   log "exec postgres -D $PGDATA -c config_file=$conf (a child of pgherd-entrypoint until it exits)"
+  # tini sends its signal to this script; PostgreSQL is the one to act on it. A stop asked for
+  # (docker stop/restart) is no failed restore: the next start resumes it.
+  local pg='' stopping=0
+  stopped_midway() {
+    wait "$pg" || true
+    log "restore: stopped by a signal before it was complete; the next start resumes it"
+    exit 0
+  }
+  trap 'stopping=1; [ -z "$pg" ] || kill -TERM $pg 2>/dev/null || true' TERM
+  trap 'stopping=1; [ -z "$pg" ] || kill -INT $pg 2>/dev/null || true' INT
+  trap 'stopping=1; [ -z "$pg" ] || kill -QUIT $pg 2>/dev/null || true' QUIT
   HOME=$PGHOME setpriv --reuid=postgres --regid=postgres --init-groups -- \
     postgres -D "$PGDATA" -c config_file="$conf" &
-  local pg=$!
-  # tini sends its signal to this script; PostgreSQL is the one to act on it
-  trap 'kill -TERM $pg 2>/dev/null || true' TERM
-  trap 'kill -INT $pg 2>/dev/null || true' INT
-  trap 'kill -QUIT $pg 2>/dev/null || true' QUIT
-  local start=$SECONDS state='' next=0 rc=0
-  while :; do
-    state=$(as_postgres psql -X -qtA -h "$SOCKDIR" -U postgres -d postgres -c 'select pg_is_in_recovery()' 2>/dev/null || true)
-    [ "$state" = f ] && break
+  pg=$!
+  [ "$stopping" = 0 ] || kill -INT "$pg" 2>/dev/null || true
+  local start=$SECONDS next=$((SECONDS + 10)) rc=0
+  # recovery.signal goes when recovery has ended (no process is started to look before that);
+  # then the first connection that the server accepts
+  while [ -f "$PGDATA/recovery.signal" ] \
+      || ! as_postgres psql -X -qtA -h "$SOCKDIR" -U postgres -d postgres -c 'select 1' >/dev/null 2>&1; do
     if ! kill -0 "$pg" 2>/dev/null; then
       wait "$pg" || rc=$?
+      [ "$stopping" = 1 ] && stopped_midway
       printf 'PostgreSQL stopped during recovery (exit status %s)\n' "$rc" >"$RESTORE/FAILED"
       die "restore failed: PostgreSQL stopped during recovery (exit status $rc); its FATAL line above says why"
     fi
@@ -301,39 +311,41 @@ run_restore() {
       printf 'recovery did not end within %ss\n' "$RESTORE_TIMEOUT_SECONDS" >"$RESTORE/FAILED"
       die "restore failed: recovery did not end within ${RESTORE_TIMEOUT_SECONDS}s"
     fi
-    if (( SECONDS >= next )) && [ "$next" != 0 ]; then
+    if (( SECONDS >= next )); then
       log "restore: recovering ($((SECONDS - start))s)"
+      next=$((SECONDS + 10))
     fi
-    (( SECONDS >= next )) && next=$((SECONDS + 10))
     sleep 0.1
   done
+  # One session, over the unix socket: it waits for the end of recovery (the end-of-recovery
+  # checkpoint; its first transactions were read-only), sets this cluster's passwords
+  # (synchronous_commit local: no replica exists yet for a synchronous_standby_names to wait for),
+  # makes a CHECKPOINT and reserves the archiver's slot: the WAL archive of this cluster must hold
+  # the new timeline from its first segment (the switch point's); the checkpoint puts the redo
+  # point just after the switch, and the slot, reserved from there, keeps that segment until
+  # pg_receivewal (which starts at the segment start of the slot's position) has it. Last, the
+  # reload that makes the operator's pg_hba.conf (linked just before) the one in force.
+  ln -sfn "$HBA" "$hba.new"
+  mv -fT "$hba.new" "$hba"
   local qs=${superuser_pw//\'/\'\'} qr=${replication_pw//\'/\'\'}
-  # synchronous_commit local: no replica exists yet for a synchronous_standby_names to wait for
   printf '%s\n' \
     "SET log_statement = 'none';" \
     "SET log_min_duration_statement = -1;" \
     "SET log_min_error_statement = 'panic';" \
+    "DO \$\$BEGIN WHILE pg_is_in_recovery() LOOP PERFORM pg_sleep(0.05); END LOOP; END\$\$;" \
     "SET synchronous_commit = 'local';" \
     "SET password_encryption = 'scram-sha-256';" \
     "ALTER ROLE postgres PASSWORD '$qs';" \
     "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'replicator') THEN CREATE ROLE replicator WITH REPLICATION LOGIN; END IF; END\$\$;" \
     "ALTER ROLE replicator WITH REPLICATION LOGIN PASSWORD '$qr';" \
-    | as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$SOCKDIR" -U postgres -d postgres \
-    || { kill -INT "$pg"; wait "$pg" || true; die "restore: setting this cluster's passwords failed"; }
+    "CHECKPOINT;" \
+    "SELECT pg_create_physical_replication_slot('pgherd_archiver', true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = 'pgherd_archiver');" \
+    "SELECT pg_reload_conf();" \
+    | as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$SOCKDIR" -U postgres -d postgres >/dev/null \
+    || { [ "$stopping" = 1 ] && stopped_midway; kill -INT "$pg"; wait "$pg" || true; die "restore: setting this cluster's passwords, the checkpoint or the archiver's slot failed"; }
   unset qs qr superuser_pw replication_pw
-  # The WAL archive of this cluster must hold the new timeline from its first segment (the switch
-  # point's): a checkpoint now puts the redo point just after the switch, and the archiver's slot,
-  # reserved from there, keeps that segment until pg_receivewal (which starts at the segment start
-  # of the slot's position) has it. Without it the archive began a few segments later: a gap.
-  as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$SOCKDIR" -U postgres -d postgres -c "CHECKPOINT" \
-    -c "SELECT pg_create_physical_replication_slot('pgherd_archiver', true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = 'pgherd_archiver')" \
-    >/dev/null || { kill -INT "$pg"; wait "$pg" || true; die "restore: reserving the new timeline's WAL for the archive failed"; }
   rm -f "$RESTORE/READY"
   rm -rf "$RESTORE"
-  ln -sfn "$HBA" "$hba.new"
-  mv -fT "$hba.new" "$hba"
-  as_postgres psql -X -q -h "$SOCKDIR" -U postgres -d postgres -c "SELECT pg_reload_conf()" >/dev/null \
-    || { kill -INT "$pg"; wait "$pg" || true; die "restore: reloading pg_hba.conf failed"; }
   log "restore: recovered, promoted, this cluster's passwords set; pg_hba.conf is the operator's ($((SECONDS - start))s)"
   while :; do
     rc=0

@@ -27,20 +27,13 @@ unpack <&3 &
 pid=$!
 exec 3<&-
 start=$SECONDS next=$((SECONDS + 30))
-# The unpacked files are flushed to disk while more arrive (sync -f: the volume's file system),
-# beside the unpacking and never waited for: PostgreSQL fsyncs the whole data directory before it
-# recovers, and with the writing done meanwhile that finds little left to do (otherwise the disk
-# starts on the whole backup only then).
-( while :; do sync -f "$data" || true; sleep 0.5; done ) </dev/null >/dev/null 2>&1 &
-syncer=$!
 while kill -0 "$pid" 2>/dev/null; do
   if (( SECONDS >= next )); then
     printf 'pgherd-receive-backup: unpacking (%ss)\n' "$((SECONDS - start))"
     next=$((SECONDS + 30))
   fi
-  sleep 0.1
+  sleep 0.2
 done
-kill "$syncer" 2>/dev/null || true
 wait "$pid" || die "unpacking the $format base backup ($size bytes) failed"
 [ -f "$data/PG_VERSION" ] || die "the $format base backup ($size bytes) holds no PG_VERSION"
 printf 'pgherd-receive-backup: unpacked %s bytes (%s) in %ss\n' "$size" "$format" "$((SECONDS - start))"

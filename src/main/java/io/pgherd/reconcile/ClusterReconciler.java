@@ -680,14 +680,10 @@ public final class ClusterReconciler {
           + (restorer.plan == null ? "" : " " + restorer.plan.describe()));
       return RestoreStep.RUNNING;
     }
+    // restore/ is gone: recovered and open; probed from the next pass on (every step after this one
+    // works from the pass's own observation, which did not probe it)
+    recovering.remove(c.id());
     InstanceProbe probe = obs.probes().get(p);
-    if (probe == null && recovering.remove(c.id())) { // not probed by this pass: now
-      try {
-        probe = sql(c).isPresent() ? sql(c).get().probe() : null;
-      } catch (SQLException e) {
-        progress.waitFor("restore: " + member(p) + " recovered but does not answer yet: " + e.getMessage());
-      }
-    }
     if (probe != null && !probe.inRecovery()) {
       return RestoreStep.DONE;
     }

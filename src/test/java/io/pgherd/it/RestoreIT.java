@@ -110,7 +110,15 @@ class RestoreIT extends ArchivedClusterTestBase {
 
     assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, COPY, restoreSpec(COPY, 2, 47462, "{ xid: \"" + xid + "\" }"))
         .toString())).isZero();
+    // restarted while its postmaster recovers (docker restart: the stop signal reaches PostgreSQL
+    // through the entrypoint, which then is its parent), the member resumes the restore: no failure
+    String restored = Names.container(COPY + "-1");
+    await().atMost(ofSeconds(180)).pollInterval(java.time.Duration.ofMillis(100)).ignoreExceptions()
+        .until(() -> docker.logs(restored, 400).matches("(?s).*LOG:  starting (point-in-time|archive) recovery.*"));
+    docker.restart(restored, 30);
     awaitHealthy(COPY, 2);
+    assertThat(docker.logs(restored, 5000)).contains("restore: stopped by a signal before it was complete",
+        "restore: not complete yet", "restore: recovered, promoted").doesNotContain("FATAL: restore");
     await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
         assertThat(databases(COPY, 47462)).contains("aa", "bb").doesNotContain("cc"));
     assertThat(statusOf(COPY).getTimeline()).isGreaterThanOrEqualTo(2);
