@@ -161,7 +161,7 @@ public final class Operator implements AutoCloseable {
     }
   }
 
-  /** Docker events on any pgherd container wake that cluster; reconnects with backoff. */
+  /** Docker events on any pgherd container (but its execs) wake that cluster; reconnects with backoff. */
   private void watchEvents() {
     Duration backoff = Duration.ofSeconds(1);
     while (running) {
@@ -169,7 +169,10 @@ public final class Operator implements AutoCloseable {
       try (Closeable stream = docker.events(Names.LABEL_CLUSTER, event -> {
         Map<String, String> attrs = event.getActor() == null ? null : event.getActor().getAttributes();
         String cluster = attrs == null ? null : attrs.get(Names.LABEL_CLUSTER);
-        if (cluster != null) {
+        // exec_create/exec_start/exec_die: the operator's own docker exec (a pass reads the load
+        // balancer's server states that way): waking on them made every pass start the next one
+        String action = event.getAction() == null ? "" : event.getAction();
+        if (cluster != null && !action.startsWith("exec_")) {
           LOG.debug("docker event {} on {}", event.getAction(), attrs.get("name"));
           Worker w = workers.get(cluster);
           if (w != null && "die".equals(event.getAction()) && event.getId() != null && event.getTimeNano() != null) {
