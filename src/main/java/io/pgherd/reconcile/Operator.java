@@ -161,6 +161,15 @@ public final class Operator implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether a container event wakes its cluster's worker: not exec_create/exec_start/exec_die,
+   * which the operator's own docker exec causes (a pass reads the load balancer's server states
+   * that way): waking on them made every pass start the next one at once.
+   */
+  static boolean wakes(String action) {
+    return action == null || !action.startsWith("exec_");
+  }
+
   /** Docker events on any pgherd container (but its execs) wake that cluster; reconnects with backoff. */
   private void watchEvents() {
     Duration backoff = Duration.ofSeconds(1);
@@ -169,10 +178,7 @@ public final class Operator implements AutoCloseable {
       try (Closeable stream = docker.events(Names.LABEL_CLUSTER, event -> {
         Map<String, String> attrs = event.getActor() == null ? null : event.getActor().getAttributes();
         String cluster = attrs == null ? null : attrs.get(Names.LABEL_CLUSTER);
-        // exec_create/exec_start/exec_die: the operator's own docker exec (a pass reads the load
-        // balancer's server states that way): waking on them made every pass start the next one
-        String action = event.getAction() == null ? "" : event.getAction();
-        if (cluster != null && !action.startsWith("exec_")) {
+        if (cluster != null && wakes(event.getAction())) {
           LOG.debug("docker event {} on {}", event.getAction(), attrs.get("name"));
           Worker w = workers.get(cluster);
           if (w != null && "die".equals(event.getAction()) && event.getId() != null && event.getTimeNano() != null) {

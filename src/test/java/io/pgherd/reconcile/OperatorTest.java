@@ -18,6 +18,18 @@ class OperatorTest {
       + "spec:\n  instances: 3\n";
 
   @Test
+  void theOperatorsOwnExecsDoNotWakeAClusterButContainerLifeEventsDo() {
+    // actions as the Docker engine names them in its event stream
+    assertThat(Operator.wakes("exec_create: sh -c echo 'show stat' | socat stdio /run/haproxy.sock")).isFalse();
+    assertThat(Operator.wakes("exec_start: sh -c echo 'show stat' | socat stdio /run/haproxy.sock")).isFalse();
+    assertThat(Operator.wakes("exec_die")).isFalse();
+    assertThat(Operator.wakes("die")).isTrue();
+    assertThat(Operator.wakes("start")).isTrue();
+    assertThat(Operator.wakes("kill")).isTrue();
+    assertThat(Operator.wakes("health_status: unhealthy")).isTrue();
+  }
+
+  @Test
   void anUnreachableDockerEngineIsReportedInStatusAndRetriedWithoutChangingTheStore(@TempDir Path dir) throws Exception {
     Home home = new Home(dir);
     home.writeSpec("demo", SPEC);
