@@ -1161,18 +1161,29 @@ public final class ClusterReconciler {
     boolean enforced = tls.enforced();
     if (cfg.tls().enabled() && !enforced) {
       tls.enforced(true);
+      hbaInForce = false; // the members get the hostssl pg_hba.conf in the next pass
+      progress.soon = true;
       log.action(reconcileId, "enforce-tls", "every member serves TLS: connections without it are refused from now"
           + " (clients verify with " + tls.caFile() + ")");
       progress.changed = true;
     } else if (!cfg.tls().enabled() && enforced) {
       tls.enforced(false);
+      hbaInForce = false;
+      progress.soon = true;
       log.action(reconcileId, "stop-tls", "connections without TLS are admitted again; TLS is switched off next");
       progress.changed = true;
     }
   }
 
+  /**
+   * Every running member had the pg_hba.conf rendered for the current TLS mode at the last
+   * configuration step (status says "enforced" only then, not as soon as the mode changed).
+   */
+  private boolean hbaInForce;
+
   /** Keeps each running member's postgresql.conf and pg_hba.conf as rendered; reloads or restarts. */
   private void configuration(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    hbaInForce = true;
     List<Integer> order = new ArrayList<>(topology.replicas());
     order.add(topology.primary()); // replicas first, the primary last
     boolean replicaRestarting = false;
@@ -1192,6 +1203,9 @@ public final class ClusterReconciler {
         }
       }
       if (!changed.isEmpty()) {
+        if (changed.contains("pg_hba.conf")) {
+          hbaInForce = false; // reloaded now: in force from the next pass's look
+        }
         docker.copyFiles(c.id(), files);
         files.forEach((path, content) -> fileHashes.put(c.id() + path, hash(content.content())));
         try {
@@ -2272,7 +2286,7 @@ public final class ClusterReconciler {
       return null;
     }
     io.pgherd.api.TlsStatus t = new io.pgherd.api.TlsStatus();
-    t.setState(mode.enforce() ? "enforced" : "serving");
+    t.setState(mode.enforce() && hbaInForce ? "enforced" : "serving");
     t.setCaFile(tls.caFile().toString());
     topology.members().stream()
         .map(o -> tls.expiry(member(o)))
