@@ -3,7 +3,8 @@
 # serves writes: pgherd (spec.bootstrap.recovery into a new cluster) beside pgBackRest 2.45
 # (file restore + PostgreSQL's recovery), same machine, same S3 server, same run.
 #
-#   bench/restore-bench.sh [--scale N] [--pgbench-tx N] [--pgbr-compress zst|lz4|gz] [--pgbr-process-max N] [--keep]
+#   bench/restore-bench.sh [--scale N] [--pgbench-tx N] [--pgbr-compress zst|lz4|gz] [--pgbr-process-max N]
+#                          [--pgherd-runs N] [--keep]
 #
 # 1. s3proxy (test-scope dependency of this repository, own JVM, filesystem-nio2 store in the
 #    temporary directory): S3 over http ($S3_HTTP_PORT, pgherd) and https ($S3_HTTPS_PORT,
@@ -23,7 +24,10 @@
 # 5. pgherd restore (timed): apply rbcopy (1 instance, same store, bootstrap.recovery from rbsrc,
 #    latest) → first successful write through rbcopy's read-write port (psql every 0.2 s);
 #    the split from rbcopy's log (restore-plan, restore-start, restored) and the member's
-#    `docker logs --timestamps` (recovery lines, "ready to accept connections").
+#    `docker logs --timestamps` (recovery lines, "ready to accept connections"), and where the
+#    machine's CPU time went meanwhile (bench/cpu-account.py: per container, the operator, s3proxy,
+#    the Docker daemons). --pgherd-runs N: N restores (deleted with --purge in between); the table
+#    gives the median, each run's split is printed.
 # Printed numbers only (no assertions); not run by CI. Results: docs/benchmarks.md.
 #
 # Settings (environment): PG_PORT=55452 (host instance), PGR_PORT=55453 (its restored copy),
@@ -40,6 +44,7 @@ SCALE=70
 PGBENCH_TX=1000
 PGBR_COMPRESS=zst
 PGBR_PROCESS_MAX=1
+PGHERD_RUNS=1
 KEEP=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,11 +52,12 @@ while [ $# -gt 0 ]; do
     --pgbench-tx) PGBENCH_TX=$2; shift 2 ;;
     --pgbr-compress) PGBR_COMPRESS=$2; shift 2 ;;
     --pgbr-process-max) PGBR_PROCESS_MAX=$2; shift 2 ;;
+    --pgherd-runs) PGHERD_RUNS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    *) echo "usage: $0 [--scale N] [--pgbench-tx N] [--pgbr-compress zst|lz4|gz] [--pgbr-process-max N] [--keep]" >&2; exit 64 ;;
+    *) echo "usage: $0 [--scale N] [--pgbench-tx N] [--pgbr-compress zst|lz4|gz] [--pgbr-process-max N] [--pgherd-runs N] [--keep]" >&2; exit 64 ;;
   esac
 done
-for v in "$SCALE" "$PGBENCH_TX" "$PGBR_PROCESS_MAX"; do
+for v in "$SCALE" "$PGBENCH_TX" "$PGBR_PROCESS_MAX" "$PGHERD_RUNS"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "numbers must be positive integers: $v" >&2; exit 64; }
 done
 case "$PGBR_COMPRESS" in zst|lz4|gz) ;; *) echo "--pgbr-compress: zst, lz4 or gz" >&2; exit 64 ;; esac
@@ -209,7 +215,9 @@ status_field() { # status_field NAME EXPR — a Python expression over the statu
 pgpass_for() { # the cluster's superuser password into a libpq password file for its read-write port
   local f=$PGHERD_HOME/secrets/$1/superuser-password
   [ -f "$f" ] || return 1
-  ( umask 077; printf '127.0.0.1:%s:*:postgres:%s\n' "$2" "$(cat "$f")" >>"$TMP/pgpass" )
+  # (a cluster applied again has a new password: the port's old line goes)
+  ( umask 077; { grep -v "^127\.0\.0\.1:$2:" "$TMP/pgpass" || true; printf '127.0.0.1:%s:*:postgres:%s\n' "$2" "$(cat "$f")"; } >"$TMP/pgpass.new" &&
+    mv "$TMP/pgpass.new" "$TMP/pgpass" )
 }
 : >"$TMP/pgpass"; chmod 600 "$TMP/pgpass"
 export PGPASSFILE=$TMP/pgpass
@@ -360,69 +368,114 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGRDATA" -m fast -t 60 -w stop >/dev
 log "   recovery until the first write: $PGBR_RECOVERY_S s (redo ${PGBR_REDO:-?} s); $PGBR_COUNT of $HOST_COUNT history rows"
 
 # ---------------------------------------------------------------- 5. pgherd restore
-log "5. pgherd restore: apply $COPY (bootstrap.recovery from $SRC, latest) until the first write on :$COPY_RW"
 COPYPSQL() { psql -X -q -v ON_ERROR_STOP=1 --no-password -h 127.0.0.1 -p "$COPY_RW" -U postgres -d "dbname=postgres connect_timeout=2" "$@"; }
-sync
-t0=$(now_ns)
-T0_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-APPLIED="$COPY $SRC"
-PGHERD 120 apply -f "$TMP/$COPY.yaml" >"$TMP/apply-copy.out" 2>&1 || { cat "$TMP/apply-copy.out" >&2; die "apply $COPY failed"; }
-t_applied=$(now_ns)
-TA_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-have_pw=0 deadline=$((SECONDS + STEP_TIMEOUT))
-while :; do
-  if [ $have_pw = 0 ] && pgpass_for $COPY "$COPY_RW"; then have_pw=1; fi
-  if [ $have_pw = 1 ] && COPYPSQL -c 'create table if not exists t(x int); insert into t values(1)' >/dev/null 2>&1; then break; fi
-  if [ $SECONDS -ge $deadline ]; then
-    PGHERD 30 status $COPY >&2 || true
-    die "$COPY took no write within ${STEP_TIMEOUT}s"
+CPU_LABELS=("operator=$(pgrep -P "$OP_PID" java | head -1)" "s3proxy=$(pgrep -P "$S3PROXY_PID" java | head -1)" "restore-bench.sh=$$")
+# pgherd_restore RUN: one timed restore into $COPY; its split goes to $TMP/split-RUN.txt, its total
+# to PGHERD_TOTALS; the cluster is deleted (--purge) afterwards unless it is the last run
+pgherd_restore() {
+  local run=$1
+  log "5.$run pgherd restore: apply $COPY (bootstrap.recovery from $SRC, latest) until the first write on :$COPY_RW"
+  sync
+  python3 "$REPO/bench/cpu-account.py" snap "$TMP/cpu-$run-a.json" "${CPU_LABELS[@]}"
+  local t0 t_applied t1 T0_ISO TA_ISO T1_ISO have_pw deadline
+  t0=$(now_ns)
+  T0_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+  APPLIED="$COPY $SRC"
+  PGHERD 120 apply -f "$TMP/$COPY.yaml" >"$TMP/apply-copy.out" 2>&1 || { cat "$TMP/apply-copy.out" >&2; die "apply $COPY failed"; }
+  t_applied=$(now_ns)
+  TA_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+  # the same probe as the pgBackRest side's (psql every 0.2 s); the status is looked at every 2 s
+  # only (a Python start each time took ~0.4 of this machine's 2 cores from the restore)
+  have_pw=0 deadline=$((SECONDS + STEP_TIMEOUT)) tries=0
+  while :; do
+    if [ $have_pw = 0 ] && pgpass_for $COPY "$COPY_RW"; then have_pw=1; fi
+    if [ $have_pw = 1 ] && COPYPSQL -c 'create table if not exists t(x int); insert into t values(1)' >/dev/null 2>&1; then break; fi
+    if [ $SECONDS -ge $deadline ]; then
+      PGHERD 30 status $COPY >&2 || true
+      die "$COPY took no write within ${STEP_TIMEOUT}s"
+    fi
+    if (( ++tries % 10 == 0 )) && [ "$(status_field $COPY "(s.get('restore') or {}).get('state')")" = failed ]; then
+      die "restore failed: $(status_field $COPY "s.get('restore')")"
+    fi
+    sleep 0.2
+  done
+  t1=$(now_ns)
+  T1_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+  python3 "$REPO/bench/cpu-account.py" snap "$TMP/cpu-$run-b.json" "${CPU_LABELS[@]}"
+  PGHERD_TOTAL=$(secs "$t0" "$t1")
+  PGHERD_TOTALS+=("$PGHERD_TOTAL")
+  PGHERD_APPLY_S=$(secs "$t0" "$t_applied")
+  COPY_COUNT=$(COPYPSQL -At -c 'select count(*) from pgbench_history')
+  log "   first write after $PGHERD_TOTAL s; $COPY_COUNT of $SRC_COUNT history rows"
+  PGHERD 30 status $COPY -o json >"$TMP/status-copy.json" 2>/dev/null || true
+  local CLOG=$PGHERD_HOME/logs/$COPY.log
+  docker logs --timestamps pgherd-$COPY-1 >"$TMP/member-$run.log" 2>&1 || true
+  cp "$TMP/member-$run.log" "$TMP/member.log"
+  # timestamps: the cluster log's lines start with an ISO time (else: the file is printed below);
+  # the cluster log outlives a delete: only this run's lines (after T0) count
+  awk -v t="${T0_ISO:0:23}" 'substr($1, 1, 23) >= t' "$CLOG" >"$TMP/clog-$run.log"
+  CLOG=$TMP/clog-$run.log
+  [ -s "$CLOG" ] || CLOG=$PGHERD_HOME/logs/$COPY.log
+  ts_of() { grep -m1 -- "$1" "$2" | grep -oE '^[^ ]*[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9:]+)?' | head -1; }
+  local T_CREATE T_RESTORE T_PLAN T_STAGED T_STARTED T_RESTORED T_LB T_RECOVER T_RECOVERED T_PGSTART T_ARCHREC T_REDODONE T_ACCEPT
+  T_CREATE=$(ts_of create-cluster: "$CLOG" || true)
+  T_RESTORE=$(ts_of ' restore: ' "$CLOG" || true)
+  T_PLAN=$(ts_of restore-plan: "$CLOG" || true)
+  T_STAGED=$(ts_of restore-staged: "$CLOG" || true)
+  T_STARTED=$(ts_of restore-start: "$CLOG" || true)
+  T_RESTORED=$(ts_of ' restored: ' "$CLOG" || true)
+  T_LB=$(ts_of create-lb: "$CLOG" || true)
+  T_ENTRY=$(ts_of 'pgherd-entrypoint: member' "$TMP/member.log" || true)
+  T_RECOVER=$(ts_of 'restore: recovering /' "$TMP/member.log" || true)
+  T_RECOVERED=$(ts_of 'restore: recovered, promoted' "$TMP/member.log" || true)
+  T_PGSTART=$(ts_of 'LOG:  starting PostgreSQL' "$TMP/member.log" || true)
+  T_ARCHREC=$(ts_of 'LOG:  starting archive recovery' "$TMP/member.log" || true)
+  T_REDODONE=$(ts_of 'LOG:  redo done' "$TMP/member.log" || true)
+  T_ACCEPT=$(ts_of 'ready to accept connections' "$TMP/member.log" || true)
+  PLAN_LINE=$(grep -m1 restore-plan "$CLOG" || true)
+  local REDO_LINE PGHERD_REDO
+  REDO_LINE=$(grep -m1 'redo done' "$TMP/member.log" || true)
+  PGHERD_REDO=$(sed -n 's/.*redo done at .* elapsed: \([0-9.]*\) s.*/\1/p' <<<"$REDO_LINE")
+  split() { [ -n "$1" ] && [ -n "$2" ] && tsdiff "$1" "$2" || echo '?'; }
+  S_PLAN=$(split "$T_RESTORE" "$T_PLAN")
+  S_STAGE=$(split "$T_PLAN" "$T_STAGED")
+  S_RECOVERY=$(split "$T_RECOVER" "$T_RECOVERED")
+  STAGE_MB=$(sed -n 's/.*restore-plan: backup [^ ]* (ended [^,]*, \([0-9]*\) MB).*/\1/p' <<<"$PLAN_LINE")
+  {
+    echo "pgherd run $run: $PGHERD_TOTAL s; split (from the apply's start; cluster log $COPY.log and docker logs --timestamps pgherd-$COPY-1):"
+    printf '  %-84s %7s s\n' \
+      "apply command (bin/pgherd: its JVM start, spec stored)" "$PGHERD_APPLY_S" \
+      "applied -> create-cluster (the operator's next reconcile)" "$(split "$TA_ISO" "$T_CREATE")" \
+      "create-cluster -> restore begins (network)" "$(split "$T_CREATE" "$T_RESTORE")" \
+      "restore begins -> restore-plan (list backups, download the WAL, pg_waldump)" "$S_PLAN" \
+      "restore begins -> the member's entrypoint runs (container created and started meanwhile)" "$(split "$T_RESTORE" "$T_ENTRY")" \
+      "restore-plan -> restore-staged (stream ${STAGE_MB:-?} MiB base backup, unpacked as it arrives; WAL in beside it)" "$S_STAGE" \
+      "restore-staged -> restore-start (READY written)" "$(split "$T_STAGED" "$T_STARTED")" \
+      "restore-start -> the entrypoint starts the member's postmaster" "$(split "$T_STARTED" "$T_RECOVER")" \
+      "recovery by the member's postmaster (fsync of the data directory, replay, promote, passwords, checkpoint)" "$S_RECOVERY" \
+      "    of which: postmaster start -> starting archive recovery (the data directory's fsync)" "$(split "$T_PGSTART" "$T_ARCHREC")" \
+      "    of which: redo (PostgreSQL's own figure)" "${PGHERD_REDO:-?}" \
+      "    of which: redo done -> ready to accept connections (end-of-recovery checkpoint)" "$(split "$T_REDODONE" "$T_ACCEPT")" \
+      "recovered -> operator sees it restored (its pg_hba.conf opened)" "$(split "$T_RECOVERED" "$T_RESTORED")" \
+      "restored -> first write through the load balancer" "$(split "$T_RESTORED" "$T1_ISO")"
+    echo "  (the load balancer was created $(split "$TA_ISO" "$T_LB") s after the apply's start, during the restore)"
+    echo "  staging rate: $(awk -v m="${STAGE_MB:-0}" -v s="$S_STAGE" 'BEGIN { if (s > 0) printf "%.1f", m * 1048576 / 1e6 / s; else printf "?" }') MB/s"
+    python3 "$REPO/bench/cpu-account.py" diff "$TMP/cpu-$run-a.json" "$TMP/cpu-$run-b.json" || true
+    if [ "$S_PLAN" = '?' ] || [ "$S_RECOVERY" = '?' ]; then
+      echo "(a split is '?': the timestamps were not found; the lines:)"
+      grep -E 'restore-|restored' "$CLOG" | cut -c1-300 || true
+      grep -E 'restore|redo|ready to accept' "$TMP/member.log" | cut -c1-300 || true
+    fi
+  } >"$TMP/split-$run.txt"
+  if [ "$run" -lt "$PGHERD_RUNS" ]; then
+    PGHERD 120 delete $COPY --purge >/dev/null 2>&1 || die "delete $COPY --purge failed"
   fi
-  if [ "$(status_field $COPY "(s.get('restore') or {}).get('state')")" = failed ]; then
-    die "restore failed: $(status_field $COPY "s.get('restore')")"
-  fi
-  sleep 0.2
+}
+PGHERD_TOTALS=()
+for ((run = 1; run <= PGHERD_RUNS; run++)); do
+  pgherd_restore "$run"
 done
-t1=$(now_ns)
-T1_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-PGHERD_TOTAL=$(secs "$t0" "$t1")
-PGHERD_APPLY_S=$(secs "$t0" "$t_applied")
-COPY_COUNT=$(COPYPSQL -At -c 'select count(*) from pgbench_history')
-log "   first write after $PGHERD_TOTAL s; $COPY_COUNT of $SRC_COUNT history rows"
-PGHERD 30 status $COPY -o json >"$TMP/status-copy.json" 2>/dev/null || true
-CLOG=$PGHERD_HOME/logs/$COPY.log
-docker logs --timestamps pgherd-$COPY-1 >"$TMP/member.log" 2>&1 || true
-# timestamps: the cluster log's lines start with an ISO time (else: the file is printed below)
-ts_of() { grep -m1 -- "$1" "$2" | grep -oE '^[^ ]*[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9:]+)?' | head -1; }
-T_CREATE=$(ts_of create-cluster: "$CLOG" || true)
-T_RESTORE=$(ts_of ' restore: ' "$CLOG" || true)
-T_PLAN=$(ts_of restore-plan: "$CLOG" || true)
-T_STAGED=$(ts_of restore-staged: "$CLOG" || true)
-T_STARTED=$(ts_of restore-start: "$CLOG" || true)
-T_RESTORED=$(ts_of ' restored: ' "$CLOG" || true)
-T_LB=$(ts_of create-lb: "$CLOG" || true)
-T_RECOVER=$(ts_of 'restore: recovering /' "$TMP/member.log" || true)
-T_RECOVERED=$(ts_of 'restore: recovered, promoted' "$TMP/member.log" || true)
-T_PGSTART=$(ts_of 'LOG:  starting PostgreSQL' "$TMP/member.log" || true)
-T_ARCHREC=$(ts_of 'LOG:  starting archive recovery' "$TMP/member.log" || true)
-T_REDODONE=$(ts_of 'LOG:  redo done' "$TMP/member.log" || true)
-T_ACCEPT=$(ts_of 'ready to accept connections' "$TMP/member.log" || true)
-PLAN_LINE=$(grep -m1 restore-plan "$CLOG" || true)
-REDO_LINE=$(grep -m1 'redo done' "$TMP/member.log" || true)
-PGHERD_REDO=$(sed -n 's/.*redo done at .* elapsed: \([0-9.]*\) s.*/\1/p' <<<"$REDO_LINE")
-split() { [ -n "$1" ] && [ -n "$2" ] && tsdiff "$1" "$2" || echo '?'; }
-S_PICKUP=$(split "$TA_ISO" "$T_CREATE")
-S_PLAN=$(split "$T_RESTORE" "$T_PLAN")
-S_CREATE=$(split "$T_CREATE" "$T_RESTORE")
-S_STAGE=$(split "$T_PLAN" "$T_STAGED")
-S_READY=$(split "$T_STAGED" "$T_STARTED")
-S_START=$(split "$T_STARTED" "$T_RECOVER")
-S_RECOVERY=$(split "$T_RECOVER" "$T_RECOVERED")
-S_RESTART=$(split "$T_RECOVERED" "$T_RESTORED")
-S_FSYNC=$(split "$T_PGSTART" "$T_ARCHREC")
-S_EOR=$(split "$T_REDODONE" "$T_ACCEPT")
-S_LB=$(split "$TA_ISO" "$T_LB")
-S_WRITE=$(split "$T_RESTORED" "$T1_ISO")
-STAGE_MB=$(sed -n 's/.*restore-plan: backup [^ ]* (ended [^,]*, \([0-9]*\) MB).*/\1/p' <<<"$PLAN_LINE")
+PGHERD_MEDIAN=$(printf '%s\n' "${PGHERD_TOTALS[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 
 # ---------------------------------------------------------------- report
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
@@ -432,26 +485,12 @@ printf '%-58s %9s %9s\n' "step" seconds "MB/s"
 printf '%-58s %9s %9s\n' "pgBackRest restore, files only ($PGBR_COMPRESS, process-max $PGBR_PROCESS_MAX, https)" "$PGBR_FILES_S" "$(mbps "$RESTORED_BYTES" "$PGBR_FILES_S")"
 printf '%-58s %9s %9s\n' "PostgreSQL recovery (archive-get) until the first write" "$PGBR_RECOVERY_S" ""
 printf '%-58s %9s %9s\n' "pgBackRest + PostgreSQL total" "$PGBR_TOTAL" "$(mbps "$RESTORED_BYTES" "$PGBR_TOTAL")"
-printf '%-58s %9s %9s\n' "pgherd: apply → first write through the load balancer" "$PGHERD_TOTAL" "$(mbps "$SRC_DB" "$PGHERD_TOTAL")"
+printf '%-58s %9s %9s\n' "pgherd: apply → first write through the load balancer" "$PGHERD_MEDIAN" "$(mbps "$SRC_DB" "$PGHERD_MEDIAN")"
+[ "$PGHERD_RUNS" = 1 ] || echo "  (pgherd: the median of $PGHERD_RUNS runs: ${PGHERD_TOTALS[*]} s)"
 echo
-echo "pgherd total / (pgBackRest files + PostgreSQL recovery): $(ratio "$PGHERD_TOTAL" "$PGBR_TOTAL")   (target: <= 1.00)"
+echo "pgherd total / (pgBackRest files + PostgreSQL recovery): $(ratio "$PGHERD_MEDIAN" "$PGBR_TOTAL")   (target: <= 1.00)"
 echo
-echo "pgherd's split (from the apply's start; cluster log $COPY.log and docker logs --timestamps pgherd-$COPY-1):"
-printf '  %-84s %7s s\n' \
-  "apply command (its JVM start, spec stored)" "$PGHERD_APPLY_S" \
-  "applied -> create-cluster (the operator's next reconcile)" "$S_PICKUP" \
-  "create-cluster -> restore begins (network)" "$S_CREATE" \
-  "restore begins -> restore-plan (list backups, download the WAL, pg_waldump; member created and started meanwhile)" "$S_PLAN" \
-  "restore-plan -> restore-staged (stream ${STAGE_MB:-?} MiB base backup, unpacked as it arrives; WAL in beside it)" "$S_STAGE" \
-  "restore-staged -> restore-start (READY written)" "$S_READY" \
-  "restore-start -> the entrypoint starts the member's postmaster" "$S_START" \
-  "recovery by the member's postmaster (fsync of the data directory, replay, promote, passwords, checkpoint)" "$S_RECOVERY" \
-  "    of which: postmaster start -> starting archive recovery (the data directory's fsync)" "$S_FSYNC" \
-  "    of which: redo done -> ready to accept connections (end-of-recovery checkpoint)" "$S_EOR" \
-  "recovered -> operator sees it restored (its pg_hba.conf opened)" "$S_RESTART" \
-  "restored -> first write through the load balancer" "$S_WRITE"
-echo "  (the load balancer was created ${S_LB:-?} s after the apply's start, during the restore)"
-echo "  staging rate: $(awk -v m="${STAGE_MB:-0}" -v s="$S_STAGE" 'BEGIN { if (s > 0) printf "%.1f", m * 1048576 / 1e6 / s; else printf "?" }') MB/s; PostgreSQL's redo itself ${PGHERD_REDO:-?} s"
+cat "$TMP"/split-*.txt
 echo "  ${PLAN_LINE:-(no restore-plan line)}" | cut -c1-400
 echo "pgBackRest: its log's restore command time ${PGBR_OWN:-?} ms; $RESTORED_BYTES bytes restored (outside pg_wal);"
 echo "  PostgreSQL's redo ${PGBR_REDO:-?} s; $RESTORE_CMD"
@@ -463,8 +502,3 @@ echo "Machine: $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p' | head -1))
 echo "  shared with other jobs; load average at the report: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Versions: $("$PGBIN/postgres" --version), $(pgbackrest version), s3proxy $S3PROXY_VERSION (filesystem-nio2),"
 echo "  $(java -version 2>&1 | head -1), docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), pgherd $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
-if [ "$S_PLAN" = '?' ] || [ "$S_RECOVERY" = '?' ]; then
-  echo "(a split is '?': the timestamps were not found; the lines:)"
-  grep -E 'restore-|restored' "$CLOG" | cut -c1-300 || true
-  grep -E 'restore|redo|ready to accept' "$TMP/member.log" | cut -c1-300 || true
-fi
