@@ -272,6 +272,9 @@ run_restore() {
     printf "restore_command = 'cp \"%s/wal/%%f\" \"%%p\"'\n" "$RESTORE"
     printf "recovery_target_timeline = 'latest'\n"
     printf "recovery_target_action = 'promote'\n"
+    # the unpacked files are in the page cache, not on disk yet: PostgreSQL flushes the data
+    # directory before recovery; one syncfs() is faster than an fsync of each file (~1000)
+    printf "recovery_init_sync_method = 'syncfs'\n"
     cat "$RESTORE/recovery.conf"
   } >"$conf"
   printf '# pgherd-entrypoint: the restore is not complete: the local postgres user only\nlocal all postgres peer\n' >"$hba"

@@ -48,13 +48,17 @@ path=${path%%\?*}
 case $method in GET|HEAD) ;; *) method=GET; respond 405 'Method Not Allowed' '{"error":"method not allowed"}' ;; esac
 case $path in /primary|/replica|/health|/) ;; *) respond 404 'Not Found' '{"error":"not found"}' ;; esac
 
-role=$(PGCONNECT_TIMEOUT=2 PGAPPNAME=pgherd-health PGOPTIONS='-c statement_timeout=2000' \
-  timeout -k 1 4 psql -h /var/run/postgresql -U postgres -d postgres -XtAqc \
-  "select case when pg_is_in_recovery() then 'replica' else 'primary' end" 2>/dev/null)
-case $role in primary|replica) ;; *) role=unavailable ;; esac
 # a restored member serves nobody until its restore is complete (pgherd-entrypoint's run_restore
-# removes restore/ once this cluster's passwords are set and pg_hba.conf is the operator's)
-[ -e "$(dirname "${PGDATA:-/var/lib/postgresql/data/pgdata}")/restore/READY" ] && role=unavailable
+# removes restore/ once this cluster's passwords are set and pg_hba.conf is the operator's); no
+# psql meanwhile (the load balancer asks every 500 ms while the member is down)
+if [ -e "$(dirname "${PGDATA:-/var/lib/postgresql/data/pgdata}")/restore/READY" ]; then
+  role=unavailable
+else
+  role=$(PGCONNECT_TIMEOUT=2 PGAPPNAME=pgherd-health PGOPTIONS='-c statement_timeout=2000' \
+    timeout -k 1 4 psql -h /var/run/postgresql -U postgres -d postgres -XtAqc \
+    "select case when pg_is_in_recovery() then 'replica' else 'primary' end" 2>/dev/null)
+  case $role in primary|replica) ;; *) role=unavailable ;; esac
+fi
 body="{\"role\":\"$role\"}"
 
 case $path in

@@ -103,9 +103,11 @@ public final class ClusterReconciler {
    */
   private final Set<String> recovering = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** How soon a pass looks again at a member recovering from backups (it is done in a moment). */
-  static final Duration RECOVERING_POLL = Duration.ofMillis(300);
+  static final Duration RECOVERING_POLL = Duration.ofMillis(200);
   /** Set by restoreMember while the member recovers: the next pass comes sooner. */
   private boolean restoreRecovering;
+  /** This pass found the restore complete: the next pass (which probes the member) follows at once. */
+  private boolean restoreProbeNow;
   /** Set with RestoreStep.FAILED. */
   private String restoreFailure;
   /** How this process reaches the members' PostgreSQL: published loopback ports or the cluster network. */
@@ -209,6 +211,7 @@ public final class ClusterReconciler {
     restorePhase = null;
     restoreShown = false;
     restoreRecovering = false;
+    restoreProbeNow = false;
     ClusterConfig cfg = ClusterConfig.from(spec);
     long generation = spec.getMetadata().getGeneration() == null ? 0 : spec.getMetadata().getGeneration();
 
@@ -313,14 +316,15 @@ public final class ClusterReconciler {
     network(progress);
     removeMembers(topology, obs, progress);
     primary(cfg, topology, obs, progress);
-    if ("Restoring".equals(restorePhase)) {
-      // ready (its primary down) before the restored primary is: it serves as soon as that does
+    if ("Restoring".equals(restorePhase) && (restorer == null || !restorer.memberStarting())) {
+      // ready (its primary down) before the restored primary is: it serves as soon as that does;
+      // created once the member has started (both starting at once slowed the member's by ~1 s)
       loadBalancer(cfg, topology, obs, progress);
     }
     if (restorePhase != null) {
       writeStatus(status(cfg, generation, topology, observe(), restorePhase, progress.waiting));
       return Result.requeue("Error".equals(restorePhase) ? Duration.ofSeconds(10)
-          : restoreRecovering ? RECOVERING_POLL : FAST, progress.waiting);
+          : restoreProbeNow ? Duration.ZERO : restoreRecovering ? RECOVERING_POLL : FAST, progress.waiting);
     }
     replicas(cfg, topology, obs, progress);
     topology = rejoins(topology, obs);
@@ -671,7 +675,7 @@ public final class ClusterReconciler {
       }
       return RestoreStep.STOPPED;
     }
-    if (docker.readFile(c.id(), DATA_DIR + "/restore/READY").isPresent()) {
+    if (stillRecovering(c)) {
       // staged: its postmaster recovers, then takes this cluster's passwords; restore/ goes last
       recovering.add(c.id());
       restoreRecovering = true;
@@ -682,33 +686,66 @@ public final class ClusterReconciler {
     }
     // restore/ is gone: recovered and open; probed from the next pass on (every step after this one
     // works from the pass's own observation, which did not probe it)
-    recovering.remove(c.id());
+    boolean justRecovered = recovering.remove(c.id());
     InstanceProbe probe = obs.probes().get(p);
     if (probe != null && !probe.inRecovery()) {
       return RestoreStep.DONE;
     }
     restorePhase = "Restoring";
     restoreRecovering = true;
+    restoreProbeNow |= justRecovered; // the pass that probes it follows at once
     progress.waitFor("restore: " + member(p) + " is recovering"
         + (restorer.plan == null ? "" : " " + restorer.plan.describe()));
     return RestoreStep.RUNNING;
   }
 
+  /** What the entrypoint logs once the restore is complete and restore/ is gone (pgherd-entrypoint's run_restore). */
+  static final String RECOVERED_LINE = "pgherd-entrypoint: restore: recovered, promoted";
+  /** How often a recovering member's restore/READY is read even when its log does not say it is done. */
+  static final Duration RECOVERING_FILE_CHECK = Duration.ofSeconds(3);
+  /** When each recovering member's restore/READY was last read (System.nanoTime). */
+  private final Map<String, Long> readyCheckedAt = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Whether a staged member still has {@code restore/READY} (its recovery is not complete). The
+   * file is the truth, but reading it is an archive request that makes the engine start a helper
+   * process (~0.15 s of CPU): a member known to be recovering is instead looked at through the tail
+   * of its log (a few ms), done once that has the entrypoint's "recovered" line; its READY is read
+   * again every RECOVERING_FILE_CHECK (a log driver that cannot be read, a line missed).
+   */
+  private boolean stillRecovering(ContainerInfo c) {
+    Long checked = readyCheckedAt.get(c.id());
+    if (recovering.contains(c.id()) && checked != null) {
+      if (docker.logs(c.id(), 100).contains(RECOVERED_LINE)) {
+        readyCheckedAt.remove(c.id()); // (written after restore/ was removed; every restore has a new container)
+        return false;
+      }
+      if (System.nanoTime() - checked < RECOVERING_FILE_CHECK.toNanos()) {
+        return true;
+      }
+    }
+    readyCheckedAt.put(c.id(), System.nanoTime());
+    boolean ready = docker.readFile(c.id(), DATA_DIR + "/restore/READY").isPresent();
+    if (!ready) {
+      readyCheckedAt.remove(c.id());
+    }
+    return ready;
+  }
+
   /**
    * A restore's container whose staging no job finishes (its operator stopped mid-way): only
-   * created, or waiting for {@code READY} (the staging began — its STAGING marker, or the target
-   * staged by an older version — and READY is not there). Once its entrypoint has recovered, the
-   * staging directory is gone. (Checking the target alone missed an operator stopped after the
-   * base backup was unpacked but before the target, copied beside it, had arrived: the member
-   * waited for READY and the restore for the member, for ever. CrashPointsIT.)
+   * created, or running without {@code READY} and without a data directory (the entrypoint makes
+   * the staged backup {@code $PGDATA} only after READY, and removes restore/ once recovered). (The
+   * staged target alone missed an operator stopped after the base backup was unpacked but before
+   * the target, copied beside it, had arrived: the member waited for READY and the restore for the
+   * member, for ever. CrashPointsIT.)
    */
   private boolean stagingUnfinished(ContainerInfo c) {
     if ("created".equals(c.state())) {
       return true;
     }
     return c.running() && docker.readFile(c.id(), DATA_DIR + "/restore/READY").isEmpty()
-        && (docker.readFile(c.id(), DATA_DIR + "/" + Restorer.STAGING).isPresent()
-            || docker.readFile(c.id(), DATA_DIR + "/restore/recovery.conf").isPresent());
+        && docker.readFile(c.id(), PGDATA + "/PG_VERSION").isEmpty();
   }
 
   // ---------------------------------------------------------------- restore in place
@@ -895,7 +932,7 @@ public final class ClusterReconciler {
       return Result.requeue(FAST, "restored");
     }
     writeStatus(status(cfg, generation, topology, obs, "Restoring", progress.waiting));
-    return Result.requeue(restoreRecovering ? RECOVERING_POLL : FAST,
+    return Result.requeue(restoreProbeNow ? Duration.ZERO : restoreRecovering ? RECOVERING_POLL : FAST,
         progress.waiting == null ? "restoring" : progress.waiting);
   }
 
@@ -2235,6 +2272,16 @@ public final class ClusterReconciler {
   // ---------------------------------------------------------------- status
 
   private int lbStatFailures;
+  /**
+   * How old the load balancer's server states in status may be. Reading them is a {@code docker exec}
+   * (~0.1 s of CPU in the engine, containerd and runc): once per pass cost an idle cluster ~10 % of a
+   * core, and a restoring one, passing every 200 ms, half a core.
+   */
+  static final Duration LB_STAT_MAX_AGE = Duration.ofSeconds(3);
+  /** The last {@code show stat} read, what it was read for (load balancer and members), and when. */
+  private String lbStatCsv;
+  private String lbStatKey;
+  private long lbStatAt;
 
   /** The last look at each clone's pg_basebackup: [nanoTime, bytes streamed], for its rate. */
   private final Map<String, long[]> cloneSamples = new java.util.HashMap<>();
@@ -2261,17 +2308,25 @@ public final class ClusterReconciler {
   }
 
   /** Which member is in which listener and its state, as HAProxy sees it (its stats socket); left out if unreadable. */
-  private void loadBalancerServers(ContainerInfo lb, io.pgherd.api.EndpointsStatus endpoints) {
-    String csv;
-    try {
-      csv = docker.exec(lb.id(), HaproxyConf.SHOW_STAT.toArray(String[]::new));
-    } catch (RuntimeException e) { // e.g. HAProxy starting: said once it lasts
-      if (++lbStatFailures == 3) {
-        warnOnce("lb-stat", "cannot read the load balancer's server states (status shows none): " + e.getMessage());
+  private void loadBalancerServers(ContainerInfo lb, Topology topology, io.pgherd.api.EndpointsStatus endpoints) {
+    // read again when older than LB_STAT_MAX_AGE or when the load balancer or the members changed
+    String key = lb.id() + " " + topology.primary() + " " + topology.members();
+    String csv = lbStatCsv;
+    if (csv == null || !key.equals(lbStatKey) || System.nanoTime() - lbStatAt >= LB_STAT_MAX_AGE.toNanos()) {
+      try {
+        csv = docker.exec(lb.id(), HaproxyConf.SHOW_STAT.toArray(String[]::new));
+      } catch (RuntimeException e) { // e.g. HAProxy starting: said once it lasts
+        lbStatCsv = null;
+        if (++lbStatFailures == 3) {
+          warnOnce("lb-stat", "cannot read the load balancer's server states (status shows none): " + e.getMessage());
+        }
+        return;
       }
-      return;
+      lbStatFailures = 0;
+      lbStatCsv = csv;
+      lbStatKey = key;
+      lbStatAt = System.nanoTime();
     }
-    lbStatFailures = 0;
     var servers = HaproxyConf.parseStat(csv);
     java.util.function.Function<String, List<io.pgherd.api.LoadBalancerServerStatus>> of = proxy ->
         servers.getOrDefault(proxy, List.of()).stream()
@@ -2397,7 +2452,7 @@ public final class ClusterReconciler {
     s.setEndpoints(endpoints);
     boolean lbRunning = obs.lb() != null && obs.lb().running();
     if (lbRunning) {
-      loadBalancerServers(obs.lb(), endpoints);
+      loadBalancerServers(obs.lb(), topology, endpoints);
     }
     String phase;
     if (phaseOverride != null) {

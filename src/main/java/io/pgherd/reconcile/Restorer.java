@@ -54,6 +54,8 @@ final class Restorer implements AutoCloseable {
   volatile String from;
   private volatile boolean closed;
   volatile RestorePlanner.Target target;
+  /** The current job's member has been started (its entrypoint waits for READY). */
+  private volatile boolean memberStarted;
 
   Restorer(String cluster) {
     thread = Executors.newSingleThreadExecutor(r -> {
@@ -61,6 +63,14 @@ final class Restorer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /**
+   * A job is busy and its member not started yet: the cluster's load balancer, not needed before the
+   * restore is complete, waits (its start would compete with the member's for the engine).
+   */
+  boolean memberStarting() {
+    return busy() && !memberStarted;
   }
 
   boolean busy() {
@@ -99,6 +109,7 @@ final class Restorer implements AutoCloseable {
     this.from = from;
     this.target = target;
     plan = null;
+    memberStarted = false;
     state = State.PLANNING;
     message = "planning the restore from " + from + " to " + target.describe();
   }
@@ -122,11 +133,12 @@ final class Restorer implements AutoCloseable {
       java.util.concurrent.Future<String> early = COPY.submit(() -> {
         String id = member.create();
         try {
-          prepare(docker, id, dataDir);
-        } catch (IOException | RuntimeException e) {
+          docker.start(id); // its entrypoint waits for READY
+        } catch (RuntimeException e) {
           member.discard(id);
           throw e;
         }
+        memberStarted = true;
         return id;
       });
       String container = null;
@@ -200,17 +212,6 @@ final class Restorer implements AutoCloseable {
   }
 
   /**
-   * The created container gets its staging marker and is started: its entrypoint waits for
-   * {@code READY}. STAGING marks a staging under way until the entrypoint removes restore/: a
-   * member found with it and without READY was left half-staged (ClusterReconciler stages again).
-   */
-  private static void prepare(DockerGateway docker, String container, String dataDir) throws IOException {
-    docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of("restore/", "restore/wal/"),
-        List.<String[]>of(new String[] {STAGING, "staged by the pgherd operator; READY follows when it is complete\n"}))));
-    docker.start(container);
-  }
-
-  /**
    * Stages into the started container (its entrypoint waits for {@code READY}): the stored base
    * backup is streamed from the store into {@code pgherd-receive-backup} in it, which unpacks it
    * as it arrives (download and unpacking overlap), while the WAL and the target are copied in
@@ -221,12 +222,13 @@ final class Restorer implements AutoCloseable {
     // the WAL and the target go in beside the base backup's stream (the entrypoint waits for READY)
     java.util.concurrent.CompletableFuture<Void> wal = java.util.concurrent.CompletableFuture.runAsync(() -> {
       try {
+        // under the data volume's root: the engine makes the missing directories (restore/wal/)
         Path walTar = p.walDir().resolveSibling("wal.tar");
         try (OutputStream out = Files.newOutputStream(walTar);
             TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
           for (String f : p.walFiles()) {
             Path file = p.walDir().resolve(f);
-            TarArchiveEntry e = new TarArchiveEntry(f);
+            TarArchiveEntry e = new TarArchiveEntry("restore/wal/" + f);
             e.setSize(Files.size(file));
             e.setMode(0100600);
             t.putArchiveEntry(e);
@@ -235,7 +237,7 @@ final class Restorer implements AutoCloseable {
           }
         }
         try (InputStream in = Files.newInputStream(walTar)) {
-          docker.copyTar(container, dataDir + "/restore/wal", in);
+          docker.copyTar(container, dataDir, in);
         } finally {
           Files.deleteIfExists(walTar);
         }
@@ -266,9 +268,6 @@ final class Restorer implements AutoCloseable {
     docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of(),
         List.<String[]>of(new String[] {"restore/READY", p.describe() + "\n"}))));
   }
-
-  /** Under the data volume: present from the start of a staging until the entrypoint has recovered. */
-  static final String STAGING = "restore/STAGING";
 
   /** The stored base backup, streamed into {@code pgherd-receive-backup} in the started member. */
   private void streamBaseBackup(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container,
