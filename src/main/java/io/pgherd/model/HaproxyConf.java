@@ -44,6 +44,19 @@ public final class HaproxyConf {
       "echo 'show stat' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
 
   /**
+   * The command (run in the load balancer's container) that marks a member's servers up at once,
+   * in both listeners (HAProxy's own checks go on as usual and take it down again if they fail);
+   * for a member the operator has just seen become a writable primary.
+   */
+  public static List<String> serverUp(String member) {
+    if (!member.matches("[a-z0-9][a-z0-9-]*")) {
+      throw new IllegalArgumentException("not a member name: " + member);
+    }
+    return List.of("sh", "-c", "echo 'set server rw/" + member + " health up; set server ro/" + member
+        + " health up' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
+  }
+
+  /**
    * The servers of the rw and ro listeners with HAProxy's state of each, from {@code show stat}
    * (CSV with a {@code # pxname,svname,...,status,...} header); listener name to servers in the
    * order HAProxy lists them. Rows it cannot read are skipped.

@@ -316,9 +316,11 @@ public final class ClusterReconciler {
     network(progress);
     removeMembers(topology, obs, progress);
     primary(cfg, topology, obs, progress);
-    if ("Restoring".equals(restorePhase) && (restorer == null || !restorer.memberStarting())) {
-      // ready (its primary down) before the restored primary is: it serves as soon as that does;
-      // created once the member has started (both starting at once slowed the member's by ~1 s)
+    if ("Restoring".equals(restorePhase) && (restorer == null || !restorer.busy())) {
+      // ready (its primary down) before the restored primary is: it serves as soon as that does.
+      // Created once the member is staged: its start (~1 s of the engine's, containerd's and runc's
+      // CPU) slowed the member's start, then the CPU-bound unpacking; the recovery's first second
+      // is PostgreSQL waiting for the disk
       loadBalancer(cfg, topology, obs, progress);
     }
     if (restorePhase != null) {
@@ -589,6 +591,7 @@ public final class ClusterReconciler {
         markRestored(what);
         log.action(reconcileId, "restored", member(p) + " recovered " + what + " and was promoted on timeline "
             + obs.probes().get(p).timeline() + "; the replicas are cloned from it");
+        loadBalancerServerUp(obs.lb(), p);
         return false;
     }
   }
@@ -635,8 +638,16 @@ public final class ClusterReconciler {
           .orElse(new io.pgherd.api.BackupConfig.Filesystem(null));
       log.action(reconcileId, "restore", member(p) + ": restoring from the backups of " + from + " to "
           + target.describe());
+      // before the job creates the member: the next pass (woken by its creation) must not take a
+      // cluster with a member and no work directory for one that existed before spec.bootstrap
+      java.nio.file.Path work = home.root().resolve("restore").resolve(cluster);
+      try {
+        java.nio.file.Files.createDirectories(work);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot create the restore's work directory " + work, e);
+      }
       restorer.start(key, () -> io.pgherd.objectstore.ObjectStores.open(store, home.root(), System::getenv), from,
-          target, home.root().resolve("restore").resolve(cluster), docker, DATA_DIR,
+          target, work, docker, DATA_DIR,
           new Restorer.Member() {
             @Override
             public String create() throws java.io.IOException {
@@ -2305,6 +2316,27 @@ public final class ClusterReconciler {
     return Optional.of("cloning: " + io.pgherd.backup.BaseBackup.progressText(b.get().streamed(), b.get().total(),
         last == null ? null : (b.get().streamed() - last[1]) / Math.max(1e-3, (now - last[0]) / 1e9))
         + ("streaming database files".equals(b.get().phase()) ? "" : " (" + b.get().phase() + ")"));
+  }
+
+  /**
+   * Tells the load balancer that member {@code p}, just probed as a writable primary, is up: its own
+   * check would need two successes 500 ms apart (rise 2) to let clients through. Best effort: when
+   * it fails, HAProxy's checks bring the member in as usual.
+   */
+  private void loadBalancerServerUp(ContainerInfo lb, int p) {
+    if (lb == null || !lb.running()) {
+      return;
+    }
+    try {
+      String out = docker.exec(lb.id(), HaproxyConf.serverUp(member(p)).toArray(String[]::new)).strip();
+      if (!out.isEmpty()) {
+        log.warn(reconcileId, "lb-up", "the load balancer did not take " + member(p) + " as up at once (its checks will): "
+            + out);
+      }
+    } catch (RuntimeException e) {
+      log.warn(reconcileId, "lb-up", "the load balancer did not take " + member(p) + " as up at once (its checks will): "
+          + e.getMessage());
+    }
   }
 
   /** Which member is in which listener and its state, as HAProxy sees it (its stats socket); left out if unreadable. */

@@ -19,6 +19,15 @@ class HaproxyConfTest {
   }
 
   @Test
+  void serverUpMarksTheMemberUpInBothListenersAndTakesOnlyMemberNames() {
+    List<String> cmd = HaproxyConf.serverUp("demo-1");
+    assertThat(cmd.get(2)).contains("set server rw/demo-1 health up; set server ro/demo-1 health up",
+        "unix-connect:/run/haproxy/admin.sock");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> HaproxyConf.serverUp("x'; reboot"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void readWriteHoldsOnlyThePrimaryCheckedForNotBeingInRecovery() {
     String cfg = HaproxyConf.render(config("  instances: 3\n"), P, List.of(R2, R3));
     String rw = section(cfg, "rw");
