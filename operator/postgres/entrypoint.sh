@@ -393,6 +393,21 @@ if [ -f "$PGDATA/PG_VERSION" ]; then
   if [ "$PGHERD_BOOTSTRAP" = restore ] && [ -f "$RESTORE/READY" ]; then
     log "restore: not complete yet ($RESTORE is there): resuming it"
     restoring=1
+    # A stop between the end of recovery (PostgreSQL has removed recovery.signal, chosen the new
+    # timeline) and its end-of-recovery checkpoint leaves pg_control in recovery without the
+    # signal file: started so, PostgreSQL would do crash recovery through all the WAL restored into
+    # pg_wal, past the target, on the old timeline. The signal file goes back: recovery to the
+    # target again (the unfinished timeline's history file is followed back to the switch point).
+    if [ ! -f "$PGDATA/recovery.signal" ]; then
+      state=$(pg_controldata "$PGDATA" | sed -n 's/^Database cluster state: *//p')
+      case $state in
+        "in archive recovery"|"shut down in recovery")
+          log "restore: stopped before its end-of-recovery checkpoint (pg_control: $state): recovering to the target again"
+          touch "$PGDATA/recovery.signal"
+          chown postgres:postgres "$PGDATA/recovery.signal"
+          ;;
+      esac
+    fi
   elif [ "$PGHERD_BOOTSTRAP" = clone ] && [ ! -f "$PGDATA/standby.signal" ]; then
     rejoin
   fi

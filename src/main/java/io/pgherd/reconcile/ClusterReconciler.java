@@ -319,8 +319,7 @@ public final class ClusterReconciler {
     if ("Restoring".equals(restorePhase) && (restorer == null || !restorer.busy())) {
       // ready (its primary down) before the restored primary is: it serves as soon as that does.
       // Created once the member is staged: its start (~1 s of the engine's, containerd's and runc's
-      // CPU) slowed the member's start, then the CPU-bound unpacking; the recovery's first second
-      // is PostgreSQL waiting for the disk
+      // CPU) slowed the member's own start and then the CPU-bound unpacking
       loadBalancer(cfg, topology, obs, progress);
     }
     if (restorePhase != null) {

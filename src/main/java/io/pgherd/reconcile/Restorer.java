@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -224,13 +223,7 @@ final class Restorer implements AutoCloseable {
             Files.copy(file, t);
             t.closeArchiveEntry();
           }
-          byte[] conf = p.recoveryConf().getBytes(StandardCharsets.UTF_8); // the target, in the same copy
-          TarArchiveEntry e = new TarArchiveEntry("restore/recovery.conf");
-          e.setSize(conf.length);
-          e.setMode(0100600);
-          t.putArchiveEntry(e);
-          t.write(conf);
-          t.closeArchiveEntry();
+          putFile(t, "restore/recovery.conf", p.recoveryConf()); // the target, in the same copy
         }
         try (InputStream in = Files.newInputStream(walTar)) {
           docker.copyTar(container, dataDir, in);
@@ -259,8 +252,7 @@ final class Restorer implements AutoCloseable {
     if (streamFailure != null) {
       throw streamFailure;
     }
-    docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar(List.of(),
-        List.<String[]>of(new String[] {"restore/READY", p.describe() + "\n"}))));
+    docker.copyTar(container, dataDir, new java.io.ByteArrayInputStream(tar("restore/READY", p.describe() + "\n")));
   }
 
   /** The stored base backup, streamed into {@code pgherd-receive-backup} in the started member. */
@@ -348,27 +340,25 @@ final class Restorer implements AutoCloseable {
     return postgres == null ? head + " (PostgreSQL logged no reason)" : head + ": " + postgres;
   }
 
-  private static byte[] tar(List<String> dirs, List<String[]> files) throws IOException {
+  /** A tar holding one file (0600). */
+  private static byte[] tar(String name, String content) throws IOException {
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     try (TarArchiveOutputStream t = new TarArchiveOutputStream(bytes)) {
-      for (String d : dirs) {
-        TarArchiveEntry e = new TarArchiveEntry(d);
-        e.setMode(040700);
-        t.putArchiveEntry(e);
-        t.closeArchiveEntry();
-      }
-      for (String[] f : files) {
-        byte[] content = f[1].getBytes(StandardCharsets.UTF_8);
-        TarArchiveEntry e = new TarArchiveEntry(f[0]);
-        e.setSize(content.length);
-        e.setMode(0100600);
-        t.putArchiveEntry(e);
-        t.write(content);
-        t.closeArchiveEntry();
-      }
+      putFile(t, name, content);
     }
     return bytes.toByteArray();
   }
+
+  private static void putFile(TarArchiveOutputStream t, String name, String content) throws IOException {
+    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+    TarArchiveEntry e = new TarArchiveEntry(name);
+    e.setSize(bytes.length);
+    e.setMode(0100600);
+    t.putArchiveEntry(e);
+    t.write(bytes);
+    t.closeArchiveEntry();
+  }
+
 
   private static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
