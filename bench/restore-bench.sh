@@ -20,9 +20,10 @@
 # 4. pgBackRest restore (timed): `pgbackrest restore` (type default: to the end of the archive)
 #    into an empty directory = files only; then PostgreSQL started on it (archive_mode=off, own
 #    port; recovery fetches the WAL with the archive-get restore_command pgBackRest wrote) until
-#    the first successful write (recovery + promotion + start).
+#    the first successful write (recovery + promotion + start), seen by the write probe of step 5.
 # 5. pgherd restore (timed): apply rbcopy (1 instance, same store, bootstrap.recovery from rbsrc,
-#    latest) → first successful write through rbcopy's read-write port (psql every 0.2 s);
+#    latest) → first successful write through rbcopy's read-write port (bench/FirstWrite.java
+#    every 0.2 s, as on the pgBackRest side);
 #    the split from rbcopy's log (restore-plan, restore-start, restored) and the member's
 #    `docker logs --timestamps` (recovery lines, "ready to accept connections"), and where the
 #    machine's CPU time went meanwhile (bench/cpu-account.py: per container, the operator, s3proxy,
@@ -162,6 +163,28 @@ cp "$REPO/target/pgherd.jar" "$JAR"
 CP=$(cat "$TMP/cp.txt")
 S3PROXY_VERSION=$(tr ':' '\n' <"$TMP/cp.txt" | sed -n 's#.*/s3proxy-\([0-9.]*\)\.jar$#\1#p' | head -1)
 [ -n "$S3PROXY_VERSION" ] || die "s3proxy is not on the test class path"
+# the first-write probe (bench/FirstWrite.java), compiled here and started before the timed steps:
+# both sides are measured with it (one JVM; a psql start per attempt cost ~0.2 core meanwhile)
+mkdir -p "$TMP/probe"
+javac -nowarn -d "$TMP/probe" -cp "$CP" "$REPO/bench/FirstWrite.java" >>"$TMP/mvn.log" 2>&1 || die "javac FirstWrite.java failed"
+coproc PROBE { exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx64m -cp "$TMP/probe:$CP" FirstWrite --interval-ms 200; }
+PROBE_PID=$PROBE_PID
+PROBE_IN=${PROBE[1]} PROBE_OUT=${PROBE[0]}
+# first_write PORT PASSWORD_FILE TIMEOUT [STATUS_FILE]: waits for the probe's first write on
+# 127.0.0.1:PORT; prints its client-side epoch nanoseconds. Fails (status 1, reason on stderr) on
+# a timeout, or when STATUS_FILE (pgherd's status JSON, read by the probe every 2 s) says the
+# restore failed.
+first_write() {
+  local answer
+  printf '%s\n' "$*" >&"$PROBE_IN"
+  until IFS= read -r -t 5 -u "$PROBE_OUT" answer; do
+    kill -0 "$PROBE_PID" 2>/dev/null || { echo "the write probe exited" >&2; return 1; }
+  done
+  case $answer in
+    ok\ *) answer=${answer#ok }; printf '%s\n' "${answer%% *}" ;;
+    *) echo "no write on :$1: $answer" >&2; return 1 ;;
+  esac
+}
 # the CLI as a user runs it (bin/pgherd: its JVM options and class-data-sharing archive), on the copy
 PGHERD() { timeout -k 5 "$1" env PGHERD_JAR="$JAR" "$REPO/bin/pgherd" "${@:2}"; }
 
@@ -171,6 +194,7 @@ S3_KEY=$(randstr 20)
 S3_SECRET=$(randstr 40)
 PG_PW=$(randstr 24)
 KS_PW=$(randstr 24)
+printf '%s\n' "$PG_PW" >"$TMP/pgr-password" # for the write probe (the host instance's postgres)
 printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$S3_KEY" "$S3_SECRET" >"$TMP/aws-credentials"
 umask 022
 
@@ -354,12 +378,8 @@ log "   PostgreSQL recovery on :$PGR_PORT (archive_mode=off) until the first wri
 t0=$(now_ns)
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGRDATA" -l "$PGHOME/restored.log" \
   -o "-c port=$PGR_PORT -c archive_mode=off" start >/dev/null 2>&1 || die "the restored instance did not start"
-deadline=$((SECONDS + STEP_TIMEOUT))
-until PSQL "$PGR_PORT" -c 'create table if not exists t(x int); insert into t values(1)' >/dev/null 2>&1; do
-  [ $SECONDS -lt $deadline ] || { tail -20 "$PGHOME/restored.log" >&2; die "the restored instance took no write in ${STEP_TIMEOUT}s"; }
-  sleep 0.2
-done
-t1=$(now_ns)
+t1=$(first_write "$PGR_PORT" "$TMP/pgr-password" "$STEP_TIMEOUT") ||
+  { tail -20 "$PGHOME/restored.log" >&2; die "the restored instance took no write in ${STEP_TIMEOUT}s"; }
 PGBR_RECOVERY_S=$(secs "$t0" "$t1")
 PGBR_REDO=$(sed -n 's/.*redo done at .* elapsed: \([0-9.]*\) s.*/\1/p' "$PGHOME/restored.log" | tail -1)
 PGBR_COUNT=$(PSQL "$PGR_PORT" -At -c 'select count(*) from pgbench_history')
@@ -369,7 +389,7 @@ log "   recovery until the first write: $PGBR_RECOVERY_S s (redo ${PGBR_REDO:-?}
 
 # ---------------------------------------------------------------- 5. pgherd restore
 COPYPSQL() { psql -X -q -v ON_ERROR_STOP=1 --no-password -h 127.0.0.1 -p "$COPY_RW" -U postgres -d "dbname=postgres connect_timeout=2" "$@"; }
-CPU_LABELS=("operator=$(pgrep -P "$OP_PID" java | head -1)" "s3proxy=$(pgrep -P "$S3PROXY_PID" java | head -1)" "restore-bench.sh=$$")
+CPU_LABELS=("operator=$(pgrep -P "$OP_PID" java | head -1)" "s3proxy=$(pgrep -P "$S3PROXY_PID" java | head -1)" "restore-bench.sh=$$" "write-probe=$PROBE_PID")
 # pgherd_restore RUN: one timed restore into $COPY; its split goes to $TMP/split-RUN.txt, its total
 # to PGHERD_TOTALS; the cluster is deleted (--purge) afterwards unless it is the last run
 pgherd_restore() {
@@ -377,30 +397,22 @@ pgherd_restore() {
   log "5.$run pgherd restore: apply $COPY (bootstrap.recovery from $SRC, latest) until the first write on :$COPY_RW"
   sync
   python3 "$REPO/bench/cpu-account.py" snap "$TMP/cpu-$run-a.json" "${CPU_LABELS[@]}"
-  local t0 t_applied t1 T0_ISO TA_ISO T1_ISO have_pw deadline
+  local t0 t_applied t1 T0_ISO TA_ISO T1_ISO
   t0=$(now_ns)
   T0_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
   APPLIED="$COPY $SRC"
   PGHERD 120 apply -f "$TMP/$COPY.yaml" >"$TMP/apply-copy.out" 2>&1 || { cat "$TMP/apply-copy.out" >&2; die "apply $COPY failed"; }
   t_applied=$(now_ns)
   TA_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-  # the same probe as the pgBackRest side's (psql every 0.2 s); the status is looked at every 2 s
-  # only (a Python start each time took ~0.4 of this machine's 2 cores from the restore)
-  have_pw=0 deadline=$((SECONDS + STEP_TIMEOUT)) tries=0
-  while :; do
-    if [ $have_pw = 0 ] && pgpass_for $COPY "$COPY_RW"; then have_pw=1; fi
-    if [ $have_pw = 1 ] && COPYPSQL -c 'create table if not exists t(x int); insert into t values(1)' >/dev/null 2>&1; then break; fi
-    if [ $SECONDS -ge $deadline ]; then
-      PGHERD 30 status $COPY >&2 || true
-      die "$COPY took no write within ${STEP_TIMEOUT}s"
-    fi
-    if (( ++tries % 10 == 0 )) && [ "$(status_field $COPY "(s.get('restore') or {}).get('state')")" = failed ]; then
-      die "restore failed: $(status_field $COPY "s.get('restore')")"
-    fi
-    sleep 0.2
-  done
-  t1=$(now_ns)
-  T1_ISO=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+  # the same probe as the pgBackRest side's (FirstWrite, every 0.2 s; the cluster's password file
+  # is read at each attempt: the apply makes it); it reads the status every 2 s meanwhile (a
+  # python3 start here costs ~0.35 s of CPU: 0.17 core when the bench did that)
+  if ! t1=$(first_write "$COPY_RW" "$PGHERD_HOME/secrets/$COPY/superuser-password" "$STEP_TIMEOUT" "$PGHERD_HOME/status/$COPY.json"); then
+    PGHERD 30 status $COPY >&2 || true
+    die "$COPY took no write within ${STEP_TIMEOUT}s"
+  fi
+  pgpass_for $COPY "$COPY_RW" || die "no superuser password for $COPY"
+  T1_ISO=$(date -u -d "@${t1:0:${#t1}-9}.${t1:${#t1}-9}" +%Y-%m-%dT%H:%M:%S.%NZ)
   python3 "$REPO/bench/cpu-account.py" snap "$TMP/cpu-$run-b.json" "${CPU_LABELS[@]}"
   PGHERD_TOTAL=$(secs "$t0" "$t1")
   PGHERD_TOTALS+=("$PGHERD_TOTAL")
