@@ -28,6 +28,16 @@ prefixed() { # prefixed TAG|"" CMD...
   local tag=${1:+$1: }; shift
   "$@" 2>&1 | sed -u "s/^/pgherd-entrypoint: $tag/"
 }
+# nap SECONDS: a pause without a process (a read with a timeout on a FIFO that nobody writes to;
+# the FIFO is made once, in $RUN); the restore's waits poll every 50-100 ms without forking a sleep
+nap_fd=''
+nap() {
+  if [ -z "$nap_fd" ]; then
+    [ -p "$RUN/nap" ] || mkfifo -m 0600 "$RUN/nap"
+    exec {nap_fd}<>"$RUN/nap"
+  fi
+  read -r -t "$1" -u "$nap_fd" _ || true
+}
 # Run a command as the postgres user (the environment is kept; HOME points at postgres's home).
 as_postgres() { HOME=$PGHOME setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
 
@@ -209,7 +219,8 @@ bootstrap_clone() {
 # Restore (point-in-time recovery): the operator stages, in $PARENT/restore/, the WAL it needs
 # (wal/: segments and history files), the recovery target (recovery.conf, PostgreSQL syntax) and
 # the base backup (data/, unpacked by pgherd-receive-backup as the operator streams it in), and
-# writes READY last; this waits for READY, then makes data/ the data directory (recovery.signal,
+# READY comes last (pgherd-receive-backup renames the WAL copy's last file, STAGED, once the
+# base backup is unpacked too); this waits for READY, then makes data/ the data directory (recovery.signal,
 # no setting of the source's ALTER SYSTEM). The member's own postmaster then recovers it, as a
 # child of this script (run_restore below), with pg_hba letting in only the local postgres user
 # until it has promoted and taken this cluster's passwords: no stop and second start. restore/
@@ -218,9 +229,9 @@ bootstrap_clone() {
 # reports it and does not retry).
 RESTORE=$PARENT/restore
 bootstrap_restore() {
-  # the operator stages while this waits: the WAL and the target first, then it streams the base
-  # backup into pgherd-receive-backup (docker exec), which unpacks it into data/ as it arrives,
-  # and writes READY last
+  # the operator stages while this waits: it copies the WAL and the target in while it streams the
+  # base backup into pgherd-receive-backup (docker exec), which unpacks it into data/ as it
+  # arrives and then makes READY
   local waited=$SECONDS
   if [ ! -f "$RESTORE/READY" ]; then
     log "restore: waiting for the operator to stage the base backup and the WAL in $RESTORE"
@@ -228,7 +239,7 @@ bootstrap_restore() {
   while [ ! -f "$RESTORE/READY" ]; do
     (( SECONDS - waited < RESTORE_TIMEOUT_SECONDS )) \
       || die "restore: $RESTORE/READY did not appear within ${RESTORE_TIMEOUT_SECONDS}s: the operator did not finish staging"
-    sleep 0.2
+    nap 0.05
   done
   [ -f "$RESTORE/data/PG_VERSION" ] || die "restore: $RESTORE/data holds no base backup"
   if [ -f "$RESTORE/FAILED" ]; then
@@ -293,8 +304,10 @@ run_restore() {
   trap 'stopping=1; [ -z "$pg" ] || kill -TERM $pg 2>/dev/null || true' TERM
   trap 'stopping=1; [ -z "$pg" ] || kill -INT $pg 2>/dev/null || true' INT
   trap 'stopping=1; [ -z "$pg" ] || kill -QUIT $pg 2>/dev/null || true' QUIT
-  HOME=$PGHOME setpriv --reuid=postgres --regid=postgres --init-groups -- \
-    postgres -D "$PGDATA" -c config_file="$conf" &
+  # (a subshell that closes nap's FIFO and becomes the postmaster: $! is the postmaster's PID)
+  ( if [ -n "$nap_fd" ]; then exec {nap_fd}<&-; fi
+    HOME=$PGHOME exec setpriv --reuid=postgres --regid=postgres --init-groups -- \
+      postgres -D "$PGDATA" -c config_file="$conf" ) &
   pg=$!
   [ "$stopping" = 0 ] || kill -INT "$pg" 2>/dev/null || true
   local start=$SECONDS next=$((SECONDS + 10)) rc=0
@@ -318,7 +331,7 @@ run_restore() {
       log "restore: recovering ($((SECONDS - start))s)"
       next=$((SECONDS + 10))
     fi
-    sleep 0.1
+    nap 0.1
   done
   # One session, over the unix socket: it waits for the end of recovery (the end-of-recovery
   # checkpoint; its first transactions were read-only), sets this cluster's passwords
