@@ -113,8 +113,20 @@ public final class Operator implements AutoCloseable {
     }
   }
 
-  /** Watches the store: a worker per stored spec (or pending delete), woken when the spec changes. */
+  /** How long the operator waits between two scans of its home when nothing in it changes. */
+  static final Duration SCAN_INTERVAL = Duration.ofMillis(500);
+
+  /**
+   * Watches the store: a worker per stored spec (or pending delete), woken when the spec changes.
+   * A scan follows a change of a stored spec or request at once (inotify), else every SCAN_INTERVAL.
+   */
   private void scan() {
+    try (StoreWatch watch = new StoreWatch(home.root().resolve("clusters"), home.root().resolve("requests"))) {
+      scan(watch);
+    }
+  }
+
+  private void scan(StoreWatch watch) {
     Map<String, FileTime> seen = new ConcurrentHashMap<>();
     while (running) {
       try {
@@ -142,7 +154,7 @@ public final class Operator implements AutoCloseable {
           }
           seen.put(name, mtime);
         }
-        Thread.sleep(500);
+        watch.await(SCAN_INTERVAL);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
