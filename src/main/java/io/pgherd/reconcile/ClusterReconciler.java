@@ -677,6 +677,8 @@ public final class ClusterReconciler {
       return RestoreStep.RUNNING;
     }
     if (!c.running()) {
+      recovering.remove(c.id()); // (a container started again is looked at afresh)
+      readyCheckedAt.remove(c.id());
       String why = Restorer.failure(docker.logs(c.id(), 120));
       if (why != null) {
         warnOnce("restore-failed", member(p) + ": " + why);
