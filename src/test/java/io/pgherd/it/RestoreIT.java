@@ -30,6 +30,7 @@ class RestoreIT extends ArchivedClusterTestBase {
   static final String BAD = "itr3";
   static final String LATEST = "itr4";
   static final List<String> TARGETS = List.of("itr5", "itr6", "itr7", "itr8");
+  static final String KILLED = "itr9";
 
   RestoreIT() {
     super("itr", 47452, 47453, 2, "");
@@ -41,7 +42,7 @@ class RestoreIT extends ArchivedClusterTestBase {
       operator.close(); // first: it would otherwise re-create what is purged
       operator = null;
     }
-    for (String c : List.of(COPY, BAD, LATEST, "itr5", "itr6", "itr7", "itr8")) {
+    for (String c : List.of(COPY, BAD, LATEST, "itr5", "itr6", "itr7", "itr8", KILLED)) {
       ItSupport.purge(docker, c);
     }
   }
@@ -363,5 +364,50 @@ class RestoreIT extends ArchivedClusterTestBase {
         .containsExactly("archived before the restore"));
     // exactly one container per member and the load balancer: nothing staged twice is left behind
     assertThat(docker.containers(Names.LABEL_CLUSTER, name)).hasSize(instances + 1);
+  }
+
+  /**
+   * A restored member stopped between the end of its recovery and its end-of-recovery checkpoint
+   * has pg_control "in archive recovery" and no recovery.signal (PostgreSQL removes it as recovery
+   * ends): started so, PostgreSQL would do crash recovery through the WAL in pg_wal, on the old
+   * timeline, instead of recovering to the target. That state is made here, every time: while the
+   * member replays a few hundred MB of WAL, its PostgreSQL processes are frozen (SIGSTOP),
+   * recovery.signal removed and the container killed (SIGKILL); the operator starts it again, the
+   * entrypoint puts the signal file back, and the restore ends at its target on a new timeline.
+   */
+  @Test
+  @Order(8)
+  void aMemberKilledInRecoveryWithoutItsSignalFileStillStopsAtTheTarget() throws Exception {
+    ItSupport.Run backup = pgherd("backup", name);
+    assertThat(backup.exitCode()).as(backup.output()).isZero();
+    long xid;
+    try (Connection c = member(primary())) {
+      // WAL for a replay of seconds after the backup: the freeze lands in it
+      c.createStatement().execute("create table replayed as select g, md5(g::text) as h from generate_series(1, 3000000) g");
+      c.createStatement().execute("create database kk1");
+      xid = Long.parseLong(column0(c, "select txid_current()::text"));
+      c.createStatement().execute("create database kk2");
+      c.createStatement().execute("drop table replayed");
+    }
+    awaitArchived();
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, KILLED, restoreSpec(KILLED, 1, 47532, "{ xid: \"" + xid + "\" }"))
+        .toString())).isZero();
+    String m = Names.container(KILLED + "-1");
+    await().atMost(ofSeconds(300)).pollInterval(java.time.Duration.ofMillis(100)).ignoreExceptions()
+        .until(() -> docker.logs(m, 400).matches("(?s).*LOG:  starting point-in-time recovery.*"));
+    String frozen = docker.exec(m, "bash", "-c", "for p in /proc/[0-9]*; do"
+        + " [ \"$(cat $p/comm 2>/dev/null)\" = postgres ] && kill -STOP ${p#/proc/}; done;"
+        + " rm -f \"$PGDATA/recovery.signal\"; pg_controldata \"$PGDATA\" | grep '^Database cluster state'");
+    assertThat(frozen).as("frozen while it replayed (else the replay was over before the freeze)")
+        .contains("in archive recovery");
+    docker.kill(m);
+    awaitHealthy(KILLED, 1);
+    assertThat(docker.logs(m, 5000)).contains("restore: not complete yet",
+        "restore: stopped before its end-of-recovery checkpoint (pg_control: in archive recovery)",
+        "restore: recovered, promoted").doesNotContain("FATAL: restore");
+    await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+        assertThat(databases(KILLED, 47532)).contains("kk1").doesNotContain("kk2"));
+    assertThat(statusOf(KILLED).getTimeline()).isGreaterThanOrEqualTo(2);
+    assertThat(cli("delete", KILLED, "--purge")).isZero();
   }
 }
