@@ -219,8 +219,8 @@ bootstrap_clone() {
 # Restore (point-in-time recovery): the operator stages, in $PARENT/restore/, the WAL it needs
 # (wal/: segments and history files), the recovery target (recovery.conf, PostgreSQL syntax) and
 # the base backup (data/, unpacked by pgherd-receive-backup as the operator streams it in), and
-# READY comes last (pgherd-receive-backup renames the WAL copy's last file, STAGED, once the
-# base backup is unpacked too); this waits for READY, then makes data/ the data directory (recovery.signal,
+# READY comes last (pgherd-receive-backup makes it once the base backup is unpacked and the WAL
+# copy's last file, STAGED, is there); this waits for READY, then makes data/ the data directory (recovery.signal,
 # no setting of the source's ALTER SYSTEM). The member's own postmaster then recovers it, as a
 # child of this script (run_restore below), with pg_hba letting in only the local postgres user
 # until it has promoted and taken this cluster's passwords: no stop and second start. restore/

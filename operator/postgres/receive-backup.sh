@@ -7,8 +7,9 @@
 # caught by the decompressor or tar (exit non-zero). Prints a line every 30 s while it runs.
 # Meanwhile the operator copies the WAL and the target in beside (restore/wal/,
 # restore/recovery.conf), restore/STAGED being that copy's last file: once the base backup is
-# unpacked and STAGED is there, STAGED is renamed READY (the entrypoint starts the recovery). No
-# READY ever follows a failed or partial unpacking.
+# unpacked and STAGED is there, READY is made (the entrypoint starts the recovery). No READY ever
+# follows a failed or partial unpacking. (STAGED itself stays as it is: the engine may still be
+# setting its owner, mode and times when it is first seen; restore/ goes as a whole at the end.)
 set -euo pipefail
 die() { printf 'pgherd-receive-backup: %s\n' "$*" >&2; exit 1; }
 [ $# = 2 ] || die "usage: pgherd-receive-backup zst|gz|tar SIZE"
@@ -72,4 +73,5 @@ while [ ! -f "$restore/STAGED" ]; do
   fi
   sleep 0.05
 done
-mv -f "$restore/STAGED" "$restore/READY"
+printf 'base backup unpacked; WAL and target staged\n' >"$restore/READY.new"
+mv -f "$restore/READY.new" "$restore/READY"

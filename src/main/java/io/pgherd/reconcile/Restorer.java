@@ -23,8 +23,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * container is created and started (its entrypoint waits for {@code READY}; a refused target
  * removes it and its volume again: nothing is left); then stage into it — the stored base backup
  * streamed from the store and unpacked as it arrives, the WAL into {@code DATA/restore/wal} and the
- * target into {@code DATA/restore/recovery.conf} beside it, then {@code STAGED}, which
- * {@code pgherd-receive-backup} renames {@code READY} once the base backup is unpacked — its postmaster
+ * target into {@code DATA/restore/recovery.conf} beside it, then {@code STAGED}; once
+ * that is there and the base backup unpacked, {@code pgherd-receive-backup} makes {@code READY} — its postmaster
  * recovers and promotes, and its entrypoint sets this cluster's passwords. A failure removes the
  * container.
  */
@@ -203,14 +203,14 @@ final class Restorer implements AutoCloseable {
    * Stages into the started container (its entrypoint waits for {@code READY}): the stored base
    * backup is streamed from the store into {@code pgherd-receive-backup} in it, which unpacks it
    * as it arrives (download and unpacking overlap), while the WAL and the target are copied in
-   * beside it, {@code STAGED} last; {@code pgherd-receive-backup} makes that {@code READY} when
-   * both are complete.
+   * beside it, {@code STAGED} last; {@code pgherd-receive-backup} makes {@code READY} when both
+   * are complete.
    */
   private void stage(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container, String dataDir,
       io.pgherd.store.ClusterLog log) throws IOException {
     // the WAL and the target go in beside the base backup's stream, in one copy (each is a helper
     // process of the engine's: ~0.15 s of CPU) that ends with STAGED; the entrypoint waits for
-    // READY, which pgherd-receive-backup makes of STAGED once it has unpacked the base backup (the
+    // READY, which pgherd-receive-backup makes once it has unpacked the base backup and sees STAGED (the
     // stream's exec returns after that: no copy of READY of its own, ~0.2-0.3 s less)
     java.util.concurrent.CompletableFuture<Void> wal = java.util.concurrent.CompletableFuture.runAsync(() -> {
       try {
@@ -228,7 +228,7 @@ final class Restorer implements AutoCloseable {
             t.closeArchiveEntry();
           }
           putFile(t, "restore/recovery.conf", p.recoveryConf()); // the target, in the same copy
-          // last: once the base backup is unpacked too, pgherd-receive-backup renames it READY
+          // last: once it is there and the base backup unpacked, pgherd-receive-backup makes READY
           putFile(t, "restore/STAGED", p.describe() + "\n");
         }
         try (InputStream in = Files.newInputStream(walTar)) {
