@@ -43,9 +43,21 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
 
-  /** PGHERD_LOG_LEVEL (system property first, then the environment); INFO when unset or not a level. */
+  /**
+   * PGHERD_LOG_LEVEL (system property first, then the environment); INFO when unset, and when it
+   * names no level (said on stderr).
+   */
   static Level level() {
     String v = System.getProperty("PGHERD_LOG_LEVEL", System.getenv("PGHERD_LOG_LEVEL"));
-    return Level.toLevel(v, Level.INFO);
+    if (v == null || v.isBlank()) {
+      return Level.INFO;
+    }
+    Level level = Level.toLevel(v.strip(), null);
+    if (level == null) {
+      System.err.println("pgherd: PGHERD_LOG_LEVEL='" + v + "' is not a log level (TRACE, DEBUG, INFO, WARN, ERROR,"
+          + " OFF); logging at INFO");
+      return Level.INFO;
+    }
+    return level;
   }
 }

@@ -56,6 +56,10 @@ class MainCommandLineTest {
     try {
       System.setProperty("PGHERD_LOG_LEVEL", "loud");
       assertThat(LogSetup.level()).isEqualTo(Level.INFO);
+      System.setProperty("PGHERD_LOG_LEVEL", " ");
+      assertThat(LogSetup.level()).isEqualTo(Level.INFO);
+      System.setProperty("PGHERD_LOG_LEVEL", "warn");
+      assertThat(LogSetup.level()).isEqualTo(Level.WARN);
     } finally {
       if (before == null) {
         System.clearProperty("PGHERD_LOG_LEVEL");

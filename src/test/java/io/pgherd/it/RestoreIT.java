@@ -383,15 +383,16 @@ class RestoreIT extends ArchivedClusterTestBase {
     long xid;
     try (Connection c = member(primary())) {
       // WAL for a replay of seconds after the backup: the freeze lands in it
-      c.createStatement().execute("create table replayed as select g, md5(g::text) as h from generate_series(1, 3000000) g");
+      c.createStatement().execute(
+          "create table replayed as select g, md5(g::text) as h from generate_series(1, 3000000) g");
       c.createStatement().execute("create database kk1");
       xid = Long.parseLong(column0(c, "select txid_current()::text"));
       c.createStatement().execute("create database kk2");
       c.createStatement().execute("drop table replayed");
     }
     awaitArchived();
-    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, KILLED, restoreSpec(KILLED, 1, 47532, "{ xid: \"" + xid + "\" }"))
-        .toString())).isZero();
+    String killedSpec = restoreSpec(KILLED, 1, 47532, "{ xid: \"" + xid + "\" }");
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, KILLED, killedSpec).toString())).isZero();
     String m = Names.container(KILLED + "-1");
     await().atMost(ofSeconds(300)).pollInterval(java.time.Duration.ofMillis(100)).ignoreExceptions()
         .until(() -> docker.logs(m, 400).matches("(?s).*LOG:  starting point-in-time recovery.*"));
