@@ -37,7 +37,7 @@ public final class Main implements Runnable {
         commandLine.getErr().println("error: " + u.getMessage());
         return u.exitCode();
       }
-      if (e instanceof io.pgherd.docker.MemberAccess.Unusable m) {
+      if (e instanceof io.pgherd.runtime.MemberAccess.Unusable m) {
         commandLine.getErr().println("error: " + m.getMessage());
         return 2;
       }

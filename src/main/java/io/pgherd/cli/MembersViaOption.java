@@ -1,7 +1,7 @@
 package io.pgherd.cli;
 
 import io.pgherd.docker.DockerGateway;
-import io.pgherd.docker.MemberAccess;
+import io.pgherd.runtime.MemberAccess;
 import picocli.CommandLine.Option;
 
 /** --members-via ports|network|auto, for the commands that run the operator (operator, up). */

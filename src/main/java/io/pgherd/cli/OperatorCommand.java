@@ -70,7 +70,7 @@ final class OperatorCommand implements Callable<Integer> {
       }
     }
     DockerGateway docker = DockerGateway.connect();
-    io.pgherd.docker.MemberAccess access = membersVia.access(docker);
+    io.pgherd.runtime.MemberAccess access = membersVia.access(docker);
     try {
       docker.ping();
       // detected now when the engine answers: a container that cannot find itself is said at start
@@ -79,7 +79,7 @@ final class OperatorCommand implements Callable<Integer> {
     } catch (io.pgherd.docker.DockerUnavailableException e) {
       // not fatal: every pass retries with backoff, and status says why nothing happens
       System.err.println("warning: " + e.getMessage() + "; the operator keeps retrying");
-    } catch (io.pgherd.docker.MemberAccess.Unusable e) {
+    } catch (io.pgherd.runtime.MemberAccess.Unusable e) {
       if (metricsServer != null) {
         metricsServer.close();
       }

@@ -39,7 +39,7 @@ final class PsqlCommand implements Callable<Integer> {
     // in the operator's container without host networking (docker-compose exec operator pgherd psql):
     // the load balancer by name over the cluster network, on its listeners' own ports
     try (io.pgherd.docker.DockerGateway docker = io.pgherd.docker.DockerGateway.connect()) {
-      if (io.pgherd.docker.MemberAccess.detectLater(docker, null).mode() == io.pgherd.docker.MemberAccess.Mode.NETWORK) {
+      if (io.pgherd.runtime.MemberAccess.detectLater(docker, null).mode() == io.pgherd.runtime.MemberAccess.Mode.NETWORK) {
         host = io.pgherd.model.Names.loadBalancer(name);
         port = readOnly ? io.pgherd.model.HaproxyConf.RO_PORT : io.pgherd.model.HaproxyConf.RW_PORT;
       }

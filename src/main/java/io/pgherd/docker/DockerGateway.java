@@ -9,7 +9,6 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
-import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
@@ -23,7 +22,11 @@ import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.transport.DockerHttpClient;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
-import io.pgherd.docker.ContainerSpec.FileContent;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerRuntime;
+import io.pgherd.runtime.ContainerSpec;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.runtime.NameTakenException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -47,7 +50,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * creating what already exists (409, same name) are not errors to the caller. Every engine failure
  * to connect becomes a {@link DockerUnavailableException} naming the engine's address.
  */
-public final class DockerGateway implements Closeable {
+public final class DockerGateway implements ContainerRuntime, Closeable {
   private final DockerClient client;
   private final String host;
 
@@ -78,21 +81,25 @@ public final class DockerGateway implements Closeable {
     return new DockerGateway(DockerClientImpl.getInstance(config, http), uri.toString());
   }
 
+  @Override
   public String host() {
     return host;
   }
 
   /** Checks the engine answers; throws {@link DockerUnavailableException} otherwise. */
+  @Override
   public void ping() {
     call(() -> client.pingCmd().exec());
   }
 
+  @Override
   public List<ContainerInfo> containers(String labelKey, String labelValue) {
     return call(() -> client.listContainersCmd().withShowAll(true)
         .withLabelFilter(Map.of(labelKey, labelValue)).exec()).stream().map(DockerGateway::info).toList();
   }
 
   /** The container of exactly this name, if any. */
+  @Override
   public Optional<ContainerInfo> container(String name) {
     return call(() -> client.listContainersCmd().withShowAll(true)
         .withNameFilter(List.of("^/" + name + "$")).exec()).stream().map(DockerGateway::info).findFirst();
@@ -116,6 +123,7 @@ public final class DockerGateway implements Closeable {
         c.getCreated() == null ? 0 : c.getCreated(), networks);
   }
 
+  @Override
   public boolean imageExists(String image) {
     try {
       call(() -> client.inspectImageCmd(image).exec());
@@ -125,6 +133,7 @@ public final class DockerGateway implements Closeable {
     }
   }
 
+  @Override
   public List<String> volumes(String labelKey, String labelValue) {
     var response = call(() -> client.listVolumesCmd().withFilter("label", List.of(labelKey + "=" + labelValue)).exec());
     List<String> out = new ArrayList<>();
@@ -134,6 +143,7 @@ public final class DockerGateway implements Closeable {
     return out;
   }
 
+  @Override
   public boolean volumeExists(String name) {
     try {
       call(() -> client.inspectVolumeCmd(name).exec());
@@ -143,11 +153,13 @@ public final class DockerGateway implements Closeable {
     }
   }
 
+  @Override
   public void createVolume(String name, Map<String, String> labels) {
     call(() -> client.createVolumeCmd().withName(name).withLabels(labels).exec());
   }
 
   /** Removes a volume; absent is success. */
+  @Override
   public void removeVolume(String name) {
     try {
       call(() -> {
@@ -159,6 +171,7 @@ public final class DockerGateway implements Closeable {
     }
   }
 
+  @Override
   public boolean networkExists(String name) {
     return findNetwork(name).isPresent();
   }
@@ -169,6 +182,7 @@ public final class DockerGateway implements Closeable {
   }
 
   /** Creates a bridge network unless one of that name exists. */
+  @Override
   public void ensureNetwork(String name, Map<String, String> labels) {
     if (networkExists(name)) {
       return;
@@ -182,6 +196,7 @@ public final class DockerGateway implements Closeable {
   }
 
   /** Removes a network; absent is success. */
+  @Override
   public void removeNetwork(String name) {
     Optional<Network> n = findNetwork(name);
     if (n.isEmpty()) {
@@ -199,8 +214,9 @@ public final class DockerGateway implements Closeable {
 
   /**
    * Creates the container (not started) and copies its files in. A container of that name that
-   * already exists is a {@link ConflictException} for the caller to treat as "observe again".
+   * already exists is a {@link NameTakenException} for the caller to treat as "observe again".
    */
+  @Override
   public String create(ContainerSpec spec) {
     Ports bindings = new Ports();
     List<ExposedPort> exposed = new ArrayList<>();
@@ -217,7 +233,9 @@ public final class DockerGateway implements Closeable {
         .withPortBindings(bindings)
         .withMounts(mounts)
         .withInit(false);
-    String id = call(() -> {
+    String id;
+    try {
+      id = call(() -> {
       CreateContainerCmd cmd = client.createContainerCmd(spec.image())
           .withName(spec.name())
           .withHostName(spec.name())
@@ -225,7 +243,10 @@ public final class DockerGateway implements Closeable {
           .withExposedPorts(exposed)
           .withHostConfig(hostConfig);
       return cmd.exec().getId();
-    });
+      });
+    } catch (ConflictException e) {
+      throw new NameTakenException("a container named " + spec.name() + " exists already: " + e.getMessage(), e);
+    }
     if (!spec.files().isEmpty()) {
       copyFiles(id, spec.files());
     }
@@ -233,6 +254,7 @@ public final class DockerGateway implements Closeable {
   }
 
   /** Writes files into a container (running or not), creating parent directories. */
+  @Override
   public void copyFiles(String container, Map<String, FileContent> files) {
     byte[] tar = tar(files);
     call(() -> {
@@ -243,6 +265,7 @@ public final class DockerGateway implements Closeable {
   }
 
   /** Extracts a tar stream into a directory of a container (running or not); the directory must exist. */
+  @Override
   public void copyTar(String container, String remotePath, InputStream tar) {
     call(() -> {
       client.copyArchiveToContainerCmd(container).withRemotePath(remotePath).withTarInputStream(tar).exec();
@@ -251,6 +274,7 @@ public final class DockerGateway implements Closeable {
   }
 
   /** Reads a file from a container; empty when the container or the file does not exist. */
+  @Override
   public Optional<byte[]> readFile(String container, String path) {
     try (InputStream in = call(() -> client.copyArchiveFromContainerCmd(container, path).exec());
         TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
@@ -266,6 +290,7 @@ public final class DockerGateway implements Closeable {
     }
   }
 
+  @Override
   public void start(String container) {
     try {
       call(() -> {
@@ -277,6 +302,7 @@ public final class DockerGateway implements Closeable {
     }
   }
 
+  @Override
   public void stop(String container, int timeoutSeconds) {
     try {
       call(() -> {
@@ -288,6 +314,7 @@ public final class DockerGateway implements Closeable {
     }
   }
 
+  @Override
   public void restart(String container, int timeoutSeconds) {
     call(() -> {
       client.restartContainerCmd(container).withTimeout(timeoutSeconds).exec();
@@ -295,6 +322,7 @@ public final class DockerGateway implements Closeable {
     });
   }
 
+  @Override
   public void signal(String container, String signal) {
     call(() -> {
       client.killContainerCmd(container).withSignal(signal).exec();
@@ -303,6 +331,7 @@ public final class DockerGateway implements Closeable {
   }
 
   /** SIGKILL, paused or not; a container that is not running (or absent) counts as killed. */
+  @Override
   public void kill(String container) {
     try {
       call(() -> {
@@ -316,6 +345,7 @@ public final class DockerGateway implements Closeable {
     }
   }
 
+  @Override
   public void connectNetwork(String container, String network) {
     call(() -> {
       client.connectToNetworkCmd().withContainerId(container).withNetworkId(network).exec();
@@ -323,6 +353,7 @@ public final class DockerGateway implements Closeable {
     });
   }
 
+  @Override
   public void disconnectNetwork(String container, String network) {
     try {
       call(() -> {
@@ -335,6 +366,7 @@ public final class DockerGateway implements Closeable {
   }
 
   /** Removes a container, running or not; absent is success. Its volumes stay. */
+  @Override
   public void remove(String container) {
     try {
       call(() -> {
@@ -350,6 +382,7 @@ public final class DockerGateway implements Closeable {
    * Runs a command in a running container and returns its output (stdout and stderr); throws
    * when it exits non-zero. Never pass a secret: exec arguments are visible to `docker inspect`.
    */
+  @Override
   public String exec(String container, String... command) {
     String id = call(() -> client.execCreateCmd(container).withCmd(command).withAttachStdout(true)
         .withAttachStderr(true).exec().getId());
@@ -380,6 +413,7 @@ public final class DockerGateway implements Closeable {
    * say. A failing {@code stdin} closes the connection: the command then sees the end of its
    * input early. Never pass a secret in {@code command}.
    */
+  @Override
   public String execWithInput(String container, InputStream stdin, String... command) throws IOException {
     String id = call(() -> client.execCreateCmd(container).withCmd(command).withAttachStdin(true)
         .withAttachStdout(true).withAttachStderr(true).exec().getId());
@@ -459,6 +493,7 @@ public final class DockerGateway implements Closeable {
   }
 
   /** The last lines of a container's output, for error messages. */
+  @Override
   public String logs(String container, int lines) {
     StringBuilder out = new StringBuilder();
     try {
@@ -480,6 +515,7 @@ public final class DockerGateway implements Closeable {
   }
 
   /** When the container's current run started, if it is running now (inspected, not listed). */
+  @Override
   public Optional<java.time.Instant> runningSince(String container) {
     try {
       var state = call(() -> client.inspectContainerCmd(container).exec()).getState();
@@ -492,10 +528,8 @@ public final class DockerGateway implements Closeable {
     }
   }
 
-  /** How a container is networked: its network mode ("host", "bridge", a network's name...) and the networks it is on. */
-  public record Networking(String id, String name, String networkMode, java.util.Set<String> networks) {}
-
   /** Inspects a container (by id or name) for its networking; empty when there is none such. */
+  @Override
   public Optional<Networking> networking(String container) {
     try {
       var inspect = call(() -> client.inspectContainerCmd(container).exec());
@@ -510,6 +544,7 @@ public final class DockerGateway implements Closeable {
   }
 
   /** The container's address on a network, if attached. */
+  @Override
   public Optional<String> address(String container, String network) {
     try {
       var inspect = call(() -> client.inspectContainerCmd(container).exec());
@@ -524,12 +559,16 @@ public final class DockerGateway implements Closeable {
    * Streams container events carrying {@code labelKey} (die, start, stop, destroy, oom...) until
    * the returned handle is closed.
    */
-  public Closeable events(String labelKey, Consumer<Event> listener, Consumer<Throwable> onError) {
+  @Override
+  public Closeable events(String labelKey, Consumer<ContainerRuntime.Event> listener, Consumer<Throwable> onError) {
     return client.eventsCmd().withLabelFilter(labelKey).withEventTypeFilter("container")
-        .exec(new ResultCallback.Adapter<Event>() {
+        .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
           @Override
-          public void onNext(Event event) {
-            listener.accept(event);
+          public void onNext(com.github.dockerjava.api.model.Event event) {
+            Map<String, String> attrs = event.getActor() == null ? null : event.getActor().getAttributes();
+            listener.accept(new ContainerRuntime.Event(event.getId(), event.getAction(),
+                attrs == null ? Map.of() : attrs,
+                event.getTimeNano() == null ? null : java.time.Instant.ofEpochSecond(0, event.getTimeNano())));
           }
 
           @Override

@@ -16,7 +16,7 @@ import java.util.Properties;
  * within a few seconds counts as unreachable for this pass. Identifiers and values are bound,
  * never formatted into SQL.
  */
-public final class InstanceGateway {
+public final class InstanceGateway implements Instance {
   private final String host;
   private final int port;
   private final String user;
@@ -57,7 +57,7 @@ public final class InstanceGateway {
     return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/postgres", props);
   }
 
-  public InstanceProbe probe() throws SQLException {
+  private InstanceProbe probeSql() throws SQLException {
     try (Connection c = connect()) {
       return probe(c);
     }
@@ -144,7 +144,7 @@ public final class InstanceGateway {
   }
 
   /** The WAL received and flushed so far; empty when the server is not in recovery (promoted). */
-  public Optional<String> receivedLsn() throws SQLException {
+  private Optional<String> receivedLsnSql() throws SQLException {
     try (Connection c = connect(); Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("select pg_is_in_recovery(), pg_last_wal_receive_lsn()::text")) {
       rs.next();
@@ -154,7 +154,7 @@ public final class InstanceGateway {
   }
 
   /** The server's current timeline and its history file's content ("" on timeline 1). */
-  public java.util.Map.Entry<Long, String> timelineHistory() throws SQLException {
+  private java.util.Map.Entry<Long, String> timelineHistorySql() throws SQLException {
     try (Connection c = connect(); Statement s = c.createStatement()) {
       long tli;
       try (ResultSet rs = s.executeQuery(
@@ -176,7 +176,7 @@ public final class InstanceGateway {
   }
 
   /** PostgreSQL's system identifier (pg_control_system()), the same on every member of a cluster. */
-  public String systemIdentifier() throws SQLException {
+  private String systemIdentifierSql() throws SQLException {
     try (Connection c = connect(); Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("select system_identifier::text from pg_control_system()")) {
       rs.next();
@@ -185,7 +185,7 @@ public final class InstanceGateway {
   }
 
   /** Creates a physical slot that reserves WAL from now on; an existing slot is left as it is. */
-  public boolean createSlot(String name) throws SQLException {
+  private boolean createSlotSql(String name) throws SQLException {
     try (Connection c = connect();
         PreparedStatement ps = c.prepareStatement(
             "select pg_create_physical_replication_slot(?, true)"
@@ -199,7 +199,7 @@ public final class InstanceGateway {
   }
 
   /** Drops a slot that is not in use; absent is success. Returns false when it is active. */
-  public boolean dropSlot(String name) throws SQLException {
+  private boolean dropSlotSql(String name) throws SQLException {
     try (Connection c = connect();
         PreparedStatement ps = c.prepareStatement(
             "select active from pg_replication_slots where slot_name = ?")) {
@@ -229,7 +229,7 @@ public final class InstanceGateway {
    * writes, looking every 10 ms rather than pg_promote's own 100 ms, then probes it on the same
    * connection: a second login costs more than the promotion itself.
    */
-  public InstanceProbe promoteAndProbe() throws SQLException {
+  private InstanceProbe promoteAndProbeSql() throws SQLException {
     try (Connection c = connect()) {
       promote(c);
       return probe(c);
@@ -261,7 +261,7 @@ public final class InstanceGateway {
   }
 
   /** Moves a slot's restart_lsn forward (never back) so the WAL before it can be recycled. */
-  public void advanceSlot(String name, String lsn) throws SQLException {
+  private void advanceSlotSql(String name, String lsn) throws SQLException {
     try (Connection c = connect();
         PreparedStatement ps = c.prepareStatement("select pg_replication_slot_advance(?, ?::pg_lsn)")) {
       ps.setString(1, name);
@@ -274,14 +274,14 @@ public final class InstanceGateway {
    * A checkpoint: after a promotion it writes the new timeline into pg_control, which pg_rewind
    * reads from its source (without it, a just-promoted source looks like the old timeline).
    */
-  public void checkpoint() throws SQLException {
+  private void checkpointSql() throws SQLException {
     try (Connection c = connect(); Statement s = c.createStatement()) {
       s.execute("checkpoint");
     }
   }
 
   /** CHECKPOINT, then the LSN of that checkpoint's record (pg_control). */
-  public String checkpointLsn() throws SQLException {
+  private String checkpointLsnSql() throws SQLException {
     try (Connection c = connect(); Statement s = c.createStatement()) {
       s.execute("checkpoint");
       try (ResultSet rs = s.executeQuery("select checkpoint_lsn::text from pg_control_checkpoint()")) {
@@ -292,7 +292,7 @@ public final class InstanceGateway {
   }
 
   /** How far a replica has replayed (null on a primary). */
-  public String replayedLsn() throws SQLException {
+  private String replayedLsnSql() throws SQLException {
     try (Connection c = connect(); Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("select pg_last_wal_replay_lsn()::text")) {
       rs.next();
@@ -300,9 +300,119 @@ public final class InstanceGateway {
     }
   }
 
-  public void reloadConf() throws SQLException {
+  private void reloadConfSql() throws SQLException {
     try (Connection c = connect(); Statement s = c.createStatement()) {
       s.execute("select pg_reload_conf()");
+    }
+  }
+
+  // ---------------------------------------------------------------- the Instance seam: SQLException stays here
+
+  @Override
+  public InstanceProbe probe() throws InstanceException {
+    try {
+      return probeSql();
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public Optional<String> receivedLsn() throws InstanceException {
+    try {
+      return receivedLsnSql();
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public java.util.Map.Entry<Long, String> timelineHistory() throws InstanceException {
+    try {
+      return timelineHistorySql();
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public String systemIdentifier() throws InstanceException {
+    try {
+      return systemIdentifierSql();
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public boolean createSlot(String name) throws InstanceException {
+    try {
+      return createSlotSql(name);
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public boolean dropSlot(String name) throws InstanceException {
+    try {
+      return dropSlotSql(name);
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public InstanceProbe promoteAndProbe() throws InstanceException {
+    try {
+      return promoteAndProbeSql();
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public void advanceSlot(String name, String lsn) throws InstanceException {
+    try {
+      advanceSlotSql(name, lsn);
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public void checkpoint() throws InstanceException {
+    try {
+      checkpointSql();
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public String checkpointLsn() throws InstanceException {
+    try {
+      return checkpointLsnSql();
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public String replayedLsn() throws InstanceException {
+    try {
+      return replayedLsnSql();
+    } catch (SQLException e) {
+      throw new InstanceException(e);
+    }
+  }
+
+  @Override
+  public void reloadConf() throws InstanceException {
+    try {
+      reloadConfSql();
+    } catch (SQLException e) {
+      throw new InstanceException(e);
     }
   }
 

@@ -1,16 +1,16 @@
 package io.pgherd.reconcile;
 
-import com.github.dockerjava.api.exception.ConflictException;
+import io.pgherd.runtime.NameTakenException;
 import io.pgherd.api.ClusterConfig;
 import io.pgherd.api.PostgresCluster;
 import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.api.SpecValidator;
 import io.pgherd.api.ValidationResult;
-import io.pgherd.docker.ContainerInfo;
-import io.pgherd.docker.MemberAccess;
-import io.pgherd.docker.ContainerSpec;
-import io.pgherd.docker.ContainerSpec.FileContent;
-import io.pgherd.docker.DockerGateway;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.MemberAccess;
+import io.pgherd.runtime.ContainerSpec;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.model.FailoverPlanner;
 import io.pgherd.model.HaproxyConf;
 import io.pgherd.model.InPlaceRestore;
@@ -19,6 +19,8 @@ import io.pgherd.model.Names;
 import io.pgherd.model.PostgresConf;
 import io.pgherd.model.Topology;
 import io.pgherd.postgres.ControlFile;
+import io.pgherd.postgres.Instance;
+import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceGateway;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.store.ClusterLog;
@@ -27,7 +29,6 @@ import io.pgherd.store.Home;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,7 +57,7 @@ public final class ClusterReconciler {
   private static final AtomicLong PASSES = new AtomicLong();
 
   private final Home home;
-  private final DockerGateway docker;
+  private final ContainerRuntime docker;
   private final String cluster;
   private final ClusterLog log;
   private final ImageService images;
@@ -112,6 +113,8 @@ public final class ClusterReconciler {
   private String restoreFailure;
   /** How this process reaches the members' PostgreSQL: published loopback ports or the cluster network. */
   private final MemberAccess access;
+  /** Opens a client to a member's PostgreSQL. */
+  private final Instance.Connector connector;
   /** The cluster's CA and server certificates (spec.tls). */
   private final io.pgherd.tls.ClusterTls tls;
   /** This pass looked at a restore: status.restore is filled in. */
@@ -126,12 +129,19 @@ public final class ClusterReconciler {
   }
 
   /** For the CLI's own passes: reaches members the way {@code PGHERD_MEMBERS_VIA} (default auto) says. */
-  public ClusterReconciler(Home home, DockerGateway docker, ImageService images, String cluster) {
+  public ClusterReconciler(Home home, ContainerRuntime docker, ImageService images, String cluster) {
     this(home, docker, images, cluster, MemberAccess.detectLater(docker, null));
   }
 
-  public ClusterReconciler(Home home, DockerGateway docker, ImageService images, String cluster,
+  public ClusterReconciler(Home home, ContainerRuntime docker, ImageService images, String cluster,
       MemberAccess access) {
+    this(home, docker, images, cluster, access, InstanceGateway::new);
+  }
+
+  /** With the members' PostgreSQL reached through {@code connector} (the tests' fake). */
+  public ClusterReconciler(Home home, ContainerRuntime docker, ImageService images, String cluster,
+      MemberAccess access, Instance.Connector connector) {
+    this.connector = connector;
     this.access = access;
     this.home = home;
     this.docker = docker;
@@ -394,7 +404,7 @@ public final class ClusterReconciler {
       if (!e.getValue().running() || recovering.contains(e.getValue().id())) {
         continue;
       }
-      Optional<InstanceGateway> sql = sql(e.getValue());
+      Optional<Instance> sql = sql(e.getValue());
       pending.put(e.getKey(), java.util.concurrent.CompletableFuture.supplyAsync(() -> {
         if (sql.isEmpty()) {
           return access.mode() == MemberAccess.Mode.PORTS ? "port 5432 is not published"
@@ -402,7 +412,7 @@ public final class ClusterReconciler {
         }
         try {
           return sql.get().probe();
-        } catch (SQLException ex) {
+        } catch (InstanceException ex) {
           return ex.getMessage();
         }
       }, PROBES));
@@ -420,8 +430,8 @@ public final class ClusterReconciler {
     return new Observed(network, members, volumes, lb, probes, errors);
   }
 
-  private Optional<InstanceGateway> sql(ContainerInfo c) {
-    return postgresAddress(c).map(a -> new InstanceGateway(a.host(), a.port(), PostgresConf.SUPERUSER,
+  private Optional<Instance> sql(ContainerInfo c) {
+    return postgresAddress(c).map(a -> connector.connect(a.host(), a.port(), PostgresConf.SUPERUSER,
         home.secret(cluster, Home.SUPERUSER_PASSWORD), tls.rootCertificateIfEnforced().orElse(null)));
   }
 
@@ -938,7 +948,7 @@ public final class ClusterReconciler {
     } else if (step == RestoreStep.DONE) {
       try {
         replaceMembers(topology, next, obs, r, p);
-      } catch (SQLException e) {
+      } catch (InstanceException e) {
         progress.waitFor("restore: cannot ask " + member(p) + " for its system identifier: " + e.getMessage());
       }
       return Result.requeue(FAST, "restored");
@@ -985,7 +995,7 @@ public final class ClusterReconciler {
    * slot), and the replacement becomes the cluster's topology.
    */
   private void replaceMembers(Topology topology, Topology next, Observed obs, InPlaceRestore r, int p)
-      throws SQLException {
+      throws InstanceException {
     ContainerInfo pc = obs.members().get(p);
     String sysid = systemIdentifier(pc);
     Set<Integer> old = new TreeSet<>(obs.members().keySet());
@@ -1068,7 +1078,7 @@ public final class ClusterReconciler {
           if (sql(obs.members().get(topology.primary())).orElseThrow().createSlot(slot)) {
             log.action(reconcileId, "create-slot", slot + " on " + member(topology.primary()) + " for " + member(r));
           }
-        } catch (SQLException e) {
+        } catch (InstanceException e) {
           progress.waitFor("cannot create slot " + slot + ": " + e.getMessage());
           continue;
         }
@@ -1162,7 +1172,7 @@ public final class ClusterReconciler {
         Map.of(volume, DATA_DIR), List.of(new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.PORT)), files);
     try {
       return docker.create(spec);
-    } catch (ConflictException e) {
+    } catch (NameTakenException e) {
       // created by an earlier pass that did not finish: observe again next pass
       return null;
     }
@@ -1260,7 +1270,7 @@ public final class ClusterReconciler {
         try {
           sql(c).orElseThrow().reloadConf();
           log.action(reconcileId, "reload-config", member(ordinal) + ": " + String.join(", ", changed) + " changed");
-        } catch (SQLException e) {
+        } catch (InstanceException e) {
           progress.waitFor("cannot reload " + member(ordinal) + ": " + e.getMessage());
         }
         progress.changed = true;
@@ -1291,7 +1301,7 @@ public final class ClusterReconciler {
     if (primary == null || primary.inRecovery()) {
       return;
     }
-    InstanceGateway sql = sql(obs.members().get(topology.primary())).orElseThrow();
+    Instance sql = sql(obs.members().get(topology.primary())).orElseThrow();
     Set<String> wanted = topology.replicas().stream().map(r -> Names.slot(member(r)))
         .collect(Collectors.toCollection(TreeSet::new));
     Set<String> present = primary.slots().stream().map(InstanceProbe.Slot::name)
@@ -1327,7 +1337,7 @@ public final class ClusterReconciler {
               + "dropping it once it is inactive");
         }
       }
-    } catch (SQLException e) {
+    } catch (InstanceException e) {
       progress.waitFor("cannot manage slots on " + member(topology.primary()) + ": " + e.getMessage());
     }
     replicaSlots(topology, obs, primary, archiving, progress);
@@ -1347,7 +1357,7 @@ public final class ClusterReconciler {
       if (probe == null || !probe.inRecovery() || topology.rejoining().contains(x)) {
         continue;
       }
-      InstanceGateway sql = sql(obs.members().get(x)).orElseThrow();
+      Instance sql = sql(obs.members().get(x)).orElseThrow();
       Set<String> wanted = topology.replicas().stream().filter(r -> r != x).map(r -> Names.slot(member(r)))
           .collect(Collectors.toCollection(TreeSet::new));
       if (archiving) {
@@ -1380,7 +1390,7 @@ public final class ClusterReconciler {
             log.action(reconcileId, "drop-slot", sl.name() + " on replica " + member(x) + ": belongs to no other replica");
           }
         }
-      } catch (SQLException e) {
+      } catch (InstanceException e) {
         progress.waitFor("cannot manage slots on replica " + member(x) + ": " + e.getMessage());
       }
     }
@@ -1453,7 +1463,7 @@ public final class ClusterReconciler {
       if (error != null) {
         progress.waitFor("WAL archive: " + error);
       }
-    } catch (SQLException | java.io.IOException e) {
+    } catch (InstanceException | java.io.IOException e) {
       warnOnce("archive", "WAL archiving cannot start: " + e.getMessage());
       progress.waitFor("WAL archive: " + e.getMessage());
     }
@@ -1528,7 +1538,7 @@ public final class ClusterReconciler {
         }
         progress.changed |= refused.isEmpty();
       }
-    } catch (SQLException | java.io.IOException e) {
+    } catch (InstanceException | java.io.IOException e) {
       warnOnce("backup", "base backups cannot run: " + e.getMessage());
     }
   }
@@ -1539,8 +1549,8 @@ public final class ClusterReconciler {
    * and to replay on restore. Without it the backup is still good, from an older restartpoint.
    */
   private Runnable replicaBackupPrepare(ContainerInfo primary, ContainerInfo replica) {
-    Optional<InstanceGateway> p = sql(primary);
-    Optional<InstanceGateway> r = replica == null ? Optional.empty() : sql(replica);
+    Optional<Instance> p = sql(primary);
+    Optional<Instance> r = replica == null ? Optional.empty() : sql(replica);
     return () -> {
       try {
         long checkpoint = io.pgherd.model.Lsn.parse(p.orElseThrow().checkpointLsn());
@@ -1549,7 +1559,7 @@ public final class ClusterReconciler {
             && System.nanoTime() < deadline) {
           Thread.sleep(100);
         }
-      } catch (SQLException | RuntimeException e) {
+      } catch (InstanceException | RuntimeException e) {
         log.warn("backup", "backup-checkpoint", "no fresh checkpoint before the backup (it starts from the replica's"
             + " last restartpoint): " + e.getMessage());
       } catch (InterruptedException e) {
@@ -1558,7 +1568,7 @@ public final class ClusterReconciler {
     };
   }
 
-  private String systemIdentifier(ContainerInfo primary) throws SQLException {
+  private String systemIdentifier(ContainerInfo primary) throws InstanceException {
     if (systemIdentifier == null || !systemIdentifier.getKey().equals(primary.id())) {
       systemIdentifier = Map.entry(primary.id(), sql(primary).orElseThrow().systemIdentifier());
     }
@@ -1620,7 +1630,7 @@ public final class ClusterReconciler {
         fileHashes.put(id + HaproxyConf.PATH, hash(config.getBytes(StandardCharsets.UTF_8)));
         log.action(reconcileId, "create-lb", name + ": read-write " + cfg.bindAddress() + ":" + cfg.readWritePort()
             + " → " + member(topology.primary()) + ", read-only " + cfg.bindAddress() + ":" + cfg.readOnlyPort());
-      } catch (ConflictException e) {
+      } catch (NameTakenException e) {
         // exists already: observe again
       }
       progress.changed = true;
@@ -1861,7 +1871,7 @@ public final class ClusterReconciler {
     InstanceProbe promoted;
     try {
       promoted = probe.inRecovery() ? sql(target).orElseThrow().promoteAndProbe() : sql(target).orElseThrow().probe();
-    } catch (SQLException e) {
+    } catch (InstanceException e) {
       beforeRecord.run(); // nothing left running behind the next pass
       progress.waitFor("promoting " + member(f.to()) + ": " + e.getMessage());
       return false;
@@ -1927,7 +1937,7 @@ public final class ClusterReconciler {
     boolean created;
     try {
       created = sql(primary).orElseThrow().createSlot(slot);
-    } catch (SQLException e) {
+    } catch (InstanceException e) {
       return () -> {}; // the slots and replicas steps try again
     }
     docker.start(old.get().id());
@@ -2019,7 +2029,7 @@ public final class ClusterReconciler {
       long checkpoint = System.nanoTime();
       try {
         sql(old).orElseThrow().checkpoint();
-      } catch (SQLException | RuntimeException e) {
+      } catch (InstanceException | RuntimeException e) {
         log.warn(reconcileId, "checkpoint", member(f.from()) + ": " + e.getMessage() + "; shutting down without it");
       }
       log.action(reconcileId, "checkpoint", member(f.from()) + ": " + (System.nanoTime() - checkpoint) / 1_000_000
@@ -2082,7 +2092,7 @@ public final class ClusterReconciler {
         Optional<String> lsn = sql(target).orElseThrow().receivedLsn();
         received = lsn.orElse("none (promoted)");
         caughtUp = lsn.isEmpty() || Lsn.parse(lsn.get()) > control.checkpointLsn();
-      } catch (SQLException e) {
+      } catch (InstanceException e) {
         received = "unknown (" + e.getMessage() + ")";
       }
       if (!caughtUp) {

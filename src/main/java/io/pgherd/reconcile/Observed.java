@@ -1,6 +1,6 @@
 package io.pgherd.reconcile;
 
-import io.pgherd.docker.ContainerInfo;
+import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.postgres.InstanceProbe;
 import java.util.Map;
 import java.util.Set;

@@ -1,8 +1,9 @@
 package io.pgherd.reconcile;
 
-import io.pgherd.docker.DockerGateway;
-import io.pgherd.docker.DockerUnavailableException;
 import io.pgherd.docker.ImageBuilder;
+import io.pgherd.runtime.ContainerRuntime;
+import io.pgherd.runtime.EngineUnavailableException;
+import io.pgherd.runtime.MemberAccess;
 import io.pgherd.model.Names;
 import io.pgherd.store.Home;
 import java.io.Closeable;
@@ -33,7 +34,7 @@ public final class Operator implements AutoCloseable {
   static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
   private final Home home;
-  private final DockerGateway docker;
+  private final ContainerRuntime docker;
   private final Optional<ImageBuilder> builder;
   private final Map<String, Worker> workers = new ConcurrentHashMap<>();
   private final ExecutorService buildExecutor = Executors.newSingleThreadExecutor(r -> daemon(r, "pgherd-image-build"));
@@ -51,15 +52,15 @@ public final class Operator implements AutoCloseable {
     void passEnded(String cluster, Duration took, Throwable failure);
   }
 
-  private final io.pgherd.docker.MemberAccess access;
+  private final MemberAccess access;
 
-  public Operator(Home home, DockerGateway docker, Optional<ImageBuilder> builder) {
-    this(home, docker, builder, io.pgherd.docker.MemberAccess.detectLater(docker, null));
+  public Operator(Home home, ContainerRuntime docker, Optional<ImageBuilder> builder) {
+    this(home, docker, builder, MemberAccess.detectLater(docker, null));
   }
 
   /** @param access how members are reached: published loopback ports, or the cluster networks by name */
-  public Operator(Home home, DockerGateway docker, Optional<ImageBuilder> builder,
-      io.pgherd.docker.MemberAccess access) {
+  public Operator(Home home, ContainerRuntime docker, Optional<ImageBuilder> builder,
+      MemberAccess access) {
     this.access = access;
     this.home = home;
     this.docker = docker;
@@ -188,13 +189,13 @@ public final class Operator implements AutoCloseable {
     while (running) {
       Semaphore ended = new Semaphore(0);
       try (Closeable stream = docker.events(Names.LABEL_CLUSTER, event -> {
-        Map<String, String> attrs = event.getActor() == null ? null : event.getActor().getAttributes();
-        String cluster = attrs == null ? null : attrs.get(Names.LABEL_CLUSTER);
-        if (cluster != null && wakes(event.getAction())) {
-          LOG.debug("docker event {} on {}", event.getAction(), attrs.get("name"));
+        Map<String, String> attrs = event.attributes();
+        String cluster = attrs.get(Names.LABEL_CLUSTER);
+        if (cluster != null && wakes(event.action())) {
+          LOG.debug("docker event {} on {}", event.action(), attrs.get("name"));
           Worker w = workers.get(cluster);
-          if (w != null && "die".equals(event.getAction()) && event.getId() != null && event.getTimeNano() != null) {
-            w.reconciler.containerDied(event.getId(), java.time.Instant.ofEpochSecond(0, event.getTimeNano()));
+          if (w != null && "die".equals(event.action()) && event.containerId() != null && event.at() != null) {
+            w.reconciler.containerDied(event.containerId(), event.at());
           }
           wake(cluster);
         }
@@ -304,7 +305,7 @@ public final class Operator implements AutoCloseable {
           }
           delay = r.delay();
           backoff = Duration.ofSeconds(2);
-        } catch (DockerUnavailableException e) {
+        } catch (EngineUnavailableException e) {
           reconciler.passFailed(e.getMessage() + "; retrying in " + backoff.toSeconds() + "s");
           delay = backoff;
           backoff = next(backoff);

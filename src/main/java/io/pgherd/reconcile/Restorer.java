@@ -3,7 +3,7 @@ package io.pgherd.reconcile;
 import io.pgherd.backup.BackupInfo;
 import io.pgherd.backup.Compression;
 import io.pgherd.backup.RestorePlanner;
-import io.pgherd.docker.DockerGateway;
+import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.objectstore.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -104,7 +104,7 @@ final class Restorer implements AutoCloseable {
   }
 
   void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
-      Path work, DockerGateway docker, String dataDir, Member member, io.pgherd.store.ClusterLog log) {
+      Path work, ContainerRuntime docker, String dataDir, Member member, io.pgherd.store.ClusterLog log) {
     start(spec, store, from, target, work, docker, dataDir, member, log, -1);
   }
 
@@ -113,7 +113,7 @@ final class Restorer implements AutoCloseable {
    * is refused unless the archive's WAL reaches that LSN (the stopped primary's last checkpoint).
    */
   void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
-      Path work, DockerGateway docker, String dataDir, Member member, io.pgherd.store.ClusterLog log,
+      Path work, ContainerRuntime docker, String dataDir, Member member, io.pgherd.store.ClusterLog log,
       long minimumEnd) {
     begin(spec, from, target);
     thread.execute(() -> {
@@ -206,7 +206,7 @@ final class Restorer implements AutoCloseable {
    * beside it, {@code STAGED} last; {@code pgherd-receive-backup} makes {@code READY} when both
    * are complete.
    */
-  private void stage(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container, String dataDir,
+  private void stage(ObjectStore st, RestorePlanner.Plan p, ContainerRuntime docker, String container, String dataDir,
       io.pgherd.store.ClusterLog log) throws IOException {
     // the WAL and the target go in beside the base backup's stream, in one copy (each is a helper
     // process of the engine's: ~0.15 s of CPU) that ends with STAGED; the entrypoint waits for
@@ -261,7 +261,7 @@ final class Restorer implements AutoCloseable {
   }
 
   /** The stored base backup, streamed into {@code pgherd-receive-backup} in the started member. */
-  private void streamBaseBackup(ObjectStore st, RestorePlanner.Plan p, DockerGateway docker, String container,
+  private void streamBaseBackup(ObjectStore st, RestorePlanner.Plan p, ContainerRuntime docker, String container,
       io.pgherd.store.ClusterLog log) throws IOException {
     BackupInfo b = p.backup();
     Compression c = b.compression() == null ? Compression.GZIP : Compression.parse(b.compression());

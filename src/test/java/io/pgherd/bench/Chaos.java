@@ -2,7 +2,7 @@ package io.pgherd.bench;
 
 import io.pgherd.api.MemberStatus;
 import io.pgherd.api.PostgresClusterStatus;
-import io.pgherd.docker.ContainerInfo;
+import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.docker.DockerGateway;
 import io.pgherd.model.HaproxyConf;
 import io.pgherd.model.Names;

@@ -3,7 +3,7 @@ package io.pgherd.docker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgherd.docker.ContainerSpec.FileContent;
+import io.pgherd.runtime.ContainerSpec.FileContent;
 import java.io.ByteArrayInputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;

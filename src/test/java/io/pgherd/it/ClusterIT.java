@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.pgherd.api.MemberStatus;
 import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.cli.Main;
-import io.pgherd.docker.ContainerInfo;
+import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.docker.DockerGateway;
 import io.pgherd.docker.ImageBuilder;
 import io.pgherd.model.HaproxyConf;

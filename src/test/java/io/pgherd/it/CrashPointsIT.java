@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgherd.api.MemberStatus;
 import io.pgherd.api.PostgresClusterStatus;
-import io.pgherd.docker.ContainerInfo;
+import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.model.Names;
 import io.pgherd.reconcile.Operator;
 import io.pgherd.store.CrashPoint;

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pgherd.api.MemberStatus;
 import io.pgherd.api.PostgresClusterStatus;
-import io.pgherd.docker.ContainerInfo;
+import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.model.Names;
 import io.pgherd.model.Topology;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgherd.api.ClusterConfig;
 import io.pgherd.docker.DockerGateway;
-import io.pgherd.docker.MemberAccess;
+import io.pgherd.runtime.MemberAccess;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,8 +1,9 @@
-package io.pgherd.docker;
+package io.pgherd.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgherd.docker.DockerGateway;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;

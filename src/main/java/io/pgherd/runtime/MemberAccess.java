@@ -1,4 +1,4 @@
-package io.pgherd.docker;
+package io.pgherd.runtime;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,7 +62,7 @@ public final class MemberAccess {
    * Detected at first use (a Docker engine unreachable at start is retried then, like every
    * other call): {@code wanted} is ports, network, auto, or null for {@code PGHERD_MEMBERS_VIA}.
    */
-  public static MemberAccess detectLater(DockerGateway docker, String wanted) {
+  public static MemberAccess detectLater(ContainerRuntime docker, String wanted) {
     wanted(wanted, System.getenv()); // a bad value is refused now, not at first use
     return new MemberAccess(() -> detect(docker, Surroundings.ofThisProcess(), wanted));
   }
@@ -106,11 +106,11 @@ public final class MemberAccess {
    * Network mode: attaches pgherd's container to {@code network} unless it is on it already;
    * true when it was attached now. Ports: nothing.
    */
-  public boolean join(DockerGateway docker, String network) {
+  public boolean join(ContainerRuntime docker, String network) {
     if (mode() == Mode.PORTS) {
       return false;
     }
-    DockerGateway.Networking me = docker.networking(self).orElseThrow(() -> new IllegalStateException(
+    ContainerRuntime.Networking me = docker.networking(self).orElseThrow(() -> new IllegalStateException(
         "pgherd's own container " + self + " is not in the Docker engine any more"));
     if (me.networks().contains(network)) {
       return false;
@@ -120,7 +120,7 @@ public final class MemberAccess {
   }
 
   /** Network mode: detaches pgherd's container from {@code network} (so that it can be removed). */
-  public void leave(DockerGateway docker, String network) {
+  public void leave(ContainerRuntime docker, String network) {
     if (mode() == Mode.NETWORK) {
       docker.disconnectNetwork(self, network);
     }
@@ -170,14 +170,14 @@ public final class MemberAccess {
   }
 
   /** Chooses the access for this process; an impossible choice is an {@link Unusable} naming why. */
-  public static MemberAccess detect(DockerGateway docker) {
+  public static MemberAccess detect(ContainerRuntime docker) {
     return detect(docker, Surroundings.ofThisProcess(), null);
   }
 
   /**
    * @param wanted ports, network or auto; null takes {@code PGHERD_MEMBERS_VIA} (default auto)
    */
-  public static MemberAccess detect(DockerGateway docker, Surroundings where, String wanted) {
+  public static MemberAccess detect(ContainerRuntime docker, Surroundings where, String wanted) {
     String w = wanted(wanted, where.env());
     if (w.equals("ports")) {
       return ports();
@@ -191,7 +191,7 @@ public final class MemberAccess {
       throw new Unusable("members via network needs pgherd to run in a container, and it"
           + " cannot tell which container it is" + hint);
     }
-    Optional<DockerGateway.Networking> me = docker.networking(candidate.get());
+    Optional<ContainerRuntime.Networking> me = docker.networking(candidate.get());
     if (me.isEmpty() && where.hostname() != null && !where.hostname().isBlank()
         && where.env().get(ENV_SELF) == null) {
       me = docker.networking(where.hostname());

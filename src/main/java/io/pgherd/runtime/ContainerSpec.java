@@ -1,4 +1,4 @@
-package io.pgherd.docker;
+package io.pgherd.runtime;
 
 import java.util.List;
 import java.util.Map;
