@@ -1,5 +1,6 @@
 package io.pgherd.reconcile;
 
+import io.pgherd.cluster.Result;
 import io.pgherd.docker.ImageBuilder;
 import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.EngineUnavailableException;

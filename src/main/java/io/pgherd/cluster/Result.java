@@ -1,9 +1,12 @@
-package io.pgherd.reconcile;
+package io.pgherd.cluster;
 
 import java.time.Duration;
 
 /** What a reconcile pass asks for next: run again after {@code delay}, for {@code reason}. */
 public record Result(Duration delay, String reason, boolean done) {
+  /** The next look while something is under way. */
+  public static final Duration FAST = Duration.ofSeconds(1);
+
   public static Result requeue(Duration delay, String reason) {
     return new Result(delay, reason, false);
   }

@@ -1,4 +1,4 @@
-package io.pgherd.reconcile;
+package io.pgherd.restore;
 
 import io.pgherd.backup.BackupInfo;
 import io.pgherd.backup.Compression;

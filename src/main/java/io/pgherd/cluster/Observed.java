@@ -1,4 +1,4 @@
-package io.pgherd.reconcile;
+package io.pgherd.cluster;
 
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.postgres.InstanceProbe;
@@ -13,17 +13,17 @@ import java.util.Set;
  * @param probes SQL probes of the running members that answered, by ordinal
  * @param probeErrors why a running member did not answer, by ordinal
  */
-record Observed(
+public record Observed(
     boolean network, Map<Integer, ContainerInfo> members, Set<Integer> volumes, ContainerInfo lb,
     Map<Integer, InstanceProbe> probes, Map<Integer, String> probeErrors) {
 
-  boolean running(int ordinal) {
+  public boolean running(int ordinal) {
     ContainerInfo c = members.get(ordinal);
     return c != null && c.running();
   }
 
   /** Ordinals of members that answer SQL and are not in recovery. */
-  Set<Integer> writable() {
+  public Set<Integer> writable() {
     return probes.entrySet().stream().filter(e -> !e.getValue().inRecovery()).map(Map.Entry::getKey)
         .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
   }

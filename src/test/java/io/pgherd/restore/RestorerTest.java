@@ -1,4 +1,4 @@
-package io.pgherd.reconcile;
+package io.pgherd.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

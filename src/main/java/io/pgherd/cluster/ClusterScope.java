@@ -1,0 +1,142 @@
+package io.pgherd.cluster;
+
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
+import io.pgherd.model.Topology;
+import io.pgherd.postgres.Instance;
+import io.pgherd.postgres.InstanceException;
+import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerRuntime;
+import io.pgherd.runtime.MemberAccess;
+import io.pgherd.store.ClusterLog;
+import io.pgherd.store.Home;
+import io.pgherd.tls.ClusterTls;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * One cluster as every step sees it, for the life of its reconciler: where its state is kept
+ * (the home), the engine that runs its containers, how its members' PostgreSQL is reached, its
+ * log and its certificates, and the little state that several steps share: the hashes of the
+ * files delivered into containers, the members not to be probed while they recover from a
+ * backup, and the primary's system identifier.
+ */
+public final class ClusterScope {
+  public final Home home;
+  public final ContainerRuntime docker;
+  public final String cluster;
+  public final PassLog log;
+  /** How this process reaches the members' PostgreSQL: published loopback ports or the cluster network. */
+  public final MemberAccess access;
+  /** The cluster's CA and server certificates (spec.tls). */
+  public final ClusterTls tls;
+  /** Last known content hash of files inside containers, by container id and path. */
+  public final Map<String, String> fileHashes = new ConcurrentHashMap<>();
+  /**
+   * Containers of restored members whose postmaster still recovers (their restore/READY is there):
+   * not probed over TCP, which their local-only pg_hba.conf refuses (a FATAL line in their log per
+   * probe) until the restore is complete.
+   */
+  public final Set<String> recovering = ConcurrentHashMap.newKeySet();
+  /** Opens a client to a member's PostgreSQL. */
+  private final Instance.Connector connector;
+  /** The primary container's PostgreSQL system identifier, asked once per container. */
+  private Map.Entry<String, String> systemIdentifier;
+
+  public ClusterScope(Home home, ContainerRuntime docker, String cluster, MemberAccess access,
+      Instance.Connector connector) {
+    this.home = home;
+    this.docker = docker;
+    this.cluster = cluster;
+    this.log = new PassLog(new ClusterLog(home, cluster));
+    this.access = access;
+    this.connector = connector;
+    this.tls = new ClusterTls(home, cluster);
+  }
+
+  public String member(int ordinal) {
+    return Names.member(cluster, ordinal);
+  }
+
+  public String names(Collection<Integer> ordinals) {
+    return ordinals.stream().map(this::member).collect(Collectors.joining(", "));
+  }
+
+  /** A client to the member's PostgreSQL, as the superuser; empty when it cannot be reached from here. */
+  public Optional<Instance> sql(ContainerInfo c) {
+    return postgresAddress(c).map(a -> connector.connect(a.host(), a.port(), PostgresConf.SUPERUSER,
+        home.secret(cluster, Home.SUPERUSER_PASSWORD), tls.rootCertificateIfEnforced().orElse(null)));
+  }
+
+  /** Where this process reaches the member's PostgreSQL now (see {@link MemberAccess}). */
+  public Optional<MemberAccess.Address> postgresAddress(ContainerInfo c) {
+    return access.address(c, Names.network(cluster), PostgresConf.PORT);
+  }
+
+  /** With members reached over the cluster network, the operator's own container must be on it. */
+  public void joinNetwork() {
+    if (access.join(docker, Names.network(cluster))) {
+      log.action("join-network", "the operator's container joined " + Names.network(cluster)
+          + " to reach the members by name");
+    }
+  }
+
+  public String systemIdentifier(ContainerInfo primary) throws InstanceException {
+    if (systemIdentifier == null || !systemIdentifier.getKey().equals(primary.id())) {
+      systemIdentifier = Map.entry(primary.id(), sql(primary).orElseThrow().systemIdentifier());
+    }
+    return systemIdentifier.getValue();
+  }
+
+  /** The content hash of a file in a container: remembered, else read from it ("absent" when it has none). */
+  public String fileHash(ContainerInfo c, String path) {
+    return fileHashes.computeIfAbsent(c.id() + path,
+        k -> docker.readFile(c.id(), path).map(ClusterScope::hash).orElse("absent"));
+  }
+
+  /** The hashes remembered for a container's files go (the container was removed). */
+  public void forgetFiles(String containerId) {
+    fileHashes.keySet().removeIf(k -> k.startsWith(containerId));
+  }
+
+  /** The member container's definition as a hash (its label): recreated when it changes. */
+  public String specHash(ClusterConfig cfg, int ordinal) {
+    return hash(("image=" + cfg.image() + "\nports=127.0.0.1::5432\nvolume=" + Names.volume(member(ordinal)) + "\n")
+        .getBytes(StandardCharsets.UTF_8)).substring(0, 16);
+  }
+
+  /** A replica's replay lag as the primary sees it; null when unknown (not connected). */
+  public Long lagBytes(Topology topology, Observed obs, int replica) {
+    InstanceProbe primary = obs.probes().get(topology.primary());
+    if (primary == null) {
+      return null;
+    }
+    String app = member(replica);
+    return primary.replication().stream().filter(st -> st.applicationName().equals(app)).findFirst()
+        .map(InstanceProbe.Standby::lagBytes).orElse(null);
+  }
+
+  public static String hash(byte[] content) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from this JVM", e);
+    }
+  }
+
+  public static String now() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS).toString();
+  }
+}

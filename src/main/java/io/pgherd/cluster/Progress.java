@@ -1,0 +1,17 @@
+package io.pgherd.cluster;
+
+/** What the steps of one pass did and what they are waiting for. */
+public final class Progress {
+  /** A step changed something: the pass looks again soon and observes afresh for the status. */
+  public boolean changed;
+  /** The first thing a step is waiting for (shown in the status message). */
+  public String waiting;
+  /** Look again soon: the primary is failing, and Docker may not have said it has exited yet. */
+  public boolean soon;
+
+  public void waitFor(String reason) {
+    if (waiting == null) {
+      waiting = reason;
+    }
+  }
+}

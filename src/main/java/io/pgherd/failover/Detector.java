@@ -1,0 +1,169 @@
+package io.pgherd.failover;
+
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.api.MemberStatus;
+import io.pgherd.cluster.ClusterPart;
+import io.pgherd.cluster.ClusterScope;
+import io.pgherd.cluster.MemberFiles;
+import io.pgherd.cluster.Observed;
+import io.pgherd.cluster.Progress;
+import io.pgherd.model.FailoverPlanner;
+import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.Lsn;
+import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
+import io.pgherd.model.Topology;
+import io.pgherd.postgres.ControlFile;
+import io.pgherd.postgres.InstanceException;
+import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.steps.LoadBalancer;
+import io.pgherd.steps.Observer;
+import io.pgherd.store.ControlRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * Detection: whether the primary counts as down. Docker's die event says so at once; a primary
+ * that does not answer SQL (hung, frozen, cut off) only after failureThreshold probes spanning at
+ * least (failureThreshold - 1) probe periods. Owns the failure counters, the die events and the
+ * primary's last known WAL position, and names the replicas that may be promoted.
+ */
+public final class Detector extends ClusterPart {
+  /** Die events from Docker's event stream, by container id: Docker may list a container as running just after. */
+  private final Map<String, Instant> diedAt = new ConcurrentHashMap<>();
+  private int primaryFailures;
+  private Instant primaryFailingSince;
+  private String lastPrimaryLsn;
+
+  public Detector(ClusterScope scope) {
+    super(scope);
+  }
+
+  /**
+   * Why the primary counts as down, if it does: its container is gone or not running (Docker
+   * says so, at once), or it has not answered SQL for failureThreshold probes spanning at least
+   * (failureThreshold - 1) probe periods.
+   */
+  public Optional<String> primaryDown(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    int p = topology.primary();
+    ContainerInfo c = obs.members().get(p);
+    InstanceProbe probe = obs.probes().get(p);
+    if (probe != null && !probe.inRecovery()) {
+      primaryFailures = 0;
+      primaryFailingSince = null;
+      lastPrimaryLsn = probe.lsn();
+      return Optional.empty();
+    }
+    if (lastPrimaryLsn(topology) == null) {
+      return Optional.empty(); // never seen answering: a primary still being created, not a failure
+    }
+    if (c == null) {
+      // a new cluster's primary has no container yet either: only replicas with data can take over
+      boolean replicaData = topology.replicas().stream().anyMatch(obs.volumes()::contains);
+      return replicaData ? Optional.of("has no container (removed)") : Optional.empty();
+    }
+    if (!c.running() && !"paused".equals(c.state())) {
+      return Optional.of("container is " + c.state() + " (" + c.status() + ")");
+    }
+    if (c.running() && died(c)) {
+      return Optional.of("container died (Docker event at " + diedAt.get(c.id()) + ")");
+    }
+    if (primaryFailingSince == null) {
+      primaryFailingSince = Instant.now();
+    }
+    primaryFailures++;
+    progress.soon = true;
+    String what = "paused".equals(c.state()) ? "is paused (frozen)"
+        : probe != null ? "is in recovery" : "does not answer SQL: " + obs.probeErrors().getOrDefault(p, "?");
+    Duration failing = Duration.between(primaryFailingSince, Instant.now());
+    Duration window = cfg.probePeriod().multipliedBy(cfg.failureThreshold() - 1L);
+    if (primaryFailures >= cfg.failureThreshold() && failing.compareTo(window) >= 0) {
+      return Optional.of(what + " (" + primaryFailures + " failed probes over " + failing.toMillis() + " ms)");
+    }
+    progress.waitFor("primary " + member(p) + " " + what + " (" + primaryFailures + "/" + cfg.failureThreshold() + ")");
+    return Optional.empty();
+  }
+
+  /**
+   * Listed as running, but Docker's event stream said it died: unless it has been started again
+   * since (inspected now), it has exited. (Docker can list a container as running for a moment
+   * after its die event.)
+   */
+  public boolean died(ContainerInfo c) {
+    Instant died = diedAt.get(c.id());
+    if (died == null) {
+      return false;
+    }
+    Optional<Instant> since = docker.runningSince(c.id());
+    if (since.isEmpty() || since.get().isBefore(died)) {
+      return true;
+    }
+    diedAt.remove(c.id(), died);
+    return false;
+  }
+
+  /** The primary's last known WAL position: from this process, else from the stored status. */
+  public String lastPrimaryLsn(Topology topology) {
+    if (lastPrimaryLsn == null) {
+      lastPrimaryLsn = home.readStatus(cluster).flatMap(s -> Optional.ofNullable(s.getMembers()).orElse(List.of())
+          .stream().filter(m -> m.getName().equals(member(topology.primary()))).findFirst())
+          .map(MemberStatus::getLsn).orElse(null);
+    }
+    return lastPrimaryLsn;
+  }
+
+  /** Replicas that may be promoted: not a former primary still rejoining. */
+  public List<FailoverPlanner.Candidate> candidates(Topology topology, Observed obs) {
+    List<FailoverPlanner.Candidate> out = new ArrayList<>();
+    for (int r : topology.replicas()) {
+      if (topology.rejoining().contains(r)) {
+        continue;
+      }
+      InstanceProbe probe = obs.probes().get(r);
+      boolean reachable = probe != null && probe.inRecovery();
+      out.add(new FailoverPlanner.Candidate(member(r), r, reachable, reachable ? probe.lsn() : null,
+          reachable ? probe.replayLsn() : null));
+    }
+    return out;
+  }
+
+  /** Running, or able to run again without anyone starting it (paused, restarting). */
+  public static boolean canRun(ContainerInfo c) {
+    return c.running() || "paused".equals(c.state()) || "restarting".equals(c.state());
+  }
+
+  /** Docker said this container died (its event stream): the primary's death is acted on at once. */
+  public void containerDied(String containerId, Instant at) {
+    diedAt.put(containerId, at);
+  }
+
+  /** A new primary answered at {@code lsn}: its failures count from nothing. */
+  public void promoted(String lsn) {
+    lastPrimaryLsn = lsn;
+    primaryFailures = 0;
+    primaryFailingSince = null;
+  }
+
+  /** The primary's failures count from nothing (a restore that failed started the old members again). */
+  public void resetFailures() {
+    primaryFailures = 0;
+    primaryFailingSince = null;
+  }
+
+  /** A new primary of unknown position (a restore in place replaced the members). */
+  public void forget() {
+    lastPrimaryLsn = null;
+    resetFailures();
+  }
+}

@@ -1,0 +1,116 @@
+package io.pgherd.failover;
+
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.cluster.ClusterPart;
+import io.pgherd.cluster.ClusterScope;
+import io.pgherd.cluster.MemberFiles;
+import io.pgherd.cluster.Observed;
+import io.pgherd.cluster.Progress;
+import io.pgherd.model.FailoverPlanner;
+import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.Lsn;
+import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
+import io.pgherd.model.Topology;
+import io.pgherd.postgres.ControlFile;
+import io.pgherd.postgres.InstanceException;
+import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.steps.LoadBalancer;
+import io.pgherd.steps.Observer;
+import io.pgherd.store.ControlRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+
+/**
+ * Execution of a failover whose intent is recorded: the load balancer fenced, the old primary
+ * killed (disconnected if it cannot be) and told it may only come back as a replica, the target
+ * promoted. Each step is idempotent, so a crash anywhere resumes.
+ */
+public final class Failover extends ClusterPart {
+  private final Detector detector;
+  private final Promotion promotion;
+  private final LoadBalancer loadBalancer;
+  private final MemberFiles memberFiles;
+
+  public Failover(ClusterScope scope, Detector detector, Promotion promotion, LoadBalancer loadBalancer, MemberFiles memberFiles) {
+    super(scope);
+    this.detector = detector;
+    this.promotion = promotion;
+    this.loadBalancer = loadBalancer;
+    this.memberFiles = memberFiles;
+  }
+
+  /**
+   * Carries out the recorded failover: no server in the read-write listener; the old primary
+   * killed (disconnected if it cannot be) and told to come back only as a replica; the target
+   * promoted; the new topology stored. Each step is idempotent, so a crash anywhere resumes.
+   *
+   * @return true when the target is the primary and the topology says so
+   */
+  public boolean failover(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    Topology.Failover f = topology.failover();
+    Topology after = new Topology(topology.members(), topology.nextOrdinal(), f.to());
+    ContainerInfo old = obs.members().get(f.from());
+    // A primary whose container has exited (asked again now) takes no session and accepts no
+    // write: the listener is switched to the target while it is promoted, so clients waiting to
+    // connect get through the moment it is. Any other primary is out of the listener first.
+    boolean exited = old == null || !Detector.canRun(old);
+    if (old != null && exited) {
+      Optional<ContainerInfo> now = docker.container(old.name());
+      exited = now.isEmpty() || !Detector.canRun(now.get());
+    } else if (old != null && old.running()) {
+      exited = detector.died(old);
+    }
+    CompletableFuture<Void> lbFenced = CompletableFuture.completedFuture(null);
+    if (exited) {
+      lbFenced = CompletableFuture.runAsync(() -> loadBalancer.fenceLoadBalancer(cfg, topology, obs));
+    } else {
+      loadBalancer.fenceLoadBalancer(cfg, topology, obs);
+    }
+    CompletableFuture<Void> told = CompletableFuture.completedFuture(null);
+    if (old != null) {
+      String how = "container already " + (exited ? "exited" : old.state());
+      if (!exited) {
+        try {
+          docker.kill(old.id());
+          how = "container killed (it was " + old.state() + ")";
+        } catch (RuntimeException e) {
+          docker.disconnectNetwork(old.id(), Names.network(cluster));
+          how = "kill failed (" + e.getMessage() + "), disconnected from " + Names.network(cluster);
+        }
+      }
+      // whoever starts it again (the operator, or a person) gets a replica of the new primary;
+      // told while the target is promoted, and before the promotion is recorded
+      String fenced = how;
+      told = CompletableFuture.runAsync(() -> {
+        docker.copyFiles(old.id(), memberFiles.memberFiles(cfg, after, f.from()));
+        log.action("fence", member(f.from()) + ": " + fenced + "; it can only start again as a replica of "
+            + member(f.to()));
+      });
+    }
+    // both finished (a failure fails the pass: the recorded intent is resumed) before the new
+    // topology is recorded and acted on
+    CompletableFuture<Void> fencing = CompletableFuture.allOf(lbFenced, told);
+    ContainerInfo target = obs.members().get(f.to());
+    InstanceProbe probe = obs.probes().get(f.to());
+    if (target == null || probe == null) {
+      String why = member(f.to()) + " cannot be reached any more ("
+          + obs.probeErrors().getOrDefault(f.to(), target == null ? "no container" : target.state()) + ")";
+      Promotion.join(fencing);
+      promotion.abandon(topology, why + (f.requestId() == null ? "; choosing again" : ""));
+      progress.waitFor("failover target " + member(f.to()) + " unreachable; choosing again");
+      return false;
+    }
+    return promotion.promote(topology, target, probe, progress, () -> Promotion.join(fencing));
+  }
+}

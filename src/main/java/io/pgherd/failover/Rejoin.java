@@ -1,0 +1,130 @@
+package io.pgherd.failover;
+
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.cluster.ClusterPart;
+import io.pgherd.cluster.ClusterScope;
+import io.pgherd.cluster.MemberFiles;
+import io.pgherd.cluster.Observed;
+import io.pgherd.cluster.Progress;
+import io.pgherd.model.FailoverPlanner;
+import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.Lsn;
+import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
+import io.pgherd.model.Topology;
+import io.pgherd.postgres.ControlFile;
+import io.pgherd.postgres.InstanceException;
+import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.steps.LoadBalancer;
+import io.pgherd.steps.Observer;
+import io.pgherd.store.ControlRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Former primaries coming back: the old primary restarted at once as a replica of the new one
+ * (pg_rewind or a re-clone in its entrypoint), the way each came back recorded, and one that
+ * cannot follow the new timeline re-cloned.
+ */
+public final class Rejoin extends ClusterPart {
+  /** Rejoining members first seen unable to follow the primary. */
+  private final Map<Integer, Instant> stuckSince = new HashMap<>();
+  static final Duration REJOIN_PATIENCE = Duration.ofSeconds(20);
+
+  public Rejoin(ClusterScope scope) {
+    super(scope);
+  }
+
+  /**
+   * Former primaries streaming again on the primary's timeline: say how they came back (pg_rewind
+   * or a new clone). One that stays on an older timeline without streaming for longer than
+   * {@link #REJOIN_PATIENCE} cannot follow (it has WAL the new primary never had): it is re-cloned.
+   */
+  public Topology rejoins(Topology topology, Observed obs) {
+    Topology next = topology;
+    InstanceProbe primary = obs.probes().get(topology.primary());
+    for (int r : topology.rejoining()) {
+      InstanceProbe probe = obs.probes().get(r);
+      ContainerInfo c = obs.members().get(r);
+      if (primary == null || primary.inRecovery() || probe == null || c == null || !probe.inRecovery()) {
+        continue;
+      }
+      if ("streaming".equals(probe.receiverStatus()) && probe.timeline() == primary.timeline()) {
+        stuckSince.remove(r);
+        String logs = docker.logs(c.id(), 400);
+        String how = logs.contains("rejoin: re-cloned") ? "re-cloned (pg_rewind failed)"
+            : logs.contains("rejoin: pg_rewind succeeded") ? "pg_rewind"
+            : logs.contains("clone complete") ? "a new clone" : "its data as it was";
+        next = next.rejoined(r);
+        log.action("rejoined", member(r) + " streams from " + member(topology.primary())
+            + " on timeline " + probe.timeline() + " after " + how);
+        continue;
+      }
+      Instant since = stuckSince.computeIfAbsent(r, k -> Instant.now());
+      if (Duration.between(since, Instant.now()).compareTo(REJOIN_PATIENCE) > 0) {
+        stuckSince.remove(r);
+        docker.remove(c.id());
+        docker.removeVolume(Names.volume(member(r)));
+        log.warn("rejoin-reclone", member(r) + " is on timeline " + probe.timeline() + " (primary "
+            + primary.timeline() + ") and not streaming (" + probe.receiverStatus() + ") after "
+            + REJOIN_PATIENCE.toSeconds() + "s: its data cannot follow; removed to be cloned again");
+      }
+    }
+    if (next != topology) {
+      home.writeState(cluster, next);
+    }
+    return next;
+  }
+
+  /**
+   * The old primary, if its container has exited, started again at once (its files already say
+   * it is a replica of the new primary), after its slot on the new primary: the rejoin (pg_rewind,
+   * preceded by the checkpoint it needs, in the entrypoint) starts while the rest of the pass
+   * runs. Anything else is left to the replicas step. Returns what to log and record, on the
+   * caller's thread.
+   */
+  public Runnable restartOldPrimary(ClusterConfig cfg, Topology topology, Observed before) {
+    Topology.Failover last = topology.lastFailover();
+    ContainerInfo primary = before.members().get(topology.primary());
+    if (last == null || primary == null) {
+      return () -> {};
+    }
+    Optional<ContainerInfo> old = docker.container(Names.container(member(last.from())));
+    if (old.isEmpty() || Detector.canRun(old.get()) || !specHash(cfg, last.from()).equals(old.get().label(Names.LABEL_SPEC_HASH))
+        || !old.get().networks().contains(Names.network(cluster))) {
+      return () -> {};
+    }
+    String slot = Names.slot(member(last.from()));
+    boolean created;
+    try {
+      created = sql(primary).orElseThrow().createSlot(slot);
+    } catch (InstanceException e) {
+      return () -> {}; // the slots and replicas steps try again
+    }
+    docker.start(old.get().id());
+    String state = old.get().state() + (old.get().status() == null ? "" : " (" + old.get().status() + ")");
+    return () -> {
+      if (created) {
+        log.action("create-slot", slot + " on " + member(topology.primary()) + " for "
+            + member(last.from()));
+      }
+      log.action("start-member", member(last.from()) + ": container was " + state
+          + "; it rejoins as a replica of " + member(topology.primary()));
+    };
+  }
+
+  /** The members' history starts again (a restore in place replaced them). */
+  public void forget() {
+    stuckSince.clear();
+  }
+}

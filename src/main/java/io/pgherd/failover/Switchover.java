@@ -1,0 +1,218 @@
+package io.pgherd.failover;
+
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.cluster.ClusterPart;
+import io.pgherd.cluster.ClusterScope;
+import io.pgherd.cluster.MemberFiles;
+import io.pgherd.cluster.Observed;
+import io.pgherd.cluster.Progress;
+import io.pgherd.model.FailoverPlanner;
+import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.Lsn;
+import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
+import io.pgherd.model.Topology;
+import io.pgherd.postgres.ControlFile;
+import io.pgherd.postgres.InstanceException;
+import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.steps.LoadBalancer;
+import io.pgherd.steps.Observer;
+import io.pgherd.store.ControlRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+
+/**
+ * A planned change of primary that loses nothing: the old primary shut down cleanly and the
+ * target promoted only once it has received the shutdown checkpoint; abandoned (the old primary
+ * starting again as primary) when anything is off.
+ */
+public final class Switchover extends ClusterPart {
+  private final Promotion promotion;
+  private final LoadBalancer loadBalancer;
+  private final MemberFiles memberFiles;
+  static final Duration CATCH_UP_PATIENCE = Duration.ofSeconds(10);
+
+  public Switchover(ClusterScope scope, Promotion promotion, LoadBalancer loadBalancer, MemberFiles memberFiles) {
+    super(scope);
+    this.promotion = promotion;
+    this.loadBalancer = loadBalancer;
+    this.memberFiles = memberFiles;
+  }
+
+  /**
+   * A planned change of primary that loses nothing: the read-write listener emptied, the primary
+   * shut down cleanly (fast shutdown: sessions cut, a shutdown checkpoint, and its WAL sender
+   * hands every record to the connected replicas before it exits), then the target promoted only
+   * once it has received that shutdown checkpoint (read from the stopped primary's pg_control).
+   * If anything is off, the switchover is abandoned and the old primary starts again as primary.
+   * Each step can be repeated, so an operator crash anywhere resumes.
+   */
+  public boolean switchover(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    Topology.Failover f = topology.failover();
+    ContainerInfo old = obs.members().get(f.from());
+    ContainerInfo target = obs.members().get(f.to());
+    InstanceProbe probe = obs.probes().get(f.to());
+    if (probe != null && !probe.inRecovery()) {
+      return promotion.promote(topology, target, probe, progress); // promoted before a crash: just record it
+    }
+    if (old == null || target == null || probe == null) {
+      abandonSwitchover(cfg, topology, old, old == null ? member(f.from()) + " has no container"
+          : member(f.to()) + " cannot be reached (" + obs.probeErrors().getOrDefault(f.to(), "no container") + ")");
+      return false;
+    }
+    if ("paused".equals(old.state())) {
+      abandonSwitchover(cfg, topology, old, member(f.from()) + " is paused");
+      return false;
+    }
+    long started = System.nanoTime();
+    long stopped = started;
+    Optional<ControlFile> shutDown = Optional.empty();
+    if (old.running()) {
+      // A checkpoint while writes still flow leaves the shutdown checkpoint little to do, so the
+      // pause below is short (what Patroni does before a demotion too).
+      long checkpoint = System.nanoTime();
+      try {
+        sql(old).orElseThrow().checkpoint();
+      } catch (InstanceException | RuntimeException e) {
+        log.warn("checkpoint", member(f.from()) + ": " + e.getMessage() + "; shutting down without it");
+      }
+      log.action("checkpoint", member(f.from()) + ": " + (System.nanoTime() - checkpoint) / 1_000_000
+          + " ms, before the shutdown");
+      // No new session for the old primary from now on (the ones it has go on writing until the
+      // shutdown cuts them): a client reconnecting is turned away at once instead of waiting on
+      // a server that is about to disappear.
+      ContainerInfo lb = obs.lb();
+      if (lb != null && lb.running()) {
+        try {
+          loadBalancer.haproxyAdmin(lb, "set server rw/" + member(f.from()) + " state maint");
+        } catch (RuntimeException e) {
+          log.warn("drain-lb", "cannot put rw/" + member(f.from())
+              + " in maintenance through the admin socket: " + e.getMessage());
+        }
+      }
+      started = System.nanoTime();
+      // Shutting down, the primary takes no new session and cuts the ones it has; the listener
+      // is switched to the target meanwhile, so nothing reaches the old one when it comes back.
+      docker.signal(old.id(), "SIGINT"); // tini hands it to the postmaster: fast shutdown
+      log.action("demote", member(f.from()) + ": fast shutdown (sessions cut, shutdown checkpoint,"
+          + " remaining WAL sent to the replicas)");
+      CompletableFuture<Void> fence =
+          CompletableFuture.runAsync(() -> loadBalancer.fenceLoadBalancer(cfg, topology, obs));
+      // Done when pg_control says "shut down": the shutdown checkpoint is written and no session
+      // can start any more; the container's own exit comes later and is not waited for.
+      shutDown = awaitShutdownCheckpoint(old, SHUTDOWN_PATIENCE);
+      stopped = System.nanoTime();
+      Promotion.join(fence);
+      if (shutDown.isEmpty() && docker.container(old.name()).map(Detector::canRun).orElse(false)) {
+        docker.kill(old.id());
+        abandonSwitchover(cfg, topology, old, member(f.from()) + " did not shut down within "
+            + SHUTDOWN_PATIENCE.toSeconds() + " s; killed (it recovers as the primary)");
+        return false;
+      }
+    }
+    loadBalancer.fenceLoadBalancer(cfg, topology, obs); // (no-op when done above)
+    ControlFile control;
+    if (shutDown.isPresent()) {
+      control = shutDown.get();
+    } else {
+      try {
+        control = ControlFile.parse(docker.readFile(old.id(), PGDATA + "/global/pg_control")
+            .orElseThrow(() -> new IllegalStateException("no " + PGDATA + "/global/pg_control")));
+      } catch (RuntimeException e) {
+        abandonSwitchover(cfg, topology, old, "cannot read " + member(f.from()) + "'s pg_control: " + e.getMessage());
+        return false;
+      }
+    }
+    if (!control.cleanlyShutDown()) {
+      abandonSwitchover(cfg, topology, old, member(f.from()) + " did not shut down cleanly (" + control + ")");
+      return false;
+    }
+    String received = null;
+    boolean caughtUp = false;
+    long deadline = System.nanoTime() + CATCH_UP_PATIENCE.toNanos();
+    long controlRead = System.nanoTime();
+    while (!caughtUp && System.nanoTime() < deadline) {
+      try {
+        Optional<String> lsn = sql(target).orElseThrow().receivedLsn();
+        received = lsn.orElse("none (promoted)");
+        caughtUp = lsn.isEmpty() || Lsn.parse(lsn.get()) > control.checkpointLsn();
+      } catch (InstanceException e) {
+        received = "unknown (" + e.getMessage() + ")";
+      }
+      if (!caughtUp) {
+        sleep(Duration.ofMillis(20));
+      }
+    }
+    if (!caughtUp) {
+      abandonSwitchover(cfg, topology, old, member(f.to()) + " received WAL up to " + received + " within "
+          + CATCH_UP_PATIENCE.toSeconds() + " s, not the primary's shutdown checkpoint at "
+          + Lsn.format(control.checkpointLsn()));
+      return false;
+    }
+    long now = System.nanoTime();
+    log.action("caught-up", member(f.to()) + " received " + received + ", past " + member(f.from())
+        + "'s shutdown checkpoint (" + control + "); shutdown " + (stopped - started) / 1_000_000 + " ms, pg_control read "
+        + (controlRead - stopped) / 1_000_000 + " ms, catch-up check " + (now - controlRead) / 1_000_000 + " ms");
+    Topology after = new Topology(topology.members(), topology.nextOrdinal(), f.to());
+    // it starts again as a replica of the target: told so while the target is promoted, and
+    // before the promotion is recorded (the old container is started only after that)
+    CompletableFuture<Void> told = CompletableFuture.runAsync(
+        () -> docker.copyFiles(old.id(), memberFiles.memberFiles(cfg, after, f.from())));
+    return promotion.promote(topology, target, probe, progress, () -> Promotion.join(told));
+  }
+
+  /** Gives a switchover up; the old primary, told again it is the primary, is started by this pass. */
+  private void abandonSwitchover(ClusterConfig cfg, Topology topology, ContainerInfo old, String why) {
+    if (old != null) {
+      docker.copyFiles(old.id(), memberFiles.memberFiles(cfg, topology, topology.primary()));
+    }
+    promotion.abandon(topology, why);
+  }
+
+  /**
+   * Reads the member's pg_control (through the Docker archive API) until it says "shut down";
+   * empty when the patience runs out or the container stops first (the caller reads it once more
+   * to say why). A read that catches the file mid-write fails its CRC and is simply repeated.
+   */
+  private Optional<ControlFile> awaitShutdownCheckpoint(ContainerInfo c, Duration patience) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        Optional<byte[]> bytes = docker.readFile(c.id(), PGDATA + "/global/pg_control");
+        if (bytes.isPresent()) {
+          ControlFile control = ControlFile.parse(bytes.get());
+          if (control.cleanlyShutDown()) {
+            return Optional.of(control);
+          }
+        }
+      } catch (IllegalArgumentException e) {
+        // torn read, or not (yet) a valid file: look again
+      }
+      Optional<ContainerInfo> now = docker.container(c.name());
+      if (now.isEmpty() || !now.get().running()) {
+        return Optional.empty();
+      }
+      sleep(Duration.ofMillis(20));
+    }
+    return Optional.empty();
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

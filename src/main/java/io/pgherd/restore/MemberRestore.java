@@ -1,0 +1,221 @@
+package io.pgherd.restore;
+
+import io.pgherd.api.BackupConfig;
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.api.PostgresClusterStatus;
+import io.pgherd.backup.RestorePlanner;
+import io.pgherd.cluster.ClusterPart;
+import io.pgherd.cluster.ClusterScope;
+import io.pgherd.cluster.Observed;
+import io.pgherd.cluster.Progress;
+import io.pgherd.cluster.Result;
+import io.pgherd.failover.Detector;
+import io.pgherd.failover.Rejoin;
+import io.pgherd.model.InPlaceRestore;
+import io.pgherd.model.Lsn;
+import io.pgherd.model.Names;
+import io.pgherd.model.Topology;
+import io.pgherd.objectstore.ObjectStores;
+import io.pgherd.postgres.ControlFile;
+import io.pgherd.postgres.InstanceException;
+import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.steps.Archive;
+import io.pgherd.steps.BaseBackups;
+import io.pgherd.steps.LoadBalancer;
+import io.pgherd.steps.Members;
+import io.pgherd.steps.Observer;
+import io.pgherd.store.ControlRequest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Restores one member from a cluster's backups (a {@link Restorer} job: plan, create the
+ * container, stage, start; the entrypoint recovers and promotes) and follows it pass by pass
+ * until it accepts writes, fails or stops.
+ */
+public final class MemberRestore extends ClusterPart {
+  private final RestoreState state;
+  private final Members members;
+
+  enum RestoreStep { RUNNING, DONE, FAILED, STOPPED }
+
+  public MemberRestore(ClusterScope scope, RestoreState state, Members members) {
+    super(scope);
+    this.state = state;
+    this.members = members;
+  }
+
+  /**
+   * Restores member {@code p} of {@code topology} from the backups of {@code from} (a
+   * {@link Restorer} job: plan, create the container, stage, start; the entrypoint recovers and
+   * promotes). RUNNING while that goes on ({@link #state.restorePhase} "Restoring"); DONE once the
+   * member accepts writes; FAILED (why in {@link #state.restoreFailure}) when the target was refused,
+   * staging failed or PostgreSQL ended recovery with a FATAL; STOPPED when the member's container
+   * stopped for another reason.
+   */
+  RestoreStep restoreMember(ClusterConfig cfg, Topology topology, Observed obs, int p, String from,
+      RestorePlanner.Target target, String key, long minimumEnd, Progress progress) {
+    if (state.restorer == null) {
+      state.restorer = new Restorer(cluster);
+    }
+    ContainerInfo c = obs.members().get(p);
+    String volume = Names.volume(member(p));
+    state.restoreShown = true;
+    if (state.restorer.busy()) {
+      state.restorePhase = "Restoring";
+      progress.waitFor("restore: " + state.restorer.message);
+      return RestoreStep.RUNNING;
+    }
+    if ((state.restorer.state == Restorer.State.REFUSED || state.restorer.state == Restorer.State.FAILED)
+        && key.equals(state.restorer.forSpec)) {
+      state.restoreFailure = "restore " + (state.restorer.state == Restorer.State.REFUSED ? "refused" : "failed") + ": "
+          + state.restorer.message;
+      return RestoreStep.FAILED;
+    }
+    boolean ours = state.restorer.state == Restorer.State.STARTED && key.equals(state.restorer.forSpec);
+    if (c == null || (!ours && stagingUnfinished(c))) {
+      if (c != null) { // staged by a job that did not finish (an operator stopped mid-way): again, from scratch
+        docker.remove(c.id());
+      }
+      if (docker.volumeExists(volume)) {
+        docker.removeVolume(volume);
+      }
+      Optional<BackupConfig> backup = BackupConfig.from(state.currentSpec);
+      BackupConfig.Store store = backup.map(BackupConfig::store)
+          .orElse(new BackupConfig.Filesystem(null));
+      log.action("restore", member(p) + ": restoring from the backups of " + from + " to "
+          + target.describe());
+      // before the job creates the member: the next pass (woken by its creation) must not take a
+      // cluster with a member and no work directory for one that existed before spec.bootstrap
+      Path work = home.root().resolve("restore").resolve(cluster);
+      try {
+        Files.createDirectories(work);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create the restore's work directory " + work, e);
+      }
+      state.restorer.start(key, () -> ObjectStores.open(store, home.root(), System::getenv), from,
+          target, work, docker, DATA_DIR,
+          new Restorer.Member() {
+            @Override
+            public String create() throws IOException {
+              String id = members.createMember(cfg, topology, p, "restore");
+              if (id == null) {
+                throw new IOException("the container of " + member(p) + " exists already; trying again");
+              }
+              return id;
+            }
+
+            @Override
+            public void discard(String container) {
+              docker.remove(container);
+              if (docker.volumeExists(volume)) {
+                docker.removeVolume(volume);
+              }
+            }
+          }, log.clusterLog(), minimumEnd);
+      state.restorePhase = "Restoring";
+      progress.changed = true;
+      progress.waitFor("restore: " + state.restorer.message);
+      return RestoreStep.RUNNING;
+    }
+    if ("created".equals(c.state())) {
+      // started by the job after this pass observed it (the job's state is newer than the observation)
+      state.restorePhase = "Restoring";
+      progress.waitFor("restore: " + member(p) + " is starting");
+      return RestoreStep.RUNNING;
+    }
+    if (!c.running()) {
+      recovering.remove(c.id()); // (a container started again is looked at afresh)
+      readyCheckedAt.remove(c.id());
+      String why = Restorer.failure(docker.logs(c.id(), 120));
+      if (why != null) {
+        warnOnce("restore-failed", member(p) + ": " + why);
+        state.restoreFailure = why;
+        return RestoreStep.FAILED;
+      }
+      return RestoreStep.STOPPED;
+    }
+    if (stillRecovering(c)) {
+      // staged: its postmaster recovers, then takes this cluster's passwords; restore/ goes last
+      recovering.add(c.id());
+      state.restoreRecovering = true;
+      state.restorePhase = "Restoring";
+      progress.waitFor("restore: " + member(p) + " is recovering"
+          + (state.restorer.plan == null ? "" : " " + state.restorer.plan.describe()));
+      return RestoreStep.RUNNING;
+    }
+    // restore/ is gone: recovered and open; probed from the next pass on (every step after this one
+    // works from the pass's own observation, which did not probe it)
+    boolean justRecovered = recovering.remove(c.id());
+    InstanceProbe probe = obs.probes().get(p);
+    if (probe != null && !probe.inRecovery()) {
+      return RestoreStep.DONE;
+    }
+    state.restorePhase = "Restoring";
+    state.restoreRecovering = true;
+    state.restoreProbeNow |= justRecovered; // the pass that probes it follows at once
+    progress.waitFor("restore: " + member(p) + " is recovering"
+        + (state.restorer.plan == null ? "" : " " + state.restorer.plan.describe()));
+    return RestoreStep.RUNNING;
+  }
+
+  /** What the entrypoint logs once the restore is complete and restore/ is gone (pgherd-entrypoint's run_restore). */
+  static final String RECOVERED_LINE = "pgherd-entrypoint: restore: recovered, promoted";
+  /** How often a recovering member's restore/READY is read even when its log does not say it is done. */
+  static final Duration RECOVERING_FILE_CHECK = Duration.ofSeconds(3);
+  /** When each recovering member's restore/READY was last read (System.nanoTime). */
+  private final Map<String, Long> readyCheckedAt = new ConcurrentHashMap<>();
+
+  /**
+   * Whether a staged member still has {@code restore/READY} (its recovery is not complete). The
+   * file is the truth, but reading it is an archive request that makes the engine start a helper
+   * process (~0.15 s of CPU): a member known to be recovering is instead looked at through the tail
+   * of its log (a few ms), done once that has the entrypoint's "recovered" line; its READY is read
+   * again every RECOVERING_FILE_CHECK (a log driver that cannot be read, a line missed).
+   */
+  private boolean stillRecovering(ContainerInfo c) {
+    Long checked = readyCheckedAt.get(c.id());
+    if (recovering.contains(c.id()) && checked != null) {
+      if (docker.logs(c.id(), 100).contains(RECOVERED_LINE)) {
+        readyCheckedAt.remove(c.id()); // (written after restore/ was removed; every restore has a new container)
+        return false;
+      }
+      if (System.nanoTime() - checked < RECOVERING_FILE_CHECK.toNanos()) {
+        return true;
+      }
+    }
+    readyCheckedAt.put(c.id(), System.nanoTime());
+    boolean ready = docker.readFile(c.id(), DATA_DIR + "/restore/READY").isPresent();
+    if (!ready) {
+      readyCheckedAt.remove(c.id());
+    }
+    return ready;
+  }
+
+  /**
+   * A restore's container whose staging no job finishes (its operator stopped mid-way): only
+   * created, or running without {@code READY} and without a data directory (the entrypoint makes
+   * the staged backup {@code $PGDATA} only after READY, and removes restore/ once recovered). (The
+   * staged target alone missed an operator stopped after the base backup was unpacked but before
+   * the target, copied beside it, had arrived: the member waited for READY and the restore for the
+   * member, for ever. CrashPointsIT.)
+   */
+  private boolean stagingUnfinished(ContainerInfo c) {
+    if ("created".equals(c.state())) {
+      return true;
+    }
+    return c.running() && docker.readFile(c.id(), DATA_DIR + "/restore/READY").isEmpty()
+        && docker.readFile(c.id(), PGDATA + "/PG_VERSION").isEmpty();
+  }
+}

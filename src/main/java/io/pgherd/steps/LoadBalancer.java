@@ -1,0 +1,244 @@
+package io.pgherd.steps;
+
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.api.EndpointsStatus;
+import io.pgherd.api.LoadBalancerServerStatus;
+import io.pgherd.cluster.ClusterPart;
+import io.pgherd.cluster.ClusterScope;
+import io.pgherd.cluster.Observed;
+import io.pgherd.cluster.Progress;
+import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.Lsn;
+import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
+import io.pgherd.model.Topology;
+import io.pgherd.postgres.Instance;
+import io.pgherd.postgres.InstanceException;
+import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerSpec;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.runtime.MemberAccess;
+import io.pgherd.runtime.NameTakenException;
+import io.pgherd.store.ControlRequest;
+import io.pgherd.store.Home;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The cluster's HAProxy: created with its listeners, its configuration kept as rendered for the
+ * topology (reloaded master-worker, so sessions survive), fenced during a change of primary, told
+ * at once when a restored primary is up, and its server states read for the status.
+ */
+public final class LoadBalancer extends ClusterPart {
+  private int lbStatFailures;
+  /**
+   * How old the load balancer's server states in status may be. Reading them is a {@code docker exec}
+   * (~0.1 s of CPU in the engine, containerd and runc): once per pass cost an idle cluster ~10 % of a
+   * core, and a restoring one, passing every 200 ms, half a core.
+   */
+  static final Duration LB_STAT_MAX_AGE = Duration.ofSeconds(3);
+  /** The last {@code show stat} read, what it was read for (load balancer and members), and when. */
+  private String lbStatCsv;
+  private String lbStatKey;
+  private long lbStatAt;
+
+
+  public LoadBalancer(ClusterScope scope) {
+    super(scope);
+  }
+
+  public void loadBalancer(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    String config = haproxyConfig(cfg, topology, obs);
+    String name = Names.loadBalancer(cluster);
+    String hash = lbHash(cfg);
+    ContainerInfo lb = obs.lb();
+    if (lb != null && !hash.equals(lb.label(Names.LABEL_SPEC_HASH))) {
+      docker.remove(lb.id());
+      log.action("recreate-lb", name + ": listeners changed (spec.loadBalancer)");
+      lb = null;
+    }
+    if (lb == null) {
+      Map<String, String> labels = Map.of(Names.LABEL_CLUSTER, cluster, Names.LABEL_COMPONENT, Names.COMPONENT_LB,
+          Names.LABEL_SPEC_HASH, hash);
+      ContainerSpec spec = new ContainerSpec(name, Names.LB_IMAGE, Names.network(cluster), labels, Map.of(),
+          List.of(new ContainerSpec.Port(cfg.bindAddress(), cfg.readWritePort(), HaproxyConf.RW_PORT),
+              new ContainerSpec.Port(cfg.bindAddress(), cfg.readOnlyPort(), HaproxyConf.RO_PORT)),
+          Map.of(HaproxyConf.PATH, FileContent.of(config, 0644)));
+      try {
+        String id = docker.create(spec);
+        try {
+          docker.start(id);
+        } catch (RuntimeException e) {
+          docker.remove(id);
+          throw new IllegalStateException("cannot start the load balancer " + name + " on " + cfg.bindAddress() + ":"
+              + cfg.readWritePort() + "/" + cfg.readOnlyPort() + ": " + e.getMessage(), e);
+        }
+        fileHashes.put(id + HaproxyConf.PATH, hash(config.getBytes(StandardCharsets.UTF_8)));
+        log.action("create-lb", name + ": read-write " + cfg.bindAddress() + ":" + cfg.readWritePort()
+            + " → " + member(topology.primary()) + ", read-only " + cfg.bindAddress() + ":" + cfg.readOnlyPort());
+      } catch (NameTakenException e) {
+        // exists already: observe again
+      }
+      progress.changed = true;
+      return;
+    }
+    String current = fileHash(lb, HaproxyConf.PATH);
+    String wanted = hash(config.getBytes(StandardCharsets.UTF_8));
+    boolean configChanged = !wanted.equals(current);
+    if (configChanged) {
+      docker.copyFiles(lb.id(), Map.of(HaproxyConf.PATH, FileContent.of(config, 0644)));
+      fileHashes.put(lb.id() + HaproxyConf.PATH, wanted);
+      progress.changed = true;
+    }
+    if (!lb.running()) {
+      docker.start(lb.id());
+      log.action("start-lb", name + ": container was " + lb.state() + (configChanged
+          ? "; servers now: " + serversSummary(cfg, topology, obs) : ""));
+      progress.changed = true;
+    } else if (configChanged) {
+      // master-worker reload: the new worker takes new connections, the old one keeps its sessions
+      docker.signal(lb.id(), "SIGUSR2");
+      log.action("reload-lb", name + ": servers now: " + serversSummary(cfg, topology, obs));
+    }
+  }
+
+  String haproxyConfig(ClusterConfig cfg, Topology topology, Observed obs) {
+    HaproxyConf.Server primary = new HaproxyConf.Server(member(topology.primary()),
+        Names.container(member(topology.primary())), true);
+    List<HaproxyConf.Server> replicas = new ArrayList<>();
+    for (int r : topology.replicas()) {
+      Long lag = lagBytes(topology, obs, r);
+      boolean inRotation = lag == null || lag <= cfg.maxReplicaLagBytes();
+      replicas.add(new HaproxyConf.Server(member(r), Names.container(member(r)), inRotation));
+    }
+    return HaproxyConf.render(cfg, primary, replicas);
+  }
+
+  private String serversSummary(ClusterConfig cfg, Topology topology, Observed obs) {
+    List<String> ro = new ArrayList<>();
+    for (int r : topology.replicas()) {
+      Long lag = lagBytes(topology, obs, r);
+      ro.add(member(r) + (lag != null && lag > cfg.maxReplicaLagBytes() ? " (out: lag " + lag + " bytes)" : ""));
+    }
+    return "rw " + member(topology.primary()) + "; ro " + member(topology.primary())
+        + (cfg.readOnly() == ClusterConfig.ReadOnlyMode.REPLICAS ? " (backup)" : "")
+        + (ro.isEmpty() ? "" : ", " + String.join(", ", ro));
+  }
+
+  /**
+   * The old primary out of the read-write listener, its sessions cut, and the target alone in
+   * it, unchecked ({@link HaproxyConf#renderChange}): the target refuses writes while in recovery,
+   * so nobody writes while the primary changes, and clients reconnecting get through the moment
+   * it is promoted, without waiting for another reload.
+   */
+  public void fenceLoadBalancer(ClusterConfig cfg, Topology topology, Observed obs) {
+    ContainerInfo lb = obs.lb();
+    if (lb == null || !lb.running()) {
+      return;
+    }
+    Topology.Failover f = topology.failover();
+    HaproxyConf.Server target = new HaproxyConf.Server(member(f.to()), Names.container(member(f.to())), true);
+    List<HaproxyConf.Server> replicas = new ArrayList<>();
+    for (int r : topology.members()) {
+      if (r != f.from() && r != f.to()) {
+        replicas.add(new HaproxyConf.Server(member(r), Names.container(member(r)), true));
+      }
+    }
+    String config = HaproxyConf.renderChange(cfg, target, replicas);
+    String wanted = hash(config.getBytes(StandardCharsets.UTF_8));
+    if (!wanted.equals(fileHash(lb, HaproxyConf.PATH))) {
+      // First, in the running worker: the old primary out of service and every session on it cut,
+      // including connection attempts still retrying (a reload alone leaves those to the old
+      // worker, which would complete them once the old primary is back, as a replica).
+      String server = "rw/" + member(topology.failover().from());
+      try {
+        haproxyAdmin(lb, "set server " + server + " state maint", "shutdown sessions server " + server);
+      } catch (RuntimeException e) {
+        log.warn("fence-lb", "cannot put " + server + " in maintenance through the admin socket: "
+            + e.getMessage() + "; reloading without it");
+      }
+      docker.copyFiles(lb.id(), Map.of(HaproxyConf.PATH, FileContent.of(config, 0644)));
+      fileHashes.put(lb.id() + HaproxyConf.PATH, wanted);
+      docker.signal(lb.id(), "SIGUSR2");
+      log.action("fence-lb", Names.loadBalancer(cluster) + ": " + member(f.from())
+          + " out of the read-write listener, its sessions cut; " + member(f.to()) + " alone in it");
+    }
+  }
+
+  /** Commands to the load balancer's running worker, through its admin socket (a docker exec). */
+  public void haproxyAdmin(ContainerInfo lb, String... commands) {
+    for (String command : commands) {
+      if (!command.matches("[a-z /_0-9-]+")) {
+        throw new IllegalArgumentException("not an admin socket command pgherd sends: " + command);
+      }
+    }
+    docker.exec(lb.id(), "sh", "-c", "printf '" + String.join("\\n", commands)
+        + "\\n' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
+  }
+
+  /**
+   * Tells the load balancer that member {@code p}, just probed as a writable primary, is up: its own
+   * check would need two successes 500 ms apart (rise 2) to let clients through. Best effort: when
+   * it fails, HAProxy's checks bring the member in as usual.
+   */
+  public void loadBalancerServerUp(ContainerInfo lb, int p) {
+    if (lb == null || !lb.running()) {
+      return;
+    }
+    try {
+      String out = docker.exec(lb.id(), HaproxyConf.serverUp(member(p)).toArray(String[]::new)).strip();
+      if (!out.isEmpty()) {
+        log.warn("lb-up", "the load balancer did not take " + member(p) + " as up at once (its checks will): "
+            + out);
+      }
+    } catch (RuntimeException e) {
+      log.warn("lb-up", "the load balancer did not take " + member(p) + " as up at once (its checks will): "
+          + e.getMessage());
+    }
+  }
+
+  /** Which member is in which listener and its state, as HAProxy sees it (its stats socket); left out if unreadable. */
+  public void loadBalancerServers(ContainerInfo lb, Topology topology, EndpointsStatus endpoints) {
+    // read again when older than LB_STAT_MAX_AGE or when the load balancer or the members changed
+    String key = lb.id() + " " + topology.primary() + " " + topology.members();
+    String csv = lbStatCsv;
+    if (csv == null || !key.equals(lbStatKey) || System.nanoTime() - lbStatAt >= LB_STAT_MAX_AGE.toNanos()) {
+      try {
+        csv = docker.exec(lb.id(), HaproxyConf.SHOW_STAT.toArray(String[]::new));
+      } catch (RuntimeException e) { // e.g. HAProxy starting: said once it lasts
+        lbStatCsv = null;
+        if (++lbStatFailures == 3) {
+          warnOnce("lb-stat", "cannot read the load balancer's server states (status shows none): " + e.getMessage());
+        }
+        return;
+      }
+      lbStatFailures = 0;
+      lbStatCsv = csv;
+      lbStatKey = key;
+      lbStatAt = System.nanoTime();
+    }
+    var servers = HaproxyConf.parseStat(csv);
+    Function<String, List<LoadBalancerServerStatus>> of = proxy ->
+        servers.getOrDefault(proxy, List.of()).stream()
+            .map(f -> new LoadBalancerServerStatus(f[0], f[1])).toList();
+    endpoints.setReadWriteServers(of.apply("rw"));
+    endpoints.setReadOnlyServers(of.apply("ro"));
+  }
+
+  private static String lbHash(ClusterConfig cfg) {
+    return hash(("image=" + Names.LB_IMAGE + "\nbind=" + cfg.bindAddress() + "\nrw=" + cfg.readWritePort()
+        + "\nro=" + cfg.readOnlyPort() + "\n").getBytes(StandardCharsets.UTF_8)).substring(0, 16);
+  }
+}

@@ -1,0 +1,235 @@
+package io.pgherd.steps;
+
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.cluster.ClusterPart;
+import io.pgherd.cluster.ClusterScope;
+import io.pgherd.cluster.MemberFiles;
+import io.pgherd.cluster.Observed;
+import io.pgherd.cluster.Progress;
+import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.Lsn;
+import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
+import io.pgherd.model.Topology;
+import io.pgherd.postgres.Instance;
+import io.pgherd.postgres.InstanceException;
+import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerSpec;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.runtime.MemberAccess;
+import io.pgherd.runtime.NameTakenException;
+import io.pgherd.store.ControlRequest;
+import io.pgherd.store.Home;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * The members' containers and volumes: the cluster network, the primary first (initdb, or its
+ * volume kept), then each replica after its slot on the primary (cloned with pg_basebackup);
+ * recreated when their definition changes, started when stopped, reattached when cut off, and
+ * removed with their volume when the topology no longer holds them.
+ */
+public final class Members extends ClusterPart {
+  private final MemberFiles memberFiles;
+
+  public Members(ClusterScope scope, MemberFiles memberFiles) {
+    super(scope);
+    this.memberFiles = memberFiles;
+  }
+
+  public void network(Progress progress) {
+    String name = Names.network(cluster);
+    if (!docker.networkExists(name)) {
+      docker.ensureNetwork(name, Map.of(Names.LABEL_CLUSTER, cluster));
+      log.action("create-network", name);
+      progress.changed = true;
+    }
+    joinNetwork();
+  }
+
+  /** Members that the topology no longer holds: their container and volume go. */
+  public void removeMembers(Topology topology, Observed obs, Progress progress) {
+    Set<Integer> gone = new TreeSet<>(obs.members().keySet());
+    gone.addAll(obs.volumes());
+    gone.removeAll(topology.members());
+    for (int ordinal : gone) {
+      if (obs.writable().contains(ordinal)) {
+        warnOnce("remove-" + ordinal, member(ordinal) + " is not in the topology but accepts writes; not removing it");
+        continue;
+      }
+      ContainerInfo c = obs.members().get(ordinal);
+      if (c != null) {
+        docker.remove(c.id());
+        fileHashes.keySet().removeIf(k -> k.startsWith(c.id()));
+      }
+      docker.removeVolume(Names.volume(member(ordinal)));
+      log.action("remove-member", member(ordinal) + ": not in the spec any more (scale-in);"
+          + " container and volume removed");
+      progress.changed = true;
+    }
+  }
+
+  public void primary(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    int p = topology.primary();
+    ContainerInfo c = obs.members().get(p);
+    if (c == null) {
+      boolean hasData = obs.volumes().contains(p);
+      Set<Integer> replicaData = new TreeSet<>(obs.volumes());
+      replicaData.retainAll(topology.replicas());
+      if (!hasData && !replicaData.isEmpty()) {
+        String why = "primary " + member(p) + " has neither container nor volume while replicas "
+            + names(replicaData) + " hold data; not initialising a new, diverging primary";
+        warnOnce("primary-lost", why);
+        progress.waitFor(why);
+        return;
+      }
+      createMember(cfg, topology, p, false);
+      log.action("create-member", member(p) + ": primary, "
+          + (hasData ? "existing data volume kept" : "initdb (scram-sha-256, replication role)"));
+      progress.changed = true;
+      progress.waitFor("starting primary " + member(p));
+      return;
+    }
+    if (!specHash(cfg, p).equals(c.label(Names.LABEL_SPEC_HASH))) {
+      recreate(cfg, topology, c, p, progress);
+      return;
+    }
+    if (!c.running()) {
+      attach(c, p, progress); // a running primary cut off from the network is a failure, not drift
+      start(c, p, progress);
+      return;
+    }
+    InstanceProbe probe = obs.probes().get(p);
+    if (probe == null) {
+      progress.waitFor("primary " + member(p) + " not answering yet: " + obs.probeErrors().getOrDefault(p, "starting"));
+    } else if (probe.inRecovery()) {
+      progress.waitFor("primary " + member(p) + " is in recovery");
+    }
+  }
+
+  public void replicas(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    InstanceProbe primary = obs.probes().get(topology.primary());
+    boolean primaryReady = primary != null && !primary.inRecovery();
+    for (int r : topology.replicas()) {
+      ContainerInfo c = obs.members().get(r);
+      if (c == null) {
+        if (!primaryReady) {
+          progress.waitFor("replica " + member(r) + " waits for the primary");
+          continue;
+        }
+        String slot = Names.slot(member(r));
+        try {
+          if (sql(obs.members().get(topology.primary())).orElseThrow().createSlot(slot)) {
+            log.action("create-slot", slot + " on " + member(topology.primary()) + " for " + member(r));
+          }
+        } catch (InstanceException e) {
+          progress.waitFor("cannot create slot " + slot + ": " + e.getMessage());
+          continue;
+        }
+        boolean hasData = obs.volumes().contains(r);
+        createMember(cfg, topology, r, true);
+        log.action("create-member", member(r) + ": replica, "
+            + (hasData ? "existing data volume kept, streaming from " : "cloning with pg_basebackup from ")
+            + member(topology.primary()));
+        progress.changed = true;
+        progress.waitFor("replica " + member(r) + " starting");
+        continue;
+      }
+      if (!specHash(cfg, r).equals(c.label(Names.LABEL_SPEC_HASH))) {
+        recreate(cfg, topology, c, r, progress);
+        continue;
+      }
+      attach(c, r, progress);
+      if (!c.running()) {
+        start(c, r, progress);
+        continue;
+      }
+      InstanceProbe probe = obs.probes().get(r);
+      if (probe == null) {
+        progress.waitFor("replica " + member(r) + " not answering yet (cloning or starting)");
+      } else if (!"streaming".equals(probe.receiverStatus())) {
+        progress.waitFor("replica " + member(r) + " not streaming yet");
+      }
+    }
+  }
+
+  /** A member cut off from the cluster network (by hand, or fenced that way) is attached again. */
+  private void attach(ContainerInfo c, int ordinal, Progress progress) {
+    String network = Names.network(cluster);
+    if (!c.networks().contains(network)) {
+      docker.connectNetwork(c.id(), network);
+      log.action("reconnect", member(ordinal) + ": container was not attached to " + network);
+      progress.changed = true;
+    }
+  }
+
+  private void start(ContainerInfo c, int ordinal, Progress progress) {
+    String state = c.state() + (c.status() == null ? "" : " (" + c.status() + ")");
+    if ("paused".equals(c.state())) {
+      progress.waitFor(member(ordinal) + " is paused");
+      return;
+    }
+    docker.start(c.id());
+    log.action("start-member", member(ordinal) + ": container was " + state);
+    progress.changed = true;
+    progress.waitFor(member(ordinal) + " starting");
+  }
+
+  private void recreate(ClusterConfig cfg, Topology topology, ContainerInfo c, int ordinal, Progress progress) {
+    docker.remove(c.id());
+    fileHashes.keySet().removeIf(k -> k.startsWith(c.id()));
+    createMember(cfg, topology, ordinal, !topology.isPrimary(ordinal));
+    log.action("recreate-member", member(ordinal) + ": container definition changed (image "
+        + c.image() + " → " + cfg.image() + "); data volume kept");
+    progress.changed = true;
+    progress.waitFor(member(ordinal) + " restarting");
+  }
+
+  private void createMember(ClusterConfig cfg, Topology topology, int ordinal, boolean clone) {
+    String id = createMember(cfg, topology, ordinal, clone ? "clone" : "initdb");
+    if (id != null) {
+      docker.start(id);
+    }
+  }
+
+  /** Creates the member's volume and container (not started); null when an earlier pass already did. */
+  public String createMember(ClusterConfig cfg, Topology topology, int ordinal, String mode) {
+    String m = member(ordinal);
+    String volume = Names.volume(m);
+    if (!docker.volumeExists(volume)) {
+      docker.createVolume(volume, Map.of(Names.LABEL_CLUSTER, cluster, Names.LABEL_MEMBER, m));
+    }
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(Names.LABEL_CLUSTER, cluster);
+    labels.put(Names.LABEL_MEMBER, m);
+    labels.put(Names.LABEL_COMPONENT, Names.COMPONENT_MEMBER);
+    labels.put(Names.LABEL_SPEC_HASH, specHash(cfg, ordinal));
+    String primaryHost = Names.container(member(topology.primary()));
+    Map<String, FileContent> files = new LinkedHashMap<>();
+    files.put(PostgresConf.MEMBER_ENV_PATH, FileContent.of(PostgresConf.renderMemberEnv(m, mode, primaryHost), 0644));
+    files.putAll(memberFiles.configFiles(cfg, topology, ordinal));
+    files.put(PostgresConf.SECRETS_DIR + "/" + Home.SUPERUSER_PASSWORD,
+        FileContent.of(home.secret(cluster, Home.SUPERUSER_PASSWORD), 0600));
+    files.put(PostgresConf.SECRETS_DIR + "/" + Home.REPLICATION_PASSWORD,
+        FileContent.of(home.secret(cluster, Home.REPLICATION_PASSWORD), 0600));
+    ContainerSpec spec = new ContainerSpec(Names.container(m), cfg.image(), Names.network(cluster), labels,
+        Map.of(volume, DATA_DIR), List.of(new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.PORT)), files);
+    try {
+      return docker.create(spec);
+    } catch (NameTakenException e) {
+      // created by an earlier pass that did not finish: observe again next pass
+      return null;
+    }
+  }
+}
