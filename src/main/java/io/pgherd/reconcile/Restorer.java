@@ -1,7 +1,7 @@
 package io.pgherd.reconcile;
 
 import io.pgherd.backup.BackupInfo;
-import io.pgherd.backup.Compression;
+import io.pgherd.api.Compression;
 import io.pgherd.backup.RestorePlanner;
 import io.pgherd.docker.DockerGateway;
 import io.pgherd.objectstore.ObjectStore;
