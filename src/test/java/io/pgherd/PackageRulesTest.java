@@ -126,7 +126,7 @@ class PackageRulesTest {
           String s = "io.pgherd.metrics.X" + 'x' + \"""
               io.pgherd.postgres.Y
               \""";
-          io.pgherd.backup.RestorePlanner.Target t; java.sql.SQLException e;
+          io.pgherd.backup.BaseBackup.Result t; java.sql.SQLException e;
           io.pgherd.model.Lsn self;
         }
         """;

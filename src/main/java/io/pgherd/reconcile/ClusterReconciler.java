@@ -563,7 +563,7 @@ public final class ClusterReconciler {
    */
   private boolean restoreFirstMember(ClusterConfig cfg, Topology topology, Observed obs, int p,
       io.pgherd.api.RecoverySpec recovery, Progress progress) {
-    io.pgherd.backup.RestorePlanner.Target target = target(recovery.getTarget());
+    io.pgherd.model.RecoveryTarget target = target(recovery.getTarget());
     String from = recovery.getFrom().getCluster();
     java.nio.file.Path work = home.root().resolve("restore").resolve(cluster);
     if (!java.nio.file.Files.exists(work) && (!obs.volumes().isEmpty() || !obs.members().isEmpty())) {
@@ -606,7 +606,7 @@ public final class ClusterReconciler {
    * stopped for another reason.
    */
   private RestoreStep restoreMember(ClusterConfig cfg, Topology topology, Observed obs, int p, String from,
-      io.pgherd.backup.RestorePlanner.Target target, String key, long minimumEnd, Progress progress) {
+      io.pgherd.model.RecoveryTarget target, String key, long minimumEnd, Progress progress) {
     if (restorer == null) {
       restorer = new Restorer(cluster);
     }
@@ -1030,27 +1030,27 @@ public final class ClusterReconciler {
     }
   }
 
-  static io.pgherd.backup.RestorePlanner.Target target(io.pgherd.api.RecoveryTargetSpec t) {
+  static io.pgherd.model.RecoveryTarget target(io.pgherd.api.RecoveryTargetSpec t) {
     if (t == null) {
-      return io.pgherd.backup.RestorePlanner.Target.latest();
+      return io.pgherd.model.RecoveryTarget.latest();
     }
     boolean inclusive = !Boolean.FALSE.equals(t.getInclusive());
     if (t.getTime() != null) {
-      return new io.pgherd.backup.RestorePlanner.Target("time", t.getTime(), inclusive);
+      return new io.pgherd.model.RecoveryTarget("time", t.getTime(), inclusive);
     }
     if (t.getXid() != null) {
-      return new io.pgherd.backup.RestorePlanner.Target("xid", t.getXid(), inclusive);
+      return new io.pgherd.model.RecoveryTarget("xid", t.getXid(), inclusive);
     }
     if (t.getLsn() != null) {
-      return new io.pgherd.backup.RestorePlanner.Target("lsn", t.getLsn(), inclusive);
+      return new io.pgherd.model.RecoveryTarget("lsn", t.getLsn(), inclusive);
     }
     if (t.getName() != null) {
-      return new io.pgherd.backup.RestorePlanner.Target("name", t.getName(), true);
+      return new io.pgherd.model.RecoveryTarget("name", t.getName(), true);
     }
     if (Boolean.TRUE.equals(t.getImmediate())) {
-      return new io.pgherd.backup.RestorePlanner.Target("immediate", null, true);
+      return new io.pgherd.model.RecoveryTarget("immediate", null, true);
     }
-    return io.pgherd.backup.RestorePlanner.Target.latest();
+    return io.pgherd.model.RecoveryTarget.latest();
   }
 
   private void replicas(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
