@@ -1,7 +1,5 @@
 package io.pgherd.api;
 
-import io.pgherd.backup.Compression;
-
 import java.net.URI;
 import java.util.Optional;
 

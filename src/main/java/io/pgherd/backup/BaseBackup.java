@@ -3,6 +3,7 @@ package io.pgherd.backup;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgherd.api.Compression;
 import io.pgherd.objectstore.ObjectStore;
 import io.pgherd.objectstore.ObjectStoreException;
 import java.io.ByteArrayOutputStream;
@@ -260,7 +261,7 @@ public final class BaseBackup {
       long t0 = System.nanoTime();
       long nextReport = t0 + 1_000_000_000L;
       try (InputStream in = p.getInputStream();
-          OutputStream out = compression.compress(new DigestOutputStream(sink, sha))) {
+          OutputStream out = CompressionStreams.compress(compression, new DigestOutputStream(sink, sha))) {
         byte[] buf = new byte[1 << 17];
         for (int n; (n = in.read(buf)) > 0; ) {
           tar.accept(buf, n);

@@ -2,6 +2,7 @@ package io.pgherd.backup;
 
 import io.pgherd.model.Lsn;
 import io.pgherd.model.Quoting;
+import io.pgherd.model.RecoveryTarget;
 import io.pgherd.objectstore.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,21 +43,6 @@ public final class RestorePlanner {
   private static final Pattern PG_TIME = Pattern.compile(
       "(\\d{4}-\\d{2}-\\d{2})[ T](\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,6})?)\\s*(Z|[+-]\\d{2}(?::?\\d{2})?)?");
 
-  /** The target: kind latest | immediate | time | xid | lsn | name. */
-  public record Target(String kind, String value, boolean inclusive) {
-    public static Target latest() {
-      return new Target("latest", null, true);
-    }
-
-    public String describe() {
-      return switch (kind) {
-        case "latest" -> "the end of the archive";
-        case "immediate" -> "the end of the base backup (immediate)";
-        default -> kind + " " + value + (inclusive ? "" : " (exclusive)");
-      };
-    }
-  }
-
   /** A target refused before anything changed; the message has the recoverable range. */
   public static final class Refused extends Exception {
     public Refused(String message) {
@@ -73,7 +59,7 @@ public final class RestorePlanner {
    * @param recoveryConf the recovery target settings, PostgreSQL syntax
    */
   public record Plan(BackupInfo backup, String base, Path walDir, List<String> walFiles, long walBytes,
-      String firstWal, String lastWal, String range, Target target, String recoveryConf, long walEnd) {
+      String firstWal, String lastWal, String range, RecoveryTarget target, String recoveryConf, long walEnd) {
     public String describe() {
       return "backup " + backup.id() + " (ended " + backup.finished() + ", " + (backup.tarBytes() == null ? "?"
           : backup.tarBytes() >> 20) + " MB) + WAL " + firstWal + " .. " + lastWal + " (" + walFiles.size()
@@ -83,8 +69,8 @@ public final class RestorePlanner {
 
   private RestorePlanner() {}
 
-  public static Plan plan(ObjectStore store, String from, Target target, Path work, Consumer<String> progress)
-      throws Refused, IOException {
+  public static Plan plan(ObjectStore store, String from, RecoveryTarget target, Path work,
+      Consumer<String> progress) throws Refused, IOException {
     List<BackupInfo> complete = BackupCatalog.list(store, from).stream().filter(BackupInfo::complete).toList();
     if (complete.isEmpty()) {
       throw new Refused("cluster " + from + " has no complete base backup in " + store.describe());

@@ -2,6 +2,7 @@ package io.pgherd.cli;
 
 import io.pgherd.api.BackupConfig;
 import io.pgherd.backup.RestorePlanner;
+import io.pgherd.model.RecoveryTarget;
 import io.pgherd.objectstore.ObjectStore;
 import io.pgherd.objectstore.ObjectStores;
 import java.nio.file.Files;
@@ -63,7 +64,7 @@ final class RestoreCommand implements Callable<Integer> {
     if (timeoutSeconds <= 0) {
       throw new Main.UserError("--timeout must be a positive number of seconds, got " + timeoutSeconds, 2);
     }
-    RestorePlanner.Target t = target(); // a bad target is refused before the cluster is looked at
+    RecoveryTarget t = target(); // a bad target is refused before the cluster is looked at
     BackupConfig cfg = home.backupConfig(name);
     plan(cfg, t);
     if (dryRun) {
@@ -96,7 +97,7 @@ final class RestoreCommand implements Callable<Integer> {
   }
 
   /** The plan (printed), or the refusal with the recoverable range (exit 1): before anything is asked or changed. */
-  private void plan(BackupConfig cfg, RestorePlanner.Target t) throws Exception {
+  private void plan(BackupConfig cfg, RecoveryTarget t) throws Exception {
     Path work = Files.createTempDirectory("pgherd-restore-plan-");
     try (ObjectStore store = ObjectStores.open(cfg.store(), home.home().root(), System::getenv)) {
       RestorePlanner.Plan plan = RestorePlanner.plan(store, name, t, work, line -> System.err.println(line));
@@ -115,7 +116,7 @@ final class RestoreCommand implements Callable<Integer> {
     }
   }
 
-  private RestorePlanner.Target target() {
+  private RecoveryTarget target() {
     boolean inclusive = !exclusive;
     if (target.time != null) {
       try {
@@ -124,21 +125,21 @@ final class RestoreCommand implements Callable<Integer> {
         throw new Main.UserError("--to-time: not a time: " + io.pgherd.api.SpecValidator.quoted(target.time)
             + " (e.g. 2026-11-26T05:00:00Z)", 2);
       }
-      return new RestorePlanner.Target("time", target.time, inclusive);
+      return new RecoveryTarget("time", target.time, inclusive);
     }
     if (target.xid != null) {
       if (!io.pgherd.api.SpecValidator.isTransactionId(target.xid)) {
         throw new Main.UserError("--to-xid: not a transaction id (digits, at most 9223372036854775807): "
             + io.pgherd.api.SpecValidator.quoted(target.xid), 2);
       }
-      return new RestorePlanner.Target("xid", target.xid, inclusive);
+      return new RecoveryTarget("xid", target.xid, inclusive);
     }
     if (target.lsn != null) {
       if (!target.lsn.matches("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}")) {
         throw new Main.UserError("--to-lsn: not a WAL location: " + io.pgherd.api.SpecValidator.quoted(target.lsn)
             + " (e.g. 0/3000060)", 2);
       }
-      return new RestorePlanner.Target("lsn", target.lsn.toUpperCase(), inclusive);
+      return new RecoveryTarget("lsn", target.lsn.toUpperCase(), inclusive);
     }
     if (target.name != null) {
       if (target.name.isEmpty() || target.name.length() > 63) {
@@ -148,11 +149,11 @@ final class RestoreCommand implements Callable<Integer> {
         throw new Main.UserError("--to-name: a restore point name has no line breaks or control characters, got "
             + io.pgherd.api.SpecValidator.quoted(target.name), 2);
       }
-      return new RestorePlanner.Target("name", target.name, true);
+      return new RecoveryTarget("name", target.name, true);
     }
     if (target.immediate) {
-      return new RestorePlanner.Target("immediate", null, true);
+      return new RecoveryTarget("immediate", null, true);
     }
-    return RestorePlanner.Target.latest();
+    return RecoveryTarget.latest();
   }
 }

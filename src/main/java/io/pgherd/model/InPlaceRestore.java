@@ -1,7 +1,5 @@
 package io.pgherd.model;
 
-import io.pgherd.backup.RestorePlanner;
-
 /**
  * A restore in place ({@code pgherd restore NAME --to-...}), recorded before anything is touched
  * and advanced phase by phase, so an operator that stops mid-way carries on where it was. The
@@ -18,7 +16,7 @@ import io.pgherd.backup.RestorePlanner;
  * @param primaryEnd the stopped primary's shutdown checkpoint LSN: a restore to the end of the
  *     archive needs the archive to reach it (else its last commits would be lost)
  */
-public record InPlaceRestore(String requestId, RestorePlanner.Target target, String phase, Topology replacement,
+public record InPlaceRestore(String requestId, RecoveryTarget target, String phase, Topology replacement,
     String startedAt, String primaryEnd) {
   public static final String PLANNING = "planning";
   public static final String STOPPING = "stopping";

@@ -18,6 +18,11 @@ public final class PostgresConf {
   public static final String MEMBER_ENV_PATH = "/etc/pgherd/member.env";
   public static final String SECRETS_DIR = "/etc/pgherd/secrets";
   public static final String PASSFILE = "/run/pgherd/pgpass";
+  /** Where a member finds its TLS files (written by the operator; the key owned by postgres). */
+  public static final String TLS_DIR = "/etc/pgherd/tls";
+  public static final String TLS_CA_PATH = TLS_DIR + "/ca.crt";
+  public static final String TLS_CERT_PATH = TLS_DIR + "/server.crt";
+  public static final String TLS_KEY_PATH = TLS_DIR + "/server.key";
   public static final String REPLICATION_USER = "replicator";
   public static final String SUPERUSER = "postgres";
   public static final int PORT = 5432;
@@ -79,8 +84,8 @@ public final class PostgresConf {
     p.put("log_connections", "off");
     if (tls.serve()) {
       p.put("ssl", "on");
-      p.put("ssl_cert_file", io.pgherd.tls.ClusterTls.CERT_PATH);
-      p.put("ssl_key_file", io.pgherd.tls.ClusterTls.KEY_PATH);
+      p.put("ssl_cert_file", TLS_CERT_PATH);
+      p.put("ssl_key_file", TLS_KEY_PATH);
       p.put("ssl_min_protocol_version", "TLSv1.2");
     }
     if (primaryHost != null) {
@@ -104,7 +109,7 @@ public final class PostgresConf {
     return "host=" + Quoting.conninfoValue(primaryHost) + " port=" + PORT + " user=" + REPLICATION_USER
         + " application_name=" + Quoting.conninfoValue(member) + " passfile=" + Quoting.conninfoValue(PASSFILE)
         + " connect_timeout=5"
-        + (verifyTls ? " sslmode=verify-full sslrootcert=" + Quoting.conninfoValue(io.pgherd.tls.ClusterTls.CA_PATH) : "");
+        + (verifyTls ? " sslmode=verify-full sslrootcert=" + Quoting.conninfoValue(TLS_CA_PATH) : "");
   }
 
   /** {@code ANY 1 ("demo-2","demo-3")}: a commit waits for one of the standbys. */

@@ -4,7 +4,7 @@ import io.pgherd.api.ClusterConfig;
 import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.api.RecoverySpec;
 import io.pgherd.api.RecoveryTargetSpec;
-import io.pgherd.backup.RestorePlanner;
+import io.pgherd.model.RecoveryTarget;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.Observed;
@@ -74,7 +74,7 @@ public final class BootstrapRestore extends ClusterPart {
    */
   private boolean restoreFirstMember(ClusterConfig cfg, Topology topology, Observed obs, int p,
       RecoverySpec recovery, Progress progress) {
-    RestorePlanner.Target target = target(recovery.getTarget());
+    RecoveryTarget target = target(recovery.getTarget());
     String from = recovery.getFrom().getCluster();
     Path work = home.root().resolve("restore").resolve(cluster);
     if (!Files.exists(work) && (!obs.volumes().isEmpty() || !obs.members().isEmpty())) {
@@ -115,26 +115,26 @@ public final class BootstrapRestore extends ClusterPart {
     }
   }
 
-  static RestorePlanner.Target target(RecoveryTargetSpec t) {
+  static RecoveryTarget target(RecoveryTargetSpec t) {
     if (t == null) {
-      return RestorePlanner.Target.latest();
+      return RecoveryTarget.latest();
     }
     boolean inclusive = !Boolean.FALSE.equals(t.getInclusive());
     if (t.getTime() != null) {
-      return new RestorePlanner.Target("time", t.getTime(), inclusive);
+      return new RecoveryTarget("time", t.getTime(), inclusive);
     }
     if (t.getXid() != null) {
-      return new RestorePlanner.Target("xid", t.getXid(), inclusive);
+      return new RecoveryTarget("xid", t.getXid(), inclusive);
     }
     if (t.getLsn() != null) {
-      return new RestorePlanner.Target("lsn", t.getLsn(), inclusive);
+      return new RecoveryTarget("lsn", t.getLsn(), inclusive);
     }
     if (t.getName() != null) {
-      return new RestorePlanner.Target("name", t.getName(), true);
+      return new RecoveryTarget("name", t.getName(), true);
     }
     if (Boolean.TRUE.equals(t.getImmediate())) {
-      return new RestorePlanner.Target("immediate", null, true);
+      return new RecoveryTarget("immediate", null, true);
     }
-    return RestorePlanner.Target.latest();
+    return RecoveryTarget.latest();
   }
 }

@@ -3,7 +3,7 @@ package io.pgherd.restore;
 import io.pgherd.api.BackupConfig;
 import io.pgherd.api.ClusterConfig;
 import io.pgherd.api.PostgresClusterStatus;
-import io.pgherd.backup.RestorePlanner;
+import io.pgherd.model.RecoveryTarget;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.Observed;
@@ -65,7 +65,7 @@ public final class MemberRestore extends ClusterPart {
    * stopped for another reason.
    */
   RestoreStep restoreMember(ClusterConfig cfg, Topology topology, Observed obs, int p, String from,
-      RestorePlanner.Target target, String key, long minimumEnd, Progress progress) {
+      RecoveryTarget target, String key, long minimumEnd, Progress progress) {
     if (state.restorer == null) {
       state.restorer = new Restorer(cluster);
     }

@@ -1,8 +1,9 @@
 package io.pgherd.restore;
 
 import io.pgherd.backup.BackupInfo;
-import io.pgherd.backup.Compression;
+import io.pgherd.api.Compression;
 import io.pgherd.backup.RestorePlanner;
+import io.pgherd.model.RecoveryTarget;
 import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.objectstore.ObjectStore;
 import java.io.IOException;
@@ -53,7 +54,7 @@ final class Restorer implements AutoCloseable {
   volatile String forSpec;
   volatile String from;
   private volatile boolean closed;
-  volatile RestorePlanner.Target target;
+  volatile RecoveryTarget target;
 
   Restorer(String cluster) {
     thread = Executors.newSingleThreadExecutor(r -> {
@@ -71,7 +72,7 @@ final class Restorer implements AutoCloseable {
    * Only the plan (a restore in place is planned while the cluster still serves): PLANNED, or
    * REFUSED with the recoverable range. The downloaded WAL is removed again.
    */
-  void check(String key, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
+  void check(String key, java.util.concurrent.Callable<ObjectStore> store, String from, RecoveryTarget target,
       Path work, io.pgherd.store.ClusterLog log) {
     begin(key, from, target);
     thread.execute(() -> {
@@ -94,7 +95,7 @@ final class Restorer implements AutoCloseable {
     });
   }
 
-  private void begin(String key, String from, RestorePlanner.Target target) {
+  private void begin(String key, String from, RecoveryTarget target) {
     forSpec = key;
     this.from = from;
     this.target = target;
@@ -103,7 +104,7 @@ final class Restorer implements AutoCloseable {
     message = "planning the restore from " + from + " to " + target.describe();
   }
 
-  void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
+  void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RecoveryTarget target,
       Path work, ContainerRuntime docker, String dataDir, Member member, io.pgherd.store.ClusterLog log) {
     start(spec, store, from, target, work, docker, dataDir, member, log, -1);
   }
@@ -112,7 +113,7 @@ final class Restorer implements AutoCloseable {
    * As above; with {@code minimumEnd} ≥ 0 (a restore in place to the end of the archive) the plan
    * is refused unless the archive's WAL reaches that LSN (the stopped primary's last checkpoint).
    */
-  void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RestorePlanner.Target target,
+  void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RecoveryTarget target,
       Path work, ContainerRuntime docker, String dataDir, Member member, io.pgherd.store.ClusterLog log,
       long minimumEnd) {
     begin(spec, from, target);

@@ -1,5 +1,7 @@
 package io.pgherd.store;
 
+import io.pgherd.model.RecoveryTarget;
+
 /**
  * A user's request to change the primary ({@code pgherd switchover} / {@code pgherd failover}),
  * to take a base backup ({@code pgherd backup}) or to restore the cluster in place ({@code pgherd
@@ -14,7 +16,7 @@ package io.pgherd.store;
  * @param target restore only: the recovery target
  */
 public record ControlRequest(String id, String kind, String to, boolean force, String requestedAt,
-    io.pgherd.backup.RestorePlanner.Target target) {
+    RecoveryTarget target) {
   public static final String SWITCHOVER = "switchover";
   public static final String FAILOVER = "failover";
   public static final String BACKUP = "backup";

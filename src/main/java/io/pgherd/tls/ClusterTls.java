@@ -1,6 +1,7 @@
 package io.pgherd.tls;
 
 import io.pgherd.api.ClusterConfig;
+import io.pgherd.model.PostgresConf;
 import io.pgherd.store.Home;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,11 +27,14 @@ public final class ClusterTls {
   static final String ENFORCED = "tls-enforced";
   public static final Duration CA_VALIDITY = Duration.ofHours(87600);
 
-  /** Where a member finds its files; the key is owned by postgres (uid 999 in pgherd/postgres). */
-  public static final String DIR = "/etc/pgherd/tls";
-  public static final String CA_PATH = DIR + "/ca.crt";
-  public static final String CERT_PATH = DIR + "/server.crt";
-  public static final String KEY_PATH = DIR + "/server.key";
+  /**
+   * Where a member finds its files (the paths are model's, {@link PostgresConf}, which renders
+   * postgresql.conf with them); the key is owned by postgres (uid 999 in pgherd/postgres).
+   */
+  public static final String DIR = PostgresConf.TLS_DIR;
+  public static final String CA_PATH = PostgresConf.TLS_CA_PATH;
+  public static final String CERT_PATH = PostgresConf.TLS_CERT_PATH;
+  public static final String KEY_PATH = PostgresConf.TLS_KEY_PATH;
   public static final int POSTGRES_UID = 999;
 
   private final Home home;

@@ -2,7 +2,6 @@ package io.pgherd.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgherd.backup.Compression;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package io.pgherd.bench;
 
 import io.pgherd.api.BackupConfig;
+import io.pgherd.api.Compression;
 import io.pgherd.backup.BaseBackup;
-import io.pgherd.backup.Compression;
 import io.pgherd.backup.WalArchiver;
 import io.pgherd.backup.WalLayout;
 import io.pgherd.objectstore.ObjectStore;

@@ -5,9 +5,10 @@ import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgherd.api.Compression;
 import io.pgherd.backup.BackupCatalog;
 import io.pgherd.backup.BackupInfo;
-import io.pgherd.backup.Compression;
+import io.pgherd.backup.CompressionStreams;
 import io.pgherd.model.Lsn;
 import io.pgherd.objectstore.ObjectStore;
 import io.pgherd.objectstore.S3ProxyServer;
@@ -87,7 +88,7 @@ class BackupIT extends ArchivedClusterTestBase {
     Files.createDirectories(restore);
     Path tar = tmp.resolve("base-" + b.id() + ".tar");
     String dir = base() + "base/" + b.id() + "/";
-    try (ObjectStore st = store(); InputStream in = Compression.ZSTD.decompress(
+    try (ObjectStore st = store(); InputStream in = CompressionStreams.decompress(Compression.ZSTD,
         st.get(dir + "base.tar.zst").orElseThrow())) {
       Files.copy(in, tar);
       Files.write(restore.resolve("backup_manifest"), st.getBytes(dir + "backup_manifest").orElseThrow());

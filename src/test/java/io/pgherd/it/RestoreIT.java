@@ -349,7 +349,7 @@ class RestoreIT extends ArchivedClusterTestBase {
     awaitArchived();
     String id = "crash" + System.nanoTime();
     assertThat(home.submit(name, new io.pgherd.store.ControlRequest(id, io.pgherd.store.ControlRequest.RESTORE, null,
-        false, java.time.Instant.now().toString(), io.pgherd.backup.RestorePlanner.Target.latest()))).isTrue();
+        false, java.time.Instant.now().toString(), io.pgherd.model.RecoveryTarget.latest()))).isTrue();
     await().atMost(ofSeconds(120)).pollInterval(java.time.Duration.ofMillis(50)).until(() -> home
         .readInPlaceRestore(name).map(r -> io.pgherd.model.InPlaceRestore.RESTORING.equals(r.phase())).orElse(false));
     operator.close(); // mid-restore: its members are stopped, the replacement is being staged or recovering

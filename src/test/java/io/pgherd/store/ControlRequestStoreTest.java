@@ -33,7 +33,7 @@ class ControlRequestStoreTest {
   @Test
   void aRestoreRequestCarriesItsTargetAndItsIntentSurvivesARestart() {
     Home home = new Home(dir);
-    var target = new io.pgherd.backup.RestorePlanner.Target("xid", "635", false);
+    var target = new io.pgherd.model.RecoveryTarget("xid", "635", false);
     ControlRequest r = new ControlRequest("r1", ControlRequest.RESTORE, null, false, "t", target);
     assertThat(home.submit("demo", r)).isTrue();
     assertThat(home.submit("demo", new ControlRequest("s1", ControlRequest.SWITCHOVER, null, false, "t")))
