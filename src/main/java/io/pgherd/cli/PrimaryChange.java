@@ -81,11 +81,11 @@ final class PrimaryChange {
         docker.ping();
         ClusterReconciler reconciler = new ClusterReconciler(h, docker, image -> Optional.empty(), name);
         while (answer.isEmpty() && Instant.now().isBefore(deadline)) {
-          reconciler.reconcile();
+          Duration next = reconciler.reconcile().delay(); // a switchover under way asks for the next pass at once
           tick.run();
           answer = h.takeAnswer(name, id);
           if (answer.isEmpty()) {
-            Thread.sleep(500);
+            Thread.sleep(Math.min(500, next.toMillis()));
           }
         }
       } catch (RuntimeException e) {

@@ -8,6 +8,8 @@ public final class Progress {
   public String waiting;
   /** Look again soon: the primary is failing, and Docker may not have said it has exited yet. */
   public boolean soon;
+  /** The next pass follows at once: a change of primary is under way and this pass has waited its share. */
+  public boolean now;
 
   public void waitFor(String reason) {
     if (waiting == null) {

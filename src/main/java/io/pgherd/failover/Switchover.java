@@ -21,6 +21,7 @@ import io.pgherd.steps.LoadBalancer;
 import io.pgherd.steps.Observer;
 import io.pgherd.store.ControlRequest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,6 +42,8 @@ public final class Switchover extends ClusterPart {
   private final LoadBalancer loadBalancer;
   private final MemberFiles memberFiles;
   static final Duration CATCH_UP_PATIENCE = Duration.ofSeconds(10);
+  /** How long one pass waits for the old primary's shutdown, or the target's catch-up, before the next pass goes on. */
+  static final Duration PASS_BUDGET = Duration.ofMillis(500);
 
   public Switchover(ClusterScope scope, Promotion promotion, LoadBalancer loadBalancer, MemberFiles memberFiles) {
     super(scope);
@@ -55,7 +58,11 @@ public final class Switchover extends ClusterPart {
    * hands every record to the connected replicas before it exits), then the target promoted only
    * once it has received that shutdown checkpoint (read from the stopped primary's pg_control).
    * If anything is off, the switchover is abandoned and the old primary starts again as primary.
-   * Each step can be repeated, so an operator crash anywhere resumes.
+   *
+   * <p>A state machine across passes: each phase ({@link Topology.Step}) is recorded before its
+   * act, and a pass waits at most {@link #PASS_BUDGET} for the shutdown or the catch-up before it
+   * hands over to the next one (requeued at once), so no pass blocks for long and an operator
+   * crash anywhere resumes where it stopped.
    */
   public boolean switchover(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
     Topology.Failover f = topology.failover();
@@ -74,46 +81,31 @@ public final class Switchover extends ClusterPart {
       abandonSwitchover(cfg, topology, old, member(f.from()) + " is paused");
       return false;
     }
-    long started = System.nanoTime();
-    long stopped = started;
+    Topology.Step step = f.step();
+    if (step != null && Topology.Step.SHUT_DOWN.equals(step.phase())) {
+      return catchUp(cfg, topology, old, target, probe, progress);
+    }
+    CompletableFuture<Void> fence = CompletableFuture.completedFuture(null);
+    if (step == null && old.running()) {
+      topology = demote(topology, old, obs);
+      Topology demoting = topology;
+      fence = CompletableFuture.runAsync(() -> loadBalancer.fenceLoadBalancer(cfg, demoting, obs));
+      step = topology.failover().step();
+    } else if (step != null && old.running()) {
+      docker.signal(old.id(), "SIGINT"); // (again, after an operator restart: a shutdown under way ignores it)
+    }
     Optional<ControlFile> shutDown = Optional.empty();
-    if (old.running()) {
-      // A checkpoint while writes still flow leaves the shutdown checkpoint little to do, so the
-      // pause below is short (what Patroni does before a demotion too).
-      long checkpoint = System.nanoTime();
-      try {
-        sql(old).orElseThrow().checkpoint();
-      } catch (InstanceException | RuntimeException e) {
-        log.warn("checkpoint", member(f.from()) + ": " + e.getMessage() + "; shutting down without it");
-      }
-      log.action("checkpoint", member(f.from()) + ": " + (System.nanoTime() - checkpoint) / 1_000_000
-          + " ms, before the shutdown");
-      // No new session for the old primary from now on (the ones it has go on writing until the
-      // shutdown cuts them): a client reconnecting is turned away at once instead of waiting on
-      // a server that is about to disappear.
-      ContainerInfo lb = obs.lb();
-      if (lb != null && lb.running()) {
-        try {
-          loadBalancer.haproxyAdmin(lb, "set server rw/" + member(f.from()) + " state maint");
-        } catch (RuntimeException e) {
-          log.warn("drain-lb", "cannot put rw/" + member(f.from())
-              + " in maintenance through the admin socket: " + e.getMessage());
-        }
-      }
-      started = System.nanoTime();
-      // Shutting down, the primary takes no new session and cuts the ones it has; the listener
-      // is switched to the target meanwhile, so nothing reaches the old one when it comes back.
-      docker.signal(old.id(), "SIGINT"); // tini hands it to the postmaster: fast shutdown
-      log.action("demote", member(f.from()) + ": fast shutdown (sessions cut, shutdown checkpoint,"
-          + " remaining WAL sent to the replicas)");
-      CompletableFuture<Void> fence =
-          CompletableFuture.runAsync(() -> loadBalancer.fenceLoadBalancer(cfg, topology, obs));
+    if (step != null) {
       // Done when pg_control says "shut down": the shutdown checkpoint is written and no session
       // can start any more; the container's own exit comes later and is not waited for.
-      shutDown = awaitShutdownCheckpoint(old, SHUTDOWN_PATIENCE);
-      stopped = System.nanoTime();
+      shutDown = awaitShutdownCheckpoint(old, PASS_BUDGET);
       Promotion.join(fence);
       if (shutDown.isEmpty() && docker.container(old.name()).map(Detector::canRun).orElse(false)) {
+        if (elapsed(step.since()).compareTo(SHUTDOWN_PATIENCE) < 0) {
+          progress.now = true;
+          progress.waitFor("switchover: " + member(f.from()) + " is shutting down");
+          return false;
+        }
         docker.kill(old.id());
         abandonSwitchover(cfg, topology, old, member(f.from()) + " did not shut down within "
             + SHUTDOWN_PATIENCE.toSeconds() + " s; killed (it recovers as the primary)");
@@ -137,15 +129,68 @@ public final class Switchover extends ClusterPart {
       abandonSwitchover(cfg, topology, old, member(f.from()) + " did not shut down cleanly (" + control + ")");
       return false;
     }
+    Long shutdownMillis = step == null ? null : elapsed(step.since()).toMillis();
+    topology = topology.withFailover(f.at(new Topology.Step(Topology.Step.SHUT_DOWN, now(),
+        Lsn.format(control.checkpointLsn()), control.toString(), shutdownMillis)));
+    home.writeState(cluster, topology);
+    return catchUp(cfg, topology, old, target, probe, progress);
+  }
+
+  /**
+   * The first act: a checkpoint while writes still flow (it leaves the shutdown checkpoint little to
+   * do, so the pause is short: what Patroni does before a demotion too), the old primary out of the
+   * read-write listener for new sessions, then, recorded first, its fast shutdown.
+   */
+  private Topology demote(Topology topology, ContainerInfo old, Observed obs) {
+    Topology.Failover f = topology.failover();
+    long checkpoint = System.nanoTime();
+    try {
+      sql(old).orElseThrow().checkpoint();
+    } catch (InstanceException | RuntimeException e) {
+      log.warn("checkpoint", member(f.from()) + ": " + e.getMessage() + "; shutting down without it");
+    }
+    log.action("checkpoint", member(f.from()) + ": " + (System.nanoTime() - checkpoint) / 1_000_000
+        + " ms, before the shutdown");
+    // No new session for the old primary from now on (the ones it has go on writing until the
+    // shutdown cuts them): a client reconnecting is turned away at once instead of waiting on
+    // a server that is about to disappear.
+    ContainerInfo lb = obs.lb();
+    if (lb != null && lb.running()) {
+      try {
+        loadBalancer.haproxyAdmin(lb, "set server rw/" + member(f.from()) + " state maint");
+      } catch (RuntimeException e) {
+        log.warn("drain-lb", "cannot put rw/" + member(f.from())
+            + " in maintenance through the admin socket: " + e.getMessage());
+      }
+    }
+    Topology demoting = topology.withFailover(f.at(new Topology.Step(Topology.Step.DEMOTING, now(), null, null, null)));
+    home.writeState(cluster, demoting); // recorded before the signal: a restarted operator waits for the shutdown
+    // Shutting down, the primary takes no new session and cuts the ones it has; the listener
+    // is switched to the target meanwhile, so nothing reaches the old one when it comes back.
+    docker.signal(old.id(), "SIGINT"); // tini hands it to the postmaster: fast shutdown
+    log.action("demote", member(f.from()) + ": fast shutdown (sessions cut, shutdown checkpoint,"
+        + " remaining WAL sent to the replicas)");
+    return demoting;
+  }
+
+  /**
+   * The last phase: the target must have received the old primary's shutdown checkpoint (then it
+   * has every record the old primary wrote) before it is promoted; given up after
+   * {@link #CATCH_UP_PATIENCE}.
+   */
+  private boolean catchUp(ClusterConfig cfg, Topology topology, ContainerInfo old, ContainerInfo target,
+      InstanceProbe probe, Progress progress) {
+    Topology.Failover f = topology.failover();
+    Topology.Step step = f.step();
+    long checkpointLsn = Lsn.parse(step.checkpointLsn());
     String received = null;
     boolean caughtUp = false;
-    long deadline = System.nanoTime() + CATCH_UP_PATIENCE.toNanos();
-    long controlRead = System.nanoTime();
+    long deadline = System.nanoTime() + PASS_BUDGET.toNanos();
     while (!caughtUp && System.nanoTime() < deadline) {
       try {
         Optional<String> lsn = sql(target).orElseThrow().receivedLsn();
         received = lsn.orElse("none (promoted)");
-        caughtUp = lsn.isEmpty() || Lsn.parse(lsn.get()) > control.checkpointLsn();
+        caughtUp = lsn.isEmpty() || Lsn.parse(lsn.get()) > checkpointLsn;
       } catch (InstanceException e) {
         received = "unknown (" + e.getMessage() + ")";
       }
@@ -154,21 +199,30 @@ public final class Switchover extends ClusterPart {
       }
     }
     if (!caughtUp) {
+      if (elapsed(step.since()).compareTo(CATCH_UP_PATIENCE) < 0) {
+        progress.now = true;
+        progress.waitFor("switchover: " + member(f.to()) + " received WAL up to " + received + ", not yet "
+            + member(f.from()) + "'s shutdown checkpoint at " + step.checkpointLsn());
+        return false;
+      }
       abandonSwitchover(cfg, topology, old, member(f.to()) + " received WAL up to " + received + " within "
-          + CATCH_UP_PATIENCE.toSeconds() + " s, not the primary's shutdown checkpoint at "
-          + Lsn.format(control.checkpointLsn()));
+          + CATCH_UP_PATIENCE.toSeconds() + " s, not the primary's shutdown checkpoint at " + step.checkpointLsn());
       return false;
     }
-    long now = System.nanoTime();
     log.action("caught-up", member(f.to()) + " received " + received + ", past " + member(f.from())
-        + "'s shutdown checkpoint (" + control + "); shutdown " + (stopped - started) / 1_000_000 + " ms, pg_control read "
-        + (controlRead - stopped) / 1_000_000 + " ms, catch-up check " + (now - controlRead) / 1_000_000 + " ms");
+        + "'s shutdown checkpoint (" + step.control() + "); shutdown "
+        + (step.shutdownMillis() == null ? "seen before this operator looked" : step.shutdownMillis() + " ms")
+        + ", catch-up check " + elapsed(step.since()).toMillis() + " ms");
     Topology after = new Topology(topology.members(), topology.nextOrdinal(), f.to());
     // it starts again as a replica of the target: told so while the target is promoted, and
     // before the promotion is recorded (the old container is started only after that)
     CompletableFuture<Void> told = CompletableFuture.runAsync(
         () -> docker.copyFiles(old.id(), memberFiles.memberFiles(cfg, after, f.from())));
     return promotion.promote(topology, target, probe, progress, () -> Promotion.join(told));
+  }
+
+  private static Duration elapsed(String since) {
+    return Duration.between(Instant.parse(since), Instant.now());
   }
 
   /** Gives a switchover up; the old primary, told again it is the primary, is started by this pass. */

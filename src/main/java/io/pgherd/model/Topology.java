@@ -29,9 +29,11 @@ public record Topology(List<Integer> members, int nextOrdinal, int primary, Fail
    * @param kind {@link #AUTOMATIC} (null in state written before kinds existed), {@link #MANUAL} or
    *     {@link #SWITCHOVER}
    * @param requestId the user's request (`pgherd switchover|failover`) this carries out, or null
+   * @param step how far a switchover has gone (recorded before each of its acts), or null before it
+   *     has acted
    */
   public record Failover(int from, int to, String reason, String startedAt, String completedAt, Long timeline,
-      String kind, String requestId) {
+      String kind, String requestId, Step step) {
     public static final String AUTOMATIC = "failover";
     public static final String MANUAL = "manual failover";
     public static final String SWITCHOVER = "switchover";
@@ -40,10 +42,35 @@ public record Topology(List<Integer> members, int nextOrdinal, int primary, Fail
       kind = kind == null ? AUTOMATIC : kind;
     }
 
+    public Failover(int from, int to, String reason, String startedAt, String completedAt, Long timeline,
+        String kind, String requestId) {
+      this(from, to, reason, startedAt, completedAt, timeline, kind, requestId, null);
+    }
+
+    /** The same change of primary, gone as far as {@code next}. */
+    public Failover at(Step next) {
+      return new Failover(from, to, reason, startedAt, completedAt, timeline, kind, requestId, next);
+    }
+
     @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isSwitchover() {
       return SWITCHOVER.equals(kind);
     }
+  }
+
+  /**
+   * A switchover's progress across passes, each recorded before the act it names.
+   *
+   * @param phase {@link #DEMOTING}: the old primary is told to shut down (or about to be);
+   *     {@link #SHUT_DOWN}: its shutdown checkpoint is written, the target must receive it
+   * @param since ISO-8601 instant the phase began (its patience counts from there)
+   * @param checkpointLsn the shutdown checkpoint's LSN ({@link #SHUT_DOWN})
+   * @param control the old primary's pg_control as read, for the log ({@link #SHUT_DOWN})
+   * @param shutdownMillis how long the shutdown took, for the log ({@link #SHUT_DOWN})
+   */
+  public record Step(String phase, String since, String checkpointLsn, String control, Long shutdownMillis) {
+    public static final String DEMOTING = "demoting";
+    public static final String SHUT_DOWN = "shut down";
   }
 
   public Topology {

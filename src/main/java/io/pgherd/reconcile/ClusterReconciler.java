@@ -225,7 +225,7 @@ public final class ClusterReconciler {
     if (topology.failover() != null) {
       if (!primaryChange.changePrimary(cfg, topology, obs, progress)) {
         statusReport.writeStatus(statusReport.status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
-        return Result.requeue(FAST, progress.waiting);
+        return Result.requeue(progress.now ? Duration.ZERO : FAST, progress.waiting);
       }
       topology = home.readState(cluster).orElseThrow();
       obs = primaryChange.afterPrimaryChange(cfg, topology, obs, progress);
@@ -259,7 +259,7 @@ public final class ClusterReconciler {
             + ": " + intent.get().reason());
         if (!primaryChange.changePrimary(cfg, topology, obs, progress)) {
           statusReport.writeStatus(statusReport.status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
-          return Result.requeue(FAST, progress.waiting);
+          return Result.requeue(progress.now ? Duration.ZERO : FAST, progress.waiting);
         }
         topology = home.readState(cluster).orElseThrow();
         obs = primaryChange.afterPrimaryChange(cfg, topology, obs, progress);
@@ -286,7 +286,7 @@ public final class ClusterReconciler {
         log.action("failover", scope.member(intent.from()) + " → " + scope.member(to) + ": " + intent.reason());
         if (!primaryChange.changePrimary(cfg, topology, obs, progress)) {
           statusReport.writeStatus(statusReport.status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
-          return Result.requeue(FAST, progress.waiting);
+          return Result.requeue(progress.now ? Duration.ZERO : FAST, progress.waiting);
         }
         topology = home.readState(cluster).orElseThrow();
         obs = primaryChange.afterPrimaryChange(cfg, topology, obs, progress);
