@@ -220,6 +220,21 @@ class CrashPointsIT extends ClusterTestBase {
 
   @Test
   @Order(4)
+  void aSwitchoverCrashedRightAfterTheDemotionEndsWithTheTargetAsPrimary() throws Exception {
+    // halted once the old primary was told to shut down (its step recorded before): the restarted
+    // operator resumes the switchover from that step, no failover, nothing lost
+    String before = primaryOf(3);
+    String target = status().getMembers().stream().map(MemberStatus::getName).filter(m -> !m.equals(before))
+        .findFirst().orElseThrow();
+    Thread cli = new Thread(() -> cli("switchover", name, "--to", target, "--timeout", "20"));
+    crashAt("demote", 3, cli::start);
+    cli.join(60_000);
+    assertThat(primaryOf(3)).as("the stored step was carried through after the restart").isEqualTo(target);
+    assertThat(status().getLastFailover().kind()).isEqualTo("switchover");
+  }
+
+  @Test
+  @Order(5)
   void aSwitchoverCrashedRightAfterThePromotionEndsWithTheTargetAsPrimary() throws Exception {
     String before = primaryOf(3);
     String target = status().getMembers().stream().map(MemberStatus::getName).filter(m -> !m.equals(before))
@@ -231,7 +246,7 @@ class CrashPointsIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aFailoverCrashedRightAfterTheFencingEndsWithOnePrimary() throws Exception {
     String before = primaryOf(3);
     crashAt("fence", 3, () -> disrupt("docker", "kill", Names.container(before)));
@@ -239,7 +254,7 @@ class CrashPointsIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aBaseBackupCrashedRightAfterItStartedIsNotLeftRunningAndTheNextOneCompletes() throws Exception {
     Thread cli = new Thread(() -> cli("backup", name, "--timeout", "20"));
     crashAt("backup-start", 3, cli::start);
@@ -256,25 +271,25 @@ class CrashPointsIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void anInPlaceRestoreCrashedRightAfterItsBaseBackupWasStagedEndsRestoredToItsTarget() throws Exception {
     restoreCrashedAt("restore-staged", "crp-rp", false); // the base backup of the case before
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void anInPlaceRestoreCrashedRightAfterWritesStoppedEndsRestoredToItsTarget() throws Exception {
     restoreCrashedAt("restore-stop-writes", "crp-rp-2", true);
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void anInPlaceRestoreCrashedRightAfterItStoppedItsFirstMemberEndsRestoredToItsTarget() throws Exception {
     restoreCrashedAt("restore-stop-member", "crp-rp-3", true);
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void aNewClusterRestoredFromBackupsWithTheOperatorHaltedRightAfterStagingComesUpWithTheData() throws Exception {
     try (Connection c = ItSupport.connect(home, name, rw)) {
       c.createStatement().execute("insert into crp_marks values ('before-bootstrap-restore')");
