@@ -4,34 +4,19 @@ import io.pgherd.api.ClusterConfig;
 import io.pgherd.api.MemberStatus;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
-import io.pgherd.cluster.MemberFiles;
 import io.pgherd.cluster.Observed;
 import io.pgherd.cluster.Progress;
 import io.pgherd.model.FailoverPlanner;
-import io.pgherd.model.HaproxyConf;
-import io.pgherd.model.Lsn;
-import io.pgherd.model.Names;
-import io.pgherd.model.PostgresConf;
 import io.pgherd.model.Topology;
-import io.pgherd.postgres.ControlFile;
-import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.runtime.ContainerInfo;
-import io.pgherd.runtime.ContainerSpec.FileContent;
-import io.pgherd.steps.LoadBalancer;
-import io.pgherd.steps.Observer;
-import io.pgherd.store.ControlRequest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 
 /**
  * Detection: whether the primary counts as down. Docker's die event says so at once; a primary

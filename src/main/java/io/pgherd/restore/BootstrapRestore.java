@@ -1,7 +1,6 @@
 package io.pgherd.restore;
 
 import io.pgherd.api.ClusterConfig;
-import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.api.RecoverySpec;
 import io.pgherd.api.RecoveryTargetSpec;
 import io.pgherd.model.RecoveryTarget;
@@ -9,34 +8,12 @@ import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.Observed;
 import io.pgherd.cluster.Progress;
-import io.pgherd.cluster.Result;
-import io.pgherd.failover.Detector;
-import io.pgherd.failover.Rejoin;
-import io.pgherd.model.InPlaceRestore;
-import io.pgherd.model.Lsn;
-import io.pgherd.model.Names;
 import io.pgherd.model.Topology;
-import io.pgherd.postgres.ControlFile;
-import io.pgherd.postgres.InstanceException;
-import io.pgherd.postgres.InstanceProbe;
-import io.pgherd.runtime.ContainerInfo;
-import io.pgherd.steps.Archive;
-import io.pgherd.steps.BaseBackups;
 import io.pgherd.steps.LoadBalancer;
-import io.pgherd.steps.Members;
-import io.pgherd.steps.Observer;
-import io.pgherd.store.ControlRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * spec.bootstrap.recovery: a new cluster's first member restored from the source's backups

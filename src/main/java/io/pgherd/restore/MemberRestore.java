@@ -2,41 +2,24 @@ package io.pgherd.restore;
 
 import io.pgherd.api.BackupConfig;
 import io.pgherd.api.ClusterConfig;
-import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.model.RecoveryTarget;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.Observed;
 import io.pgherd.cluster.Progress;
-import io.pgherd.cluster.Result;
-import io.pgherd.failover.Detector;
-import io.pgherd.failover.Rejoin;
-import io.pgherd.model.InPlaceRestore;
-import io.pgherd.model.Lsn;
 import io.pgherd.model.Names;
 import io.pgherd.model.Topology;
 import io.pgherd.objectstore.ObjectStores;
-import io.pgherd.postgres.ControlFile;
-import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.runtime.ContainerInfo;
-import io.pgherd.steps.Archive;
-import io.pgherd.steps.BaseBackups;
-import io.pgherd.steps.LoadBalancer;
 import io.pgherd.steps.Members;
-import io.pgherd.steps.Observer;
-import io.pgherd.store.ControlRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -59,8 +42,8 @@ public final class MemberRestore extends ClusterPart {
   /**
    * Restores member {@code p} of {@code topology} from the backups of {@code from} (a
    * {@link Restorer} job: plan, create the container, stage, start; the entrypoint recovers and
-   * promotes). RUNNING while that goes on ({@link #state.restorePhase} "Restoring"); DONE once the
-   * member accepts writes; FAILED (why in {@link #state.restoreFailure}) when the target was refused,
+   * promotes). RUNNING while that goes on ({@link RestoreState#phase} "Restoring"); DONE once the
+   * member accepts writes; FAILED (why in {@code state.restoreFailure}) when the target was refused,
    * staging failed or PostgreSQL ended recovery with a FATAL; STOPPED when the member's container
    * stopped for another reason.
    */

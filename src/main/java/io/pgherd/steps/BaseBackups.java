@@ -10,38 +10,21 @@ import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.Observed;
 import io.pgherd.cluster.Progress;
-import io.pgherd.model.HaproxyConf;
 import io.pgherd.model.Lsn;
 import io.pgherd.model.Names;
-import io.pgherd.model.PostgresConf;
 import io.pgherd.model.Topology;
 import io.pgherd.postgres.Instance;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.runtime.ContainerInfo;
-import io.pgherd.runtime.ContainerSpec;
-import io.pgherd.runtime.ContainerSpec.FileContent;
-import io.pgherd.runtime.MemberAccess;
-import io.pgherd.runtime.NameTakenException;
 import io.pgherd.store.ControlRequest;
 import io.pgherd.store.Home;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
 
 /**
  * Base backups: the schedule (Quartz, in the operator) and {@code pgherd backup} requests turned

@@ -1,31 +1,14 @@
 package io.pgherd.steps;
 
-import io.pgherd.api.ClusterConfig;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.Observed;
-import io.pgherd.cluster.Progress;
-import io.pgherd.model.HaproxyConf;
-import io.pgherd.model.Lsn;
 import io.pgherd.model.Names;
-import io.pgherd.model.PostgresConf;
-import io.pgherd.model.Topology;
 import io.pgherd.postgres.Instance;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.runtime.ContainerInfo;
-import io.pgherd.runtime.ContainerSpec;
-import io.pgherd.runtime.ContainerSpec.FileContent;
 import io.pgherd.runtime.MemberAccess;
-import io.pgherd.runtime.NameTakenException;
-import io.pgherd.store.ControlRequest;
-import io.pgherd.store.Home;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -36,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * The pass's first look: the cluster's containers, volumes and load balancer as the engine lists
