@@ -30,13 +30,13 @@ import io.pgherd.restore.BootstrapRestore;
 import io.pgherd.restore.MemberRestore;
 import io.pgherd.restore.RestoreInPlace;
 import io.pgherd.restore.RestoreState;
-import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.MemberAccess;
 import io.pgherd.status.StatusReport;
 import io.pgherd.steps.Archive;
 import io.pgherd.steps.BaseBackups;
 import io.pgherd.steps.Configuration;
+import io.pgherd.steps.Deletion;
 import io.pgherd.steps.LoadBalancer;
 import io.pgherd.steps.Members;
 import io.pgherd.steps.Observer;
@@ -47,7 +47,6 @@ import io.pgherd.store.Home;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -90,6 +89,7 @@ public final class ClusterReconciler {
   private final BootstrapRestore bootstrapRestore;
   private final RestoreInPlace restoreInPlace;
   private final StatusReport statusReport;
+  private final Deletion deletion;
 
   /** Makes sure images exist (building pgherd's own in the background). */
   public interface ImageService {
@@ -131,6 +131,7 @@ public final class ClusterReconciler {
     Promotion promotion = new Promotion(scope, detector);
     this.primaryChange = new PrimaryChange(scope, detector, new Failover(scope, detector, promotion, loadBalancer, files),
         new Switchover(scope, promotion, loadBalancer, files), rejoin, loadBalancer, observer);
+    this.deletion = new Deletion(scope);
     this.statusReport = new StatusReport(scope, files, configuration, archive, baseBackups, loadBalancer,
         restore::status);
     MemberRestore memberRestore = new MemberRestore(scope, restore, members);
@@ -187,116 +188,136 @@ public final class ClusterReconciler {
     if (!validation.ok()) {
       String problems = validation.errors().stream().map(Object::toString).collect(Collectors.joining("; "));
       log.warnOnce("invalid-spec", "the stored spec is invalid, changing nothing: " + problems);
-      PostgresClusterStatus status = home.readStatus(cluster).orElseGet(PostgresClusterStatus::new);
-      status.setName(cluster);
-      status.setPhase("Error");
-      status.setMessage("invalid spec: " + problems);
-      statusReport.writeStatus(status);
-      return Result.requeue(Duration.ofSeconds(10), "invalid spec");
+      return statusOnly("Error", "invalid spec: " + problems, Duration.ofSeconds(10), "invalid spec");
     }
     PostgresCluster spec = validation.cluster();
     restore.begin(spec);
     ClusterConfig cfg = ClusterConfig.from(spec);
-    long generation = spec.getMetadata().getGeneration() == null ? 0 : spec.getMetadata().getGeneration();
-
     for (String image : List.of(cfg.image(), Names.LB_IMAGE)) {
       Optional<String> missing = images.ensure(image);
       if (missing.isPresent()) {
-        PostgresClusterStatus status = home.readStatus(cluster).orElseGet(PostgresClusterStatus::new);
-        status.setName(cluster);
-        status.setPhase("Pending");
-        status.setMessage(missing.get());
-        statusReport.writeStatus(status);
-        return Result.requeue(Duration.ofSeconds(2), missing.get());
+        return statusOnly("Pending", missing.get(), Duration.ofSeconds(2), missing.get());
       }
     }
-
     Observed obs = observer.observe();
-    Topology topology = topologyStep.topology(cfg, obs);
-    Progress progress = new Progress();
+    Pass pass = new Pass(spec, cfg, topologyStep.topology(cfg, obs), obs);
 
+    Result stop = gates(pass);
+    if (stop != null) {
+      return stop;
+    }
+    return steps(pass);
+  }
+
+  /**
+   * Before the steps, in this order: a restore in place under way, a change of primary recorded,
+   * two writable members, a user's request, the primary down. Each either lets the pass go on
+   * (null) or ends it (the Result).
+   */
+  private Result gates(Pass pass) {
     // A restore in place past its planning: nothing else happens until it has succeeded or failed.
     Optional<InPlaceRestore> inPlace = home.readInPlaceRestore(cluster);
     if (inPlace.isPresent() && !InPlaceRestore.PLANNING.equals(inPlace.get().phase())) {
-      return restoreInPlace.inPlaceRestore(cfg, generation, topology, obs, inPlace.get());
+      return restoreInPlace.inPlaceRestore(pass.cfg, pass.generation, pass.topology, pass.obs, inPlace.get());
     }
 
     // A failover whose intent is recorded (by this process or one that crashed) is finished first.
-    if (topology.failover() != null) {
-      if (!primaryChange.changePrimary(cfg, topology, obs, progress)) {
-        statusReport.writeStatus(statusReport.status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
-        return Result.requeue(progress.now ? Duration.ZERO : FAST, progress.waiting);
+    if (pass.topology.failover() != null) {
+      Result unfinished = changePrimary(pass);
+      if (unfinished != null) {
+        return unfinished;
       }
-      topology = home.readState(cluster).orElseThrow();
-      obs = primaryChange.afterPrimaryChange(cfg, topology, obs, progress);
     }
 
     // Safety gate: a member other than the chosen primary accepts writes.
-    Set<Integer> others = new TreeSet<>(obs.writable());
-    others.remove(topology.primary());
+    Set<Integer> others = new TreeSet<>(pass.obs.writable());
+    others.remove(pass.topology.primary());
     if (!others.isEmpty()) {
-      if (!obs.writable().contains(topology.primary())) {
-        String why = "members " + scope.names(obs.writable()) + " accept writes (not in recovery) but the primary is "
-            + scope.member(topology.primary()) + "; changing nothing";
+      if (!pass.obs.writable().contains(pass.topology.primary())) {
+        String why = "members " + scope.names(pass.obs.writable()) + " accept writes (not in recovery) but the primary is "
+            + scope.member(pass.topology.primary()) + "; changing nothing";
         log.warnOnce("gate", why);
-        statusReport.writeStatus(statusReport.status(cfg, generation, topology, obs, "Error", why));
+        statusReport.writeStatus(statusReport.status(pass.cfg, pass.generation, pass.topology, pass.obs, "Error", why));
         return Result.requeue(STEADY, why);
       }
-      topology = fencing.fence(cfg, topology, obs, others);
-      obs = observer.observe();
+      pass.topology = fencing.fence(pass.cfg, pass.topology, pass.obs, others);
+      pass.obs = observer.observe();
     }
 
     // A user's switchover or failover request, judged against what is seen now.
     Optional<ControlRequest> request = home.takeControlRequest(cluster);
     if (request.isPresent() && ControlRequest.RESTORE.equals(request.get().kind())) {
-      inPlace = restoreInPlace.requestRestore(topology, request.get(), inPlace);
+      inPlace = restoreInPlace.requestRestore(pass.topology, request.get(), inPlace);
     } else if (request.isPresent()) {
-      Optional<Topology.Failover> intent = primaryChange.judge(cfg, topology, obs, request.get());
+      Optional<Topology.Failover> intent = primaryChange.judge(pass.cfg, pass.topology, pass.obs, request.get());
       if (intent.isPresent()) {
-        topology = topology.withFailover(intent.get());
-        home.writeState(cluster, topology); // the intent is stored before anything is touched
+        record(pass, intent.get());
         log.action(intent.get().kind(), scope.member(intent.get().from()) + " → " + scope.member(intent.get().to())
             + ": " + intent.get().reason());
-        if (!primaryChange.changePrimary(cfg, topology, obs, progress)) {
-          statusReport.writeStatus(statusReport.status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
-          return Result.requeue(progress.now ? Duration.ZERO : FAST, progress.waiting);
+        Result unfinished = changePrimary(pass);
+        if (unfinished != null) {
+          return unfinished;
         }
-        topology = home.readState(cluster).orElseThrow();
-        obs = primaryChange.afterPrimaryChange(cfg, topology, obs, progress);
       }
     }
 
-    if (inPlace.isPresent() && restoreInPlace.planRestore(cfg, topology, inPlace.get(), progress)) {
-      return restoreInPlace.inPlaceRestore(cfg, generation, topology, obs, home.readInPlaceRestore(cluster).orElseThrow());
+    if (inPlace.isPresent() && restoreInPlace.planRestore(pass.cfg, pass.topology, inPlace.get(), pass.progress)) {
+      return restoreInPlace.inPlaceRestore(pass.cfg, pass.generation, pass.topology, pass.obs,
+          home.readInPlaceRestore(cluster).orElseThrow());
     }
 
     // Detection: the primary gone (Docker says so) or not answering for failureThreshold probes.
-    Optional<String> down = detector.primaryDown(cfg, topology, obs, progress);
-    if (down.isPresent() && cfg.failoverEnabled() && !topology.replicas().isEmpty()) {
-      FailoverPlanner.Decision d = FailoverPlanner.choose(detector.candidates(topology, obs), detector.lastPrimaryLsn(topology),
-          cfg.maximumLagOnFailoverBytes(), cfg.replicationMode() == ClusterConfig.ReplicationMode.SYNC,
+    Topology topology = pass.topology;
+    Optional<String> down = detector.primaryDown(pass.cfg, topology, pass.obs, pass.progress);
+    if (down.isPresent() && pass.cfg.failoverEnabled() && !topology.replicas().isEmpty()) {
+      FailoverPlanner.Decision d = FailoverPlanner.choose(detector.candidates(topology, pass.obs),
+          detector.lastPrimaryLsn(topology), pass.cfg.maximumLagOnFailoverBytes(),
+          pass.cfg.replicationMode() == ClusterConfig.ReplicationMode.SYNC,
           topology.replicas().stream().map(scope::member).collect(Collectors.toSet()), false);
       if (d.chosen().isPresent()) {
         int to = d.chosen().get().ordinal();
         Topology.Failover intent = new Topology.Failover(topology.primary(), to,
-            "primary " + scope.member(topology.primary()) + " " + down.get() + "; " + d.reason(), ClusterScope.now(), null, null,
-            Topology.Failover.AUTOMATIC, null);
-        topology = topology.withFailover(intent);
-        home.writeState(cluster, topology); // the intent is stored before anything is fenced
+            "primary " + scope.member(topology.primary()) + " " + down.get() + "; " + d.reason(), ClusterScope.now(),
+            null, null, Topology.Failover.AUTOMATIC, null);
+        record(pass, intent);
         log.action("failover", scope.member(intent.from()) + " → " + scope.member(to) + ": " + intent.reason());
-        if (!primaryChange.changePrimary(cfg, topology, obs, progress)) {
-          statusReport.writeStatus(statusReport.status(cfg, generation, topology, obs, "FailingOver", progress.waiting));
-          return Result.requeue(progress.now ? Duration.ZERO : FAST, progress.waiting);
-        }
-        topology = home.readState(cluster).orElseThrow();
-        obs = primaryChange.afterPrimaryChange(cfg, topology, obs, progress);
-      } else {
-        String why = "primary " + scope.member(topology.primary()) + " " + down.get() + "; not failing over: " + d.reason();
-        log.warnOnce("no-failover", why.replaceAll(" \\(\\d+ failed probes over \\d+ ms\\)", ""));
-        progress.waitFor(why);
+        return changePrimary(pass);
       }
+      String why = "primary " + scope.member(topology.primary()) + " " + down.get() + "; not failing over: " + d.reason();
+      log.warnOnce("no-failover", why.replaceAll(" \\(\\d+ failed probes over \\d+ ms\\)", ""));
+      pass.progress.waitFor(why);
     }
+    return null;
+  }
 
+  /** A new change of primary: its intent is stored before anything is touched or fenced. */
+  private void record(Pass pass, Topology.Failover intent) {
+    pass.topology = pass.topology.withFailover(intent);
+    home.writeState(cluster, pass.topology);
+  }
+
+  /**
+   * The recorded change of primary carried out: null once done (the pass goes on with the new
+   * topology and a fresh look, writes already resumed), else the pass ends with FailingOver and
+   * comes back at once (a switchover under way) or in a second.
+   */
+  private Result changePrimary(Pass pass) {
+    if (!primaryChange.changePrimary(pass.cfg, pass.topology, pass.obs, pass.progress)) {
+      statusReport.writeStatus(statusReport.status(pass.cfg, pass.generation, pass.topology, pass.obs, "FailingOver",
+          pass.progress.waiting));
+      return Result.requeue(pass.progress.now ? Duration.ZERO : FAST, pass.progress.waiting);
+    }
+    pass.topology = home.readState(cluster).orElseThrow();
+    pass.obs = primaryChange.afterPrimaryChange(pass.cfg, pass.topology, pass.obs, pass.progress);
+    return null;
+  }
+
+  /** The steps, replicas first where order matters; then the status and when to look again. */
+  private Result steps(Pass pass) {
+    ClusterConfig cfg = pass.cfg;
+    Progress progress = pass.progress;
+    Topology topology = pass.topology;
+    Observed obs = pass.obs;
     members.network(progress);
     members.removeMembers(topology, obs, progress);
     if (!bootstrapRestore.restoring(cfg, topology, obs, progress)) {
@@ -309,20 +330,21 @@ public final class ClusterReconciler {
       loadBalancer.loadBalancer(cfg, topology, obs, progress);
     }
     if (restore.phase() != null) {
-      statusReport.writeStatus(statusReport.status(cfg, generation, topology, observer.observe(), restore.phase(), progress.waiting));
+      statusReport.writeStatus(statusReport.status(cfg, pass.generation, topology, observer.observe(), restore.phase(),
+          progress.waiting));
       return Result.requeue("Error".equals(restore.phase()) ? Duration.ofSeconds(10) : restore.next(), progress.waiting);
     }
     members.replicas(cfg, topology, obs, progress);
     topology = rejoin.rejoins(topology, obs);
     configuration.configuration(cfg, topology, obs, progress);
-    Optional<BackupConfig> backup = BackupConfig.from(spec);
+    Optional<BackupConfig> backup = BackupConfig.from(pass.spec);
     archive.archive(backup, topology, obs, progress); // (stops the receiver before slots() drops its slot)
     baseBackups.baseBackups(backup, cfg, topology, obs, progress);
     slots.slots(topology, obs, backup.isPresent(), progress);
     loadBalancer.loadBalancer(cfg, topology, obs, progress);
 
     Observed after = progress.changed ? observer.observe() : obs;
-    PostgresClusterStatus status = statusReport.status(cfg, generation, topology, after, null, progress.waiting);
+    PostgresClusterStatus status = statusReport.status(cfg, pass.generation, topology, after, null, progress.waiting);
     statusReport.writeStatus(status);
     if (progress.changed || !"Healthy".equals(status.getPhase())) {
       return Result.requeue(progress.soon ? SOON : FAST, progress.waiting == null ? status.getPhase() : progress.waiting);
@@ -331,28 +353,23 @@ public final class ClusterReconciler {
     return Result.requeue(cfg.probePeriod(), "healthy");
   }
 
+  /** The pass cannot go on (an invalid spec, an image missing): the stored status says why. */
+  private Result statusOnly(String phase, String message, Duration next, String reason) {
+    PostgresClusterStatus status = home.readStatus(cluster).orElseGet(PostgresClusterStatus::new);
+    status.setName(cluster);
+    status.setPhase(phase);
+    status.setMessage(message);
+    statusReport.writeStatus(status);
+    return Result.requeue(next, reason);
+  }
+
   /** Containers and the network go; volumes and secrets too with purge. */
   private Result delete() {
     baseBackups.unschedule();
     close();
-    boolean purge = Home.readString(home.deleteRequest(cluster)).map(s -> s.contains("purge")).orElse(false);
-    List<String> removed = new ArrayList<>();
-    for (ContainerInfo c : docker.containers(Names.LABEL_CLUSTER, cluster)) {
-      docker.remove(c.id());
-      removed.add(c.name());
-    }
-    scope.access.leave(docker, Names.network(cluster));
-    docker.removeNetwork(Names.network(cluster));
-    List<String> volumes = docker.volumes(Names.LABEL_CLUSTER, cluster);
-    if (purge) {
-      volumes.forEach(docker::removeVolume);
-    }
-    log.action("delete", "removed containers " + removed + " and network " + Names.network(cluster)
-        + (purge ? "; purged volumes " + volumes + " and secrets" : "; kept volumes " + volumes));
-    home.forget(cluster, purge);
-    scope.fileHashes.clear();
-    return Result.finished("deleted");
+    return deletion.delete();
   }
+
 
   /** For the operator's error handling: record a failure of a whole pass once per distinct message. */
   public void passFailed(String message) {
