@@ -471,7 +471,7 @@ public final class SpecValidator {
     }
   }
 
-  private static final Pattern UNPRINTABLE = Pattern.compile("[\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}]");
+  static final Pattern UNPRINTABLE = Pattern.compile("[\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}]");
 
   private static String quote(Object value) {
     String s = String.valueOf(value);
@@ -1407,46 +1407,5 @@ public final class SpecValidator {
       return Optional.of("must not have a query or fragment, got " + quote(endpoint));
     }
     return Optional.empty();
-  }
-
-  // ---------------------------------------------------------------------------------------------
-
-  private static final class Collector {
-    private final List<Problem> errors = new ArrayList<>();
-    private final List<Problem> warnings = new ArrayList<>();
-
-    void error(String path, String message) {
-      Problem p = printable(path, message);
-      if (!errors.contains(p)) {
-        errors.add(p);
-      }
-    }
-
-    /** Paths hold the spec's own keys: neither they nor messages may act on a terminal. */
-    private static Problem printable(String path, String message) {
-      return new Problem(UNPRINTABLE.matcher(path).replaceAll("?"), UNPRINTABLE.matcher(message).replaceAll("?"));
-    }
-
-    /** Adds an error unless an error already reported covers the same field or a parent of it. */
-    void errorUnlessCovered(String path, String message) {
-      path = UNPRINTABLE.matcher(path).replaceAll("?");
-      for (Problem e : errors) {
-        if (path.equals(e.path()) || path.startsWith(e.path() + ".")) {
-          return;
-        }
-      }
-      error(path, message);
-    }
-
-    void warning(String path, String message) {
-      Problem p = printable(path, message);
-      if (!warnings.contains(p)) {
-        warnings.add(p);
-      }
-    }
-
-    ValidationResult result(PostgresCluster cluster) {
-      return new ValidationResult(cluster, errors, warnings);
-    }
   }
 }
