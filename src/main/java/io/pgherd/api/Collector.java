@@ -1,6 +1,6 @@
 package io.pgherd.api;
 
-import static io.pgherd.api.SpecValidator.UNPRINTABLE;
+import static io.pgherd.api.SpecErrors.UNPRINTABLE;
 
 import java.util.ArrayList;
 import java.util.List;
