@@ -1,5 +1,6 @@
 package io.pgherd.api;
 
+import static io.pgherd.api.SectionRules.isIpv4;
 import static io.pgherd.api.SpecErrors.quote;
 
 import java.net.URI;
@@ -100,8 +101,6 @@ public final class SpecValidator {
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
   private static final Pattern PARAMETER = Pattern.compile("[a-z_][a-z0-9_.]*");
-  private static final Pattern IPV4 =
-      Pattern.compile("(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})\\.(0|[1-9][0-9]{0,2})");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Z_][A-Z0-9_]*");
   private static final Pattern BUCKET = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?");
   private static final Pattern XID = Pattern.compile("[0-9]{1,20}");
@@ -122,11 +121,9 @@ public final class SpecValidator {
       "(\\*\\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
   private static final Duration MAX_PROBE = Duration.ofMinutes(1);
 
-  private static final class Rules {
-    private final Collector c;
-
+  private static final class Rules extends SectionRules {
     Rules(Collector c) {
-      this.c = c;
+      super(c);
     }
 
     void cluster(PostgresCluster cluster) {
@@ -167,10 +164,6 @@ public final class SpecValidator {
       tls(spec.getTls());
       backup(spec.getBackup());
       bootstrap(spec.getBootstrap());
-    }
-
-    void clusterName(String path, String name) {
-      clusterNameProblem(name).ifPresent(why -> c.error(path, why));
     }
 
     void postgres(PostgresSpec pg) {
@@ -235,17 +228,6 @@ public final class SpecValidator {
         return false;
       }
       return true;
-    }
-
-    void size(String path, String value) {
-      if (value == null) {
-        return;
-      }
-      try {
-        Quantities.parseSize(value);
-      } catch (IllegalArgumentException e) {
-        c.error(path, e.getMessage());
-      }
     }
 
     void replication(ReplicationSpec repl, int instances) {
@@ -539,19 +521,6 @@ public final class SpecValidator {
   /** {@code 'value'} for a message: at most 60 characters, none that would act on a terminal. */
   public static String quoted(String value) {
     return quote(value);
-  }
-
-  static boolean isIpv4(String s) {
-    Matcher m = IPV4.matcher(s);
-    if (!m.matches()) {
-      return false;
-    }
-    for (int i = 1; i <= 4; i++) {
-      if (Integer.parseInt(m.group(i)) > 255) {
-        return false;
-      }
-    }
-    return true;
   }
 
   static boolean isRecoveryTime(String s) {
