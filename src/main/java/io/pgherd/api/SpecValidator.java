@@ -14,6 +14,11 @@ import java.util.regex.Pattern;
  * <p>Errors make a spec unusable; warnings (such as unknown fields, which are ignored) do not.
  * Neither method throws, and neither modifies the cluster: defaults are applied by
  * {@link ClusterConfig#from}, never written back into the spec.
+ *
+ * <p>This class is the entry point; the work is done by {@link SpecReader} (the YAML, read
+ * defensively), {@link StrictScalars} (how values bind), {@link SpecErrors} (what went wrong, said
+ * with the field path), {@link ClusterRules} and the rules of each section, all reporting to one
+ * {@link Collector}.
  */
 public final class SpecValidator {
 
@@ -84,6 +89,9 @@ public final class SpecValidator {
     }
     return c.result(cluster);
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // checks and quoting that the command line uses too
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
   private static final Pattern XID = Pattern.compile("[0-9]{1,20}");
