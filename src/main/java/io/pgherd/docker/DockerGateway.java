@@ -4,7 +4,6 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.exception.ConflictException;
-import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Container;
@@ -53,10 +52,12 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 public final class DockerGateway implements ContainerRuntime, Closeable {
   private final DockerClient client;
   private final String host;
+  private final EngineCalls calls;
 
   private DockerGateway(DockerClient client, String host) {
     this.client = client;
     this.host = host;
+    this.calls = new EngineCalls(host);
   }
 
   /** Connects to $DOCKER_HOST, else unix:///var/run/docker.sock. Does not contact it yet. */
@@ -622,44 +623,8 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
     return bytes.toByteArray();
   }
 
-  private interface Call<T> {
-    T run();
-  }
-
-  /** Runs an engine call, turning "cannot connect" into {@link DockerUnavailableException}. */
-  private <T> T call(Call<T> call) {
-    try {
-      return call.run();
-    } catch (DockerException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      if (isConnectionFailure(e)) {
-        throw new DockerUnavailableException("Docker engine at " + host + " is unreachable: " + rootMessage(e), e);
-      }
-      throw e;
-    }
-  }
-
-  static boolean isConnectionFailure(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.net.ConnectException || t instanceof java.net.SocketException
-          || t instanceof java.nio.file.NoSuchFileException || t instanceof java.io.FileNotFoundException
-          || t instanceof java.net.SocketTimeoutException) {
-        return true;
-      }
-      if (t instanceof IOException && t.getMessage() != null
-          && (t.getMessage().contains("No such file") || t.getMessage().contains("Connection refused"))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+  /** Runs an engine call through {@link EngineCalls}: "cannot connect" becomes {@link DockerUnavailableException}. */
+  private <T> T call(EngineCalls.Call<T> call) {
+    return calls.call(call);
   }
 }
