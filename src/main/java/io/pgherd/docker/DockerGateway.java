@@ -26,12 +26,9 @@ import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.ContainerSpec;
 import io.pgherd.runtime.ContainerSpec.FileContent;
 import io.pgherd.runtime.NameTakenException;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,9 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * The Docker engine, through docker-java. "Desired or absent": removing what does not exist and
@@ -54,12 +48,14 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
   private final String host;
   private final EngineCalls calls;
   private final DockerExec exec;
+  private final ContainerFiles files;
 
   private DockerGateway(DockerClient client, String host) {
     this.client = client;
     this.host = host;
     this.calls = new EngineCalls(host);
     this.exec = new DockerExec(client, host, calls);
+    this.files = new ContainerFiles(client, calls);
   }
 
   /** Connects to $DOCKER_HOST, else unix:///var/run/docker.sock. Does not contact it yet. */
@@ -256,41 +252,19 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
     return id;
   }
 
-  /** Writes files into a container (running or not), creating parent directories. */
   @Override
   public void copyFiles(String container, Map<String, FileContent> files) {
-    byte[] tar = tar(files);
-    call(() -> {
-      client.copyArchiveToContainerCmd(container).withRemotePath("/")
-          .withTarInputStream(new ByteArrayInputStream(tar)).exec();
-      return null;
-    });
+    this.files.copyFiles(container, files);
   }
 
-  /** Extracts a tar stream into a directory of a container (running or not); the directory must exist. */
   @Override
   public void copyTar(String container, String remotePath, InputStream tar) {
-    call(() -> {
-      client.copyArchiveToContainerCmd(container).withRemotePath(remotePath).withTarInputStream(tar).exec();
-      return null;
-    });
+    files.copyTar(container, remotePath, tar);
   }
 
-  /** Reads a file from a container; empty when the container or the file does not exist. */
   @Override
   public Optional<byte[]> readFile(String container, String path) {
-    try (InputStream in = call(() -> client.copyArchiveFromContainerCmd(container, path).exec());
-        TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
-      TarArchiveEntry entry = tar.getNextEntry();
-      if (entry == null) {
-        return Optional.empty();
-      }
-      return Optional.of(tar.readAllBytes());
-    } catch (NotFoundException e) {
-      return Optional.empty();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + path + " from " + container, e);
-    }
+    return files.readFile(container, path);
   }
 
   @Override
@@ -482,45 +456,6 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
   @Override
   public void close() throws IOException {
     client.close();
-  }
-
-  static byte[] tar(Map<String, FileContent> files) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-      java.util.Set<String> dirs = new java.util.TreeSet<>();
-      for (String path : files.keySet()) {
-        String p = path.replaceFirst("^/", "");
-        int i = p.indexOf('/');
-        while (i > 0) {
-          dirs.add(p.substring(0, i + 1));
-          i = p.indexOf('/', i + 1);
-        }
-      }
-      for (String dir : dirs) {
-        TarArchiveEntry e = new TarArchiveEntry(dir);
-        // a directory holding only private files (e.g. secrets) is private too
-        boolean onlyPrivate = files.entrySet().stream()
-            .filter(f -> f.getKey().replaceFirst("^/", "").startsWith(dir))
-            .allMatch(f -> (f.getValue().mode() & 077) == 0);
-        e.setMode(onlyPrivate ? 040700 : 040755);
-        tar.putArchiveEntry(e);
-        tar.closeArchiveEntry();
-      }
-      for (Map.Entry<String, FileContent> f : files.entrySet()) {
-        TarArchiveEntry e = new TarArchiveEntry(f.getKey().replaceFirst("^/", ""));
-        e.setSize(f.getValue().content().length);
-        e.setMode(0100000 | f.getValue().mode());
-        e.setUserId(f.getValue().owner());
-        e.setGroupId(f.getValue().owner());
-        tar.putArchiveEntry(e);
-        tar.write(f.getValue().content());
-        tar.closeArchiveEntry();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
   }
 
   /** Runs an engine call through {@link EngineCalls}: "cannot connect" becomes {@link DockerUnavailableException}. */
