@@ -1,15 +1,11 @@
 package io.pgherd.docker;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
-import com.github.dockerjava.api.model.Container;
-import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.ExposedPort;
-import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.InternetProtocol;
 import com.github.dockerjava.api.model.Mount;
@@ -32,7 +28,6 @@ import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,6 +37,10 @@ import java.util.function.Consumer;
  * The Docker engine, through docker-java. "Desired or absent": removing what does not exist and
  * creating what already exists (409, same name) are not errors to the caller. Every engine failure
  * to connect becomes a {@link DockerUnavailableException} naming the engine's address.
+ *
+ * <p>This class connects, and creates, starts, stops and removes containers, volumes and networks;
+ * it hands what is read of containers to {@link ContainerQueries}, the files copied in and out to
+ * {@link ContainerFiles}, and the commands run in them to {@link DockerExec}.
  */
 public final class DockerGateway implements ContainerRuntime, Closeable {
   private final DockerClient client;
@@ -49,6 +48,7 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
   private final EngineCalls calls;
   private final DockerExec exec;
   private final ContainerFiles files;
+  private final ContainerQueries queries;
 
   private DockerGateway(DockerClient client, String host) {
     this.client = client;
@@ -56,6 +56,7 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
     this.calls = new EngineCalls(host);
     this.exec = new DockerExec(client, host, calls);
     this.files = new ContainerFiles(client, calls);
+    this.queries = new ContainerQueries(client, calls);
   }
 
   /** Connects to $DOCKER_HOST, else unix:///var/run/docker.sock. Does not contact it yet. */
@@ -93,33 +94,12 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
 
   @Override
   public List<ContainerInfo> containers(String labelKey, String labelValue) {
-    return call(() -> client.listContainersCmd().withShowAll(true)
-        .withLabelFilter(Map.of(labelKey, labelValue)).exec()).stream().map(DockerGateway::info).toList();
+    return queries.containers(labelKey, labelValue);
   }
 
-  /** The container of exactly this name, if any. */
   @Override
   public Optional<ContainerInfo> container(String name) {
-    return call(() -> client.listContainersCmd().withShowAll(true)
-        .withNameFilter(List.of("^/" + name + "$")).exec()).stream().map(DockerGateway::info).findFirst();
-  }
-
-  private static ContainerInfo info(Container c) {
-    Map<Integer, Integer> ports = new HashMap<>();
-    if (c.getPorts() != null) {
-      for (var p : c.getPorts()) {
-        if (p.getPublicPort() != null && p.getPrivatePort() != null) {
-          ports.put(p.getPrivatePort(), p.getPublicPort());
-        }
-      }
-    }
-    String name = c.getNames() != null && c.getNames().length > 0
-        ? c.getNames()[0].replaceFirst("^/", "") : c.getId();
-    java.util.Set<String> networks = c.getNetworkSettings() == null || c.getNetworkSettings().getNetworks() == null
-        ? java.util.Set.of() : java.util.Set.copyOf(c.getNetworkSettings().getNetworks().keySet());
-    return new ContainerInfo(c.getId(), name, c.getImage(), c.getState(), c.getStatus(),
-        c.getLabels() == null ? Map.of() : Map.copyOf(c.getLabels()), Map.copyOf(ports),
-        c.getCreated() == null ? 0 : c.getCreated(), networks);
+    return queries.container(name);
   }
 
   @Override
@@ -367,90 +347,29 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
     return exec.execWithInput(container, stdin, command);
   }
 
-  /** The last lines of a container's output, for error messages. */
   @Override
   public String logs(String container, int lines) {
-    StringBuilder out = new StringBuilder();
-    try {
-      client.logContainerCmd(container).withStdOut(true).withStdErr(true).withTail(lines)
-          .exec(new ResultCallback.Adapter<Frame>() {
-            @Override
-            public void onNext(Frame frame) {
-              out.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
-            }
-          }).awaitCompletion(10, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (NotFoundException e) {
-      return "";
-    } catch (RuntimeException e) {
-      return "(logs unavailable: " + e.getMessage() + ")";
-    }
-    return out.toString();
+    return queries.logs(container, lines);
   }
 
-  /** When the container's current run started, if it is running now (inspected, not listed). */
   @Override
   public Optional<java.time.Instant> runningSince(String container) {
-    try {
-      var state = call(() -> client.inspectContainerCmd(container).exec()).getState();
-      if (state == null || !Boolean.TRUE.equals(state.getRunning()) || state.getStartedAt() == null) {
-        return Optional.empty();
-      }
-      return Optional.of(java.time.Instant.parse(state.getStartedAt()));
-    } catch (NotFoundException e) {
-      return Optional.empty();
-    }
+    return queries.runningSince(container);
   }
 
-  /** Inspects a container (by id or name) for its networking; empty when there is none such. */
   @Override
   public Optional<Networking> networking(String container) {
-    try {
-      var inspect = call(() -> client.inspectContainerCmd(container).exec());
-      var nets = inspect.getNetworkSettings() == null || inspect.getNetworkSettings().getNetworks() == null
-          ? java.util.Set.<String>of() : java.util.Set.copyOf(inspect.getNetworkSettings().getNetworks().keySet());
-      String mode = inspect.getHostConfig() == null ? null : inspect.getHostConfig().getNetworkMode();
-      String name = inspect.getName() == null ? inspect.getId() : inspect.getName().replaceFirst("^/", "");
-      return Optional.of(new Networking(inspect.getId(), name, mode == null ? "" : mode, nets));
-    } catch (NotFoundException e) {
-      return Optional.empty();
-    }
+    return queries.networking(container);
   }
 
-  /** The container's address on a network, if attached. */
   @Override
   public Optional<String> address(String container, String network) {
-    try {
-      var inspect = call(() -> client.inspectContainerCmd(container).exec());
-      ContainerNetwork n = inspect.getNetworkSettings().getNetworks().get(network);
-      return n == null ? Optional.empty() : Optional.ofNullable(n.getIpAddress());
-    } catch (NotFoundException e) {
-      return Optional.empty();
-    }
+    return queries.address(container, network);
   }
 
-  /**
-   * Streams container events carrying {@code labelKey} (die, start, stop, destroy, oom...) until
-   * the returned handle is closed.
-   */
   @Override
   public Closeable events(String labelKey, Consumer<ContainerRuntime.Event> listener, Consumer<Throwable> onError) {
-    return client.eventsCmd().withLabelFilter(labelKey).withEventTypeFilter("container")
-        .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
-          @Override
-          public void onNext(com.github.dockerjava.api.model.Event event) {
-            Map<String, String> attrs = event.getActor() == null ? null : event.getActor().getAttributes();
-            listener.accept(new ContainerRuntime.Event(event.getId(), event.getAction(),
-                attrs == null ? Map.of() : attrs,
-                event.getTimeNano() == null ? null : java.time.Instant.ofEpochSecond(0, event.getTimeNano())));
-          }
-
-          @Override
-          public void onError(Throwable throwable) {
-            onError.accept(throwable);
-          }
-        });
+    return queries.events(labelKey, listener, onError);
   }
 
   @Override
