@@ -99,7 +99,7 @@ public final class BaseBackups extends ClusterPart {
       String base = WalLayout.base(cluster, systemIdentifier(pc));
       if (backups == null) {
         backups = new BackupRunner(cluster, home.root().resolve("backup").resolve(cluster), home.root(),
-            home.secret(cluster, Home.REPLICATION_PASSWORD), log.clusterLog(), System::getenv,
+            home.secrets().secret(cluster, Home.REPLICATION_PASSWORD), log.clusterLog(), System::getenv,
             archive::uploadedLsn, wakeMe);
         backupsStore = wantedStore;
         backups.refresh(backup.get(), base);

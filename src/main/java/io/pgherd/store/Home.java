@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -40,12 +39,11 @@ import java.util.stream.Stream;
 public final class Home {
   public static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).findAndRegisterModules();
-  private static final String PW_ALPHABET =
-      "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
   public static final String SUPERUSER_PASSWORD = "superuser-password";
   public static final String REPLICATION_PASSWORD = "replication-password";
 
   private final Path root;
+  private final Secrets secrets = new Secrets(this);
 
   public Home(Path root) {
     this.root = root.toAbsolutePath();
@@ -139,6 +137,11 @@ public final class Home {
 
   public Path secretsDir(String cluster) {
     return root.resolve("secrets").resolve(fileName(cluster));
+  }
+
+  /** The cluster's passwords and other secret files, under {@link #secretsDir}. */
+  public Secrets secrets() {
+    return secrets;
   }
 
   public Path deleteRequest(String cluster) {
@@ -339,57 +342,6 @@ public final class Home {
     writeJson(statusFile(cluster), status);
   }
 
-  /** The cluster's password for {@code name}, generated (and stored 0600) on first use. */
-  public synchronized String secret(String cluster, String name) {
-    Path dir = secretsDir(cluster);
-    Path file = dir.resolve(name);
-    try {
-      if (Files.exists(file)) {
-        return Files.readString(file, StandardCharsets.UTF_8).strip();
-      }
-      createRoot();
-      createPrivateDir(root.resolve("secrets"));
-      createPrivateDir(dir);
-      SecureRandom random = new SecureRandom();
-      StringBuilder pw = new StringBuilder();
-      for (int i = 0; i < 32; i++) {
-        pw.append(PW_ALPHABET.charAt(random.nextInt(PW_ALPHABET.length())));
-      }
-      writeAtomically(file, pw.toString().getBytes(StandardCharsets.UTF_8), true);
-      return pw.toString();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read or create secret " + file, e);
-    }
-  }
-
-  /** A file stored with the cluster's secrets (0600), e.g. its TLS keys and certificates. */
-  public Optional<String> readSecretFile(String cluster, String name) {
-    return readString(secretsDir(cluster).resolve(name));
-  }
-
-  public synchronized void writeSecretFile(String cluster, String name, String content) {
-    try {
-      createRoot();
-      createPrivateDir(root.resolve("secrets"));
-      createPrivateDir(secretsDir(cluster));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + secretsDir(cluster), e);
-    }
-    writeAtomically(secretsDir(cluster).resolve(name), content.getBytes(StandardCharsets.UTF_8), true);
-  }
-
-  public void deleteSecretFile(String cluster, String name) {
-    try {
-      Files.deleteIfExists(secretsDir(cluster).resolve(name));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot remove " + secretsDir(cluster).resolve(name), e);
-    }
-  }
-
-  public boolean hasSecrets(String cluster) {
-    return Files.isDirectory(secretsDir(cluster));
-  }
-
   /** Removes everything stored for a cluster; secrets too when {@code purge}. */
   public void forget(String cluster, boolean purge) {
     try {
@@ -468,13 +420,6 @@ public final class Home {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
-    }
-  }
-
-  private static void createPrivateDir(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir.getParent());
-      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
   }
 }
