@@ -84,7 +84,7 @@ public final class BaseBackups extends ClusterPart {
       backups = null;
     }
     if (backup.isEmpty()) {
-      home.takeBackupRequest(cluster).ifPresent(r -> home.answer(cluster, new ControlRequest.Result(r.id(), false,
+      home.requests().takeBackupRequest(cluster).ifPresent(r -> home.requests().answer(cluster, new ControlRequest.Result(r.id(), false,
           cluster + " has no spec.backup section: without a WAL archive a base backup cannot be restored; add one",
           now())));
       backupDue = null;
@@ -104,7 +104,7 @@ public final class BaseBackups extends ClusterPart {
         backupsStore = wantedStore;
         backups.refresh(backup.get(), base);
       }
-      Optional<ControlRequest> request = home.takeBackupRequest(cluster);
+      Optional<ControlRequest> request = home.requests().takeBackupRequest(cluster);
       Instant due = backupDue;
       backupDue = null;
       if (request.isEmpty() && due == null) {
@@ -118,7 +118,7 @@ public final class BaseBackups extends ClusterPart {
         Optional<String> refused = source.isEmpty() ? Optional.of("no member can be backed up now")
             : backups.start(new BackupRunner.Request(id, "manual", source.get(), base, backup.get(),
                 prepare));
-        home.answer(cluster, new ControlRequest.Result(request.get().id(), refused.isEmpty(),
+        home.requests().answer(cluster, new ControlRequest.Result(request.get().id(), refused.isEmpty(),
             refused.orElse("backup " + id + " started from " + source.map(s -> s.member()).orElse("?")), now()));
         progress.changed |= refused.isEmpty();
       }

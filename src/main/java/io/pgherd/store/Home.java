@@ -35,6 +35,10 @@ import java.util.stream.Stream;
  * requests/NAME.ID.result the operator's answer to that request
  * operator.lock           held by the one operator of this home
  * </pre>
+ *
+ * <p>Home owns this layout and the cluster's spec, state and status files; the secrets
+ * ({@link #secrets()}), the requests and their answers ({@link #requests()}) and the operator lock
+ * ({@link HomeLock}) are classes of their own.
  */
 public final class Home {
   public static final ObjectMapper JSON =
@@ -44,6 +48,7 @@ public final class Home {
 
   private final Path root;
   private final Secrets secrets = new Secrets(this);
+  private final Requests requests = new Requests(this);
 
   public Home(Path root) {
     this.root = root.toAbsolutePath();
@@ -157,97 +162,13 @@ public final class Home {
     return root.resolve("requests").resolve(fileName(cluster) + ".backup");
   }
 
-  private Path requestFile(String cluster, String kind) {
-    return ControlRequest.BACKUP.equals(kind) ? backupRequest(cluster) : controlRequest(cluster);
-  }
-
   public Path controlResult(String cluster, String id) {
     return root.resolve("requests").resolve(fileName(cluster) + "." + id + ".result");
   }
 
-  /** Leaves a request for the operator; false when another one is still pending. */
-  public synchronized boolean submit(String cluster, ControlRequest request) {
-    Path file = requestFile(cluster, request.kind());
-    try {
-      createRoot();
-      Files.createDirectories(file.getParent());
-      Path tmp = file.resolveSibling("." + file.getFileName() + "." + request.id() + ".tmp");
-      Files.write(tmp, JSON.writeValueAsBytes(request));
-      try {
-        Files.createLink(file, tmp); // atomic, and fails when a request is already there
-        return true;
-      } catch (java.nio.file.FileAlreadyExistsException e) {
-        return false;
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
-    }
-  }
-
-  /**
-   * Takes the pending request, if any: read, then removed. Whoever removes the file owns it, so a
-   * request the CLI withdrew (after waiting in vain) is never carried out as well.
-   */
-  public Optional<ControlRequest> takeControlRequest(String cluster) {
-    return take(controlRequest(cluster));
-  }
-
-  /** Takes the pending backup request, if any (as {@link #takeControlRequest}). */
-  public Optional<ControlRequest> takeBackupRequest(String cluster) {
-    return take(backupRequest(cluster));
-  }
-
-  private Optional<ControlRequest> take(Path file) {
-    Optional<String> text = readString(file);
-    if (text.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      ControlRequest request = JSON.readValue(text.get(), ControlRequest.class);
-      return Files.deleteIfExists(file) ? Optional.of(request) : Optional.empty();
-    } catch (IOException e) {
-      try {
-        Files.deleteIfExists(file);
-      } catch (IOException ignored) {
-        // reported below; the file is unreadable either way
-      }
-      throw new UncheckedIOException("unreadable request " + file + " (removed)", e);
-    }
-  }
-
-  /** Withdraws a request nobody took yet; false when the operator has already taken it. */
-  public boolean withdraw(String cluster) {
-    return withdraw(cluster, ControlRequest.SWITCHOVER);
-  }
-
-  /** Withdraws the pending request of this kind's channel (a backup, or a change of primary). */
-  public boolean withdraw(String cluster, String kind) {
-    Path file = requestFile(cluster, kind);
-    try {
-      return Files.deleteIfExists(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot remove " + file, e);
-    }
-  }
-
-  public void answer(String cluster, ControlRequest.Result result) {
-    writeJson(controlResult(cluster, result.id()), result);
-  }
-
-  /** The answer to request {@code id}, removed once read. */
-  public Optional<ControlRequest.Result> takeAnswer(String cluster, String id) {
-    Path file = controlResult(cluster, id);
-    return readString(file).map(text -> {
-      try {
-        ControlRequest.Result r = JSON.readValue(text, ControlRequest.Result.class);
-        Files.deleteIfExists(file);
-        return r;
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + file, e);
-      }
-    });
+  /** The requests left for the operator and its answers ({@link #controlRequest}, {@link #backupRequest}). */
+  public Requests requests() {
+    return requests;
   }
 
   /** Written once a cluster bootstrapped from backups has recovered: it is never restored again. */
