@@ -43,7 +43,7 @@ final class BackupCommand implements Callable<Integer> {
     }
     Home h = home.home();
     String requestId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()).substring(0, 12);
-    if (!h.submit(name, new ControlRequest(requestId, ControlRequest.BACKUP, null, false, Instant.now().toString()))) {
+    if (!h.requests().submit(name, new ControlRequest(requestId, ControlRequest.BACKUP, null, false, Instant.now().toString()))) {
       throw new Main.UserError("another backup request of " + name + " is pending (" + h.backupRequest(name)
           + "); wait for it, or remove that file if no operator will ever take it");
     }
@@ -69,7 +69,7 @@ final class BackupCommand implements Callable<Integer> {
         reconciler.close(); // a backup still running (--no-wait, timeout) is stopped and marked failed
       }
     } catch (RuntimeException e) {
-      h.withdraw(name, ControlRequest.BACKUP);
+      h.requests().withdraw(name, ControlRequest.BACKUP);
       throw e;
     }
   }
@@ -79,13 +79,13 @@ final class BackupCommand implements Callable<Integer> {
     Instant until = Instant.now().plus(patience);
     while (Instant.now().isBefore(until)) {
       pass.run();
-      Optional<ControlRequest.Result> answer = h.takeAnswer(name, requestId);
+      Optional<ControlRequest.Result> answer = h.requests().takeAnswer(name, requestId);
       if (answer.isPresent()) {
         return answer.get();
       }
       Thread.sleep(200);
     }
-    if (h.withdraw(name, ControlRequest.BACKUP)) {
+    if (h.requests().withdraw(name, ControlRequest.BACKUP)) {
       throw new Main.UserError("the backup request was not taken within " + patience.toSeconds() + " s; it was withdrawn");
     }
     throw new Main.UserError("the backup request was taken but not answered; see `pgherd logs " + name + "`");

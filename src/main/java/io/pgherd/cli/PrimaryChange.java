@@ -68,7 +68,7 @@ final class PrimaryChange {
     }
     String id = request.id();
     String kind = request.kind();
-    if (!h.submit(name, request)) {
+    if (!h.requests().submit(name, request)) {
       throw new Main.UserError("another switchover, failover or restore of " + name + " is pending ("
           + h.controlRequest(name) + "); wait for it, or remove that file if no operator will ever take it");
     }
@@ -83,13 +83,13 @@ final class PrimaryChange {
         while (answer.isEmpty() && Instant.now().isBefore(deadline)) {
           Duration next = reconciler.reconcile().delay(); // a switchover under way asks for the next pass at once
           tick.run();
-          answer = h.takeAnswer(name, id);
+          answer = h.requests().takeAnswer(name, id);
           if (answer.isEmpty()) {
             Thread.sleep(Math.min(500, next.toMillis()));
           }
         }
       } catch (RuntimeException e) {
-        h.withdraw(name);
+        h.requests().withdraw(name);
         throw e;
       }
     } else {
@@ -97,11 +97,11 @@ final class PrimaryChange {
       while (answer.isEmpty() && Instant.now().isBefore(deadline)) {
         Thread.sleep(100);
         tick.run();
-        answer = h.takeAnswer(name, id);
+        answer = h.requests().takeAnswer(name, id);
       }
     }
     if (answer.isEmpty()) {
-      if (h.withdraw(name)) {
+      if (h.requests().withdraw(name)) {
         throw new Main.UserError("the operator did not take the " + kind + " request within " + timeout.toSeconds()
             + " s; it was withdrawn and nothing changed");
       }

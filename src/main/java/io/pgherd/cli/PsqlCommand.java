@@ -31,7 +31,7 @@ final class PsqlCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ClusterConfig cfg = home.config(name);
     Home h = home.home();
-    if (!h.hasSecrets(name)) {
+    if (!h.secrets().hasSecrets(name)) {
       throw new Main.UserError("cluster " + name + " has no credentials yet: it has not been created (is the operator running?)");
     }
     String host = "0.0.0.0".equals(cfg.bindAddress()) ? "127.0.0.1" : cfg.bindAddress();
@@ -48,7 +48,7 @@ final class PsqlCommand implements Callable<Integer> {
     Path passfile = Files.createTempFile("pgherd-pgpass", "",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     try {
-      String pw = h.secret(name, Home.SUPERUSER_PASSWORD).replace("\\", "\\\\").replace(":", "\\:");
+      String pw = h.secrets().secret(name, Home.SUPERUSER_PASSWORD).replace("\\", "\\\\").replace(":", "\\:");
       Files.writeString(passfile, host + ":" + port + ":*:postgres:" + pw + "\n", StandardCharsets.UTF_8);
       List<String> cmd = new ArrayList<>(List.of("psql", "-h", host, "-p", Integer.toString(port), "-U", "postgres"));
       boolean hasDb = args.stream().anyMatch(a -> a.equals("-d") || a.startsWith("--dbname") || a.startsWith("-d"));

@@ -77,7 +77,7 @@ public final class ClusterScope {
   /** A client to the member's PostgreSQL, as the superuser; empty when it cannot be reached from here. */
   public Optional<Instance> sql(ContainerInfo c) {
     return postgresAddress(c).map(a -> connector.connect(a.host(), a.port(), PostgresConf.SUPERUSER,
-        home.secret(cluster, Home.SUPERUSER_PASSWORD), tls.rootCertificateIfEnforced().orElse(null)));
+        home.secrets().secret(cluster, Home.SUPERUSER_PASSWORD), tls.rootCertificateIfEnforced().orElse(null)));
   }
 
   /** Where this process reaches the member's PostgreSQL now (see {@link MemberAccess}). */

@@ -1,16 +1,11 @@
 package io.pgherd.docker;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.exception.ConflictException;
-import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
-import com.github.dockerjava.api.model.Container;
-import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.ExposedPort;
-import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.InternetProtocol;
 import com.github.dockerjava.api.model.Mount;
@@ -27,36 +22,41 @@ import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.ContainerSpec;
 import io.pgherd.runtime.ContainerSpec.FileContent;
 import io.pgherd.runtime.NameTakenException;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * The Docker engine, through docker-java. "Desired or absent": removing what does not exist and
  * creating what already exists (409, same name) are not errors to the caller. Every engine failure
  * to connect becomes a {@link DockerUnavailableException} naming the engine's address.
+ *
+ * <p>This class connects, and creates, starts, stops and removes containers, volumes and networks;
+ * it hands what is read of containers to {@link ContainerQueries}, the files copied in and out to
+ * {@link ContainerFiles}, and the commands run in them to {@link DockerExec}.
  */
 public final class DockerGateway implements ContainerRuntime, Closeable {
   private final DockerClient client;
   private final String host;
+  private final EngineCalls calls;
+  private final DockerExec exec;
+  private final ContainerFiles files;
+  private final ContainerQueries queries;
 
   private DockerGateway(DockerClient client, String host) {
     this.client = client;
     this.host = host;
+    this.calls = new EngineCalls(host);
+    this.exec = new DockerExec(client, host, calls);
+    this.files = new ContainerFiles(client, calls);
+    this.queries = new ContainerQueries(client, calls);
   }
 
   /** Connects to $DOCKER_HOST, else unix:///var/run/docker.sock. Does not contact it yet. */
@@ -94,33 +94,12 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
 
   @Override
   public List<ContainerInfo> containers(String labelKey, String labelValue) {
-    return call(() -> client.listContainersCmd().withShowAll(true)
-        .withLabelFilter(Map.of(labelKey, labelValue)).exec()).stream().map(DockerGateway::info).toList();
+    return queries.containers(labelKey, labelValue);
   }
 
-  /** The container of exactly this name, if any. */
   @Override
   public Optional<ContainerInfo> container(String name) {
-    return call(() -> client.listContainersCmd().withShowAll(true)
-        .withNameFilter(List.of("^/" + name + "$")).exec()).stream().map(DockerGateway::info).findFirst();
-  }
-
-  private static ContainerInfo info(Container c) {
-    Map<Integer, Integer> ports = new HashMap<>();
-    if (c.getPorts() != null) {
-      for (var p : c.getPorts()) {
-        if (p.getPublicPort() != null && p.getPrivatePort() != null) {
-          ports.put(p.getPrivatePort(), p.getPublicPort());
-        }
-      }
-    }
-    String name = c.getNames() != null && c.getNames().length > 0
-        ? c.getNames()[0].replaceFirst("^/", "") : c.getId();
-    java.util.Set<String> networks = c.getNetworkSettings() == null || c.getNetworkSettings().getNetworks() == null
-        ? java.util.Set.of() : java.util.Set.copyOf(c.getNetworkSettings().getNetworks().keySet());
-    return new ContainerInfo(c.getId(), name, c.getImage(), c.getState(), c.getStatus(),
-        c.getLabels() == null ? Map.of() : Map.copyOf(c.getLabels()), Map.copyOf(ports),
-        c.getCreated() == null ? 0 : c.getCreated(), networks);
+    return queries.container(name);
   }
 
   @Override
@@ -253,41 +232,19 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
     return id;
   }
 
-  /** Writes files into a container (running or not), creating parent directories. */
   @Override
   public void copyFiles(String container, Map<String, FileContent> files) {
-    byte[] tar = tar(files);
-    call(() -> {
-      client.copyArchiveToContainerCmd(container).withRemotePath("/")
-          .withTarInputStream(new ByteArrayInputStream(tar)).exec();
-      return null;
-    });
+    this.files.copyFiles(container, files);
   }
 
-  /** Extracts a tar stream into a directory of a container (running or not); the directory must exist. */
   @Override
   public void copyTar(String container, String remotePath, InputStream tar) {
-    call(() -> {
-      client.copyArchiveToContainerCmd(container).withRemotePath(remotePath).withTarInputStream(tar).exec();
-      return null;
-    });
+    files.copyTar(container, remotePath, tar);
   }
 
-  /** Reads a file from a container; empty when the container or the file does not exist. */
   @Override
   public Optional<byte[]> readFile(String container, String path) {
-    try (InputStream in = call(() -> client.copyArchiveFromContainerCmd(container, path).exec());
-        TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
-      TarArchiveEntry entry = tar.getNextEntry();
-      if (entry == null) {
-        return Optional.empty();
-      }
-      return Optional.of(tar.readAllBytes());
-    } catch (NotFoundException e) {
-      return Optional.empty();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + path + " from " + container, e);
-    }
+    return files.readFile(container, path);
   }
 
   @Override
@@ -378,204 +335,41 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
     }
   }
 
-  /**
-   * Runs a command in a running container and returns its output (stdout and stderr); throws
-   * when it exits non-zero. Never pass a secret: exec arguments are visible to `docker inspect`.
-   */
+  /** See {@link DockerExec#exec}. Never pass a secret: exec arguments are visible to `docker inspect`. */
   @Override
   public String exec(String container, String... command) {
-    String id = call(() -> client.execCreateCmd(container).withCmd(command).withAttachStdout(true)
-        .withAttachStderr(true).exec().getId());
-    StringBuilder out = new StringBuilder();
-    try {
-      client.execStartCmd(id).exec(new ResultCallback.Adapter<Frame>() {
-        @Override
-        public void onNext(Frame frame) {
-          out.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
-        }
-      }).awaitCompletion(30, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted running " + String.join(" ", command) + " in " + container, e);
-    }
-    Long rc = call(() -> client.inspectExecCmd(id).exec().getExitCodeLong());
-    if (rc == null || rc != 0) {
-      throw new IllegalStateException(String.join(" ", command) + " in " + container + " exited " + rc + ": " + out);
-    }
-    return out.toString();
+    return exec.exec(container, command);
   }
 
-  /**
-   * Runs a command in a running container with {@code stdin} streamed to it and returns its
-   * output; throws when it exits non-zero or when reading {@code stdin} fails. The Docker API
-   * does not pass the end of {@code stdin} on to the process (the hijacked connection is not
-   * half-closed), so the command must stop reading by itself — after a byte count it is given,
-   * say. A failing {@code stdin} closes the connection: the command then sees the end of its
-   * input early. Never pass a secret in {@code command}.
-   */
+  /** See {@link DockerExec#execWithInput}: the command must stop reading by itself. Never pass a secret in {@code command}. */
   @Override
   public String execWithInput(String container, InputStream stdin, String... command) throws IOException {
-    String id = call(() -> client.execCreateCmd(container).withCmd(command).withAttachStdin(true)
-        .withAttachStdout(true).withAttachStderr(true).exec().getId());
-    URI engine = URI.create(host);
-    if (ExecStream.supports(engine)) {
-      String output = ExecStream.run(engine, id, stdin).strip();
-      Long rc = exitCode(id);
-      if (rc == null || rc != 0) {
-        throw new IOException(String.join(" ", command) + " in " + container + " exited " + rc
-            + (output.isEmpty() ? "" : ": " + output));
-      }
-      return output;
-    }
-    StringBuilder out = new StringBuilder();
-    ResultCallback.Adapter<Frame> callback = new ResultCallback.Adapter<>() {
-      @Override
-      public void onNext(Frame frame) {
-        synchronized (out) {
-          out.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
-        }
-      }
-    };
-    java.util.concurrent.atomic.AtomicReference<IOException> readFailure = new java.util.concurrent.atomic.AtomicReference<>();
-    InputStream guarded = new java.io.FilterInputStream(stdin) {
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        try {
-          return super.read(b, off, len);
-        } catch (IOException e) {
-          readFailure.compareAndSet(null, e);
-          try {
-            callback.close(); // the command's input ends here: it fails instead of waiting
-          } catch (IOException ignored) {
-            // the read failure is what is reported
-          }
-          throw e;
-        }
-      }
-    };
-    try {
-      client.execStartCmd(id).withStdIn(guarded).exec(callback).awaitCompletion();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      callback.close();
-      throw new java.io.InterruptedIOException("interrupted running " + String.join(" ", command) + " in " + container);
-    }
-    if (readFailure.get() != null) {
-      throw readFailure.get();
-    }
-    Long rc = exitCode(id);
-    String output;
-    synchronized (out) {
-      output = out.toString().strip();
-    }
-    if (rc == null || rc != 0) {
-      throw new IOException(String.join(" ", command) + " in " + container + " exited " + rc
-          + (output.isEmpty() ? "" : ": " + output));
-    }
-    return output;
+    return exec.execWithInput(container, stdin, command);
   }
 
-  /** An exec's exit code once the engine has it (its stream closes a moment before); null if it never comes. */
-  private Long exitCode(String execId) throws java.io.InterruptedIOException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (true) {
-      var state = call(() -> client.inspectExecCmd(execId).exec());
-      if (!Boolean.TRUE.equals(state.isRunning()) || System.nanoTime() > deadline) {
-        return state.getExitCodeLong();
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("interrupted waiting for exec " + execId + " to end");
-      }
-    }
-  }
-
-  /** The last lines of a container's output, for error messages. */
   @Override
   public String logs(String container, int lines) {
-    StringBuilder out = new StringBuilder();
-    try {
-      client.logContainerCmd(container).withStdOut(true).withStdErr(true).withTail(lines)
-          .exec(new ResultCallback.Adapter<Frame>() {
-            @Override
-            public void onNext(Frame frame) {
-              out.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
-            }
-          }).awaitCompletion(10, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (NotFoundException e) {
-      return "";
-    } catch (RuntimeException e) {
-      return "(logs unavailable: " + e.getMessage() + ")";
-    }
-    return out.toString();
+    return queries.logs(container, lines);
   }
 
-  /** When the container's current run started, if it is running now (inspected, not listed). */
   @Override
   public Optional<java.time.Instant> runningSince(String container) {
-    try {
-      var state = call(() -> client.inspectContainerCmd(container).exec()).getState();
-      if (state == null || !Boolean.TRUE.equals(state.getRunning()) || state.getStartedAt() == null) {
-        return Optional.empty();
-      }
-      return Optional.of(java.time.Instant.parse(state.getStartedAt()));
-    } catch (NotFoundException e) {
-      return Optional.empty();
-    }
+    return queries.runningSince(container);
   }
 
-  /** Inspects a container (by id or name) for its networking; empty when there is none such. */
   @Override
   public Optional<Networking> networking(String container) {
-    try {
-      var inspect = call(() -> client.inspectContainerCmd(container).exec());
-      var nets = inspect.getNetworkSettings() == null || inspect.getNetworkSettings().getNetworks() == null
-          ? java.util.Set.<String>of() : java.util.Set.copyOf(inspect.getNetworkSettings().getNetworks().keySet());
-      String mode = inspect.getHostConfig() == null ? null : inspect.getHostConfig().getNetworkMode();
-      String name = inspect.getName() == null ? inspect.getId() : inspect.getName().replaceFirst("^/", "");
-      return Optional.of(new Networking(inspect.getId(), name, mode == null ? "" : mode, nets));
-    } catch (NotFoundException e) {
-      return Optional.empty();
-    }
+    return queries.networking(container);
   }
 
-  /** The container's address on a network, if attached. */
   @Override
   public Optional<String> address(String container, String network) {
-    try {
-      var inspect = call(() -> client.inspectContainerCmd(container).exec());
-      ContainerNetwork n = inspect.getNetworkSettings().getNetworks().get(network);
-      return n == null ? Optional.empty() : Optional.ofNullable(n.getIpAddress());
-    } catch (NotFoundException e) {
-      return Optional.empty();
-    }
+    return queries.address(container, network);
   }
 
-  /**
-   * Streams container events carrying {@code labelKey} (die, start, stop, destroy, oom...) until
-   * the returned handle is closed.
-   */
   @Override
   public Closeable events(String labelKey, Consumer<ContainerRuntime.Event> listener, Consumer<Throwable> onError) {
-    return client.eventsCmd().withLabelFilter(labelKey).withEventTypeFilter("container")
-        .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
-          @Override
-          public void onNext(com.github.dockerjava.api.model.Event event) {
-            Map<String, String> attrs = event.getActor() == null ? null : event.getActor().getAttributes();
-            listener.accept(new ContainerRuntime.Event(event.getId(), event.getAction(),
-                attrs == null ? Map.of() : attrs,
-                event.getTimeNano() == null ? null : java.time.Instant.ofEpochSecond(0, event.getTimeNano())));
-          }
-
-          @Override
-          public void onError(Throwable throwable) {
-            onError.accept(throwable);
-          }
-        });
+    return queries.events(labelKey, listener, onError);
   }
 
   @Override
@@ -583,83 +377,8 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
     client.close();
   }
 
-  static byte[] tar(Map<String, FileContent> files) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-      java.util.Set<String> dirs = new java.util.TreeSet<>();
-      for (String path : files.keySet()) {
-        String p = path.replaceFirst("^/", "");
-        int i = p.indexOf('/');
-        while (i > 0) {
-          dirs.add(p.substring(0, i + 1));
-          i = p.indexOf('/', i + 1);
-        }
-      }
-      for (String dir : dirs) {
-        TarArchiveEntry e = new TarArchiveEntry(dir);
-        // a directory holding only private files (e.g. secrets) is private too
-        boolean onlyPrivate = files.entrySet().stream()
-            .filter(f -> f.getKey().replaceFirst("^/", "").startsWith(dir))
-            .allMatch(f -> (f.getValue().mode() & 077) == 0);
-        e.setMode(onlyPrivate ? 040700 : 040755);
-        tar.putArchiveEntry(e);
-        tar.closeArchiveEntry();
-      }
-      for (Map.Entry<String, FileContent> f : files.entrySet()) {
-        TarArchiveEntry e = new TarArchiveEntry(f.getKey().replaceFirst("^/", ""));
-        e.setSize(f.getValue().content().length);
-        e.setMode(0100000 | f.getValue().mode());
-        e.setUserId(f.getValue().owner());
-        e.setGroupId(f.getValue().owner());
-        tar.putArchiveEntry(e);
-        tar.write(f.getValue().content());
-        tar.closeArchiveEntry();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
-  }
-
-  private interface Call<T> {
-    T run();
-  }
-
-  /** Runs an engine call, turning "cannot connect" into {@link DockerUnavailableException}. */
-  private <T> T call(Call<T> call) {
-    try {
-      return call.run();
-    } catch (DockerException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      if (isConnectionFailure(e)) {
-        throw new DockerUnavailableException("Docker engine at " + host + " is unreachable: " + rootMessage(e), e);
-      }
-      throw e;
-    }
-  }
-
-  static boolean isConnectionFailure(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.net.ConnectException || t instanceof java.net.SocketException
-          || t instanceof java.nio.file.NoSuchFileException || t instanceof java.io.FileNotFoundException
-          || t instanceof java.net.SocketTimeoutException) {
-        return true;
-      }
-      if (t instanceof IOException && t.getMessage() != null
-          && (t.getMessage().contains("No such file") || t.getMessage().contains("Connection refused"))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+  /** Runs an engine call through {@link EngineCalls}: "cannot connect" becomes {@link DockerUnavailableException}. */
+  private <T> T call(EngineCalls.Call<T> call) {
+    return calls.call(call);
   }
 }

@@ -48,7 +48,7 @@ public final class PrimaryChange extends ClusterPart {
     boolean done = f.isSwitchover() ? switchover.switchover(cfg, topology, obs, progress) : failover.failover(cfg, topology, obs, progress);
     if (done && f.requestId() != null) {
       Topology.Failover last = home.readState(cluster).orElseThrow().lastFailover();
-      home.answer(cluster, new ControlRequest.Result(f.requestId(), true, member(f.to()) + " is the primary on timeline "
+      home.requests().answer(cluster, new ControlRequest.Result(f.requestId(), true, member(f.to()) + " is the primary on timeline "
           + last.timeline() + "; " + member(f.from()) + " rejoins as a replica", now()));
     }
     return done;
@@ -89,7 +89,7 @@ public final class PrimaryChange extends ClusterPart {
         topology.replicas().stream().map(this::member).collect(Collectors.toSet()));
     if (plan.to().isEmpty()) {
       log.warn(r.kind() + "-refused", plan.reason());
-      home.answer(cluster, new ControlRequest.Result(r.id(), false, plan.reason(), now()));
+      home.requests().answer(cluster, new ControlRequest.Result(r.id(), false, plan.reason(), now()));
       return Optional.empty();
     }
     String kind = switchover ? Topology.Failover.SWITCHOVER : Topology.Failover.MANUAL;

@@ -63,7 +63,7 @@ public final class Promotion extends ClusterPart {
     home.writeState(cluster, topology.withFailover(null));
     log.warn(f.kind().replace(' ', '-') + "-abandoned", member(f.from()) + " → " + member(f.to()) + ": " + why);
     if (f.requestId() != null) {
-      home.answer(cluster, new ControlRequest.Result(f.requestId(), false, f.kind() + " to " + member(f.to())
+      home.requests().answer(cluster, new ControlRequest.Result(f.requestId(), false, f.kind() + " to " + member(f.to())
           + " abandoned: " + why, now()));
     }
   }

@@ -245,7 +245,7 @@ public final class ClusterReconciler {
     }
 
     // A user's switchover or failover request, judged against what is seen now.
-    Optional<ControlRequest> request = home.takeControlRequest(cluster);
+    Optional<ControlRequest> request = home.requests().takeControlRequest(cluster);
     if (request.isPresent() && ControlRequest.RESTORE.equals(request.get().kind())) {
       inPlace = restoreInPlace.requestRestore(pass.topology, request.get(), inPlace);
     } else if (request.isPresent()) {

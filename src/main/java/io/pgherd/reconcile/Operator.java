@@ -17,9 +17,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -36,11 +33,8 @@ public final class Operator implements AutoCloseable {
 
   private final Home home;
   private final ContainerRuntime docker;
-  private final Optional<ImageBuilder> builder;
+  private final ImageBuilds images;
   private final Map<String, Worker> workers = new ConcurrentHashMap<>();
-  private final ExecutorService buildExecutor = Executors.newSingleThreadExecutor(r -> daemon(r, "pgherd-image-build"));
-  private final Map<String, Future<?>> builds = new ConcurrentHashMap<>();
-  private final Map<String, String> buildFailures = new ConcurrentHashMap<>();
   private AutoCloseable lock;
   private io.pgherd.backup.BackupScheduler scheduler;
   private Thread scanner;
@@ -65,7 +59,7 @@ public final class Operator implements AutoCloseable {
     this.access = access;
     this.home = home;
     this.docker = docker;
-    this.builder = builder;
+    this.images = new ImageBuilds(docker, builder);
   }
 
   /** The home's lock is held by another process (an operator, or a CLI command doing its own pass). */
@@ -144,7 +138,7 @@ public final class Operator implements AutoCloseable {
           FileTime mtime = mtime(home.specFile(name)).orElse(mtime(home.deleteRequest(name)).orElse(FileTime.fromMillis(0)));
           Worker w = workers.get(name);
           if (w == null || !w.thread.isAlive()) {
-            ClusterReconciler reconciler = new ClusterReconciler(home, docker, this::ensureImage, name, access);
+            ClusterReconciler reconciler = new ClusterReconciler(home, docker, images::ensureImage, name, access);
             reconciler.archiveWal(true);
             reconciler.scheduleBackups(scheduler, () -> wake(name));
             w = new Worker(reconciler);
@@ -219,64 +213,6 @@ public final class Operator implements AutoCloseable {
         backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
       }
     }
-  }
-
-  /** Image present → empty. pgherd's own images missing → build in the background. */
-  Optional<String> ensureImage(String image) {
-    if (docker.imageExists(image)) {
-      buildFailures.remove(image);
-      return Optional.empty();
-    }
-    if (!ImageBuilder.builds(image)) {
-      return Optional.of("image " + image + " is not in the Docker engine; pull or build it");
-    }
-    if (builder.isEmpty()) {
-      return Optional.of("image " + image + " is missing and operator/build-images.sh cannot be found: "
-          + "run `pgherd images build` from the pgherd checkout");
-    }
-    String failure = buildFailures.get(image);
-    Future<?> build = builds.computeIfAbsent("all", k -> buildExecutor.submit(() -> {
-      try {
-        LOG.info("building images with {}", builder.get().script());
-        buildStarted = System.nanoTime();
-        buildStep = "starting";
-        builder.get().build(line -> {
-          LOG.info("images: {}", line);
-          buildProgress(line).ifPresent(step -> buildStep = step);
-        });
-        buildFailures.clear();
-      } catch (Exception e) {
-        buildFailures.put(image, e.getMessage());
-        LOG.error("image build failed: {}", e.getMessage());
-      } finally {
-        builds.remove("all");
-      }
-    }));
-    return Optional.of(failure != null ? "image build failed, retrying: " + failure
-        : "building image " + image + " (" + (build.isDone() ? "finishing" : buildStep + ", "
-            + java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - buildStarted) + " s so far") + ")");
-  }
-
-  private volatile String buildStep = "starting";
-  private volatile long buildStarted = System.nanoTime();
-  private static final java.util.regex.Pattern BUILD_IMAGE =
-      java.util.regex.Pattern.compile("build-images: (\\S+) <- ");
-  private static final java.util.regex.Pattern BUILD_STEP =
-      java.util.regex.Pattern.compile("\\[(\\w+)\\] Step (\\d+/\\d+) : (.*)");
-
-  /**
-   * The image build's progress in an output line of operator/build-images.sh, for status: which
-   * image and which Dockerfile step ("postgres: step 5/12 RUN apt-get install ..."), else empty.
-   */
-  static Optional<String> buildProgress(String line) {
-    java.util.regex.Matcher step = BUILD_STEP.matcher(line);
-    if (step.find()) {
-      String what = step.group(3).strip().replaceAll("\\s+", " ");
-      return Optional.of(step.group(1) + ": step " + step.group(2) + " "
-          + (what.length() > 40 ? what.substring(0, 40) + "…" : what));
-    }
-    java.util.regex.Matcher image = BUILD_IMAGE.matcher(line);
-    return image.find() ? Optional.of(image.group(1) + ": starting") : Optional.empty();
   }
 
   private final class Worker {
@@ -359,7 +295,7 @@ public final class Operator implements AutoCloseable {
     return n.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : n;
   }
 
-  private static Thread daemon(Runnable r, String name) {
+  static Thread daemon(Runnable r, String name) {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     return t;
@@ -393,7 +329,7 @@ public final class Operator implements AutoCloseable {
       events.interrupt();
       events.join(5000);
     }
-    buildExecutor.shutdownNow();
+    images.close();
     if (lock != null) {
       lock.close();
     }

@@ -87,7 +87,7 @@ public final class RestoreInPlace extends ClusterPart {
       refused = "base backup " + baseBackups.runner().running().get().id() + " is running; restore once it has ended";
     }
     if (refused != null) {
-      home.answer(cluster, new ControlRequest.Result(request.id(), false, refused, now()));
+      home.requests().answer(cluster, new ControlRequest.Result(request.id(), false, refused, now()));
       log.warn("restore-refused", "restore to " + (request.target() == null ? "?"
           : request.target().describe()) + ": " + refused);
       return current;
@@ -153,7 +153,7 @@ public final class RestoreInPlace extends ClusterPart {
 
   private void endRestore(InPlaceRestore r, boolean ok, String message) {
     home.writeInPlaceRestore(cluster, null);
-    home.answer(cluster, new ControlRequest.Result(r.requestId(), ok, message, now()));
+    home.requests().answer(cluster, new ControlRequest.Result(r.requestId(), ok, message, now()));
     if (ok) {
       log.action("restored", message);
     } else {
@@ -174,7 +174,7 @@ public final class RestoreInPlace extends ClusterPart {
     Progress progress = new Progress();
     String busy = "a restore of " + cluster + " in place (" + r.target().describe() + ") is under way; nothing else"
         + " is done until it has ended";
-    home.takeControlRequest(cluster).ifPresent(q -> home.answer(cluster, new ControlRequest.Result(q.id(), false,
+    home.requests().takeControlRequest(cluster).ifPresent(q -> home.requests().answer(cluster, new ControlRequest.Result(q.id(), false,
         busy, now())));
     Topology next = r.replacement();
     int p = next.primary();

@@ -78,7 +78,7 @@ public final class Archive extends ClusterPart {
           // one spool per system identifier: WAL of an earlier incarnation never reaches this one's archive
           archiver = new WalArchiver(cluster,
               home.root().resolve("archive").resolve(cluster).resolve(sysid), store,
-              WalLayout.base(cluster, sysid), home.secret(cluster, Home.REPLICATION_PASSWORD), log.clusterLog());
+              WalLayout.base(cluster, sysid), home.secrets().secret(cluster, Home.REPLICATION_PASSWORD), log.clusterLog());
         } catch (IOException | RuntimeException e) {
           store.close();
           throw e;

@@ -67,7 +67,7 @@ public final class BaseBackups extends ClusterPart {
       backups = null;
     }
     if (backup.isEmpty()) {
-      home.takeBackupRequest(cluster).ifPresent(r -> home.answer(cluster, new ControlRequest.Result(r.id(), false,
+      home.requests().takeBackupRequest(cluster).ifPresent(r -> home.requests().answer(cluster, new ControlRequest.Result(r.id(), false,
           cluster + " has no spec.backup section: without a WAL archive a base backup cannot be restored; add one",
           now())));
       backupDue = null;
@@ -82,12 +82,12 @@ public final class BaseBackups extends ClusterPart {
       String base = WalLayout.base(cluster, systemIdentifier(pc));
       if (backups == null) {
         backups = new BackupRunner(cluster, home.root().resolve("backup").resolve(cluster), home.root(),
-            home.secret(cluster, Home.REPLICATION_PASSWORD), log.clusterLog(), System::getenv,
+            home.secrets().secret(cluster, Home.REPLICATION_PASSWORD), log.clusterLog(), System::getenv,
             archive::uploadedLsn, wakeMe);
         backupsStore = wantedStore;
         backups.refresh(backup.get(), base);
       }
-      Optional<ControlRequest> request = home.takeBackupRequest(cluster);
+      Optional<ControlRequest> request = home.requests().takeBackupRequest(cluster);
       Instant due = backupDue;
       backupDue = null;
       if (request.isEmpty() && due == null) {
@@ -101,7 +101,7 @@ public final class BaseBackups extends ClusterPart {
         Optional<String> refused = source.isEmpty() ? Optional.of("no member can be backed up now")
             : backups.start(new BackupRunner.Request(id, "manual", source.get(), base, backup.get(),
                 prepare));
-        home.answer(cluster, new ControlRequest.Result(request.get().id(), refused.isEmpty(),
+        home.requests().answer(cluster, new ControlRequest.Result(request.get().id(), refused.isEmpty(),
             refused.orElse("backup " + id + " started from " + source.map(s -> s.member()).orElse("?")), now()));
         progress.changed |= refused.isEmpty();
       }

@@ -208,9 +208,9 @@ public final class Members extends ClusterPart {
     files.put(PostgresConf.MEMBER_ENV_PATH, FileContent.of(PostgresConf.renderMemberEnv(m, mode, primaryHost), 0644));
     files.putAll(memberFiles.configFiles(cfg, topology, ordinal));
     files.put(PostgresConf.SECRETS_DIR + "/" + Home.SUPERUSER_PASSWORD,
-        FileContent.of(home.secret(cluster, Home.SUPERUSER_PASSWORD), 0600));
+        FileContent.of(home.secrets().secret(cluster, Home.SUPERUSER_PASSWORD), 0600));
     files.put(PostgresConf.SECRETS_DIR + "/" + Home.REPLICATION_PASSWORD,
-        FileContent.of(home.secret(cluster, Home.REPLICATION_PASSWORD), 0600));
+        FileContent.of(home.secrets().secret(cluster, Home.REPLICATION_PASSWORD), 0600));
     ContainerSpec spec = new ContainerSpec(Names.container(m), cfg.image(), Names.network(cluster), labels,
         Map.of(volume, DATA_DIR), List.of(new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.PORT)), files);
     try {

@@ -6,8 +6,6 @@ import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.model.Topology;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -15,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -38,16 +35,20 @@ import java.util.stream.Stream;
  * requests/NAME.ID.result the operator's answer to that request
  * operator.lock           held by the one operator of this home
  * </pre>
+ *
+ * <p>Home owns this layout and the cluster's spec, state and status files; the secrets
+ * ({@link #secrets()}), the requests and their answers ({@link #requests()}) and the operator lock
+ * ({@link HomeLock}) are classes of their own.
  */
 public final class Home {
   public static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).findAndRegisterModules();
-  private static final String PW_ALPHABET =
-      "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
   public static final String SUPERUSER_PASSWORD = "superuser-password";
   public static final String REPLICATION_PASSWORD = "replication-password";
 
   private final Path root;
+  private final Secrets secrets = new Secrets(this);
+  private final Requests requests = new Requests(this);
 
   public Home(Path root) {
     this.root = root.toAbsolutePath();
@@ -143,6 +144,11 @@ public final class Home {
     return root.resolve("secrets").resolve(fileName(cluster));
   }
 
+  /** The cluster's passwords and other secret files, under {@link #secretsDir}. */
+  public Secrets secrets() {
+    return secrets;
+  }
+
   public Path deleteRequest(String cluster) {
     return root.resolve("requests").resolve(fileName(cluster) + ".delete");
   }
@@ -156,97 +162,13 @@ public final class Home {
     return root.resolve("requests").resolve(fileName(cluster) + ".backup");
   }
 
-  private Path requestFile(String cluster, String kind) {
-    return ControlRequest.BACKUP.equals(kind) ? backupRequest(cluster) : controlRequest(cluster);
-  }
-
   public Path controlResult(String cluster, String id) {
     return root.resolve("requests").resolve(fileName(cluster) + "." + id + ".result");
   }
 
-  /** Leaves a request for the operator; false when another one is still pending. */
-  public synchronized boolean submit(String cluster, ControlRequest request) {
-    Path file = requestFile(cluster, request.kind());
-    try {
-      createRoot();
-      Files.createDirectories(file.getParent());
-      Path tmp = file.resolveSibling("." + file.getFileName() + "." + request.id() + ".tmp");
-      Files.write(tmp, JSON.writeValueAsBytes(request));
-      try {
-        Files.createLink(file, tmp); // atomic, and fails when a request is already there
-        return true;
-      } catch (java.nio.file.FileAlreadyExistsException e) {
-        return false;
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
-    }
-  }
-
-  /**
-   * Takes the pending request, if any: read, then removed. Whoever removes the file owns it, so a
-   * request the CLI withdrew (after waiting in vain) is never carried out as well.
-   */
-  public Optional<ControlRequest> takeControlRequest(String cluster) {
-    return take(controlRequest(cluster));
-  }
-
-  /** Takes the pending backup request, if any (as {@link #takeControlRequest}). */
-  public Optional<ControlRequest> takeBackupRequest(String cluster) {
-    return take(backupRequest(cluster));
-  }
-
-  private Optional<ControlRequest> take(Path file) {
-    Optional<String> text = readString(file);
-    if (text.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      ControlRequest request = JSON.readValue(text.get(), ControlRequest.class);
-      return Files.deleteIfExists(file) ? Optional.of(request) : Optional.empty();
-    } catch (IOException e) {
-      try {
-        Files.deleteIfExists(file);
-      } catch (IOException ignored) {
-        // reported below; the file is unreadable either way
-      }
-      throw new UncheckedIOException("unreadable request " + file + " (removed)", e);
-    }
-  }
-
-  /** Withdraws a request nobody took yet; false when the operator has already taken it. */
-  public boolean withdraw(String cluster) {
-    return withdraw(cluster, ControlRequest.SWITCHOVER);
-  }
-
-  /** Withdraws the pending request of this kind's channel (a backup, or a change of primary). */
-  public boolean withdraw(String cluster, String kind) {
-    Path file = requestFile(cluster, kind);
-    try {
-      return Files.deleteIfExists(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot remove " + file, e);
-    }
-  }
-
-  public void answer(String cluster, ControlRequest.Result result) {
-    writeJson(controlResult(cluster, result.id()), result);
-  }
-
-  /** The answer to request {@code id}, removed once read. */
-  public Optional<ControlRequest.Result> takeAnswer(String cluster, String id) {
-    Path file = controlResult(cluster, id);
-    return readString(file).map(text -> {
-      try {
-        ControlRequest.Result r = JSON.readValue(text, ControlRequest.Result.class);
-        Files.deleteIfExists(file);
-        return r;
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + file, e);
-      }
-    });
+  /** The requests left for the operator and its answers ({@link #controlRequest}, {@link #backupRequest}). */
+  public Requests requests() {
+    return requests;
   }
 
   /** Written once a cluster bootstrapped from backups has recovered: it is never restored again. */
@@ -341,57 +263,6 @@ public final class Home {
     writeJson(statusFile(cluster), status);
   }
 
-  /** The cluster's password for {@code name}, generated (and stored 0600) on first use. */
-  public synchronized String secret(String cluster, String name) {
-    Path dir = secretsDir(cluster);
-    Path file = dir.resolve(name);
-    try {
-      if (Files.exists(file)) {
-        return Files.readString(file, StandardCharsets.UTF_8).strip();
-      }
-      createRoot();
-      createPrivateDir(root.resolve("secrets"));
-      createPrivateDir(dir);
-      SecureRandom random = new SecureRandom();
-      StringBuilder pw = new StringBuilder();
-      for (int i = 0; i < 32; i++) {
-        pw.append(PW_ALPHABET.charAt(random.nextInt(PW_ALPHABET.length())));
-      }
-      writeAtomically(file, pw.toString().getBytes(StandardCharsets.UTF_8), true);
-      return pw.toString();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read or create secret " + file, e);
-    }
-  }
-
-  /** A file stored with the cluster's secrets (0600), e.g. its TLS keys and certificates. */
-  public Optional<String> readSecretFile(String cluster, String name) {
-    return readString(secretsDir(cluster).resolve(name));
-  }
-
-  public synchronized void writeSecretFile(String cluster, String name, String content) {
-    try {
-      createRoot();
-      createPrivateDir(root.resolve("secrets"));
-      createPrivateDir(secretsDir(cluster));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + secretsDir(cluster), e);
-    }
-    writeAtomically(secretsDir(cluster).resolve(name), content.getBytes(StandardCharsets.UTF_8), true);
-  }
-
-  public void deleteSecretFile(String cluster, String name) {
-    try {
-      Files.deleteIfExists(secretsDir(cluster).resolve(name));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot remove " + secretsDir(cluster).resolve(name), e);
-    }
-  }
-
-  public boolean hasSecrets(String cluster) {
-    return Files.isDirectory(secretsDir(cluster));
-  }
-
   /** Removes everything stored for a cluster; secrets too when {@code purge}. */
   public void forget(String cluster, boolean purge) {
     try {
@@ -426,51 +297,10 @@ public final class Home {
   }
 
   /**
-   * Lock files this JVM holds. A second channel on a locked file must never be opened and closed
-   * here: on Linux, closing any descriptor of a file drops every lock the process holds on it, so
-   * an in-process command (or the cleaner of a leaked channel) would silently free the operator's
-   * lock and let a second process reconcile beside it.
-   */
-  private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-  /**
    * Holds the home's operator lock until closed; empty when another process (or this one) holds it.
    */
   public Optional<AutoCloseable> tryLock() {
-    Path file = lockFile().toAbsolutePath().normalize();
-    try {
-      createRoot();
-      if (!HELD.add(file)) {
-        return Optional.empty();
-      }
-      FileChannel channel = null;
-      try {
-        channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = channel.tryLock();
-        if (lock == null) {
-          channel.close();
-          HELD.remove(file);
-          return Optional.empty();
-        }
-        FileChannel held = channel;
-        return Optional.of(() -> {
-          try {
-            lock.release();
-            held.close();
-          } finally {
-            HELD.remove(file);
-          }
-        });
-      } catch (IOException | RuntimeException e) {
-        if (channel != null) {
-          channel.close();
-        }
-        HELD.remove(file);
-        throw e;
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot lock " + lockFile(), e);
-    }
+    return HomeLock.tryLock(this);
   }
 
   public void writeJson(Path file, Object value) {
@@ -511,13 +341,6 @@ public final class Home {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
-    }
-  }
-
-  private static void createPrivateDir(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir.getParent());
-      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
   }
 }

@@ -50,14 +50,14 @@ public final class ClusterTls {
 
   /** Whether connections without TLS are refused (every member serves TLS). */
   public boolean enforced() {
-    return home.readSecretFile(cluster, ENFORCED).isPresent();
+    return home.secrets().readSecretFile(cluster, ENFORCED).isPresent();
   }
 
   public void enforced(boolean on) {
     if (on) {
-      home.writeSecretFile(cluster, ENFORCED, "every member serves TLS; connections without it are refused\n");
+      home.secrets().writeSecretFile(cluster, ENFORCED, "every member serves TLS; connections without it are refused\n");
     } else {
-      home.deleteSecretFile(cluster, ENFORCED);
+      home.secrets().deleteSecretFile(cluster, ENFORCED);
     }
   }
 
@@ -73,22 +73,22 @@ public final class ClusterTls {
 
   /** The cluster's CA, made on first use. */
   public synchronized Certificates.Pair authority(Instant now) {
-    Optional<String> cert = home.readSecretFile(cluster, CA_CERT);
-    Optional<String> key = home.readSecretFile(cluster, CA_KEY);
+    Optional<String> cert = home.secrets().readSecretFile(cluster, CA_CERT);
+    Optional<String> key = home.secrets().readSecretFile(cluster, CA_KEY);
     if (cert.isPresent() && key.isPresent()) {
       return new Certificates.Pair(cert.get(), key.get());
     }
     Certificates.Pair ca = Certificates.authority(cluster, now, CA_VALIDITY);
-    home.writeSecretFile(cluster, CA_KEY, ca.keyPem()); // the key first: a certificate without it is useless
-    home.writeSecretFile(cluster, CA_CERT, ca.certificatePem());
+    home.secrets().writeSecretFile(cluster, CA_KEY, ca.keyPem()); // the key first: a certificate without it is useless
+    home.secrets().writeSecretFile(cluster, CA_CERT, ca.certificatePem());
     return ca;
   }
 
   /** The member's server certificate for names, issued again when it no longer fits them or the policy. */
   public synchronized Issued server(String member, List<String> names, Instant now, ClusterConfig.Tls policy) {
     Certificates.Pair ca = authority(now);
-    Optional<String> cert = home.readSecretFile(cluster, "tls-" + member + ".crt");
-    Optional<String> key = home.readSecretFile(cluster, "tls-" + member + ".key");
+    Optional<String> cert = home.secrets().readSecretFile(cluster, "tls-" + member + ".crt");
+    Optional<String> key = home.secrets().readSecretFile(cluster, "tls-" + member + ".key");
     String reason = "first certificate";
     if (cert.isPresent() && key.isPresent()) {
       Optional<String> why = Certificates.renewalReason(Certificates.parseCertificate(cert.get()), ca.certificate(),
@@ -99,14 +99,14 @@ public final class ClusterTls {
       reason = why.get();
     }
     Certificates.Pair issued = Certificates.server(ca, names.get(0), names, now, policy.validity());
-    home.writeSecretFile(cluster, "tls-" + member + ".key", issued.keyPem());
-    home.writeSecretFile(cluster, "tls-" + member + ".crt", issued.certificatePem());
+    home.secrets().writeSecretFile(cluster, "tls-" + member + ".key", issued.keyPem());
+    home.secrets().writeSecretFile(cluster, "tls-" + member + ".crt", issued.certificatePem());
     return new Issued(issued, Optional.of(reason));
   }
 
   /** When the member's stored server certificate expires; empty when it has none. */
   public Optional<Instant> expiry(String member) {
-    return home.readSecretFile(cluster, "tls-" + member + ".crt")
+    return home.secrets().readSecretFile(cluster, "tls-" + member + ".crt")
         .map(pem -> Certificates.parseCertificate(pem).getNotAfter().toInstant());
   }
 

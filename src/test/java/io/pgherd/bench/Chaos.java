@@ -583,7 +583,7 @@ public final class Chaos {
   Connection connect(int port, int timeoutSeconds) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", "postgres");
-    p.setProperty("password", h.secret(cluster, Home.SUPERUSER_PASSWORD));
+    p.setProperty("password", h.secrets().secret(cluster, Home.SUPERUSER_PASSWORD));
     p.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
     p.setProperty("loginTimeout", Integer.toString(timeoutSeconds));
     p.setProperty("socketTimeout", Integer.toString(timeoutSeconds + 3));

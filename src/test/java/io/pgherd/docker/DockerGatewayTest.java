@@ -30,7 +30,7 @@ class DockerGatewayTest {
     files.put("/etc/pgherd/postgresql.conf", FileContent.of("port = 5432\n", 0644));
     Map<String, Integer> modes = new LinkedHashMap<>();
     Map<String, String> contents = new LinkedHashMap<>();
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(new ByteArrayInputStream(DockerGateway.tar(files)))) {
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(new ByteArrayInputStream(ContainerFiles.tar(files)))) {
       TarArchiveEntry e;
       while ((e = tar.getNextEntry()) != null) {
         modes.put(e.getName(), e.getMode() & 07777);

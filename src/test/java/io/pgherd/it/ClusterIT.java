@@ -125,8 +125,8 @@ class ClusterIT extends ClusterTestBase {
   @Test
   @Order(5)
   void noSecretIsVisibleInDockerInspectOrTheStatus() throws Exception {
-    String superuser = home.secret(NAME, Home.SUPERUSER_PASSWORD);
-    String replication = home.secret(NAME, Home.REPLICATION_PASSWORD);
+    String superuser = home.secrets().secret(NAME, Home.SUPERUSER_PASSWORD);
+    String replication = home.secrets().secret(NAME, Home.REPLICATION_PASSWORD);
     for (String c : containers().keySet()) {
       ItSupport.Run inspect = ItSupport.run(null, List.of("docker", "inspect", c));
       assertThat(inspect.exitCode()).isZero();
@@ -296,7 +296,7 @@ class ClusterIT extends ClusterTestBase {
     assertThat(docker.networkExists(Names.network(NAME))).isFalse();
     assertThat(docker.volumes(Names.LABEL_CLUSTER, NAME)).hasSize(2);
     assertThat(home.readSpec(NAME)).isEmpty();
-    assertThat(home.hasSecrets(NAME)).isTrue();
+    assertThat(home.secrets().hasSecrets(NAME)).isTrue();
 
     // the same cluster again: it comes back on its kept data
     changed = java.time.Instant.now();
@@ -307,6 +307,6 @@ class ClusterIT extends ClusterTestBase {
     assertThat(cli("delete", NAME, "--purge")).isZero();
     assertThat(containers()).isEmpty();
     assertThat(docker.volumes(Names.LABEL_CLUSTER, NAME)).isEmpty();
-    assertThat(home.hasSecrets(NAME)).isFalse();
+    assertThat(home.secrets().hasSecrets(NAME)).isFalse();
   }
 }

@@ -49,7 +49,7 @@ final class ItSupport {
   static Connection connect(Home home, String cluster, int port) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", "postgres");
-    p.setProperty("password", home.secret(cluster, Home.SUPERUSER_PASSWORD));
+    p.setProperty("password", home.secrets().secret(cluster, Home.SUPERUSER_PASSWORD));
     p.setProperty("connectTimeout", "5");
     p.setProperty("socketTimeout", "20");
     p.setProperty("sslmode", "disable");

@@ -348,14 +348,14 @@ class RestoreIT extends ArchivedClusterTestBase {
     }
     awaitArchived();
     String id = "crash" + System.nanoTime();
-    assertThat(home.submit(name, new io.pgherd.store.ControlRequest(id, io.pgherd.store.ControlRequest.RESTORE, null,
+    assertThat(home.requests().submit(name, new io.pgherd.store.ControlRequest(id, io.pgherd.store.ControlRequest.RESTORE, null,
         false, java.time.Instant.now().toString(), io.pgherd.model.RecoveryTarget.latest()))).isTrue();
     await().atMost(ofSeconds(120)).pollInterval(java.time.Duration.ofMillis(50)).until(() -> home
         .readInPlaceRestore(name).map(r -> io.pgherd.model.InPlaceRestore.RESTORING.equals(r.phase())).orElse(false));
     operator.close(); // mid-restore: its members are stopped, the replacement is being staged or recovering
     operator = startOperator();
     await().atMost(ofSeconds(300)).pollInterval(ofSeconds(1)).until(() -> home.readInPlaceRestore(name).isEmpty());
-    assertThat(home.takeAnswer(name, id)).hasValueSatisfying(a ->
+    assertThat(home.requests().takeAnswer(name, id)).hasValueSatisfying(a ->
         assertThat(a.ok()).as(a.message()).isTrue());
     awaitHealthy(instances);
     assertThat(memberNames()).hasSize(instances).doesNotContainAnyElementsOf(members);

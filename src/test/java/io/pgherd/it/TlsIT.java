@@ -65,7 +65,7 @@ class TlsIT extends ClusterTestBase {
   Connection tls(String host, int port, Path ca) throws Exception {
     Properties p = new Properties();
     p.setProperty("user", "postgres");
-    p.setProperty("password", home.secret(name, io.pgherd.store.Home.SUPERUSER_PASSWORD));
+    p.setProperty("password", home.secrets().secret(name, io.pgherd.store.Home.SUPERUSER_PASSWORD));
     p.setProperty("connectTimeout", "5");
     p.setProperty("sslmode", "verify-full");
     p.setProperty("sslrootcert", ca.toString());
@@ -75,7 +75,7 @@ class TlsIT extends ClusterTestBase {
   /** psql (libpq) with a conninfo string; the password from a private passfile. */
   ItSupport.Run psql(String conninfo, String sql) throws Exception {
     Path pass = tmp.resolve("pgpass");
-    Files.writeString(pass, "*:*:*:postgres:" + home.secret(name, io.pgherd.store.Home.SUPERUSER_PASSWORD) + "\n");
+    Files.writeString(pass, "*:*:*:postgres:" + home.secrets().secret(name, io.pgherd.store.Home.SUPERUSER_PASSWORD) + "\n");
     Files.setPosixFilePermissions(pass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     return ItSupport.run(null, List.of("psql", "-XAtq", "-d", conninfo + " user=postgres dbname=postgres connect_timeout=5",
         "-c", sql), Map.of("PGPASSFILE", pass.toString()));

@@ -63,13 +63,13 @@ class OperatorTest {
   @Test
   void theImageBuildsProgressIsTheImageAndItsDockerfileStep() {
     // lines as operator/build-images.sh prints them (docker build's output prefixed by its directory)
-    assertThat(Operator.buildProgress("build-images: pgherd/postgres:15 <- operator/postgres (build hash 0123456789ab)"))
+    assertThat(ImageBuilds.buildProgress("build-images: pgherd/postgres:15 <- operator/postgres (build hash 0123456789ab)"))
         .contains("pgherd/postgres:15: starting");
-    assertThat(Operator.buildProgress("  [postgres] Step 3/11 : RUN set -eux;     printf '%s\\n' 'path-exclude=/usr/share/locale/*'"))
+    assertThat(ImageBuilds.buildProgress("  [postgres] Step 3/11 : RUN set -eux;     printf '%s\\n' 'path-exclude=/usr/share/locale/*'"))
         .contains("postgres: step 3/11 RUN set -eux; printf '%s\\n' 'path-exclud…");
-    assertThat(Operator.buildProgress("  [haproxy] Step 11/11 : ENTRYPOINT [\"/usr/bin/tini\"]"))
+    assertThat(ImageBuilds.buildProgress("  [haproxy] Step 11/11 : ENTRYPOINT [\"/usr/bin/tini\"]"))
         .contains("haproxy: step 11/11 ENTRYPOINT [\"/usr/bin/tini\"]");
-    assertThat(Operator.buildProgress("  [postgres]  ---> Using cache")).isEmpty();
-    assertThat(Operator.buildProgress("build-images: done")).isEmpty();
+    assertThat(ImageBuilds.buildProgress("  [postgres]  ---> Using cache")).isEmpty();
+    assertThat(ImageBuilds.buildProgress("build-images: done")).isEmpty();
   }
 }

@@ -23,7 +23,7 @@ class HomePermissionsTest {
     spec.writeSpec("demo", "x: 1\n");
     assertThat(mode(spec.root())).isEqualTo("rwx------");
     Home secret = new Home(dir.resolve("b"));
-    String pw = secret.secret("demo", Home.SUPERUSER_PASSWORD);
+    String pw = secret.secrets().secret("demo", Home.SUPERUSER_PASSWORD);
     assertThat(pw).hasSize(32);
     assertThat(mode(secret.root())).isEqualTo("rwx------");
     assertThat(mode(secret.secretsDir("demo").getParent())).isEqualTo("rwx------");
