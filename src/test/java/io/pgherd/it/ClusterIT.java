@@ -34,6 +34,10 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.testcontainers.containers.Container;
+import org.testcontainers.containers.ExecConfig;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.images.builder.Transferable;
 
 /**
  * One real three-member cluster (real Docker, PostgreSQL and HAProxy), shared by the tests in
@@ -50,6 +54,17 @@ class ClusterIT extends ClusterTestBase {
 
   ClusterIT() {
     super(NAME, RW, RO, 3, "");
+  }
+
+  /**
+   * First the helper containers of an aborted run: a client left on the cluster's network would
+   * keep the network from being purged.
+   */
+  @BeforeAll
+  @Override
+  void startClusterAndOperator() throws Exception {
+    ItSupport.removeLeftoverHelpers();
+    super.startClusterAndOperator();
   }
 
   @Test
@@ -110,8 +125,50 @@ class ClusterIT extends ClusterTestBase {
     assertThat(printed.output()).contains("Load balancer: read-write → " + primary + " UP");
   }
 
+  /**
+   * The path of an application in a container: on the cluster's network, the load balancer by
+   * its container name and its listeners' ports inside the network (not those published on the
+   * host). The client is a container of its own on that network, started by the test.
+   */
   @Test
   @Order(4)
+  void aClientOnTheClusterNetworkReachesTheLoadBalancerByName() throws Exception {
+    String lb = Names.loadBalancer(NAME);
+    String password = home.secrets().secret(NAME, Home.SUPERUSER_PASSWORD);
+    try (GenericContainer<?> client = ItSupport.helper().withNetworkMode(Names.network(NAME))) {
+      client.start();
+      // the password in a password file (0600, or libpq ignores it): not on a command line,
+      // not in the container's or the exec's environment
+      String pgpass = lb + ":*:*:postgres:" + password.replace("\\", "\\\\").replace(":", "\\:") + "\n";
+      client.copyFileToContainer(Transferable.of(pgpass.getBytes(StandardCharsets.UTF_8), 0600), PGPASSFILE);
+      assertThat(psql(client, lb, HaproxyConf.RW_PORT, "select pg_is_in_recovery()")).as("read-write port").isEqualTo("f");
+      List<String> readOnly = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        readOnly.add(psql(client, lb, HaproxyConf.RO_PORT, "select pg_is_in_recovery()"));
+      }
+      // balanced (round robin) over the members: a replica answers, and maybe the primary
+      assertThat(readOnly).as("read-only port").isSubsetOf("t", "f").contains("t");
+      ItSupport.Run inspect = ItSupport.run(null, List.of("docker", "inspect", client.getContainerId()));
+      assertThat(inspect.exitCode()).isZero();
+      assertThat(inspect.output()).doesNotContain(password);
+    }
+  }
+
+  static final String PGPASSFILE = "/root/.pgpass";
+
+  /** One value through psql in the client container (its password from {@link #PGPASSFILE}). */
+  static String psql(GenericContainer<?> client, String host, int port, String sql) throws Exception {
+    Container.ExecResult r = client.execInContainer(ExecConfig.builder()
+        .command(new String[] {"psql", "-X", "-w", "-A", "-t", "-h", host, "-p", Integer.toString(port), "-U", "postgres",
+            "-d", "postgres", "-c", sql})
+        .envVars(Map.of("PGPASSFILE", PGPASSFILE, "PGCONNECT_TIMEOUT", "5"))
+        .build());
+    assertThat(r.getExitCode()).as("psql -h %s -p %d: %s", host, port, r.getStderr()).isZero();
+    return r.getStdout().strip();
+  }
+
+  @Test
+  @Order(5)
   void theUsersScenarioScriptsPass() throws Exception {
     Path repo = ItSupport.repo();
     for (String script : List.of("replication.sh", "load-balancing.sh")) {
@@ -123,7 +180,7 @@ class ClusterIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void noSecretIsVisibleInDockerInspectOrTheStatus() throws Exception {
     String superuser = home.secrets().secret(NAME, Home.SUPERUSER_PASSWORD);
     String replication = home.secrets().secret(NAME, Home.REPLICATION_PASSWORD);
@@ -144,7 +201,7 @@ class ClusterIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aSlotThatBelongsToNoMemberIsDropped() throws Exception {
     column(member("itc-1"), "select 'x' from pg_create_physical_replication_slot('orphan_slot', true)");
     await().ignoreExceptions().atMost(ofSeconds(30)).untilAsserted(() -> {
@@ -155,7 +212,7 @@ class ClusterIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void aStoppedMemberIsStartedAgain() throws Exception {
     disrupt("docker", "stop", "pgherd-itc-3");
     awaitHealthy(3);
@@ -163,7 +220,7 @@ class ClusterIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void aMemberRemovedByHandComesBackAndAReplicaWithoutDataIsReCloned() throws Exception {
     String oldId = containers().get("pgherd-itc-2").id();
     disrupt("docker", "rm", "-f", "pgherd-itc-2");
@@ -181,7 +238,7 @@ class ClusterIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void aRemovedLoadBalancerComesBack() throws Exception {
     disrupt("docker", "rm", "-f", Names.loadBalancer(NAME));
     await().ignoreExceptions().atMost(ofSeconds(60)).untilAsserted(() ->
@@ -190,7 +247,7 @@ class ClusterIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void anOperatorRestartedOnAHealthyClusterChangesNothing() throws Exception {
     awaitHealthy(3);
     Map<String, String> before = containers().values().stream()
@@ -210,7 +267,7 @@ class ClusterIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(11)
+  @Order(12)
   void anInvalidSpecIsRefusedAndChangesNothing() throws Exception {
     String stored = home.readSpec(NAME).orElseThrow();
     Path bad = ItSupport.writeSpec(tmp, NAME, "  instances: 0\n  loadBalancer:\n    readWritePort: 5432\n    readOnlyPort: 5432\n");
@@ -232,7 +289,7 @@ class ClusterIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(12)
+  @Order(13)
   void aReplicaTooFarBehindLeavesTheReadOnlyRotationUntilItCatchesUp() throws Exception {
     changed = java.time.Instant.now();
     assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, NAME, SPEC + "    maxReplicaLag: 64kB\n").toString())).isZero();
@@ -257,7 +314,7 @@ class ClusterIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(13)
+  @Order(14)
   void scalingOutAddsReplicasSlotsAndLoadBalancerEntriesAndScalingInRemovesThem() throws Exception {
     // a session through the read-write port, open across the load balancer's reloads
     Connection session = ItSupport.connect(home, NAME, RW);
@@ -289,7 +346,7 @@ class ClusterIT extends ClusterTestBase {
   }
 
   @Test
-  @Order(14)
+  @Order(15)
   void deleteRemovesContainersAndNetworkButKeepsVolumesUnlessPurged() throws Exception {
     assertThat(cli("delete", NAME)).isZero();
     assertThat(containers()).isEmpty();

@@ -1,5 +1,9 @@
 package io.pgherd.it;
 
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Container;
+import io.pgherd.api.ClusterConfig;
 import io.pgherd.docker.DockerGateway;
 import io.pgherd.docker.ImageBuilder;
 import io.pgherd.model.Names;
@@ -15,6 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.utility.DockerImageName;
 
 /** Helpers for the real-Docker tests. */
 final class ItSupport {
@@ -30,6 +37,78 @@ final class ItSupport {
     ImageBuilder builder = ImageBuilder.locate().orElseThrow(() -> new IllegalStateException("operator/build-images.sh not found"));
     builder.build(line -> System.out.println("[images] " + line));
     imagesBuilt = true;
+  }
+
+  /** On every helper container: the pid of the test JVM that started it. */
+  static final String HELPER_LABEL = "io.pgherd.it.helper-of-pid";
+
+  /**
+   * A container the test starts besides the product, to exec in (a client on a cluster's
+   * network, a process to stream into): pgherd's PostgreSQL image, so it has bash and psql, with
+   * sleep as its entrypoint, so nothing of pgherd runs in it. The image is never pulled (no
+   * registry needs to be reachable): {@link #buildImages} builds it. Start it with
+   * {@code start()}; {@code stop()} or {@code close()} removes it.
+   */
+  static GenericContainer<?> helper() {
+    String image = ClusterConfig.DEFAULT_IMAGE;
+    // asked through pgherd's gateway: Testcontainers' first use would try to pull it for its checks
+    try (DockerGateway docker = DockerGateway.connect()) {
+      if (!docker.imageExists(image)) {
+        throw new IllegalStateException("image " + image + " is not in the Docker engine: ItSupport.buildImages()"
+            + " builds it (helper containers never pull it)");
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return new GenericContainer<>(DockerImageName.parse(image))
+        .withImagePullPolicy(name -> false)
+        .withCreateContainerCmdModifier(cmd -> cmd.withEntrypoint("sleep"))
+        .withCommand("600") // a helper of a killed run ends by itself after 10 minutes
+        .withLabel(HELPER_LABEL, Long.toString(ProcessHandle.current().pid()));
+  }
+
+  /** As {@link #helper()}, named: for a test that refers to it by name as a user would. */
+  static GenericContainer<?> helper(String name) {
+    return helper().withCreateContainerCmdModifier(cmd -> cmd.withName(name));
+  }
+
+  /**
+   * Removes the helper containers that an earlier, aborted run left behind; called at the start
+   * of each IT class that starts helpers. Testcontainers removes its containers when the JVM
+   * ends normally (a shutdown hook), and after a kill its reaper container (Ryuk) would, but
+   * Ryuk is disabled (pom.xml: its image would have to be pulled), so a test JVM killed mid-run
+   * (a timeout, a CI stop, kill -9) leaves its helpers in the engine, and a named one would
+   * make the next run fail on the name. Selected by the labels: Testcontainers' own
+   * (org.testcontainers=true) and {@link #HELPER_LABEL}, and only those whose test JVM is no
+   * longer alive, so a run going on at the same time on the same engine (another work tree)
+   * keeps its helpers, and so does anything else that uses Testcontainers there. (The pid is
+   * one of this machine's: the ITs run where the engine does. A pid reused since is taken as
+   * alive, which keeps a leftover; it ends by itself, see {@link #helper()}.)
+   */
+  static void removeLeftoverHelpers() throws Exception {
+    buildImages(); // Testcontainers' first use runs its checks in the helpers' image (pom.xml)
+    DockerClient client = DockerClientFactory.instance().client();
+    List<Container> helpers = client.listContainersCmd().withShowAll(true)
+        .withLabelFilter(List.of(DockerClientFactory.TESTCONTAINERS_LABEL + "=true", HELPER_LABEL)).exec();
+    for (Container c : helpers) {
+      if (!alive(c.getLabels().get(HELPER_LABEL))) {
+        System.out.println("[helpers] removing " + String.join(",", c.getNames()) + ", left by test JVM "
+            + c.getLabels().get(HELPER_LABEL));
+        try {
+          client.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
+        } catch (NotFoundException e) {
+          // removed meanwhile
+        }
+      }
+    }
+  }
+
+  private static boolean alive(String pid) {
+    try {
+      return ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   /** Removes every Docker object of a cluster (leftovers of an earlier, interrupted run). */

@@ -3,13 +3,13 @@ package io.pgherd.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgherd.api.ClusterConfig;
 import io.pgherd.docker.DockerGateway;
 import io.pgherd.runtime.MemberAccess;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.testcontainers.containers.GenericContainer;
 
 /**
  * How pgherd decides to reach members, against a real engine: a container on a bridge network
@@ -21,22 +21,30 @@ class MemberAccessIT {
   static final String HOSTNET = "pgherd-it-access-hostnet";
   static final String NETWORK = "pgherd-it-access-net";
   static DockerGateway docker;
+  /** Named: the tests give pgherd the container's name, as a user does (PGHERD_CONTAINER). */
+  static GenericContainer<?> bridged;
+  static GenericContainer<?> hostnet;
 
   @BeforeAll
   static void start() throws Exception {
     ItSupport.buildImages();
+    ItSupport.removeLeftoverHelpers();
     docker = DockerGateway.connect();
-    stop();
-    docker = DockerGateway.connect();
-    assertThat(DockerExecIT.cli("run", "-d", "--name", BRIDGED, "--entrypoint", "sleep", ClusterConfig.DEFAULT_IMAGE, "600")).isZero();
-    assertThat(DockerExecIT.cli("run", "-d", "--name", HOSTNET, "--network", "host", "--entrypoint", "sleep",
-        ClusterConfig.DEFAULT_IMAGE, "600")).isZero();
+    docker.removeNetwork(NETWORK);
+    bridged = ItSupport.helper(BRIDGED);
+    bridged.start();
+    hostnet = ItSupport.helper(HOSTNET).withNetworkMode("host");
+    hostnet.start();
     docker.ensureNetwork(NETWORK, Map.of());
   }
 
   @AfterAll
   static void stop() throws Exception {
-    DockerExecIT.cli("rm", "-f", BRIDGED, HOSTNET);
+    for (GenericContainer<?> c : java.util.Arrays.asList(bridged, hostnet)) {
+      if (c != null) {
+        c.stop();
+      }
+    }
     if (docker != null) {
       docker.removeNetwork(NETWORK);
       docker.close();
