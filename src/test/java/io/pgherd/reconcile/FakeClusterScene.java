@@ -9,6 +9,7 @@ import io.pgherd.model.Names;
 import io.pgherd.model.Topology;
 import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.MemberAccess;
+import io.pgherd.store.ControlRequest;
 import io.pgherd.store.Home;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -97,8 +98,19 @@ final class FakeClusterScene {
     }
   }
 
-  Result pass() {
-    return reconciler.reconcile();
+  /** One reconcile pass (its requeue delay is not waited for: the next pass follows at once). */
+  void pass() {
+    reconciler.reconcile();
+  }
+
+  /** What `pgherd switchover|failover` leaves for the operator (cli/PrimaryChange); false when one is pending. */
+  boolean submit(ControlRequest request) {
+    return home.submit(CLUSTER, request);
+  }
+
+  /** The operator's answer to request {@code id}, taken (removed) once there. */
+  Optional<ControlRequest.Result> takeAnswer(String id) {
+    return home.takeAnswer(CLUSTER, id);
   }
 
   /** Runs passes until {@code done} (checked before each); at most {@code max}; returns how many ran. */

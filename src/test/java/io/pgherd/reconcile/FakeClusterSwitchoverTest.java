@@ -31,11 +31,11 @@ class FakeClusterSwitchoverTest {
     // what `pgherd switchover demo --to demo-2` leaves for the operator (cli/PrimaryChange)
     ControlRequest request = new ControlRequest("c0ffee000001", ControlRequest.SWITCHOVER, "demo-2", false,
         Instant.now().toString());
-    assertThat(scene.home.submit(FakeClusterScene.CLUSTER, request)).isTrue();
+    assertThat(scene.submit(request)).isTrue();
 
     AtomicReference<ControlRequest.Result> answer = new AtomicReference<>();
     scene.passUntil("the switchover answered", () -> {
-      scene.home.takeAnswer(FakeClusterScene.CLUSTER, request.id()).ifPresent(answer::set);
+      scene.takeAnswer(request.id()).ifPresent(answer::set);
       return answer.get() != null;
     });
 
