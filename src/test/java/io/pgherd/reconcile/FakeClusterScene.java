@@ -1,0 +1,183 @@
+package io.pgherd.reconcile;
+
+import io.pgherd.api.PostgresClusterStatus;
+import io.pgherd.cli.ApplyForTests;
+import io.pgherd.fake.ActionLog;
+import io.pgherd.fake.FakeEngine;
+import io.pgherd.fake.FakePostgres;
+import io.pgherd.model.Names;
+import io.pgherd.model.Topology;
+import io.pgherd.runtime.ContainerRuntime;
+import io.pgherd.runtime.MemberAccess;
+import io.pgherd.store.ControlRequest;
+import io.pgherd.store.Home;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A cluster "demo" run by a {@link ClusterReconciler} against a {@link FakeEngine} and its
+ * {@link FakePostgres}, in a home of its own; die events are handed to the reconciler as the
+ * Operator does. Passes are run by the test, one after the other, with no wait in between.
+ */
+final class FakeClusterScene {
+  static final String CLUSTER = "demo";
+  /** More than any scene here needs: a pass loop that does not end by then is a failure, not a wait. */
+  static final int MAX_PASSES = 50;
+
+  final Path dir;
+  final Home home;
+  final FakeEngine engine = new FakeEngine();
+  final FakePostgres postgres = engine.postgres();
+  final ClusterReconciler reconciler;
+  /** Events the listener got (as the Operator's event thread would). */
+  final List<ContainerRuntime.Event> delivered = new CopyOnWriteArrayList<>();
+
+  FakeClusterScene(Path dir, int instances) {
+    this(dir, spec(instances));
+  }
+
+  FakeClusterScene(Path dir, String spec) {
+    this.dir = dir;
+    this.home = new Home(dir.resolve("home"));
+    apply(spec);
+    reconciler = new ClusterReconciler(home, engine, image -> Optional.empty(), CLUSTER, MemberAccess.ports(),
+        postgres);
+    engine.events(Names.LABEL_CLUSTER, event -> {
+      delivered.add(event);
+      if ("die".equals(event.action()) && event.containerId() != null && event.at() != null) {
+        reconciler.containerDied(event.containerId(), event.at());
+      }
+    }, error -> { });
+  }
+
+  /** A spec like manifests/demo.yaml; probes every 500 ms (the least allowed), 3 failures to fail over. */
+  static String spec(int instances) {
+    return """
+        apiVersion: pgherd.io/v1
+        kind: PostgresCluster
+        metadata:
+          name: demo
+        spec:
+          instances: %d
+          postgres:
+            image: pgherd/postgres:15
+          loadBalancer:
+            bindAddress: 127.0.0.1
+            readWritePort: 5432
+            readOnlyPort: 5433
+            readOnly: all
+          replication:
+            mode: async
+          failover:
+            enabled: true
+            probePeriod: 500ms
+            failureThreshold: 3
+        """.formatted(instances);
+  }
+
+  /** What `pgherd apply -f` does with this spec. */
+  void apply(String spec) {
+    try {
+      Files.createDirectories(dir);
+      Path file = Files.createTempFile(dir, "spec", ".yaml");
+      Files.writeString(file, spec);
+      ByteArrayOutputStream sink = new ByteArrayOutputStream();
+      PrintStream quiet = new PrintStream(sink, true, StandardCharsets.UTF_8);
+      ApplyForTests.apply(home, file, quiet, quiet);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** One reconcile pass (its requeue delay is not waited for: the next pass follows at once). */
+  void pass() {
+    reconciler.reconcile();
+  }
+
+  /** What `pgherd switchover|failover` leaves for the operator (cli/PrimaryChange); false when one is pending. */
+  boolean submit(ControlRequest request) {
+    return home.submit(CLUSTER, request);
+  }
+
+  /** The operator's answer to request {@code id}, taken (removed) once there. */
+  Optional<ControlRequest.Result> takeAnswer(String id) {
+    return home.takeAnswer(CLUSTER, id);
+  }
+
+  /** Runs passes until {@code done} (checked before each); at most {@code max}; returns how many ran. */
+  int passUntil(String what, BooleanSupplier done, int max) {
+    int ran = 0;
+    while (!done.getAsBoolean()) {
+      if (ran == max) {
+        throw new AssertionError("not " + what + " after " + max + " passes; status: " + status().map(s ->
+            s.getPhase() + ": " + s.getMessage()).orElse("none") + "\nlog:\n" + tail(log().toString(), 30)
+            + "\nhistory (last 40):\n" + String.join("\n", last(engine.history(), 40)) + "\npostgres: " + postgres);
+      }
+      pass();
+      ran++;
+    }
+    return ran;
+  }
+
+  int passUntil(String what, BooleanSupplier done) {
+    return passUntil(what, done, MAX_PASSES);
+  }
+
+  /** A new cluster, or one that has just been changed, until its status says Healthy. */
+  int converge() {
+    return passUntil("healthy", this::healthy);
+  }
+
+  boolean healthy() {
+    return status().map(s -> "Healthy".equals(s.getPhase())).orElse(false);
+  }
+
+  /** Healthy, and the former primary of the last change has rejoined. */
+  boolean rejoinedAndHealthy() {
+    return healthy() && log().has("rejoined") && state().rejoining().isEmpty();
+  }
+
+  Optional<PostgresClusterStatus> status() {
+    return home.readStatus(CLUSTER);
+  }
+
+  ActionLog log() {
+    return ActionLog.read(home, CLUSTER);
+  }
+
+  Topology state() {
+    return home.readState(CLUSTER).orElseThrow();
+  }
+
+  static int indexOf(List<String> history, String entry) {
+    return history.indexOf(entry);
+  }
+
+  /** The index of the first entry that starts with {@code prefix}; -1 when none does. */
+  static int firstStartingWith(List<String> history, String prefix) {
+    for (int i = 0; i < history.size(); i++) {
+      if (history.get(i).startsWith(prefix)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static List<String> last(List<String> list, int n) {
+    return list.subList(Math.max(0, list.size() - n), list.size());
+  }
+
+  private static String tail(String text, int lines) {
+    String[] all = text.split("\n");
+    return String.join("\n", java.util.Arrays.asList(all).subList(Math.max(0, all.length - lines), all.length));
+  }
+}
