@@ -105,12 +105,12 @@ final class FakeClusterScene {
 
   /** What `pgherd switchover|failover` leaves for the operator (cli/PrimaryChange); false when one is pending. */
   boolean submit(ControlRequest request) {
-    return home.submit(CLUSTER, request);
+    return home.requests().submit(CLUSTER, request);
   }
 
   /** The operator's answer to request {@code id}, taken (removed) once there. */
   Optional<ControlRequest.Result> takeAnswer(String id) {
-    return home.takeAnswer(CLUSTER, id);
+    return home.requests().takeAnswer(CLUSTER, id);
   }
 
   /** Runs passes until {@code done} (checked before each); at most {@code max}; returns how many ran. */
