@@ -94,7 +94,13 @@ public abstract class ClusterPart {
     return ClusterScope.hash(content);
   }
 
-  protected static String now() {
-    return ClusterScope.now();
+  /** Now, by the scope's clock, as stored in intents and answers. */
+  protected String now() {
+    return scope.now();
+  }
+
+  /** Now, by the scope's clock. */
+  protected java.time.Instant instant() {
+    return scope.instant();
   }
 }

@@ -16,6 +16,7 @@ import io.pgherd.tls.ClusterTls;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Collection;
@@ -52,11 +53,13 @@ public final class ClusterScope {
   public final Set<String> recovering = ConcurrentHashMap.newKeySet();
   /** Opens a client to a member's PostgreSQL. */
   private final Instance.Connector connector;
+  private final Clock clock;
   /** The primary container's PostgreSQL system identifier, asked once per container. */
   private Map.Entry<String, String> systemIdentifier;
 
   public ClusterScope(Home home, ContainerRuntime docker, String cluster, MemberAccess access,
-      Instance.Connector connector) {
+      Instance.Connector connector, Clock clock) {
+    this.clock = clock;
     this.home = home;
     this.docker = docker;
     this.cluster = cluster;
@@ -136,7 +139,13 @@ public final class ClusterScope {
     }
   }
 
-  public static String now() {
-    return Instant.now().truncatedTo(ChronoUnit.MILLIS).toString();
+  /** The clock the steps decide by (detection windows, patiences, recorded times): the system's, or a test's. */
+  public Instant instant() {
+    return clock.instant();
+  }
+
+  /** Now, as the ISO-8601 text stored in intents and answers. */
+  public String now() {
+    return clock.instant().truncatedTo(ChronoUnit.MILLIS).toString();
   }
 }

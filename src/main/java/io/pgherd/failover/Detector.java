@@ -65,13 +65,13 @@ public final class Detector extends ClusterPart {
       return Optional.of("container died (Docker event at " + diedAt.get(c.id()) + ")");
     }
     if (primaryFailingSince == null) {
-      primaryFailingSince = Instant.now();
+      primaryFailingSince = instant();
     }
     primaryFailures++;
     progress.soon = true;
     String what = "paused".equals(c.state()) ? "is paused (frozen)"
         : probe != null ? "is in recovery" : "does not answer SQL: " + obs.probeErrors().getOrDefault(p, "?");
-    Duration failing = Duration.between(primaryFailingSince, Instant.now());
+    Duration failing = Duration.between(primaryFailingSince, instant());
     Duration window = cfg.probePeriod().multipliedBy(cfg.failureThreshold() - 1L);
     if (primaryFailures >= cfg.failureThreshold() && failing.compareTo(window) >= 0) {
       return Optional.of(what + " (" + primaryFailures + " failed probes over " + failing.toMillis() + " ms)");

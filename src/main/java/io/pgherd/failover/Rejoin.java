@@ -54,8 +54,8 @@ public final class Rejoin extends ClusterPart {
             + " on timeline " + probe.timeline() + " after " + how);
         continue;
       }
-      Instant since = stuckSince.computeIfAbsent(r, k -> Instant.now());
-      if (Duration.between(since, Instant.now()).compareTo(REJOIN_PATIENCE) > 0) {
+      Instant since = stuckSince.computeIfAbsent(r, k -> instant());
+      if (Duration.between(since, instant()).compareTo(REJOIN_PATIENCE) > 0) {
         stuckSince.remove(r);
         docker.remove(c.id());
         docker.removeVolume(Names.volume(member(r)));

@@ -207,8 +207,8 @@ public final class Switchover extends ClusterPart {
     return promotion.promote(topology, target, probe, progress, () -> Promotion.join(told));
   }
 
-  private static Duration elapsed(String since) {
-    return Duration.between(Instant.parse(since), Instant.now());
+  private Duration elapsed(String since) {
+    return Duration.between(Instant.parse(since), instant());
   }
 
   /** Gives a switchover up; the old primary, told again it is the primary, is started by this pass. */

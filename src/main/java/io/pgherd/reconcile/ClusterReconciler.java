@@ -45,6 +45,7 @@ import io.pgherd.steps.TopologyStep;
 import io.pgherd.store.ControlRequest;
 import io.pgherd.store.Home;
 import java.nio.file.Files;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -110,11 +111,17 @@ public final class ClusterReconciler {
   /** With the members' PostgreSQL reached through {@code connector} (the tests' fake). */
   public ClusterReconciler(Home home, ContainerRuntime docker, ImageService images, String cluster,
       MemberAccess access, Instance.Connector connector) {
+    this(home, docker, images, cluster, access, connector, Clock.systemUTC());
+  }
+
+  /** With the steps' decisions timed by {@code clock} (the tests' fake time). */
+  public ClusterReconciler(Home home, ContainerRuntime docker, ImageService images, String cluster,
+      MemberAccess access, Instance.Connector connector, Clock clock) {
     this.home = home;
     this.docker = docker;
     this.images = images;
     this.cluster = cluster;
-    this.scope = new ClusterScope(home, docker, cluster, access, connector);
+    this.scope = new ClusterScope(home, docker, cluster, access, connector, clock);
     this.log = scope.log;
     MemberFiles files = new MemberFiles(scope);
     this.observer = new Observer(scope);
@@ -277,7 +284,7 @@ public final class ClusterReconciler {
       if (d.chosen().isPresent()) {
         int to = d.chosen().get().ordinal();
         Topology.Failover intent = new Topology.Failover(topology.primary(), to,
-            "primary " + scope.member(topology.primary()) + " " + down.get() + "; " + d.reason(), ClusterScope.now(),
+            "primary " + scope.member(topology.primary()) + " " + down.get() + "; " + d.reason(), scope.now(),
             null, null, Topology.Failover.AUTOMATIC, null);
         record(pass, intent);
         log.action("failover", scope.member(intent.from()) + " → " + scope.member(to) + ": " + intent.reason());
