@@ -10,7 +10,6 @@ import io.pgherd.model.Topology;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.steps.LoadBalancer;
-import io.pgherd.steps.Observer;
 import io.pgherd.store.ControlRequest;
 import java.util.Optional;
 import java.util.Set;
@@ -30,16 +29,14 @@ public final class PrimaryChange extends ClusterPart {
   private final Switchover switchover;
   private final Rejoin rejoin;
   private final LoadBalancer loadBalancer;
-  private final Observer observer;
 
-  public PrimaryChange(ClusterScope scope, Detector detector, Failover failover, Switchover switchover, Rejoin rejoin, LoadBalancer loadBalancer, Observer observer) {
+  public PrimaryChange(ClusterScope scope, Detector detector, Failover failover, Switchover switchover, Rejoin rejoin, LoadBalancer loadBalancer) {
     super(scope);
     this.detector = detector;
     this.failover = failover;
     this.switchover = switchover;
     this.rejoin = rejoin;
     this.loadBalancer = loadBalancer;
-    this.observer = observer;
   }
 
   /** Carries out the recorded change of primary and answers the request behind it, if any. */
@@ -55,14 +52,13 @@ public final class PrimaryChange extends ClusterPart {
   }
 
   /** Writes resume at once: the read-write listener points at the new primary before anything else. */
-  public Observed afterPrimaryChange(ClusterConfig cfg, Topology topology, Observed before, Progress progress) {
+  public void afterPrimaryChange(ClusterConfig cfg, Topology topology, Observed before, Progress progress) {
     CompletableFuture<Runnable> restarted = CompletableFuture.supplyAsync(
         () -> rejoin.restartOldPrimary(cfg, topology, before));
     loadBalancer.loadBalancer(cfg, topology, before, progress); // what it needs (the LB container, lags) was seen before
     Runnable report = restarted.handle((r, e) -> e == null ? r : (Runnable) () -> progress.waitFor(
         "restarting " + member(topology.lastFailover().from()) + ": " + e.getMessage())).join();
     report.run();
-    return observer.observe();
   }
 
   /** A request accepted becomes an intent; one refused is answered at once and changes nothing. */

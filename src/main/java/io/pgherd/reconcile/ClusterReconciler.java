@@ -137,7 +137,7 @@ public final class ClusterReconciler {
     this.rejoin = new Rejoin(scope);
     Promotion promotion = new Promotion(scope, detector);
     this.primaryChange = new PrimaryChange(scope, detector, new Failover(scope, detector, promotion, loadBalancer, files),
-        new Switchover(scope, promotion, loadBalancer, files), rejoin, loadBalancer, observer);
+        new Switchover(scope, promotion, loadBalancer, files), rejoin, loadBalancer);
     this.deletion = new Deletion(scope);
     this.statusReport = new StatusReport(scope, files, configuration, archive, baseBackups, loadBalancer,
         restore::status);
@@ -230,10 +230,7 @@ public final class ClusterReconciler {
 
     // A failover whose intent is recorded (by this process or one that crashed) is finished first.
     if (pass.topology.failover() != null) {
-      Result unfinished = changePrimary(pass);
-      if (unfinished != null) {
-        return unfinished;
-      }
+      return changePrimary(pass);
     }
 
     // Safety gate: a member other than the chosen primary accepts writes.
@@ -261,10 +258,7 @@ public final class ClusterReconciler {
         record(pass, intent.get());
         log.action(intent.get().kind(), scope.member(intent.get().from()) + " → " + scope.member(intent.get().to())
             + ": " + intent.get().reason());
-        Result unfinished = changePrimary(pass);
-        if (unfinished != null) {
-          return unfinished;
-        }
+        return changePrimary(pass);
       }
     }
 
@@ -304,9 +298,11 @@ public final class ClusterReconciler {
   }
 
   /**
-   * The recorded change of primary carried out: null once done (the pass goes on with the new
-   * topology and a fresh look, writes already resumed), else the pass ends with FailingOver and
-   * comes back at once (a switchover under way) or in a second.
+   * The recorded change of primary carried out. Done, writes resume at once (the load balancer
+   * points at the new primary while the old one restarts as a replica) and the pass ends there:
+   * the next one, at once, converges the rest from a fresh look, so a pass that changes the
+   * primary does nothing else. Not done, the pass ends with FailingOver and comes back at once (a
+   * switchover under way) or in a second.
    */
   private Result changePrimary(Pass pass) {
     if (!primaryChange.changePrimary(pass.cfg, pass.topology, pass.obs, pass.progress)) {
@@ -314,10 +310,12 @@ public final class ClusterReconciler {
           pass.progress.waiting));
       return Result.requeue(pass.progress.now ? Duration.ZERO : FAST, pass.progress.waiting);
     }
-    pass.topology = home.readState(cluster).orElseThrow();
-    pass.obs = primaryChange.afterPrimaryChange(pass.cfg, pass.topology, pass.obs, pass.progress);
-    return null;
+    Topology changed = home.readState(cluster).orElseThrow();
+    primaryChange.afterPrimaryChange(pass.cfg, changed, pass.obs, pass.progress);
+    return Result.requeue(Duration.ZERO, scope.member(changed.primary()) + " is the primary"
+        + (pass.progress.waiting == null ? "" : "; " + pass.progress.waiting));
   }
+
 
   /** The steps, replicas first where order matters; then the status and when to look again. */
   private Result steps(Pass pass) {
