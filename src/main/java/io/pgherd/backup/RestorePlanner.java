@@ -4,6 +4,7 @@ import io.pgherd.model.Lsn;
 import io.pgherd.model.Quoting;
 import io.pgherd.model.RecoveryTarget;
 import io.pgherd.objectstore.ObjectStore;
+import io.pgherd.objectstore.ObjectStoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -256,7 +257,7 @@ public final class RestorePlanner {
    * that timeline from the start.
    */
   public static List<WalScan.Span> newestPath(ObjectStore store, String base, List<String> walKeys)
-      throws io.pgherd.objectstore.ObjectStoreException {
+      throws ObjectStoreException {
     long latest = newestTimeline(walKeys);
     Optional<byte[]> history = latest == 1 ? Optional.empty()
         : store.getBytes(WalLayout.historyKey(base, String.format("%08X.history", latest)));

@@ -1,5 +1,6 @@
 package io.pgherd.cli;
 
+import io.pgherd.api.BackupConfig;
 import io.pgherd.api.ClusterConfig;
 import io.pgherd.api.SpecValidator;
 import io.pgherd.api.ValidationResult;
@@ -17,10 +18,10 @@ final class HomeOption {
   }
 
   /** The stored spec's backup section, or a clear error when it has none. */
-  io.pgherd.api.BackupConfig backupConfig(String cluster) {
+  BackupConfig backupConfig(String cluster) {
     config(cluster);
     ValidationResult v = SpecValidator.parse(home().readSpec(cluster).orElseThrow());
-    return io.pgherd.api.BackupConfig.from(v.cluster()).orElseThrow(() -> new Main.UserError(
+    return BackupConfig.from(v.cluster()).orElseThrow(() -> new Main.UserError(
         cluster + " has no spec.backup section: add one (without a WAL archive a base backup cannot be restored)", 2));
   }
 

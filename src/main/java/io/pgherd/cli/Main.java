@@ -1,7 +1,9 @@
 package io.pgherd.cli;
 
-import picocli.CommandLine;
+import io.pgherd.docker.DockerUnavailableException;
+import io.pgherd.runtime.MemberAccess;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The pgherd command line. */
 @Command(
@@ -37,11 +39,11 @@ public final class Main implements Runnable {
         commandLine.getErr().println("error: " + u.getMessage());
         return u.exitCode();
       }
-      if (e instanceof io.pgherd.runtime.MemberAccess.Unusable m) {
+      if (e instanceof MemberAccess.Unusable m) {
         commandLine.getErr().println("error: " + m.getMessage());
         return 2;
       }
-      if (e instanceof io.pgherd.docker.DockerUnavailableException d) {
+      if (e instanceof DockerUnavailableException d) {
         commandLine.getErr().println("error: " + d.getMessage()
             + " (is dockerd running? set DOCKER_HOST to use another engine)");
         return 1;

@@ -1,5 +1,6 @@
 package io.pgherd.cli;
 
+import io.pgherd.metrics.MetricsServer;
 import picocli.CommandLine.Option;
 
 /** --metrics HOST:PORT, for the commands that run the operator (operator, up). */
@@ -13,7 +14,7 @@ final class MetricsOption {
   void check() {
     if (address != null) {
       try {
-        io.pgherd.metrics.MetricsServer.parse(address);
+        MetricsServer.parse(address);
       } catch (IllegalArgumentException e) {
         throw new Main.UserError(e.getMessage(), 2);
       }

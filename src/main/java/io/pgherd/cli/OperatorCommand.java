@@ -1,10 +1,12 @@
 package io.pgherd.cli;
 
 import io.pgherd.docker.DockerGateway;
+import io.pgherd.docker.DockerUnavailableException;
 import io.pgherd.docker.ImageBuilder;
 import io.pgherd.metrics.MetricsServer;
 import io.pgherd.metrics.OperatorMetrics;
 import io.pgherd.reconcile.Operator;
+import io.pgherd.runtime.MemberAccess;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -70,16 +72,16 @@ final class OperatorCommand implements Callable<Integer> {
       }
     }
     DockerGateway docker = DockerGateway.connect();
-    io.pgherd.runtime.MemberAccess access = membersVia.access(docker);
+    MemberAccess access = membersVia.access(docker);
     try {
       docker.ping();
       // detected now when the engine answers: a container that cannot find itself is said at start
       access.mode();
       System.err.println("members reached through " + access);
-    } catch (io.pgherd.docker.DockerUnavailableException e) {
+    } catch (DockerUnavailableException e) {
       // not fatal: every pass retries with backoff, and status says why nothing happens
       System.err.println("warning: " + e.getMessage() + "; the operator keeps retrying");
-    } catch (io.pgherd.runtime.MemberAccess.Unusable e) {
+    } catch (MemberAccess.Unusable e) {
       if (metricsServer != null) {
         metricsServer.close();
       }

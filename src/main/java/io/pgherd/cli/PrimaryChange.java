@@ -1,5 +1,6 @@
 package io.pgherd.cli;
 
+import io.pgherd.api.SpecValidator;
 import io.pgherd.docker.DockerGateway;
 import io.pgherd.reconcile.ClusterReconciler;
 import io.pgherd.store.ControlRequest;
@@ -34,7 +35,7 @@ final class PrimaryChange {
   static void checkMember(Home h, String name, String to) {
     String prefix = name + "-";
     if (!to.startsWith(prefix) || !to.substring(prefix.length()).matches("[1-9][0-9]{0,8}")) {
-      throw new Main.UserError("--to: " + io.pgherd.api.SpecValidator.quoted(to) + " is not a member of " + name
+      throw new Main.UserError("--to: " + SpecValidator.quoted(to) + " is not a member of " + name
           + " (its members are named " + name + "-N, e.g. " + name + "-2)", 2);
     }
     int ordinal = Integer.parseInt(to.substring(prefix.length()));

@@ -1,7 +1,12 @@
 package io.pgherd.cli;
 
 import io.pgherd.api.ClusterConfig;
+import io.pgherd.docker.DockerGateway;
+import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.Names;
+import io.pgherd.runtime.MemberAccess;
 import io.pgherd.store.Home;
+import io.pgherd.tls.ClusterTls;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,10 +43,10 @@ final class PsqlCommand implements Callable<Integer> {
     int port = readOnly ? cfg.readOnlyPort() : cfg.readWritePort();
     // in the operator's container without host networking (docker-compose exec operator pgherd psql):
     // the load balancer by name over the cluster network, on its listeners' own ports
-    try (io.pgherd.docker.DockerGateway docker = io.pgherd.docker.DockerGateway.connect()) {
-      if (io.pgherd.runtime.MemberAccess.detectLater(docker, null).mode() == io.pgherd.runtime.MemberAccess.Mode.NETWORK) {
-        host = io.pgherd.model.Names.loadBalancer(name);
-        port = readOnly ? io.pgherd.model.HaproxyConf.RO_PORT : io.pgherd.model.HaproxyConf.RW_PORT;
+    try (DockerGateway docker = DockerGateway.connect()) {
+      if (MemberAccess.detectLater(docker, null).mode() == MemberAccess.Mode.NETWORK) {
+        host = Names.loadBalancer(name);
+        port = readOnly ? HaproxyConf.RO_PORT : HaproxyConf.RW_PORT;
       }
     }
     // The password travels in a private passfile, never on a command line or in the environment.
@@ -63,7 +68,7 @@ final class PsqlCommand implements Callable<Integer> {
       // spec.tls enforced: over TLS, the member's certificate checked against the cluster's CA
       // and the host name (the certificates carry localhost, 127.0.0.1, the bind address and the
       // load balancer's container name)
-      new io.pgherd.tls.ClusterTls(h, name).rootCertificateIfEnforced().ifPresent(ca -> {
+      new ClusterTls(h, name).rootCertificateIfEnforced().ifPresent(ca -> {
         pb.environment().put("PGSSLMODE", "verify-full");
         pb.environment().put("PGSSLROOTCERT", ca.toString());
       });

@@ -1,10 +1,13 @@
 package io.pgherd.cli;
 
 import io.pgherd.api.BackupConfig;
+import io.pgherd.api.SpecValidator;
 import io.pgherd.backup.RestorePlanner;
 import io.pgherd.model.RecoveryTarget;
 import io.pgherd.objectstore.ObjectStore;
 import io.pgherd.objectstore.ObjectStores;
+import io.pgherd.store.ControlRequest;
+import io.pgherd.store.Home;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -83,9 +86,9 @@ final class RestoreCommand implements Callable<Integer> {
         return 1;
       }
     }
-    io.pgherd.store.Home h = home.home();
-    io.pgherd.store.ControlRequest request = new io.pgherd.store.ControlRequest(PrimaryChange.newId(),
-        io.pgherd.store.ControlRequest.RESTORE, null, false, java.time.Instant.now().toString(), t);
+    Home h = home.home();
+    ControlRequest request = new ControlRequest(PrimaryChange.newId(),
+        ControlRequest.RESTORE, null, false, java.time.Instant.now().toString(), t);
     String[] last = {null};
     return PrimaryChange.submitAndWait(h, name, request, java.time.Duration.ofSeconds(timeoutSeconds), () -> {
       String now = h.readStatus(name).map(s -> s.getRestore() == null ? null : s.getRestore().getMessage()).orElse(null);
@@ -122,21 +125,21 @@ final class RestoreCommand implements Callable<Integer> {
       try {
         RestorePlanner.parseTime(target.time);
       } catch (IllegalArgumentException e) {
-        throw new Main.UserError("--to-time: not a time: " + io.pgherd.api.SpecValidator.quoted(target.time)
+        throw new Main.UserError("--to-time: not a time: " + SpecValidator.quoted(target.time)
             + " (e.g. 2026-11-26T05:00:00Z)", 2);
       }
       return new RecoveryTarget("time", target.time, inclusive);
     }
     if (target.xid != null) {
-      if (!io.pgherd.api.SpecValidator.isTransactionId(target.xid)) {
+      if (!SpecValidator.isTransactionId(target.xid)) {
         throw new Main.UserError("--to-xid: not a transaction id (digits, at most 9223372036854775807): "
-            + io.pgherd.api.SpecValidator.quoted(target.xid), 2);
+            + SpecValidator.quoted(target.xid), 2);
       }
       return new RecoveryTarget("xid", target.xid, inclusive);
     }
     if (target.lsn != null) {
       if (!target.lsn.matches("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}")) {
-        throw new Main.UserError("--to-lsn: not a WAL location: " + io.pgherd.api.SpecValidator.quoted(target.lsn)
+        throw new Main.UserError("--to-lsn: not a WAL location: " + SpecValidator.quoted(target.lsn)
             + " (e.g. 0/3000060)", 2);
       }
       return new RecoveryTarget("lsn", target.lsn.toUpperCase(), inclusive);
@@ -147,7 +150,7 @@ final class RestoreCommand implements Callable<Integer> {
       }
       if (target.name.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
         throw new Main.UserError("--to-name: a restore point name has no line breaks or control characters, got "
-            + io.pgherd.api.SpecValidator.quoted(target.name), 2);
+            + SpecValidator.quoted(target.name), 2);
       }
       return new RecoveryTarget("name", target.name, true);
     }

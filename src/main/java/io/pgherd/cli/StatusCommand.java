@@ -1,5 +1,6 @@
 package io.pgherd.cli;
 
+import io.pgherd.api.LoadBalancerServerStatus;
 import io.pgherd.api.MemberStatus;
 import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.store.Home;
@@ -139,7 +140,7 @@ final class StatusCommand implements Callable<Integer> {
     }
   }
 
-  private static String servers(List<io.pgherd.api.LoadBalancerServerStatus> servers) {
+  private static String servers(List<LoadBalancerServerStatus> servers) {
     if (servers == null || servers.isEmpty()) {
       return "(none)";
     }

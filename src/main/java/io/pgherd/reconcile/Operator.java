@@ -1,11 +1,12 @@
 package io.pgherd.reconcile;
 
+import io.pgherd.backup.BackupScheduler;
 import io.pgherd.cluster.Result;
 import io.pgherd.docker.ImageBuilder;
+import io.pgherd.model.Names;
 import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.EngineUnavailableException;
 import io.pgherd.runtime.MemberAccess;
-import io.pgherd.model.Names;
 import io.pgherd.store.Home;
 import java.io.Closeable;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ public final class Operator implements AutoCloseable {
   private final ImageBuilds images;
   private final Map<String, Worker> workers = new ConcurrentHashMap<>();
   private AutoCloseable lock;
-  private io.pgherd.backup.BackupScheduler scheduler;
+  private BackupScheduler scheduler;
   private Thread scanner;
   private Thread events;
   private volatile boolean running;
@@ -78,7 +79,7 @@ public final class Operator implements AutoCloseable {
     home.makePrivate().ifPresent(was -> LOG.warn("{} was {}: made it 0700 (it holds the clusters' secrets)",
         home.root(), was));
     running = true;
-    scheduler = new io.pgherd.backup.BackupScheduler((cluster, scheduled) -> {
+    scheduler = new BackupScheduler((cluster, scheduled) -> {
       Worker w = workers.get(cluster);
       if (w != null) {
         w.reconciler.backupDue(scheduled);

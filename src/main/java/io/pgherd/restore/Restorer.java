@@ -1,11 +1,14 @@
 package io.pgherd.restore;
 
-import io.pgherd.backup.BackupInfo;
 import io.pgherd.api.Compression;
+import io.pgherd.backup.BackupInfo;
+import io.pgherd.backup.BaseBackup;
 import io.pgherd.backup.RestorePlanner;
+import io.pgherd.model.Lsn;
 import io.pgherd.model.RecoveryTarget;
-import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.objectstore.ObjectStore;
+import io.pgherd.runtime.ContainerRuntime;
+import io.pgherd.store.ClusterLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -73,7 +76,7 @@ final class Restorer implements AutoCloseable {
    * REFUSED with the recoverable range. The downloaded WAL is removed again.
    */
   void check(String key, java.util.concurrent.Callable<ObjectStore> store, String from, RecoveryTarget target,
-      Path work, io.pgherd.store.ClusterLog log) {
+      Path work, ClusterLog log) {
     begin(key, from, target);
     thread.execute(() -> {
       try (ObjectStore st = store.call()) {
@@ -105,7 +108,7 @@ final class Restorer implements AutoCloseable {
   }
 
   void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RecoveryTarget target,
-      Path work, ContainerRuntime docker, String dataDir, Member member, io.pgherd.store.ClusterLog log) {
+      Path work, ContainerRuntime docker, String dataDir, Member member, ClusterLog log) {
     start(spec, store, from, target, work, docker, dataDir, member, log, -1);
   }
 
@@ -114,7 +117,7 @@ final class Restorer implements AutoCloseable {
    * is refused unless the archive's WAL reaches that LSN (the stopped primary's last checkpoint).
    */
   void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RecoveryTarget target,
-      Path work, ContainerRuntime docker, String dataDir, Member member, io.pgherd.store.ClusterLog log,
+      Path work, ContainerRuntime docker, String dataDir, Member member, ClusterLog log,
       long minimumEnd) {
     begin(spec, from, target);
     thread.execute(() -> {
@@ -136,8 +139,8 @@ final class Restorer implements AutoCloseable {
         plan = p;
         log.action("restore", "restore-plan", p.describe() + "; " + p.range());
         if (minimumEnd >= 0 && p.walEnd() < minimumEnd) {
-          throw new RestorePlanner.Refused("the archive's WAL ends at " + io.pgherd.model.Lsn.format(p.walEnd())
-              + " but the primary wrote up to " + io.pgherd.model.Lsn.format(minimumEnd) + " (its last checkpoint):"
+          throw new RestorePlanner.Refused("the archive's WAL ends at " + Lsn.format(p.walEnd())
+              + " but the primary wrote up to " + Lsn.format(minimumEnd) + " (its last checkpoint):"
               + " restoring to the end of the archive now would lose its last commits; the WAL archive catches up"
               + " once the operator runs (`pgherd operator`), then try again");
         }
@@ -183,7 +186,7 @@ final class Restorer implements AutoCloseable {
   }
 
   /** The early-created member goes again (once its creation has ended, whichever way). */
-  private static void discard(java.util.concurrent.Future<String> early, Member member, io.pgherd.store.ClusterLog log) {
+  private static void discard(java.util.concurrent.Future<String> early, Member member, ClusterLog log) {
     String id;
     try {
       id = early.get();
@@ -208,7 +211,7 @@ final class Restorer implements AutoCloseable {
    * are complete.
    */
   private void stage(ObjectStore st, RestorePlanner.Plan p, ContainerRuntime docker, String container, String dataDir,
-      io.pgherd.store.ClusterLog log) throws IOException {
+      ClusterLog log) throws IOException {
     // the WAL and the target go in beside the base backup's stream, in one copy (each is a helper
     // process of the engine's: ~0.15 s of CPU) that ends with STAGED; the entrypoint waits for
     // READY, which pgherd-receive-backup makes once it has unpacked the base backup and sees STAGED (the
@@ -263,10 +266,10 @@ final class Restorer implements AutoCloseable {
 
   /** The stored base backup, streamed into {@code pgherd-receive-backup} in the started member. */
   private void streamBaseBackup(ObjectStore st, RestorePlanner.Plan p, ContainerRuntime docker, String container,
-      io.pgherd.store.ClusterLog log) throws IOException {
+      ClusterLog log) throws IOException {
     BackupInfo b = p.backup();
     Compression c = b.compression() == null ? Compression.GZIP : Compression.parse(b.compression());
-    String key = io.pgherd.backup.BaseBackup.prefix(p.base(), b.id()) + c.tarName();
+    String key = BaseBackup.prefix(p.base(), b.id()) + c.tarName();
     long size = st.list(key).stream().filter(o -> o.key().equals(key)).findFirst()
         .orElseThrow(() -> new IOException(key + " is missing")).size();
     String what = "base backup " + b.id() + " (" + (size >> 20) + " MB " + c.label() + ")";
@@ -288,7 +291,7 @@ final class Restorer implements AutoCloseable {
               long total = sent.addAndGet(n);
               double secs = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
               message = "streaming " + what + " into the member: "
-                  + io.pgherd.backup.BaseBackup.progressText(total, size, total / secs);
+                  + BaseBackup.progressText(total, size, total / secs);
             }
             return n;
           }
@@ -375,7 +378,7 @@ final class Restorer implements AutoCloseable {
   }
 
   /** A job stopped by {@link #close} (the operator stopping) did not fail: the next operator starts it again. */
-  private void failed(io.pgherd.store.ClusterLog log) {
+  private void failed(ClusterLog log) {
     if (closed) {
       log.action("restore", "restore-interrupted", "the operator stopped during the restore (" + message
           + "); the next one starts this step again");

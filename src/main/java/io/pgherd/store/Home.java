@@ -3,6 +3,8 @@ package io.pgherd.store;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.pgherd.api.PostgresClusterStatus;
+import io.pgherd.api.SpecValidator;
+import io.pgherd.model.InPlaceRestore;
 import io.pgherd.model.Topology;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -119,7 +121,7 @@ public final class Home {
   private static String fileName(String name) {
     if (name == null || name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
         || name.indexOf('\\') >= 0 || name.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException("not a cluster name: " + io.pgherd.api.SpecValidator.quoted(String.valueOf(name)));
+      throw new IllegalArgumentException("not a cluster name: " + SpecValidator.quoted(String.valueOf(name)));
     }
     return name;
   }
@@ -176,22 +178,22 @@ public final class Home {
     return root.resolve("state").resolve(fileName(cluster) + ".restored");
   }
 
-  /** A restore in place under way ({@link io.pgherd.model.InPlaceRestore}). */
+  /** A restore in place under way ({@link InPlaceRestore}). */
   public Path inPlaceRestoreFile(String cluster) {
     return root.resolve("state").resolve(fileName(cluster) + ".restore.json");
   }
 
-  public Optional<io.pgherd.model.InPlaceRestore> readInPlaceRestore(String cluster) {
+  public Optional<InPlaceRestore> readInPlaceRestore(String cluster) {
     return readString(inPlaceRestoreFile(cluster)).map(s -> {
       try {
-        return JSON.readValue(s, io.pgherd.model.InPlaceRestore.class);
+        return JSON.readValue(s, InPlaceRestore.class);
       } catch (IOException e) {
         throw new UncheckedIOException("corrupt restore state " + inPlaceRestoreFile(cluster), e);
       }
     });
   }
 
-  public void writeInPlaceRestore(String cluster, io.pgherd.model.InPlaceRestore restore) {
+  public void writeInPlaceRestore(String cluster, InPlaceRestore restore) {
     if (restore == null) {
       try {
         Files.deleteIfExists(inPlaceRestoreFile(cluster));
