@@ -228,107 +228,83 @@ public final class InstanceGateway implements Instance {
 
   @Override
   public InstanceProbe probe() throws InstanceException {
-    try {
-      return probeSql();
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+    return sql(this::probeSql);
   }
 
   @Override
   public Optional<String> receivedLsn() throws InstanceException {
-    try {
-      return receivedLsnSql();
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+    return sql(this::receivedLsnSql);
   }
 
   @Override
   public java.util.Map.Entry<Long, String> timelineHistory() throws InstanceException {
-    try {
-      return timelineHistorySql();
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+    return sql(this::timelineHistorySql);
   }
 
   @Override
   public String systemIdentifier() throws InstanceException {
-    try {
-      return systemIdentifierSql();
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+    return sql(this::systemIdentifierSql);
   }
 
   @Override
   public boolean createSlot(String name) throws InstanceException {
-    try {
-      return createSlotSql(name);
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+    return sql(() -> createSlotSql(name));
   }
 
   @Override
   public boolean dropSlot(String name) throws InstanceException {
-    try {
-      return dropSlotSql(name);
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+    return sql(() -> dropSlotSql(name));
   }
 
   @Override
   public InstanceProbe promoteAndProbe() throws InstanceException {
-    try {
-      return promoteAndProbeSql();
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+    return sql(this::promoteAndProbeSql);
   }
 
   @Override
   public void advanceSlot(String name, String lsn) throws InstanceException {
-    try {
+    sql(() -> {
       advanceSlotSql(name, lsn);
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+      return null;
+    });
   }
 
   @Override
   public void checkpoint() throws InstanceException {
-    try {
+    sql(() -> {
       checkpointSql();
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+      return null;
+    });
   }
 
   @Override
   public String checkpointLsn() throws InstanceException {
-    try {
-      return checkpointLsnSql();
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+    return sql(this::checkpointLsnSql);
   }
 
   @Override
   public String replayedLsn() throws InstanceException {
-    try {
-      return replayedLsnSql();
-    } catch (SQLException e) {
-      throw new InstanceException(e);
-    }
+    return sql(this::replayedLsnSql);
   }
 
   @Override
   public void reloadConf() throws InstanceException {
-    try {
+    sql(() -> {
       reloadConfSql();
+      return null;
+    });
+  }
+
+  /** A statement that may fail with the driver's exception. */
+  @FunctionalInterface
+  private interface Sql<T> {
+    T run() throws SQLException;
+  }
+
+  /** Runs it; the driver's exception becomes an {@link InstanceException} with the same message. */
+  private static <T> T sql(Sql<T> call) throws InstanceException {
+    try {
+      return call.run();
     } catch (SQLException e) {
       throw new InstanceException(e);
     }
