@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -129,7 +130,16 @@ public final class FakeEngine implements ContainerRuntime {
   private int staleListingsAfterDeath;
   private final List<Event> lostEvents = new ArrayList<>();
 
+  /** Event and start times: the host's clock, or a test's {@link FakeClock} shared with the reconciler. */
+  private final Clock clock;
+
   public FakeEngine() {
+    this(Clock.systemUTC());
+  }
+
+  /** An engine whose event and start times follow {@code clock} (a test's {@link FakeClock}). */
+  public FakeEngine(Clock clock) {
+    this.clock = clock;
     this.postgres = new FakePostgres(this);
   }
 
@@ -791,9 +801,9 @@ public final class FakeEngine implements ContainerRuntime {
     });
   }
 
-  /** Strictly increasing, so that a start after a die event is never "at the same instant". */
+  /** By the clock, strictly increasing, so that a start after a die event is never "at the same instant". */
   synchronized Instant now() {
-    Instant n = Instant.now();
+    Instant n = clock.instant();
     if (!n.isAfter(lastInstant)) {
       n = lastInstant.plusNanos(1000);
     }
