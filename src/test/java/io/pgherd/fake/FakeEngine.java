@@ -500,8 +500,9 @@ public final class FakeEngine implements ContainerRuntime {
         return; // absent, or stopped already
       }
       emit(c.get(), "kill");
-      postgres.stopped(c.get(), true);
-      exited(c.get(), 0);
+      boolean clean = postgres.shutsDownWhenStopped(c.get()); // else killed after the timeout
+      postgres.stopped(c.get(), clean);
+      exited(c.get(), clean ? 0 : 137);
       emit(c.get(), "die");
       emit(c.get(), "stop");
     }
@@ -515,8 +516,9 @@ public final class FakeEngine implements ContainerRuntime {
       record("restart " + c.name);
       if (c.running() || "paused".equals(c.state)) {
         emit(c, "kill");
-        postgres.stopped(c, true);
-        exited(c, 0);
+        boolean clean = postgres.shutsDownWhenStopped(c); // else killed after the timeout
+        postgres.stopped(c, clean);
+        exited(c, clean ? 0 : 137);
         emit(c, "die");
       }
       boot(c);

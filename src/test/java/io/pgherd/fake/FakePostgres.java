@@ -131,6 +131,9 @@ public final class FakePostgres implements Instance.Connector {
   private final Map<String, Long> lags = new HashMap<>();
   private final Map<String, Integer> timeouts = new HashMap<>();
   private final List<String> splitBrains = new ArrayList<>();
+  private final Set<String> staleRewinds = new TreeSet<>();
+  private final Set<String> stalledShutdowns = new TreeSet<>();
+  private final Set<String> missShutdownWal = new TreeSet<>();
   private long nextSystemId = 7_300_000_000_000_000_001L;
 
   FakePostgres(FakeEngine engine) {
@@ -178,6 +181,47 @@ public final class FakePostgres implements Instance.Connector {
         throw new IllegalStateException(member + " is not a standby");
       }
       promote(s);
+    }
+  }
+
+  /**
+   * The member's next rejoin runs pg_rewind against a new primary whose pg_control still shows the
+   * old timeline (the entrypoint's CHECKPOINT on it failed, and a just-promoted server updates
+   * pg_control only at its first checkpoint): pg_rewind finds the two on the same timeline, "no
+   * rewind required", standby.signal is written, and the data, past the fork on the old timeline,
+   * cannot follow the new one ("not in this server's history").
+   */
+  public void rewindSeesOldTimeline(String member) {
+    synchronized (engine) {
+      staleRewinds.add(member);
+    }
+  }
+
+  /**
+   * The member's shutdowns do not finish until its container stops (a WAL sender waiting on a
+   * standby that does not answer, a checkpoint stuck on a full disk): after SIGINT or SIGTERM it
+   * refuses new connections ("shutting down") and its pg_control stays "in production".
+   */
+  public void stallShutdown(String member) {
+    synchronized (engine) {
+      stalledShutdowns.add(member);
+    }
+  }
+
+  /** The member's stalled shutdown goes on: it ends at the next look (simulated step or pg_control read). */
+  public void resumeShutdown(String member) {
+    synchronized (engine) {
+      stalledShutdowns.remove(member);
+    }
+  }
+
+  /**
+   * The member's WAL receiver is cut off the moment its primary shuts down: the WAL the primary's
+   * senders hand over at the shutdown (up to the shutdown checkpoint) never reaches it.
+   */
+  public void missShutdownWal(String member) {
+    synchronized (engine) {
+      missShutdownWal.add(member);
     }
   }
 
@@ -274,6 +318,7 @@ public final class FakePostgres implements Instance.Connector {
       return;
     }
     hangs.remove(s.member);
+    stalledShutdowns.remove(s.member);
     if (clean && s.phase != Phase.WAITING) {
       Data d = s.data;
       d.checkpointLsn = d.lsn;
@@ -283,7 +328,7 @@ public final class FakePostgres implements Instance.Connector {
         d.lsn += CHECKPOINT_RECORD;
         d.controlState = SHUT_DOWN;
         for (Server t : servers.values()) {
-          if (t.receiving && t.sender == s) {
+          if (t.receiving && t.sender == s && !missShutdownWal.remove(t.member)) {
             t.inFlight = d.lsn; // the WAL senders hand everything up to the shutdown checkpoint over
             t.inFlightLooks = 1;
           }
@@ -339,7 +384,7 @@ public final class FakePostgres implements Instance.Connector {
     }
     if (path.equals(PG_CONTROL)) {
       Server s = servers.get(c.id);
-      if (s != null && s.phase == Phase.SHUTTING_DOWN && s.shutdownLooks-- <= 0) {
+      if (s != null && s.phase == Phase.SHUTTING_DOWN && s.shutdownLooks-- <= 0 && !stalledShutdowns.contains(s.member)) {
         finishShutdown(s);
       }
       return Optional.of(controlFile(d.systemId, d.controlState, d.checkpointLsn, d.timeline));
@@ -354,7 +399,7 @@ public final class FakePostgres implements Instance.Connector {
   /** One simulated step: shutdowns end, waiting entrypoints go on, standbys stream, primaries write. */
   void advance() {
     for (Server s : List.copyOf(servers.values())) {
-      if (s.phase == Phase.SHUTTING_DOWN) {
+      if (s.phase == Phase.SHUTTING_DOWN && !stalledShutdowns.contains(s.member)) {
         finishShutdown(s);
       }
     }
@@ -373,6 +418,15 @@ public final class FakePostgres implements Instance.Connector {
         s.data.lsn += WRITES_PER_STEP; // ...and what it writes next: the standbys' lag
       }
     }
+  }
+
+  /**
+   * Whether a docker stop (SIGTERM, then SIGKILL after its timeout) ends with a clean shutdown: not
+   * when the member's shutdowns stall ({@link #stallShutdown}).
+   */
+  boolean shutsDownWhenStopped(FakeEngine.Container c) {
+    Server s = servers.get(c.id);
+    return s == null || !stalledShutdowns.contains(s.member);
   }
 
   /** For the load balancer's health checks: the container runs a PostgreSQL that accepts connections. */
@@ -398,9 +452,18 @@ public final class FakePostgres implements Instance.Connector {
           waitForPrimary(s, host);
           return;
         }
+        boolean staleSource = staleRewinds.remove(s.member);
+        if (staleSource) {
+          say(s.container, "rejoin: CHECKPOINT on " + host + ":5432 failed; pg_rewind may not see the new timeline");
+        }
         say(s.container, "rejoin: " + PGDATA + " has no standby.signal (it was a primary); pg_rewind from " + host
             + ":5432");
-        if (source.data.systemId == d.systemId) {
+        if (source.data.systemId == d.systemId && staleSource) {
+          say(s.container, "pg_rewind: source and target cluster are on the same timeline");
+          say(s.container, "pg_rewind: no rewind required");
+          d.standby = true; // on its old timeline, as it was
+          say(s.container, "rejoin: pg_rewind succeeded; standby.signal written");
+        } else if (source.data.systemId == d.systemId) {
           d.timeline = source.data.timeline;
           d.history = source.data.history;
           d.lsn = source.data.lsn;

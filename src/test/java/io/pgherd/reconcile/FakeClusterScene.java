@@ -68,6 +68,11 @@ final class FakeClusterScene {
 
   /** A spec like manifests/demo.yaml; probes every 500 ms (the least allowed), 3 failures to fail over. */
   static String spec(int instances) {
+    return spec(instances, true);
+  }
+
+  /** {@link #spec(int)} with automatic failover on or off (switchovers and requested failovers stay allowed). */
+  static String spec(int instances, boolean automaticFailover) {
     return """
         apiVersion: pgherd.io/v1
         kind: PostgresCluster
@@ -85,10 +90,10 @@ final class FakeClusterScene {
           replication:
             mode: async
           failover:
-            enabled: true
+            enabled: %s
             probePeriod: 500ms
             failureThreshold: 3
-        """.formatted(instances);
+        """.formatted(instances, automaticFailover);
   }
 
   /** What `pgherd apply -f` does with this spec. */
