@@ -83,7 +83,10 @@ public final class FakePostgres implements Instance.Connector {
     /** Physical slots: name → restart_lsn. */
     final Map<String, Long> slots = new TreeMap<>();
     int controlState;
+    /** The last checkpoint's (a standby: restartpoint's) redo point. */
     long checkpointLsn;
+    /** WAL before this has been removed (a checkpoint removes what neither it nor a slot needs). */
+    long oldestWal;
   }
 
   enum Phase { WAITING, UP, SHUTTING_DOWN }
@@ -111,6 +114,10 @@ public final class FakePostgres implements Instance.Connector {
     int inFlightLooks;
     /** Reads of pg_control that still see the server running after it was told to shut down. */
     int shutdownLooks;
+    /** The settings in force: postgresql.conf as last (re)loaded, restart-only ones as at the start. */
+    final Map<String, String> settings = new TreeMap<>();
+    /** Restart-only settings whose value in postgresql.conf, at the last reload, differs from the one in force. */
+    final Set<String> pendingRestart = new TreeSet<>();
 
     Server(FakeEngine.Container container, String member, Data data, Map<String, String> env) {
       this.container = container;
@@ -263,6 +270,20 @@ public final class FakePostgres implements Instance.Connector {
     }
   }
 
+  /** The value of a setting in force in the member's running PostgreSQL (SHOW name); empty when not set in its file. */
+  public Optional<String> setting(String member, String name) {
+    synchronized (engine) {
+      return server(member).map(s -> s.settings.get(name));
+    }
+  }
+
+  /** The member's settings changed in its file and reloaded that wait for a restart (pg_settings.pending_restart). */
+  public Set<String> pendingRestart(String member) {
+    synchronized (engine) {
+      return server(member).map(s -> Set.copyOf(s.pendingRestart)).orElse(Set.of());
+    }
+  }
+
   /** The member's timeline history file ("" on timeline 1): "parentTLI\tswitchpoint\treason" lines. */
   public String timelineHistory(String member) {
     synchronized (engine) {
@@ -322,6 +343,7 @@ public final class FakePostgres implements Instance.Connector {
     if (clean && s.phase != Phase.WAITING) {
       Data d = s.data;
       d.checkpointLsn = d.lsn;
+      removeOldWal(d);
       if (d.standby) {
         d.controlState = SHUT_DOWN_IN_RECOVERY;
       } else {
@@ -490,6 +512,8 @@ public final class FakePostgres implements Instance.Connector {
           d.timeline = 1;
           d.history = "";
           d.lsn = FIRST_LSN;
+          d.checkpointLsn = FIRST_LSN; // initdb's shutdown checkpoint
+          d.oldestWal = FIRST_LSN;
           d.standby = false;
           d.slots.clear();
           say(s.container, "role replicator created (REPLICATION LOGIN, scram-sha-256)");
@@ -513,6 +537,7 @@ public final class FakePostgres implements Instance.Connector {
     }
     say(s.container, "exec postgres -D " + PGDATA + " -c config_file=" + PostgresConf.CONF_PATH);
     readConf(s);
+    s.settings.putAll(parseConf(s.container.text(PostgresConf.CONF_PATH).orElse("")));
     s.phase = Phase.UP;
     d.controlState = d.standby ? IN_ARCHIVE_RECOVERY : IN_PRODUCTION;
     if (d.standby) {
@@ -539,6 +564,8 @@ public final class FakePostgres implements Instance.Connector {
     d.timeline = source.data.timeline;
     d.history = source.data.history;
     d.lsn = source.data.lsn;
+    d.checkpointLsn = d.lsn; // the backup's start (-c fast: a checkpoint on the source, taken as at its position)
+    d.oldestWal = d.lsn;
     d.standby = true;
     d.slots.clear(); // pg_basebackup leaves pg_replslot out
     source.data.slots.merge(slot, d.lsn, Math::max);
@@ -598,6 +625,8 @@ public final class FakePostgres implements Instance.Connector {
     } else if (!canFollow(d, src.data)) {
       why = "requested starting point " + Lsn.format(d.lsn) + " on timeline " + d.timeline
           + " is not in the history of the primary's timeline " + src.data.timeline;
+    } else if (d.lsn < src.data.oldestWal) {
+      why = "requested WAL segment " + walSegment(src.data.timeline, d.lsn) + " has already been removed";
     }
     if (why != null) {
       if (!why.equals(s.lastError)) {
@@ -662,6 +691,7 @@ public final class FakePostgres implements Instance.Connector {
     postgres(s.container, "LOG:  received promote request");
     postgres(s.container, "LOG:  selected new timeline ID: " + d.timeline);
     postgres(s.container, "LOG:  database system is ready to accept connections");
+    checkpointNow(s); // the checkpoint requested at the end of recovery (checkpoint starting: force)
     noteSplitBrain(s);
   }
 
@@ -671,6 +701,26 @@ public final class FakePostgres implements Instance.Connector {
         splitBrains.add(t.name() + " and " + s.name() + " both accept writes");
       }
     }
+  }
+
+  /** Parameters of context postmaster: a reload leaves them as they were and marks them pending_restart. */
+  static final Set<String> RESTART_ONLY = Set.of("archive_mode", "cluster_name", "hot_standby", "huge_pages",
+      "listen_addresses", "max_connections", "max_locks_per_transaction", "max_prepared_transactions",
+      "max_replication_slots", "max_wal_senders", "max_worker_processes", "port", "shared_buffers",
+      "shared_preload_libraries", "track_commit_timestamp", "unix_socket_directories", "wal_buffers", "wal_level",
+      "wal_log_hints");
+  private static final Pattern SETTING = Pattern.compile("^([a-z_][a-z0-9_.]*) = '((?:[^']|'')*)'$");
+
+  /** name → value of postgresql.conf's lines as pgherd renders them ({@code name = 'value'}). */
+  static Map<String, String> parseConf(String text) {
+    Map<String, String> out = new TreeMap<>();
+    for (String line : text.split("\n")) {
+      Matcher m = SETTING.matcher(line.strip());
+      if (m.matches()) {
+        out.put(m.group(1), m.group(2).replace("''", "'").replace("\\\\", "\\"));
+      }
+    }
+    return out;
   }
 
   private static final Pattern CONNINFO = Pattern.compile("(?m)^primary_conninfo = '(.*)'$");
@@ -692,6 +742,26 @@ public final class FakePostgres implements Instance.Connector {
     String slot = s.slot;
     readConf(s);
     postgres(s.container, "LOG:  received SIGHUP, reloading configuration files");
+    Map<String, String> conf = parseConf(s.container.text(PostgresConf.CONF_PATH).orElse(""));
+    s.pendingRestart.clear();
+    Set<String> names = new TreeSet<>(conf.keySet());
+    names.addAll(s.settings.keySet());
+    for (String name : names) {
+      String value = conf.get(name);
+      if (java.util.Objects.equals(value, s.settings.get(name))) {
+        continue;
+      }
+      if (RESTART_ONLY.contains(name)) {
+        s.pendingRestart.add(name);
+        postgres(s.container, "LOG:  parameter \"" + name + "\" cannot be changed without restarting the server");
+      } else if (value == null) {
+        s.settings.remove(name); // back to its default
+        postgres(s.container, "LOG:  parameter \"" + name + "\" removed from configuration file, reset to default");
+      } else {
+        s.settings.put(name, value);
+        postgres(s.container, "LOG:  parameter \"" + name + "\" changed to \"" + value + "\"");
+      }
+    }
     if (!java.util.Objects.equals(upstream, s.upstream) || !java.util.Objects.equals(slot, s.slot)) {
       disconnect(s); // the WAL receiver restarts with the new primary_conninfo at the next step
     }
@@ -798,7 +868,8 @@ public final class FakePostgres implements Instance.Connector {
 
     @Override
     public boolean createSlot(String name) throws InstanceException {
-      return sql("create-slot " + name, s -> s.data.slots.putIfAbsent(name, s.data.lsn) == null);
+      // pg_create_physical_replication_slot(name, true): reserved from the last checkpoint's redo point
+      return sql("create-slot " + name, s -> s.data.slots.putIfAbsent(name, s.data.checkpointLsn) == null);
     }
 
     @Override
@@ -878,7 +949,26 @@ public final class FakePostgres implements Instance.Connector {
     if (!d.standby) {
       d.lsn += CHECKPOINT_RECORD;
     }
+    removeOldWal(d);
     return d.checkpointLsn;
+  }
+
+  /**
+   * After a checkpoint: WAL older than its redo point goes unless a slot still needs it (no
+   * wal_keep_size; the fake's segments are one byte long, so nothing survives by sharing a segment).
+   */
+  private static void removeOldWal(Data d) {
+    long keep = d.checkpointLsn;
+    for (long restart : d.slots.values()) {
+      keep = Math.min(keep, restart);
+    }
+    d.oldestWal = Math.max(d.oldestWal, keep);
+  }
+
+  /** The WAL segment file holding {@code lsn} on timeline {@code tli} (16 MB segments). */
+  static String walSegment(int tli, long lsn) {
+    long segment = lsn / 0x1000000L;
+    return String.format("%08X%08X%08X", tli, segment / 0x100, segment % 0x100);
   }
 
   private boolean active(Server s, String slot) {
@@ -895,8 +985,8 @@ public final class FakePostgres implements Instance.Connector {
             d.standby ? null : d.lsn - t.data.lsn)));
     String lsn = Lsn.format(d.lsn);
     return new InstanceProbe(d.standby, lsn, lsn, d.timeline, d.standby && s.receiving ? "streaming" : null,
-        d.standby && s.receiving ? s.sender.name() : null, List.copyOf(slots), List.copyOf(standbys), List.of(),
-        List.of());
+        d.standby && s.receiving ? s.sender.name() : null, List.copyOf(slots), List.copyOf(standbys),
+        List.copyOf(s.pendingRestart), List.of());
   }
 
   // ================================================================ helpers

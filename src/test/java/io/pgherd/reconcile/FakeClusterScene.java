@@ -96,6 +96,19 @@ final class FakeClusterScene {
         """.formatted(instances, automaticFailover);
   }
 
+  /** {@code spec} with spec.postgres.parameters set to {@code nameValues} (name, value, name, value...). */
+  static String withParameters(String spec, String... nameValues) {
+    StringBuilder lines = new StringBuilder("    parameters:\n");
+    for (int i = 0; i < nameValues.length; i += 2) {
+      lines.append("      ").append(nameValues[i]).append(": \"").append(nameValues[i + 1]).append("\"\n");
+    }
+    String image = "    image: pgherd/postgres:15\n";
+    if (!spec.contains(image)) {
+      throw new IllegalArgumentException("no spec.postgres.image line in " + spec);
+    }
+    return spec.replace(image, image + lines);
+  }
+
   /** What `pgherd apply -f` does with this spec. */
   void apply(String spec) {
     try {
