@@ -83,6 +83,8 @@ public final class FakeEngine implements ContainerRuntime {
     Map<Integer, Integer> stalePorts = Map.of();
     /** Load balancer: servers put in maintenance through the admin socket (e.g. rw/demo-1). */
     final Set<String> maintenance = new TreeSet<>();
+    /** Load balancer: the configuration its workers run with (read at the start and at each reload, SIGUSR2). */
+    String loadedConfig = "";
 
     Container(String id, ContainerSpec spec, long created) {
       this.id = id;
@@ -464,11 +466,36 @@ public final class FakeEngine implements ContainerRuntime {
         record("start " + c.name + " [failed: paused]");
         throw new IllegalStateException("cannot start a paused container " + c.name + ", try unpause instead");
       }
-      record("start " + c.name);
       if (!c.running()) { // (304 when it runs already)
+        Optional<String> taken = portTaken(c);
+        if (taken.isPresent()) {
+          record("start " + c.name + " [failed: port is already allocated]");
+          throw new IllegalStateException("driver failed programming external connectivity on endpoint " + c.name
+              + ": Bind for " + taken.get() + " failed: port is already allocated");
+        }
+      }
+      record("start " + c.name);
+      if (!c.running()) {
         boot(c);
       }
     }
+  }
+
+  /** A fixed host port of {@code c} that another running container publishes already (ip:port). */
+  private Optional<String> portTaken(Container c) {
+    for (ContainerSpec.Port p : c.ports) {
+      if (p.hostPort() == 0) {
+        continue;
+      }
+      for (Container other : containers.values()) {
+        boolean up = other.running() || "paused".equals(other.state);
+        if (other != c && up && other.published.containsValue(p.hostPort()) && other.ports.stream()
+            .anyMatch(o -> o.hostPort() == p.hostPort() && o.hostIp().equals(p.hostIp()))) {
+          return Optional.of(p.hostIp() + ":" + p.hostPort());
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** The container's process starts: new ephemeral ports, a start event, then its entrypoint. */
@@ -486,6 +513,7 @@ public final class FakeEngine implements ContainerRuntime {
     if (c.member()) {
       postgres.started(c);
     } else {
+      c.loadedConfig = c.text(HaproxyConf.PATH).orElse("");
       c.logs.add("[NOTICE] haproxy: loading " + HaproxyConf.PATH);
     }
   }
@@ -545,6 +573,7 @@ public final class FakeEngine implements ContainerRuntime {
         postgres.signalled(c, signal);
       } else if ("SIGUSR2".equals(signal)) {
         c.maintenance.clear(); // a reload starts a new worker with the servers as configured
+        c.loadedConfig = c.text(HaproxyConf.PATH).orElse("");
         c.logs.add("[NOTICE] haproxy: reloading " + HaproxyConf.PATH);
       }
     }
@@ -842,12 +871,12 @@ public final class FakeEngine implements ContainerRuntime {
     return "";
   }
 
-  /** {@code show stat} as HAProxy prints it, for the servers of the configuration copied in. */
+  /** {@code show stat} as HAProxy prints it, for the servers of the configuration it loaded (not the file copied in since). */
   private String showStat(Container lb) {
     StringBuilder out = new StringBuilder(STAT_HEADER).append('\n');
     String proxy = null;
     List<String[]> servers = new ArrayList<>();
-    for (String line : lb.text(HaproxyConf.PATH).orElse("").split("\n")) {
+    for (String line : lb.loadedConfig.split("\n")) {
       String t = line.strip();
       if (t.startsWith("listen ")) {
         flushProxy(out, proxy, servers);
