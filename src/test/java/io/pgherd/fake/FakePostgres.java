@@ -93,7 +93,7 @@ public final class FakePostgres implements Instance.Connector {
 
   /** The member's processes while its container runs: the entrypoint, then the postmaster. */
   final class Server {
-    final FakeEngine.Container container;
+    final FakeContainer container;
     final String member;
     final Data data;
     final Map<String, String> env;
@@ -119,7 +119,7 @@ public final class FakePostgres implements Instance.Connector {
     /** Restart-only settings whose value in postgresql.conf, at the last reload, differs from the one in force. */
     final Set<String> pendingRestart = new TreeSet<>();
 
-    Server(FakeEngine.Container container, String member, Data data, Map<String, String> env) {
+    Server(FakeContainer container, String member, Data data, Map<String, String> env) {
       this.container = container;
       this.member = member;
       this.data = data;
@@ -301,7 +301,7 @@ public final class FakePostgres implements Instance.Connector {
   // ================================================================ the engine's hooks (engine lock held)
 
   /** The member's container started: its entrypoint runs (as far as it can now). */
-  void started(FakeEngine.Container c) {
+  void started(FakeContainer c) {
     String member = c.labels.get(Names.LABEL_MEMBER);
     for (String f : List.of(PostgresConf.MEMBER_ENV_PATH, PostgresConf.CONF_PATH, PostgresConf.HBA_PATH,
         PostgresConf.SECRETS_DIR + "/superuser-password", PostgresConf.SECRETS_DIR + "/replication-password")) {
@@ -333,7 +333,7 @@ public final class FakePostgres implements Instance.Connector {
   }
 
   /** The container stops (clean: a shutdown checkpoint first) or dies; its standbys lose their stream. */
-  void stopped(FakeEngine.Container c, boolean clean) {
+  void stopped(FakeContainer c, boolean clean) {
     Server s = servers.remove(c.id);
     if (s == null) {
       return;
@@ -366,7 +366,7 @@ public final class FakePostgres implements Instance.Connector {
   }
 
   /** A signal to the member's container (tini hands it to the postmaster). */
-  void signalled(FakeEngine.Container c, String signal) {
+  void signalled(FakeContainer c, String signal) {
     Server s = servers.get(c.id);
     switch (signal) {
       case "SIGINT", "SIGTERM" -> {
@@ -393,7 +393,7 @@ public final class FakePostgres implements Instance.Connector {
   }
 
   /** Files PostgreSQL itself writes: pg_control and PG_VERSION; empty for any other path. */
-  Optional<byte[]> readFile(FakeEngine.Container c, String path) {
+  Optional<byte[]> readFile(FakeContainer c, String path) {
     if (!c.member() || !path.startsWith(PGDATA + "/")) {
       return Optional.empty();
     }
@@ -446,7 +446,7 @@ public final class FakePostgres implements Instance.Connector {
    * Whether a docker stop (SIGTERM, then SIGKILL after its timeout) ends with a clean shutdown: not
    * when the member's shutdowns stall ({@link #stallShutdown}).
    */
-  boolean shutsDownWhenStopped(FakeEngine.Container c) {
+  boolean shutsDownWhenStopped(FakeContainer c) {
     Server s = servers.get(c.id);
     return s == null || !stalledShutdowns.contains(s.member);
   }
@@ -581,7 +581,7 @@ public final class FakePostgres implements Instance.Connector {
     }
   }
 
-  private void fail(FakeEngine.Container c, String why) {
+  private void fail(FakeContainer c, String why) {
     say(c, "FATAL: " + why);
     servers.remove(c.id);
     engine.processExited(c, 1);
@@ -790,7 +790,7 @@ public final class FakePostgres implements Instance.Connector {
       Duration hang;
       String member;
       synchronized (engine) {
-        FakeEngine.Container c = engine.byPublishedPort(port).orElseThrow(this::refused);
+        FakeContainer c = engine.byPublishedPort(port).orElseThrow(this::refused);
         member = c.labels.get(Names.LABEL_MEMBER);
         hang = "paused".equals(c.state) ? PAUSED_TIMEOUT : hangs.get(member);
       }
@@ -807,7 +807,7 @@ public final class FakePostgres implements Instance.Connector {
             + hang.toMillis() + " ms");
       }
       synchronized (engine) {
-        FakeEngine.Container c = engine.byPublishedPort(port).filter(FakeEngine.Container::running)
+        FakeContainer c = engine.byPublishedPort(port).filter(FakeContainer::running)
             .orElseThrow(this::refused);
         Server s = servers.get(c.id);
         if (s == null || s.phase == Phase.WAITING) {
@@ -1003,11 +1003,11 @@ public final class FakePostgres implements Instance.Connector {
     return d;
   }
 
-  private static void say(FakeEngine.Container c, String line) {
+  private static void say(FakeContainer c, String line) {
     c.logs.add("pgherd-entrypoint: " + line);
   }
 
-  private static void postgres(FakeEngine.Container c, String line) {
+  private static void postgres(FakeContainer c, String line) {
     c.logs.add("postgres: " + line);
   }
 
