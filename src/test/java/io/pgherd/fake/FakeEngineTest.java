@@ -201,4 +201,39 @@ class FakeEngineTest {
     engine.signal(lb, "SIGUSR2");
     assertThat(engine.maintenance("pgherd-t-lb")).isEmpty();
   }
+
+  @Test
+  void aFixedHostPortPublishedByARunningContainerCannotBePublishedByAnother() {
+    engine.ensureNetwork("pgherd-t", Map.of());
+    List<ContainerSpec.Port> ports = List.of(new ContainerSpec.Port("127.0.0.1", 6432, 5432));
+    String first = engine.create(new ContainerSpec("first", Names.LB_IMAGE, "pgherd-t", Map.of(), Map.of(), ports,
+        Map.of()));
+    String second = engine.create(new ContainerSpec("second", Names.LB_IMAGE, "pgherd-t", Map.of(), Map.of(), ports,
+        Map.of()));
+    engine.start(first);
+
+    assertThatThrownBy(() -> engine.start(second)).hasMessageContaining("Bind for 127.0.0.1:6432 failed: port is"
+        + " already allocated");
+    assertThat(engine.state("second")).contains("created");
+    engine.remove(first);
+    engine.start(second);
+    assertThat(engine.container("second").orElseThrow().publishedPorts()).containsEntry(5432, 6432);
+  }
+
+  @Test
+  void theLoadBalancerServesTheConfigurationItLoadedUntilItIsReloaded() {
+    engine.ensureNetwork("pgherd-t", Map.of());
+    String lb = engine.create(new ContainerSpec("pgherd-t-lb", Names.LB_IMAGE, "pgherd-t",
+        Map.of(Names.LABEL_CLUSTER, "t", Names.LABEL_COMPONENT, Names.COMPONENT_LB), Map.of(), List.of(),
+        Map.of(HaproxyConf.PATH, FileContent.of("listen rw\n    server t-1 pgherd-t-1:5432 check\n", 0644))));
+    engine.start(lb);
+    engine.copyFiles(lb, Map.of(HaproxyConf.PATH, FileContent.of("listen rw\n    server t-2 pgherd-t-2:5432 check\n",
+        0644)));
+
+    assertThat(HaproxyConf.parseStat(engine.exec(lb, HaproxyConf.SHOW_STAT.toArray(String[]::new))).get("rw"))
+        .singleElement().satisfies(s -> assertThat(s[0]).isEqualTo("t-1"));
+    engine.signal(lb, "SIGUSR2");
+    assertThat(HaproxyConf.parseStat(engine.exec(lb, HaproxyConf.SHOW_STAT.toArray(String[]::new))).get("rw"))
+        .singleElement().satisfies(s -> assertThat(s[0]).isEqualTo("t-2"));
+  }
 }

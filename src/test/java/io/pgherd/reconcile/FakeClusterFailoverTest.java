@@ -109,6 +109,7 @@ class FakeClusterFailoverTest {
     int mostTimeoutsWithoutFailover = 0;
     for (int pass = 0; pass < FakeClusterScene.MAX_PASSES && !scene.log().since(logMark).has("failover"); pass++) {
       mostTimeoutsWithoutFailover = scene.postgres.timeouts("demo-1");
+      scene.clock.advance(Duration.ofMillis(500)); // one probe period between passes, as the operator probes
       scene.pass();
     }
 

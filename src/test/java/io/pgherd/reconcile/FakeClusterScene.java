@@ -2,7 +2,9 @@ package io.pgherd.reconcile;
 
 import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.cli.ApplyForTests;
+import io.pgherd.cluster.Result;
 import io.pgherd.fake.ActionLog;
+import io.pgherd.fake.FakeClock;
 import io.pgherd.fake.FakeEngine;
 import io.pgherd.fake.FakePostgres;
 import io.pgherd.model.Names;
@@ -18,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -27,6 +30,9 @@ import java.util.function.BooleanSupplier;
  * A cluster "demo" run by a {@link ClusterReconciler} against a {@link FakeEngine} and its
  * {@link FakePostgres}, in a home of its own; die events are handed to the reconciler as the
  * Operator does. Passes are run by the test, one after the other, with no wait in between.
+ * Time is the scene's {@link FakeClock}, shared by the reconciler and the engine: it stands still
+ * until the test moves it ({@code clock.advance}), so a detection window or a patience runs out
+ * when the test says so, not after a real wait.
  */
 final class FakeClusterScene {
   static final String CLUSTER = "demo";
@@ -35,9 +41,11 @@ final class FakeClusterScene {
 
   final Path dir;
   final Home home;
-  final FakeEngine engine = new FakeEngine();
+  final FakeClock clock = new FakeClock();
+  final FakeEngine engine = new FakeEngine(clock);
   final FakePostgres postgres = engine.postgres();
-  final ClusterReconciler reconciler;
+  /** The operator's reconciler for this cluster; a new one after {@link #restartOperator()}. */
+  volatile ClusterReconciler reconciler;
   /** Events the listener got (as the Operator's event thread would). */
   final List<ContainerRuntime.Event> delivered = new CopyOnWriteArrayList<>();
 
@@ -49,8 +57,7 @@ final class FakeClusterScene {
     this.dir = dir;
     this.home = new Home(dir.resolve("home"));
     apply(spec);
-    reconciler = new ClusterReconciler(home, engine, image -> Optional.empty(), CLUSTER, MemberAccess.ports(),
-        postgres);
+    reconciler = newReconciler();
     engine.events(Names.LABEL_CLUSTER, event -> {
       delivered.add(event);
       if ("die".equals(event.action()) && event.containerId() != null && event.at() != null) {
@@ -61,6 +68,11 @@ final class FakeClusterScene {
 
   /** A spec like manifests/demo.yaml; probes every 500 ms (the least allowed), 3 failures to fail over. */
   static String spec(int instances) {
+    return spec(instances, true);
+  }
+
+  /** {@link #spec(int)} with automatic failover on or off (switchovers and requested failovers stay allowed). */
+  static String spec(int instances, boolean automaticFailover) {
     return """
         apiVersion: pgherd.io/v1
         kind: PostgresCluster
@@ -78,10 +90,23 @@ final class FakeClusterScene {
           replication:
             mode: async
           failover:
-            enabled: true
+            enabled: %s
             probePeriod: 500ms
             failureThreshold: 3
-        """.formatted(instances);
+        """.formatted(instances, automaticFailover);
+  }
+
+  /** {@code spec} with spec.postgres.parameters set to {@code nameValues} (name, value, name, value...). */
+  static String withParameters(String spec, String... nameValues) {
+    StringBuilder lines = new StringBuilder("    parameters:\n");
+    for (int i = 0; i < nameValues.length; i += 2) {
+      lines.append("      ").append(nameValues[i]).append(": \"").append(nameValues[i + 1]).append("\"\n");
+    }
+    String image = "    image: pgherd/postgres:15\n";
+    if (!spec.contains(image)) {
+      throw new IllegalArgumentException("no spec.postgres.image line in " + spec);
+    }
+    return spec.replace(image, image + lines);
   }
 
   /** What `pgherd apply -f` does with this spec. */
@@ -98,9 +123,36 @@ final class FakeClusterScene {
     }
   }
 
+  private ClusterReconciler newReconciler() {
+    return new ClusterReconciler(home, engine, image -> Optional.empty(), CLUSTER, MemberAccess.ports(), postgres,
+        clock);
+  }
+
+  /** The operator process starts again: a new reconciler (no counters, timers or remembered hashes), same home. */
+  void restartOperator() {
+    reconciler.close();
+    reconciler = newReconciler();
+  }
+
   /** One reconcile pass (its requeue delay is not waited for: the next pass follows at once). */
   void pass() {
     reconciler.reconcile();
+  }
+
+  /** A pass as the operator's worker sees it: how long it took (real time) and when it asked to run again. */
+  record TimedPass(Duration took, Duration next, String reason, boolean done) {}
+
+  /** One pass, timed. */
+  TimedPass timedPass() {
+    long start = System.nanoTime();
+    Result r = reconciler.reconcile();
+    return new TimedPass(Duration.ofNanos(System.nanoTime() - start), r.delay(), r.reason(), r.done());
+  }
+
+  /** What `pgherd delete [--purge]` leaves for the operator. */
+  void requestDelete(boolean purge) {
+    Home.writeAtomically(home.deleteRequest(CLUSTER),
+        (purge ? "purge\n" : "keep-volumes\n").getBytes(StandardCharsets.UTF_8), false);
   }
 
   /** What `pgherd switchover|failover` leaves for the operator (cli/PrimaryChange); false when one is pending. */

@@ -1,0 +1,29 @@
+package io.pgherd.fake;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** {@link FakePostgres}'s failure switches, by member, and what they caused; used under the engine's lock. */
+final class PgSwitches {
+  /** SQL blocks this long, then times out ({@link FakePostgres#hang}). */
+  final Map<String, Duration> hangs = new HashMap<>();
+  /** How far behind its primary a standby receives ({@link FakePostgres#lagBehind}). */
+  final Map<String, Long> lags = new HashMap<>();
+  /** SQL calls that timed out. */
+  final Map<String, Integer> timeouts = new HashMap<>();
+  /** The next rejoin's pg_rewind sees the old timeline ({@link FakePostgres#rewindSeesOldTimeline}). */
+  final Set<String> staleRewinds = new TreeSet<>();
+  /** Shutdowns do not finish ({@link FakePostgres#stallShutdown}). */
+  final Set<String> stalledShutdowns = new TreeSet<>();
+  /** The WAL handed over at the primary's shutdown does not arrive ({@link FakePostgres#missShutdownWal}). */
+  final Set<String> missShutdownWal = new TreeSet<>();
+
+  /** The member's server stopped: switches that last as long as it runs end. */
+  void stopped(String member) {
+    hangs.remove(member);
+    stalledShutdowns.remove(member);
+  }
+}

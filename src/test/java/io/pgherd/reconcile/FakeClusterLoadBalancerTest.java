@@ -1,0 +1,77 @@
+package io.pgherd.reconcile;
+
+import static io.pgherd.reconcile.FakeClusterScene.indexOf;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgherd.api.LoadBalancerServerStatus;
+import io.pgherd.fake.ActionLog;
+import io.pgherd.model.HaproxyConf;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The cluster's HAProxy: recreated when its listeners change, reconfigured and reloaded when the members do. */
+class FakeClusterLoadBalancerTest {
+
+  @Test
+  void newListenerPortsInSpecLoadBalancerRecreateTheLoadBalancerAndLeaveTheMembersAlone(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 2);
+    scene.converge();
+    String config = scene.engine.file("pgherd-demo-lb", HaproxyConf.PATH).orElseThrow();
+    int mark = scene.engine.history().size();
+    int logMark = scene.log().size();
+
+    scene.apply(FakeClusterScene.spec(2).replace("readWritePort: 5432", "readWritePort: 6432")
+        .replace("readOnlyPort: 5433", "readOnlyPort: 6433"));
+    scene.passUntil("the load balancer on the new ports", () -> scene.healthy()
+        && scene.engine.container("pgherd-demo-lb").map(c -> c.publishedPorts().equals(Map.of(
+            HaproxyConf.RW_PORT, 6432, HaproxyConf.RO_PORT, 6433))).orElse(false));
+
+    ActionLog after = scene.log().since(logMark);
+    assertThat(after.done()).containsSubsequence("recreate-lb", "create-lb");
+    assertThat(after.of("recreate-lb")).singleElement().satisfies(e -> assertThat(e.reason())
+        .isEqualTo("pgherd-demo-lb: listeners changed (spec.loadBalancer)"));
+    assertThat(after.of("create-lb")).singleElement().satisfies(e -> assertThat(e.reason())
+        .isEqualTo("pgherd-demo-lb: read-write 127.0.0.1:6432 → demo-1, read-only 127.0.0.1:6433"));
+    List<String> h = scene.engine.historySince(mark);
+    int removed = indexOf(h, "remove pgherd-demo-lb");
+    assertThat(removed).isNotNegative().isLessThan(indexOf(h, "create pgherd-demo-lb"));
+    assertThat(indexOf(h, "create pgherd-demo-lb")).isLessThan(indexOf(h, "start pgherd-demo-lb"));
+    assertThat(h).as("the members untouched").noneMatch(e -> e.contains("pgherd-demo-1") || e.contains("pgherd-demo-2"));
+    assertThat(scene.engine.file("pgherd-demo-lb", HaproxyConf.PATH)).as("same servers").contains(config);
+    assertThat(scene.status().orElseThrow().getEndpoints().getReadWriteServers())
+        .extracting(s -> s.getMember() + " " + s.getState()).containsExactly("demo-1 UP");
+  }
+
+  @Test
+  void aNewMemberIsWrittenIntoTheLoadBalancersConfigurationAndReloadedWithSigusr2NotRecreated(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 2);
+    scene.converge();
+    String lbId = scene.engine.container("pgherd-demo-lb").orElseThrow().id();
+    int mark = scene.engine.history().size();
+    int logMark = scene.log().size();
+
+    scene.apply(FakeClusterScene.spec(3));
+    scene.passUntil("demo-3 in the read-only listener", () -> scene.healthy()
+        && scene.status().orElseThrow().getEndpoints().getReadOnlyServers().stream()
+            .anyMatch(s -> s.getMember().equals("demo-3") && s.getState().equals("UP")));
+
+    ActionLog after = scene.log().since(logMark);
+    assertThat(after.of("reload-lb")).last().satisfies(e -> assertThat(e.reason())
+        .isEqualTo("pgherd-demo-lb: servers now: rw demo-1; ro demo-1, demo-2, demo-3"));
+    assertThat(after.actions()).doesNotContain("recreate-lb", "create-lb", "start-lb");
+    List<String> h = scene.engine.historySince(mark);
+    int copied = indexOf(h, "copy pgherd-demo-lb [haproxy.cfg]");
+    assertThat(copied).isNotNegative().isLessThan(indexOf(h, "signal pgherd-demo-lb SIGUSR2"));
+    assertThat(h).noneMatch(e -> e.startsWith("remove pgherd-demo-lb") || e.startsWith("create pgherd-demo-lb")
+        || e.startsWith("restart pgherd-demo-lb") || e.startsWith("stop pgherd-demo-lb"));
+    assertThat(scene.engine.container("pgherd-demo-lb").orElseThrow().id()).isEqualTo(lbId);
+    assertThat(scene.engine.file("pgherd-demo-lb", HaproxyConf.PATH)).get().asString()
+        .contains("server demo-3 pgherd-demo-3:5432");
+    assertThat(scene.engine.output("pgherd-demo-lb")).contains("[NOTICE] haproxy: reloading " + HaproxyConf.PATH);
+    assertThat(scene.status().orElseThrow().getEndpoints().getReadWriteServers())
+        .extracting(LoadBalancerServerStatus::getMember).containsExactly("demo-1");
+  }
+}
