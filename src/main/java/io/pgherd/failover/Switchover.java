@@ -30,6 +30,8 @@ public final class Switchover extends ClusterPart {
   static final Duration CATCH_UP_PATIENCE = Duration.ofSeconds(10);
   /** How long one pass waits for the old primary's shutdown, or the target's catch-up, before the next pass goes on. */
   static final Duration PASS_BUDGET = Duration.ofMillis(500);
+  /** How long an abandoned switchover waits for the old primary's container to exit before starting it again. */
+  static final Duration RESTART_PATIENCE = Duration.ofSeconds(5);
 
   public Switchover(ClusterScope scope, Promotion promotion, LoadBalancer loadBalancer, MemberFiles memberFiles) {
     super(scope);
@@ -211,10 +213,22 @@ public final class Switchover extends ClusterPart {
     return Duration.between(Instant.parse(since), instant());
   }
 
-  /** Gives a switchover up; the old primary, told again it is the primary, is started by this pass. */
+  /**
+   * Gives a switchover up: the old primary is told again it is the primary and, when this
+   * switchover stopped it (demoted, or killed for not shutting down), started again here: the
+   * next pass would otherwise take its exited container for a failed primary and fail over. Its
+   * exit is waited for first (a clean shutdown has only the exit left; a kill is immediate).
+   * Started before the intent is cleared: an operator stopped in between resumes the switchover.
+   */
   private void abandonSwitchover(ClusterConfig cfg, Topology topology, ContainerInfo old, String why) {
     if (old != null) {
       docker.copyFiles(old.id(), memberFiles.memberFiles(cfg, topology, topology.primary()));
+      if (topology.failover().step() != null && !"paused".equals(old.state())) {
+        docker.stop(old.id(), (int) RESTART_PATIENCE.toSeconds());
+        docker.start(old.id());
+        log.action("start-member", member(topology.primary()) + ": started again as the primary (the switchover"
+            + " had stopped it)");
+      }
     }
     promotion.abandon(topology, why);
   }
