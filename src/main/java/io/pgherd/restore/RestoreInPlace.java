@@ -80,9 +80,9 @@ public final class RestoreInPlace extends ClusterPart {
     } else if (request.target() == null) {
       refused = "the request names no recovery target";
     } else if (BackupConfig.from(state.currentSpec).isEmpty()) {
-      refused = cluster + " has no spec.backup section: there are no baseBackups.runner() to restore it from";
+      refused = cluster + " has no spec.backup section: there are no backups to restore it from";
     } else if (bootstrapping) {
-      refused = cluster + " is still being created from baseBackups.runner() (spec.bootstrap.recovery)";
+      refused = cluster + " is still being created from backups (spec.bootstrap.recovery)";
     } else if (baseBackups.runner() != null && baseBackups.runner().running().isPresent()) {
       refused = "base backup " + baseBackups.runner().running().get().id() + " is running; restore once it has ended";
     }
