@@ -109,6 +109,14 @@ final class FakeClusterScene {
     return spec.replace(image, image + lines);
   }
 
+  /** {@code spec} with spec.tls enabled (pgherd's CA and certificates; TLS enforced once every member serves it). */
+  static String withTls(String spec) {
+    if (spec.contains("\n  tls:\n")) {
+      throw new IllegalArgumentException("spec.tls already set in " + spec);
+    }
+    return spec + "  tls:\n    enabled: true\n";
+  }
+
   /** What `pgherd apply -f` does with this spec. */
   void apply(String spec) {
     try {
