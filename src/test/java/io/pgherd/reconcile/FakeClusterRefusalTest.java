@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,22 +18,10 @@ class FakeClusterRefusalTest {
   /** Passes after the answer: a refused request must not be acted on later either. */
   private static final int PASSES_AFTER = 3;
 
-  /** What every pass of a settled cluster does: it moves the replicas' slots along with the primary's WAL. */
-  private static boolean steady(String historyEntry) {
-    return historyEntry.matches("sql pgherd-demo-\\d advance-slot demo_\\d \\S+");
-  }
-
-  /** A healthy 3-member cluster whose last pass did nothing but {@link #steady} calls. */
+  /** A healthy 3-member cluster whose last pass did nothing but {@link FakeClusterScene#steady} calls. */
   private static FakeClusterScene settled(Path dir) {
     FakeClusterScene scene = new FakeClusterScene(dir, 3);
-    scene.converge();
-    AtomicInteger mark = new AtomicInteger(-1);
-    scene.passUntil("settled", () -> {
-      boolean quiet = mark.get() >= 0 && scene.healthy()
-          && scene.engine.historySince(mark.get()).stream().allMatch(FakeClusterRefusalTest::steady);
-      mark.set(scene.engine.history().size());
-      return quiet;
-    });
+    scene.settle();
     return scene;
   }
 
@@ -65,7 +52,7 @@ class FakeClusterRefusalTest {
     ActionLog after = scene.log().since(logMark);
     assertThat(after.done()).as("nothing done:\n" + after).isEmpty();
     assertThat(scene.engine.historySince(mark)).as("no mutating call but the steady ones").allMatch(
-        FakeClusterRefusalTest::steady);
+        FakeClusterScene::steady);
     assertThat(scene.state().primary()).isEqualTo(1);
     assertThat(scene.state().failover()).isNull();
     assertThat(scene.healthy()).isTrue();
