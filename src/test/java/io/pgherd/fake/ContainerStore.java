@@ -229,6 +229,9 @@ final class ContainerStore {
     c.ifPresent(x -> x.networks.remove(network));
   }
 
+  /** The networks' gateway: where connections to a published port come from (the host's docker-proxy). */
+  static final String GATEWAY = "172.30.0.1";
+
   /** The container's address on {@code network}: one per container, in creation order. */
   Optional<String> address(String container, String network) {
     return find(container).filter(c -> c.networks.contains(network))

@@ -117,7 +117,13 @@ final class Entrypoint {
       say(s.container, "bootstrap complete: " + PGDATA);
     }
     say(s.container, "exec postgres -D " + PGDATA + " -c config_file=" + PostgresConf.CONF_PATH);
-    s.loadConfiguration();
+    String fatal = s.loadConfiguration();
+    if (fatal != null) {
+      log(s.container, "FATAL:  " + fatal);
+      pg.servers.remove(s.container.id);
+      engine.processExited(s.container, 1);
+      return;
+    }
     s.phase = PgServer.Phase.UP;
     d.controlState = d.standby ? PgControl.IN_ARCHIVE_RECOVERY : PgControl.IN_PRODUCTION;
     if (d.standby) {
@@ -165,6 +171,15 @@ final class Entrypoint {
     if (slot == null || !source.data.slots.containsKey(slot)) {
       say(s.container, "pg_basebackup: error: could not send replication command \"START_REPLICATION\": ERROR:"
           + "  replication slot \"" + slot + "\" does not exist");
+      fail(s.container, "pg_basebackup from " + host + ":5432 through slot " + slot
+          + " failed (see above); the partial copy was removed");
+      return false;
+    }
+    // PGSSLMODE/PGSSLROOTCERT as primary_conninfo says (verify-full once TLS is enforced), else libpq's prefer
+    String refused = PgTls.replicationRefusal(s, source, PgServer.conninfo(s.container), host,
+        engine.address(s.container), new boolean[1]);
+    if (refused != null) {
+      say(s.container, "pg_basebackup: error: connection to server at \"" + host + "\", port 5432 failed: " + refused);
       fail(s.container, "pg_basebackup from " + host + ":5432 through slot " + slot
           + " failed (see above); the partial copy was removed");
       return false;

@@ -150,6 +150,12 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
     return store.byName(name).flatMap(c -> c.text(path));
   }
 
+  /** A file copied into the container as it was copied: content, mode and owner. */
+  public synchronized Optional<FileContent> copied(String name, String path) {
+    return store.byName(name).map(c -> c.files.get(path))
+        .map(f -> new FileContent(f.content().clone(), f.mode(), f.owner()));
+  }
+
   /** The container's output lines (what the simulated entrypoint and PostgreSQL printed). */
   public synchronized List<String> output(String name) {
     return store.byName(name).map(c -> List.copyOf(c.logs)).orElse(List.of());
@@ -370,6 +376,11 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
   /** The container's process ended by itself (the entrypoint failed, PostgreSQL shut down). */
   synchronized void processExited(FakeContainer c, int code) {
     lifecycle.processExited(c, code);
+  }
+
+  /** The container's address on its (first) network, as a server it connects to sees it. */
+  synchronized String address(FakeContainer c) {
+    return c.networks.isEmpty() ? "?" : store.address(c.id, c.networks.iterator().next()).orElse("?");
   }
 
   synchronized void recordSql(String entry) {

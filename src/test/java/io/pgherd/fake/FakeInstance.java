@@ -6,6 +6,9 @@ import io.pgherd.model.PostgresConf;
 import io.pgherd.postgres.Instance;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -32,9 +35,11 @@ final class FakeInstance implements Instance {
   private final int port;
   private final String user;
   private final String password;
+  /** The CA the client verifies with (sslmode=verify-full, as InstanceGateway); null: sslmode=disable. */
+  private final Path rootCertificate;
 
   FakeInstance(FakeEngine engine, PgServers pg, PgSwitches switches, Replication replication, String host, int port,
-      String user, String password) {
+      String user, String password, Path rootCertificate) {
     this.engine = engine;
     this.pg = pg;
     this.switches = switches;
@@ -43,6 +48,7 @@ final class FakeInstance implements Instance {
     this.port = port;
     this.user = user;
     this.password = password;
+    this.rootCertificate = rootCertificate;
   }
 
   private interface Call<T> {
@@ -78,6 +84,11 @@ final class FakeInstance implements Instance {
       if (s.phase == PgServer.Phase.SHUTTING_DOWN) {
         throw new InstanceException("FATAL: the database system is shutting down");
       }
+      String refused = PgTls.refusal(s, rootCertificate == null ? "disable" : "verify-full", rootPem(), host, false,
+          user, ContainerStore.GATEWAY, new boolean[1]);
+      if (refused != null) {
+        throw new InstanceException(refused);
+      }
       String secret = c.text(PostgresConf.SECRETS_DIR + "/superuser-password").orElse("").strip();
       if (!PostgresConf.SUPERUSER.equals(user) || !secret.equals(password)) {
         throw new InstanceException("FATAL: password authentication failed for user \"" + user + "\"");
@@ -86,6 +97,18 @@ final class FakeInstance implements Instance {
         engine.recordSql(c.name + " " + mutation);
       }
       return call.run(s);
+    }
+  }
+
+  /** The root certificate file's content; as libpq, a missing file fails a verify-full connection. */
+  private String rootPem() throws InstanceException {
+    if (rootCertificate == null) {
+      return null;
+    }
+    try {
+      return Files.readString(rootCertificate);
+    } catch (IOException e) {
+      throw new InstanceException("root certificate file \"" + rootCertificate + "\" does not exist");
     }
   }
 

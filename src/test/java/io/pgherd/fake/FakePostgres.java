@@ -36,7 +36,13 @@ import java.util.Set;
  * label listing of the engine), a checkpoint record is 0x68 bytes; standbys receive all of it at
  * each step, minus the {@link #lagBehind} of that member.
  *
- * <p>Not simulated: restore mode (the entrypoint fails), TLS, synchronous replication (every
+ * <p>TLS ({@link PgTls}): with ssl on a server loads its certificate and key (owned by postgres,
+ * 0600) at its start and at each reload, and serves TLS; pg_hba.conf, read at the start and at each
+ * reload, admits a connection by its encryption ({@code hostssl} lines: only over TLS). Clients
+ * negotiate as libpq does for their sslmode: the reconciler's as InstanceGateway (disable, or
+ * verify-full against the CA it is given), a standby's and a clone's as its primary_conninfo says.
+ *
+ * <p>Not simulated: restore mode (the entrypoint fails), synchronous replication (every
  * standby is "async"), cascading replication, base backups, passwords other than the superuser's,
  * sessions and data.
  *
@@ -202,6 +208,27 @@ public final class FakePostgres implements Instance.Connector {
     }
   }
 
+  /** The member's running PostgreSQL serves TLS (ssl on, its certificate and key loaded). */
+  public boolean servesTls(String member) {
+    synchronized (engine) {
+      return pg.server(member).filter(s -> s.tls).isPresent();
+    }
+  }
+
+  /** The member's pg_hba.conf in force admits TCP connections only over TLS (hostssl lines only). */
+  public boolean admitsOnlyTls(String member) {
+    synchronized (engine) {
+      return pg.server(member).filter(s -> !s.hba.isEmpty() && !PgTls.admitsPlain(s.hba)).isPresent();
+    }
+  }
+
+  /** The member's WAL receiver streams over a TLS connection. */
+  public boolean streamsOverTls(String member) {
+    synchronized (engine) {
+      return pg.server(member).filter(s -> s.receiving && s.receivingTls).isPresent();
+    }
+  }
+
   /** The member's timeline history file ("" on timeline 1): "parentTLI\tswitchpoint\treason" lines. */
   public String timelineHistory(String member) {
     synchronized (engine) {
@@ -213,7 +240,7 @@ public final class FakePostgres implements Instance.Connector {
 
   @Override
   public Instance connect(String host, int port, String user, String password, java.nio.file.Path rootCertificate) {
-    return new FakeInstance(engine, pg, switches, replication, host, port, user, password);
+    return new FakeInstance(engine, pg, switches, replication, host, port, user, password, rootCertificate);
   }
 
   // ================================================================ the engine's hooks (engine lock held)

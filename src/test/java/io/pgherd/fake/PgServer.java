@@ -1,6 +1,7 @@
 package io.pgherd.fake;
 
 import io.pgherd.model.PostgresConf;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -11,8 +12,9 @@ import java.util.regex.Pattern;
 
 /**
  * A member's processes while its container runs, in {@link FakePostgres}: the entrypoint, then
- * the postmaster; its WAL receiver's state, and its configuration (postgresql.conf read at the start
- * and at each reload: the settings in force, those waiting for a restart).
+ * the postmaster; its WAL receiver's state, and its configuration (postgresql.conf and pg_hba.conf
+ * read at the start and at each reload: the settings in force, those waiting for a restart, the
+ * pg_hba rules and whether it serves TLS, {@link PgTls}).
  */
 final class PgServer {
   enum Phase { WAITING, UP, SHUTTING_DOWN }
@@ -34,10 +36,13 @@ final class PgServer {
   final Map<String, String> env;
   Phase phase = Phase.WAITING;
   boolean waitSaid;
-  /** primary_conninfo's host and primary_slot_name, as last read. */
+  /** primary_conninfo, its host and primary_slot_name, as last read. */
+  String conninfo;
   String upstream;
   String slot;
   boolean receiving;
+  /** Its WAL receiver's connection uses TLS. */
+  boolean receivingTls;
   PgServer sender;
   String lastError;
   /**
@@ -53,6 +58,10 @@ final class PgServer {
   final Map<String, String> settings = new TreeMap<>();
   /** Restart-only settings whose value in postgresql.conf, at the last reload, differs from the one in force. */
   final Set<String> pendingRestart = new TreeSet<>();
+  /** pg_hba.conf's TCP lines in force. */
+  List<PgTls.HbaRule> hba = List.of();
+  /** It serves TLS (ssl on, its certificate and key loaded). */
+  boolean tls;
 
   PgServer(FakeContainer container, String member, PgData data, Map<String, String> env) {
     this.container = container;
@@ -69,15 +78,27 @@ final class PgServer {
     return phase == Phase.UP;
   }
 
-  /** The postmaster starts: postgresql.conf is read. */
-  void loadConfiguration() {
+  /** The postmaster starts: postgresql.conf and pg_hba.conf are read; why it cannot start (FATAL), else null. */
+  String loadConfiguration() {
     readConf();
     settings.putAll(parseConf(container.text(PostgresConf.CONF_PATH).orElse("")));
+    hba = PgTls.parseHba(container.text(PostgresConf.HBA_PATH).orElse(""));
+    if ("on".equals(settings.get("ssl"))) {
+      String error = PgTls.loadError(container, settings);
+      if (error != null) {
+        return error;
+      }
+      tls = true;
+    }
+    return null;
   }
 
-  /** SIGHUP, pg_reload_conf(): postgresql.conf read again; the WAL receiver restarts when its primary_conninfo changed. */
+  /**
+   * SIGHUP, pg_reload_conf(): postgresql.conf and pg_hba.conf read again, the certificate and key
+   * too while ssl is on; the WAL receiver restarts when its primary_conninfo or slot changed.
+   */
   void reload() {
-    String upstreamBefore = upstream;
+    String conninfoBefore = conninfo;
     String slotBefore = slot;
     readConf();
     log(container, "LOG:  received SIGHUP, reloading configuration files");
@@ -101,7 +122,19 @@ final class PgServer {
         log(container, "LOG:  parameter \"" + name + "\" changed to \"" + value + "\"");
       }
     }
-    if (!Objects.equals(upstreamBefore, upstream) || !Objects.equals(slotBefore, slot)) {
+    hba = PgTls.parseHba(container.text(PostgresConf.HBA_PATH).orElse(""));
+    if ("on".equals(settings.get("ssl"))) {
+      String error = PgTls.loadError(container, settings);
+      if (error == null) {
+        tls = true;
+      } else {
+        log(container, "LOG:  " + error);
+        log(container, "LOG:  SSL configuration was not reloaded");
+      }
+    } else {
+      tls = false;
+    }
+    if (!Objects.equals(conninfoBefore, conninfo) || !Objects.equals(slotBefore, slot)) {
       disconnect(); // the WAL receiver restarts with the new primary_conninfo at the next step
     }
   }
@@ -109,17 +142,24 @@ final class PgServer {
   /** Its WAL receiver stops (it starts again at the next simulated step if it can). */
   void disconnect() {
     receiving = false;
+    receivingTls = false;
     sender = null;
   }
 
-  /** primary_conninfo's host and primary_slot_name from the postgresql.conf copied in. */
+  /** primary_conninfo, its host and primary_slot_name from the postgresql.conf copied in. */
   private void readConf() {
     String conf = container.text(PostgresConf.CONF_PATH).orElse("");
-    Matcher c = CONNINFO.matcher(conf);
-    Matcher h = c.find() ? HOST.matcher(c.group(1)) : null;
+    conninfo = conninfo(container);
+    Matcher h = conninfo != null ? HOST.matcher(conninfo) : null;
     upstream = h != null && h.find() ? h.group(1) : null;
     Matcher sl = SLOT.matcher(conf);
     slot = sl.find() ? sl.group(1) : null;
+  }
+
+  /** primary_conninfo in the postgresql.conf copied into {@code c}; null when it has none. */
+  static String conninfo(FakeContainer c) {
+    Matcher m = CONNINFO.matcher(c.text(PostgresConf.CONF_PATH).orElse(""));
+    return m.find() ? m.group(1).replace("''", "'") : null;
   }
 
   /** name → value of postgresql.conf's lines as pgherd renders them ({@code name = 'value'}). */

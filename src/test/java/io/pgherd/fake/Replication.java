@@ -72,9 +72,15 @@ final class Replication {
     }
     s.inFlight = -1;
     PgServer src = pg.primaryAt(s, s.upstream);
+    boolean connecting = !s.receiving || s.sender != src;
+    boolean[] overTls = {s.receivingTls};
+    String refused = src == null || !connecting ? null
+        : PgTls.replicationRefusal(s, src, s.conninfo, s.upstream, engine.address(s.container), overTls);
     String why = null;
     if (src == null) {
       why = "could not connect to the primary server " + s.upstream;
+    } else if (refused != null) {
+      why = "could not connect to the primary server " + s.upstream + ": " + refused;
     } else if (src.data.systemId != d.systemId) {
       why = "database system identifier differs between the primary and standby";
     } else if (s.slot == null || !src.data.slots.containsKey(s.slot)) {
@@ -108,6 +114,7 @@ final class Replication {
           + d.timeline);
     }
     s.receiving = true;
+    s.receivingTls = overTls[0];
     s.sender = src;
     s.lastError = null;
   }

@@ -109,6 +109,14 @@ final class FakeClusterScene {
     return spec.replace(image, image + lines);
   }
 
+  /** {@code spec} with spec.tls enabled (pgherd's CA and certificates; TLS enforced once every member serves it). */
+  static String withTls(String spec) {
+    if (spec.contains("\n  tls:\n")) {
+      throw new IllegalArgumentException("spec.tls already set in " + spec);
+    }
+    return spec + "  tls:\n    enabled: true\n";
+  }
+
   /** What `pgherd apply -f` does with this spec. */
   void apply(String spec) {
     try {
@@ -187,6 +195,28 @@ final class FakeClusterScene {
   /** A new cluster, or one that has just been changed, until its status says Healthy. */
   int converge() {
     return passUntil("healthy", this::healthy);
+  }
+
+  /**
+   * What passes of a settled cluster call that changes nothing the cluster serves: the replicas'
+   * slots moved along with the primary's WAL, and the load balancer's stats read (once, by a new
+   * reconciler).
+   */
+  static boolean steady(String historyEntry) {
+    return historyEntry.matches("sql pgherd-demo-\\d advance-slot demo_\\d \\S+")
+        || historyEntry.startsWith("exec pgherd-demo-lb ") && historyEntry.contains("'show stat'");
+  }
+
+  /** Healthy, then passes until one has made no call but {@link #steady} ones. */
+  void settle() {
+    converge();
+    java.util.concurrent.atomic.AtomicInteger mark = new java.util.concurrent.atomic.AtomicInteger(-1);
+    passUntil("settled", () -> {
+      boolean quiet = mark.get() >= 0 && healthy()
+          && engine.historySince(mark.get()).stream().allMatch(FakeClusterScene::steady);
+      mark.set(engine.history().size());
+      return quiet;
+    });
   }
 
   boolean healthy() {
