@@ -73,7 +73,7 @@ class FakeClusterRefusalTest {
 
     Refusal refusal = refusedWithoutChange(scene, request("0ddba11001", ControlRequest.RESTORE, null, latest));
 
-    assertThat(refusal.message()).startsWith("demo has no spec.backup section: ");
+    assertThat(refusal.message()).isEqualTo("demo has no spec.backup section: there are no backups to restore it from");
     assertThat(refusal.log().entries()).singleElement().satisfies(e -> {
       assertThat(e.action()).isEqualTo("restore-refused");
       assertThat(e.warning()).isTrue();
