@@ -323,6 +323,10 @@ class SecurityIT extends ArchivedClusterTestBase {
       assertClean("pgherd backup output", backup);
       try (Connection c = member(primary())) {
         c.createStatement().execute("create table t(n int)");
+        // a few segments of WAL between the backup and the restore point, so the planner's pg_waldump
+        // reads for long enough to be sampled (with two small segments it ran a few ms on a fast
+        // machine and 30 dry runs could miss it)
+        c.createStatement().execute("create table waldump_food as select g, md5(g::text) m from generate_series(1, 400000) g");
         try (PreparedStatement ps = c.prepareStatement("select pg_create_restore_point(?)::text")) {
           ps.setString(1, HOSTILE_POINT);
           ps.executeQuery().close();
@@ -339,7 +343,7 @@ class SecurityIT extends ArchivedClusterTestBase {
       assertClean("pgherd restore --dry-run output", dry);
       // pg_waldump (a few small segments) may start and end between two samples 20 ms apart:
       // plan again until the sampler has seen it and its environment (bounded)
-      for (int i = 0; i < 30 && !(ourPgTools.stream().anyMatch(k -> k.contains("pg_waldump"))
+      for (int i = 0; i < 60 && !(ourPgTools.stream().anyMatch(k -> k.contains("pg_waldump"))
           && hostCmdlines.stream().anyMatch(c -> c.contains("pg_waldump") && c.contains("pgherd-restore-plan-"))); i++) {
         assertClean("pgherd restore --dry-run output", cliOut("restore", name, "--to-name", HOSTILE_POINT, "--dry-run"));
       }
