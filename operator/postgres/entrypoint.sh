@@ -363,13 +363,8 @@ run_restore() {
   rm -f "$RESTORE/READY"
   rm -rf "$RESTORE"
   log "restore: recovered, promoted, this cluster's passwords set; pg_hba.conf is the operator's ($((SECONDS - start))s)"
-  while :; do
-    rc=0
-    wait "$pg" || rc=$?
-    kill -0 "$pg" 2>/dev/null || break # else a signal interrupted the wait: it was passed on
-  done
-  log "postgres exited with status $rc"
-  exit "$rc"
+  # PostgreSQL goes on running; the agent (below) adopts it. A stop asked for meanwhile was passed
+  # on (these traps stay until the supervisor's replace them)
 }
 
 rejoin() {
@@ -458,21 +453,65 @@ fi
 chmod 0700 "$PGDATA"
 
 # ---------------------------------------------------------------------------------------------
-# 3. the health endpoint: a detached, self-restarting socat on :8008 running as postgres.
-#    The subshell exits at once, so the server is re-parented to tini (PID 1), never to the
-#    postmaster (which would otherwise reap an unknown child).
-( HOME=$PGHOME setsid setpriv --reuid=postgres --regid=postgres --init-groups -- \
-    /usr/local/bin/pgherd-health serve </dev/null & )
-log "health endpoint starting on :8008 (GET /primary, /replica, /health)"
-
-# ---------------------------------------------------------------------------------------------
-# 4. PostgreSQL: a restored member's first postmaster runs as a child of this script until the
-#    restore is complete (see run_restore); otherwise in place of this script
+# 3. PostgreSQL: a restored member's first postmaster runs as a child of this script until the
+#    restore is complete (see run_restore), then the agent adopts it
 if [ "$restoring" = 1 ]; then
   run_restore
 fi
-# 4. PostgreSQL, in place of this script (tini forwards SIGINT/SIGTERM/SIGQUIT to it).
-log "exec postgres -D $PGDATA -c config_file=$CONF"
-export HOME=$PGHOME
-exec setpriv --reuid=postgres --regid=postgres --init-groups -- \
-  postgres -D "$PGDATA" -c config_file="$CONF"
+
+# ---------------------------------------------------------------------------------------------
+# 4. the agent (pgherd-agent, Java, as postgres): it runs PostgreSQL as its child (or adopts the
+#    one running), answers HAProxy's health checks on :8008 from one session kept open, and serves
+#    the operator's API on :8009 (mutual TLS). It exits with PostgreSQL's exit status; so does this
+#    script, which stays as the agent's supervisor: an agent that dies while PostgreSQL runs is
+#    started again at once and adopts the server (no restart of PostgreSQL, no failover). tini sends
+#    this script the container's stop signal; it is passed to the postmaster itself.
+readonly AGENT_JAVA=/opt/pgherd/jre/bin/java
+readonly AGENT_JAR=/opt/pgherd/agent.jar
+# a small heap, the serial collector, the C1 compiler only, no perf data file: the agent holds a
+# few KB of state and answers a few requests a second
+readonly AGENT_JVM_OPTS=(-Xms8m -Xmx32m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+  -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:MaxMetaspaceSize=48m -XX:-UsePerfData
+  -Xshare:auto)
+postmaster_pid() { # the running postmaster's pid, from postmaster.pid
+  local pid
+  pid=$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && [ -d "/proc/$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] &&
+    ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && printf '%s' "$pid"
+}
+stop_signal=''
+pass_on() { # the container's stop signal, to the postmaster (again, harmlessly, while it shuts down)
+  local pid
+  pid=$(postmaster_pid) && kill "-$stop_signal" "$pid" 2>/dev/null || true
+}
+trap 'stop_signal=TERM; pass_on' TERM
+trap 'stop_signal=INT; pass_on' INT
+trap 'stop_signal=QUIT; pass_on' QUIT
+export PGHERD_MEMBER HOME=$PGHOME
+restarts=0
+while :; do
+  # (a subshell that closes nap's FIFO and becomes the agent: $! is the agent's pid)
+  ( if [ -n "$nap_fd" ]; then exec {nap_fd}<&-; fi
+    exec setpriv --reuid=postgres --regid=postgres --init-groups -- \
+      "$AGENT_JAVA" "${AGENT_JVM_OPTS[@]}" -jar "$AGENT_JAR" ) &
+  agent=$!
+  [ -z "$stop_signal" ] || pass_on
+  while :; do
+    rc=0
+    wait "$agent" || rc=$?
+    kill -0 "$agent" 2>/dev/null || break # else a signal interrupted the wait: it was passed on
+  done
+  if [ -z "$stop_signal" ] && (( rc > 128 )) && postmaster_pid >/dev/null; then
+    restarts=$((restarts + 1))
+    log "the agent ended by signal $((rc - 128)) while PostgreSQL runs: starting it again (restart $restarts)"
+    continue
+  fi
+  break
+done
+# the postmaster is the agent's child: it is gone when the agent has seen it exit; an agent that
+# ended otherwise (killed during a stop) leaves it to finish its shutdown, waited for here
+while [ -n "$stop_signal" ] && postmaster_pid >/dev/null; do
+  nap 0.1
+done
+log "the agent exited with status $rc"
+exit "$rc"

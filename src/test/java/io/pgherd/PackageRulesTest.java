@@ -104,6 +104,38 @@ class PackageRulesTest {
     assertThat(cycles).as("the top-level packages under io.pgherd form cycles; cut one edge of each:%s", why).isEmpty();
   }
 
+  /**
+   * The member agent (operator/postgres/agent/src) is compiled inside the image build with javac
+   * alone and runs on a cut-down JDK runtime (java.base, jdk.httpserver, jdk.crypto.ec): it may
+   * import nothing but those modules' packages, and nothing of pgherd outside io.pgherd.agent.
+   */
+  @Test
+  void theAgentUsesTheJdkAlone() throws IOException {
+    Path agentRoot = Path.of("operator/postgres/agent/src");
+    Pattern allowed = Pattern.compile("(java\\.(lang|io|nio|net|util|time|math|security)|javax\\.(net|security)"
+        + "|com\\.sun\\.net\\.httpserver|io\\.pgherd\\.agent)(\\..*)?");
+    Pattern importLine = Pattern.compile("^\\s*import\\s+(?:static\\s+)?([\\w.]+?)(?:\\.\\*)?\\s*;");
+    List<String> offending = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(agentRoot)) {
+      for (Path f : files.filter(x -> x.toString().endsWith(".java")).sorted().toList()) {
+        List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+        for (int i = 0; i < lines.size(); i++) {
+          Matcher m = importLine.matcher(lines.get(i));
+          if (m.find() && !allowed.matcher(m.group(1)).matches()) {
+            offending.add(agentRoot.relativize(f) + ":" + (i + 1) + " " + m.group(1));
+          }
+        }
+        Matcher pgherd = PGHERD_NAME.matcher(stripCommentsAndStrings(String.join("\n", lines)));
+        while (pgherd.find()) {
+          if (!pgherd.group(1).equals("agent")) {
+            offending.add(agentRoot.relativize(f) + " names io.pgherd." + pgherd.group(1));
+          }
+        }
+      }
+    }
+    assertThat(offending).as("the agent's imports outside the JDK modules its runtime has").isEmpty();
+  }
+
   @Test
   void reconcileUsesNeitherDockerJavaNorJdbc() {
     assertNoForeignReferences("reconcile", List.of("com.github.dockerjava", "java.sql"),
