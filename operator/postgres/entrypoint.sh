@@ -479,10 +479,14 @@ postmaster_pid() { # the running postmaster's pid, from postmaster.pid
   [[ $pid =~ ^[0-9]+$ ]] && [ -d "/proc/$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] &&
     ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && printf '%s' "$pid"
 }
-stop_signal=''
-pass_on() { # the container's stop signal, to the postmaster (again, harmlessly, while it shuts down)
-  local pid
-  pid=$(postmaster_pid) && kill "-$stop_signal" "$pid" 2>/dev/null || true
+stop_signal='' agent=''
+pass_on() { # the container's stop signal, to the postmaster (again, harmlessly, while it shuts down);
+  local pid # with none running (a fenced member) the agent is the one to end
+  if pid=$(postmaster_pid); then
+    kill "-$stop_signal" "$pid" 2>/dev/null || true
+  elif [ -n "$agent" ]; then
+    kill -TERM "$agent" 2>/dev/null || true
+  fi
 }
 trap 'stop_signal=TERM; pass_on' TERM
 trap 'stop_signal=INT; pass_on' INT
@@ -506,11 +510,17 @@ while :; do
     log "the agent ended by signal $((rc - 128)) while PostgreSQL runs: starting it again (restart $restarts)"
     continue
   fi
+  if [ -z "$stop_signal" ] && (( rc > 128 )) && [ -f "$PARENT/pgherd-fenced" ]; then
+    restarts=$((restarts + 1))
+    log "the agent ended by signal $((rc - 128)) while the member is fenced: starting it again (restart $restarts)"
+    continue
+  fi
   break
 done
 # the postmaster is the agent's child: it is gone when the agent has seen it exit; an agent that
 # ended otherwise (killed during a stop) leaves it to finish its shutdown, waited for here
 while [ -n "$stop_signal" ] && postmaster_pid >/dev/null; do
+  pass_on
   nap 0.1
 done
 log "the agent exited with status $rc"

@@ -6,13 +6,16 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 
 /**
  * pgherd-agent: the long-lived process in every member container. It runs PostgreSQL as its child
  * (or adopts the one already running when it is itself restarted), keeps one local session open to
- * it, answers HAProxy's health checks from state refreshed every 250 ms, and serves the operator's
- * authenticated API. It exits when PostgreSQL exits, with PostgreSQL's exit status, so the
- * container lives exactly as long as its server.
+ * it, answers HAProxy's health checks from state refreshed every 250 ms, serves the operator's
+ * authenticated API, and fences a primary that is cut off from the operator and the majority. It
+ * exits when PostgreSQL exits on its own, with PostgreSQL's exit status, so the container lives as
+ * long as its server; a PostgreSQL it stopped itself (a fence) is waited for, not exited on.
  *
  * <p>Started by pgherd-entrypoint as the postgres user, which supervises it: an agent that dies
  * while PostgreSQL runs is started again and adopts the server. Settings (environment): PGDATA,
@@ -38,50 +41,82 @@ public final class Agent {
     Path conf = Path.of(env.getOrDefault("PGHERD_AGENT_CONF", "/etc/pgherd/postgresql.conf"));
     Path socketDir = Path.of(env.getOrDefault("PGHERD_AGENT_SOCKET_DIR", "/var/run/postgresql"));
     long period = Long.parseLong(env.getOrDefault("PGHERD_AGENT_PERIOD_MS", "250"));
-    java.util.function.LongSupplier clock = () -> System.nanoTime() / 1_000_000;
-
-    Optional<Postmaster> running = Postmaster.running(pgdata);
-    Postmaster pm;
-    if (running.isPresent()) {
-      pm = running.get();
-      log.info("member " + member + ": adopting the PostgreSQL already running (pid " + pm.pid() + ")");
-    } else {
-      log.info("member " + member + ": starting postgres -D " + pgdata + " -c config_file=" + conf);
-      pm = Postmaster.start(pgdata, conf);
-    }
+    LongSupplier clock = () -> System.nanoTime() / 1_000_000;
 
     LocalSession session = new LocalSession(socketDir, 5432, QUERY_TIMEOUT_MILLIS);
     HealthWatch watch = new HealthWatch(session, period, QUERY_TIMEOUT_MILLIS, clock, log);
-    Thread watcher = HealthServer.daemon(watch, "pgherd-agent-watch");
-    watcher.start();
+    HealthServer.daemon(watch, "pgherd-agent-watch").start();
     HealthServer health = new HealthServer(healthPort, watch, MAX_STATE_AGE_MILLIS, clock);
     health.start();
     log.info("health endpoint on :" + healthPort + " (GET /primary, /replica[?lag=N], /health)");
-    Postmaster server = pm;
-    Status status = new Status(member, pgdata, session, watch, () -> server, clock, QUERY_TIMEOUT_MILLIS);
-    startApi(dir, apiPort, status, log);
 
-    int rc = pm.await(() -> !Files.exists(pgdata.resolve("postmaster.pid")));
-    log.info("PostgreSQL (pid " + pm.pid() + ") exited with status " + rc);
-    watch.stop();
-    System.exit(rc);
+    AtomicReference<Postmaster> server = new AtomicReference<>();
+    Fence fence = new Fence(pgdata, log);
+    Status status = new Status(member, pgdata, session, watch, server::get, fence, clock, QUERY_TIMEOUT_MILLIS);
+    Optional<ApiServer> api = startApi(dir, apiPort, clock, log);
+    api.ifPresent(a -> a
+        .on("GET /v1/status", () -> new Health.Answer(200, Json.write(status.get())))
+        .on("POST /v1/fence", () -> {
+          fence.fence("asked by the operator", server.get());
+          return new Health.Answer(200, Json.write(Map.of("fenced", true)));
+        })
+        .on("POST /v1/unfence", () -> new Health.Answer(200, Json.write(Map.of("unfenced", fence.unfence())))));
+    if (api.isPresent()) {
+      Guard guard = new Guard(new AgentConf(dir.resolve("agent.conf")), watch, fence, server::get,
+          api.get()::lastOperatorCall, clock, period, healthPort, log);
+      HealthServer.daemon(guard, "pgherd-agent-guard").start();
+    } else {
+      log.info("self-fencing off: without its API the agent never hears from the operator");
+    }
+
+    while (true) {
+      fence.clearIfStandby();
+      Optional<String> fenced = fence.fenced();
+      if (fenced.isPresent()) {
+        log.info("member " + member + " is fenced (" + fenced.get() + "): PostgreSQL stays stopped until the"
+            + " operator lifts the fence or the member restarts as a replica");
+        fence.awaitUnfenced();
+      }
+      Postmaster pm = start(pgdata, conf, member, log);
+      server.set(pm);
+      int rc = pm.await(() -> !Files.exists(pgdata.resolve("postmaster.pid")));
+      if (fence.takeStoppedOnPurpose()) {
+        log.info("PostgreSQL (pid " + pm.pid() + ") stopped by the fence (status " + rc + ")");
+        continue;
+      }
+      log.info("PostgreSQL (pid " + pm.pid() + ") exited with status " + rc);
+      watch.stop();
+      System.exit(rc);
+    }
   }
 
-  private static void startApi(Path dir, int port, Status status, Log log) {
+  private static Postmaster start(Path pgdata, Path conf, String member, Log log) throws IOException {
+    Optional<Postmaster> running = Postmaster.running(pgdata);
+    if (running.isPresent()) {
+      log.info("member " + member + ": adopting the PostgreSQL already running (pid " + running.get().pid() + ")");
+      return running.get();
+    }
+    log.info("member " + member + ": starting postgres -D " + pgdata + " -c config_file=" + conf);
+    return Postmaster.start(pgdata, conf);
+  }
+
+  private static Optional<ApiServer> startApi(Path dir, int port, LongSupplier clock, Log log) {
     Path ca = dir.resolve("ca.crt");
     Path cert = dir.resolve("agent.crt");
     Path key = dir.resolve("agent.key");
     if (!Files.exists(cert) || !Files.exists(key) || !Files.exists(ca)) {
       log.info("API off: " + dir + " lacks ca.crt, agent.crt or agent.key (a member created by an older pgherd)");
-      return;
+      return Optional.empty();
     }
     try {
-      ApiServer api = new ApiServer(port, Credentials.serverContext(ca, cert, key), status::get, log);
+      ApiServer api = new ApiServer(port, Credentials.serverContext(ca, cert, key), clock, log);
       api.start();
       log.info("API on :" + port + " (HTTPS, client certificates of this cluster's CA, CN "
           + Credentials.OPERATOR_CN + ")");
+      return Optional.of(api);
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       log.info("API off: its credentials in " + dir + " cannot be used: " + e.getMessage());
+      return Optional.empty();
     }
   }
 

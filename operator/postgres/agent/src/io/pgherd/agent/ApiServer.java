@@ -9,26 +9,43 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
-import java.util.function.Supplier;
+import java.util.function.LongSupplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * The operator's API to the member: HTTPS with mutual TLS. The TLS handshake itself refuses a
- * client without a certificate or with one no issued by this cluster's CA (another cluster's
+ * client without a certificate or with one not issued by this cluster's CA (another cluster's
  * credentials); a certificate of this CA that is not the operator's (a member's own, say) gets 403.
+ * Every call the operator makes counts as word from it (see {@link Guard}).
  *
- * <p>{@code GET /v1/status}: the member's state as JSON (see {@link Status}).
+ * <ul>
+ *   <li>{@code GET /v1/status}: the member's state as JSON (see {@link Status});</li>
+ *   <li>{@code POST /v1/fence}: fence the member now ({@link Fence});</li>
+ *   <li>{@code POST /v1/unfence}: lift the fence; PostgreSQL starts again.</li>
+ * </ul>
  */
 final class ApiServer implements AutoCloseable {
+  /** One call: method and path matched already; returns status code and JSON body. */
+  @FunctionalInterface
+  interface Call {
+    Health.Answer answer() throws IOException;
+  }
+
   private final HttpsServer server;
   private final Log log;
+  private final LongSupplier clock;
+  private volatile long lastOperatorCall;
+  private final Map<String, Call> calls = new LinkedHashMap<>();
 
-  ApiServer(int port, SSLContext tls, Supplier<Map<String, Object>> status, Log log) throws IOException {
+  ApiServer(int port, SSLContext tls, LongSupplier clock, Log log) throws IOException {
     this.log = log;
+    this.clock = clock;
+    this.lastOperatorCall = clock.getAsLong(); // a new agent gives the operator a whole timeout
     server = HttpsServer.create(new InetSocketAddress(port), 16);
     server.setHttpsConfigurator(new HttpsConfigurator(tls) {
       @Override
@@ -40,27 +57,42 @@ final class ApiServer implements AutoCloseable {
       }
     });
     server.setExecutor(Executors.newFixedThreadPool(2, r -> HealthServer.daemon(r, "pgherd-agent-api")));
-    server.createContext("/v1/status", exchange -> {
+    server.createContext("/", exchange -> {
       try (exchange) {
-        if (authorised(exchange)) {
-          if (!exchange.getRequestMethod().equals("GET")) {
-            HealthServer.send(exchange, 405, "{\"error\":\"GET only\"}", false);
-          } else {
-            HealthServer.send(exchange, 200, Json.write(status.get()), false);
-          }
-        }
-      } catch (RuntimeException e) {
-        log.info("API " + exchange.getRequestURI().getPath() + " failed: " + e);
+        serve(exchange);
+      } catch (IOException | RuntimeException e) {
+        log.info("API " + exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + " failed: " + e);
         throw e;
       }
     });
-    server.createContext("/", exchange -> {
-      try (exchange) {
-        if (authorised(exchange)) {
-          HealthServer.send(exchange, 404, "{\"error\":\"no such call: " + exchange.getRequestURI().getPath() + "\"}", false);
-        }
-      }
-    });
+  }
+
+  /** Adds the call {@code method path} (e.g. "GET /v1/status"). */
+  ApiServer on(String methodAndPath, Call call) {
+    calls.put(methodAndPath, call);
+    return this;
+  }
+
+  /** When the operator last called (the agent's monotonic clock, ms). */
+  long lastOperatorCall() {
+    return lastOperatorCall;
+  }
+
+  private void serve(HttpExchange exchange) throws IOException {
+    if (!authorised(exchange)) {
+      return;
+    }
+    lastOperatorCall = clock.getAsLong();
+    String path = exchange.getRequestURI().getPath();
+    Call call = calls.get(exchange.getRequestMethod() + " " + path);
+    if (call == null) {
+      boolean known = calls.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
+      HealthServer.send(exchange, known ? 405 : 404, known ? "{\"error\":\"method not allowed\"}"
+          : "{\"error\":\"no such call: " + path.replace("\"", "") + "\"}", false);
+      return;
+    }
+    Health.Answer a = call.answer();
+    HealthServer.send(exchange, a.status(), a.body(), false);
   }
 
   /** True for the operator's certificate; otherwise answers 403 and says so in the log. */

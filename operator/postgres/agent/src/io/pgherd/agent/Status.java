@@ -20,16 +20,18 @@ final class Status {
   private final LocalSession session;
   private final HealthWatch watch;
   private final java.util.function.Supplier<Postmaster> postmaster;
+  private final Fence fence;
   private final LongSupplier clock;
   private final long queryTimeoutMillis;
 
   Status(String member, Path pgdata, LocalSession session, HealthWatch watch,
-      java.util.function.Supplier<Postmaster> postmaster, LongSupplier clock, long queryTimeoutMillis) {
+      java.util.function.Supplier<Postmaster> postmaster, Fence fence, LongSupplier clock, long queryTimeoutMillis) {
     this.member = member;
     this.pgdata = pgdata;
     this.session = session;
     this.watch = watch;
     this.postmaster = postmaster;
+    this.fence = fence;
     this.clock = clock;
     this.queryTimeoutMillis = queryTimeoutMillis;
   }
@@ -48,6 +50,7 @@ final class Status {
     out.put("role", state == null ? "unavailable" : state.role().json());
     out.put("stateAgeMillis", state == null ? null : clock.getAsLong() - state.atMillis());
     out.put("sessionsOpened", session.connects());
+    out.put("fenced", fence.fenced().orElse(null));
     try {
       out.put("probe", Probe.run(session, queryTimeoutMillis));
       out.put("probeError", null);

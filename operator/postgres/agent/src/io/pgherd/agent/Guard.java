@@ -1,0 +1,112 @@
+package io.pgherd.agent;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Self-fencing: every {@code periodMillis}, once the operator has been silent for the isolation
+ * timeout, asks whether the other members' agents can be reached (a TCP connection to their health
+ * port within {@link #PEER_TIMEOUT_MILLIS}, name resolution included) and fences a primary that
+ * sees no majority ({@link Isolation}).
+ */
+final class Guard implements Runnable {
+  static final long PEER_TIMEOUT_MILLIS = 500;
+
+  private final AgentConf conf;
+  private final HealthWatch watch;
+  private final Fence fence;
+  private final Supplier<Postmaster> postmaster;
+  private final LongSupplier lastOperatorCall;
+  private final LongSupplier clock;
+  private final long periodMillis;
+  private final int peerPort;
+  private final Log log;
+  private final ExecutorService probes = Executors.newCachedThreadPool(r -> HealthServer.daemon(r, "pgherd-agent-peer"));
+  private String lastVerdict = "";
+
+  Guard(AgentConf conf, HealthWatch watch, Fence fence, Supplier<Postmaster> postmaster, LongSupplier lastOperatorCall,
+      LongSupplier clock, long periodMillis, int peerPort, Log log) {
+    this.conf = conf;
+    this.watch = watch;
+    this.fence = fence;
+    this.postmaster = postmaster;
+    this.lastOperatorCall = lastOperatorCall;
+    this.clock = clock;
+    this.periodMillis = periodMillis;
+    this.peerPort = peerPort;
+    this.log = log;
+  }
+
+  @Override
+  public void run() {
+    while (true) {
+      try {
+        check();
+        Thread.sleep(periodMillis);
+      } catch (InterruptedException e) {
+        return;
+      } catch (IOException | RuntimeException e) {
+        log.info("self-fencing check failed: " + e);
+      }
+    }
+  }
+
+  void check() throws IOException, InterruptedException {
+    AgentConf.Settings s = conf.current(log);
+    long silent = clock.getAsLong() - lastOperatorCall.getAsLong();
+    Health.State state = watch.state();
+    boolean primary = state != null && state.role() == Health.Role.PRIMARY
+        && clock.getAsLong() - state.atMillis() <= Agent.MAX_STATE_AGE_MILLIS;
+    if (s.isolationTimeoutMillis() <= 0 || !primary || !Isolation.operatorSilent(silent, s.isolationTimeoutMillis())
+        || fence.fenced().isPresent()) {
+      lastVerdict = "";
+      return;
+    }
+    int reachable = reachable(s.peers());
+    Isolation.Decision d = Isolation.decide(true, silent, s.isolationTimeoutMillis(), s.peers().size(), reachable);
+    if (d.fence()) {
+      fence.fence(d.reason(), postmaster.get());
+    } else {
+      String verdict = d.reason().replaceAll("\\d+ ms", "");
+      if (!verdict.equals(lastVerdict)) {
+        log.info("not fencing: " + d.reason()); // said when the verdict changes, not every period
+        lastVerdict = verdict;
+      }
+    }
+  }
+
+  private int reachable(List<String> peers) throws InterruptedException {
+    List<Future<Boolean>> answers = new ArrayList<>();
+    for (String peer : peers) {
+      answers.add(probes.submit(() -> {
+        try (Socket s = new Socket()) {
+          s.connect(new InetSocketAddress(peer, peerPort), (int) PEER_TIMEOUT_MILLIS);
+          return true;
+        } catch (IOException e) {
+          return false;
+        }
+      }));
+    }
+    int n = 0;
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PEER_TIMEOUT_MILLIS + 200);
+    for (Future<Boolean> f : answers) {
+      try {
+        if (f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          n++;
+        }
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        f.cancel(true); // a name that does not resolve in time counts as unreachable
+      }
+    }
+    return n;
+  }
+}
