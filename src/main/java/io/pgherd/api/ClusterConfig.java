@@ -28,6 +28,7 @@ import java.util.TreeMap;
  *   <tr><td>{@code failover.enabled}</td><td>true</td></tr>
  *   <tr><td>{@code failover.probePeriod}</td><td>{@code 2s}</td></tr>
  *   <tr><td>{@code failover.failureThreshold}</td><td>3</td></tr>
+ *   <tr><td>{@code failover.isolationTimeout}</td><td>{@code 10s}</td></tr>
  *   <tr><td>{@code backup.retention.fullBackups}</td><td>7 (not in this record yet)</td></tr>
  * </table>
  *
@@ -47,6 +48,8 @@ import java.util.TreeMap;
  * @param failoverEnabled automatic failover on or off
  * @param probePeriod how often members are probed
  * @param failureThreshold consecutive failed probes before the primary is declared lost
+ * @param isolationTimeout a primary's agent that has heard nothing from the operator this long, and reaches
+ *     no majority of the members, fences itself
  */
 public record ClusterConfig(
     String name,
@@ -63,6 +66,7 @@ public record ClusterConfig(
     boolean failoverEnabled,
     Duration probePeriod,
     int failureThreshold,
+    Duration isolationTimeout,
     Tls tls) {
 
   public static final int DEFAULT_INSTANCES = 1;
@@ -77,6 +81,7 @@ public record ClusterConfig(
   public static final boolean DEFAULT_FAILOVER_ENABLED = true;
   public static final String DEFAULT_PROBE_PERIOD = "2s";
   public static final int DEFAULT_FAILURE_THRESHOLD = 3;
+  public static final String DEFAULT_ISOLATION_TIMEOUT = "10s";
   public static final int DEFAULT_FULL_BACKUPS = 7;
   public static final String DEFAULT_CERTIFICATE_VALIDITY = "2160h";
   public static final String DEFAULT_RENEW_BEFORE = "168h";
@@ -155,6 +160,7 @@ public record ClusterConfig(
     Objects.requireNonNull(readOnly, "readOnly");
     Objects.requireNonNull(replicationMode, "replicationMode");
     Objects.requireNonNull(probePeriod, "probePeriod");
+    isolationTimeout = isolationTimeout == null ? Quantities.parseDuration(DEFAULT_ISOLATION_TIMEOUT) : isolationTimeout;
     tls = tls == null ? Tls.OFF : tls;
     parameters = parameters == null
         ? Collections.emptySortedMap()
@@ -193,6 +199,7 @@ public record ClusterConfig(
         or(fo.getEnabled(), DEFAULT_FAILOVER_ENABLED),
         Quantities.parseDuration(or(fo.getProbePeriod(), DEFAULT_PROBE_PERIOD)),
         or(fo.getFailureThreshold(), DEFAULT_FAILURE_THRESHOLD),
+        Quantities.parseDuration(or(fo.getIsolationTimeout(), DEFAULT_ISOLATION_TIMEOUT)),
         new Tls(or(tls.getEnabled(), false), tls.getAltNames(),
             Quantities.parseDuration(or(tls.getCertificateValidity(), DEFAULT_CERTIFICATE_VALIDITY)),
             Quantities.parseDuration(or(tls.getRenewBefore(), DEFAULT_RENEW_BEFORE))));

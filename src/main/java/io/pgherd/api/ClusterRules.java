@@ -15,6 +15,8 @@ import java.time.Duration;
 final class ClusterRules extends SectionRules {
   private static final Duration MIN_PROBE = Duration.ofMillis(500);
   private static final Duration MAX_PROBE = Duration.ofMinutes(1);
+  private static final Duration MIN_ISOLATION = Duration.ofSeconds(2);
+  private static final Duration MAX_ISOLATION = Duration.ofMinutes(5);
 
   ClusterRules(Collector c) {
     super(c);
@@ -87,6 +89,17 @@ final class ClusterRules extends SectionRules {
         }
       } catch (IllegalArgumentException e) {
         c.error("spec.failover.probePeriod", e.getMessage());
+      }
+    }
+    String isolation = fo.getIsolationTimeout();
+    if (isolation != null) {
+      try {
+        Duration d = Quantities.parseDuration(isolation);
+        if (d.compareTo(MIN_ISOLATION) < 0 || d.compareTo(MAX_ISOLATION) > 0) {
+          c.error("spec.failover.isolationTimeout", "must be between 2s and 5m, got " + isolation);
+        }
+      } catch (IllegalArgumentException e) {
+        c.error("spec.failover.isolationTimeout", e.getMessage());
       }
     }
     Integer threshold = fo.getFailureThreshold();

@@ -23,6 +23,12 @@ public class FailoverSpec {
   @Max(20)
   private Integer failureThreshold;
 
+  @JsonPropertyDescription("How long a primary's agent may hear nothing from the operator before it fences itself,"
+      + " when it also reaches no majority of the members (2s..5m). The operator promotes a replica in place of an"
+      + " unreachable primary only once this much (plus a margin) has passed since it last reached that agent."
+      + " Default 10s.")
+  private String isolationTimeout;
+
   public Boolean getEnabled() {
     return enabled;
   }
@@ -37,6 +43,14 @@ public class FailoverSpec {
 
   public void setProbePeriod(String probePeriod) {
     this.probePeriod = probePeriod;
+  }
+
+  public String getIsolationTimeout() {
+    return isolationTimeout;
+  }
+
+  public void setIsolationTimeout(String isolationTimeout) {
+    this.isolationTimeout = isolationTimeout;
   }
 
   public Integer getFailureThreshold() {
@@ -58,12 +72,13 @@ public class FailoverSpec {
     FailoverSpec other = (FailoverSpec) o;
     return Objects.equals(enabled, other.enabled)
         && Objects.equals(probePeriod, other.probePeriod)
-        && Objects.equals(failureThreshold, other.failureThreshold);
+        && Objects.equals(failureThreshold, other.failureThreshold)
+        && Objects.equals(isolationTimeout, other.isolationTimeout);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(enabled, probePeriod, failureThreshold);
+    return Objects.hash(enabled, probePeriod, failureThreshold, isolationTimeout);
   }
 
   @Override
@@ -72,6 +87,7 @@ public class FailoverSpec {
         + "enabled=" + enabled
         + ", probePeriod=" + probePeriod
         + ", failureThreshold=" + failureThreshold
+        + ", isolationTimeout=" + isolationTimeout
         + "}";
   }
 }

@@ -65,6 +65,7 @@ class ClusterConfigTest {
           enabled: false
           probePeriod: 500ms
           failureThreshold: 5
+          isolationTimeout: 30s
         tls:
           enabled: true
           altNames: [db.example.test, 10.1.2.3]
@@ -73,7 +74,7 @@ class ClusterConfigTest {
         """);
     assertThat(c).isEqualTo(new ClusterConfig("demo", 3, "registry.local:5000/pg:15.4",
         Map.of("max_connections", "200", "work_mem", "8MB"), "0.0.0.0", 6432, 6433, ReadOnlyMode.REPLICAS,
-        1L << 30, ReplicationMode.SYNC, 512L * 1024, false, Duration.ofMillis(500), 5,
+        1L << 30, ReplicationMode.SYNC, 512L * 1024, false, Duration.ofMillis(500), 5, Duration.ofSeconds(30),
         new ClusterConfig.Tls(true, java.util.List.of("db.example.test", "10.1.2.3"), Duration.ofMinutes(10),
             Duration.ofMinutes(9))));
   }

@@ -451,6 +451,17 @@ class SpecValidatorTest {
   class Failover {
 
     @Test
+    void anIsolationTimeoutOutsideTwoSecondsToFiveMinutesIsRejected() {
+      assertThat(errors(spec("failover: {isolationTimeout: 1s}")))
+          .containsExactly("spec.failover.isolationTimeout: must be between 2s and 5m, got 1s");
+      assertThat(errors(spec("failover: {isolationTimeout: 6m}")))
+          .containsExactly("spec.failover.isolationTimeout: must be between 2s and 5m, got 6m");
+      assertThat(errors(spec("failover: {isolationTimeout: soon}"))).hasSize(1)
+          .allMatch(e -> e.startsWith("spec.failover.isolationTimeout: "));
+      assertThat(errors(spec("failover: {isolationTimeout: 30s}"))).isEmpty();
+    }
+
+    @Test
     void aProbePeriodShorterThan500msIsRejected() {
       assertThat(errors(spec("failover: {probePeriod: 100ms}")))
           .containsExactly("spec.failover.probePeriod: must be between 500ms and 1m, got 100ms");
