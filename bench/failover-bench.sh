@@ -150,6 +150,22 @@ wait_streaming() { # wait_streaming MEMBER FROM_MS → prints seconds since FROM
   done
   python3 -c "print(round(($(now_ms) - $2) / 1000, 2))"
 }
+# epoch ms of the operator's last "reconnect: MEMBER:" action after FAULT_MS (its cluster log), or nothing
+operator_reconnect_ms() { # operator_reconnect_ms MEMBER FAULT_MS
+  python3 - "$PGHERD_HOME/logs/$NAME.log" "$1" "$2" <<'PY' 2>/dev/null || true
+import datetime, sys
+found = ''
+for line in open(sys.argv[1]):
+    f = line.split(' ', 3)
+    if len(f) < 4 or not f[3].startswith('reconnect: %s:' % sys.argv[2]):
+        continue
+    t = datetime.datetime.fromisoformat(f[0].rstrip('Z')).replace(tzinfo=datetime.timezone.utc)
+    ms = int(round(t.timestamp() * 1000))
+    if ms >= int(sys.argv[3]):
+        found = ms
+print(found)
+PY
+}
 # waits (bounded) until the operator's stored intent names another primary than OLD
 wait_new_primary() { # wait_new_primary OLD
   local deadline=$((SECONDS + 120))
@@ -232,7 +248,14 @@ for scenario in $SCENARIOS; do
         # the container again first (it is polled every ~0.1 s meanwhile)
         reconnected='' by=''
         while [ $(($(now_ms) - chosen)) -lt 1000 ]; do
-          if attached "pgherd-$old"; then reconnected=$(now_ms) by=operator; break; fi
+          if attached "pgherd-$old"; then
+            # when: the operator's "reconnect: <member>" line after the fault (its log, ms), or
+            # else the moment this script saw the container attached
+            reconnected=$(operator_reconnect_ms "$old" "$fault")
+            if [ -n "$reconnected" ]; then by="the operator (time from its log's reconnect line)"
+            else reconnected=$(now_ms) by="the operator (seen attached by this script)"; fi
+            break
+          fi
           sleep 0.1
         done
         if [ -z "$reconnected" ]; then
@@ -246,7 +269,7 @@ for scenario in $SCENARIOS; do
           fi
         fi
         rejoin=$(wait_streaming "$old" "$reconnected")
-        log "isolate #$i: new primary chosen $(python3 -c "print(round(($chosen - $fault) / 1000, 2))")s after the disconnect; $old reconnected at +$(python3 -c "print(round(($reconnected - $fault) / 1000, 2))")s by $by"
+        log "isolate #$i: new primary seen in the operator's state $(python3 -c "print(round(($chosen - $fault) / 1000, 2))")s after the disconnect; $old reconnected at +$(python3 -c "print(round(($reconnected - $fault) / 1000, 2))")s by $by"
         fenced_lines "pgherd-$old" "$fault" | while IFS= read -r l; do log "isolate #$i: $old: $l"; done ;;
       *) die "unknown scenario $scenario" ;;
     esac
