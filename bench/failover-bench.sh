@@ -23,7 +23,8 @@
 #               network answers for the container name again, which is how members, the load
 #               balancer and the operator reach it) unless the operator has attached it again
 #               itself meanwhile (it does for a member it finds cut off; which one did it is
-#               printed), and the seconds from the reconnection until it streams again. Also
+#               printed), and the seconds from the reconnection (the operator's "reconnect:" log
+#               line when it was the operator) until it streams again. Also
 #               printed: the old primary's FENCED: lines (its agent's self-fencing) since the fault
 #               (docker logs -t), or "no FENCED line". Not in the default list.
 # and every acknowledged write is looked for afterwards (lost=...). Then a table of medians,
