@@ -14,7 +14,12 @@
 #   2. pgbench -i -s $SCALE through the read-write port; raw `pg_basebackup -X stream -c fast`
 #      from the host against the primary's published port into a temp dir (time, MB/s; deleted);
 #      scale 3 → 4 and time apply → the new member "streaming"; the ratio pgherd / raw; raw again.
-#   3. the idle CPU cost of pgherd's health checks; then pgbench TPS, select-only (-S -n) and
+#   3. the health checks (answered by the agent in each member on :8008): the idle CPU cost of the
+#      cluster with HAProxy's checks on and off, and of the whole cluster (members + LB + operator;
+#      target ≤ 0.03 cores); $HEALTH_COUNT sequential GET /primary to the primary's agent from the host
+#      (latency percentiles, CPU per check); with HEALTH_UNDER_LOAD=1, GET /primary every 50 ms
+#      during one pgbench select-only run through the read-write port (p50/p99/max, non-200
+#      answers; target p99 ≤ 5 ms). Then pgbench TPS, select-only (-S -n) and
 #      TPC-B-like (-n, after vacuum of branches/tellers + truncate history), $CLIENTS clients /
 #      $THREADS threads, $DURATION s, CHECKPOINT before each run, through each variant below, all
 #      against the same primary, $RUNS rounds; per run: TPS, latency, CPU per transaction by
@@ -41,7 +46,11 @@
 #                   work on the machine (not this benchmark's processes) uses < QUIET_CORES cores
 #   CLEAN_CORES=0.5 runs during which other work used more than this are left out of "clean" means
 #   REINIT=0        1 = pgbench -i before every TPC-B run (default: vacuum + truncate history)
-#   IDLE_WINDOW=15  seconds for the idle health-check cost measurement (0 = skip)
+#   IDLE_WINDOW=20  seconds per idle cost measurement (checks on, checks off; 0 = skip)
+#   HEALTH_COUNT=200  sequential GET /primary to the primary's agent (bench/health-latency.py, one
+#                   Python process, a new TCP connection per request as HAProxy's check; 0 = skip)
+#   HEALTH_UNDER_LOAD=1  1 = GET /primary every 50 ms during one extra pgbench -S -c $CLIENTS
+#                   -j $THREADS -T $DURATION run through 127.0.0.1:$RW_PORT (0 = skip)
 #   RAW_RUNS=2      raw pg_basebackup runs (before and after the scale-out)
 #   RW_PORT=55432 RO_PORT=55433 BARE_PORT=55532 BARE_IP_PORT=55533 BARE_DOCKER_PORT=55534
 #   CREATE_TIMEOUT=300 SCALE_TIMEOUT=1800 MAX_RUNTIME=(computed)   bounds, seconds
@@ -63,7 +72,10 @@ QUIET_WAIT=${QUIET_WAIT:-60}
 QUIET_CORES=${QUIET_CORES:-0.3}
 CLEAN_CORES=${CLEAN_CORES:-0.5}
 REINIT=${REINIT:-0}
-IDLE_WINDOW=${IDLE_WINDOW:-15}
+IDLE_WINDOW=${IDLE_WINDOW:-20}
+HEALTH_COUNT=${HEALTH_COUNT:-200}
+HEALTH_UNDER_LOAD=${HEALTH_UNDER_LOAD:-1}
+HEALTH_PORT=8008
 RAW_RUNS=${RAW_RUNS:-2}
 CLUSTER=bench
 RW_PORT=${RW_PORT:-55432}
@@ -75,7 +87,7 @@ CREATE_TIMEOUT=${CREATE_TIMEOUT:-300}
 SCALE_TIMEOUT=${SCALE_TIMEOUT:-1800}
 POLL=0.25
 
-for v in SCALE DURATION CLIENTS THREADS RUNS REINIT IDLE_WINDOW RAW_RUNS RW_PORT RO_PORT BARE_PORT \
+for v in SCALE DURATION CLIENTS THREADS RUNS REINIT IDLE_WINDOW HEALTH_COUNT HEALTH_UNDER_LOAD RAW_RUNS RW_PORT RO_PORT BARE_PORT \
   BARE_IP_PORT BARE_DOCKER_PORT CREATE_TIMEOUT SCALE_TIMEOUT QUIET_WAIT; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "cluster-bench: $v='${!v}' must be a non-negative integer" >&2; exit 2; }
 done
@@ -92,7 +104,7 @@ n_modes=$(wc -w <<<"$MODES")
 for v in QUIET_CORES CLEAN_CORES; do
   [[ ${!v} =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "cluster-bench: $v='${!v}' must be a number" >&2; exit 2; }
 done
-MAX_RUNTIME=${MAX_RUNTIME:-$((1200 + SCALE * 30 + RUNS * n_variants * n_modes * (DURATION + 90 + QUIET_WAIT)))}
+MAX_RUNTIME=${MAX_RUNTIME:-$((1200 + SCALE * 30 + IDLE_WINDOW * 2 + HEALTH_COUNT * 2 + (RUNS * n_variants * n_modes + HEALTH_UNDER_LOAD) * (DURATION + 90 + QUIET_WAIT)))}
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -105,13 +117,19 @@ section() { printf '\n==================== %s\n' "$*"; }
 note() { printf '  how: %s\n' "$*"; }
 load() { printf '  load before: %s\n' "$(uptime | sed 's/^ *//')"; }
 die() { echo "cluster-bench: $*" >&2; exit 1; }
+hv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }   # hv KEY LINE: the value of KEY=... in LINE
 
-raw_bytes=0 bare_ctr='' work='' op_pid='' bare_pid='' wd_pid='' owned=0 applied=0 checks_off=0 lb=''
+raw_bytes=0 bare_ctr='' work='' op_pid='' bare_pid='' wd_pid='' owned=0 applied=0 checks_off=0 lb='' hl_pgbench_pid=''
+idle_cluster='' health_seq='' health_load=''
 cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
   section "cleanup"
+  if [ -n "$hl_pgbench_pid" ]; then   # /usr/bin/time of the under-load pgbench (which ends by its -T anyway)
+    kill "$hl_pgbench_pid" 2>/dev/null && wait "$hl_pgbench_pid" 2>/dev/null
+    echo "  pgbench (pid $hl_pgbench_pid) stopped"
+  fi
   if [ -n "$bare_pid" ]; then
     kill "$bare_pid" 2>/dev/null && wait "$bare_pid" 2>/dev/null
     echo "  host HAProxy (pid $bare_pid) stopped"
@@ -149,7 +167,7 @@ trap 'echo "cluster-bench: terminated" >&2; exit 143' TERM
 
 # ------------------------------------------------------------------------------------ preflight
 section "setup"
-for t in docker java psql pgbench pg_basebackup haproxy jq awk ss /usr/bin/time timeout; do
+for t in docker java psql pgbench pg_basebackup haproxy jq awk ss python3 /usr/bin/time timeout; do
   command -v "$t" >/dev/null || die "$t is needed on the host"
 done
 docker info >/dev/null 2>&1 || die "the Docker engine is not reachable"
@@ -634,10 +652,20 @@ quiet_wait() {
   done
 }
 
-# Idle cost of the health checks (and of the operator's probes).
+# Idle cost of the health checks (and of the operator's probes), and of the whole cluster.
+checks_line() { # what pgherd's HAProxy checks, and how often
+  local n inter
+  n=$(docker exec "$lb" grep -c ' check port ' /usr/local/etc/haproxy/haproxy.cfg || echo '?')
+  inter=$(docker exec "$lb" grep -m1 '^ *default-server' /usr/local/etc/haproxy/haproxy.cfg |
+    grep -o ' inter [^ ]*\| fastinter [^ ]*\| downinter [^ ]*' | tr '\n' ',' | sed 's/^ //; s/, /, /g; s/,$//')
+  echo "$n checked server lines in $lb (default-server $inter)"
+}
+n_members=$(docker ps --filter "label=io.pgherd.cluster=$CLUSTER" --filter "label=io.pgherd.component=member" -q | wc -l)
 if [ "$IDLE_WINDOW" -gt 0 ]; then
   echo
   echo "  idle cost, no client load, ${IDLE_WINDOW}s each (CPU ms per second of wall time; new sessions/s on the primary):"
+  note "CPU from the containers' cgroups (primary, replicas, LB) and /proc/PID/stat (operator); checks"
+  note "switched on/off at the LB's admin socket 2 s before each window; $(checks_line)"
   sessions() { sql 127.0.0.1 "$primary_port" "select sum(sessions) from pg_stat_database"; }
   for state in enable disable; do
     lb_health "$state"
@@ -647,22 +675,53 @@ if [ "$IDLE_WINDOW" -gt 0 ]; then
     s1=$(sessions); read -r -a c1 <<<"$(cpu_snapshot)"; tb=$(now)
     w=$(awk -v a="$ta" -v b="$tb" 'BEGIN { print b - a }')
     ms() { awk -v a="$1" -v b="$2" -v w="$w" 'BEGIN { printf "%.1f", (b - a) / 1e6 / w }'; }
-    printf '    checks %-8s primary %5s  replicas %5s  LB %5s  operator %5s  machine %6s ms/s; sessions %s/s\n' \
+    printf '    checks %-8s primary %5s  replicas %5s  LB %5s  operator %5s  machine %6s ms/s; sessions %s/s; other work %s cores\n' \
       "${state}d:" "$(ms "${c0[4]}" "${c1[4]}")" "$(ms "${c0[5]}" "${c1[5]}")" "$(ms "${c0[2]}" "${c1[2]}")" \
       "$(ms "${c0[6]}" "${c1[6]}")" "$(ms "${c0[7]}" "${c1[7]}")" \
-      "$(awk -v a="$s0" -v b="$s1" -v w="$w" 'BEGIN { printf "%.1f", (b - a - 1) / w }')"
+      "$(awk -v a="$s0" -v b="$s1" -v w="$w" 'BEGIN { printf "%.1f", (b - a - 1) / w }')" \
+      "$(others_cores "${c0[*]}" "${c1[*]}" "$w")"
+    if [ "$state" = enable ]; then
+      # the whole cluster as it runs normally (checks on): every member's and the LB's cgroup
+      # plus the operator process (docker-proxy is not counted: it forwards client traffic only)
+      idle_cluster=$(awk -v w="$w" -v a="${c0[*]}" -v b="${c1[*]}" 'BEGIN {
+        split(a, x, " "); split(b, y, " ");
+        printf "%.3f", ((y[3] - x[3]) + (y[5] - x[5]) + (y[6] - x[6]) + (y[7] - x[7])) / 1e9 / w }')
+      idle_cluster_w=$(printf '%.1f' "$w")
+    fi
   done
-  # One check by hand, as HAProxy's check runs it (minus socat's fork): the member's
-  # pgherd-health as user postgres, 20 times in a row, with the checks off so nothing else runs.
+  lb_health enable
+  echo "  RESULT idle cost of the whole cluster ($n_members members + LB containers + the operator process, checks on):"
+  echo "         $idle_cluster cores over ${idle_cluster_w} s   (target ≤ 0.03 cores)"
+fi
+
+# The agent's health check itself: HEALTH_COUNT sequential GET /primary from the host to the
+# primary's agent, each on a new TCP connection as HAProxy's check makes it, timed inside one
+# Python process (bench/health-latency.py: no process start per request), with HAProxy's checks
+# off meanwhile so that only these requests reach the agent.
+if [ "$HEALTH_COUNT" -gt 0 ]; then
+  echo
+  echo "  one health check (the agent in pgherd-$CLUSTER-1 answering GET /primary on $primary_ip:$HEALTH_PORT):"
+  note "python3 bench/health-latency.py $primary_ip $HEALTH_PORT /primary --count $HEALTH_COUNT (back to back, new"
+  note "connection each; connect → whole answer); HAProxy's checks disabled meanwhile; CPU = the primary's"
+  note "cgroup over the requests, and net of its own idle rate (no checks, no requests) over the 5 s before"
   lb_health disable
   sleep 1
-  c="pgherd-$CLUSTER-1"; ca=$(container_ns "$c"); ta=$(now)
-  docker exec -u postgres "$c" bash -c 'for i in $(seq 1 20); do printf "GET /primary HTTP/1.0\r\n\r\n" | /usr/local/bin/pgherd-health >/dev/null; done'
+  c="pgherd-$CLUSTER-1"
+  ca=$(container_ns "$c"); ta=$(now); sleep 5; cb=$(container_ns "$c"); tb=$(now)
+  base_ms=$(awk -v a="$ca" -v b="$cb" -v t0="$ta" -v t1="$tb" 'BEGIN { printf "%.3f", (b - a) / 1e6 / (t1 - t0) }')
+  ca=$(container_ns "$c"); ta=$(now)
+  hl=$(timeout $((HEALTH_COUNT * 2 + 30)) python3 "$repo/bench/health-latency.py" "$primary_ip" "$HEALTH_PORT" /primary \
+    --count "$HEALTH_COUNT" --timeout 1) || hl="health-latency.py failed (status $?)"
   cb=$(container_ns "$c"); tb=$(now)
   lb_health enable
-  check_ms=$(awk -v a="$ca" -v b="$cb" 'BEGIN { printf "%.1f", (b - a) / 20 / 1e6 }')
-  echo "    one health check (pgherd-health: bash + psql + a backend, run 20× by docker exec in $c):"
-  echo "      $check_ms ms CPU and $(awk -v a="$ta" -v b="$tb" 'BEGIN { printf "%.0f", (b - a) / 20 * 1000 }') ms wall each; pgherd runs $(docker exec "$lb" grep -c ' check port ' /usr/local/etc/haproxy/haproxy.cfg) checks per second (one per server line, inter 1s)"
+  health_seq="p50 $(hv p50 "$hl") ms, p90 $(hv p90 "$hl") ms, p99 $(hv p99 "$hl") ms, max $(hv max "$hl") ms"
+  cpu_gross=$(awk -v a="$ca" -v b="$cb" -v n="$(hv n "$hl")" 'BEGIN { if (n > 0) printf "%.3f", (b - a) / 1e6 / n; else print "n/a" }')
+  cpu_net=$(awk -v a="$ca" -v b="$cb" -v n="$(hv n "$hl")" -v r="$base_ms" -v t0="$ta" -v t1="$tb" \
+    'BEGIN { if (n > 0) printf "%.3f", ((b - a) / 1e6 - r * (t1 - t0)) / n; else print "n/a" }')
+  echo "    $hl"
+  echo "  RESULT one health check (GET /primary, $(hv n "$hl") sequential, $(hv non200 "$hl") non-200, $(hv errors "$hl") without answer): $health_seq"
+  echo "         the primary container's CPU per check: $cpu_gross ms; net of its idle rate ($base_ms ms/s): $cpu_net ms"
+  echo "         HAProxy: $(checks_line)"
   echo "    (check state now: $(check_states))"
 fi
 
@@ -734,6 +793,43 @@ run_one() { # VARIANT MODE ROUND
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$v" "$mode" "$round" "$tps" "$lat" "$tx" "$ndown" "$others" "$cpu" >>"$results"
 }
 
+# The agent's health check under load: one pgbench select-only run through the read-write port
+# (pgherd's path), and meanwhile GET /primary to the primary's agent every 50 ms (new connection
+# each), from 1 s after pgbench starts until 1 s before it ends. HAProxy's own checks stay on.
+if [ "$HEALTH_UNDER_LOAD" = 1 ]; then
+  echo
+  echo "  health check latency under load (GET /primary to the agent in pgherd-$CLUSTER-1 while pgbench runs):"
+  prepare select
+  [ "$QUIET_WAIT" -gt 0 ] && quiet_wait
+  load
+  hl_secs=$(( DURATION > 3 ? DURATION - 2 : 1 ))
+  note "pgbench -S -n -c $CLIENTS -j $THREADS -T $DURATION -h 127.0.0.1 -p $RW_PORT postgres; 1 s after its start:"
+  note "python3 bench/health-latency.py $primary_ip $HEALTH_PORT /primary --interval-ms 50 --seconds $hl_secs"
+  out="$work/pgbench-health-load.log"
+  read -r -a c0 <<<"$(cpu_snapshot)"; ta=$(now)
+  /usr/bin/time -f '%U %S' -o "$work/time-health.out" timeout $((DURATION + 120)) \
+    pgbench -S -n -c "$CLIENTS" -j "$THREADS" -T "$DURATION" -h 127.0.0.1 -p "$RW_PORT" postgres >"$out" 2>&1 &
+  hl_pgbench_pid=$!
+  sleep 1
+  hl=$(timeout $((hl_secs + 30)) python3 "$repo/bench/health-latency.py" "$primary_ip" "$HEALTH_PORT" /primary \
+    --interval-ms 50 --seconds "$hl_secs" --count $((hl_secs * 20 + 20)) --timeout 1) || hl="health-latency.py failed (status $?)"
+  rc=0; wait "$hl_pgbench_pid" || rc=$?
+  hl_pgbench_pid=''
+  read -r -a c1 <<<"$(cpu_snapshot)"; tb=$(now)
+  tps=$(awk '/^tps = / { print $3; exit }' "$out"); tps=${tps:-NA}
+  [ "$rc" = 0 ] && [ "$tps" != NA ] || { echo "  pgbench exited with status $rc:"; tail -5 "$out" | sed 's/^/    /'; }
+  pg_ns=$(tail -1 "$work/time-health.out" 2>/dev/null | awk '{ printf "%.0f", ($1 + $2) * 1e9 }')
+  others=$(others_cores "${c0[*]}" "${c1[*]}" "$(awk -v a="$ta" -v b="$tb" 'BEGIN { print b - a }')" "${pg_ns:-0}")
+  down=$(docker logs --since "$ta" "$lb" 2>&1 | grep -F 'is DOWN' | grep -v WARNING || true)
+  ndown=0; [ -n "$down" ] && ndown=$(wc -l <<<"$down")
+  echo "    $hl"
+  health_load="p50 $(hv p50 "$hl") ms, p99 $(hv p99 "$hl") ms, max $(hv max "$hl") ms, non-200 $(hv non200 "$hl") (+ $(hv errors "$hl") without answer) of $(hv n "$hl")"
+  echo "  RESULT health check under load: $health_load   (target p99 ≤ 5 ms)"
+  echo "         pgbench meanwhile: tps $tps; other work on the machine: $others cores (health-latency.py's own CPU counts there);"
+  echo "         HAProxy 'is DOWN' events: $ndown"
+  [ -n "$down" ] && head -5 <<<"$down" | cut -c1-200 | sed 's/^/         LB: /'
+fi
+
 for ((round = 1; round <= RUNS; round++)); do
   order=$VARIANTS
   (( round % 2 == 0 )) && order=$(tr ' ' '\n' <<<"$VARIANTS" | grep -v '^$' | tac | tr '\n' ' ')
@@ -755,6 +851,9 @@ echo "  machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 104
 echo "  1. apply → all 3 members streaming: ${create_secs} s (pg_stat_replication: ${create_db_secs} s; Healthy: ${create_healthy_secs} s)"
 echo "  2. database $(div "$db_bytes" 1048576 %.0f) MB (pg_database_size); add replica (3 → 4) ${add_secs} s; raw pg_basebackup ${raw_secs[*]} s (mean $raw_mean);"
 echo "     ratio pgherd/raw = $add_ratio (target ≤ 1.2); pg_basebackup inside the new member took $clone_in_member s"
+[ -n "$idle_cluster" ] && echo "  health checks: idle cost of the whole cluster $idle_cluster cores (target ≤ 0.03 cores)"
+[ -n "$health_seq" ] && echo "                 one GET /primary to the agent, $HEALTH_COUNT sequential: $health_seq"
+[ -n "$health_load" ] && echo "                 under pgbench -S load, every 50 ms: $health_load (target p99 ≤ 5 ms)"
 echo "  3. pgbench -c $CLIENTS -j $THREADS -T $DURATION: TPS mean of all runs, mean of clean runs (other work"
 echo "     ≤ $CLEAN_CORES cores during the run), and each run with the cores other work used meanwhile:"
 for mode in $MODES; do

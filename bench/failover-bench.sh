@@ -2,7 +2,7 @@
 # bench/failover-bench.sh — the pgherd side of the failover benchmark, measured with the same
 # write probe (bench/WriteProbe.java) as the Patroni side (bench/patroni-failover.sh).
 #
-#   bench/failover-bench.sh [--runs N] [--scenarios "kill pause switchover"]
+#   bench/failover-bench.sh [--runs N] [--scenarios "kill pause switchover isolate"]
 #
 # A three-member cluster (default spec: probe period 2 s, failure threshold 3) is created in a
 # temporary home with its own operator (bin/pgherd operator). Each scenario is repeated N times
@@ -16,6 +16,17 @@
 #   switchover  bin/pgherd switchover → write outage (the fault instant is the command's start,
 #               so the CLI's own JVM start-up is inside the window only if writes stop before it
 #               ends); seconds from the command's start until the old primary streams again
+#   isolate     docker network disconnect of the primary's container from pgherd-$NAME (its only
+#               network: no peer, no load balancer, no operator probe reaches it; the Docker API
+#               still does) → write outage; 1 s after the new primary is chosen it is reconnected
+#               (docker network connect pgherd-$NAME <container>: Docker's DNS on the cluster
+#               network answers for the container name again, which is how members, the load
+#               balancer and the operator reach it) unless the operator has attached it again
+#               itself meanwhile (it does for a member it finds cut off; which one did it is
+#               printed), and the seconds from the reconnection (the operator's "reconnect:" log
+#               line when it was the operator) until it streams again. Also
+#               printed: the old primary's FENCED: lines (its agent's self-fencing) since the fault
+#               (docker logs -t), or "no FENCED line". Not in the default list.
 # and every acknowledged write is looked for afterwards (lost=...). Then a table of medians,
 # minimum and maximum. Not run by CI; results go to docs/benchmarks.md.
 #
@@ -33,7 +44,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2 ;;
     --scenarios) SCENARIOS=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--scenarios \"kill pause switchover\"]" >&2; exit 64 ;;
+    *) echo "usage: $0 [--runs N] [--scenarios \"kill pause switchover isolate\"]" >&2; exit 64 ;;
   esac
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "--runs must be a positive number" >&2; exit 64; }
@@ -52,6 +63,8 @@ MAX_RUNTIME=${MAX_RUNTIME:-$((600 + NSCEN * RUNS * 120))}
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
 now_ms() { date +%s%3N; }
+# true when CONTAINER is attached to the cluster's network
+attached() { docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$1" 2>/dev/null | grep -qw -- "pgherd-$NAME"; }
 
 command -v docker >/dev/null && docker info >/dev/null 2>&1 || die "no Docker engine (start dockerd)"
 command -v psql >/dev/null || die "psql is needed (postgresql-client-15)"
@@ -67,6 +80,11 @@ cleanup() {
   [ -n "$WATCHDOG" ] && kill "$WATCHDOG" 2>/dev/null || true
   [ -n "$PROBE_PID" ] && kill "$PROBE_PID" 2>/dev/null || true
   docker unpause "pgherd-$NAME-1" "pgherd-$NAME-2" "pgherd-$NAME-3" >/dev/null 2>&1 || true
+  for m in 1 2 3; do # a member this script cut off from the cluster network (isolate) is attached again
+    if docker inspect "pgherd-$NAME-$m" >/dev/null 2>&1 && ! attached "pgherd-$NAME-$m"; then
+      docker network connect "pgherd-$NAME" "pgherd-$NAME-$m" >/dev/null 2>&1 || true
+    fi
+  done
   if [ -n "$OP_PID" ]; then kill "$OP_PID" 2>/dev/null || true; wait "$OP_PID" 2>/dev/null || true; fi
   if [ -n "${KEEP_LOGS:-}" ]; then
     mkdir -p "$KEEP_LOGS" && cp "$TMP/operator.log" "$KEEP_LOGS/" 2>/dev/null
@@ -133,6 +151,42 @@ wait_streaming() { # wait_streaming MEMBER FROM_MS → prints seconds since FROM
   done
   python3 -c "print(round(($(now_ms) - $2) / 1000, 2))"
 }
+# epoch ms of the operator's last "reconnect: MEMBER:" action after FAULT_MS (its cluster log), or nothing
+operator_reconnect_ms() { # operator_reconnect_ms MEMBER FAULT_MS
+  python3 - "$PGHERD_HOME/logs/$NAME.log" "$1" "$2" <<'PY' 2>/dev/null || true
+import datetime, sys
+found = ''
+for line in open(sys.argv[1]):
+    f = line.split(' ', 3)
+    if len(f) < 4 or not f[3].startswith('reconnect: %s:' % sys.argv[2]):
+        continue
+    t = datetime.datetime.fromisoformat(f[0].rstrip('Z')).replace(tzinfo=datetime.timezone.utc)
+    ms = int(round(t.timestamp() * 1000))
+    if ms >= int(sys.argv[3]):
+        found = ms
+print(found)
+PY
+}
+# waits (bounded) until the operator's stored intent names another primary than OLD
+wait_new_primary() { # wait_new_primary OLD
+  local deadline=$((SECONDS + 120))
+  until [ "$(state_primary)" != "$1" ]; do
+    [ $SECONDS -lt $deadline ] || die "no new primary within 120 s after the fault on $1"
+    sleep 0.05
+  done
+}
+# the old primary's agent's FENCED: lines since FAULT_MS, with seconds after the fault
+fenced_lines() { # fenced_lines CONTAINER FAULT_MS
+  local lines
+  lines=$(docker logs -t --since "${2:0:10}.${2:10}" "$1" 2>&1 | grep -F 'FENCED:' || true)
+  if [ -z "$lines" ]; then
+    echo "no FENCED line"
+    return
+  fi
+  while IFS= read -r l; do
+    printf '+%ss %s\n' "$(python3 -c "import sys,datetime; t=sys.argv[1].rstrip('Z'); d=datetime.datetime.fromisoformat(t[:26]).replace(tzinfo=datetime.timezone.utc); print(round(d.timestamp() - int(sys.argv[2]) / 1000, 2))" "${l%% *}" "$2")" "$(cut -c1-240 <<<"${l#* }")"
+  done <<<"$lines"
+}
 # the write outage after FAULT_MS from the probe's CSV: the longest gap between consecutive
 # acknowledged inserts that ends after the fault (the same measure as WriteProbe's outage_ms)
 outage() { # outage CSV FAULT_MS
@@ -174,11 +228,11 @@ for scenario in $SCENARIOS; do
     case $scenario in
       kill)
         docker kill "pgherd-$old" >/dev/null
-        until [ "$(state_primary)" != "$old" ]; do sleep 0.05; done
+        wait_new_primary "$old"
         rejoin=$(wait_streaming "$old" "$fault") ;;
       pause)
         docker pause "pgherd-$old" >/dev/null
-        until [ "$(state_primary)" != "$old" ]; do sleep 0.05; done
+        wait_new_primary "$old"
         sleep 1
         unpaused=$(now_ms)
         # pgherd killed the frozen container while fencing it: unpausing may find it exited
@@ -187,6 +241,37 @@ for scenario in $SCENARIOS; do
       switchover)
         "$PGHERD" switchover "$NAME" >"$TMP/switchover.out" 2>&1 || die "switchover failed: $(cat "$TMP/switchover.out")"
         rejoin=$(wait_streaming "$old" "$fault") ;;
+      isolate)
+        docker network disconnect "pgherd-$NAME" "pgherd-$old" >/dev/null
+        wait_new_primary "$old"
+        chosen=$(now_ms)
+        # reconnected 1 s after the failover (as pause unpauses), unless the operator attached
+        # the container again first (it is polled every ~0.1 s meanwhile)
+        reconnected='' by=''
+        while [ $(($(now_ms) - chosen)) -lt 1000 ]; do
+          if attached "pgherd-$old"; then
+            # when: the operator's "reconnect: <member>" line after the fault (its log, ms), or
+            # else the moment this script saw the container attached
+            reconnected=$(operator_reconnect_ms "$old" "$fault")
+            if [ -n "$reconnected" ]; then by="the operator (time from its log's reconnect line)"
+            else reconnected=$(now_ms) by="the operator (seen attached by this script)"; fi
+            break
+          fi
+          sleep 0.1
+        done
+        if [ -z "$reconnected" ]; then
+          reconnected=$(now_ms)
+          if docker network connect "pgherd-$NAME" "pgherd-$old" >/dev/null 2>"$TMP/connect.err"; then
+            by="this script"
+          elif attached "pgherd-$old"; then
+            by="operator (just before this script)"
+          else
+            die "docker network connect pgherd-$NAME pgherd-$old failed: $(cat "$TMP/connect.err")"
+          fi
+        fi
+        rejoin=$(wait_streaming "$old" "$reconnected")
+        log "isolate #$i: new primary seen in the operator's state $(python3 -c "print(round(($chosen - $fault) / 1000, 2))")s after the disconnect; $old reconnected at +$(python3 -c "print(round(($reconnected - $fault) / 1000, 2))")s by $by"
+        fenced_lines "pgherd-$old" "$fault" | while IFS= read -r l; do log "isolate #$i: $old: $l"; done ;;
       *) die "unknown scenario $scenario" ;;
     esac
     wait "$PROBE_PID" || true
