@@ -12,6 +12,7 @@ import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.MemberAccess;
 import io.pgherd.store.ClusterLog;
 import io.pgherd.store.Home;
+import io.pgherd.tls.AgentCredentials;
 import io.pgherd.tls.ClusterTls;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -43,6 +44,8 @@ public final class ClusterScope {
   public final MemberAccess access;
   /** The cluster's CA and server certificates (spec.tls). */
   public final ClusterTls tls;
+  /** The certificates of the member agents' API: the agents' server certificates, the operator's client one. */
+  public final AgentCredentials agentCredentials;
   /** Last known content hash of files inside containers, by container id and path. */
   public final Map<String, String> fileHashes = new ConcurrentHashMap<>();
   /**
@@ -67,6 +70,7 @@ public final class ClusterScope {
     this.access = access;
     this.connector = connector;
     this.tls = new ClusterTls(home, cluster);
+    this.agentCredentials = new AgentCredentials(home, cluster, tls);
   }
 
   public String member(int ordinal) {
@@ -114,7 +118,11 @@ public final class ClusterScope {
     fileHashes.keySet().removeIf(k -> k.startsWith(containerId));
   }
 
-  /** The member container's definition as a hash (its label): recreated when it changes. */
+  /**
+   * The member container's definition as a hash (its label): recreated when it changes. The agent's
+   * port (8009), published by members created since, is left out on purpose: members created
+   * before it are not recreated for it (their probes fall back to SQL until they are recreated).
+   */
   public String specHash(ClusterConfig cfg, int ordinal) {
     return hash(("image=" + cfg.image() + "\nports=127.0.0.1::5432\nvolume=" + Names.volume(member(ordinal)) + "\n")
         .getBytes(StandardCharsets.UTF_8)).substring(0, 16);
