@@ -122,6 +122,15 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
     lifecycle.crash(name);
   }
 
+  /**
+   * Containers created from now on do not publish {@code containerPort}, whatever their spec says
+   * (members created by a pgherd from before that port; none: every port published again).
+   */
+  public synchronized void createWithoutPublishing(Integer... containerPorts) {
+    store.unpublished.clear();
+    store.unpublished.addAll(List.of(containerPorts));
+  }
+
   /** Freezes the container (docker pause): its PostgreSQL answers nothing (SQL times out). */
   public synchronized void pause(String name) {
     lifecycle.pause(name, true);
@@ -372,6 +381,11 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
   /** The running (or paused) container that publishes {@code port} for 5432. */
   synchronized Optional<FakeContainer> byPublishedPort(int port) {
     return store.byPublishedPort(port, POSTGRES_PORT);
+  }
+
+  /** The running (or paused) container that publishes {@code port} for {@code containerPort}. */
+  synchronized Optional<FakeContainer> byPublishedPort(int port, int containerPort) {
+    return store.byPublishedPort(port, containerPort);
   }
 
   /** The container's process ended by itself (the entrypoint failed, PostgreSQL shut down). */
