@@ -25,6 +25,13 @@ import javax.net.ssl.SSLHandshakeException;
 public final class AgentGateway implements MemberAgent {
   public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
   public static final Duration READ_TIMEOUT = Duration.ofSeconds(3);
+  /**
+   * Docker's proxy accepts a connection to a published port even when nothing listens behind it
+   * (an image without the agent), then closes it; an agent refusing the client's certificate closes
+   * it too (TLS 1.3: after the client's handshake is over).
+   */
+  private static final String NOBODY = ": no agent listening behind the port, or it refused the operator's"
+      + " client certificate";
   /** How much of an error answer's body a message quotes. */
   static final int QUOTED_BODY = 300;
 
@@ -103,7 +110,9 @@ public final class AgentGateway implements MemberAgent {
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SSLHandshakeException) {
-        return "TLS handshake refused: " + certificateProblem(t).orElse(innermost(t));
+        String why = certificateProblem(t).orElse(innermost(t));
+        boolean closed = why.startsWith("Remote host") || why.contains("closed") || why.contains("EOF");
+        return "TLS handshake refused: " + why + (closed ? NOBODY : "");
       }
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
@@ -115,8 +124,7 @@ public final class AgentGateway implements MemberAgent {
     if (closed.contains("Connection reset") || closed.contains("received no bytes") || closed.contains("EOF reached")) {
       // TLS 1.3: the client's handshake ends before the server has checked its certificate, so a
       // refusal shows as a connection closed without an answer
-      return "the connection was closed without an answer (" + closed
-          + "); did the agent refuse the operator's client certificate?";
+      return "the connection was closed without an answer (" + closed + ")" + NOBODY;
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof HttpTimeoutException) {

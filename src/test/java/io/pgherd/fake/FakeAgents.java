@@ -129,8 +129,8 @@ public final class FakeAgents implements MemberAgent.Connector {
       try {
         credentials.certificate().verify(Certificates.parseCertificate(caPem.get()).getPublicKey());
       } catch (GeneralSecurityException e) {
-        throw new AgentException(where + "the connection was closed without an answer (Connection reset);"
-            + " did the agent refuse the operator's client certificate?");
+        throw new AgentException(where + "the connection was closed without an answer (Connection reset): no agent"
+            + " listening behind the port, or it refused the operator's client certificate");
       }
       if (!credentials.certificate().getSubjectX500Principal().getName().contains(
           "CN=" + PostgresConf.AGENT_CLIENT_NAME)) {

@@ -150,8 +150,8 @@ class AgentGatewayTest {
     AgentGateway agent = new AgentGateway("demo-1", "127.0.0.1", port, credentials(CA, CLIENT));
     assertThatThrownBy(agent::status).isInstanceOf(AgentException.class)
         .hasMessageStartingWith("the agent of demo-1 at 127.0.0.1:" + port + ": ")
-        .message().matches(".*: (TLS .*|the connection was closed without an answer \\(.*\\);"
-            + " did the agent refuse the operator's client certificate\\?)");
+        .message().matches(".*: (TLS .*|the connection was closed without an answer \\(.*\\): no agent listening"
+            + " behind the port, or it refused the operator's client certificate)");
     assertThat(connections).isEmpty();
   }
 
@@ -188,6 +188,28 @@ class AgentGatewayTest {
     AgentGateway agent = new AgentGateway("demo-1", "127.0.0.1", port, credentials(CA, CLIENT));
     assertThatThrownBy(agent::status).isInstanceOf(AgentException.class)
         .hasMessage("the agent of demo-1 at 127.0.0.1:" + port + ": connection refused");
+  }
+
+  /** Docker's proxy in front of a container without an agent: it accepts, then closes at once. */
+  @Test
+  void aPublishedPortWithNoAgentBehindItSaysSo() throws Exception {
+    try (ServerSocket proxy = new ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+      Thread closer = new Thread(() -> {
+        while (!proxy.isClosed()) {
+          try {
+            proxy.accept().close();
+          } catch (IOException e) {
+            return;
+          }
+        }
+      });
+      closer.setDaemon(true);
+      closer.start();
+      AgentGateway agent = new AgentGateway("demo-1", "127.0.0.1", proxy.getLocalPort(), credentials(CA, CLIENT));
+      assertThatThrownBy(agent::status).isInstanceOf(AgentException.class)
+          .hasMessageStartingWith("the agent of demo-1 at 127.0.0.1:" + proxy.getLocalPort() + ": ")
+          .hasMessageEndingWith(": no agent listening behind the port, or it refused the operator's client certificate");
+    }
   }
 
   @Test
