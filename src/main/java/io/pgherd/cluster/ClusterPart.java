@@ -4,6 +4,7 @@ import io.pgherd.api.ClusterConfig;
 import io.pgherd.model.Topology;
 import io.pgherd.postgres.Instance;
 import io.pgherd.postgres.InstanceException;
+import io.pgherd.postgres.MemberAgent;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.MemberAccess;
@@ -60,6 +61,10 @@ public abstract class ClusterPart {
 
   protected Optional<Instance> sql(ContainerInfo c) {
     return scope.sql(c);
+  }
+
+  protected Optional<MemberAgent> agent(ContainerInfo c) {
+    return scope.agent(c);
   }
 
   protected Optional<MemberAccess.Address> postgresAddress(ContainerInfo c) {

@@ -7,16 +7,19 @@ import io.pgherd.model.Topology;
 import io.pgherd.postgres.Instance;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.postgres.MemberAgent;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.MemberAccess;
 import io.pgherd.store.ClusterLog;
 import io.pgherd.store.Home;
+import io.pgherd.tls.AgentCredentials;
 import io.pgherd.tls.ClusterTls;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Collection;
@@ -29,8 +32,8 @@ import java.util.stream.Collectors;
 
 /**
  * One cluster as every step sees it, for the life of its reconciler: where its state is kept
- * (the home), the engine that runs its containers, how its members' PostgreSQL is reached, its
- * log and its certificates, and the little state that several steps share: the hashes of the
+ * (the home), the engine that runs its containers, how its members' PostgreSQL and their agents
+ * are reached, its log and its certificates, and the little state that several steps share: the hashes of the
  * files delivered into containers, the members not to be probed while they recover from a
  * backup, and the primary's system identifier.
  */
@@ -43,6 +46,8 @@ public final class ClusterScope {
   public final MemberAccess access;
   /** The cluster's CA and server certificates (spec.tls). */
   public final ClusterTls tls;
+  /** The certificates of the member agents' API: the agents' server certificates, the operator's client one. */
+  public final AgentCredentials agentCredentials;
   /** Last known content hash of files inside containers, by container id and path. */
   public final Map<String, String> fileHashes = new ConcurrentHashMap<>();
   /**
@@ -53,12 +58,17 @@ public final class ClusterScope {
   public final Set<String> recovering = ConcurrentHashMap.newKeySet();
   /** Opens a client to a member's PostgreSQL. */
   private final Instance.Connector connector;
+  /** Opens a client to a member's agent. */
+  private final MemberAgent.Connector agents;
+  /** The operator's credentials for the agents, looked at again (renewed when due) at most every minute. */
+  private MemberAgent.Credentials agentClient;
+  private Instant agentClientChecked = Instant.MIN;
   private final Clock clock;
   /** The primary container's PostgreSQL system identifier, asked once per container. */
   private Map.Entry<String, String> systemIdentifier;
 
   public ClusterScope(Home home, ContainerRuntime docker, String cluster, MemberAccess access,
-      Instance.Connector connector, Clock clock) {
+      Instance.Connector connector, MemberAgent.Connector agents, Clock clock) {
     this.clock = clock;
     this.home = home;
     this.docker = docker;
@@ -66,7 +76,9 @@ public final class ClusterScope {
     this.log = new PassLog(new ClusterLog(home, cluster));
     this.access = access;
     this.connector = connector;
+    this.agents = agents;
     this.tls = new ClusterTls(home, cluster);
+    this.agentCredentials = new AgentCredentials(home, cluster, tls);
   }
 
   public String member(int ordinal) {
@@ -86,6 +98,34 @@ public final class ClusterScope {
   /** Where this process reaches the member's PostgreSQL now (see {@link MemberAccess}). */
   public Optional<MemberAccess.Address> postgresAddress(ContainerInfo c) {
     return access.address(c, Names.network(cluster), PostgresConf.PORT);
+  }
+
+  /**
+   * A client to the member's agent; empty when its port cannot be reached from here (not
+   * published: a container created before pgherd had agents; not on the cluster network).
+   */
+  public Optional<MemberAgent> agent(ContainerInfo c) {
+    return agentAddress(c).map(a -> agents.connect(c.label(Names.LABEL_MEMBER), a.host(), a.port(), agentClient()));
+  }
+
+  /** Where this process reaches the member's agent now (see {@link MemberAccess}). */
+  public Optional<MemberAccess.Address> agentAddress(ContainerInfo c) {
+    return access.address(c, Names.network(cluster), PostgresConf.AGENT_PORT);
+  }
+
+  /** The operator's client certificate for the agents and the CA, issued or renewed when due. */
+  private synchronized MemberAgent.Credentials agentClient() {
+    Instant now = Instant.now(); // certificates go by the real clock, as the agents check them
+    if (agentClient == null || now.isAfter(agentClientChecked.plus(Duration.ofMinutes(1)))) {
+      ClusterTls.Issued client = agentCredentials.client(now);
+      client.reason().ifPresent(why -> log.action("issue-agent-certificate", PostgresConf.AGENT_CLIENT_NAME
+          + " (the operator's client certificate for the agents): " + why + "; valid until "
+          + client.pair().certificate().getNotAfter().toInstant()));
+      agentClient = new MemberAgent.Credentials(agentCredentials.authority(now).certificate(),
+          client.pair().certificate(), client.pair().key());
+      agentClientChecked = now;
+    }
+    return agentClient;
   }
 
   /** With members reached over the cluster network, the operator's own container must be on it. */
@@ -114,7 +154,11 @@ public final class ClusterScope {
     fileHashes.keySet().removeIf(k -> k.startsWith(containerId));
   }
 
-  /** The member container's definition as a hash (its label): recreated when it changes. */
+  /**
+   * The member container's definition as a hash (its label): recreated when it changes. The agent's
+   * port (8009), published by members created since, is left out on purpose: members created
+   * before it are not recreated for it (their probes fall back to SQL until they are recreated).
+   */
   public String specHash(ClusterConfig cfg, int ordinal) {
     return hash(("image=" + cfg.image() + "\nports=127.0.0.1::5432\nvolume=" + Names.volume(member(ordinal)) + "\n")
         .getBytes(StandardCharsets.UTF_8)).substring(0, 16);

@@ -13,8 +13,9 @@ import java.util.Map;
 
 /**
  * The files a member runs with, rendered from the spec and its place in the topology:
- * member.env (bootstrap mode and primary), postgresql.conf, pg_hba.conf and, with spec.tls, its
- * certificate, key and the cluster's CA (issued or renewed here when needed).
+ * member.env (bootstrap mode and primary), postgresql.conf, pg_hba.conf, with spec.tls its
+ * certificate, key and the cluster's CA, and always its agent's certificate, key and the CA (issued
+ * or renewed here when needed).
  */
 public final class MemberFiles extends ClusterPart {
 
@@ -43,6 +44,24 @@ public final class MemberFiles extends ClusterPart {
       files.put(ClusterTls.KEY_PATH, FileContent.of(issued.pair().keyPem(), 0600,
           ClusterTls.POSTGRES_UID));
     }
+    files.putAll(agentFiles(ordinal));
+    return files;
+  }
+
+  /**
+   * The member agent's files, whatever spec.tls says: the cluster's CA (it admits the operator's
+   * client certificate by it) and its own server certificate and key, issued or renewed here.
+   */
+  private Map<String, FileContent> agentFiles(int ordinal) {
+    Instant now = Instant.now();
+    ClusterTls.Issued issued = scope.agentCredentials.server(member(ordinal), Names.container(member(ordinal)), now);
+    issued.reason().ifPresent(why -> log.action("issue-agent-certificate", member(ordinal) + ": " + why
+        + "; valid until " + issued.pair().certificate().getNotAfter().toInstant() + " for "
+        + Certificates.altNames(issued.pair().certificate())));
+    Map<String, FileContent> files = new LinkedHashMap<>();
+    files.put(PostgresConf.AGENT_CA_PATH, FileContent.of(scope.agentCredentials.authority(now).certificatePem(), 0644));
+    files.put(PostgresConf.AGENT_CERT_PATH, FileContent.of(issued.pair().certificatePem(), 0644));
+    files.put(PostgresConf.AGENT_KEY_PATH, FileContent.of(issued.pair().keyPem(), 0600, ClusterTls.POSTGRES_UID));
     return files;
   }
 

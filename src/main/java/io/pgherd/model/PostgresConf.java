@@ -27,6 +27,22 @@ public final class PostgresConf {
   public static final String SUPERUSER = "postgres";
   public static final int PORT = 5432;
   public static final int HEALTH_PORT = 8008;
+  /**
+   * The member agent's API: HTTPS with mutual TLS, the client's certificate signed by the
+   * cluster's CA with the subject CN {@link #AGENT_CLIENT_NAME}.
+   */
+  public static final int AGENT_PORT = 8009;
+  /** The common name of the operator's client certificate, the one the agent's API admits. */
+  public static final String AGENT_CLIENT_NAME = "pgherd-operator";
+  /**
+   * Where the agent finds its files (written by the operator whether or not spec.tls is on): the
+   * cluster's CA, which it verifies clients against, and its server certificate and key (the key
+   * owned by postgres).
+   */
+  public static final String AGENT_DIR = "/etc/pgherd/agent";
+  public static final String AGENT_CA_PATH = AGENT_DIR + "/ca.crt";
+  public static final String AGENT_CERT_PATH = AGENT_DIR + "/agent.crt";
+  public static final String AGENT_KEY_PATH = AGENT_DIR + "/agent.key";
   /** Enough senders and slots for the largest cluster (9) plus pg_basebackup and an archiver. */
   static final int MAX_WAL_SENDERS = 20;
 

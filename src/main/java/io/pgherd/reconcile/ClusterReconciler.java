@@ -24,8 +24,10 @@ import io.pgherd.model.FailoverPlanner;
 import io.pgherd.model.InPlaceRestore;
 import io.pgherd.model.Names;
 import io.pgherd.model.Topology;
+import io.pgherd.postgres.AgentConnections;
 import io.pgherd.postgres.Instance;
 import io.pgherd.postgres.InstanceGateway;
+import io.pgherd.postgres.MemberAgent;
 import io.pgherd.restore.BootstrapRestore;
 import io.pgherd.restore.MemberRestore;
 import io.pgherd.restore.RestoreInPlace;
@@ -111,17 +113,20 @@ public final class ClusterReconciler {
   /** With the members' PostgreSQL reached through {@code connector} (the tests' fake). */
   public ClusterReconciler(Home home, ContainerRuntime docker, ImageService images, String cluster,
       MemberAccess access, Instance.Connector connector) {
-    this(home, docker, images, cluster, access, connector, Clock.systemUTC());
+    this(home, docker, images, cluster, access, connector, new AgentConnections(), Clock.systemUTC());
   }
 
-  /** With the steps' decisions timed by {@code clock} (the tests' fake time). */
+  /**
+   * With the members' agents reached through {@code agents} (the tests' fake; the real one keeps a
+   * connection per member) and the steps' decisions timed by {@code clock} (the tests' fake time).
+   */
   public ClusterReconciler(Home home, ContainerRuntime docker, ImageService images, String cluster,
-      MemberAccess access, Instance.Connector connector, Clock clock) {
+      MemberAccess access, Instance.Connector connector, MemberAgent.Connector agents, Clock clock) {
     this.home = home;
     this.docker = docker;
     this.images = images;
     this.cluster = cluster;
-    this.scope = new ClusterScope(home, docker, cluster, access, connector, clock);
+    this.scope = new ClusterScope(home, docker, cluster, access, connector, agents, clock);
     this.log = scope.log;
     MemberFiles files = new MemberFiles(scope);
     this.observer = new Observer(scope);

@@ -212,7 +212,8 @@ public final class Members extends ClusterPart {
     files.put(PostgresConf.SECRETS_DIR + "/" + Home.REPLICATION_PASSWORD,
         FileContent.of(home.secrets().secret(cluster, Home.REPLICATION_PASSWORD), 0600));
     ContainerSpec spec = new ContainerSpec(Names.container(m), cfg.image(), Names.network(cluster), labels,
-        Map.of(volume, DATA_DIR), List.of(new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.PORT)), files);
+        Map.of(volume, DATA_DIR), List.of(new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.PORT),
+            new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.AGENT_PORT)), files);
     try {
       return docker.create(spec);
     } catch (NameTakenException e) {

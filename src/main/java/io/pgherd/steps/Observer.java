@@ -4,11 +4,16 @@ import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.Observed;
 import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
+import io.pgherd.postgres.AgentException;
+import io.pgherd.postgres.AgentStatus;
 import io.pgherd.postgres.Instance;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.postgres.MemberAgent;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.runtime.MemberAccess;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -22,17 +27,26 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The pass's first look: the cluster's containers, volumes and load balancer as the engine lists
- * them, and every running member probed over SQL, in parallel (one that hangs delays nobody
- * else's probe). One immutable {@link Observed} per look.
+ * them, and every running member probed, in parallel (one that hangs delays nobody else's probe):
+ * through its agent, which keeps a connection of its own, or over SQL (a login per probe) when the
+ * agent cannot be asked. One immutable {@link Observed} per look.
  */
 public final class Observer extends ClusterPart {
-  /** Threads for SQL probes, shared by all clusters; idle ones end after a minute. */
+  /** Threads for probes (agents and SQL), shared by all clusters; idle ones end after a minute. */
   private static final ExecutorService PROBES = new ThreadPoolExecutor(
       0, 32, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
         Thread t = new Thread(r, "pgherd-probe");
         t.setDaemon(true);
         return t;
       }, new ThreadPoolExecutor.CallerRunsPolicy());
+
+  /**
+   * An agent's look at its PostgreSQL older than this is not taken (its probe may hang): the
+   * member is probed over SQL instead, whose timeout says so.
+   */
+  static final Duration MAX_AGENT_STATE_AGE = Duration.ofSeconds(2);
+  /** Members probed over SQL rather than through their agent, and why (said once each). */
+  private final Map<Integer, String> fallbacks = new TreeMap<>();
 
   public Observer(ClusterScope scope) {
     super(scope);
@@ -65,34 +79,95 @@ public final class Observer extends ClusterPart {
       }
     }
     // Members are probed in parallel: one that hangs (frozen, cut off) delays nobody else's probe.
-    Map<Integer, CompletableFuture<Object>> pending = new TreeMap<>();
+    Map<Integer, CompletableFuture<Look>> pending = new TreeMap<>();
     for (var e : members.entrySet()) {
       if (!e.getValue().running() || recovering.contains(e.getValue().id())) {
         continue;
       }
-      Optional<Instance> sql = sql(e.getValue());
-      pending.put(e.getKey(), CompletableFuture.supplyAsync(() -> {
-        if (sql.isEmpty()) {
-          return access.mode() == MemberAccess.Mode.PORTS ? "port 5432 is not published"
-              : "not attached to " + Names.network(cluster);
-        }
-        try {
-          return sql.get().probe();
-        } catch (InstanceException ex) {
-          return ex.getMessage();
-        }
-      }, PROBES));
+      Target target = target(e.getValue(), e.getKey());
+      pending.put(e.getKey(), CompletableFuture.supplyAsync(() -> look(target), PROBES));
     }
     Map<Integer, InstanceProbe> probes = new TreeMap<>();
     Map<Integer, String> errors = new TreeMap<>();
     pending.forEach((ordinal, future) -> {
-      Object outcome = future.join();
-      if (outcome instanceof InstanceProbe probe) {
-        probes.put(ordinal, probe);
+      Look look = future.join();
+      if (look.probe() != null) {
+        probes.put(ordinal, look.probe());
+        fallback(ordinal, look.fallback());
       } else {
-        errors.put(ordinal, String.valueOf(outcome));
+        errors.put(ordinal, look.error());
       }
     });
     return new Observed(network, members, volumes, lb, probes, errors);
+  }
+
+  /**
+   * One member's probe, or why there is none; {@code fallback} says why it was taken (or tried)
+   * over SQL rather than from the member's agent (null: from the agent).
+   */
+  private record Look(InstanceProbe probe, String error, String fallback) {}
+
+  /** How a member is probed: its agent (null: noAgent says why not) and its PostgreSQL (noSql says why not). */
+  private record Target(MemberAgent agent, String noAgent, Optional<Instance> sql, String noSql) {}
+
+  private Target target(ContainerInfo c, int ordinal) {
+    boolean ports = access.mode() == MemberAccess.Mode.PORTS;
+    String offNetwork = "not attached to " + Names.network(cluster);
+    MemberAgent agent = null;
+    String noAgent;
+    try {
+      agent = agent(c).orElse(null);
+      noAgent = ports ? "its container publishes no port " + PostgresConf.AGENT_PORT
+          + " (created before pgherd had member agents)" : offNetwork;
+    } catch (RuntimeException e) {
+      noAgent = "cannot set up the operator's client for " + member(ordinal) + "'s agent: " + e.getMessage();
+    }
+    return new Target(agent, noAgent, sql(c), ports ? "port " + PostgresConf.PORT + " is not published" : offNetwork);
+  }
+
+  /**
+   * The member's PostgreSQL as its agent sees it; over SQL (one login) only when the agent cannot
+   * be asked, its look is older than {@link #MAX_AGENT_STATE_AGE} (its probe may hang: the SQL
+   * probe's timeout then says so), or it says PostgreSQL did not answer it: a member counts as
+   * down (towards a failover) only when SQL says so too, never on its agent's word alone.
+   */
+  private static Look look(Target target) {
+    String fallback = target.noAgent();
+    if (target.agent() != null) {
+      try {
+        AgentStatus status = target.agent().status();
+        if (status.stateAgeMillis() > MAX_AGENT_STATE_AGE.toMillis()) {
+          fallback = "its agent's look is " + status.stateAgeMillis() + " ms old";
+        } else if (status.probe().isPresent()) {
+          return new Look(status.probe().get(), null, null);
+        } else {
+          fallback = "its agent's connection failed: " + status.probeError().orElse("no probe");
+        }
+      } catch (AgentException ex) {
+        fallback = ex.getMessage();
+      }
+    }
+    if (target.sql().isEmpty()) {
+      return new Look(null, target.noSql(), fallback);
+    }
+    try {
+      return new Look(target.sql().get().probe(), null, fallback);
+    } catch (InstanceException ex) {
+      return new Look(null, ex.getMessage(), fallback);
+    }
+  }
+
+  /**
+   * Says once per member that it is probed over SQL, not through its agent (null: through its
+   * agent), and once that its agent answers again.
+   */
+  private void fallback(int ordinal, String why) {
+    if (why != null) {
+      if (fallbacks.putIfAbsent(ordinal, why) == null) {
+        log.warn("agent-fallback", member(ordinal) + " is probed over SQL, one login per pass: " + why);
+      }
+    } else if (fallbacks.remove(ordinal) != null) {
+      log.action("agent-back", member(ordinal) + " is probed through its agent again");
+    }
   }
 }

@@ -46,10 +46,11 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * The X.509 material of {@code spec.tls}: a CA per cluster and a server certificate per member,
- * ECDSA P-256 keys, PEM encoded (certificates as CERTIFICATE, keys as PKCS#8 PRIVATE KEY, which
- * both OpenSSL and the JDK read). BouncyCastle builds and encodes the certificates; keys are made
- * and signatures computed by the JDK's own providers, so no security provider is installed.
+ * The X.509 material of {@code spec.tls} and of the member agents' API: a CA per cluster, server
+ * certificates for the members and their agents, and the operator's client certificate. ECDSA
+ * P-256 keys, PEM encoded (certificates as CERTIFICATE, keys as PKCS#8 PRIVATE KEY, which both
+ * OpenSSL and the JDK read). BouncyCastle builds and encodes the certificates; keys are made and
+ * signatures computed by the JDK's own providers, so no security provider is installed.
  */
 public final class Certificates {
   /** Certificates start a little in the past: clocks of the host and of clients differ. */
@@ -100,6 +101,25 @@ public final class Certificates {
    * outlives the CA.
    */
   public static Pair server(Pair ca, String commonName, Collection<String> altNames, Instant now, Duration validity) {
+    if (altNames.isEmpty()) {
+      throw new IllegalArgumentException("a server certificate needs at least one name");
+    }
+    return leaf(ca, commonName, altNames, KeyPurposeId.id_kp_serverAuth,
+        KeyUsage.digitalSignature | KeyUsage.keyAgreement, now, validity, "server");
+  }
+
+  /**
+   * A client certificate signed by ca: subject CN commonName (what the server admits it by),
+   * extended key usage clientAuth only (it cannot serve), no subject alternative names. It never
+   * outlives the CA.
+   */
+  public static Pair client(Pair ca, String commonName, Instant now, Duration validity) {
+    return leaf(ca, commonName, List.of(), KeyPurposeId.id_kp_clientAuth, KeyUsage.digitalSignature, now, validity,
+        "client");
+  }
+
+  private static Pair leaf(Pair ca, String commonName, Collection<String> altNames, KeyPurposeId purpose, int usage,
+      Instant now, Duration validity, String kind) {
     KeyPair keys = keyPair();
     X509Certificate caCert = ca.certificate();
     Instant notAfter = now.plus(validity);
@@ -115,16 +135,36 @@ public final class Certificates {
       X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(caCert, serial(),
           Date.from(now.minus(BACKDATE)), Date.from(notAfter), name(commonName), keys.getPublic())
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
-          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
-          .addExtension(Extension.subjectAlternativeName, false,
-              new GeneralNames(names.toArray(GeneralName[]::new)))
-          .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()))
+          .addExtension(Extension.keyUsage, true, new KeyUsage(usage))
+          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+      if (!names.isEmpty()) {
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
+      }
+      b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()))
           .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert));
       return new Pair(pem("CERTIFICATE", b.build(signer(ca.key())).getEncoded()),
           pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
     } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalStateException("cannot create the server certificate of " + commonName + ": " + e.getMessage(), e);
+      throw new IllegalStateException("cannot create the " + kind + " certificate of " + commonName + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** Whether key is the private key of cert's public key (a signature made with one verifies with the other). */
+  public static boolean matches(X509Certificate cert, PrivateKey key) {
+    try {
+      byte[] probe = "pgherd key check".getBytes(StandardCharsets.US_ASCII);
+      String algorithm = "RSA".equals(key.getAlgorithm()) ? "SHA256withRSA" : "SHA256withECDSA";
+      java.security.Signature sign = java.security.Signature.getInstance(algorithm);
+      sign.initSign(key);
+      sign.update(probe);
+      byte[] signature = sign.sign();
+      java.security.Signature verify = java.security.Signature.getInstance(algorithm);
+      verify.initVerify(cert.getPublicKey());
+      verify.update(probe);
+      return verify.verify(signature);
+    } catch (GeneralSecurityException e) {
+      return false; // another algorithm, a damaged key: not this certificate's
     }
   }
 

@@ -37,6 +37,8 @@ final class ContainerStore {
   private int staleListingsAfterDeath;
   private int nextId = 1;
   private int nextPort = 40001;
+  /** Container ports that containers created from now on do not publish ({@link FakeEngine#createWithoutPublishing}). */
+  final java.util.Set<Integer> unpublished = new java.util.TreeSet<>();
   private Instant lastInstant = Instant.EPOCH;
 
   ContainerStore(Clock clock) {

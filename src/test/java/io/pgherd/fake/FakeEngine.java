@@ -38,8 +38,9 @@ import java.util.function.Consumer;
  *
  * <p>{@link #history()} lists every mutating call (engine and SQL) in order, e.g. {@code create
  * pgherd-demo-1}, {@code start pgherd-demo-1}, {@code copy pgherd-demo-1 [member.env,
- * postgresql.conf, pg_hba.conf]}, {@code exec pgherd-demo-lb sh -c ...}, {@code sql pgherd-demo-1
- * create-slot demo_2}; a call that failed ends with {@code [failed: why]}.
+ * postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key]}, {@code exec pgherd-demo-lb sh -c
+ * ...}, {@code sql pgherd-demo-1 create-slot demo_2}; a call that failed ends with
+ * {@code [failed: why]}.
  *
  * <p>Failure switches: {@link #unreachable}, {@link #slow}, {@link #failExec}, {@link #crash},
  * {@link #loseEvents}, {@link #staleListings}, {@link #pause}; SQL switches are on
@@ -119,6 +120,15 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
    */
   public synchronized void crash(String name) {
     lifecycle.crash(name);
+  }
+
+  /**
+   * Containers created from now on do not publish {@code containerPort}, whatever their spec says
+   * (members created by a pgherd from before that port; none: every port published again).
+   */
+  public synchronized void createWithoutPublishing(Integer... containerPorts) {
+    store.unpublished.clear();
+    store.unpublished.addAll(List.of(containerPorts));
   }
 
   /** Freezes the container (docker pause): its PostgreSQL answers nothing (SQL times out). */
@@ -371,6 +381,11 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
   /** The running (or paused) container that publishes {@code port} for 5432. */
   synchronized Optional<FakeContainer> byPublishedPort(int port) {
     return store.byPublishedPort(port, POSTGRES_PORT);
+  }
+
+  /** The running (or paused) container that publishes {@code port} for {@code containerPort}. */
+  synchronized Optional<FakeContainer> byPublishedPort(int port, int containerPort) {
+    return store.byPublishedPort(port, containerPort);
   }
 
   /** The container's process ended by itself (the entrypoint failed, PostgreSQL shut down). */

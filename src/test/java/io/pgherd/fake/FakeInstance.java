@@ -119,7 +119,10 @@ final class FakeInstance implements Instance {
 
   @Override
   public InstanceProbe probe() throws InstanceException {
-    return sql(null, this::probeOf);
+    return sql(null, s -> {
+      switches.sqlProbes.merge(s.member, 1, Integer::sum);
+      return probeOf(pg, s);
+    });
   }
 
   @Override
@@ -177,7 +180,7 @@ final class FakeInstance implements Instance {
       if (s.data.standby) {
         replication.promote(s);
       }
-      return probeOf(s);
+      return probeOf(pg, s);
     });
   }
 
@@ -222,8 +225,11 @@ final class FakeInstance implements Instance {
     });
   }
 
-  /** The probe query's answer: recovery, positions, timeline, receiver, slots, pg_stat_replication, pending_restart. */
-  private InstanceProbe probeOf(PgServer s) {
+  /**
+   * The probe query's answer: recovery, positions, timeline, receiver, slots, pg_stat_replication,
+   * pending_restart (the member's agent answers the same, {@link FakeAgents}).
+   */
+  static InstanceProbe probeOf(PgServers pg, PgServer s) {
     PgData d = s.data;
     List<InstanceProbe.Slot> slots = new ArrayList<>();
     d.slots.forEach((name, restart) -> slots.add(new InstanceProbe.Slot(name, pg.active(s, name),

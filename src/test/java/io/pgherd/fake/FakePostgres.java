@@ -14,7 +14,7 @@ import java.util.Set;
  * The PostgreSQL of a {@link FakeEngine}'s member containers, and the reconciler's
  * {@link Instance.Connector}: {@code connect(127.0.0.1, port, ...)} reaches whichever running
  * container publishes {@code port} for 5432, as {@code MemberAccess.ports()} expects
- * ({@link FakeInstance}).
+ * ({@link FakeInstance}). The members' agents, which probe it from inside, are {@link #agents()}.
  *
  * <p>What it simulates: the entrypoint, after {@code operator/postgres/entrypoint.sh}
  * ({@link Entrypoint}: initdb, clone through the slot, rejoin by pg_rewind or a new clone). Data
@@ -63,11 +63,18 @@ public final class FakePostgres implements Instance.Connector {
   private final PgSwitches switches = new PgSwitches();
   private final Replication replication;
   private final Entrypoint entrypoint;
+  private final FakeAgents agents;
 
   FakePostgres(FakeEngine engine) {
     this.engine = engine;
     this.replication = new Replication(engine, pg, switches);
     this.entrypoint = new Entrypoint(engine, pg, switches);
+    this.agents = new FakeAgents(engine, pg, switches);
+  }
+
+  /** The member containers' agents, and the reconciler's MemberAgent.Connector. */
+  public FakeAgents agents() {
+    return agents;
   }
 
   // ================================================================ switches and inspection (the tests')
@@ -86,6 +93,13 @@ public final class FakePostgres implements Instance.Connector {
   public void answer(String member) {
     synchronized (engine) {
       switches.hangs.remove(member);
+    }
+  }
+
+  /** The member's PostgreSQL was probed over SQL (a login each, with the real gateway) this many times. */
+  public int sqlProbes(String member) {
+    synchronized (engine) {
+      return switches.sqlProbes.getOrDefault(member, 0);
     }
   }
 

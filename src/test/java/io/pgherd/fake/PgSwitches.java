@@ -12,6 +12,8 @@ final class PgSwitches {
   final Map<String, Duration> hangs = new HashMap<>();
   /** How far behind its primary a standby receives ({@link FakePostgres#lagBehind}). */
   final Map<String, Long> lags = new HashMap<>();
+  /** Probes over SQL (each a login with the real gateway), by member. */
+  final Map<String, Integer> sqlProbes = new HashMap<>();
   /** SQL calls that timed out. */
   final Map<String, Integer> timeouts = new HashMap<>();
   /** The next rejoin's pg_rewind sees the old timeline ({@link FakePostgres#rewindSeesOldTimeline}). */

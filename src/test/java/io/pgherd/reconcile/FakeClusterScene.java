@@ -27,8 +27,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 
 /**
- * A cluster "demo" run by a {@link ClusterReconciler} against a {@link FakeEngine} and its
- * {@link FakePostgres}, in a home of its own; die events are handed to the reconciler as the
+ * A cluster "demo" run by a {@link ClusterReconciler} against a {@link FakeEngine}, its
+ * {@link FakePostgres} and the members' agents ({@link FakePostgres#agents()}), in a home of its own; die events are handed to the reconciler as the
  * Operator does. Passes are run by the test, one after the other, with no wait in between.
  * Time is the scene's {@link FakeClock}, shared by the reconciler and the engine: it stands still
  * until the test moves it ({@code clock.advance}), so a detection window or a patience runs out
@@ -133,7 +133,7 @@ final class FakeClusterScene {
 
   private ClusterReconciler newReconciler() {
     return new ClusterReconciler(home, engine, image -> Optional.empty(), CLUSTER, MemberAccess.ports(), postgres,
-        clock);
+        postgres.agents(), clock);
   }
 
   /** The operator process starts again: a new reconciler (no counters, timers or remembered hashes), same home. */

@@ -1,0 +1,177 @@
+package io.pgherd.postgres;
+
+import io.pgherd.model.Names;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+
+/**
+ * One member's agent over HTTPS with mutual TLS ({@link AgentTls}), with the JDK's HTTP client:
+ * HTTP/1.1 on a kept-alive connection (the operator asks every pass), a connection within
+ * {@link #CONNECT_TIMEOUT} and an answer within {@link #READ_TIMEOUT}, else the member's agent
+ * counts as unreachable for this pass. Keep one per member ({@link AgentConnections}) so that its
+ * connection is reused.
+ */
+public final class AgentGateway implements MemberAgent {
+  public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
+  public static final Duration READ_TIMEOUT = Duration.ofSeconds(3);
+  /**
+   * Docker's proxy accepts a connection to a published port even when nothing listens behind it
+   * (an image without the agent), then closes it; an agent refusing the client's certificate closes
+   * it too (TLS 1.3: after the client's handshake is over).
+   */
+  private static final String NOBODY = ": no agent listening behind the port, or it refused the operator's"
+      + " client certificate";
+  /** How much of an error answer's body a message quotes. */
+  static final int QUOTED_BODY = 300;
+
+  private final String member;
+  private final String host;
+  private final int port;
+  private final Credentials credentials;
+  private final HttpClient client;
+  private final URI status;
+
+  /**
+   * @param member the member ("demo-1"); the agent's certificate must name its container
+   *     ({@link Names#container})
+   * @param host where it is reached: 127.0.0.1 with its published port, or its container name
+   */
+  public AgentGateway(String member, String host, int port, Credentials credentials) {
+    this.member = member;
+    this.host = host;
+    this.port = port;
+    this.credentials = credentials;
+    this.client = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(CONNECT_TIMEOUT)
+        .sslContext(AgentTls.context(credentials, Names.container(member)))
+        .sslParameters(AgentTls.parameters())
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .proxy(HttpClient.Builder.NO_PROXY)
+        .build();
+    this.status = URI.create("https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/v1/status");
+  }
+
+  /** Whether this gateway is the one for that address and those credentials (else a new one is needed). */
+  boolean reaches(String host, int port, Credentials credentials) {
+    return this.host.equals(host) && this.port == port && this.credentials.equals(credentials);
+  }
+
+  @Override
+  public AgentStatus status() throws AgentException {
+    HttpRequest request = HttpRequest.newBuilder(status).timeout(READ_TIMEOUT)
+        .header("Accept", "application/json").GET().build();
+    HttpResponse<byte[]> response;
+    try {
+      response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AgentException(where() + ": interrupted");
+    } catch (IOException e) {
+      throw new AgentException(where() + ": " + describe(e), e);
+    }
+    byte[] body = response.body() == null ? new byte[0] : response.body();
+    if (response.statusCode() != 200) {
+      throw new AgentException(where() + ": HTTP " + response.statusCode() + quoted(body));
+    }
+    AgentStatus s;
+    try {
+      s = AgentStatus.parse(body);
+    } catch (IllegalArgumentException e) {
+      throw new AgentException(where() + ": unreadable status answer: " + e.getMessage());
+    }
+    if (!Objects.equals(s.member(), member)) {
+      throw new AgentException(where() + ": the agent answers for " + s.member() + ", not for " + member);
+    }
+    return s;
+  }
+
+  private String where() {
+    return "the agent of " + member + " at " + host + ":" + port;
+  }
+
+  /** What failed, from the most telling exception in the chain (the HTTP client wraps what the socket threw). */
+  static String describe(IOException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof HttpConnectTimeoutException) {
+        return "no connection within " + CONNECT_TIMEOUT.toMillis() + " ms";
+      }
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SSLHandshakeException) {
+        String why = certificateProblem(t).orElse(innermost(t));
+        boolean closed = why.startsWith("Remote host") || why.contains("closed") || why.contains("EOF");
+        return "TLS handshake refused: " + why + (closed ? NOBODY : "");
+      }
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SSLException) {
+        return "TLS refused: " + innermost(t);
+      }
+    }
+    String closed = innermost(e);
+    if (closed.contains("Connection reset") || closed.contains("received no bytes") || closed.contains("EOF reached")) {
+      // TLS 1.3: the client's handshake ends before the server has checked its certificate, so a
+      // refusal shows as a connection closed without an answer
+      return "the connection was closed without an answer (" + closed + ")" + NOBODY;
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof HttpTimeoutException) {
+        return "no answer within " + READ_TIMEOUT.toMillis() + " ms";
+      }
+      if (t instanceof ConnectException) {
+        String m = t.getMessage();
+        return m == null || m.isBlank() || m.equalsIgnoreCase("connection refused") ? "connection refused"
+            : "cannot connect: " + m;
+      }
+    }
+    return innermost(e);
+  }
+
+  /** What our trust manager said of the agent's certificate (the outermost certificate exception: ours). */
+  private static java.util.Optional<String> certificateProblem(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.security.cert.CertificateException && c.getMessage() != null) {
+        return java.util.Optional.of(c.getMessage());
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /** The deepest message in the chain (the one that says what happened), with its exception's name when it has none. */
+  private static String innermost(Throwable t) {
+    String message = null;
+    Throwable named = t;
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c.getMessage() != null && !c.getMessage().isBlank()) {
+        message = c.getMessage();
+      }
+      named = c;
+    }
+    return message != null ? message : named.getClass().getSimpleName();
+  }
+
+  private static String quoted(byte[] body) {
+    String text = new String(body, StandardCharsets.UTF_8).strip();
+    if (text.isEmpty()) {
+      return " (no body)";
+    }
+    return ": " + (text.length() > QUOTED_BODY ? text.substring(0, QUOTED_BODY) + "..." : text);
+  }
+
+  @Override
+  public String toString() {
+    return "agent " + member + " at " + host + ":" + port;
+  }
+}

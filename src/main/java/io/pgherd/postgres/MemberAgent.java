@@ -1,0 +1,46 @@
+package io.pgherd.postgres;
+
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.Objects;
+
+/**
+ * A member's agent: the long-lived process in each member container that keeps one local
+ * connection to its PostgreSQL and answers the operator over HTTPS with mutual TLS (port 8009).
+ * {@link AgentGateway} asks it; the tests have a fake. Failures are {@link AgentException}s whose
+ * message names the member and what failed.
+ */
+public interface MemberAgent {
+
+  /** {@code GET /v1/status}: the agent's look at its PostgreSQL. */
+  AgentStatus status() throws AgentException;
+
+  /**
+   * The operator's side of the mutual TLS: the cluster's CA (the agents' certificates are verified
+   * against it) and the operator's client certificate and key signed by it.
+   */
+  record Credentials(X509Certificate authority, X509Certificate certificate, PrivateKey key) {
+    public Credentials {
+      Objects.requireNonNull(authority, "authority");
+      Objects.requireNonNull(certificate, "certificate");
+      Objects.requireNonNull(key, "key");
+    }
+
+    /** Never the key. */
+    @Override
+    public String toString() {
+      return "Credentials[" + certificate.getSubjectX500Principal() + " under " + authority.getSubjectX500Principal()
+          + "]";
+    }
+  }
+
+  /**
+   * Opens a client to {@code member}'s agent at host:port (its published loopback port, or its
+   * container name on the cluster network): the agent must show a certificate signed by the
+   * credentials' CA that names the member's container, however it was reached.
+   */
+  @FunctionalInterface
+  interface Connector {
+    MemberAgent connect(String member, String host, int port, Credentials credentials);
+  }
+}

@@ -1,0 +1,155 @@
+package io.pgherd.fake;
+
+import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
+import io.pgherd.postgres.AgentException;
+import io.pgherd.postgres.AgentGateway;
+import io.pgherd.postgres.AgentStatus;
+import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.postgres.MemberAgent;
+import io.pgherd.tls.Certificates;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The member agents of a {@link FakeEngine}'s member containers, and the reconciler's
+ * {@link MemberAgent.Connector}: {@code connect(member, 127.0.0.1, port, ...)} reaches whichever
+ * running container publishes {@code port} for 8009, as {@code MemberAccess.ports()} expects.
+ *
+ * <p>What it simulates of the agent: it runs while its container does, once the operator has
+ * delivered its files (the CA, its certificate and key); the mutual TLS as the real handshake
+ * would go (the operator refuses a certificate the credentials' CA did not sign or that does not
+ * name the member's container; the agent closes the connection on a client certificate its CA did
+ * not sign and answers 403 to one whose CN is not pgherd-operator); {@code GET /v1/status}
+ * answered from the member's PostgreSQL as its own local connection sees it (the probe
+ * {@link FakeInstance} answers over SQL, no password or pg_hba involved), its look always fresh.
+ * While its PostgreSQL's SQL hangs ({@link FakePostgres#hang}) or its container is paused, it does
+ * not answer within the gateway's read timeout (at once here: the SQL fallback then waits).
+ *
+ * <p>Switches: {@link #stop} (the agent does not run: connection refused), {@link #start};
+ * {@link #disconnect} (it answers, but without a probe), {@link #reconnect}.
+ * Counts: {@link #asked}.
+ */
+public final class FakeAgents implements MemberAgent.Connector {
+  private final FakeEngine engine;
+  private final PgServers pg;
+  private final PgSwitches switches;
+  private final Set<String> stopped = new TreeSet<>();
+  private final Set<String> disconnected = new TreeSet<>();
+  private final Map<String, Integer> asked = new HashMap<>();
+
+  FakeAgents(FakeEngine engine, PgServers pg, PgSwitches switches) {
+    this.engine = engine;
+    this.pg = pg;
+    this.switches = switches;
+  }
+
+  /** The member's agent stops running (an image without one, a crash): its port refuses connections. */
+  public void stop(String member) {
+    synchronized (engine) {
+      stopped.add(member);
+    }
+  }
+
+  public void start(String member) {
+    synchronized (engine) {
+      stopped.remove(member);
+    }
+  }
+
+  /**
+   * The member's agent loses its connection to PostgreSQL and cannot make a new one (a bug, a
+   * socket it cannot open): it answers without a probe, though PostgreSQL serves everyone else.
+   */
+  public void disconnect(String member) {
+    synchronized (engine) {
+      disconnected.add(member);
+    }
+  }
+
+  public void reconnect(String member) {
+    synchronized (engine) {
+      disconnected.remove(member);
+    }
+  }
+
+  /** The status requests the member's agent answered. */
+  public int asked(String member) {
+    synchronized (engine) {
+      return asked.getOrDefault(member, 0);
+    }
+  }
+
+  @Override
+  public MemberAgent connect(String member, String host, int port, MemberAgent.Credentials credentials) {
+    return new MemberAgent() {
+      @Override
+      public AgentStatus status() throws AgentException {
+        return statusOf(member, host, port, credentials);
+      }
+
+      @Override
+      public String toString() {
+        return "fake agent " + member + " at " + host + ":" + port;
+      }
+    };
+  }
+
+  private AgentStatus statusOf(String member, String host, int port, MemberAgent.Credentials credentials)
+      throws AgentException {
+    String where = "the agent of " + member + " at " + host + ":" + port + ": ";
+    synchronized (engine) {
+      FakeContainer c = engine.byPublishedPort(port, PostgresConf.AGENT_PORT).orElse(null);
+      String runs = c == null ? null : c.labels.get(Names.LABEL_MEMBER);
+      Optional<String> caPem = c == null ? Optional.empty() : c.text(PostgresConf.AGENT_CA_PATH);
+      Optional<String> certPem = c == null ? Optional.empty() : c.text(PostgresConf.AGENT_CERT_PATH);
+      if (c == null || stopped.contains(runs) || caPem.isEmpty() || certPem.isEmpty()
+          || c.text(PostgresConf.AGENT_KEY_PATH).isEmpty()) {
+        throw new AgentException(where + "connection refused");
+      }
+      if ("paused".equals(c.state) || switches.hangs.containsKey(runs)) {
+        throw new AgentException(where + "no answer within " + AgentGateway.READ_TIMEOUT.toMillis() + " ms");
+      }
+      X509Certificate served = Certificates.parseCertificate(certPem.get());
+      try {
+        served.verify(credentials.authority().getPublicKey());
+      } catch (GeneralSecurityException e) {
+        throw new AgentException(where + "TLS handshake refused: the agent's certificate is not one of this"
+            + " cluster's CA");
+      }
+      if (!Certificates.altNames(served).contains(Names.container(member))) {
+        throw new AgentException(where + "TLS handshake refused: the agent's certificate is for "
+            + Certificates.altNames(served) + ", not for " + Names.container(member));
+      }
+      try {
+        credentials.certificate().verify(Certificates.parseCertificate(caPem.get()).getPublicKey());
+      } catch (GeneralSecurityException e) {
+        throw new AgentException(where + "the connection was closed without an answer (Connection reset): no agent"
+            + " listening behind the port, or it refused the operator's client certificate");
+      }
+      if (!credentials.certificate().getSubjectX500Principal().getName().contains(
+          "CN=" + PostgresConf.AGENT_CLIENT_NAME)) {
+        throw new AgentException(where + "HTTP 403: client " + PostgresConf.AGENT_CLIENT_NAME + " only");
+      }
+      asked.merge(runs, 1, Integer::sum);
+      PgServer s = pg.servers.get(c.id);
+      PgData d = pg.dataOf(c);
+      Optional<byte[]> control = d != null && d.initialized ? Optional.of(PgControl.of(d)) : Optional.empty();
+      if (s == null || s.phase != PgServer.Phase.UP || disconnected.contains(runs)) {
+        String why = disconnected.contains(runs) ? "server closed the connection unexpectedly"
+            : s != null && s.phase == PgServer.Phase.SHUTTING_DOWN
+            ? "FATAL: the database system is shutting down" : "FATAL: the database system is starting up";
+        return new AgentStatus(runs, 57, Optional.ofNullable(s).map(x -> 60L), s != null, "unavailable", 0,
+            Optional.empty(), Optional.of(why), control);
+      }
+      InstanceProbe probe = FakeInstance.probeOf(pg, s);
+      return new AgentStatus(runs, 57, Optional.of(60L), true, probe.inRecovery() ? "replica" : "primary", 0,
+          Optional.of(probe), Optional.empty(), control);
+    }
+  }
+}
