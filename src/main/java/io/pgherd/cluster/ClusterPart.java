@@ -38,6 +38,7 @@ public abstract class ClusterPart {
   protected final ClusterTls tls;
   protected final Map<String, String> fileHashes;
   protected final Set<String> recovering;
+  protected final AgentContact agentContact;
 
   protected ClusterPart(ClusterScope scope) {
     this.scope = scope;
@@ -49,6 +50,7 @@ public abstract class ClusterPart {
     this.tls = scope.tls;
     this.fileHashes = scope.fileHashes;
     this.recovering = scope.recovering;
+    this.agentContact = scope.agentContact;
   }
 
   protected String member(int ordinal) {

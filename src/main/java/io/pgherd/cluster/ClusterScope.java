@@ -48,6 +48,8 @@ public final class ClusterScope {
   public final ClusterTls tls;
   /** The certificates of the member agents' API: the agents' server certificates, the operator's client one. */
   public final AgentCredentials agentCredentials;
+  /** When each member's agent last answered: how long an unreachable primary takes to fence itself. */
+  public final AgentContact agentContact = new AgentContact();
   /** Last known content hash of files inside containers, by container id and path. */
   public final Map<String, String> fileHashes = new ConcurrentHashMap<>();
   /**
@@ -149,9 +151,10 @@ public final class ClusterScope {
         k -> docker.readFile(c.id(), path).map(ClusterScope::hash).orElse("absent"));
   }
 
-  /** The hashes remembered for a container's files go (the container was removed). */
-  public void forgetFiles(String containerId) {
+  /** What is remembered of a removed container goes: its files' hashes, when its agent last answered. */
+  public void forgetContainer(String containerId) {
     fileHashes.keySet().removeIf(k -> k.startsWith(containerId));
+    agentContact.forget(containerId);
   }
 
   /**

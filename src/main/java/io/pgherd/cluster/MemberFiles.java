@@ -44,7 +44,7 @@ public final class MemberFiles extends ClusterPart {
       files.put(ClusterTls.KEY_PATH, FileContent.of(issued.pair().keyPem(), 0600,
           ClusterTls.POSTGRES_UID));
     }
-    files.putAll(agentFiles(ordinal));
+    files.putAll(agentFiles(cfg, topology, ordinal));
     return files;
   }
 
@@ -52,7 +52,7 @@ public final class MemberFiles extends ClusterPart {
    * The member agent's files, whatever spec.tls says: the cluster's CA (it admits the operator's
    * client certificate by it) and its own server certificate and key, issued or renewed here.
    */
-  private Map<String, FileContent> agentFiles(int ordinal) {
+  private Map<String, FileContent> agentFiles(ClusterConfig cfg, Topology topology, int ordinal) {
     Instant now = Instant.now();
     ClusterTls.Issued issued = scope.agentCredentials.server(member(ordinal), Names.container(member(ordinal)), now);
     issued.reason().ifPresent(why -> log.action("issue-agent-certificate", member(ordinal) + ": " + why
@@ -62,6 +62,9 @@ public final class MemberFiles extends ClusterPart {
     files.put(PostgresConf.AGENT_CA_PATH, FileContent.of(scope.agentCredentials.authority(now).certificatePem(), 0644));
     files.put(PostgresConf.AGENT_CERT_PATH, FileContent.of(issued.pair().certificatePem(), 0644));
     files.put(PostgresConf.AGENT_KEY_PATH, FileContent.of(issued.pair().keyPem(), 0600, ClusterTls.POSTGRES_UID));
+    files.put(PostgresConf.AGENT_CONF_PATH, FileContent.of(PostgresConf.renderAgentConf(
+        topology.members().stream().filter(o -> o != ordinal).map(o -> Names.container(member(o))).toList(),
+        cfg.isolationTimeout()), 0644));
     return files;
   }
 

@@ -2,6 +2,7 @@ package io.pgherd.failover;
 
 import io.pgherd.api.ClusterConfig;
 import io.pgherd.api.MemberStatus;
+import io.pgherd.cluster.AgentContact;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.Observed;
@@ -74,7 +75,24 @@ public final class Detector extends ClusterPart {
     Duration failing = Duration.between(primaryFailingSince, instant());
     Duration window = cfg.probePeriod().multipliedBy(cfg.failureThreshold() - 1L);
     if (primaryFailures >= cfg.failureThreshold() && failing.compareTo(window) >= 0) {
-      return Optional.of(what + " (" + primaryFailures + " failed probes over " + failing.toMillis() + " ms)");
+      String down = what + " (" + primaryFailures + " failed probes over " + failing.toMillis() + " ms)";
+      if (c.running() && agentContact.hasAgent(c.id())) {
+        // cut off (its agent does not answer either) or not: an unreachable primary is replaced only
+        // once its agent must have fenced it; a frozen one (paused) the engine kills instead
+        Instant heard = agentContact.lastHeard(c.id()).orElseThrow();
+        Instant fencedBy = agentContact.fencedBy(c.id(), cfg).orElseThrow();
+        if (heard.isBefore(primaryFailingSince) && instant().isBefore(fencedBy)) {
+          progress.waitFor("primary " + member(p) + " " + down + "; its agent last answered at " + heard
+              + ": waiting until it must have fenced itself, at " + fencedBy + " (isolation timeout "
+              + cfg.isolationTimeout().toMillis() + " ms + " + AgentContact.MARGIN.toMillis() + " ms)");
+          return Optional.empty();
+        }
+        if (heard.isBefore(primaryFailingSince)) {
+          down += "; its agent has not answered since " + heard + ": it has fenced itself by now (isolation timeout "
+              + cfg.isolationTimeout().toMillis() + " ms + " + AgentContact.MARGIN.toMillis() + " ms)";
+        }
+      }
+      return Optional.of(down);
     }
     progress.waitFor("primary " + member(p) + " " + what + " (" + primaryFailures + "/" + cfg.failureThreshold() + ")");
     return Optional.empty();

@@ -43,10 +43,22 @@ public final class PostgresConf {
   public static final String AGENT_CA_PATH = AGENT_DIR + "/ca.crt";
   public static final String AGENT_CERT_PATH = AGENT_DIR + "/agent.crt";
   public static final String AGENT_KEY_PATH = AGENT_DIR + "/agent.key";
+  /** The agent's settings: its peers and the isolation timeout ({@link #renderAgentConf}). */
+  public static final String AGENT_CONF_PATH = AGENT_DIR + "/agent.conf";
   /** Enough senders and slots for the largest cluster (9) plus pg_basebackup and an archiver. */
   static final int MAX_WAL_SENDERS = 20;
 
   private PostgresConf() {}
+
+  /**
+   * agent.conf: the other members' host names (the agent fences its primary when it reaches no
+   * majority of them and has heard nothing from the operator for the isolation timeout).
+   */
+  public static String renderAgentConf(java.util.List<String> peers, java.time.Duration isolationTimeout) {
+    return "# written by the pgherd operator: the member agent's settings\n"
+        + "peers=" + String.join(",", peers) + "\n"
+        + "isolation_timeout_ms=" + isolationTimeout.toMillis() + "\n";
+  }
 
   /**
    * TLS as a member is configured: {@code serve} turns ssl on (with the certificate pgherd copies

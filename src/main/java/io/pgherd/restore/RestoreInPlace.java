@@ -293,7 +293,7 @@ public final class RestoreInPlace extends ClusterPart {
       ContainerInfo c = obs.members().get(m);
       if (c != null) {
         docker.remove(c.id());
-        scope.forgetFiles(c.id());
+        scope.forgetContainer(c.id());
       }
       if (docker.volumeExists(Names.volume(member(m)))) {
         docker.removeVolume(Names.volume(member(m)));

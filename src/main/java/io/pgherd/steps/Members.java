@@ -59,7 +59,7 @@ public final class Members extends ClusterPart {
       ContainerInfo c = obs.members().get(ordinal);
       if (c != null) {
         docker.remove(c.id());
-        scope.forgetFiles(c.id());
+        scope.forgetContainer(c.id());
       }
       docker.removeVolume(Names.volume(member(ordinal)));
       log.action("remove-member", member(ordinal) + ": not in the spec any more (scale-in);"
@@ -176,7 +176,7 @@ public final class Members extends ClusterPart {
 
   private void recreate(ClusterConfig cfg, Topology topology, ContainerInfo c, int ordinal, Progress progress) {
     docker.remove(c.id());
-    scope.forgetFiles(c.id());
+    scope.forgetContainer(c.id());
     createMember(cfg, topology, ordinal, !topology.isPrimary(ordinal));
     log.action("recreate-member", member(ordinal) + ": container definition changed (image "
         + c.image() + " → " + cfg.image() + "); data volume kept");

@@ -14,6 +14,7 @@ import io.pgherd.postgres.MemberAgent;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.runtime.MemberAccess;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -85,12 +86,18 @@ public final class Observer extends ClusterPart {
         continue;
       }
       Target target = target(e.getValue(), e.getKey());
+      if (target.agent() != null) {
+        agentContact.expect(e.getValue().id(), instant());
+      }
       pending.put(e.getKey(), CompletableFuture.supplyAsync(() -> look(target), PROBES));
     }
     Map<Integer, InstanceProbe> probes = new TreeMap<>();
     Map<Integer, String> errors = new TreeMap<>();
     pending.forEach((ordinal, future) -> {
       Look look = future.join();
+      if (look.agentAnswered() != null) {
+        agentContact.heard(members.get(ordinal).id(), look.agentAnswered());
+      }
       if (look.probe() != null) {
         probes.put(ordinal, look.probe());
         fallback(ordinal, look.fallback());
@@ -105,7 +112,7 @@ public final class Observer extends ClusterPart {
    * One member's probe, or why there is none; {@code fallback} says why it was taken (or tried)
    * over SQL rather than from the member's agent (null: from the agent).
    */
-  private record Look(InstanceProbe probe, String error, String fallback) {}
+  private record Look(InstanceProbe probe, String error, String fallback, Instant agentAnswered) {}
 
   /** How a member is probed: its agent (null: noAgent says why not) and its PostgreSQL (noSql says why not). */
   private record Target(MemberAgent agent, String noAgent, Optional<Instance> sql, String noSql) {}
@@ -131,15 +138,17 @@ public final class Observer extends ClusterPart {
    * probe's timeout then says so), or it says PostgreSQL did not answer it: a member counts as
    * down (towards a failover) only when SQL says so too, never on its agent's word alone.
    */
-  private static Look look(Target target) {
+  private Look look(Target target) {
     String fallback = target.noAgent();
+    Instant answered = null;
     if (target.agent() != null) {
       try {
         AgentStatus status = target.agent().status();
+        answered = instant();
         if (status.stateAgeMillis() > MAX_AGENT_STATE_AGE.toMillis()) {
           fallback = "its agent's look is " + status.stateAgeMillis() + " ms old";
         } else if (status.probe().isPresent()) {
-          return new Look(status.probe().get(), null, null);
+          return new Look(status.probe().get(), null, null, answered);
         } else {
           fallback = "its agent's connection failed: " + status.probeError().orElse("no probe");
         }
@@ -148,12 +157,12 @@ public final class Observer extends ClusterPart {
       }
     }
     if (target.sql().isEmpty()) {
-      return new Look(null, target.noSql(), fallback);
+      return new Look(null, target.noSql(), fallback, answered);
     }
     try {
-      return new Look(target.sql().get().probe(), null, fallback);
+      return new Look(target.sql().get().probe(), null, fallback, answered);
     } catch (InstanceException ex) {
-      return new Look(null, ex.getMessage(), fallback);
+      return new Look(null, ex.getMessage(), fallback, answered);
     }
   }
 

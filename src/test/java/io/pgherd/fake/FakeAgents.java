@@ -112,9 +112,10 @@ public final class FakeAgents implements MemberAgent.Connector {
           || c.text(PostgresConf.AGENT_KEY_PATH).isEmpty()) {
         throw new AgentException(where + "connection refused");
       }
-      if ("paused".equals(c.state) || switches.hangs.containsKey(runs)) {
+      if ("paused".equals(c.state)) {
         throw new AgentException(where + "no answer within " + AgentGateway.READ_TIMEOUT.toMillis() + " ms");
       }
+      boolean sqlHangs = switches.hangs.containsKey(runs);
       X509Certificate served = Certificates.parseCertificate(certPem.get());
       try {
         served.verify(credentials.authority().getPublicKey());
@@ -140,8 +141,10 @@ public final class FakeAgents implements MemberAgent.Connector {
       PgServer s = pg.servers.get(c.id);
       PgData d = pg.dataOf(c);
       Optional<byte[]> control = d != null && d.initialized ? Optional.of(PgControl.of(d)) : Optional.empty();
-      if (s == null || s.phase != PgServer.Phase.UP || disconnected.contains(runs)) {
-        String why = disconnected.contains(runs) ? "server closed the connection unexpectedly"
+      if (s == null || s.phase != PgServer.Phase.UP || disconnected.contains(runs) || sqlHangs) {
+        // a hung server: the agent's own query gives up after its 2 s timeout, and it says so
+        String why = sqlHangs ? "the query took longer than 2000 ms: session closed"
+            : disconnected.contains(runs) ? "server closed the connection unexpectedly"
             : s != null && s.phase == PgServer.Phase.SHUTTING_DOWN
             ? "FATAL: the database system is shutting down" : "FATAL: the database system is starting up";
         return new AgentStatus(runs, 57, Optional.ofNullable(s).map(x -> 60L), s != null, "unavailable", 0,

@@ -38,7 +38,7 @@ import java.util.function.Consumer;
  *
  * <p>{@link #history()} lists every mutating call (engine and SQL) in order, e.g. {@code create
  * pgherd-demo-1}, {@code start pgherd-demo-1}, {@code copy pgherd-demo-1 [member.env,
- * postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key]}, {@code exec pgherd-demo-lb sh -c
+ * postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key, agent.conf]}, {@code exec pgherd-demo-lb sh -c
  * ...}, {@code sql pgherd-demo-1 create-slot demo_2}; a call that failed ends with
  * {@code [failed: why]}.
  *

@@ -32,7 +32,7 @@ class FakeClusterConfigurationTest {
     assertThat(after.actions()).doesNotContain("restart-member", "recreate-member");
     List<String> h = scene.engine.historySince(mark);
     for (String m : List.of("2", "3", "1")) {
-      int copied = indexOf(h, "copy pgherd-demo-" + m + " [postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key]");
+      int copied = indexOf(h, "copy pgherd-demo-" + m + " [postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key, agent.conf]");
       assertThat(copied).as("demo-" + m + "'s files copied").isNotNegative()
           .isLessThan(indexOf(h, "sql pgherd-demo-" + m + " reload"));
       assertThat(scene.engine.file("pgherd-demo-" + m, PostgresConf.CONF_PATH)).get().asString()

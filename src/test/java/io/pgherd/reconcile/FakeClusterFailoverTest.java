@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The primary lost in the ways the fake can lose it: died with or without an event, or hung. */
 class FakeClusterFailoverTest {
   private static final String OLD_PRIMARY_TOLD =
-      "copy pgherd-demo-1 [member.env, postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key]";
+      "copy pgherd-demo-1 [member.env, postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key, agent.conf]";
 
   @Test
   void whenThePrimaryDiesTheMostAdvancedReplicaIsPromotedAfterTheOldPrimaryAndTheLoadBalancerAreFenced(

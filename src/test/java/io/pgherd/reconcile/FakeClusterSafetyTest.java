@@ -71,7 +71,7 @@ class FakeClusterSafetyTest {
         .isEqualTo("demo-2 accepts writes but demo-1 is the primary: killed; it will rejoin as a replica"));
     List<String> h = scene.engine.historySince(mark);
     int killed = indexOf(h, "kill pgherd-demo-2");
-    int told = indexOf(h, "copy pgherd-demo-2 [member.env, postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key]");
+    int told = indexOf(h, "copy pgherd-demo-2 [member.env, postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key, agent.conf]");
     assertThat(killed).isNotNegative().isLessThan(told);
 
     scene.passUntil("demo-2 rejoined", scene::rejoinedAndHealthy);

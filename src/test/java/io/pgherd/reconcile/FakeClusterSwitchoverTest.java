@@ -64,7 +64,7 @@ class FakeClusterSwitchoverTest {
         && e.contains("set server rw/demo-1 state maint")).findFirst().orElse("none"));
     int demoted = indexOf(h, "signal pgherd-demo-1 SIGINT");
     int promoted = indexOf(h, "sql pgherd-demo-2 promote");
-    int told = indexOf(h, "copy pgherd-demo-1 [member.env, postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key]");
+    int told = indexOf(h, "copy pgherd-demo-1 [member.env, postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key, agent.conf]");
     assertThat(checkpoint).isNotNegative().isLessThan(drained);
     assertThat(drained).isLessThan(demoted);
     assertThat(demoted).isLessThan(promoted);

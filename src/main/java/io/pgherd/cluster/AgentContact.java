@@ -1,0 +1,58 @@
+package io.pgherd.cluster;
+
+import io.pgherd.api.ClusterConfig;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * When the operator last heard from each member's agent (by container: a new container has a new
+ * agent), and so when a primary that can no longer be reached must have fenced itself.
+ *
+ * <p>The timing (docs/architecture.md, "Self-fencing"): the agent counts its silence from the
+ * arrival of the operator's last call, the operator from the answer to it (later); the agent fences
+ * within one check period (250 ms) plus its peer probe (≤ 0.7 s) after the isolation timeout. So
+ * once {@code isolationTimeout + MARGIN} has passed since the operator last heard from it, a
+ * primary's agent has fenced it — if the agent can run at all (a frozen container cannot, but then
+ * the engine that froze it can kill it).
+ */
+public final class AgentContact {
+  /** More than the agent's check period, its peer probe and an immediate shutdown take together. */
+  public static final Duration MARGIN = Duration.ofSeconds(2);
+
+  private final Map<String, Instant> heard = new ConcurrentHashMap<>();
+  private final Map<String, Instant> since = new ConcurrentHashMap<>();
+
+  /** The agent in {@code containerId} answered at {@code at}. */
+  public void heard(String containerId, Instant at) {
+    heard.put(containerId, at);
+  }
+
+  /** The agent in {@code containerId} exists (its container publishes or serves the API) as of {@code at}. */
+  public void expect(String containerId, Instant at) {
+    since.putIfAbsent(containerId, at);
+  }
+
+  /** Whether {@code containerId} has an agent that fences itself (a container of an older pgherd has none). */
+  public boolean hasAgent(String containerId) {
+    return since.containsKey(containerId);
+  }
+
+  /** When the operator last heard from the agent: its last answer, else when this operator first saw it. */
+  public Optional<Instant> lastHeard(String containerId) {
+    return Optional.ofNullable(heard.getOrDefault(containerId, since.get(containerId)));
+  }
+
+  /** The instant by which the agent in {@code containerId} must have fenced a primary it runs. */
+  public Optional<Instant> fencedBy(String containerId, ClusterConfig cfg) {
+    return lastHeard(containerId).map(t -> t.plus(cfg.isolationTimeout()).plus(MARGIN));
+  }
+
+  /** A removed container's agent is forgotten. */
+  public void forget(String containerId) {
+    heard.remove(containerId);
+    since.remove(containerId);
+  }
+}

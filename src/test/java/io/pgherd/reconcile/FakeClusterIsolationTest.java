@@ -1,0 +1,74 @@
+package io.pgherd.reconcile;
+
+import static io.pgherd.reconcile.FakeClusterScene.indexOf;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A primary that can no longer be reached — neither its agent nor its PostgreSQL answers, its
+ * container still running (cut off) — is replaced only once its agent must have fenced it: the
+ * isolation timeout (default 10 s) plus a 2 s margin after the agent last answered. A primary whose
+ * agent answers while its SQL hangs is the operator's to fence, at once.
+ */
+class FakeClusterIsolationTest {
+  @Test
+  void anUnreachablePrimaryIsReplacedOnlyOnceItsAgentMustHaveFencedIt(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 3); // probePeriod 500ms, failureThreshold 3
+    scene.settle();
+    scene.pass(); // the agent answers at this instant, the last time
+    Instant lastAnswer = scene.clock.instant();
+    int mark = scene.engine.history().size();
+    int logMark = scene.log().size();
+
+    scene.postgres.agents().stop("demo-1");
+    scene.postgres.hang("demo-1", Duration.ofMillis(40));
+    Instant failedOverAt = null;
+    for (int pass = 0; pass < 60 && failedOverAt == null; pass++) {
+      scene.clock.advance(Duration.ofMillis(500));
+      scene.pass();
+      if (scene.log().since(logMark).has("failover")) {
+        failedOverAt = scene.clock.instant();
+      }
+    }
+
+    assertThat(failedOverAt).as("a failover").isNotNull();
+    assertThat(Duration.between(lastAnswer, failedOverAt)).as("not before isolation timeout + margin")
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(12)).isLessThan(Duration.ofSeconds(14));
+    assertThat(scene.log().since(logMark).of("failover")).singleElement().satisfies(e -> assertThat(e.reason())
+        .contains("primary demo-1 does not answer SQL", "its agent has not answered since " + lastAnswer,
+            "it has fenced itself by now (isolation timeout 10000 ms + 2000 ms)"));
+    List<String> h = scene.engine.historySince(mark);
+    assertThat(indexOf(h, "kill pgherd-demo-1")).as("the engine fences it too, where it can").isNotNegative()
+        .isLessThan(indexOf(h, "sql pgherd-demo-2 promote") < 0 ? indexOf(h, "sql pgherd-demo-3 promote")
+            : indexOf(h, "sql pgherd-demo-2 promote"));
+    assertThat(scene.postgres.splitBrains()).isEmpty();
+  }
+
+  @Test
+  void aPrimaryWhoseAgentAnswersWhileItsSqlHangsIsNotWaitedFor(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 3);
+    scene.settle();
+    int logMark = scene.log().size();
+    Instant start = scene.clock.instant();
+
+    scene.postgres.hang("demo-1", Duration.ofMillis(40));
+    Instant failedOverAt = null;
+    for (int pass = 0; pass < 60 && failedOverAt == null; pass++) {
+      scene.clock.advance(Duration.ofMillis(500));
+      scene.pass();
+      if (scene.log().since(logMark).has("failover")) {
+        failedOverAt = scene.clock.instant();
+      }
+    }
+    assertThat(failedOverAt).isNotNull();
+    assertThat(Duration.between(start, failedOverAt)).isLessThan(Duration.ofSeconds(5));
+    assertThat(scene.log().since(logMark).of("failover")).singleElement()
+        .satisfies(e -> assertThat(e.reason()).doesNotContain("fenced itself"));
+  }
+}
