@@ -3,9 +3,18 @@ package io.pgherd.it;
 import static java.time.Duration.ofMillis;
 import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pgherd.model.Names;
+import io.pgherd.postgres.AgentException;
+import io.pgherd.postgres.AgentGateway;
+import io.pgherd.postgres.AgentStatus;
+import io.pgherd.postgres.MemberAgent;
+import io.pgherd.tls.AgentCredentials;
+import io.pgherd.tls.Certificates;
+import io.pgherd.tls.ClusterTls;
+import java.time.Duration;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -117,6 +126,53 @@ class AgentIT extends ClusterTestBase {
     assertThat(status().getTimeline()).isEqualTo(timeline);
     assertThat(status().getLastFailover()).isNull();
     assertThat(agentSessions(primary)).hasSize(1);
+  }
+
+  @Test
+  @Order(3)
+  void theApiAnswersTheOperatorsCertificateAndRefusesAnyOther() throws Exception {
+    String primary = primary();
+    int port = docker.container(Names.container(primary)).orElseThrow().publishedPorts().get(8009);
+    Instant now = Instant.now();
+    AgentCredentials credentials = new AgentCredentials(home, NAME, new ClusterTls(home, NAME));
+    Certificates.Pair ca = credentials.authority(now);
+    Certificates.Pair operatorCert = credentials.client(now).pair();
+
+    AgentStatus status = new AgentGateway(primary, "127.0.0.1", port, creds(ca, operatorCert)).status();
+    assertThat(status.member()).isEqualTo(primary);
+    assertThat(status.role()).isEqualTo("primary");
+    assertThat(status.postmasterRunning()).isTrue();
+    assertThat(status.probe()).hasValueSatisfying(p -> assertThat(p.inRecovery()).isFalse());
+    assertThat(status.pgControl()).hasValueSatisfying(b -> assertThat(b.length).isEqualTo(8192));
+
+    // a client certificate of another cluster's CA: the handshake refuses it
+    Certificates.Pair otherCa = Certificates.authority("other", now, Duration.ofDays(1));
+    Certificates.Pair otherOperator = Certificates.client(otherCa, "pgherd-operator", now, Duration.ofDays(1));
+    MemberAgent.Credentials foreign = new MemberAgent.Credentials(ca.certificate(), otherOperator.certificate(),
+        otherOperator.key());
+    assertThatThrownBy(() -> new AgentGateway(primary, "127.0.0.1", port, foreign).status())
+        .isInstanceOf(AgentException.class);
+    // this cluster's CA, but not the operator's name: 403
+    Certificates.Pair someoneElse = Certificates.client(ca, "someone-else", now, Duration.ofDays(1));
+    assertThatThrownBy(() -> new AgentGateway(primary, "127.0.0.1", port, creds(ca, someoneElse)).status())
+        .isInstanceOf(AgentException.class).hasMessageContaining("403");
+    // no client certificate at all: the handshake refuses it
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", ca.certificate());
+    tmf.init(trust);
+    javax.net.ssl.SSLContext noCert = javax.net.ssl.SSLContext.getInstance("TLS");
+    noCert.init(null, tmf.getTrustManagers(), null);
+    HttpClient anonymous = HttpClient.newBuilder().sslContext(noCert).connectTimeout(ofSeconds(2)).build();
+    assertThatThrownBy(() -> anonymous.send(HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/v1/status"))
+        .timeout(ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString())).isInstanceOf(IOException.class);
+    assertThat(docker.logs(Names.container(primary), 100)).contains("API: refused GET /v1/status",
+        "client certificate CN 'someone-else' is not pgherd-operator");
+  }
+
+  private static MemberAgent.Credentials creds(Certificates.Pair ca, Certificates.Pair client) {
+    return new MemberAgent.Credentials(ca.certificate(), client.certificate(), client.key());
   }
 
   /** The host pid of the process in {@code container} whose command starts with {@code command}. */

@@ -4,6 +4,7 @@ import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgherd.model.Names;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -84,6 +85,51 @@ class SyncFailoverIT extends ClusterTestBase {
 
   @Test
   @Order(4)
+  void aPrimaryCutOffFromTheClusterNetworkFencesItselfBeforeAReplicaIsPromotedAndLosesNothing() throws Exception {
+    String old = primary();
+    String oldAddress = docker.address(Names.container(old), Names.network(name)).orElseThrow();
+    Instant cut;
+    try (WriteLoop writes = new WriteLoop(home, name, rw, Duration.ofSeconds(120), 100_000)) {
+      await().atMost(ofSeconds(20)).until(() -> writes.count() >= 100);
+      cut = Instant.now();
+      disrupt("docker", "network", "disconnect", Names.network(name), Names.container(old));
+      await().atMost(ofSeconds(60)).until(() -> !primaryAfterChangeOrOld(old).equals(old));
+      await().atMost(ofSeconds(60)).until(() -> writes.acknowledgedAfter(cut) >= 50);
+      writes.close();
+      Set<Long> rows = column(ItSupport.connect(home, name, rw), "select id::text from cinsert").stream()
+          .map(Long::valueOf).collect(Collectors.toSet());
+      assertThat(writes.acknowledged.stream().filter(id -> !rows.contains(id)).toList())
+          .as("acknowledged commits lost in sync mode").isEmpty();
+      // the read-write port never led to the old primary again once another server had taken writes
+      List<String> by = writes.acknowledgedBy;
+      int firstElsewhere = java.util.stream.IntStream.range(0, by.size()).filter(i -> !by.get(i).equals(oldAddress))
+          .findFirst().orElseThrow();
+      assertThat(by.subList(firstElsewhere, by.size())).as("writes after the change of primary").doesNotContain(oldAddress);
+    }
+    String now = primaryAfterChange();
+    // its agent fenced it (no word from the operator, no majority reachable) before the promotion
+    ItSupport.Run logs = ItSupport.run(null, List.of("docker", "logs", "-t", Names.container(old)));
+    String fenced = logs.output().lines().filter(l -> l.contains("pgherd-agent: FENCED: no word from the operator"))
+        .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no FENCED line in " + old + "'s log"));
+    Instant fencedAt = Instant.parse(fenced.substring(0, fenced.indexOf(' ')));
+    Instant promotedAt = Instant.parse(status().getLastFailover().completedAt());
+    assertThat(fencedAt).as("fenced itself before the promotion").isAfter(cut).isBefore(promotedAt);
+    assertThat(fenced).contains("only 1 of 3 members reachable (no majority)");
+    assertThat(status().getLastFailover().reason()).contains("it has fenced itself by now (isolation timeout");
+    System.out.printf("cut-off primary: fenced %d ms after the cut, promotion %d ms after the fence%n",
+        Duration.between(cut, fencedAt).toMillis(), Duration.between(fencedAt, promotedAt).toMillis());
+    // reconnected by the operator, it rejoins as a replica
+    await().atMost(ofSeconds(90)).untilAsserted(() -> assertThat(Files.readString(home.logFile(name)))
+        .contains("rejoined: " + old + " streams from " + now));
+  }
+
+  /** The primary the stored state names (it changes before the cluster is healthy again). */
+  private String primaryAfterChangeOrOld(String old) {
+    return home.readState(name).map(t -> memberName(t.primary())).orElse(old);
+  }
+
+  @Test
+  @Order(5)
   void scalingInRemovesTheMemberFromTheStandbyList() throws Exception {
     String p = primary();
     changed = Instant.now();

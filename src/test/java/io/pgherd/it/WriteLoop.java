@@ -23,6 +23,8 @@ final class WriteLoop implements AutoCloseable {
   private final int maxRows;
   final List<Long> acknowledged = new CopyOnWriteArrayList<>();
   final List<Instant> acknowledgedAt = new CopyOnWriteArrayList<>();
+  /** The server (inet_server_addr) that acknowledged each write, in the order of {@link #acknowledged}. */
+  final List<String> acknowledgedBy = new CopyOnWriteArrayList<>();
   final AtomicLong errors = new AtomicLong();
   private volatile boolean running = true;
   private final Thread thread;
@@ -52,10 +54,15 @@ final class WriteLoop implements AutoCloseable {
         if (c == null) {
           c = ItSupport.connect(home, cluster, port);
         }
-        try (PreparedStatement ps = c.prepareStatement("insert into cinsert(id) values (?)")) {
+        String server;
+        try (PreparedStatement ps = c.prepareStatement("insert into cinsert(id) values (?) returning inet_server_addr()::text")) {
           ps.setLong(1, next);
-          ps.executeUpdate();
+          try (java.sql.ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            server = rs.getString(1);
+          }
         }
+        acknowledgedBy.add(server);
         acknowledged.add(next);
         acknowledgedAt.add(Instant.now());
         next++;
