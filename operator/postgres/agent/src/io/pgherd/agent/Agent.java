@@ -43,6 +43,12 @@ public final class Agent {
     long period = Long.parseLong(env.getOrDefault("PGHERD_AGENT_PERIOD_MS", "250"));
     LongSupplier clock = () -> System.nanoTime() / 1_000_000;
 
+    // PostgreSQL first (unless fenced): the agent's own servers start while it starts
+    Fence fence = new Fence(pgdata, log);
+    fence.clearIfStandby();
+    AtomicReference<Postmaster> server = new AtomicReference<>(
+        fence.fenced().isPresent() ? null : start(pgdata, conf, member, log));
+
     LocalSession session = new LocalSession(socketDir, 5432, QUERY_TIMEOUT_MILLIS);
     HealthWatch watch = new HealthWatch(session, period, QUERY_TIMEOUT_MILLIS, clock, log);
     HealthServer.daemon(watch, "pgherd-agent-watch").start();
@@ -50,8 +56,6 @@ public final class Agent {
     health.start();
     log.info("health endpoint on :" + healthPort + " (GET /primary, /replica[?lag=N], /health)");
 
-    AtomicReference<Postmaster> server = new AtomicReference<>();
-    Fence fence = new Fence(pgdata, log);
     Status status = new Status(member, pgdata, session, watch, server::get, fence, clock, QUERY_TIMEOUT_MILLIS);
     Optional<ApiServer> api = startApi(dir, apiPort, clock, log);
     api.ifPresent(a -> a
@@ -69,19 +73,23 @@ public final class Agent {
       log.info("self-fencing off: without its API the agent never hears from the operator");
     }
 
+    Postmaster pm = server.get();
     while (true) {
-      fence.clearIfStandby();
-      Optional<String> fenced = fence.fenced();
-      if (fenced.isPresent()) {
-        log.info("member " + member + " is fenced (" + fenced.get() + "): PostgreSQL stays stopped until the"
-            + " operator lifts the fence or the member restarts as a replica");
-        fence.awaitUnfenced();
+      if (pm == null) {
+        fence.clearIfStandby();
+        Optional<String> fenced = fence.fenced();
+        if (fenced.isPresent()) {
+          log.info("member " + member + " is fenced (" + fenced.get() + "): PostgreSQL stays stopped until the"
+              + " operator lifts the fence or the member restarts as a replica");
+          fence.awaitUnfenced();
+        }
+        pm = start(pgdata, conf, member, log);
+        server.set(pm);
       }
-      Postmaster pm = start(pgdata, conf, member, log);
-      server.set(pm);
       int rc = pm.await(() -> !Files.exists(pgdata.resolve("postmaster.pid")));
       if (fence.takeStoppedOnPurpose()) {
         log.info("PostgreSQL (pid " + pm.pid() + ") stopped by the fence (status " + rc + ")");
+        pm = null;
         continue;
       }
       log.info("PostgreSQL (pid " + pm.pid() + ") exited with status " + rc);

@@ -16,7 +16,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import javax.security.auth.x500.X500Principal;
@@ -35,25 +34,95 @@ final class Credentials {
 
   private Credentials() {}
 
-  /** A TLS context serving {@code cert}/{@code key} and trusting only certificates issued by {@code ca}. */
+  /**
+   * A TLS context serving {@code cert}/{@code key} and trusting only certificates issued by
+   * {@code ca}. The certificate and key are read again when either file changes (the operator
+   * renews them before they expire): new handshakes use the new ones, without a restart.
+   */
   static SSLContext serverContext(Path ca, Path cert, Path key) throws IOException, GeneralSecurityException {
     X509Certificate caCert = certificates(ca).get(0);
-    List<X509Certificate> chain = certificates(cert);
-    PrivateKey privateKey = privateKey(key);
-    char[] none = new char[0];
-    KeyStore keys = KeyStore.getInstance("PKCS12");
-    keys.load(null, null);
-    keys.setKeyEntry("agent", privateKey, none, chain.toArray(X509Certificate[]::new));
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(keys, none);
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     trust.setCertificateEntry("cluster-ca", caCert);
     TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(trust);
     SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    ctx.init(new javax.net.ssl.KeyManager[] {new Reloading(cert, key)}, tmf.getTrustManagers(), null);
     return ctx;
+  }
+
+  /** A key manager over the certificate and key files, read again when they change. */
+  static final class Reloading extends javax.net.ssl.X509ExtendedKeyManager {
+    private static final String ALIAS = "agent";
+    private final Path cert;
+    private final Path key;
+    private String stamp = "";
+    private X509Certificate[] chain;
+    private PrivateKey privateKey;
+
+    Reloading(Path cert, Path key) throws IOException, GeneralSecurityException {
+      this.cert = cert;
+      this.key = key;
+      load();
+    }
+
+    /** Reads the files when their modification times changed; a pair that cannot be used keeps the last good one. */
+    private synchronized void load() throws IOException, GeneralSecurityException {
+      String now = Files.getLastModifiedTime(cert) + "/" + Files.getLastModifiedTime(key);
+      if (now.equals(stamp)) {
+        return;
+      }
+      List<X509Certificate> c = certificates(cert);
+      PrivateKey k = privateKey(key);
+      chain = c.toArray(X509Certificate[]::new);
+      privateKey = k;
+      stamp = now;
+    }
+
+    private void refresh() {
+      try {
+        load();
+      } catch (IOException | GeneralSecurityException e) {
+        // half-written during a renewal, say: the previous pair serves until the next handshake
+      }
+    }
+
+    @Override
+    public String chooseEngineServerAlias(String keyType, java.security.Principal[] issuers, javax.net.ssl.SSLEngine engine) {
+      return chooseServerAlias(keyType, issuers, null);
+    }
+
+    @Override
+    public String chooseServerAlias(String keyType, java.security.Principal[] issuers, java.net.Socket socket) {
+      refresh();
+      return keyType.equals(privateKey.getAlgorithm()) ? ALIAS : null;
+    }
+
+    @Override
+    public String[] getServerAliases(String keyType, java.security.Principal[] issuers) {
+      refresh();
+      return keyType.equals(privateKey.getAlgorithm()) ? new String[] {ALIAS} : null;
+    }
+
+    @Override
+    public synchronized X509Certificate[] getCertificateChain(String alias) {
+      return ALIAS.equals(alias) ? chain.clone() : null;
+    }
+
+    @Override
+    public synchronized PrivateKey getPrivateKey(String alias) {
+      return ALIAS.equals(alias) ? privateKey : null;
+    }
+
+    @Override
+    public String[] getClientAliases(String keyType, java.security.Principal[] issuers) {
+      return null;
+    }
+
+    @Override
+    public String chooseClientAlias(String[] keyType, java.security.Principal[] issuers, java.net.Socket socket) {
+      return null;
+    }
   }
 
   /** The subject common name of a certificate's principal, or "" when it has none. */
