@@ -83,7 +83,10 @@ if grep -q "^primary_conninfo = '.*sslmode=verify-full" "$CONF"; then
   log "TLS: connections to the primary verify its certificate against $PGSSLROOTCERT"
 fi
 
-# Config files must stay readable by postgres (it re-reads them on pg_reload_conf()).
+# Config files must stay readable by postgres (it re-reads them on pg_reload_conf()); the agent,
+# running as postgres, writes the files the operator delivers through its API (PUT /v1/files) beside
+# them and renames them over them: /etc/pgherd and what is in it belong to postgres.
+chown -R postgres:postgres "$ETC"
 chmod 0755 "$ETC"
 chmod 0644 "$MEMBER_ENV" "$CONF" "$HBA"
 

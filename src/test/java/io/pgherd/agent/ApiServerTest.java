@@ -70,7 +70,7 @@ class ApiServerTest {
     status.put("stateAgeMillis", 12);
     status.put("probe", probe);
     status.put("pgControl", null);
-    api.on("GET /v1/status", () -> new Health.Answer(200, Json.write(status)));
+    api.on("GET /v1/status", body -> new Health.Answer(200, Json.write(status)));
     api.start();
     return api;
   }

@@ -56,15 +56,26 @@ public final class Agent {
     health.start();
     log.info("health endpoint on :" + healthPort + " (GET /primary, /replica[?lag=N], /health)");
 
+    FileDrop drop = new FileDrop(Path.of(env.getOrDefault("PGHERD_AGENT_FILES_ROOT", "/etc/pgherd")));
     Status status = new Status(member, pgdata, session, watch, server::get, fence, clock, QUERY_TIMEOUT_MILLIS);
     Optional<ApiServer> api = startApi(dir, apiPort, clock, log);
     api.ifPresent(a -> a
-        .on("GET /v1/status", () -> new Health.Answer(200, Json.write(status.get())))
-        .on("POST /v1/fence", () -> {
+        .on("GET /v1/status", body -> new Health.Answer(200, Json.write(status.get())))
+        .on("POST /v1/fence", body -> {
           fence.fence("asked by the operator", server.get());
           return new Health.Answer(200, Json.write(Map.of("fenced", true)));
         })
-        .on("POST /v1/unfence", () -> new Health.Answer(200, Json.write(Map.of("unfenced", fence.unfence())))));
+        .on("POST /v1/unfence", body -> new Health.Answer(200, Json.write(Map.of("unfenced", fence.unfence()))))
+        .on("PUT /v1/files", body -> {
+          java.util.List<FileDrop.Item> items = drop.parse(body);
+          drop.write(items);
+          log.info("files delivered: " + items.stream().map(i -> i.path().toString()).toList());
+          return new Health.Answer(200, Json.write(Map.of("written", items.size())));
+        })
+        .on("POST /v1/reload", body -> {
+          session.query("select pg_reload_conf()", QUERY_TIMEOUT_MILLIS);
+          return new Health.Answer(200, Json.write(Map.of("reloaded", true)));
+        }));
     if (api.isPresent()) {
       Guard guard = new Guard(new AgentConf(dir.resolve("agent.conf")), watch, fence, server::get,
           api.get()::lastOperatorCall, clock, period, healthPort, log);

@@ -26,14 +26,19 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * <ul>
  *   <li>{@code GET /v1/status}: the member's state as JSON (see {@link Status});</li>
  *   <li>{@code POST /v1/fence}: fence the member now ({@link Fence});</li>
- *   <li>{@code POST /v1/unfence}: lift the fence; PostgreSQL starts again.</li>
+ *   <li>{@code POST /v1/unfence}: lift the fence; PostgreSQL starts again;</li>
+ *   <li>{@code PUT /v1/files}: write files under /etc/pgherd ({@link FileDrop});</li>
+ *   <li>{@code POST /v1/reload}: {@code pg_reload_conf()} on the agent's session.</li>
  * </ul>
  */
 final class ApiServer implements AutoCloseable {
-  /** One call: method and path matched already; returns status code and JSON body. */
+  /**
+   * One call, method and path matched already: reads the request body if it needs one, returns
+   * status code and JSON body. An IllegalArgumentException is the client's mistake: 400 with its message.
+   */
   @FunctionalInterface
   interface Call {
-    Health.Answer answer() throws IOException;
+    Health.Answer answer(java.io.InputStream body) throws IOException;
   }
 
   private final HttpsServer server;
@@ -91,7 +96,13 @@ final class ApiServer implements AutoCloseable {
           : "{\"error\":\"no such call: " + path.replace("\"", "") + "\"}", false);
       return;
     }
-    Health.Answer a = call.answer();
+    Health.Answer a;
+    try {
+      a = call.answer(exchange.getRequestBody());
+    } catch (IllegalArgumentException e) {
+      log.info("API " + exchange.getRequestMethod() + " " + path + " refused: " + e.getMessage());
+      a = new Health.Answer(400, Json.write(Map.of("error", String.valueOf(e.getMessage()))));
+    }
     HealthServer.send(exchange, a.status(), a.body(), false);
   }
 
