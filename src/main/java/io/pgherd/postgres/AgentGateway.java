@@ -70,21 +70,7 @@ public final class AgentGateway implements MemberAgent {
 
   @Override
   public AgentStatus status() throws AgentException {
-    HttpRequest request = HttpRequest.newBuilder(status).timeout(READ_TIMEOUT)
-        .header("Accept", "application/json").GET().build();
-    HttpResponse<byte[]> response;
-    try {
-      response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AgentException(where() + ": interrupted");
-    } catch (IOException e) {
-      throw new AgentException(where() + ": " + describe(e), e);
-    }
-    byte[] body = response.body() == null ? new byte[0] : response.body();
-    if (response.statusCode() != 200) {
-      throw new AgentException(where() + ": HTTP " + response.statusCode() + quoted(body));
-    }
+    byte[] body = call(HttpRequest.newBuilder(status).GET(), "status");
     AgentStatus s;
     try {
       s = AgentStatus.parse(body);
@@ -95,6 +81,48 @@ public final class AgentGateway implements MemberAgent {
       throw new AgentException(where() + ": the agent answers for " + s.member() + ", not for " + member);
     }
     return s;
+  }
+
+  @Override
+  public void putFiles(java.util.Map<String, io.pgherd.runtime.ContainerSpec.FileContent> files) throws AgentException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (var f : files.entrySet()) {
+      if (f.getKey().contains(" ") || f.getKey().contains("\n")) {
+        throw new IllegalArgumentException("a file path with a space or a newline: " + f.getKey());
+      }
+      byte[] content = f.getValue().content();
+      out.writeBytes((f.getKey() + " " + String.format("%04o", f.getValue().mode()) + " " + content.length + "\n")
+          .getBytes(StandardCharsets.UTF_8));
+      out.writeBytes(content);
+      out.write('\n');
+    }
+    call(HttpRequest.newBuilder(status.resolve("/v1/files")).PUT(HttpRequest.BodyPublishers.ofByteArray(out.toByteArray())),
+        "files " + files.keySet().stream().map(p -> p.substring(p.lastIndexOf('/') + 1)).toList());
+  }
+
+  @Override
+  public void reload() throws AgentException {
+    call(HttpRequest.newBuilder(status.resolve("/v1/reload")).POST(HttpRequest.BodyPublishers.noBody()), "reload");
+  }
+
+  /** One call; its answer's body when it is 200, else an AgentException naming the member and the call. */
+  private byte[] call(HttpRequest.Builder request, String what) throws AgentException {
+    HttpResponse<byte[]> response;
+    try {
+      response = client.send(request.timeout(READ_TIMEOUT).header("Accept", "application/json").build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AgentException(where() + ": interrupted");
+    } catch (IOException e) {
+      throw new AgentException(where() + ": " + describe(e), e);
+    }
+    byte[] body = response.body() == null ? new byte[0] : response.body();
+    if (response.statusCode() != 200) {
+      throw new AgentException(where() + ": " + (what.equals("status") ? "" : what + ": ") + "HTTP "
+          + response.statusCode() + quoted(body));
+    }
+    return body;
   }
 
   private String where() {

@@ -16,6 +16,15 @@ public interface MemberAgent {
   AgentStatus status() throws AgentException;
 
   /**
+   * {@code PUT /v1/files}: writes the files (absolute paths under /etc/pgherd, content, mode) in the
+   * member, each replaced in one rename; the agent's user (postgres) owns them.
+   */
+  void putFiles(java.util.Map<String, io.pgherd.runtime.ContainerSpec.FileContent> files) throws AgentException;
+
+  /** {@code POST /v1/reload}: PostgreSQL reads its configuration files again (pg_reload_conf()). */
+  void reload() throws AgentException;
+
+  /**
    * The operator's side of the mutual TLS: the cluster's CA (the agents' certificates are verified
    * against it) and the operator's client certificate and key signed by it.
    */

@@ -7,13 +7,16 @@ import io.pgherd.cluster.MemberFiles;
 import io.pgherd.cluster.Observed;
 import io.pgherd.cluster.Progress;
 import io.pgherd.model.Topology;
+import io.pgherd.postgres.AgentException;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.postgres.MemberAgent;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.runtime.ContainerSpec.FileContent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Keeps each running member's postgresql.conf, pg_hba.conf and certificates as rendered
@@ -58,12 +61,12 @@ public final class Configuration extends ClusterPart {
         if (changed.contains("pg_hba.conf")) {
           hbaInForce = false; // reloaded now: in force from the next pass's look
         }
-        docker.copyFiles(c.id(), files);
-        files.forEach((path, content) -> fileHashes.put(c.id() + path, hash(content.content())));
         try {
-          sql(c).orElseThrow().reloadConf();
+          deliverAndReload(c, files);
+          files.forEach((path, content) -> fileHashes.put(c.id() + path, hash(content.content())));
           log.action("reload-config", member(ordinal) + ": " + String.join(", ", changed) + " changed");
         } catch (InstanceException e) {
+          files.forEach((path, content) -> fileHashes.put(c.id() + path, hash(content.content())));
           progress.waitFor("cannot reload " + member(ordinal) + ": " + e.getMessage());
         }
         progress.changed = true;
@@ -86,6 +89,26 @@ public final class Configuration extends ClusterPart {
     if (allConfigured && topology.members().stream().allMatch(order::contains)) {
       tlsStep(cfg, progress);
     }
+  }
+
+  /**
+   * Delivers a running member's changed files and has PostgreSQL read them again: through its agent
+   * (no engine call into the container); through the engine's archive copy and SQL only for a member
+   * without an agent (created by an older pgherd) or one whose agent refuses the files.
+   */
+  private void deliverAndReload(ContainerInfo c, Map<String, FileContent> files) throws InstanceException {
+    Optional<MemberAgent> agent = agent(c);
+    if (agent.isPresent()) {
+      try {
+        agent.get().putFiles(files);
+        agent.get().reload();
+        return;
+      } catch (AgentException e) {
+        log.warn("agent-fallback", c.name() + ": files copied in through the engine: " + e.getMessage());
+      }
+    }
+    docker.copyFiles(c.id(), files);
+    sql(c).orElseThrow().reloadConf();
   }
 
   /**

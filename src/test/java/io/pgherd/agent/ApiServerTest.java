@@ -7,6 +7,7 @@ import io.pgherd.postgres.AgentException;
 import io.pgherd.postgres.AgentGateway;
 import io.pgherd.postgres.AgentStatus;
 import io.pgherd.postgres.MemberAgent;
+import io.pgherd.runtime.ContainerSpec.FileContent;
 import io.pgherd.tls.AgentCredentials;
 import io.pgherd.tls.Certificates;
 import java.io.ByteArrayOutputStream;
@@ -111,6 +112,26 @@ class ApiServerTest {
         .isInstanceOf(AgentException.class).hasMessageContaining("403");
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("client certificate CN 'someone-else' is not pgherd-operator");
     assertThat(api.lastOperatorCall()).as("since the server started").isEqualTo(1000);
+  }
+
+  @Test
+  void filesPutByTheOperatorAreWrittenAndAPathOutsideIsRefused(@TempDir Path dir) throws Exception {
+    start(dir, serverCert("pgherd-demo-1"));
+    Path etc = Files.createDirectory(dir.resolve("etc"));
+    FileDrop drop = new FileDrop(etc);
+    api.on("PUT /v1/files", body -> {
+      drop.write(drop.parse(body));
+      return new Health.Answer(200, "{}");
+    });
+    Map<String, FileContent> files = new LinkedHashMap<>();
+    files.put(etc + "/postgresql.conf", FileContent.of("work_mem = '8MB'\n", 0644));
+    files.put(etc + "/agent/agent.key", FileContent.of("key", 0600));
+    client(CA, OPERATOR).putFiles(files);
+    assertThat(Files.readString(etc.resolve("postgresql.conf"))).isEqualTo("work_mem = '8MB'\n");
+    assertThat(Files.readString(etc.resolve("agent/agent.key"))).isEqualTo("key");
+    assertThatThrownBy(() -> client(CA, OPERATOR).putFiles(Map.of("/etc/passwd", FileContent.of("x", 0644))))
+        .isInstanceOf(AgentException.class).hasMessageContaining("HTTP 400").hasMessageContaining("is not under");
+    assertThat(dir.resolve("passwd")).doesNotExist();
   }
 
   @Test

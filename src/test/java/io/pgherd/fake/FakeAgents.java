@@ -7,6 +7,7 @@ import io.pgherd.postgres.AgentGateway;
 import io.pgherd.postgres.AgentStatus;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.postgres.MemberAgent;
+import io.pgherd.runtime.ContainerSpec.FileContent;
 import io.pgherd.tls.Certificates;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
@@ -94,6 +95,30 @@ public final class FakeAgents implements MemberAgent.Connector {
       }
 
       @Override
+      public void putFiles(Map<String, FileContent> files) throws AgentException {
+        synchronized (engine) {
+          FakeContainer c = reach(member, host, port, credentials);
+          engine.recordAgent("put " + c.name + " " + files.keySet().stream()
+              .map(p -> p.substring(p.lastIndexOf('/') + 1)).toList());
+          c.files.putAll(files);
+        }
+      }
+
+      @Override
+      public void reload() throws AgentException {
+        synchronized (engine) {
+          FakeContainer c = reach(member, host, port, credentials);
+          PgServer s = pg.servers.get(c.id);
+          if (s == null || s.phase != PgServer.Phase.UP || switches.hangs.containsKey(member)) {
+            throw new AgentException("the agent of " + member + " at " + host + ":" + port
+                + ": reload: HTTP 500: PostgreSQL does not answer");
+          }
+          engine.recordAgent("reload " + c.name);
+          s.reload();
+        }
+      }
+
+      @Override
       public String toString() {
         return "fake agent " + member + " at " + host + ":" + port;
       }
@@ -102,41 +127,10 @@ public final class FakeAgents implements MemberAgent.Connector {
 
   private AgentStatus statusOf(String member, String host, int port, MemberAgent.Credentials credentials)
       throws AgentException {
-    String where = "the agent of " + member + " at " + host + ":" + port + ": ";
     synchronized (engine) {
-      FakeContainer c = engine.byPublishedPort(port, PostgresConf.AGENT_PORT).orElse(null);
-      String runs = c == null ? null : c.labels.get(Names.LABEL_MEMBER);
-      Optional<String> caPem = c == null ? Optional.empty() : c.text(PostgresConf.AGENT_CA_PATH);
-      Optional<String> certPem = c == null ? Optional.empty() : c.text(PostgresConf.AGENT_CERT_PATH);
-      if (c == null || stopped.contains(runs) || caPem.isEmpty() || certPem.isEmpty()
-          || c.text(PostgresConf.AGENT_KEY_PATH).isEmpty()) {
-        throw new AgentException(where + "connection refused");
-      }
-      if ("paused".equals(c.state)) {
-        throw new AgentException(where + "no answer within " + AgentGateway.READ_TIMEOUT.toMillis() + " ms");
-      }
+      FakeContainer c = reach(member, host, port, credentials);
+      String runs = c.labels.get(Names.LABEL_MEMBER);
       boolean sqlHangs = switches.hangs.containsKey(runs);
-      X509Certificate served = Certificates.parseCertificate(certPem.get());
-      try {
-        served.verify(credentials.authority().getPublicKey());
-      } catch (GeneralSecurityException e) {
-        throw new AgentException(where + "TLS handshake refused: the agent's certificate is not one of this"
-            + " cluster's CA");
-      }
-      if (!Certificates.altNames(served).contains(Names.container(member))) {
-        throw new AgentException(where + "TLS handshake refused: the agent's certificate is for "
-            + Certificates.altNames(served) + ", not for " + Names.container(member));
-      }
-      try {
-        credentials.certificate().verify(Certificates.parseCertificate(caPem.get()).getPublicKey());
-      } catch (GeneralSecurityException e) {
-        throw new AgentException(where + "the connection was closed without an answer (Connection reset): no agent"
-            + " listening behind the port, or it refused the operator's client certificate");
-      }
-      if (!credentials.certificate().getSubjectX500Principal().getName().contains(
-          "CN=" + PostgresConf.AGENT_CLIENT_NAME)) {
-        throw new AgentException(where + "HTTP 403: client " + PostgresConf.AGENT_CLIENT_NAME + " only");
-      }
       asked.merge(runs, 1, Integer::sum);
       PgServer s = pg.servers.get(c.id);
       PgData d = pg.dataOf(c);
@@ -154,5 +148,47 @@ public final class FakeAgents implements MemberAgent.Connector {
       return new AgentStatus(runs, 57, Optional.of(60L), true, probe.inRecovery() ? "replica" : "primary", 0,
           Optional.of(probe), Optional.empty(), control);
     }
+  }
+
+  /**
+   * The running container whose agent {@code member}'s client reaches, after the mutual TLS as the
+   * real handshake would go; an AgentException as the gateway would say it otherwise.
+   */
+  private FakeContainer reach(String member, String host, int port, MemberAgent.Credentials credentials)
+      throws AgentException {
+    String where = "the agent of " + member + " at " + host + ":" + port + ": ";
+    FakeContainer c = engine.byPublishedPort(port, PostgresConf.AGENT_PORT).orElse(null);
+    String runs = c == null ? null : c.labels.get(Names.LABEL_MEMBER);
+    Optional<String> caPem = c == null ? Optional.empty() : c.text(PostgresConf.AGENT_CA_PATH);
+    Optional<String> certPem = c == null ? Optional.empty() : c.text(PostgresConf.AGENT_CERT_PATH);
+    if (c == null || stopped.contains(runs) || caPem.isEmpty() || certPem.isEmpty()
+        || c.text(PostgresConf.AGENT_KEY_PATH).isEmpty()) {
+      throw new AgentException(where + "connection refused");
+    }
+    if ("paused".equals(c.state)) {
+      throw new AgentException(where + "no answer within " + AgentGateway.READ_TIMEOUT.toMillis() + " ms");
+    }
+    X509Certificate served = Certificates.parseCertificate(certPem.get());
+    try {
+      served.verify(credentials.authority().getPublicKey());
+    } catch (GeneralSecurityException e) {
+      throw new AgentException(where + "TLS handshake refused: the agent's certificate is not one of this"
+          + " cluster's CA");
+    }
+    if (!Certificates.altNames(served).contains(Names.container(member))) {
+      throw new AgentException(where + "TLS handshake refused: the agent's certificate is for "
+          + Certificates.altNames(served) + ", not for " + Names.container(member));
+    }
+    try {
+      credentials.certificate().verify(Certificates.parseCertificate(caPem.get()).getPublicKey());
+    } catch (GeneralSecurityException e) {
+      throw new AgentException(where + "the connection was closed without an answer (Connection reset): no agent"
+          + " listening behind the port, or it refused the operator's client certificate");
+    }
+    if (!credentials.certificate().getSubjectX500Principal().getName().contains(
+        "CN=" + PostgresConf.AGENT_CLIENT_NAME)) {
+      throw new AgentException(where + "HTTP 403: client " + PostgresConf.AGENT_CLIENT_NAME + " only");
+    }
+    return c;
   }
 }

@@ -401,4 +401,9 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
   synchronized void recordSql(String entry) {
     store.record("sql " + entry);
   }
+
+  /** A call the operator made to a member's agent ("agent put pgherd-demo-1 [...]", "agent reload ..."). */
+  synchronized void recordAgent(String entry) {
+    store.record("agent " + entry);
+  }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FakeClusterConfigurationTest {
 
   @Test
-  void aReloadableParameterIsCopiedIntoEveryMemberAndReloadedReplicasBeforeThePrimaryWithoutARestart(
+  void aReloadableParameterIsDeliveredThroughEveryMembersAgentAndReloadedReplicasBeforeThePrimaryWithoutARestart(
       @TempDir Path dir) {
     FakeClusterScene scene = new FakeClusterScene(dir, 3);
     scene.converge();
@@ -32,15 +32,16 @@ class FakeClusterConfigurationTest {
     assertThat(after.actions()).doesNotContain("restart-member", "recreate-member");
     List<String> h = scene.engine.historySince(mark);
     for (String m : List.of("2", "3", "1")) {
-      int copied = indexOf(h, "copy pgherd-demo-" + m + " [postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key, agent.conf]");
-      assertThat(copied).as("demo-" + m + "'s files copied").isNotNegative()
-          .isLessThan(indexOf(h, "sql pgherd-demo-" + m + " reload"));
+      int put = indexOf(h, "agent put pgherd-demo-" + m + " [postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key, agent.conf]");
+      assertThat(put).as("demo-" + m + "'s files delivered through its agent").isNotNegative()
+          .isLessThan(indexOf(h, "agent reload pgherd-demo-" + m));
+      assertThat(h).as("nothing copied in through the engine").noneMatch(e -> e.startsWith("copy pgherd-demo-" + m));
       assertThat(scene.engine.file("pgherd-demo-" + m, PostgresConf.CONF_PATH)).get().asString()
           .contains("# spec.postgres.parameters\nwork_mem = '8MB'\n");
     }
-    assertThat(indexOf(h, "sql pgherd-demo-3 reload")).as("the replicas first")
-        .isLessThan(indexOf(h, "sql pgherd-demo-1 reload"));
-    assertThat(indexOf(h, "sql pgherd-demo-2 reload")).isLessThan(indexOf(h, "sql pgherd-demo-1 reload"));
+    assertThat(indexOf(h, "agent reload pgherd-demo-3")).as("the replicas first")
+        .isLessThan(indexOf(h, "agent reload pgherd-demo-1"));
+    assertThat(indexOf(h, "agent reload pgherd-demo-2")).isLessThan(indexOf(h, "agent reload pgherd-demo-1"));
     assertThat(h).noneMatch(e -> e.startsWith("restart ") || e.startsWith("stop ") || e.startsWith("kill ")
         || e.startsWith("remove ") || e.startsWith("create "));
     assertThat(scene.postgres.pendingRestart("demo-1")).isEmpty();

@@ -115,9 +115,10 @@ class FakeClusterTlsTest {
             + scene.home.secretsDir("demo").resolve("tls-ca.crt") + ")"));
     List<String> h = scene.engine.historySince(mark);
     for (String m : List.of("2", "3", "1")) {
-      int copied = indexOf(h, "copy pgherd-demo-" + m + " [postgresql.conf, pg_hba.conf, ca.crt, server.crt, server.key, ca.crt, agent.crt, agent.key, agent.conf]");
-      assertThat(copied).as("demo-" + m + "'s certificate, key and CA copied").isNotNegative()
-          .isLessThan(indexOf(h, "sql pgherd-demo-" + m + " reload"));
+      int put = indexOf(h, "agent put pgherd-demo-" + m + " [postgresql.conf, pg_hba.conf, ca.crt, server.crt, server.key, ca.crt, agent.crt, agent.key, agent.conf]");
+      assertThat(put).as("demo-" + m + "'s certificate, key and CA delivered through its agent").isNotNegative()
+          .isLessThan(indexOf(h, "agent reload pgherd-demo-" + m));
+      assertThat(h).as("nothing copied in through the engine").noneMatch(e -> e.startsWith("copy pgherd-demo-" + m));
     }
 
     // ...then enforced, and only then does the status say so
