@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The timing (docs/architecture.md, "Self-fencing"): the agent counts its silence from the
  * arrival of the operator's last call, the operator from the answer to it (later); the agent fences
- * within one check period (250 ms) plus its peer probe (≤ 0.7 s) after the isolation timeout. So
+ * within one check period (500 ms) plus its peer probe (≤ 0.7 s) after the isolation timeout. So
  * once {@code isolationTimeout + MARGIN} has passed since the operator last heard from it, a
  * primary's agent has fenced it — if the agent can run at all (a frozen container cannot, but then
  * the engine that froze it can kill it).

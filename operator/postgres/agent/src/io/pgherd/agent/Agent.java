@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
 /**
  * pgherd-agent: the long-lived process in every member container. It runs PostgreSQL as its child
  * (or adopts the one already running when it is itself restarted), keeps one local session open to
- * it, answers HAProxy's health checks from state refreshed every 250 ms, serves the operator's
+ * it, answers HAProxy's health checks from state refreshed every 500 ms, serves the operator's
  * authenticated API, and fences a primary that is cut off from the operator and the majority. It
  * exits when PostgreSQL exits on its own, with PostgreSQL's exit status, so the container lives as
  * long as its server; a PostgreSQL it stopped itself (a fence) is waited for, not exited on.
@@ -21,7 +21,7 @@ import java.util.function.LongSupplier;
  * while PostgreSQL runs is started again and adopts the server. Settings (environment): PGDATA,
  * PGHERD_MEMBER, and for tests PGHERD_AGENT_HEALTH_PORT (8008), PGHERD_AGENT_API_PORT (8009),
  * PGHERD_AGENT_DIR (/etc/pgherd/agent), PGHERD_AGENT_CONF (/etc/pgherd/postgresql.conf),
- * PGHERD_AGENT_SOCKET_DIR (/var/run/postgresql), PGHERD_AGENT_PERIOD_MS (250).
+ * PGHERD_AGENT_SOCKET_DIR (/var/run/postgresql), PGHERD_AGENT_PERIOD_MS (500).
  */
 public final class Agent {
   static final long QUERY_TIMEOUT_MILLIS = 2000;
@@ -40,7 +40,7 @@ public final class Agent {
     Path dir = Path.of(env.getOrDefault("PGHERD_AGENT_DIR", "/etc/pgherd/agent"));
     Path conf = Path.of(env.getOrDefault("PGHERD_AGENT_CONF", "/etc/pgherd/postgresql.conf"));
     Path socketDir = Path.of(env.getOrDefault("PGHERD_AGENT_SOCKET_DIR", "/var/run/postgresql"));
-    long period = Long.parseLong(env.getOrDefault("PGHERD_AGENT_PERIOD_MS", "250"));
+    long period = Long.parseLong(env.getOrDefault("PGHERD_AGENT_PERIOD_MS", "500"));
     LongSupplier clock = () -> System.nanoTime() / 1_000_000;
 
     // PostgreSQL first (unless fenced): the agent's own servers start while it starts
