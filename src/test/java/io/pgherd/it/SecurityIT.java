@@ -489,7 +489,15 @@ class SecurityIT extends ArchivedClusterTestBase {
     try (Stream<Path> s = Files.list(home.secretsDir(name))) {
       secretFiles = s.toList();
     }
-    assertThat(secretFiles).hasSize(2);
+    // the passwords; the cluster's CA and, for the member agents' API, each agent's certificate and
+    // key and the operator's client certificate and key (made whether or not spec.tls is on)
+    List<String> expected = new java.util.ArrayList<>(List.of(Home.SUPERUSER_PASSWORD, Home.REPLICATION_PASSWORD,
+        "tls-ca.crt", "tls-ca.key", "agent-client.crt", "agent-client.key"));
+    for (int i = 1; i <= instances; i++) {
+      expected.add("agent-" + memberName(i) + ".crt");
+      expected.add("agent-" + memberName(i) + ".key");
+    }
+    assertThat(secretFiles).extracting(f -> f.getFileName().toString()).containsExactlyInAnyOrderElementsOf(expected);
     for (Path f : secretFiles) {
       assertThat(mode(f)).as(f.toString()).isEqualTo("rw-------");
     }
