@@ -130,10 +130,12 @@ class TlsIT extends ClusterTestBase {
     }
     assertThat(memberName(home.readState(name).orElseThrow().primary())).isEqualTo(primary);
     assertThat(status().getTimeline()).isEqualTo(timeline);
-    // the member's files: the key is the postgres user's and private
+    // the member's files: the key is the postgres user's and private; written by the member's agent
+    // (which runs as postgres), not copied in through the engine (which would leave them root's)
     ItSupport.Run ls = ItSupport.run(null, List.of("docker", "exec", "pgherd-" + primary, "stat", "-c", "%U %a %n",
         ClusterTls.KEY_PATH, ClusterTls.CERT_PATH, ClusterTls.CA_PATH));
-    assertThat(ls.output()).contains("postgres 600 " + ClusterTls.KEY_PATH, "root 644 " + ClusterTls.CERT_PATH);
+    assertThat(ls.output()).contains("postgres 600 " + ClusterTls.KEY_PATH, "postgres 644 " + ClusterTls.CERT_PATH,
+        "postgres 644 " + ClusterTls.CA_PATH);
     // the private keys: 0600 in the home, and in no docker inspect, docker log or cluster log
     List<String> keys = new java.util.ArrayList<>();
     for (String file : List.of("tls-ca.key", "tls-" + primary + ".key")) {
