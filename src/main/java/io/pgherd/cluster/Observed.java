@@ -12,10 +12,16 @@ import java.util.Set;
  * @param volumes member data volumes by ordinal
  * @param probes SQL probes of the running members that answered, by ordinal
  * @param probeErrors why a running member did not answer, by ordinal
+ * @param fenced members whose agent says it fenced them (its marker: when and why), by ordinal
  */
 public record Observed(
     boolean network, Map<Integer, ContainerInfo> members, Set<Integer> volumes, ContainerInfo lb,
-    Map<Integer, InstanceProbe> probes, Map<Integer, String> probeErrors) {
+    Map<Integer, InstanceProbe> probes, Map<Integer, String> probeErrors, Map<Integer, String> fenced) {
+
+  public Observed(boolean network, Map<Integer, ContainerInfo> members, Set<Integer> volumes, ContainerInfo lb,
+      Map<Integer, InstanceProbe> probes, Map<Integer, String> probeErrors) {
+    this(network, members, volumes, lb, probes, probeErrors, Map.of());
+  }
 
   public boolean running(int ordinal) {
     ContainerInfo c = members.get(ordinal);

@@ -5,15 +5,20 @@ import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.MemberFiles;
 import io.pgherd.cluster.Observed;
+import io.pgherd.cluster.Progress;
 import io.pgherd.model.Topology;
+import io.pgherd.postgres.AgentException;
+import io.pgherd.postgres.MemberAgent;
 import io.pgherd.runtime.ContainerInfo;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * The safety gate's action: members accepting writes that are not the primary are killed and
- * told to come back as replicas (they rejoin).
+ * told to come back as replicas (they rejoin). And the way back from a member's own fence: a
+ * primary its agent fenced that nobody replaced is the primary again.
  */
 public final class Fencing extends ClusterPart {
   private final MemberFiles memberFiles;
@@ -40,5 +45,26 @@ public final class Fencing extends ClusterPart {
         topology.lastFailover(), rejoin);
     home.writeState(cluster, next);
     return next;
+  }
+
+  /**
+   * A primary its own agent fenced (cut off from the operator and the majority for a while) that no
+   * replica can replace now is the primary again: nobody else took writes, so its fence is lifted.
+   */
+  public void unfence(Topology topology, Observed obs, Progress progress) {
+    int p = topology.primary();
+    ContainerInfo c = obs.members().get(p);
+    Optional<MemberAgent> agent = c == null ? Optional.empty() : agent(c);
+    if (agent.isEmpty()) {
+      return;
+    }
+    try {
+      agent.get().unfence();
+      log.action("unfence", member(p) + ": its agent had fenced it (" + obs.fenced().get(p)
+          + "); nobody takes over (no eligible replica, or automatic failover is off), so it is the primary again");
+      progress.changed = true;
+    } catch (AgentException e) {
+      progress.waitFor("cannot lift " + member(p) + "'s fence: " + e.getMessage());
+    }
   }
 }

@@ -105,6 +105,11 @@ public final class AgentGateway implements MemberAgent {
     call(HttpRequest.newBuilder(status.resolve("/v1/reload")).POST(HttpRequest.BodyPublishers.noBody()), "reload");
   }
 
+  @Override
+  public void unfence() throws AgentException {
+    call(HttpRequest.newBuilder(status.resolve("/v1/unfence")).POST(HttpRequest.BodyPublishers.noBody()), "unfence");
+  }
+
   /** One call; its answer's body when it is 200, else an AgentException naming the member and the call. */
   private byte[] call(HttpRequest.Builder request, String what) throws AgentException {
     HttpResponse<byte[]> response;

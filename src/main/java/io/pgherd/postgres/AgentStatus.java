@@ -21,17 +21,26 @@ import java.util.Optional;
  * @param probeError why there is no probe
  * @param pgControl the bytes of {@code $PGDATA/global/pg_control} (see {@link ControlFile}), when
  *     the agent could read them
+ * @param fenced when the member is fenced (its agent stopped PostgreSQL and keeps it stopped): when and why
  */
 public record AgentStatus(String member, long agentPid, Optional<Long> postmasterPid, boolean postmasterRunning,
     String role, long stateAgeMillis, Optional<InstanceProbe> probe, Optional<String> probeError,
-    Optional<byte[]> pgControl) {
+    Optional<byte[]> pgControl, Optional<String> fenced) {
+
+  /** A member that is not fenced. */
+  public AgentStatus(String member, long agentPid, Optional<Long> postmasterPid, boolean postmasterRunning,
+      String role, long stateAgeMillis, Optional<InstanceProbe> probe, Optional<String> probeError,
+      Optional<byte[]> pgControl) {
+    this(member, agentPid, postmasterPid, postmasterRunning, role, stateAgeMillis, probe, probeError, pgControl,
+        Optional.empty());
+  }
 
   /** Fields the agent adds later are ignored; the ones below are what this operator reads. */
   private static final ObjectMapper JSON = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private record Wire(String member, Long agentPid, WirePostmaster postmaster, String role, Long stateAgeMillis,
-      WireProbe probe, String probeError, String pgControl) {}
+      WireProbe probe, String probeError, String pgControl, String fenced) {}
 
   private record WirePostmaster(Long pid, Boolean running) {}
 
@@ -73,7 +82,8 @@ public record AgentStatus(String member, long agentPid, Optional<Long> postmaste
       throw new IllegalArgumentException("pgControl is not base64: " + e.getMessage());
     }
     return new AgentStatus(member, w.agentPid() == null ? 0 : w.agentPid(), Optional.ofNullable(pm.pid()), running,
-        role, w.stateAgeMillis() == null ? 0 : w.stateAgeMillis(), probe, probeError, pgControl);
+        role, w.stateAgeMillis() == null ? 0 : w.stateAgeMillis(), probe, probeError, pgControl,
+        Optional.ofNullable(w.fenced()));
   }
 
   private static InstanceProbe probe(WireProbe p) {
@@ -102,6 +112,6 @@ public record AgentStatus(String member, long agentPid, Optional<Long> postmaste
     return "AgentStatus[member=" + member + ", agentPid=" + agentPid + ", postmasterPid=" + postmasterPid.orElse(null)
         + ", postmasterRunning=" + postmasterRunning + ", role=" + role + ", stateAgeMillis=" + stateAgeMillis
         + ", probe=" + probe.orElse(null) + ", probeError=" + probeError.orElse(null) + ", pgControl="
-        + pgControl.map(b -> b.length + " bytes").orElse(null) + "]";
+        + pgControl.map(b -> b.length + " bytes").orElse(null) + ", fenced=" + fenced.orElse(null) + "]";
   }
 }

@@ -24,6 +24,9 @@ public interface MemberAgent {
   /** {@code POST /v1/reload}: PostgreSQL reads its configuration files again (pg_reload_conf()). */
   void reload() throws AgentException;
 
+  /** {@code POST /v1/unfence}: lifts the member's fence; its agent starts PostgreSQL again. */
+  void unfence() throws AgentException;
+
   /**
    * The operator's side of the mutual TLS: the cluster's CA (the agents' certificates are verified
    * against it) and the operator's client certificate and key signed by it.

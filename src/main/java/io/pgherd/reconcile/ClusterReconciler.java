@@ -293,6 +293,9 @@ public final class ClusterReconciler {
       log.warnOnce("no-failover", why.replaceAll(" \\(\\d+ failed probes over \\d+ ms\\)", ""));
       pass.progress.waitFor(why);
     }
+    if (down.isPresent() && pass.obs.fenced().containsKey(topology.primary())) {
+      fencing.unfence(topology, pass.obs, pass.progress); // nobody took over: the primary again
+    }
     return null;
   }
 

@@ -93,8 +93,12 @@ public final class Observer extends ClusterPart {
     }
     Map<Integer, InstanceProbe> probes = new TreeMap<>();
     Map<Integer, String> errors = new TreeMap<>();
+    Map<Integer, String> fenced = new TreeMap<>();
     pending.forEach((ordinal, future) -> {
       Look look = future.join();
+      if (look.fenced() != null) {
+        fenced.put(ordinal, look.fenced());
+      }
       if (look.agentAnswered() != null) {
         agentContact.heard(members.get(ordinal).id(), look.agentAnswered());
       }
@@ -105,14 +109,18 @@ public final class Observer extends ClusterPart {
         errors.put(ordinal, look.error());
       }
     });
-    return new Observed(network, members, volumes, lb, probes, errors);
+    return new Observed(network, members, volumes, lb, probes, errors, fenced);
   }
 
   /**
    * One member's probe, or why there is none; {@code fallback} says why it was taken (or tried)
    * over SQL rather than from the member's agent (null: from the agent).
    */
-  private record Look(InstanceProbe probe, String error, String fallback, Instant agentAnswered) {}
+  private record Look(InstanceProbe probe, String error, String fallback, Instant agentAnswered, String fenced) {
+    Look(InstanceProbe probe, String error, String fallback, Instant agentAnswered) {
+      this(probe, error, fallback, agentAnswered, null);
+    }
+  }
 
   /** How a member is probed: its agent (null: noAgent says why not) and its PostgreSQL (noSql says why not). */
   private record Target(MemberAgent agent, String noAgent, Optional<Instance> sql, String noSql) {}
@@ -149,6 +157,9 @@ public final class Observer extends ClusterPart {
           fallback = "its agent's look is " + status.stateAgeMillis() + " ms old";
         } else if (status.probe().isPresent()) {
           return new Look(status.probe().get(), null, null, answered);
+        } else if (status.fenced().isPresent()) {
+          // its agent stopped PostgreSQL: SQL would only be refused
+          return new Look(null, "fenced by its agent: " + status.fenced().get(), null, answered, status.fenced().get());
         } else {
           fallback = "its agent's connection failed: " + status.probeError().orElse("no probe");
         }

@@ -57,6 +57,16 @@ public final class FakeAgents implements MemberAgent.Connector {
     }
   }
 
+  /**
+   * The member's agent fences it, as it does when cut off from the operator and the majority: its
+   * PostgreSQL stops (SQL refused) and stays stopped until the operator's {@code unfence}.
+   */
+  public void fence(String member, String why) {
+    synchronized (engine) {
+      switches.fenced.put(member, why);
+    }
+  }
+
   public void start(String member) {
     synchronized (engine) {
       stopped.remove(member);
@@ -105,6 +115,15 @@ public final class FakeAgents implements MemberAgent.Connector {
       }
 
       @Override
+      public void unfence() throws AgentException {
+        synchronized (engine) {
+          FakeContainer c = reach(member, host, port, credentials);
+          engine.recordAgent("unfence " + c.name);
+          switches.fenced.remove(c.labels.get(Names.LABEL_MEMBER));
+        }
+      }
+
+      @Override
       public void reload() throws AgentException {
         synchronized (engine) {
           FakeContainer c = reach(member, host, port, credentials);
@@ -143,6 +162,11 @@ public final class FakeAgents implements MemberAgent.Connector {
             ? "FATAL: the database system is shutting down" : "FATAL: the database system is starting up";
         return new AgentStatus(runs, 57, Optional.ofNullable(s).map(x -> 60L), s != null, "unavailable", 0,
             Optional.empty(), Optional.of(why), control);
+      }
+      String fenced = switches.fenced.get(runs);
+      if (fenced != null) {
+        return new AgentStatus(runs, 57, Optional.empty(), false, "unavailable", 0, Optional.empty(),
+            Optional.of("connection refused (PostgreSQL is stopped)"), control, Optional.of(fenced));
       }
       InstanceProbe probe = FakeInstance.probeOf(pg, s);
       return new AgentStatus(runs, 57, Optional.of(60L), true, probe.inRecovery() ? "replica" : "primary", 0,

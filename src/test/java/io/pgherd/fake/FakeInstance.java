@@ -62,6 +62,9 @@ final class FakeInstance implements Instance {
       FakeContainer c = engine.byPublishedPort(port).orElseThrow(this::refused);
       member = c.labels.get(Names.LABEL_MEMBER);
       hang = "paused".equals(c.state) ? PAUSED_TIMEOUT : switches.hangs.get(member);
+      if (switches.fenced.containsKey(member)) {
+        throw new InstanceException("connection refused: " + member + "'s PostgreSQL is stopped (fenced by its agent)");
+      }
     }
     if (hang != null) {
       try {

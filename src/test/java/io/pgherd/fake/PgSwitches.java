@@ -22,6 +22,8 @@ final class PgSwitches {
   final Set<String> stalledShutdowns = new TreeSet<>();
   /** The WAL handed over at the primary's shutdown does not arrive ({@link FakePostgres#missShutdownWal}). */
   final Set<String> missShutdownWal = new TreeSet<>();
+  /** Members whose agent fenced them, with the marker's text: their PostgreSQL is stopped (SQL refused). */
+  final Map<String, String> fenced = new HashMap<>();
 
   /** The member's server stopped: switches that last as long as it runs end. */
   void stopped(String member) {

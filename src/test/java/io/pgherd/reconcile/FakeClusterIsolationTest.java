@@ -71,4 +71,44 @@ class FakeClusterIsolationTest {
     assertThat(scene.log().since(logMark).of("failover")).singleElement()
         .satisfies(e -> assertThat(e.reason()).doesNotContain("fenced itself"));
   }
+
+  @Test
+  void aPrimaryItsAgentFencedIsFailedOverAtOnceWhenAReplicaCanTakeOver(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 3);
+    scene.settle();
+    int logMark = scene.log().size();
+    scene.postgres.agents().fence("demo-1", "2026-12-06T10:00:00Z no word from the operator for 10000 ms");
+    Instant start = scene.clock.instant();
+    for (int pass = 0; pass < 30 && !scene.log().since(logMark).has("failover"); pass++) {
+      scene.clock.advance(Duration.ofMillis(500));
+      scene.pass();
+    }
+    assertThat(scene.log().since(logMark).of("failover")).singleElement().satisfies(e -> assertThat(e.reason())
+        .contains("primary demo-1 does not answer SQL: fenced by its agent: 2026-12-06T10:00:00Z")
+        .doesNotContain("fenced itself by now"));
+    assertThat(Duration.between(start, scene.clock.instant())).as("its agent answers: not waited for")
+        .isLessThan(Duration.ofSeconds(5));
+    assertThat(scene.log().since(logMark).actions()).doesNotContain("unfence");
+  }
+
+  @Test
+  void aPrimaryItsAgentFencedThatNoReplicaCanReplaceIsUnfenced(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, FakeClusterScene.spec(2, false)); // no automatic failover
+    scene.settle();
+    int mark = scene.engine.history().size();
+    int logMark = scene.log().size();
+    scene.postgres.agents().fence("demo-1", "2026-12-06T10:00:00Z no word from the operator for 10000 ms");
+    for (int pass = 0; pass < 40 && !scene.log().since(logMark).has("unfence"); pass++) {
+      scene.clock.advance(Duration.ofMillis(500)); // the detection window runs on the clock
+      scene.pass();
+    }
+    scene.passUntil("demo-1 healthy again", scene::healthy);
+    assertThat(scene.log().since(logMark).of("unfence")).singleElement().satisfies(e -> assertThat(e.reason())
+        .isEqualTo("demo-1: its agent had fenced it (2026-12-06T10:00:00Z no word from the operator for 10000 ms);"
+            + " nobody takes over (no eligible replica, or automatic failover is off), so it is the primary again"));
+    assertThat(scene.engine.historySince(mark)).contains("agent unfence pgherd-demo-1")
+        .noneMatch(e -> e.startsWith("kill ") || e.startsWith("stop "));
+    assertThat(scene.state().primary()).isEqualTo(1);
+    assertThat(scene.log().since(logMark).actions()).doesNotContain("failover", "promoted");
+  }
 }
