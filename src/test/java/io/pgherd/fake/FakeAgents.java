@@ -32,9 +32,13 @@ import java.util.TreeSet;
  * While its PostgreSQL's SQL hangs ({@link FakePostgres#hang}) or its container is paused, it does
  * not answer within the gateway's read timeout (at once here: the SQL fallback then waits).
  *
+ * {@code PUT /v1/files} writes the files into the container ("agent put NAME [files]" in the
+ * engine's history), {@code POST /v1/reload} reloads its PostgreSQL ("agent reload NAME"),
+ * {@code POST /v1/unfence} lifts a fence ("agent unfence NAME").
+ *
  * <p>Switches: {@link #stop} (the agent does not run: connection refused), {@link #start};
- * {@link #disconnect} (it answers, but without a probe), {@link #reconnect}.
- * Counts: {@link #asked}.
+ * {@link #disconnect} (it answers, but without a probe), {@link #reconnect}; {@link #fence} (its
+ * PostgreSQL stopped by the agent's own fence until the operator lifts it). Counts: {@link #asked}.
  */
 public final class FakeAgents implements MemberAgent.Connector {
   private final FakeEngine engine;
