@@ -1,6 +1,7 @@
 package io.pgherd.postgres;
 
 import io.pgherd.model.Names;
+import io.pgherd.runtime.ContainerSpec.FileContent;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -84,7 +85,7 @@ public final class AgentGateway implements MemberAgent {
   }
 
   @Override
-  public void putFiles(java.util.Map<String, io.pgherd.runtime.ContainerSpec.FileContent> files) throws AgentException {
+  public void putFiles(java.util.Map<String, FileContent> files) throws AgentException {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     for (var f : files.entrySet()) {
       if (f.getKey().contains(" ") || f.getKey().contains("\n")) {

@@ -1,7 +1,9 @@
 package io.pgherd.postgres;
 
+import io.pgherd.runtime.ContainerSpec.FileContent;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -19,7 +21,7 @@ public interface MemberAgent {
    * {@code PUT /v1/files}: writes the files (absolute paths under /etc/pgherd, content, mode) in the
    * member, each replaced in one rename; the agent's user (postgres) owns them.
    */
-  void putFiles(java.util.Map<String, io.pgherd.runtime.ContainerSpec.FileContent> files) throws AgentException;
+  void putFiles(Map<String, FileContent> files) throws AgentException;
 
   /** {@code POST /v1/reload}: PostgreSQL reads its configuration files again (pg_reload_conf()). */
   void reload() throws AgentException;

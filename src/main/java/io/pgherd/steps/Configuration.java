@@ -63,12 +63,12 @@ public final class Configuration extends ClusterPart {
         }
         try {
           deliverAndReload(c, files);
-          files.forEach((path, content) -> fileHashes.put(c.id() + path, hash(content.content())));
           log.action("reload-config", member(ordinal) + ": " + String.join(", ", changed) + " changed");
         } catch (InstanceException e) {
-          files.forEach((path, content) -> fileHashes.put(c.id() + path, hash(content.content())));
           progress.waitFor("cannot reload " + member(ordinal) + ": " + e.getMessage());
         }
+        // the files are in the member even when the reload failed (as before: copied, then reloaded)
+        files.forEach((path, content) -> fileHashes.put(c.id() + path, hash(content.content())));
         progress.changed = true;
         allConfigured = false;
         continue; // pending_restart shows after the reload: look again next pass

@@ -53,7 +53,7 @@ class ApiServerTest {
     write(dir, server);
     Files.writeString(dir.resolve("ca.crt"), CA.certificatePem());
     api = new ApiServer(0, Credentials.serverContext(dir.resolve("ca.crt"), dir.resolve("agent.crt"),
-        dir.resolve("agent.key")), clock::get, log);
+        dir.resolve("agent.key"), log), clock::get, log);
     Map<String, Object> probe = new LinkedHashMap<>();
     probe.put("inRecovery", false);
     probe.put("lsn", "0/3000060");

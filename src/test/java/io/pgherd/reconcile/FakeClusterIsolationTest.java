@@ -17,6 +17,21 @@ import org.junit.jupiter.api.io.TempDir;
  * agent answers while its SQL hangs is the operator's to fence, at once.
  */
 class FakeClusterIsolationTest {
+  /**
+   * Passes a probe period (500 ms) apart, as the operator probes, until {@code action} is logged
+   * (the detection window runs on the clock); when it was, or null after 60 passes.
+   */
+  private static Instant passUntilLogged(FakeClusterScene scene, int logMark, String action) {
+    for (int pass = 0; pass < 60; pass++) {
+      scene.clock.advance(Duration.ofMillis(500));
+      scene.pass();
+      if (scene.log().since(logMark).has(action)) {
+        return scene.clock.instant();
+      }
+    }
+    return null;
+  }
+
   @Test
   void anUnreachablePrimaryIsReplacedOnlyOnceItsAgentMustHaveFencedIt(@TempDir Path dir) {
     FakeClusterScene scene = new FakeClusterScene(dir, 3); // probePeriod 500ms, failureThreshold 3
@@ -28,14 +43,7 @@ class FakeClusterIsolationTest {
 
     scene.postgres.agents().stop("demo-1");
     scene.postgres.hang("demo-1", Duration.ofMillis(40));
-    Instant failedOverAt = null;
-    for (int pass = 0; pass < 60 && failedOverAt == null; pass++) {
-      scene.clock.advance(Duration.ofMillis(500));
-      scene.pass();
-      if (scene.log().since(logMark).has("failover")) {
-        failedOverAt = scene.clock.instant();
-      }
-    }
+    Instant failedOverAt = passUntilLogged(scene, logMark, "failover");
 
     assertThat(failedOverAt).as("a failover").isNotNull();
     assertThat(Duration.between(lastAnswer, failedOverAt)).as("not before isolation timeout + margin")
@@ -58,14 +66,7 @@ class FakeClusterIsolationTest {
     Instant start = scene.clock.instant();
 
     scene.postgres.hang("demo-1", Duration.ofMillis(40));
-    Instant failedOverAt = null;
-    for (int pass = 0; pass < 60 && failedOverAt == null; pass++) {
-      scene.clock.advance(Duration.ofMillis(500));
-      scene.pass();
-      if (scene.log().since(logMark).has("failover")) {
-        failedOverAt = scene.clock.instant();
-      }
-    }
+    Instant failedOverAt = passUntilLogged(scene, logMark, "failover");
     assertThat(failedOverAt).isNotNull();
     assertThat(Duration.between(start, failedOverAt)).isLessThan(Duration.ofSeconds(5));
     assertThat(scene.log().since(logMark).of("failover")).singleElement()
@@ -79,10 +80,7 @@ class FakeClusterIsolationTest {
     int logMark = scene.log().size();
     scene.postgres.agents().fence("demo-1", "2026-12-06T10:00:00Z no word from the operator for 10000 ms");
     Instant start = scene.clock.instant();
-    for (int pass = 0; pass < 30 && !scene.log().since(logMark).has("failover"); pass++) {
-      scene.clock.advance(Duration.ofMillis(500));
-      scene.pass();
-    }
+    passUntilLogged(scene, logMark, "failover");
     assertThat(scene.log().since(logMark).of("failover")).singleElement().satisfies(e -> assertThat(e.reason())
         .contains("primary demo-1 does not answer SQL: fenced by its agent: 2026-12-06T10:00:00Z")
         .doesNotContain("fenced itself by now"));
@@ -98,10 +96,7 @@ class FakeClusterIsolationTest {
     int mark = scene.engine.history().size();
     int logMark = scene.log().size();
     scene.postgres.agents().fence("demo-1", "2026-12-06T10:00:00Z no word from the operator for 10000 ms");
-    for (int pass = 0; pass < 40 && !scene.log().since(logMark).has("unfence"); pass++) {
-      scene.clock.advance(Duration.ofMillis(500)); // the detection window runs on the clock
-      scene.pass();
-    }
+    assertThat(passUntilLogged(scene, logMark, "unfence")).as("unfenced").isNotNull();
     scene.passUntil("demo-1 healthy again", scene::healthy);
     assertThat(scene.log().since(logMark).of("unfence")).singleElement().satisfies(e -> assertThat(e.reason())
         .isEqualTo("demo-1: its agent had fenced it (2026-12-06T10:00:00Z no word from the operator for 10000 ms);"

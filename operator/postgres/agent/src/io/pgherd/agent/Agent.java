@@ -51,7 +51,7 @@ public final class Agent {
 
     LocalSession session = new LocalSession(socketDir, 5432, QUERY_TIMEOUT_MILLIS);
     HealthWatch watch = new HealthWatch(session, period, QUERY_TIMEOUT_MILLIS, clock, log);
-    HealthServer.daemon(watch, "pgherd-agent-watch").start();
+    Http.daemon(watch, "pgherd-agent-watch").start();
     HealthServer health = new HealthServer(healthPort, watch, MAX_STATE_AGE_MILLIS, clock);
     health.start();
     log.info("health endpoint on :" + healthPort + " (GET /primary, /replica[?lag=N], /health)");
@@ -79,7 +79,7 @@ public final class Agent {
     if (api.isPresent()) {
       Guard guard = new Guard(new AgentConf(dir.resolve("agent.conf")), watch, fence, server::get,
           api.get()::lastOperatorCall, clock, period, healthPort, log);
-      HealthServer.daemon(guard, "pgherd-agent-guard").start();
+      Http.daemon(guard, "pgherd-agent-guard").start();
     } else {
       log.info("self-fencing off: without its API the agent never hears from the operator");
     }
@@ -128,7 +128,7 @@ public final class Agent {
       return Optional.empty();
     }
     try {
-      ApiServer api = new ApiServer(port, Credentials.serverContext(ca, cert, key), clock, log);
+      ApiServer api = new ApiServer(port, Credentials.serverContext(ca, cert, key, log), clock, log);
       api.start();
       log.info("API on :" + port + " (HTTPS, client certificates of this cluster's CA, CN "
           + Credentials.OPERATOR_CN + ")");

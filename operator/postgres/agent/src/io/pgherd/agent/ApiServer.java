@@ -61,7 +61,7 @@ final class ApiServer implements AutoCloseable {
         params.setSSLParameters(p);
       }
     });
-    server.setExecutor(Executors.newFixedThreadPool(2, r -> HealthServer.daemon(r, "pgherd-agent-api")));
+    server.setExecutor(Executors.newFixedThreadPool(2, r -> Http.daemon(r, "pgherd-agent-api")));
     server.createContext("/", exchange -> {
       try (exchange) {
         serve(exchange);
@@ -92,7 +92,7 @@ final class ApiServer implements AutoCloseable {
     Call call = calls.get(exchange.getRequestMethod() + " " + path);
     if (call == null) {
       boolean known = calls.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
-      HealthServer.send(exchange, known ? 405 : 404, known ? "{\"error\":\"method not allowed\"}"
+      Http.send(exchange, known ? 405 : 404, known ? "{\"error\":\"method not allowed\"}"
           : "{\"error\":\"no such call: " + path.replace("\"", "") + "\"}", false);
       return;
     }
@@ -103,7 +103,7 @@ final class ApiServer implements AutoCloseable {
       log.info("API " + exchange.getRequestMethod() + " " + path + " refused: " + e.getMessage());
       a = new Health.Answer(400, Json.write(Map.of("error", String.valueOf(e.getMessage()))));
     }
-    HealthServer.send(exchange, a.status(), a.body(), false);
+    Http.send(exchange, a.status(), a.body(), false);
   }
 
   /** True for the operator's certificate; otherwise answers 403 and says so in the log. */
@@ -123,7 +123,7 @@ final class ApiServer implements AutoCloseable {
     log.info("API: refused " + exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath()
         + " from " + exchange.getRemoteAddress() + ": client certificate CN '" + cn + "' is not "
         + Credentials.OPERATOR_CN);
-    HealthServer.send(exchange, 403, "{\"error\":\"this certificate is not the operator's\"}", false);
+    Http.send(exchange, 403, "{\"error\":\"this certificate is not the operator's\"}", false);
     return false;
   }
 

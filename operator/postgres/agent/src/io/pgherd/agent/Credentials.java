@@ -37,9 +37,10 @@ final class Credentials {
   /**
    * A TLS context serving {@code cert}/{@code key} and trusting only certificates issued by
    * {@code ca}. The certificate and key are read again when either file changes (the operator
-   * renews them before they expire): new handshakes use the new ones, without a restart.
+   * renews them before they expire): new handshakes use the new ones, without a restart; a pair
+   * that cannot be read is said in {@code log} and the previous one keeps serving.
    */
-  static SSLContext serverContext(Path ca, Path cert, Path key) throws IOException, GeneralSecurityException {
+  static SSLContext serverContext(Path ca, Path cert, Path key, Log log) throws IOException, GeneralSecurityException {
     X509Certificate caCert = certificates(ca).get(0);
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
@@ -47,7 +48,7 @@ final class Credentials {
     TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(trust);
     SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(new javax.net.ssl.KeyManager[] {new Reloading(cert, key)}, tmf.getTrustManagers(), null);
+    ctx.init(new javax.net.ssl.KeyManager[] {new Reloading(cert, key, log)}, tmf.getTrustManagers(), null);
     return ctx;
   }
 
@@ -56,13 +57,16 @@ final class Credentials {
     private static final String ALIAS = "agent";
     private final Path cert;
     private final Path key;
+    private final Log log;
     private String stamp = "";
+    private String failure = "";
     private X509Certificate[] chain;
     private PrivateKey privateKey;
 
-    Reloading(Path cert, Path key) throws IOException, GeneralSecurityException {
+    Reloading(Path cert, Path key, Log log) throws IOException, GeneralSecurityException {
       this.cert = cert;
       this.key = key;
+      this.log = log;
       load();
     }
 
@@ -83,7 +87,13 @@ final class Credentials {
       try {
         load();
       } catch (IOException | GeneralSecurityException e) {
-        // half-written during a renewal, say: the previous pair serves until the next handshake
+        // half-written during a renewal, say: the previous pair serves, and the next handshake tries again
+        synchronized (this) {
+          if (!String.valueOf(e.getMessage()).equals(failure)) {
+            failure = String.valueOf(e.getMessage());
+            log.info("API: " + cert + " / " + key + " cannot be read, the previous pair still serves: " + failure);
+          }
+        }
       }
     }
 

@@ -53,7 +53,10 @@ final class Fence {
     }
     if (postmaster != null && postmaster.alive()) {
       stoppedOnPurpose = true;
-      postmaster.signal("QUIT");
+      if (!postmaster.signal("QUIT") && postmaster.alive()) {
+        stoppedOnPurpose = false;
+        throw new IOException("cannot send SIGQUIT to the postmaster (pid " + postmaster.pid() + ")");
+      }
     }
   }
 

@@ -30,7 +30,7 @@ final class Guard implements Runnable {
   private final long periodMillis;
   private final int peerPort;
   private final Log log;
-  private final ExecutorService probes = Executors.newCachedThreadPool(r -> HealthServer.daemon(r, "pgherd-agent-peer"));
+  private final ExecutorService probes = Executors.newCachedThreadPool(r -> Http.daemon(r, "pgherd-agent-peer"));
   private String lastVerdict = "";
 
   Guard(AgentConf conf, HealthWatch watch, Fence fence, Supplier<Postmaster> postmaster, LongSupplier lastOperatorCall,

@@ -3,9 +3,7 @@ package io.pgherd.agent;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.function.LongSupplier;
 
@@ -19,7 +17,7 @@ final class HealthServer implements AutoCloseable {
 
   HealthServer(int port, HealthWatch watch, long maxAgeMillis, LongSupplier clock) throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 64);
-    server.setExecutor(Executors.newSingleThreadExecutor(r -> daemon(r, "pgherd-agent-health")));
+    server.setExecutor(Executors.newSingleThreadExecutor(r -> Http.daemon(r, "pgherd-agent-health")));
     server.createContext("/", exchange -> {
       try (exchange) {
         answer(exchange, watch, maxAgeMillis, clock);
@@ -37,21 +35,7 @@ final class HealthServer implements AutoCloseable {
       a = Health.answer(exchange.getRequestURI().getPath(), exchange.getRequestURI().getRawQuery(),
           watch.state(), clock.getAsLong(), maxAgeMillis);
     }
-    send(exchange, a.status(), a.body(), method.equals("HEAD"));
-  }
-
-  static void send(HttpExchange exchange, int status, String body, boolean head) throws IOException {
-    byte[] bytes = (body + "\n").getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.getResponseHeaders().set("Cache-Control", "no-store");
-    if (head) {
-      exchange.sendResponseHeaders(status, -1);
-      return;
-    }
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
+    Http.send(exchange, a.status(), a.body(), method.equals("HEAD"));
   }
 
   void start() {
@@ -65,11 +49,5 @@ final class HealthServer implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
-  }
-
-  static Thread daemon(Runnable r, String name) {
-    Thread t = new Thread(r, name);
-    t.setDaemon(true);
-    return t;
   }
 }

@@ -58,17 +58,14 @@ final class Status {
       out.put("probe", null);
       out.put("probeError", String.valueOf(e.getMessage()));
     }
-    out.put("pgControl", pgControl());
-    return out;
-  }
-
-  private String pgControl() {
     try {
-      return Base64.getEncoder().encodeToString(Files.readAllBytes(pgdata.resolve("global/pg_control")));
+      out.put("pgControl", Base64.getEncoder().encodeToString(Files.readAllBytes(pgdata.resolve("global/pg_control"))));
     } catch (NoSuchFileException e) {
-      return null;
+      out.put("pgControl", null); // no data directory yet
     } catch (IOException e) {
-      return null;
+      out.put("pgControl", null);
+      out.put("pgControlError", String.valueOf(e.getMessage()));
     }
+    return out;
   }
 }
