@@ -138,6 +138,38 @@ abstract class ClusterTestBase {
    * load balancer running in Docker.
    */
   void awaitHealthy(int members) {
+    try {
+      awaitHealthyOnce(members);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + "\n" + diagnosis(), e);
+    }
+  }
+
+  /**
+   * What a failed wait leaves to read once the containers are gone (CI shows the failure's message):
+   * the status message and the last lines of the log of every member it names.
+   */
+  String diagnosis() {
+    StringBuilder out = new StringBuilder();
+    String message = home.readStatus(name).map(PostgresClusterStatus::getMessage).orElse("no status");
+    out.append("status: ").append(message).append('\n');
+    for (int n = 1; n <= instances + 2; n++) {
+      String member = memberName(n);
+      if (!java.util.regex.Pattern.compile("\\b" + member + "\\b").matcher(message).find()) {
+        continue;
+      }
+      try {
+        ItSupport.Run logs = ItSupport.run(null, List.of("docker", "logs", "--tail", "25", Names.container(member)));
+        out.append("docker logs --tail 25 ").append(Names.container(member)).append(":\n");
+        logs.output().lines().forEach(l -> out.append("  | ").append(l).append('\n'));
+      } catch (Exception e) {
+        out.append(member).append(": its log cannot be read: ").append(e).append('\n');
+      }
+    }
+    return out.toString();
+  }
+
+  private void awaitHealthyOnce(int members) {
     await().ignoreExceptions().atMost(ofSeconds(240)).pollInterval(ofSeconds(1)).untilAsserted(() -> {
       assertThat(home.readStatus(name)).as("status of " + name).isPresent();
       assertThat(Files.getLastModifiedTime(home.statusFile(name)).toInstant()).as("status written after the change")
