@@ -97,6 +97,11 @@ public abstract class ClusterPart {
     log.warnOnce(key, message);
   }
 
+  /** The container has these files now (delivered): what {@link #fileHash} answers for them. */
+  protected void delivered(ContainerInfo c, Map<String, io.pgherd.runtime.ContainerSpec.FileContent> files) {
+    files.forEach((path, content) -> fileHashes.put(c.id() + path, hash(content.content())));
+  }
+
   protected static String hash(byte[] content) {
     return ClusterScope.hash(content);
   }

@@ -60,10 +60,10 @@ final class ContainerQueries {
   }
 
   /** The last lines of a container's output, for error messages. */
-  String logs(String container, int lines) {
+  String logs(String container, int lines, boolean timestamps) {
     StringBuilder out = new StringBuilder();
     try {
-      client.logContainerCmd(container).withStdOut(true).withStdErr(true).withTail(lines)
+      client.logContainerCmd(container).withStdOut(true).withStdErr(true).withTail(lines).withTimestamps(timestamps)
           .exec(new ResultCallback.Adapter<Frame>() {
             @Override
             public void onNext(Frame frame) {

@@ -349,7 +349,12 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
 
   @Override
   public String logs(String container, int lines) {
-    return queries.logs(container, lines);
+    return queries.logs(container, lines, false);
+  }
+
+  @Override
+  public String logs(String container, int lines, boolean timestamps) {
+    return queries.logs(container, lines, timestamps);
   }
 
   @Override

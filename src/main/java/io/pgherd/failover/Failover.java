@@ -3,7 +3,7 @@ package io.pgherd.failover;
 import io.pgherd.api.ClusterConfig;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
-import io.pgherd.cluster.MemberFiles;
+import io.pgherd.cluster.MemberContainers;
 import io.pgherd.cluster.Observed;
 import io.pgherd.cluster.Progress;
 import io.pgherd.model.Names;
@@ -23,14 +23,15 @@ public final class Failover extends ClusterPart {
   private final Detector detector;
   private final Promotion promotion;
   private final LoadBalancer loadBalancer;
-  private final MemberFiles memberFiles;
+  private final MemberContainers containers;
 
-  public Failover(ClusterScope scope, Detector detector, Promotion promotion, LoadBalancer loadBalancer, MemberFiles memberFiles) {
+  public Failover(ClusterScope scope, Detector detector, Promotion promotion, LoadBalancer loadBalancer,
+      MemberContainers containers) {
     super(scope);
     this.detector = detector;
     this.promotion = promotion;
     this.loadBalancer = loadBalancer;
-    this.memberFiles = memberFiles;
+    this.containers = containers;
   }
 
   /**
@@ -63,6 +64,7 @@ public final class Failover extends ClusterPart {
     CompletableFuture<Void> told = CompletableFuture.completedFuture(null);
     if (old != null) {
       String how = "container already " + (exited ? "exited" : old.state());
+      boolean stopped = true;
       if (!exited) {
         try {
           docker.kill(old.id());
@@ -70,16 +72,23 @@ public final class Failover extends ClusterPart {
         } catch (RuntimeException e) {
           docker.disconnectNetwork(old.id(), Names.network(cluster));
           how = "kill failed (" + e.getMessage() + "), disconnected from " + Names.network(cluster);
+          stopped = false;
         }
       }
-      // whoever starts it again (the operator, or a person) gets a replica of the new primary;
-      // told while the target is promoted, and before the promotion is recorded
+      // whoever starts it again (the operator, or a person) gets a replica of the new primary: its
+      // container is made again so (data volume kept); while the target is promoted, and before the
+      // promotion is recorded
       String fenced = how;
-      told = CompletableFuture.runAsync(() -> {
-        docker.copyFiles(old.id(), memberFiles.memberFiles(cfg, after, f.from()));
-        log.action("fence", member(f.from()) + ": " + fenced + "; it can only start again as a replica of "
-            + member(f.to()));
-      });
+      if (stopped && !MemberContainers.madeNotStarted(old)) {
+        told = CompletableFuture.runAsync(() -> {
+          java.nio.file.Path kept = containers.replaceAsReplica(cfg, after, f.from(), old);
+          log.action("fence", member(f.from()) + ": " + fenced + "; its container made again to start only as a"
+              + " replica of " + member(f.to()) + " (data volume kept" + (kept == null ? "" : "; the last lines of"
+              + " its log in " + kept) + ")");
+        });
+      } else {
+        log.action("fence", member(f.from()) + ": " + fenced);
+      }
     }
     // both finished (a failure fails the pass: the recorded intent is resumed) before the new
     // topology is recorded and acted on

@@ -3,7 +3,7 @@ package io.pgherd.failover;
 import io.pgherd.api.ClusterConfig;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
-import io.pgherd.cluster.MemberFiles;
+import io.pgherd.cluster.MemberContainers;
 import io.pgherd.cluster.Observed;
 import io.pgherd.cluster.Progress;
 import io.pgherd.model.Topology;
@@ -17,26 +17,27 @@ import java.util.Set;
 
 /**
  * The safety gate's action: members accepting writes that are not the primary are killed and
- * told to come back as replicas (they rejoin). And the way back from a member's own fence: a
+ * made again to come back as replicas (they rejoin). And the way back from a member's own fence: a
  * primary its agent fenced that nobody replaced is the primary again.
  */
 public final class Fencing extends ClusterPart {
-  private final MemberFiles memberFiles;
+  private final MemberContainers containers;
 
-  public Fencing(ClusterScope scope, MemberFiles memberFiles) {
+  public Fencing(ClusterScope scope, MemberContainers containers) {
     super(scope);
-    this.memberFiles = memberFiles;
+    this.containers = containers;
   }
 
-  /** Members accepting writes that are not the primary: killed; they come back as replicas. */
+  /** Members accepting writes that are not the primary: killed, made again; they come back as replicas. */
   public Topology fence(ClusterConfig cfg, Topology topology, Observed obs, Set<Integer> writers) {
     List<Integer> rejoin = new ArrayList<>(topology.rejoining());
     for (int w : writers) {
       ContainerInfo c = obs.members().get(w);
       docker.kill(c.id());
-      docker.copyFiles(c.id(), memberFiles.memberFiles(cfg, topology, w));
+      java.nio.file.Path kept = containers.replaceAsReplica(cfg, topology, w, c);
       log.action("fence", member(w) + " accepts writes but " + member(topology.primary())
-          + " is the primary: killed; it will rejoin as a replica");
+          + " is the primary: killed, its container made again to rejoin as a replica (data volume kept"
+          + (kept == null ? "" : "; the last lines of its log in " + kept) + ")");
       if (!rejoin.contains(w)) {
         rejoin.add(w);
       }

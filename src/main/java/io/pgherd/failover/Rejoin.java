@@ -6,8 +6,10 @@ import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.Observed;
 import io.pgherd.model.Names;
 import io.pgherd.model.Topology;
+import io.pgherd.postgres.AgentException;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.postgres.MemberAgent;
 import io.pgherd.runtime.ContainerInfo;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,10 +73,11 @@ public final class Rejoin extends ClusterPart {
   }
 
   /**
-   * The old primary, if its container has exited, started again at once (its files already say
-   * it is a replica of the new primary), after its slot on the new primary: the rejoin (pg_rewind,
-   * preceded by the checkpoint it needs, in the entrypoint) starts while the rest of the pass
-   * runs. Anything else is left to the replicas step. Returns what to log and record, on the
+   * The old primary started again at once as a replica of the new one, after its slot on the new
+   * primary: a container that has exited (made again as a replica by the failover: the rejoin,
+   * pg_rewind preceded by the checkpoint it needs, runs in its entrypoint) is started; a running one
+   * whose agent holds PostgreSQL stopped (a switchover's, shut down cleanly and caught up with) is
+   * started as a standby by its agent. Runs while the rest of the pass goes on. Anything else is left to the replicas step. Returns what to log and record, on the
    * caller's thread.
    */
   public Runnable restartOldPrimary(ClusterConfig cfg, Topology topology, Observed before) {
@@ -84,8 +87,17 @@ public final class Rejoin extends ClusterPart {
       return () -> {};
     }
     Optional<ContainerInfo> old = docker.container(Names.container(member(last.from())));
-    if (old.isEmpty() || Detector.canRun(old.get()) || !specHash(cfg, last.from()).equals(old.get().label(Names.LABEL_SPEC_HASH))
+    if (old.isEmpty() || !specHash(cfg, last.from()).equals(old.get().label(Names.LABEL_SPEC_HASH))
         || !old.get().networks().contains(Names.network(cluster))) {
+      return () -> {};
+    }
+    Optional<MemberAgent> agent = Optional.empty();
+    if (old.get().running()) {
+      agent = agent(old.get()).filter(a -> held(a)); // a switchover's old primary: its agent holds PostgreSQL stopped
+      if (agent.isEmpty()) {
+        return () -> {};
+      }
+    } else if (Detector.canRun(old.get())) {
       return () -> {};
     }
     String slot = Names.slot(member(last.from()));
@@ -95,16 +107,35 @@ public final class Rejoin extends ClusterPart {
     } catch (InstanceException e) {
       return () -> {}; // the slots and replicas steps try again
     }
-    docker.start(old.get().id());
-    String state = old.get().state() + (old.get().status() == null ? "" : " (" + old.get().status() + ")");
+    String how;
+    if (agent.isPresent()) {
+      try {
+        agent.get().start(true);
+      } catch (AgentException e) {
+        return () -> log.warn("start-member", member(last.from()) + ": its agent did not start it as a standby: "
+            + e.getMessage() + "; trying again");
+      }
+      how = "its agent starts PostgreSQL as a standby";
+    } else {
+      docker.start(old.get().id());
+      how = "container was " + old.get().state() + (old.get().status() == null ? "" : " (" + old.get().status() + ")");
+    }
     return () -> {
       if (created) {
         log.action("create-slot", slot + " on " + member(topology.primary()) + " for "
             + member(last.from()));
       }
-      log.action("start-member", member(last.from()) + ": container was " + state
-          + "; it rejoins as a replica of " + member(topology.primary()));
+      log.action("start-member", member(last.from()) + ": " + how + "; it rejoins as a replica of "
+          + member(topology.primary()));
     };
+  }
+
+  private static boolean held(MemberAgent agent) {
+    try {
+      return agent.status().held().isPresent();
+    } catch (AgentException e) {
+      return false;
+    }
   }
 
   /** The members' history starts again (a restore in place replaced them). */

@@ -3,6 +3,7 @@ package io.pgherd.failover;
 import io.pgherd.api.ClusterConfig;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
+import io.pgherd.cluster.MemberContainers;
 import io.pgherd.cluster.MemberFiles;
 import io.pgherd.cluster.Observed;
 import io.pgherd.cluster.Progress;
@@ -27,17 +28,20 @@ public final class Switchover extends ClusterPart {
   private final Promotion promotion;
   private final LoadBalancer loadBalancer;
   private final MemberFiles memberFiles;
+  private final Demotion demotion;
   static final Duration CATCH_UP_PATIENCE = Duration.ofSeconds(10);
   /** How long one pass waits for the old primary's shutdown, or the target's catch-up, before the next pass goes on. */
   static final Duration PASS_BUDGET = Duration.ofMillis(500);
   /** How long an abandoned switchover waits for the old primary's container to exit before starting it again. */
   static final Duration RESTART_PATIENCE = Duration.ofSeconds(5);
 
-  public Switchover(ClusterScope scope, Promotion promotion, LoadBalancer loadBalancer, MemberFiles memberFiles) {
+  public Switchover(ClusterScope scope, Promotion promotion, LoadBalancer loadBalancer, MemberFiles memberFiles,
+      MemberContainers containers) {
     super(scope);
     this.promotion = promotion;
     this.loadBalancer = loadBalancer;
     this.memberFiles = memberFiles;
+    this.demotion = new Demotion(scope, memberFiles, containers);
   }
 
   /**
@@ -80,7 +84,7 @@ public final class Switchover extends ClusterPart {
       fence = CompletableFuture.runAsync(() -> loadBalancer.fenceLoadBalancer(cfg, demoting, obs));
       step = topology.failover().step();
     } else if (step != null && old.running()) {
-      docker.signal(old.id(), "SIGINT"); // (again, after an operator restart: a shutdown under way ignores it)
+      demotion.resumeShutdown(old); // (after an operator restart)
     }
     Optional<ControlFile> shutDown = Optional.empty();
     if (step != null) {
@@ -106,8 +110,8 @@ public final class Switchover extends ClusterPart {
       control = shutDown.get();
     } else {
       try {
-        control = ControlFile.parse(docker.readFile(old.id(), PGDATA + "/global/pg_control")
-            .orElseThrow(() -> new IllegalStateException("no " + PGDATA + "/global/pg_control")));
+        control = demotion.controlFile(old)
+            .orElseThrow(() -> new IllegalStateException("no " + PGDATA + "/global/pg_control"));
       } catch (RuntimeException e) {
         abandonSwitchover(cfg, topology, old, "cannot read " + member(f.from()) + "'s pg_control: " + e.getMessage());
         return false;
@@ -155,8 +159,8 @@ public final class Switchover extends ClusterPart {
     home.writeState(cluster, demoting); // recorded before the signal: a restarted operator waits for the shutdown
     // Shutting down, the primary takes no new session and cuts the ones it has; the listener
     // is switched to the target meanwhile, so nothing reaches the old one when it comes back.
-    docker.signal(old.id(), "SIGINT"); // tini hands it to the postmaster: fast shutdown
-    log.action("demote", member(f.from()) + ": fast shutdown (sessions cut, shutdown checkpoint,"
+    String how = demotion.fastShutdown(old);
+    log.action("demote", member(f.from()) + ": fast shutdown " + how + " (sessions cut, shutdown checkpoint,"
         + " remaining WAL sent to the replicas)");
     return demoting;
   }
@@ -205,7 +209,7 @@ public final class Switchover extends ClusterPart {
     // it starts again as a replica of the target: told so while the target is promoted, and
     // before the promotion is recorded (the old container is started only after that)
     CompletableFuture<Void> told = CompletableFuture.runAsync(
-        () -> docker.copyFiles(old.id(), memberFiles.memberFiles(cfg, after, f.from())));
+        () -> demotion.followNewPrimary(cfg, after, f.from(), old));
     return promotion.promote(topology, target, probe, progress, () -> Promotion.join(told));
   }
 
@@ -221,8 +225,12 @@ public final class Switchover extends ClusterPart {
    * Started before the intent is cleared: an operator stopped in between resumes the switchover.
    */
   private void abandonSwitchover(ClusterConfig cfg, Topology topology, ContainerInfo old, String why) {
-    if (old != null) {
-      docker.copyFiles(old.id(), memberFiles.memberFiles(cfg, topology, topology.primary()));
+    if (old != null && demotion.startAgainAsPrimary(cfg, topology, old)) {
+      log.action("start-member", member(topology.primary()) + ": started again as the primary through its agent");
+    } else if (old != null) {
+      if (agent(old).isEmpty()) { // a member without an agent may have had a replica's files copied in
+        docker.copyFiles(old.id(), memberFiles.memberFiles(cfg, topology, topology.primary()));
+      }
       if (topology.failover().step() != null && !"paused".equals(old.state())) {
         docker.stop(old.id(), (int) RESTART_PATIENCE.toSeconds());
         docker.start(old.id());
@@ -234,7 +242,7 @@ public final class Switchover extends ClusterPart {
   }
 
   /**
-   * Reads the member's pg_control (through the Docker archive API) until it says "shut down";
+   * Reads the member's pg_control (its agent's status, or the engine's archive read) until it says "shut down";
    * empty when the patience runs out or the container stops first (the caller reads it once more
    * to say why). A read that catches the file mid-write fails its CRC and is simply repeated.
    */
@@ -242,12 +250,9 @@ public final class Switchover extends ClusterPart {
     long deadline = System.nanoTime() + patience.toNanos();
     while (System.nanoTime() < deadline) {
       try {
-        Optional<byte[]> bytes = docker.readFile(c.id(), PGDATA + "/global/pg_control");
-        if (bytes.isPresent()) {
-          ControlFile control = ControlFile.parse(bytes.get());
-          if (control.cleanlyShutDown()) {
-            return Optional.of(control);
-          }
+        Optional<ControlFile> control = demotion.controlFile(c);
+        if (control.isPresent() && control.get().cleanlyShutDown()) {
+          return control;
         }
       } catch (IllegalArgumentException e) {
         // torn read, or not (yet) a valid file: look again

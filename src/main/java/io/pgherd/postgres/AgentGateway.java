@@ -111,6 +111,18 @@ public final class AgentGateway implements MemberAgent {
     call(HttpRequest.newBuilder(status.resolve("/v1/unfence")).POST(HttpRequest.BodyPublishers.noBody()), "unfence");
   }
 
+  @Override
+  public void stop(String mode) throws AgentException {
+    call(HttpRequest.newBuilder(status.resolve("/v1/stop?mode=" + mode)).POST(HttpRequest.BodyPublishers.noBody()),
+        "stop (" + mode + ")");
+  }
+
+  @Override
+  public void start(boolean standby) throws AgentException {
+    call(HttpRequest.newBuilder(status.resolve("/v1/start?standby=" + standby))
+        .POST(HttpRequest.BodyPublishers.noBody()), standby ? "start as a standby" : "start");
+  }
+
   /** One call; its answer's body when it is 200, else an AgentException naming the member and the call. */
   private byte[] call(HttpRequest.Builder request, String what) throws AgentException {
     HttpResponse<byte[]> response;

@@ -22,10 +22,20 @@ import java.util.Optional;
  * @param pgControl the bytes of {@code $PGDATA/global/pg_control} (see {@link ControlFile}), when
  *     the agent could read them
  * @param fenced when the member is fenced (its agent stopped PostgreSQL and keeps it stopped): when and why
+ * @param held when the operator stopped PostgreSQL through the agent ({@link MemberAgent#stop}) and it
+ *     stays stopped until {@link MemberAgent#start}: when and how
  */
 public record AgentStatus(String member, long agentPid, Optional<Long> postmasterPid, boolean postmasterRunning,
     String role, long stateAgeMillis, Optional<InstanceProbe> probe, Optional<String> probeError,
-    Optional<byte[]> pgControl, Optional<String> fenced) {
+    Optional<byte[]> pgControl, Optional<String> fenced, Optional<String> held) {
+
+  /** A member that is not held. */
+  public AgentStatus(String member, long agentPid, Optional<Long> postmasterPid, boolean postmasterRunning,
+      String role, long stateAgeMillis, Optional<InstanceProbe> probe, Optional<String> probeError,
+      Optional<byte[]> pgControl, Optional<String> fenced) {
+    this(member, agentPid, postmasterPid, postmasterRunning, role, stateAgeMillis, probe, probeError, pgControl,
+        fenced, Optional.empty());
+  }
 
   /** A member that is not fenced. */
   public AgentStatus(String member, long agentPid, Optional<Long> postmasterPid, boolean postmasterRunning,
@@ -40,7 +50,7 @@ public record AgentStatus(String member, long agentPid, Optional<Long> postmaste
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private record Wire(String member, Long agentPid, WirePostmaster postmaster, String role, Long stateAgeMillis,
-      WireProbe probe, String probeError, String pgControl, String fenced) {}
+      WireProbe probe, String probeError, String pgControl, String fenced, String held) {}
 
   private record WirePostmaster(Long pid, Boolean running) {}
 
@@ -83,7 +93,7 @@ public record AgentStatus(String member, long agentPid, Optional<Long> postmaste
     }
     return new AgentStatus(member, w.agentPid() == null ? 0 : w.agentPid(), Optional.ofNullable(pm.pid()), running,
         role, w.stateAgeMillis() == null ? 0 : w.stateAgeMillis(), probe, probeError, pgControl,
-        Optional.ofNullable(w.fenced()));
+        Optional.ofNullable(w.fenced()), Optional.ofNullable(w.held()));
   }
 
   private static InstanceProbe probe(WireProbe p) {
@@ -112,6 +122,7 @@ public record AgentStatus(String member, long agentPid, Optional<Long> postmaste
     return "AgentStatus[member=" + member + ", agentPid=" + agentPid + ", postmasterPid=" + postmasterPid.orElse(null)
         + ", postmasterRunning=" + postmasterRunning + ", role=" + role + ", stateAgeMillis=" + stateAgeMillis
         + ", probe=" + probe.orElse(null) + ", probeError=" + probeError.orElse(null) + ", pgControl="
-        + pgControl.map(b -> b.length + " bytes").orElse(null) + ", fenced=" + fenced.orElse(null) + "]";
+        + pgControl.map(b -> b.length + " bytes").orElse(null) + ", fenced=" + fenced.orElse(null)
+        + ", held=" + held.orElse(null) + "]";
   }
 }

@@ -30,6 +30,19 @@ public interface MemberAgent {
   void unfence() throws AgentException;
 
   /**
+   * {@code POST /v1/stop?mode=fast|immediate}: the agent stops PostgreSQL (fast: sessions cut, a
+   * shutdown checkpoint, the remaining WAL sent to the standbys) and keeps it stopped, answering,
+   * until {@link #start}; the container goes on running.
+   */
+  void stop(String mode) throws AgentException;
+
+  /**
+   * {@code POST /v1/start?standby=true|false}: PostgreSQL starts again after {@link #stop}, as a
+   * standby (standby.signal written first) or as its data directory says.
+   */
+  void start(boolean standby) throws AgentException;
+
+  /**
    * The operator's side of the mutual TLS: the cluster's CA (the agents' certificates are verified
    * against it) and the operator's client certificate and key signed by it.
    */

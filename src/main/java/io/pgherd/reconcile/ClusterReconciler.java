@@ -8,6 +8,7 @@ import io.pgherd.api.SpecValidator;
 import io.pgherd.api.ValidationResult;
 import io.pgherd.backup.BackupScheduler;
 import io.pgherd.cluster.ClusterScope;
+import io.pgherd.cluster.MemberContainers;
 import io.pgherd.cluster.MemberFiles;
 import io.pgherd.cluster.Observed;
 import io.pgherd.cluster.PassLog;
@@ -131,22 +132,23 @@ public final class ClusterReconciler {
     MemberFiles files = new MemberFiles(scope);
     this.observer = new Observer(scope);
     this.topologyStep = new TopologyStep(scope);
-    this.members = new Members(scope, files);
+    MemberContainers containers = new MemberContainers(scope, files);
+    this.members = new Members(scope, containers);
     this.configuration = new Configuration(scope, files);
     this.slots = new Slots(scope);
     this.archive = new Archive(scope);
     this.baseBackups = new BaseBackups(scope, archive);
     this.loadBalancer = new LoadBalancer(scope);
     this.detector = new Detector(scope);
-    this.fencing = new Fencing(scope, files);
+    this.fencing = new Fencing(scope, containers);
     this.rejoin = new Rejoin(scope);
     Promotion promotion = new Promotion(scope, detector);
-    this.primaryChange = new PrimaryChange(scope, detector, new Failover(scope, detector, promotion, loadBalancer, files),
-        new Switchover(scope, promotion, loadBalancer, files), rejoin, loadBalancer);
+    this.primaryChange = new PrimaryChange(scope, detector, new Failover(scope, detector, promotion, loadBalancer, containers),
+        new Switchover(scope, promotion, loadBalancer, files, containers), rejoin, loadBalancer);
     this.deletion = new Deletion(scope);
     this.statusReport = new StatusReport(scope, files, configuration, archive, baseBackups, loadBalancer,
         restore::status);
-    MemberRestore memberRestore = new MemberRestore(scope, restore, members);
+    MemberRestore memberRestore = new MemberRestore(scope, restore, containers);
     this.bootstrapRestore = new BootstrapRestore(scope, restore, memberRestore, loadBalancer);
     this.restoreInPlace = new RestoreInPlace(scope, restore, memberRestore, members, observer, archive, baseBackups,
         detector, rejoin, statusReport);

@@ -12,7 +12,7 @@ import io.pgherd.model.Topology;
 import io.pgherd.objectstore.ObjectStores;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.runtime.ContainerInfo;
-import io.pgherd.steps.Members;
+import io.pgherd.cluster.MemberContainers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,14 +29,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class MemberRestore extends ClusterPart {
   private final RestoreState state;
-  private final Members members;
+  private final MemberContainers containers;
 
   enum RestoreStep { RUNNING, DONE, FAILED, STOPPED }
 
-  public MemberRestore(ClusterScope scope, RestoreState state, Members members) {
+  public MemberRestore(ClusterScope scope, RestoreState state, MemberContainers containers) {
     super(scope);
     this.state = state;
-    this.members = members;
+    this.containers = containers;
   }
 
   /**
@@ -92,7 +92,7 @@ public final class MemberRestore extends ClusterPart {
           new Restorer.Member() {
             @Override
             public String create() throws IOException {
-              String id = members.createMember(cfg, topology, p, "restore");
+              String id = containers.create(cfg, topology, p, "restore");
               if (id == null) {
                 throw new IOException("the container of " + member(p) + " exists already; trying again");
               }

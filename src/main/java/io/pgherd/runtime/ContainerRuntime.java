@@ -89,6 +89,11 @@ public interface ContainerRuntime {
   /** The last lines of a container's output. */
   String logs(String container, int lines);
 
+  /** As {@link #logs(String, int)}, each line prefixed with the engine's timestamp when asked (and it has them). */
+  default String logs(String container, int lines, boolean timestamps) {
+    return logs(container, lines);
+  }
+
   /** When the container's current run started, if it is running now (inspected, not listed). */
   Optional<Instant> runningSince(String container);
 

@@ -68,7 +68,7 @@ public final class Configuration extends ClusterPart {
           progress.waitFor("cannot reload " + member(ordinal) + ": " + e.getMessage());
         }
         // the files are in the member even when the reload failed (as before: copied, then reloaded)
-        files.forEach((path, content) -> fileHashes.put(c.id() + path, hash(content.content())));
+        delivered(c, files);
         progress.changed = true;
         allConfigured = false;
         continue; // pending_restart shows after the reload: look again next pass

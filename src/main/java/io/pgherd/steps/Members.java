@@ -3,21 +3,14 @@ package io.pgherd.steps;
 import io.pgherd.api.ClusterConfig;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
-import io.pgherd.cluster.MemberFiles;
+import io.pgherd.cluster.MemberContainers;
 import io.pgherd.cluster.Observed;
 import io.pgherd.cluster.Progress;
 import io.pgherd.model.Names;
-import io.pgherd.model.PostgresConf;
 import io.pgherd.model.Topology;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.runtime.ContainerInfo;
-import io.pgherd.runtime.ContainerSpec;
-import io.pgherd.runtime.ContainerSpec.FileContent;
-import io.pgherd.runtime.NameTakenException;
-import io.pgherd.store.Home;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -29,11 +22,11 @@ import java.util.TreeSet;
  * removed with their volume when the topology no longer holds them.
  */
 public final class Members extends ClusterPart {
-  private final MemberFiles memberFiles;
+  private final MemberContainers containers;
 
-  public Members(ClusterScope scope, MemberFiles memberFiles) {
+  public Members(ClusterScope scope, MemberContainers containers) {
     super(scope);
-    this.memberFiles = memberFiles;
+    this.containers = containers;
   }
 
   public void network(Progress progress) {
@@ -145,7 +138,8 @@ public final class Members extends ClusterPart {
       }
       InstanceProbe probe = obs.probes().get(r);
       if (probe == null) {
-        progress.waitFor("replica " + member(r) + " not answering yet (cloning or starting)");
+        progress.waitFor("replica " + member(r) + " not answering yet (cloning or starting): "
+            + obs.probeErrors().getOrDefault(r, "no probe"));
       } else if (!"streaming".equals(probe.receiverStatus())) {
         progress.waitFor("replica " + member(r) + " not streaming yet");
       }
@@ -185,40 +179,9 @@ public final class Members extends ClusterPart {
   }
 
   private void createMember(ClusterConfig cfg, Topology topology, int ordinal, boolean clone) {
-    String id = createMember(cfg, topology, ordinal, clone ? "clone" : "initdb");
+    String id = containers.create(cfg, topology, ordinal, clone ? "clone" : "initdb");
     if (id != null) {
       docker.start(id);
-    }
-  }
-
-  /** Creates the member's volume and container (not started); null when an earlier pass already did. */
-  public String createMember(ClusterConfig cfg, Topology topology, int ordinal, String mode) {
-    String m = member(ordinal);
-    String volume = Names.volume(m);
-    if (!docker.volumeExists(volume)) {
-      docker.createVolume(volume, Map.of(Names.LABEL_CLUSTER, cluster, Names.LABEL_MEMBER, m));
-    }
-    Map<String, String> labels = new LinkedHashMap<>();
-    labels.put(Names.LABEL_CLUSTER, cluster);
-    labels.put(Names.LABEL_MEMBER, m);
-    labels.put(Names.LABEL_COMPONENT, Names.COMPONENT_MEMBER);
-    labels.put(Names.LABEL_SPEC_HASH, specHash(cfg, ordinal));
-    String primaryHost = Names.container(member(topology.primary()));
-    Map<String, FileContent> files = new LinkedHashMap<>();
-    files.put(PostgresConf.MEMBER_ENV_PATH, FileContent.of(PostgresConf.renderMemberEnv(m, mode, primaryHost), 0644));
-    files.putAll(memberFiles.configFiles(cfg, topology, ordinal));
-    files.put(PostgresConf.SECRETS_DIR + "/" + Home.SUPERUSER_PASSWORD,
-        FileContent.of(home.secrets().secret(cluster, Home.SUPERUSER_PASSWORD), 0600));
-    files.put(PostgresConf.SECRETS_DIR + "/" + Home.REPLICATION_PASSWORD,
-        FileContent.of(home.secrets().secret(cluster, Home.REPLICATION_PASSWORD), 0600));
-    ContainerSpec spec = new ContainerSpec(Names.container(m), cfg.image(), Names.network(cluster), labels,
-        Map.of(volume, DATA_DIR), List.of(new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.PORT),
-            new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.AGENT_PORT)), files);
-    try {
-      return docker.create(spec);
-    } catch (NameTakenException e) {
-      // created by an earlier pass that did not finish: observe again next pass
-      return null;
     }
   }
 }

@@ -30,6 +30,7 @@ import java.util.stream.Stream;
  * state/NAME.restore.json a restore in place under way (phase, replacement members)
  * status/NAME.json        last observed status (what `status -o json` prints)
  * logs/NAME.log           one line per reconcile action
+ * logs/NAME/M.T.log       the last lines of member M's container, replaced at T
  * secrets/NAME/           generated passwords, directory 0700, files 0600
  * requests/NAME.delete    a pending delete ("purge" inside when volumes go too)
  * requests/NAME.control   a pending switchover, failover or restore request (JSON, {@link ControlRequest})
@@ -140,6 +141,16 @@ public final class Home {
 
   public Path logFile(String cluster) {
     return root.resolve("logs").resolve(fileName(cluster) + ".log");
+  }
+
+  /**
+   * Where the last lines of a member container's log are kept when pgherd replaces the container
+   * (a former primary made again as a replica): logs/NAME/MEMBER.TIMESTAMP.log.
+   */
+  public Path replacedContainerLog(String cluster, String member, java.time.Instant at) {
+    String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+        .withZone(java.time.ZoneOffset.UTC).format(at);
+    return root.resolve("logs").resolve(fileName(cluster)).resolve(fileName(member) + "." + stamp + ".log");
   }
 
   public Path secretsDir(String cluster) {

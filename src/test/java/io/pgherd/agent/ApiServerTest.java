@@ -71,7 +71,7 @@ class ApiServerTest {
     status.put("stateAgeMillis", 12);
     status.put("probe", probe);
     status.put("pgControl", null);
-    api.on("GET /v1/status", body -> new Health.Answer(200, Json.write(status)));
+    api.on("GET /v1/status", req -> new Health.Answer(200, Json.write(status)));
     api.start();
     return api;
   }
@@ -119,8 +119,8 @@ class ApiServerTest {
     start(dir, serverCert("pgherd-demo-1"));
     Path etc = Files.createDirectory(dir.resolve("etc"));
     FileDrop drop = new FileDrop(etc);
-    api.on("PUT /v1/files", body -> {
-      drop.write(drop.parse(body));
+    api.on("PUT /v1/files", req -> {
+      drop.write(drop.parse(req.body()));
       return new Health.Answer(200, "{}");
     });
     Map<String, FileContent> files = new LinkedHashMap<>();

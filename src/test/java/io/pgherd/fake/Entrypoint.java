@@ -116,6 +116,30 @@ final class Entrypoint {
       }
       say(s.container, "bootstrap complete: " + PGDATA);
     }
+    postmaster(s);
+  }
+
+  /**
+   * The member's agent starts PostgreSQL again after the operator's stop (no bootstrap: its data
+   * is there): as a standby when asked (standby.signal written first).
+   */
+  void agentStart(FakeContainer c, boolean standby) {
+    PgData d = pg.dataOf(c);
+    if (d == null || !d.initialized) {
+      throw new IllegalStateException(c.name + " has no data directory to start (fake agent)");
+    }
+    if (standby) {
+      d.standby = true;
+    }
+    PgServer s = new PgServer(c, c.labels.get(Names.LABEL_MEMBER), d,
+        parseEnv(c.text(PostgresConf.MEMBER_ENV_PATH).orElse("")));
+    pg.servers.put(c.id, s);
+    postmaster(s);
+  }
+
+  /** The postmaster starts: its configuration read (FATAL: the container exits 1), then up. */
+  private void postmaster(PgServer s) {
+    PgData d = s.data;
     say(s.container, "exec postgres -D " + PGDATA + " -c config_file=" + PostgresConf.CONF_PATH);
     String fatal = s.loadConfiguration();
     if (fatal != null) {

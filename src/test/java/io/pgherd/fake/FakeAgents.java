@@ -34,7 +34,9 @@ import java.util.TreeSet;
  *
  * {@code PUT /v1/files} writes the files into the container ("agent put NAME [files]" in the
  * engine's history), {@code POST /v1/reload} reloads its PostgreSQL ("agent reload NAME"),
- * {@code POST /v1/unfence} lifts a fence ("agent unfence NAME").
+ * {@code POST /v1/unfence} lifts a fence ("agent unfence NAME"); {@code POST /v1/stop} stops its
+ * PostgreSQL, the container running on ("agent stop NAME fast"), until {@code POST /v1/start}
+ * ("agent start NAME [standby]").
  *
  * <p>Switches: {@link #stop} (the agent does not run: connection refused), {@link #start};
  * {@link #disconnect} (it answers, but without a probe), {@link #reconnect}; {@link #fence} (its
@@ -42,14 +44,16 @@ import java.util.TreeSet;
  */
 public final class FakeAgents implements MemberAgent.Connector {
   private final FakeEngine engine;
+  private final FakePostgres postgres;
   private final PgServers pg;
   private final PgSwitches switches;
   private final Set<String> stopped = new TreeSet<>();
   private final Set<String> disconnected = new TreeSet<>();
   private final Map<String, Integer> asked = new HashMap<>();
 
-  FakeAgents(FakeEngine engine, PgServers pg, PgSwitches switches) {
+  FakeAgents(FakeEngine engine, FakePostgres postgres, PgServers pg, PgSwitches switches) {
     this.engine = engine;
+    this.postgres = postgres;
     this.pg = pg;
     this.switches = switches;
   }
@@ -128,6 +132,24 @@ public final class FakeAgents implements MemberAgent.Connector {
       }
 
       @Override
+      public void stop(String mode) throws AgentException {
+        synchronized (engine) {
+          FakeContainer c = reach(member, host, port, credentials);
+          engine.recordAgent("stop " + c.name + " " + mode);
+          postgres.agentStop(c, mode);
+        }
+      }
+
+      @Override
+      public void start(boolean standby) throws AgentException {
+        synchronized (engine) {
+          FakeContainer c = reach(member, host, port, credentials);
+          engine.recordAgent("start " + c.name + (standby ? " standby" : ""));
+          postgres.agentStart(c, standby);
+        }
+      }
+
+      @Override
       public void reload() throws AgentException {
         synchronized (engine) {
           FakeContainer c = reach(member, host, port, credentials);
@@ -157,15 +179,21 @@ public final class FakeAgents implements MemberAgent.Connector {
       asked.merge(runs, 1, Integer::sum);
       PgServer s = pg.servers.get(c.id);
       PgData d = pg.dataOf(c);
-      Optional<byte[]> control = d != null && d.initialized ? Optional.of(PgControl.of(d)) : Optional.empty();
+      // as the engine's archive read sees it: a shutdown under way ends after a look or two
+      Optional<byte[]> control = postgres.readFile(c, FakePostgres.PG_CONTROL);
+      s = pg.servers.get(c.id);
+      Optional<String> held = Optional.ofNullable(switches.held.get(runs));
       if (s == null || s.phase != PgServer.Phase.UP || disconnected.contains(runs) || sqlHangs) {
         // a hung server: the agent's own query gives up after its 2 s timeout, and it says so
         String why = sqlHangs ? "the query took longer than 2000 ms: session closed"
             : disconnected.contains(runs) ? "server closed the connection unexpectedly"
             : s != null && s.phase == PgServer.Phase.SHUTTING_DOWN
             ? "FATAL: the database system is shutting down" : "FATAL: the database system is starting up";
+        if (s == null && held.isPresent()) {
+          why = "connection refused (PostgreSQL is stopped: " + held.get() + ")";
+        }
         return new AgentStatus(runs, 57, Optional.ofNullable(s).map(x -> 60L), s != null, "unavailable", 0,
-            Optional.empty(), Optional.of(why), control);
+            Optional.empty(), Optional.of(why), control, Optional.empty(), held);
       }
       String fenced = switches.fenced.get(runs);
       if (fenced != null) {

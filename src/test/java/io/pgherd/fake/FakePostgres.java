@@ -3,6 +3,7 @@ package io.pgherd.fake;
 import static io.pgherd.fake.PgServer.log;
 
 import io.pgherd.model.Lsn;
+import io.pgherd.model.Names;
 import io.pgherd.postgres.Instance;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -69,7 +70,7 @@ public final class FakePostgres implements Instance.Connector {
     this.engine = engine;
     this.replication = new Replication(engine, pg, switches);
     this.entrypoint = new Entrypoint(engine, pg, switches);
-    this.agents = new FakeAgents(engine, pg, switches);
+    this.agents = new FakeAgents(engine, this, pg, switches);
   }
 
   /** The member containers' agents, and the reconciler's MemberAgent.Connector. */
@@ -261,7 +262,40 @@ public final class FakePostgres implements Instance.Connector {
 
   /** The member's container started: its entrypoint runs (as far as it can now). */
   void started(FakeContainer c) {
+    switches.held.remove(c.labels.get(Names.LABEL_MEMBER)); // a new agent
     entrypoint.started(c);
+  }
+
+  /**
+   * The member's agent stops its PostgreSQL on the operator's word ({@code POST /v1/stop}): fast
+   * (the shutdown under way ends at the next step or look at pg_control, as a container's SIGINT
+   * does) or immediate; the container goes on running, PostgreSQL stopped, until {@link #agentStart}.
+   */
+  void agentStop(FakeContainer c, String mode) {
+    switches.held.put(c.labels.get(Names.LABEL_MEMBER), "stopped by the operator (" + mode + ")");
+    PgServer s = pg.servers.get(c.id);
+    if (s == null) {
+      return;
+    }
+    if ("immediate".equals(mode) || s.phase == PgServer.Phase.WAITING) {
+      replication.stopped(c, false);
+    } else if (s.up()) {
+      s.phase = PgServer.Phase.SHUTTING_DOWN;
+      s.shutdownLooks = 1;
+      log(c, "LOG:  received fast shutdown request");
+    }
+  }
+
+  /** The agent starts PostgreSQL again ({@code POST /v1/start}): as a standby (standby.signal) or as it was. */
+  void agentStart(FakeContainer c, boolean standby) {
+    switches.held.remove(c.labels.get(Names.LABEL_MEMBER));
+    PgServer s = pg.servers.get(c.id);
+    if (s != null && s.phase == PgServer.Phase.SHUTTING_DOWN) {
+      replication.stopped(c, true); // the shutdown ends first
+    } else if (s != null) {
+      return; // running already
+    }
+    entrypoint.agentStart(c, standby);
   }
 
   /** The container stops (clean: a shutdown checkpoint first) or dies; its standbys lose their stream. */

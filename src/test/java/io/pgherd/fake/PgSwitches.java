@@ -22,6 +22,9 @@ final class PgSwitches {
   final Set<String> stalledShutdowns = new TreeSet<>();
   /** The WAL handed over at the primary's shutdown does not arrive ({@link FakePostgres#missShutdownWal}). */
   final Set<String> missShutdownWal = new TreeSet<>();
+  /** Members whose agent keeps PostgreSQL stopped on the operator's word (POST /v1/stop), with how; until the
+   * operator's start, or the container's next start (the hold lives in the agent's memory). */
+  final Map<String, String> held = new HashMap<>();
   /** Members whose agent fenced them, with the marker's text: their PostgreSQL is stopped (SQL refused). */
   final Map<String, String> fenced = new HashMap<>();
 

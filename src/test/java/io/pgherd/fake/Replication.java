@@ -61,7 +61,9 @@ final class Replication {
       return;
     }
     stopped(s.container, true);
-    engine.processExited(s.container, 0);
+    if (!switches.held.containsKey(s.member)) {
+      engine.processExited(s.container, 0); // else its agent goes on running, PostgreSQL stopped
+    }
   }
 
   /** One simulated step of a standby's WAL receiver: connect if it can, receive what its primary wrote. */

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pgherd.model.Names;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -107,10 +108,15 @@ class SyncFailoverIT extends ClusterTestBase {
       assertThat(by.subList(firstElsewhere, by.size())).as("writes after the change of primary").doesNotContain(oldAddress);
     }
     String now = primaryAfterChange();
-    // its agent fenced it (no word from the operator, no majority reachable) before the promotion
-    ItSupport.Run logs = ItSupport.run(null, List.of("docker", "logs", "-t", Names.container(old)));
-    String fenced = logs.output().lines().filter(l -> l.contains("pgherd-agent: FENCED: no word from the operator"))
-        .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no FENCED line in " + old + "'s log"));
+    // its agent fenced it (no word from the operator, no majority reachable) before the promotion; the
+    // failover made its container again and kept the old one's last log lines (engine timestamps) in the home
+    Path kept;
+    try (var files = Files.list(homeDir.resolve("logs").resolve(name))) {
+      kept = files.filter(f -> f.getFileName().toString().startsWith(old + ".")).max(java.util.Comparator.naturalOrder())
+          .orElseThrow(() -> new AssertionError("no kept log of " + old + "'s replaced container"));
+    }
+    String fenced = Files.readString(kept).lines().filter(l -> l.contains("pgherd-agent: FENCED: no word from the operator"))
+        .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no FENCED line in " + kept));
     Instant fencedAt = Instant.parse(fenced.substring(0, fenced.indexOf(' ')));
     Instant promotedAt = Instant.parse(status().getLastFailover().completedAt());
     assertThat(fencedAt).as("fenced itself before the promotion").isAfter(cut).isBefore(promotedAt);

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The primary lost in the ways the fake can lose it: died with or without an event, or hung. */
 class FakeClusterFailoverTest {
-  private static final String OLD_PRIMARY_TOLD =
-      "copy pgherd-demo-1 [member.env, postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key, agent.conf]";
+  /** The old primary made again as a replica of the new one (its files are the new container's). */
+  private static final String OLD_PRIMARY_TOLD = "create pgherd-demo-1";
 
   @Test
   void whenThePrimaryDiesTheMostAdvancedReplicaIsPromotedAfterTheOldPrimaryAndTheLoadBalancerAreFenced(
@@ -44,7 +44,8 @@ class FakeClusterFailoverTest {
     assertThat(first.done()).containsSubsequence("failover", "fence-lb", "promoted")
         .containsSubsequence("failover", "fence", "promoted");
     assertThat(first.of("fence")).singleElement().satisfies(e -> assertThat(e.reason())
-        .contains("container already exited").contains("it can only start again as a replica of demo-3"));
+        .contains("container already exited").contains("its container made again to start only as a replica of demo-3")
+        .contains("the last lines of its log in "));
 
     scene.engine.slow("copyFiles", Duration.ZERO);
     scene.engine.slow("exec", Duration.ZERO);

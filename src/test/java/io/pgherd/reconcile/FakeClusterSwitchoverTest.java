@@ -62,20 +62,26 @@ class FakeClusterSwitchoverTest {
     int checkpoint = indexOf(h, "sql pgherd-demo-1 checkpoint");
     int drained = indexOf(h, h.stream().filter(e -> e.startsWith("exec pgherd-demo-lb")
         && e.contains("set server rw/demo-1 state maint")).findFirst().orElse("none"));
-    int demoted = indexOf(h, "signal pgherd-demo-1 SIGINT");
+    int demoted = indexOf(h, "agent stop pgherd-demo-1 fast");
     int promoted = indexOf(h, "sql pgherd-demo-2 promote");
-    int told = indexOf(h, "copy pgherd-demo-1 [member.env, postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key, agent.conf]");
+    int told = indexOf(h, "agent put pgherd-demo-1 [member.env, postgresql.conf, pg_hba.conf, ca.crt, agent.crt, agent.key, agent.conf]");
     assertThat(checkpoint).isNotNegative().isLessThan(drained);
     assertThat(drained).isLessThan(demoted);
     assertThat(demoted).isLessThan(promoted);
     assertThat(told).isGreaterThan(demoted);
     assertThat(h).as("shut down, not killed").doesNotContain("kill pgherd-demo-1");
+    assertThat(h).as("its agent's doing: nothing through the engine into the container, which runs on")
+        .noneMatch(e -> e.matches("(copy|read|exec|signal|stop|start|kill|remove) pgherd-demo-1\\b.*"));
     assertThat(scene.engine.output("pgherd-demo-1")).contains("postgres: LOG:  received fast shutdown request",
         "postgres: LOG:  database system is shut down");
 
     scene.passUntil("demo-1 rejoined", scene::rejoinedAndHealthy);
     h = scene.engine.historySince(mark);
-    assertThat(indexOf(h, "start pgherd-demo-1")).as("started again only as a replica").isGreaterThan(told);
+    assertThat(indexOf(h, "agent start pgherd-demo-1 standby")).as("started again only as a replica")
+        .isGreaterThan(promoted);
+    assertThat(h).noneMatch(e -> e.matches("(copy|read|exec|signal|stop|start|kill|remove) pgherd-demo-1\\b.*"));
+    assertThat(scene.engine.output("pgherd-demo-1")).as("no pg_rewind: it shut down cleanly and the target had it all")
+        .noneMatch(l -> l.contains("pg_rewind"));
     assertThat(scene.log().since(logMark).done()).containsSubsequence("caught-up", "promoted", "rejoined");
     assertThat(scene.status().orElseThrow().getPrimary()).isEqualTo("demo-2");
     assertThat(scene.status().orElseThrow().getLastFailover().kind()).isEqualTo("switchover");
@@ -138,7 +144,7 @@ class FakeClusterSwitchoverTest {
     waitedAndAskedForTheNextPassAtOnce(third, "29.999 s later");
     assertThat(first.reason()).isEqualTo("switchover: demo-1 is shutting down");
     assertThat(scene.log().since(logMark).done()).containsSubsequence("switchover", "checkpoint", "demote");
-    assertThat(scene.engine.historySince(mark)).contains("signal pgherd-demo-1 SIGINT")
+    assertThat(scene.engine.historySince(mark)).containsOnlyOnce("agent stop pgherd-demo-1 fast")
         .doesNotContain("kill pgherd-demo-1");
     assertThat(scene.takeAnswer(request.id())).isEmpty();
     assertThat(scene.state().failover()).isNotNull();
@@ -159,7 +165,7 @@ class FakeClusterSwitchoverTest {
     scene.converge();
     List<String> h = scene.engine.historySince(mark);
     int killed = indexOf(h, "kill pgherd-demo-1");
-    assertThat(killed).isGreaterThan(indexOf(h, "signal pgherd-demo-1 SIGINT"));
+    assertThat(killed).isGreaterThan(indexOf(h, "agent stop pgherd-demo-1 fast"));
     assertThat(indexOf(h, "start pgherd-demo-1")).as("started again").isGreaterThan(killed);
     assertThat(h).noneMatch(e -> e.endsWith(" promote"));
     assertThat(scene.state().primary()).isEqualTo(1);
@@ -190,7 +196,8 @@ class FakeClusterSwitchoverTest {
     scene.clock.advance(Duration.ofSeconds(20));
     scene.postgres.resumeShutdown("demo-1");
     FakeClusterScene.TimedPass second = scene.timedPass();
-    assertThat(scene.engine.state("pgherd-demo-1")).as("shut down cleanly").contains("exited");
+    assertThat(scene.engine.state("pgherd-demo-1")).as("its agent runs on").contains("running");
+    assertThat(scene.postgres.acceptsWrites("demo-1")).as("shut down cleanly").isFalse();
     assertThat(scene.state().failover()).as("still under way 20 s after the request").isNotNull();
     String checkpoint = scene.state().failover().step().checkpointLsn();
     scene.clock.advance(Duration.ofMillis(9_999)); // 1 ms short of the 10 s since the shutdown was seen
@@ -222,8 +229,9 @@ class FakeClusterSwitchoverTest {
     scene.converge();
     List<String> h = scene.engine.historySince(mark);
     assertThat(h).noneMatch(e -> e.endsWith(" promote")).doesNotContain("kill pgherd-demo-1");
-    assertThat(indexOf(h, "start pgherd-demo-1")).as("started again as the primary")
-        .isGreaterThan(indexOf(h, "signal pgherd-demo-1 SIGINT"));
+    assertThat(indexOf(h, "agent start pgherd-demo-1")).as("started again as the primary by its agent")
+        .isGreaterThan(indexOf(h, "agent stop pgherd-demo-1 fast"));
+    assertThat(h).noneMatch(e -> e.matches("(copy|read|exec|signal|stop|start|kill|remove) pgherd-demo-1\\b.*"));
     assertThat(scene.state().primary()).isEqualTo(1);
     assertThat(scene.state().failover()).isNull();
     assertThat(scene.status().orElseThrow().getPrimary()).isEqualTo("demo-1");

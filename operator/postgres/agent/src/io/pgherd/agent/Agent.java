@@ -45,9 +45,8 @@ public final class Agent {
 
     // PostgreSQL first (unless fenced): the agent's own servers start while it starts
     Fence fence = new Fence(pgdata, log);
-    fence.clearIfStandby();
-    AtomicReference<Postmaster> server = new AtomicReference<>(
-        fence.fenced().isPresent() ? null : start(pgdata, conf, member, log));
+    Supervisor server = new Supervisor(pgdata, conf, member, fence, log);
+    server.startUnlessFenced();
 
     LocalSession session = new LocalSession(socketDir, 5432, QUERY_TIMEOUT_MILLIS);
     HealthWatch watch = new HealthWatch(session, period, QUERY_TIMEOUT_MILLIS, clock, log);
@@ -57,66 +56,44 @@ public final class Agent {
     log.info("health endpoint on :" + healthPort + " (GET /primary, /replica[?lag=N], /health)");
 
     FileDrop drop = new FileDrop(Path.of(env.getOrDefault("PGHERD_AGENT_FILES_ROOT", "/etc/pgherd")));
-    Status status = new Status(member, pgdata, session, watch, server::get, fence, clock, QUERY_TIMEOUT_MILLIS);
+    Status status = new Status(member, pgdata, session, watch, server, fence, clock, QUERY_TIMEOUT_MILLIS);
     Optional<ApiServer> api = startApi(dir, apiPort, clock, log);
     api.ifPresent(a -> a
-        .on("GET /v1/status", body -> new Health.Answer(200, Json.write(status.get())))
-        .on("POST /v1/fence", body -> {
-          fence.fence("asked by the operator", server.get());
+        .on("GET /v1/status", req -> new Health.Answer(200, Json.write(status.get())))
+        .on("POST /v1/fence", req -> {
+          fence.fence("asked by the operator", server.postmaster());
           return new Health.Answer(200, Json.write(Map.of("fenced", true)));
         })
-        .on("POST /v1/unfence", body -> new Health.Answer(200, Json.write(Map.of("unfenced", fence.unfence()))))
-        .on("PUT /v1/files", body -> {
-          java.util.List<FileDrop.Item> items = drop.parse(body);
+        .on("POST /v1/unfence", req -> new Health.Answer(200, Json.write(Map.of("unfenced", fence.unfence()))))
+        .on("POST /v1/stop", req -> {
+          boolean stopping = server.stop(req.query("mode", "fast"));
+          return new Health.Answer(200, Json.write(Map.of("stopping", stopping)));
+        })
+        .on("POST /v1/start", req -> {
+          server.start(standby(req.query("standby", "false")));
+          return new Health.Answer(200, Json.write(Map.of("starting", true)));
+        })
+        .on("PUT /v1/files", req -> {
+          java.util.List<FileDrop.Item> items = drop.parse(req.body());
           drop.write(items);
           log.info("files delivered: " + items.stream().map(i -> i.path().toString()).toList());
           return new Health.Answer(200, Json.write(Map.of("written", items.size())));
         })
-        .on("POST /v1/reload", body -> {
+        .on("POST /v1/reload", req -> {
           session.query("select pg_reload_conf()", QUERY_TIMEOUT_MILLIS);
           return new Health.Answer(200, Json.write(Map.of("reloaded", true)));
         }));
     if (api.isPresent()) {
-      Guard guard = new Guard(new AgentConf(dir.resolve("agent.conf")), watch, fence, server::get,
+      Guard guard = new Guard(new AgentConf(dir.resolve("agent.conf")), watch, fence, server::postmaster,
           api.get()::lastOperatorCall, clock, period, healthPort, log);
       Http.daemon(guard, "pgherd-agent-guard").start();
     } else {
       log.info("self-fencing off: without its API the agent never hears from the operator");
     }
 
-    Postmaster pm = server.get();
-    while (true) {
-      if (pm == null) {
-        fence.clearIfStandby();
-        Optional<String> fenced = fence.fenced();
-        if (fenced.isPresent()) {
-          log.info("member " + member + " is fenced (" + fenced.get() + "): PostgreSQL stays stopped until the"
-              + " operator lifts the fence or the member restarts as a replica");
-          fence.awaitUnfenced();
-        }
-        pm = start(pgdata, conf, member, log);
-        server.set(pm);
-      }
-      int rc = pm.await(() -> !Files.exists(pgdata.resolve("postmaster.pid")));
-      if (fence.takeStoppedOnPurpose()) {
-        log.info("PostgreSQL (pid " + pm.pid() + ") stopped by the fence (status " + rc + ")");
-        pm = null;
-        continue;
-      }
-      log.info("PostgreSQL (pid " + pm.pid() + ") exited with status " + rc);
-      watch.stop();
-      System.exit(rc);
-    }
-  }
-
-  private static Postmaster start(Path pgdata, Path conf, String member, Log log) throws IOException {
-    Optional<Postmaster> running = Postmaster.running(pgdata);
-    if (running.isPresent()) {
-      log.info("member " + member + ": adopting the PostgreSQL already running (pid " + running.get().pid() + ")");
-      return running.get();
-    }
-    log.info("member " + member + ": starting postgres -D " + pgdata + " -c config_file=" + conf);
-    return Postmaster.start(pgdata, conf);
+    int rc = server.run();
+    watch.stop();
+    System.exit(rc);
   }
 
   private static Optional<ApiServer> startApi(Path dir, int port, LongSupplier clock, Log log) {
@@ -137,6 +114,14 @@ public final class Agent {
       log.info("API off: its credentials in " + dir + " cannot be used: " + e.getMessage());
       return Optional.empty();
     }
+  }
+
+  private static boolean standby(String value) {
+    return switch (value) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("standby must be true or false, not '" + value + "'");
+    };
   }
 
   private static String required(Map<String, String> env, String name) {

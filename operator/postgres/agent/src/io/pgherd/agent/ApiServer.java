@@ -27,6 +27,8 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  *   <li>{@code GET /v1/status}: the member's state as JSON (see {@link Status});</li>
  *   <li>{@code POST /v1/fence}: fence the member now ({@link Fence});</li>
  *   <li>{@code POST /v1/unfence}: lift the fence; PostgreSQL starts again;</li>
+ *   <li>{@code POST /v1/stop?mode=fast|immediate}: stop PostgreSQL; it stays stopped, the agent
+ *       answering, until {@code POST /v1/start[?standby=true]} ({@link Supervisor});</li>
  *   <li>{@code PUT /v1/files}: write files under /etc/pgherd ({@link FileDrop});</li>
  *   <li>{@code POST /v1/reload}: {@code pg_reload_conf()} on the agent's session.</li>
  * </ul>
@@ -38,7 +40,28 @@ final class ApiServer implements AutoCloseable {
    */
   @FunctionalInterface
   interface Call {
-    Health.Answer answer(java.io.InputStream body) throws IOException;
+    Health.Answer answer(Request request) throws IOException;
+  }
+
+  /** A call's query parameters (decoded; the last of a repeated name wins) and body. */
+  record Request(Map<String, String> query, java.io.InputStream body) {
+    static Request of(java.net.URI uri, java.io.InputStream body) {
+      Map<String, String> q = new LinkedHashMap<>();
+      String raw = uri.getRawQuery();
+      if (raw != null && !raw.isEmpty()) {
+        for (String pair : raw.split("&")) {
+          int eq = pair.indexOf('=');
+          String k = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8);
+          String v = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8);
+          q.put(k, v);
+        }
+      }
+      return new Request(q, body);
+    }
+
+    String query(String name, String otherwise) {
+      return query.getOrDefault(name, otherwise);
+    }
   }
 
   private final HttpsServer server;
@@ -98,7 +121,7 @@ final class ApiServer implements AutoCloseable {
     }
     Health.Answer a;
     try {
-      a = call.answer(exchange.getRequestBody());
+      a = call.answer(Request.of(exchange.getRequestURI(), exchange.getRequestBody()));
     } catch (IllegalArgumentException e) {
       log.info("API " + exchange.getRequestMethod() + " " + path + " refused: " + e.getMessage());
       a = new Health.Answer(400, Json.write(Map.of("error", String.valueOf(e.getMessage()))));

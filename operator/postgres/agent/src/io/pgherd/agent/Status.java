@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * The body of {@code GET /v1/status}: who the member is, its postmaster, its role as the health
- * endpoint sees it, a full {@link Probe} (or why there is none), and its pg_control file (base64,
+ * The body of {@code GET /v1/status}: who the member is, its postmaster (and why it is stopped:
+ * fenced, or held by the operator's stop), its role as the health endpoint sees it, a full {@link Probe} (or why there is none), and its pg_control file (base64,
  * for the operator's parser).
  */
 final class Status {
@@ -19,18 +19,18 @@ final class Status {
   private final Path pgdata;
   private final LocalSession session;
   private final HealthWatch watch;
-  private final java.util.function.Supplier<Postmaster> postmaster;
+  private final Supervisor server;
   private final Fence fence;
   private final LongSupplier clock;
   private final long queryTimeoutMillis;
 
   Status(String member, Path pgdata, LocalSession session, HealthWatch watch,
-      java.util.function.Supplier<Postmaster> postmaster, Fence fence, LongSupplier clock, long queryTimeoutMillis) {
+      Supervisor server, Fence fence, LongSupplier clock, long queryTimeoutMillis) {
     this.member = member;
     this.pgdata = pgdata;
     this.session = session;
     this.watch = watch;
-    this.postmaster = postmaster;
+    this.server = server;
     this.fence = fence;
     this.clock = clock;
     this.queryTimeoutMillis = queryTimeoutMillis;
@@ -40,7 +40,7 @@ final class Status {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("member", member);
     out.put("agentPid", ProcessHandle.current().pid());
-    Postmaster pm = postmaster.get();
+    Postmaster pm = server.postmaster();
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("pid", pm == null ? null : pm.pid());
     p.put("running", pm != null && pm.alive());
@@ -51,6 +51,7 @@ final class Status {
     out.put("stateAgeMillis", state == null ? null : clock.getAsLong() - state.atMillis());
     out.put("sessionsOpened", session.connects());
     out.put("fenced", fence.fenced().orElse(null));
+    out.put("held", server.held().orElse(null));
     try {
       out.put("probe", Probe.run(session, queryTimeoutMillis));
       out.put("probeError", null);
