@@ -11,6 +11,10 @@
 # instead of every server starting "UP, one failed check from DOWN" — which, under load, made a
 # single slow check right after a reload mark the primary down and cut rw sessions.
 # Without those lines in the config, the saved file is simply unused.
+#
+# It also runs the load balancer's agent (the member agent's jar, class io.pgherd.agent.LbAgent:
+# the operator's API on :8009, mutual TLS) when its credentials are in /etc/pgherd/agent, started
+# again a second after it ends; it ends with the container.
 set -uo pipefail
 readonly CFG=/usr/local/etc/haproxy/haproxy.cfg
 readonly ADMIN_SOCK=${PGHERD_HAPROXY_ADMIN_SOCKET:-/run/haproxy/admin.sock}
@@ -36,6 +40,20 @@ save_state() {
 
 haproxy -W -db -S /run/haproxy/master.sock,mode,600 -f "$CFG" &
 child=$!
+
+readonly AGENT_DIR=${PGHERD_AGENT_DIR:-/etc/pgherd/agent}
+if [ -f "$AGENT_DIR/agent.crt" ] && [ -f "$AGENT_DIR/agent.key" ] && [ -f "$AGENT_DIR/ca.crt" ]; then
+  ( trap - USR1 USR2 TERM INT HUP QUIT
+    while :; do
+      /opt/pgherd/jre/bin/java -Xms8m -Xmx32m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+        -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:MaxMetaspaceSize=48m -XX:-UsePerfData \
+        -Xshare:auto -cp /opt/pgherd/agent.jar io.pgherd.agent.LbAgent
+      log "the load balancer's agent ended with status $?; starting it again in 1 s"
+      sleep 1
+    done ) &
+else
+  log "no agent credentials in $AGENT_DIR: the load balancer runs without its agent"
+fi
 forward() { kill "-$1" "$child" 2>/dev/null || true; }
 trap 'save_state; forward USR2' USR2
 trap 'forward USR1' USR1

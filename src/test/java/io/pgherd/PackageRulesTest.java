@@ -105,13 +105,13 @@ class PackageRulesTest {
   }
 
   /**
-   * The member agent (operator/postgres/agent/src) is compiled inside the image build with javac
+   * The member agent (operator/agent/src) is compiled inside the image build with javac
    * alone and runs on a cut-down JDK runtime (java.base, jdk.httpserver, jdk.crypto.ec): it may
    * import nothing but those modules' packages, and nothing of pgherd outside io.pgherd.agent.
    */
   @Test
   void theAgentUsesTheJdkAlone() throws IOException {
-    Path agentRoot = Path.of("operator/postgres/agent/src");
+    Path agentRoot = Path.of("operator/agent/src");
     Pattern allowed = Pattern.compile("(java\\.(lang|io|nio|net|util|time|math|security)|javax\\.(net|security)"
         + "|com\\.sun\\.net\\.httpserver|io\\.pgherd\\.agent)(\\..*)?");
     Pattern importLine = Pattern.compile("^\\s*import\\s+(?:static\\s+)?([\\w.]+?)(?:\\.\\*)?\\s*;");

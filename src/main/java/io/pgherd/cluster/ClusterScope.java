@@ -110,6 +110,19 @@ public final class ClusterScope {
     return agentAddress(c).map(a -> agents.connect(c.label(Names.LABEL_MEMBER), a.host(), a.port(), agentClient()));
   }
 
+  /**
+   * A client to the load balancer's agent (its container {@code pgherd-NAME-lb}); empty when its
+   * port cannot be reached from here (a load balancer made by an older pgherd publishes none).
+   */
+  public Optional<MemberAgent> lbAgent(ContainerInfo lb) {
+    return agentAddress(lb).map(a -> agents.connect(lbAgentName(), a.host(), a.port(), agentClient()));
+  }
+
+  /** The load balancer's agent's name as a "member" ({@code NAME-lb}): its container is pgherd-NAME-lb. */
+  public String lbAgentName() {
+    return cluster + "-lb";
+  }
+
   /** Where this process reaches the member's agent now (see {@link MemberAccess}). */
   public Optional<MemberAccess.Address> agentAddress(ContainerInfo c) {
     return access.address(c, Names.network(cluster), PostgresConf.AGENT_PORT);

@@ -69,6 +69,27 @@ public final class MemberFiles extends ClusterPart {
   }
 
   /**
+   * The load balancer's agent's files: the cluster's CA and its server certificate (for its
+   * container, pgherd-NAME-lb) and key, owned by haproxy (uid {@value #HAPROXY_UID}).
+   */
+  public Map<String, FileContent> lbAgentFiles() {
+    Instant now = Instant.now();
+    String name = scope.lbAgentName();
+    ClusterTls.Issued issued = scope.agentCredentials.server(name, Names.loadBalancer(cluster), now);
+    issued.reason().ifPresent(why -> log.action("issue-agent-certificate", name + ": " + why
+        + "; valid until " + issued.pair().certificate().getNotAfter().toInstant() + " for "
+        + Certificates.altNames(issued.pair().certificate())));
+    Map<String, FileContent> files = new LinkedHashMap<>();
+    files.put(PostgresConf.AGENT_CA_PATH, FileContent.of(scope.agentCredentials.authority(now).certificatePem(), 0644));
+    files.put(PostgresConf.AGENT_CERT_PATH, FileContent.of(issued.pair().certificatePem(), 0644));
+    files.put(PostgresConf.AGENT_KEY_PATH, FileContent.of(issued.pair().keyPem(), 0600, HAPROXY_UID));
+    return files;
+  }
+
+  /** The haproxy user's uid in pgherd/haproxy (operator/haproxy/Dockerfile). */
+  public static final int HAPROXY_UID = 998;
+
+  /**
    * TLS as the members are to be configured now: served while the spec wants it or while it is still
    * enforced (switching off), enforced once every member has served it (see {@code Configuration#tlsStep}).
    */

@@ -40,20 +40,18 @@ public final class HaproxyConf {
    * @param replicas the replicas
    */
   /** The command (run in the load balancer's container) that prints its servers' statistics as CSV. */
-  public static final List<String> SHOW_STAT = List.of("sh", "-c",
-      "echo 'show stat' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
+  public static final String SHOW_STAT = "show stat";
 
   /**
-   * The command (run in the load balancer's container) that marks a member's servers up at once,
-   * in both listeners (HAProxy's own checks go on as usual and take it down again if they fail);
-   * for a member the operator has just seen become a writable primary.
+   * The admin socket commands that mark a member's servers up at once, in both listeners
+   * (HAProxy's own checks go on as usual and take it down again if they fail); for a member the
+   * operator has just seen become a writable primary.
    */
   public static List<String> serverUp(String member) {
     if (!member.matches("[a-z0-9][a-z0-9-]*")) {
       throw new IllegalArgumentException("not a member name: " + member);
     }
-    return List.of("sh", "-c", "echo 'set server rw/" + member + " health up; set server ro/" + member
-        + " health up' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
+    return List.of("set server rw/" + member + " health up", "set server ro/" + member + " health up");
   }
 
   /**

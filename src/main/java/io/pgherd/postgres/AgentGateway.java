@@ -33,6 +33,7 @@ public final class AgentGateway implements MemberAgent {
    */
   private static final String NOBODY = ": no agent listening behind the port, or it refused the operator's"
       + " client certificate";
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   /** How much of an error answer's body a message quotes. */
   static final int QUOTED_BODY = 300;
 
@@ -121,6 +122,22 @@ public final class AgentGateway implements MemberAgent {
   public void start(boolean standby) throws AgentException {
     call(HttpRequest.newBuilder(status.resolve("/v1/start?standby=" + standby))
         .POST(HttpRequest.BodyPublishers.noBody()), standby ? "start as a standby" : "start");
+  }
+
+  @Override
+  public String haproxy(java.util.List<String> commands) throws AgentException {
+    byte[] body = call(HttpRequest.newBuilder(status.resolve("/v1/haproxy"))
+        .POST(HttpRequest.BodyPublishers.ofString(String.join("\n", commands) + "\n", StandardCharsets.UTF_8)),
+        "haproxy " + commands);
+    try {
+      com.fasterxml.jackson.databind.JsonNode output = JSON.readTree(body).get("output");
+      if (output == null || !output.isTextual()) {
+        throw new AgentException(where() + ": haproxy " + commands + ": no output in the answer" + quoted(body));
+      }
+      return output.asText();
+    } catch (java.io.IOException e) {
+      throw new AgentException(where() + ": haproxy " + commands + ": not JSON" + quoted(body));
+    }
   }
 
   /** One call; its answer's body when it is 200, else an AgentException naming the member and the call. */

@@ -9,6 +9,8 @@ import java.util.Objects;
 /**
  * A member's agent: the long-lived process in each member container that keeps one local
  * connection to its PostgreSQL and answers the operator over HTTPS with mutual TLS (port 8009).
+ * The load balancer's container runs one too, answering the files, reload and {@link #haproxy} calls
+ * (its "member" is {@code NAME-lb}, its container {@code pgherd-NAME-lb}).
  * {@link AgentGateway} asks it; the tests have a fake. Failures are {@link AgentException}s whose
  * message names the member and what failed.
  */
@@ -41,6 +43,12 @@ public interface MemberAgent {
    * standby (standby.signal written first) or as its data directory says.
    */
   void start(boolean standby) throws AgentException;
+
+  /**
+   * {@code POST /v1/haproxy}, the load balancer's agent only (the same API, in pgherd/haproxy): each
+   * command to HAProxy's admin socket, in order; their output concatenated.
+   */
+  String haproxy(java.util.List<String> commands) throws AgentException;
 
   /**
    * The operator's side of the mutual TLS: the cluster's CA (the agents' certificates are verified

@@ -138,7 +138,7 @@ public final class ClusterReconciler {
     this.slots = new Slots(scope);
     this.archive = new Archive(scope);
     this.baseBackups = new BaseBackups(scope, archive);
-    this.loadBalancer = new LoadBalancer(scope);
+    this.loadBalancer = new LoadBalancer(scope, files);
     this.detector = new Detector(scope);
     this.fencing = new Fencing(scope, containers);
     this.rejoin = new Rejoin(scope);

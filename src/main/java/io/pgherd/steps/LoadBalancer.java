@@ -6,9 +6,11 @@ import io.pgherd.api.LoadBalancerServerStatus;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
 import io.pgherd.cluster.Observed;
+import io.pgherd.cluster.MemberFiles;
 import io.pgherd.cluster.Progress;
 import io.pgherd.model.HaproxyConf;
 import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
 import io.pgherd.model.Topology;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.runtime.ContainerSpec;
@@ -17,6 +19,7 @@ import io.pgherd.runtime.NameTakenException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -29,9 +32,10 @@ import java.util.function.Function;
 public final class LoadBalancer extends ClusterPart {
   private int lbStatFailures;
   /**
-   * How old the load balancer's server states in status may be. Reading them is a {@code docker exec}
+   * How old the load balancer's server states in status may be. Reading them was a {@code docker exec}
    * (~0.1 s of CPU in the engine, containerd and runc): once per pass cost an idle cluster ~10 % of a
-   * core, and a restoring one, passing every 200 ms, half a core.
+   * core, and a restoring one, passing every 200 ms, half a core; through the agent it is far cheaper,
+   * but the status needs no fresher look.
    */
   static final Duration LB_STAT_MAX_AGE = Duration.ofSeconds(3);
   /** The last {@code show stat} read, what it was read for (load balancer and members), and when. */
@@ -40,8 +44,13 @@ public final class LoadBalancer extends ClusterPart {
   private long lbStatAt;
 
 
-  public LoadBalancer(ClusterScope scope) {
+  private final LoadBalancerAgent agent;
+  private final MemberFiles memberFiles;
+
+  public LoadBalancer(ClusterScope scope, MemberFiles memberFiles) {
     super(scope);
+    this.agent = new LoadBalancerAgent(scope);
+    this.memberFiles = memberFiles;
   }
 
   public void loadBalancer(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
@@ -57,10 +66,14 @@ public final class LoadBalancer extends ClusterPart {
     if (lb == null) {
       Map<String, String> labels = Map.of(Names.LABEL_CLUSTER, cluster, Names.LABEL_COMPONENT, Names.COMPONENT_LB,
           Names.LABEL_SPEC_HASH, hash);
+      Map<String, FileContent> files = new LinkedHashMap<>();
+      files.put(HaproxyConf.PATH, FileContent.of(config, 0644));
+      files.putAll(memberFiles.lbAgentFiles());
       ContainerSpec spec = new ContainerSpec(name, Names.LB_IMAGE, Names.network(cluster), labels, Map.of(),
           List.of(new ContainerSpec.Port(cfg.bindAddress(), cfg.readWritePort(), HaproxyConf.RW_PORT),
-              new ContainerSpec.Port(cfg.bindAddress(), cfg.readOnlyPort(), HaproxyConf.RO_PORT)),
-          Map.of(HaproxyConf.PATH, FileContent.of(config, 0644)));
+              new ContainerSpec.Port(cfg.bindAddress(), cfg.readOnlyPort(), HaproxyConf.RO_PORT),
+              new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.AGENT_PORT)),
+          files);
       try {
         String id = docker.create(spec);
         try {
@@ -71,6 +84,7 @@ public final class LoadBalancer extends ClusterPart {
               + cfg.readWritePort() + "/" + cfg.readOnlyPort() + ": " + e.getMessage(), e);
         }
         fileHashes.put(id + HaproxyConf.PATH, hash(config.getBytes(StandardCharsets.UTF_8)));
+        files.forEach((path, content) -> fileHashes.put(id + path, hash(content.content())));
         log.action("create-lb", name + ": read-write " + cfg.bindAddress() + ":" + cfg.readWritePort()
             + " → " + member(topology.primary()) + ", read-only " + cfg.bindAddress() + ":" + cfg.readOnlyPort());
       } catch (NameTakenException e) {
@@ -82,20 +96,31 @@ public final class LoadBalancer extends ClusterPart {
     String current = fileHash(lb, HaproxyConf.PATH);
     String wanted = hash(config.getBytes(StandardCharsets.UTF_8));
     boolean configChanged = !wanted.equals(current);
-    if (configChanged) {
-      docker.copyFiles(lb.id(), Map.of(HaproxyConf.PATH, FileContent.of(config, 0644)));
-      fileHashes.put(lb.id() + HaproxyConf.PATH, wanted);
-      progress.changed = true;
-    }
     if (!lb.running()) {
+      // made with its files; a stopped one has no agent to take a new configuration: made again
+      if (configChanged) {
+        docker.remove(lb.id());
+        log.action("recreate-lb", name + ": container was " + lb.state() + " and its configuration is out of date");
+        progress.changed = true;
+        return;
+      }
       docker.start(lb.id());
-      log.action("start-lb", name + ": container was " + lb.state() + (configChanged
-          ? "; servers now: " + serversSummary(cfg, topology, obs) : ""));
+      log.action("start-lb", name + ": container was " + lb.state());
       progress.changed = true;
-    } else if (configChanged) {
+      return;
+    }
+    if (configChanged) {
       // master-worker reload: the new worker takes new connections, the old one keeps its sessions
-      docker.signal(lb.id(), "SIGUSR2");
+      agent.deliverAndReload(lb, config);
+      progress.changed = true;
       log.action("reload-lb", name + ": servers now: " + serversSummary(cfg, topology, obs));
+    }
+    ContainerInfo running = lb;
+    Map<String, FileContent> agentFiles = memberFiles.lbAgentFiles();
+    if (scope.lbAgent(running).isPresent() && agentFiles.entrySet().stream()
+        .anyMatch(f -> !hash(f.getValue().content()).equals(fileHash(running, f.getKey())))) {
+      agent.deliverFiles(running, agentFiles); // a renewed certificate: the agent reads it again by itself
+      log.action("renew-lb-agent-files", name + ": its agent's certificate and CA delivered");
     }
   }
 
@@ -154,23 +179,15 @@ public final class LoadBalancer extends ClusterPart {
         log.warn("fence-lb", "cannot put " + server + " in maintenance through the admin socket: "
             + e.getMessage() + "; reloading without it");
       }
-      docker.copyFiles(lb.id(), Map.of(HaproxyConf.PATH, FileContent.of(config, 0644)));
-      fileHashes.put(lb.id() + HaproxyConf.PATH, wanted);
-      docker.signal(lb.id(), "SIGUSR2");
+      agent.deliverAndReload(lb, config);
       log.action("fence-lb", Names.loadBalancer(cluster) + ": " + member(f.from())
           + " out of the read-write listener, its sessions cut; " + member(f.to()) + " alone in it");
     }
   }
 
-  /** Commands to the load balancer's running worker, through its admin socket (a docker exec). */
+  /** Commands to the load balancer's running worker, through its admin socket (its agent). */
   public void haproxyAdmin(ContainerInfo lb, String... commands) {
-    for (String command : commands) {
-      if (!command.matches("[a-z /_0-9-]+")) {
-        throw new IllegalArgumentException("not an admin socket command pgherd sends: " + command);
-      }
-    }
-    docker.exec(lb.id(), "sh", "-c", "printf '" + String.join("\\n", commands)
-        + "\\n' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
+    agent.admin(lb, List.of(commands));
   }
 
   /**
@@ -183,7 +200,7 @@ public final class LoadBalancer extends ClusterPart {
       return;
     }
     try {
-      String out = docker.exec(lb.id(), HaproxyConf.serverUp(member(p)).toArray(String[]::new)).strip();
+      String out = agent.admin(lb, HaproxyConf.serverUp(member(p))).strip();
       if (!out.isEmpty()) {
         log.warn("lb-up", "the load balancer did not take " + member(p) + " as up at once (its checks will): "
             + out);
@@ -201,7 +218,7 @@ public final class LoadBalancer extends ClusterPart {
     String csv = lbStatCsv;
     if (csv == null || !key.equals(lbStatKey) || System.nanoTime() - lbStatAt >= LB_STAT_MAX_AGE.toNanos()) {
       try {
-        csv = docker.exec(lb.id(), HaproxyConf.SHOW_STAT.toArray(String[]::new));
+        csv = agent.admin(lb, List.of(HaproxyConf.SHOW_STAT));
       } catch (RuntimeException e) { // e.g. HAProxy starting: said once it lasts
         lbStatCsv = null;
         if (++lbStatFailures == 3) {

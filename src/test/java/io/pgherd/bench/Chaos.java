@@ -454,7 +454,7 @@ public final class Chaos {
       try {
         Optional<ContainerInfo> lb = docker.container(Names.loadBalancer(cluster)).filter(ContainerInfo::running);
         if (lb.isPresent()) {
-          String csv = docker.exec(lb.get().id(), HaproxyConf.SHOW_STAT.toArray(String[]::new));
+          String csv = docker.exec(lb.get().id(), "sh", "-c", "echo '" + HaproxyConf.SHOW_STAT + "' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
           List<String[]> rw = HaproxyConf.parseStat(csv).getOrDefault("rw", List.of());
           Map<String, ContainerInfo> containers = members();
           List<String> writable = new ArrayList<>();

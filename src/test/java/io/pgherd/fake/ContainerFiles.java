@@ -62,6 +62,12 @@ final class ContainerFiles {
     return f == null ? Optional.empty() : Optional.of(f.content().clone());
   }
 
+  /** The message of the first {@link #failExec} switch {@code command} in {@code c} matches, if any. */
+  java.util.Optional<String> execFailure(FakeContainer c, String command) {
+    return execFailures.stream().filter(f -> f.container().equals(c.name) && command.contains(f.fragment()))
+        .map(ExecFailure::message).findFirst();
+  }
+
   String exec(String container, String... command) {
     String line = String.join(" ", command);
     FakeContainer c = store.existing(container, "exec " + container + " " + line);

@@ -150,9 +150,37 @@ public final class FakeAgents implements MemberAgent.Connector {
       }
 
       @Override
+      public String haproxy(java.util.List<String> commands) throws AgentException {
+        synchronized (engine) {
+          FakeContainer c = reach(member, host, port, credentials);
+          if (c.member()) {
+            throw new AgentException("the agent of " + member + " at " + host + ":" + port + ": haproxy " + commands
+                + ": HTTP 404: {\"error\":\"no such call: /v1/haproxy\"}");
+          }
+          for (String command : commands) {
+            java.util.Optional<String> failure = engine.lbAdminFailure(c, command);
+            if (failure.isPresent()) {
+              engine.recordAgent("haproxy " + c.name + " " + commands + " [failed: " + failure.get() + "]");
+              throw new AgentException("the agent of " + member + " at " + host + ":" + port + ": haproxy " + commands
+                  + ": HTTP 500: {\"error\":\"" + failure.get().replace("\"", "'") + "\"}");
+            }
+          }
+          engine.recordAgent("haproxy " + c.name + " " + commands);
+          StringBuilder out = new StringBuilder();
+          commands.forEach(command -> out.append(engine.lbAdmin(c, command)));
+          return out.toString();
+        }
+      }
+
+      @Override
       public void reload() throws AgentException {
         synchronized (engine) {
           FakeContainer c = reach(member, host, port, credentials);
+          if (!c.member()) {
+            engine.recordAgent("reload " + c.name);
+            engine.lbReloaded(c);
+            return;
+          }
           PgServer s = pg.servers.get(c.id);
           if (s == null || s.phase != PgServer.Phase.UP || switches.hangs.containsKey(member)) {
             throw new AgentException("the agent of " + member + " at " + host + ":" + port
@@ -214,7 +242,7 @@ public final class FakeAgents implements MemberAgent.Connector {
       throws AgentException {
     String where = "the agent of " + member + " at " + host + ":" + port + ": ";
     FakeContainer c = engine.byPublishedPort(port, PostgresConf.AGENT_PORT).orElse(null);
-    String runs = c == null ? null : c.labels.get(Names.LABEL_MEMBER);
+    String runs = c == null ? null : c.labels.getOrDefault(Names.LABEL_MEMBER, member); // the load balancer: NAME-lb
     Optional<String> caPem = c == null ? Optional.empty() : c.text(PostgresConf.AGENT_CA_PATH);
     Optional<String> certPem = c == null ? Optional.empty() : c.text(PostgresConf.AGENT_CERT_PATH);
     if (c == null || stopped.contains(runs) || caPem.isEmpty() || certPem.isEmpty()

@@ -59,6 +59,7 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
   private final FakePostgres postgres;
   private final ContainerLifecycle lifecycle;
   private final ContainerFiles files;
+  private final FakeHaproxy haproxy;
 
   public FakeEngine() {
     this(Clock.systemUTC());
@@ -68,7 +69,7 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
   public FakeEngine(Clock clock) {
     this.store = new ContainerStore(clock);
     this.postgres = new FakePostgres(this);
-    FakeHaproxy haproxy = new FakeHaproxy(postgres);
+    this.haproxy = new FakeHaproxy(postgres);
     this.lifecycle = new ContainerLifecycle(store, postgres, haproxy);
     this.files = new ContainerFiles(store, postgres, haproxy);
   }
@@ -403,6 +404,21 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
   }
 
   /** A call the operator made to a member's agent ("agent put pgherd-demo-1 [...]", "agent reload ..."). */
+  /** A {@link #failExec} switch the load balancer's agent's admin command matches (its socket fails the same way). */
+  synchronized java.util.Optional<String> lbAdminFailure(FakeContainer lb, String command) {
+    return files.execFailure(lb, command);
+  }
+
+  /** The load balancer's agent asks its HAProxy (admin socket): the answer. */
+  synchronized String lbAdmin(FakeContainer lb, String command) {
+    return haproxy.admin(lb, command);
+  }
+
+  /** The load balancer's agent has its HAProxy reload (SIGUSR2 to the container's PID 1). */
+  synchronized void lbReloaded(FakeContainer lb) {
+    haproxy.reloaded(lb);
+  }
+
   synchronized void recordAgent(String entry) {
     store.record("agent " + entry);
   }

@@ -194,7 +194,7 @@ class FakeEngineTest {
     engine.start(lb);
 
     engine.exec(lb, "sh", "-c", "printf 'set server rw/t-1 state maint\\n' | socat stdio /run/haproxy/admin.sock");
-    var servers = HaproxyConf.parseStat(engine.exec(lb, HaproxyConf.SHOW_STAT.toArray(String[]::new)));
+    var servers = HaproxyConf.parseStat(engine.exec(lb, "sh", "-c", "echo '" + HaproxyConf.SHOW_STAT + "' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock"));
     assertThat(servers.get("rw")).singleElement().satisfies(s -> assertThat(s).containsExactly("t-1", "MAINT"));
     assertThat(servers.get("ro")).singleElement().satisfies(s -> assertThat(s).containsExactly("t-1", "DOWN"));
 
@@ -230,10 +230,10 @@ class FakeEngineTest {
     engine.copyFiles(lb, Map.of(HaproxyConf.PATH, FileContent.of("listen rw\n    server t-2 pgherd-t-2:5432 check\n",
         0644)));
 
-    assertThat(HaproxyConf.parseStat(engine.exec(lb, HaproxyConf.SHOW_STAT.toArray(String[]::new))).get("rw"))
+    assertThat(HaproxyConf.parseStat(engine.exec(lb, "sh", "-c", "echo '" + HaproxyConf.SHOW_STAT + "' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock")).get("rw"))
         .singleElement().satisfies(s -> assertThat(s[0]).isEqualTo("t-1"));
     engine.signal(lb, "SIGUSR2");
-    assertThat(HaproxyConf.parseStat(engine.exec(lb, HaproxyConf.SHOW_STAT.toArray(String[]::new))).get("rw"))
+    assertThat(HaproxyConf.parseStat(engine.exec(lb, "sh", "-c", "echo '" + HaproxyConf.SHOW_STAT + "' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock")).get("rw"))
         .singleElement().satisfies(s -> assertThat(s[0]).isEqualTo("t-2"));
   }
 }

@@ -54,7 +54,7 @@ class FakeClusterAgentTest {
     }
     assertThat(scene.log().of("issue-agent-certificate")).extracting(e -> e.reason().substring(0, e.reason()
         .indexOf(';'))).containsExactlyInAnyOrder("demo-1: first certificate", "demo-2: first certificate",
-        "demo-3: first certificate",
+        "demo-3: first certificate", "demo-lb: first certificate",
         "pgherd-operator (the operator's client certificate for the agents): first certificate");
     X509Certificate client = Certificates.parseCertificate(scene.home.secrets().readSecretFile("demo",
         "agent-client.crt").orElseThrow());

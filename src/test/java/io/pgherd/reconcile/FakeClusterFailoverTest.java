@@ -155,9 +155,9 @@ class FakeClusterFailoverTest {
     int failed = indexOf(h, h.stream().filter(e -> e.contains("state maint") && e.endsWith("Connection refused]"))
         .findFirst().orElse("none"));
     assertThat(failed).as("the admin socket was tried").isNotNegative();
-    assertThat(indexOf(h, "copy pgherd-demo-lb [haproxy.cfg]")).as("the listener is replaced anyway")
+    assertThat(indexOf(h, "agent put pgherd-demo-lb [haproxy.cfg]")).as("the listener is replaced anyway")
         .isGreaterThan(failed);
-    assertThat(indexOf(h, "signal pgherd-demo-lb SIGUSR2")).isGreaterThan(indexOf(h, "copy pgherd-demo-lb [haproxy.cfg]"));
+    assertThat(indexOf(h, "agent reload pgherd-demo-lb")).isGreaterThan(indexOf(h, "agent put pgherd-demo-lb [haproxy.cfg]"));
     assertThat(scene.status().orElseThrow().getPrimary()).isEqualTo("demo-2");
     assertThat(scene.postgres.splitBrains()).isEmpty();
   }

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgherd.api.LoadBalancerServerStatus;
 import io.pgherd.fake.ActionLog;
 import io.pgherd.model.HaproxyConf;
+import io.pgherd.model.PostgresConf;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,8 +26,9 @@ class FakeClusterLoadBalancerTest {
     scene.apply(FakeClusterScene.spec(2).replace("readWritePort: 5432", "readWritePort: 6432")
         .replace("readOnlyPort: 5433", "readOnlyPort: 6433"));
     scene.passUntil("the load balancer on the new ports", () -> scene.healthy()
-        && scene.engine.container("pgherd-demo-lb").map(c -> c.publishedPorts().equals(Map.of(
-            HaproxyConf.RW_PORT, 6432, HaproxyConf.RO_PORT, 6433))).orElse(false));
+        && scene.engine.container("pgherd-demo-lb").map(c -> c.publishedPorts().get(HaproxyConf.RW_PORT) == 6432
+            && c.publishedPorts().get(HaproxyConf.RO_PORT) == 6433
+            && c.publishedPorts().containsKey(PostgresConf.AGENT_PORT)).orElse(false));
 
     ActionLog after = scene.log().since(logMark);
     assertThat(after.done()).containsSubsequence("recreate-lb", "create-lb");
@@ -63,8 +64,9 @@ class FakeClusterLoadBalancerTest {
         .isEqualTo("pgherd-demo-lb: servers now: rw demo-1; ro demo-1, demo-2, demo-3"));
     assertThat(after.actions()).doesNotContain("recreate-lb", "create-lb", "start-lb");
     List<String> h = scene.engine.historySince(mark);
-    int copied = indexOf(h, "copy pgherd-demo-lb [haproxy.cfg]");
-    assertThat(copied).isNotNegative().isLessThan(indexOf(h, "signal pgherd-demo-lb SIGUSR2"));
+    int copied = indexOf(h, "agent put pgherd-demo-lb [haproxy.cfg]");
+    assertThat(copied).isNotNegative().isLessThan(indexOf(h, "agent reload pgherd-demo-lb"));
+    assertThat(h).as("through its agent, not the engine").noneMatch(e -> e.matches("(copy|exec|signal) pgherd-demo-lb\\b.*"));
     assertThat(h).noneMatch(e -> e.startsWith("remove pgherd-demo-lb") || e.startsWith("create pgherd-demo-lb")
         || e.startsWith("restart pgherd-demo-lb") || e.startsWith("stop pgherd-demo-lb"));
     assertThat(scene.engine.container("pgherd-demo-lb").orElseThrow().id()).isEqualTo(lbId);

@@ -204,7 +204,7 @@ final class FakeClusterScene {
    */
   static boolean steady(String historyEntry) {
     return historyEntry.matches("sql pgherd-demo-\\d advance-slot demo_\\d \\S+")
-        || historyEntry.startsWith("exec pgherd-demo-lb ") && historyEntry.contains("'show stat'");
+        || historyEntry.equals("agent haproxy pgherd-demo-lb [show stat]");
   }
 
   /** Healthy, then passes until one has made no call but {@link #steady} ones. */

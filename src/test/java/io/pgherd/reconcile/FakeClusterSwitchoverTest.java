@@ -60,7 +60,7 @@ class FakeClusterSwitchoverTest {
 
     List<String> h = scene.engine.historySince(mark);
     int checkpoint = indexOf(h, "sql pgherd-demo-1 checkpoint");
-    int drained = indexOf(h, h.stream().filter(e -> e.startsWith("exec pgherd-demo-lb")
+    int drained = indexOf(h, h.stream().filter(e -> e.startsWith("agent haproxy pgherd-demo-lb")
         && e.contains("set server rw/demo-1 state maint")).findFirst().orElse("none"));
     int demoted = indexOf(h, "agent stop pgherd-demo-1 fast");
     int promoted = indexOf(h, "sql pgherd-demo-2 promote");

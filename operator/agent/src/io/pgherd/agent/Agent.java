@@ -96,7 +96,7 @@ public final class Agent {
     System.exit(rc);
   }
 
-  private static Optional<ApiServer> startApi(Path dir, int port, LongSupplier clock, Log log) {
+  static Optional<ApiServer> startApi(Path dir, int port, LongSupplier clock, Log log) {
     Path ca = dir.resolve("ca.crt");
     Path cert = dir.resolve("agent.crt");
     Path key = dir.resolve("agent.key");

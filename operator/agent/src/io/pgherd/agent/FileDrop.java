@@ -20,7 +20,7 @@ import java.util.Set;
 /**
  * Files the operator delivers through the API ({@code PUT /v1/files}) instead of the engine's
  * archive copy: configuration, certificates, keys, the agent's settings — only under
- * {@code /etc/pgherd}. Each is written beside its final name and renamed over it (a reader never
+ * {@code /etc/pgherd} (and, in the load balancer, HAProxy's configuration directory). Each is written beside its final name and renamed over it (a reader never
  * sees half a file), with the mode asked for; the agent's user (postgres) owns it.
  *
  * <p>The body: for each file a header line {@code <path> <octal mode> <length>\n}, then exactly
@@ -32,10 +32,15 @@ final class FileDrop {
 
   record Item(Path path, Set<PosixFilePermission> mode, byte[] content) {}
 
-  private final Path root;
+  private final List<Path> roots;
 
   FileDrop(Path root) {
-    this.root = root.toAbsolutePath().normalize();
+    this(List.of(root));
+  }
+
+  /** Files under any of {@code roots} (the load balancer's agent: /etc/pgherd and HAProxy's configuration directory). */
+  FileDrop(List<Path> roots) {
+    this.roots = roots.stream().map(r -> r.toAbsolutePath().normalize()).toList();
   }
 
   /** Parses the whole body first; refuses a path outside the root, a bad mode or a short body. */
@@ -56,8 +61,9 @@ final class FileDrop {
         throw new IllegalArgumentException("not '<path> <octal mode> <length>': " + header);
       }
       Path path = Path.of(f[0]).toAbsolutePath().normalize();
-      if (!path.startsWith(root) || path.equals(root)) {
-        throw new IllegalArgumentException(f[0] + " is not under " + root);
+      if (roots.stream().noneMatch(root -> path.startsWith(root) && !path.equals(root))) {
+        throw new IllegalArgumentException(f[0] + " is not under " + String.join(" or ",
+            roots.stream().map(Path::toString).toList()));
       }
       byte[] content = new byte[Integer.parseInt(f[2])];
       try {

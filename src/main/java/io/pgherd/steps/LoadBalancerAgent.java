@@ -1,0 +1,73 @@
+package io.pgherd.steps;
+
+import io.pgherd.cluster.ClusterPart;
+import io.pgherd.cluster.ClusterScope;
+import io.pgherd.model.HaproxyConf;
+import io.pgherd.postgres.AgentException;
+import io.pgherd.postgres.MemberAgent;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * How the operator reaches the running load balancer: through its agent (pgherd/haproxy's
+ * io.pgherd.agent.LbAgent on :8009, mutual TLS) — the configuration written and reloaded, commands
+ * to HAProxy's admin socket — and through the engine (archive copy, SIGUSR2, docker exec) only for
+ * a load balancer made by an older pgherd, which publishes no agent port.
+ */
+final class LoadBalancerAgent extends ClusterPart {
+
+  LoadBalancerAgent(ClusterScope scope) {
+    super(scope);
+  }
+
+  /** haproxy.cfg written in the running load balancer and reloaded seamlessly (master-worker). */
+  void deliverAndReload(ContainerInfo lb, String config) {
+    Map<String, FileContent> file = Map.of(HaproxyConf.PATH, FileContent.of(config, 0644));
+    Optional<MemberAgent> agent = scope.lbAgent(lb);
+    if (agent.isPresent()) {
+      try {
+        agent.get().putFiles(file);
+        agent.get().reload();
+        delivered(lb, file);
+        return;
+      } catch (AgentException e) {
+        throw new IllegalStateException("cannot reload the load balancer " + lb.name() + ": " + e.getMessage(), e);
+      }
+    }
+    docker.copyFiles(lb.id(), file);
+    delivered(lb, file);
+    docker.signal(lb.id(), "SIGUSR2");
+  }
+
+  /** Files for the agent itself (its renewed certificate): written, nothing reloaded. */
+  void deliverFiles(ContainerInfo lb, Map<String, FileContent> files) {
+    try {
+      scope.lbAgent(lb).orElseThrow().putFiles(files);
+      delivered(lb, files);
+    } catch (AgentException e) {
+      throw new IllegalStateException("cannot deliver its agent's files to " + lb.name() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Commands to the running worker's admin socket, in order; their output. */
+  String admin(ContainerInfo lb, List<String> commands) {
+    for (String command : commands) {
+      if (!command.matches("[a-z][a-z /_0-9-]*")) {
+        throw new IllegalArgumentException("not an admin socket command pgherd sends: " + command);
+      }
+    }
+    Optional<MemberAgent> agent = scope.lbAgent(lb);
+    if (agent.isPresent()) {
+      try {
+        return agent.get().haproxy(commands);
+      } catch (AgentException e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    }
+    return docker.exec(lb.id(), "sh", "-c", "printf '" + String.join("\\n", commands)
+        + "\\n' | socat -t 2 stdio unix-connect:/run/haproxy/admin.sock");
+  }
+}
