@@ -73,6 +73,7 @@ public final class Agent {
           server.start(standby(req.query("standby", "false")));
           return new Health.Answer(200, Json.write(Map.of("starting", true)));
         })
+        .on("GET /v1/files", req -> new Health.Answer(200, Json.write(Map.of("files", drop.hashes()))))
         .on("PUT /v1/files", req -> {
           java.util.List<FileDrop.Item> items = drop.parse(req.body());
           drop.write(items);

@@ -43,6 +43,36 @@ final class FileDrop {
     this.roots = roots.stream().map(r -> r.toAbsolutePath().normalize()).toList();
   }
 
+  /**
+   * The SHA-256 (hex) of every regular file under the roots ({@code GET /v1/files}): what the
+   * operator compares with the files it renders, instead of reading them back through the engine.
+   * The password files (a {@code secrets} directory) are left out: the operator never compares them.
+   */
+  Map<String, String> hashes() throws IOException {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (Path root : roots) {
+      if (!Files.isDirectory(root)) {
+        continue;
+      }
+      List<Path> files;
+      try (var walk = Files.walk(root, 4)) {
+        files = walk.filter(Files::isRegularFile).filter(p -> !p.toString().contains("/secrets/"))
+            .filter(p -> !p.getFileName().toString().startsWith(".")).toList();
+      }
+      for (Path f : files) {
+        try {
+          out.put(f.toString(), java.util.HexFormat.of().formatHex(
+              java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
+        } catch (java.nio.file.NoSuchFileException | java.nio.file.AccessDeniedException e) {
+          // replaced while listed (listed next time), or not the agent's to read (not listed: delivered again)
+        } catch (java.security.NoSuchAlgorithmException e) {
+          throw new IllegalStateException("SHA-256 missing from this JVM", e);
+        }
+      }
+    }
+    return out;
+  }
+
   /** Parses the whole body first; refuses a path outside the root, a bad mode or a short body. */
   List<Item> parse(InputStream body) throws IOException {
     byte[] all = body.readNBytes(MAX_BODY + 1);

@@ -66,6 +66,7 @@ public final class LbAgent {
           }
           return new Health.Answer(200, Json.write(out));
         })
+        .on("GET /v1/files", req -> new Health.Answer(200, Json.write(Map.of("files", drop.hashes()))))
         .on("PUT /v1/files", req -> {
           List<FileDrop.Item> items = drop.parse(req.body());
           drop.write(items);

@@ -4,6 +4,7 @@ import io.pgherd.api.ClusterConfig;
 import io.pgherd.model.Names;
 import io.pgherd.model.PostgresConf;
 import io.pgherd.model.Topology;
+import io.pgherd.postgres.AgentException;
 import io.pgherd.postgres.Instance;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
@@ -158,8 +159,27 @@ public final class ClusterScope {
     return systemIdentifier.getValue();
   }
 
-  /** The content hash of a file in a container: remembered, else read from it ("absent" when it has none). */
+  /**
+   * The content hash of a file in a container ("absent" when it has none): remembered, else asked
+   * of its agent (every file it may write at once: {@code GET /v1/files}), else — a container without
+   * an agent, or one that does not answer — read from it through the engine.
+   */
   public String fileHash(ContainerInfo c, String path) {
+    String known = fileHashes.get(c.id() + path);
+    if (known != null) {
+      return known;
+    }
+    Optional<MemberAgent> agent = !c.running() ? Optional.empty()
+        : c.label(Names.LABEL_MEMBER) != null ? agent(c) : lbAgent(c);
+    if (agent.isPresent()) {
+      try {
+        Map<String, String> files = agent.get().files();
+        files.forEach((p, h) -> fileHashes.put(c.id() + p, h));
+        return fileHashes.computeIfAbsent(c.id() + path, k -> "absent");
+      } catch (AgentException e) {
+        // read through the engine below
+      }
+    }
     return fileHashes.computeIfAbsent(c.id() + path,
         k -> docker.readFile(c.id(), path).map(ClusterScope::hash).orElse("absent"));
   }

@@ -62,7 +62,9 @@ public final class MemberContainers extends ClusterPart {
         Map.of(volume, DATA_DIR), List.of(new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.PORT),
             new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.AGENT_PORT)), files);
     try {
-      return docker.create(spec);
+      String id = docker.create(spec);
+      files.forEach((path, content) -> fileHashes.put(id + path, hash(content.content())));
+      return id;
     } catch (NameTakenException e) {
       // created by an earlier pass that did not finish: observe again next pass
       return null;

@@ -125,6 +125,22 @@ public final class AgentGateway implements MemberAgent {
   }
 
   @Override
+  public java.util.Map<String, String> files() throws AgentException {
+    byte[] body = call(HttpRequest.newBuilder(status.resolve("/v1/files")).GET(), "files");
+    try {
+      com.fasterxml.jackson.databind.JsonNode files = JSON.readTree(body).get("files");
+      if (files == null || !files.isObject()) {
+        throw new AgentException(where() + ": files: no files in the answer" + quoted(body));
+      }
+      java.util.Map<String, String> out = new java.util.TreeMap<>();
+      files.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+      return out;
+    } catch (java.io.IOException e) {
+      throw new AgentException(where() + ": files: not JSON" + quoted(body));
+    }
+  }
+
+  @Override
   public String haproxy(java.util.List<String> commands) throws AgentException {
     byte[] body = call(HttpRequest.newBuilder(status.resolve("/v1/haproxy"))
         .POST(HttpRequest.BodyPublishers.ofString(String.join("\n", commands) + "\n", StandardCharsets.UTF_8)),

@@ -25,6 +25,12 @@ public interface MemberAgent {
    */
   void putFiles(Map<String, FileContent> files) throws AgentException;
 
+  /**
+   * {@code GET /v1/files}: the SHA-256 (hex) of each file the agent may write (under /etc/pgherd; the
+   * load balancer's also HAProxy's configuration), by absolute path; the password files left out.
+   */
+  java.util.Map<String, String> files() throws AgentException;
+
   /** {@code POST /v1/reload}: PostgreSQL reads its configuration files again (pg_reload_conf()). */
   void reload() throws AgentException;
 

@@ -54,6 +54,7 @@ final class ContainerFiles {
     if (c.isEmpty()) {
       return Optional.empty();
     }
+    store.record("read " + c.get().name + " " + path);
     Optional<byte[]> simulated = postgres.readFile(c.get(), path);
     if (simulated.isPresent()) {
       return simulated;

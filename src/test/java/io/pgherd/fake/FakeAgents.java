@@ -150,6 +150,22 @@ public final class FakeAgents implements MemberAgent.Connector {
       }
 
       @Override
+      public Map<String, String> files() throws AgentException {
+        synchronized (engine) {
+          FakeContainer c = reach(member, host, port, credentials);
+          engine.recordAgent("files " + c.name);
+          Map<String, String> out = new java.util.TreeMap<>();
+          c.files.forEach((path, content) -> {
+            if ((path.startsWith("/etc/pgherd/") || !c.member() && path.startsWith("/usr/local/etc/haproxy/"))
+                && !path.contains("/secrets/")) {
+              out.put(path, io.pgherd.cluster.ClusterScope.hash(content.content()));
+            }
+          });
+          return out;
+        }
+      }
+
+      @Override
       public String haproxy(java.util.List<String> commands) throws AgentException {
         synchronized (engine) {
           FakeContainer c = reach(member, host, port, credentials);

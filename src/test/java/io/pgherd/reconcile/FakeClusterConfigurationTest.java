@@ -49,6 +49,24 @@ class FakeClusterConfigurationTest {
   }
 
   @Test
+  void afterAnOperatorRestartTheFilesEachContainerHasAreAskedOfItsAgentNotReadThroughTheEngine(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 3);
+    scene.converge();
+    scene.restartOperator(); // nothing remembered of what the containers have
+    int mark = scene.engine.history().size();
+    int logMark = scene.log().size();
+
+    scene.settle();
+
+    List<String> h = scene.engine.historySince(mark);
+    assertThat(h).contains("agent files pgherd-demo-1", "agent files pgherd-demo-2", "agent files pgherd-demo-3",
+        "agent files pgherd-demo-lb");
+    assertThat(h).as("nothing read back through the engine").noneMatch(e -> e.startsWith("read "));
+    assertThat(scene.log().since(logMark).actions()).as("nothing delivered again: the files are as rendered")
+        .doesNotContain("reload-config", "reload-lb", "renew-lb-agent-files");
+  }
+
+  @Test
   void aParameterThatNeedsARestartRestartsTheReplicasFirstAndThePrimaryInALaterPass(@TempDir Path dir) {
     FakeClusterScene scene = new FakeClusterScene(dir, 3);
     scene.converge();

@@ -204,7 +204,8 @@ final class FakeClusterScene {
    */
   static boolean steady(String historyEntry) {
     return historyEntry.matches("sql pgherd-demo-\\d advance-slot demo_\\d \\S+")
-        || historyEntry.equals("agent haproxy pgherd-demo-lb [show stat]");
+        || historyEntry.equals("agent haproxy pgherd-demo-lb [show stat]")
+        || historyEntry.startsWith("agent files "); // what a container has, asked of its agent: nothing changes
   }
 
   /** Healthy, then passes until one has made no call but {@link #steady} ones. */
