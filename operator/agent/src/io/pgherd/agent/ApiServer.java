@@ -125,6 +125,9 @@ final class ApiServer implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       log.info("API " + exchange.getRequestMethod() + " " + path + " refused: " + e.getMessage());
       a = new Health.Answer(400, Json.write(Map.of("error", String.valueOf(e.getMessage()))));
+    } catch (IOException | RuntimeException e) {
+      log.info("API " + exchange.getRequestMethod() + " " + path + " failed: " + e);
+      a = new Health.Answer(500, Json.write(Map.of("error", String.valueOf(e))));
     }
     Http.send(exchange, a.status(), a.body(), false);
   }

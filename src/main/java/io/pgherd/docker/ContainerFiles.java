@@ -65,24 +65,32 @@ final class ContainerFiles {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-      java.util.Set<String> dirs = new java.util.TreeSet<>();
-      for (String path : files.keySet()) {
-        String p = path.replaceFirst("^/", "");
-        int i = p.indexOf('/');
-        while (i > 0) {
-          dirs.add(p.substring(0, i + 1));
-          i = p.indexOf('/', i + 1);
+      // A directory gets an entry of its own only when every file directly in it is private (e.g.
+      // secrets): it is made 0700, owned as they are. Any other directory is left as the image has it
+      // (owner and mode: pgherd/haproxy's agent, not root, writes in its directories), or created
+      // 0755 by the engine when missing.
+      java.util.Map<String, java.util.List<FileContent>> direct = new java.util.TreeMap<>();
+      for (Map.Entry<String, FileContent> f : files.entrySet()) {
+        String p = f.getKey().replaceFirst("^/", "");
+        int slash = p.lastIndexOf('/');
+        if (slash > 0) {
+          direct.computeIfAbsent(p.substring(0, slash + 1), k -> new java.util.ArrayList<>()).add(f.getValue());
         }
       }
-      for (String dir : dirs) {
-        TarArchiveEntry e = new TarArchiveEntry(dir);
-        // a directory holding only private files (e.g. secrets) is private too
-        boolean onlyPrivate = files.entrySet().stream()
-            .filter(f -> f.getKey().replaceFirst("^/", "").startsWith(dir))
-            .allMatch(f -> (f.getValue().mode() & 077) == 0);
-        e.setMode(onlyPrivate ? 040700 : 040755);
-        tar.putArchiveEntry(e);
-        tar.closeArchiveEntry();
+      for (Map.Entry<String, java.util.List<FileContent>> d : direct.entrySet()) {
+        java.util.List<FileContent> in = d.getValue();
+        boolean onlyPrivate = in.stream().allMatch(f -> (f.mode() & 077) == 0);
+        boolean oneOwner = in.stream().map(FileContent::owner).distinct().count() == 1;
+        if (onlyPrivate) {
+          TarArchiveEntry e = new TarArchiveEntry(d.getKey());
+          e.setMode(040700);
+          if (oneOwner) {
+            e.setUserId(in.get(0).owner());
+            e.setGroupId(in.get(0).owner());
+          }
+          tar.putArchiveEntry(e);
+          tar.closeArchiveEntry();
+        }
       }
       for (Map.Entry<String, FileContent> f : files.entrySet()) {
         TarArchiveEntry e = new TarArchiveEntry(f.getKey().replaceFirst("^/", ""));

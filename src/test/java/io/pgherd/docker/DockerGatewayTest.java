@@ -24,25 +24,31 @@ class DockerGatewayTest {
   }
 
   @Test
-  void filesAreTarredWithTheirModesAndSecretsDirectoriesArePrivate() throws Exception {
+  void filesAreTarredWithTheirModesSecretsDirectoriesArePrivateAndOtherDirectoriesLeftAsTheImageHasThem()
+      throws Exception {
     Map<String, FileContent> files = new LinkedHashMap<>();
     files.put("/etc/pgherd/secrets/superuser-password", FileContent.of("s3cret", 0600));
     files.put("/etc/pgherd/postgresql.conf", FileContent.of("port = 5432\n", 0644));
+    files.put("/etc/pgherd/agent/agent.key", FileContent.of("key", 0600, 998));
+    files.put("/etc/pgherd/agent/agent.crt", FileContent.of("crt", 0644, 998));
+    Map<String, Integer> owners = new LinkedHashMap<>();
     Map<String, Integer> modes = new LinkedHashMap<>();
     Map<String, String> contents = new LinkedHashMap<>();
     try (TarArchiveInputStream tar = new TarArchiveInputStream(new ByteArrayInputStream(ContainerFiles.tar(files)))) {
       TarArchiveEntry e;
       while ((e = tar.getNextEntry()) != null) {
         modes.put(e.getName(), e.getMode() & 07777);
+        owners.put(e.getName(), (int) e.getLongUserId());
         if (!e.isDirectory()) {
           contents.put(e.getName(), new String(tar.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
         }
       }
     }
-    assertThat(modes).containsEntry("etc/", 0755).containsEntry("etc/pgherd/", 0755)
+    assertThat(modes).doesNotContainKeys("etc/", "etc/pgherd/", "etc/pgherd/agent/")
         .containsEntry("etc/pgherd/secrets/", 0700)
         .containsEntry("etc/pgherd/secrets/superuser-password", 0600)
         .containsEntry("etc/pgherd/postgresql.conf", 0644);
     assertThat(contents).containsEntry("etc/pgherd/secrets/superuser-password", "s3cret");
+    assertThat(owners).containsEntry("etc/pgherd/secrets/", 0).containsEntry("etc/pgherd/agent/agent.key", 998);
   }
 }

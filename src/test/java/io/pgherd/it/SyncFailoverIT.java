@@ -12,6 +12,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +21,21 @@ import org.junit.jupiter.api.Test;
 class SyncFailoverIT extends ClusterTestBase {
   SyncFailoverIT() {
     super("its", 48432, 48433, 3, "  replication:\n    mode: sync\n");
+  }
+
+  /** The engine's calls into the cluster's containers, from the moment it is healthy to the last test. */
+  EngineWatch watch;
+
+  @BeforeAll
+  void watchTheEngine() throws Exception {
+    watch = new EngineWatch(name);
+  }
+
+  @AfterAll
+  void stopWatching() throws Exception {
+    if (watch != null) {
+      watch.close();
+    }
   }
 
   String primaryAfterChange() {
@@ -147,5 +164,14 @@ class SyncFailoverIT extends ClusterTestBase {
     await().atMost(ofSeconds(30)).untilAsserted(() -> {
       assertThat(column(member(p), "show synchronous_standby_names")).containsExactly("ANY 1 (\"" + replica + "\")");
     });
+  }
+
+  @Test
+  @Order(6)
+  void throughKillsAFailoverAFenceASwitchoverAndAScaleInNothingWasExecutedInOrCopiedIntoARunningContainer() {
+    // (the operator made containers again and gave the new ones their files at creation: not counted)
+    System.out.println("engine events seen: " + watch.all().size());
+    assertThat(watch.all()).as("the watch saw the cluster's events").anyMatch(e -> e.action().equals("kill"));
+    assertThat(watch.intrusions()).as("exec or archive calls into a started container").isEmpty();
   }
 }
