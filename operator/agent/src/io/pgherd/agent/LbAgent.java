@@ -74,7 +74,8 @@ public final class LbAgent {
           return new Health.Answer(200, Json.write(Map.of("written", items.size())));
         })
         .on("POST /v1/reload", req -> {
-          Process kill = new ProcessBuilder("kill", "-USR2", "1").inheritIO().start();
+          // the shell's own kill: the image has no procps
+          Process kill = new ProcessBuilder("/bin/sh", "-c", "kill -USR2 1").inheritIO().start();
           try {
             if (kill.waitFor() != 0) {
               throw new IOException("kill -USR2 1 failed (status " + kill.exitValue() + ")");

@@ -15,7 +15,8 @@ import java.util.Optional;
  * How the operator reaches the running load balancer: through its agent (pgherd/haproxy's
  * io.pgherd.agent.LbAgent on :8009, mutual TLS) — the configuration written and reloaded, commands
  * to HAProxy's admin socket — and through the engine (archive copy, SIGUSR2, docker exec) only for
- * a load balancer made by an older pgherd, which publishes no agent port.
+ * a load balancer made by an older pgherd, which publishes no agent port, or when its agent fails
+ * (said once): a change of primary never waits on it.
  */
 final class LoadBalancerAgent extends ClusterPart {
 
@@ -34,12 +35,17 @@ final class LoadBalancerAgent extends ClusterPart {
         delivered(lb, file);
         return;
       } catch (AgentException e) {
-        throw new IllegalStateException("cannot reload the load balancer " + lb.name() + ": " + e.getMessage(), e);
+        fallback(e); // a change of primary must not wait for the agent: the engine's way
       }
     }
     docker.copyFiles(lb.id(), file);
     delivered(lb, file);
     docker.signal(lb.id(), "SIGUSR2");
+  }
+
+  private void fallback(AgentException e) {
+    warnOnce("lb-agent-fallback", "the load balancer's agent failed (" + e.getMessage()
+        + "); its configuration and commands go through the engine (archive copy, signal, exec) meanwhile");
   }
 
   /** Files for the agent itself (its renewed certificate): written, nothing reloaded. */
@@ -64,7 +70,7 @@ final class LoadBalancerAgent extends ClusterPart {
       try {
         return agent.get().haproxy(commands);
       } catch (AgentException e) {
-        throw new IllegalStateException(e.getMessage(), e);
+        fallback(e);
       }
     }
     return docker.exec(lb.id(), "sh", "-c", "printf '" + String.join("\\n", commands)

@@ -77,4 +77,25 @@ class FakeClusterLoadBalancerTest {
     assertThat(scene.status().orElseThrow().getEndpoints().getReadWriteServers())
         .extracting(LoadBalancerServerStatus::getMember).containsExactly("demo-1");
   }
+
+  @Test
+  void aLoadBalancerWhoseAgentFailsIsStillSwitchedOnAFailoverThroughTheEngineAndThatIsSaidOnce(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 3);
+    scene.converge();
+    scene.postgres.agents().stop("demo-lb");
+    int mark = scene.engine.history().size();
+    int logMark = scene.log().size();
+
+    scene.engine.crash("pgherd-demo-1");
+    scene.passUntil("demo-1 rejoined", scene::rejoinedAndHealthy);
+
+    ActionLog after = scene.log().since(logMark);
+    assertThat(after.done()).containsSubsequence("failover", "fence-lb", "promoted", "rejoined");
+    assertThat(after.entries()).filteredOn(e -> e.warning() && e.action().equals("lb-agent-fallback")).singleElement()
+        .satisfies(e -> assertThat(e.reason()).contains("connection refused"));
+    List<String> h = scene.engine.historySince(mark);
+    assertThat(h).contains("copy pgherd-demo-lb [haproxy.cfg]", "signal pgherd-demo-lb SIGUSR2");
+    assertThat(scene.status().orElseThrow().getEndpoints().getReadWriteServers())
+        .extracting(LoadBalancerServerStatus::getMember).containsExactly(scene.status().orElseThrow().getPrimary());
+  }
 }
