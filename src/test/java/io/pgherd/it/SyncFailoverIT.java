@@ -168,10 +168,15 @@ class SyncFailoverIT extends ClusterTestBase {
 
   @Test
   @Order(6)
-  void throughKillsAFailoverAFenceASwitchoverAndAScaleInNothingWasExecutedInOrCopiedIntoARunningContainer() {
+  void throughKillsAFailoverAFenceASwitchoverAndAScaleInNothingWasExecutedInOrCopiedIntoARunningContainer()
+      throws Exception {
     // (the operator made containers again and gave the new ones their files at creation: not counted)
     System.out.println("engine events seen: " + watch.all().size());
     assertThat(watch.all()).as("the watch saw the cluster's events").anyMatch(e -> e.action().equals("kill"));
     assertThat(watch.intrusions()).as("exec or archive calls into a started container").isEmpty();
+    // and the watch does see one when there is one
+    ItSupport.run(null, List.of("docker", "exec", Names.container(primary()), "true"));
+    await().atMost(ofSeconds(10)).untilAsserted(() -> assertThat(watch.intrusions()).isNotEmpty()
+        .allMatch(e -> e.action().startsWith("exec_")));
   }
 }
