@@ -109,6 +109,7 @@ public final class LoadBalancer extends ClusterPart {
       progress.changed = true;
       return;
     }
+    agent.seen(lb);
     if (configChanged) {
       // master-worker reload: the new worker takes new connections, the old one keeps its sessions
       agent.deliverAndReload(lb, config);
@@ -218,7 +219,7 @@ public final class LoadBalancer extends ClusterPart {
     String csv = lbStatCsv;
     if (csv == null || !key.equals(lbStatKey) || System.nanoTime() - lbStatAt >= LB_STAT_MAX_AGE.toNanos()) {
       try {
-        csv = agent.admin(lb, List.of(HaproxyConf.SHOW_STAT));
+        csv = agent.showStat(lb);
       } catch (RuntimeException e) { // e.g. HAProxy starting: said once it lasts
         lbStatCsv = null;
         if (++lbStatFailures == 3) {

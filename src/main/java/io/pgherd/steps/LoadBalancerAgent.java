@@ -20,6 +20,11 @@ import java.util.Optional;
  */
 final class LoadBalancerAgent extends ClusterPart {
 
+  /** A load balancer container's agent gets this long after it is first seen to start answering, unwarned. */
+  static final java.time.Duration START_GRACE = java.time.Duration.ofSeconds(15);
+  /** When each load balancer container was first seen (by id). */
+  private final Map<String, java.time.Instant> firstSeen = new java.util.concurrent.ConcurrentHashMap<>();
+
   LoadBalancerAgent(ClusterScope scope) {
     super(scope);
   }
@@ -35,7 +40,7 @@ final class LoadBalancerAgent extends ClusterPart {
         delivered(lb, file);
         return;
       } catch (AgentException e) {
-        fallback(e); // a change of primary must not wait for the agent: the engine's way
+        fallback(lb, e); // a change of primary must not wait for the agent: the engine's way
       }
     }
     docker.copyFiles(lb.id(), file);
@@ -43,7 +48,33 @@ final class LoadBalancerAgent extends ClusterPart {
     docker.signal(lb.id(), "SIGUSR2");
   }
 
-  private void fallback(AgentException e) {
+  /**
+   * The running worker's {@code show stat}, through the agent only (for the status: nothing falls
+   * back to an exec for it); the engine's exec for a load balancer without an agent.
+   */
+  String showStat(ContainerInfo lb) {
+    Optional<MemberAgent> agent = scope.lbAgent(lb);
+    if (agent.isEmpty()) {
+      return admin(lb, List.of(HaproxyConf.SHOW_STAT));
+    }
+    try {
+      return agent.get().haproxy(List.of(HaproxyConf.SHOW_STAT));
+    } catch (AgentException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /** The load balancer's container is there, running: its agent's start-up grace counts from the first time. */
+  void seen(ContainerInfo lb) {
+    firstSeen.putIfAbsent(lb.id(), instant());
+  }
+
+  /** Said once, unless the container has just started (its agent's JVM takes a moment). */
+  private void fallback(ContainerInfo lb, AgentException e) {
+    java.time.Instant seen = firstSeen.computeIfAbsent(lb.id(), k -> instant());
+    if (java.time.Duration.between(seen, instant()).compareTo(START_GRACE) < 0) {
+      return;
+    }
     warnOnce("lb-agent-fallback", "the load balancer's agent failed (" + e.getMessage()
         + "); its configuration and commands go through the engine (archive copy, signal, exec) meanwhile");
   }
@@ -70,7 +101,7 @@ final class LoadBalancerAgent extends ClusterPart {
       try {
         return agent.get().haproxy(commands);
       } catch (AgentException e) {
-        fallback(e);
+        fallback(lb, e);
       }
     }
     return docker.exec(lb.id(), "sh", "-c", "printf '" + String.join("\\n", commands)

@@ -83,6 +83,8 @@ class FakeClusterLoadBalancerTest {
     FakeClusterScene scene = new FakeClusterScene(dir, 3);
     scene.converge();
     scene.postgres.agents().stop("demo-lb");
+    scene.clock.advance(java.time.Duration.ofSeconds(20)); // past its start-up grace
+    scene.pass();
     int mark = scene.engine.history().size();
     int logMark = scene.log().size();
 
@@ -95,6 +97,14 @@ class FakeClusterLoadBalancerTest {
         .satisfies(e -> assertThat(e.reason()).contains("connection refused"));
     List<String> h = scene.engine.historySince(mark);
     assertThat(h).contains("copy pgherd-demo-lb [haproxy.cfg]", "signal pgherd-demo-lb SIGUSR2");
+    assertThat(scene.engine.file("pgherd-demo-lb", HaproxyConf.PATH)).get().asString()
+        .contains("server " + scene.status().orElseThrow().getPrimary() + " ");
+    assertThat(scene.status().orElseThrow().getEndpoints().getReadWriteServers())
+        .as("no server states in status while the agent does not answer (no exec for a look)").isNull();
+
+    scene.postgres.agents().start("demo-lb");
+    scene.passUntil("the server states in status again", () -> scene.status().orElseThrow().getEndpoints()
+        .getReadWriteServers() != null);
     assertThat(scene.status().orElseThrow().getEndpoints().getReadWriteServers())
         .extracting(LoadBalancerServerStatus::getMember).containsExactly(scene.status().orElseThrow().getPrimary());
   }
