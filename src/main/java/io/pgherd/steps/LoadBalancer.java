@@ -60,7 +60,10 @@ public final class LoadBalancer extends ClusterPart {
     ContainerInfo lb = obs.lb();
     if (lb != null && !hash.equals(lb.label(Names.LABEL_SPEC_HASH))) {
       docker.remove(lb.id());
-      log.action("recreate-lb", name + ": listeners changed (spec.loadBalancer)");
+      log.action("recreate-lb", name + ": " + (lb.label(Names.LABEL_SPEC_HASH) != null
+          && lb.label(Names.LABEL_SPEC_HASH).equals(lbHashBeforeAgents(cfg))
+          ? "made by an older pgherd, without an agent: made again with one (the listeners are back in seconds)"
+          : "listeners changed (spec.loadBalancer)"));
       lb = null;
     }
     if (lb == null) {
@@ -240,8 +243,19 @@ public final class LoadBalancer extends ClusterPart {
     endpoints.setReadOnlyServers(of.apply("ro"));
   }
 
+  /** The load balancer's definition (its label): recreated when it changes. */
   private static String lbHash(ClusterConfig cfg) {
-    return hash(("image=" + Names.LB_IMAGE + "\nbind=" + cfg.bindAddress() + "\nrw=" + cfg.readWritePort()
-        + "\nro=" + cfg.readOnlyPort() + "\n").getBytes(StandardCharsets.UTF_8)).substring(0, 16);
+    return hash((definition(cfg) + "agent=" + PostgresConf.AGENT_PORT + "\n").getBytes(StandardCharsets.UTF_8))
+        .substring(0, 16);
+  }
+
+  /** The label of a load balancer made before it had an agent: adopted by making it again. */
+  static String lbHashBeforeAgents(ClusterConfig cfg) {
+    return hash(definition(cfg).getBytes(StandardCharsets.UTF_8)).substring(0, 16);
+  }
+
+  private static String definition(ClusterConfig cfg) {
+    return "image=" + Names.LB_IMAGE + "\nbind=" + cfg.bindAddress() + "\nrw=" + cfg.readWritePort()
+        + "\nro=" + cfg.readOnlyPort() + "\n";
   }
 }

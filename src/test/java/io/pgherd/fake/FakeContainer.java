@@ -42,7 +42,7 @@ final class FakeContainer {
     this.id = id;
     this.name = spec.name();
     this.image = spec.image();
-    this.labels = Map.copyOf(spec.labels());
+    this.labels = new java.util.LinkedHashMap<>(spec.labels()); // (a test may relabel it: FakeEngine#relabel)
     this.ports = List.copyOf(spec.ports());
     this.volumes = new LinkedHashMap<>(spec.volumes());
     this.created = created;

@@ -132,6 +132,11 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
     store.unpublished.addAll(List.of(containerPorts));
   }
 
+  /** The container carries {@code key=value} as its label (as an older pgherd labelled it). Not recorded. */
+  public synchronized void relabel(String name, String key, String value) {
+    store.byName(name).orElseThrow().labels.put(key, value);
+  }
+
   /** Freezes the container (docker pause): its PostgreSQL answers nothing (SQL times out). */
   public synchronized void pause(String name) {
     lifecycle.pause(name, true);

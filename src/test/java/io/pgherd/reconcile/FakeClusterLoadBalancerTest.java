@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgherd.api.LoadBalancerServerStatus;
 import io.pgherd.fake.ActionLog;
 import io.pgherd.model.HaproxyConf;
+import java.nio.charset.StandardCharsets;
+import io.pgherd.cluster.ClusterScope;
+import io.pgherd.model.Names;
 import io.pgherd.model.PostgresConf;
 import java.nio.file.Path;
 import java.util.List;
@@ -107,5 +110,32 @@ class FakeClusterLoadBalancerTest {
         .getReadWriteServers() != null);
     assertThat(scene.status().orElseThrow().getEndpoints().getReadWriteServers())
         .extracting(LoadBalancerServerStatus::getMember).containsExactly(scene.status().orElseThrow().getPrimary());
+  }
+
+  @Test
+  void aLoadBalancerMadeBeforeTheAgentsIsMadeAgainWithOneAndIsThenReachedOnlyThroughIt(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 2);
+    scene.engine.createWithoutPublishing(PostgresConf.AGENT_PORT); // as an older pgherd made its containers
+    scene.converge();
+    // its label as that pgherd wrote it: the definition without the agent
+    scene.engine.relabel("pgherd-demo-lb", Names.LABEL_SPEC_HASH, ClusterScope.hash(
+        "image=pgherd/haproxy:2.6\nbind=127.0.0.1\nrw=5432\nro=5433\n".getBytes(StandardCharsets.UTF_8)).substring(0, 16));
+    scene.engine.createWithoutPublishing(); // this pgherd
+    int logMark = scene.log().size();
+
+    scene.passUntil("the load balancer made again with its agent", () -> scene.healthy()
+        && scene.engine.container("pgherd-demo-lb").map(c -> c.publishedPorts().containsKey(PostgresConf.AGENT_PORT))
+            .orElse(false));
+    assertThat(scene.log().since(logMark).of("recreate-lb")).singleElement().satisfies(e -> assertThat(e.reason())
+        .isEqualTo("pgherd-demo-lb: made by an older pgherd, without an agent: made again with one (the listeners are"
+            + " back in seconds)"));
+
+    int mark = scene.engine.history().size();
+    scene.apply(FakeClusterScene.spec(3));
+    scene.passUntil("demo-3 in the read-only listener", () -> scene.healthy()
+        && scene.status().orElseThrow().getEndpoints().getReadOnlyServers().stream()
+            .anyMatch(s -> s.getMember().equals("demo-3")));
+    assertThat(scene.engine.historySince(mark)).contains("agent put pgherd-demo-lb [haproxy.cfg]", "agent reload pgherd-demo-lb")
+        .noneMatch(e -> e.matches("(copy|exec|signal|read) pgherd-demo-lb\\b.*"));
   }
 }
