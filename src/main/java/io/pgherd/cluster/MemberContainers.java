@@ -79,10 +79,19 @@ public final class MemberContainers extends ClusterPart {
    * log).
    */
   public Path replaceAsReplica(ClusterConfig cfg, Topology after, int ordinal, ContainerInfo old) {
+    return replace(cfg, after, ordinal, old, "clone");
+  }
+
+  /**
+   * A stopped member's container made again (not started) to start in {@code mode} from {@code
+   * topology}'s primary, its volume kept and the last lines of its log kept first (see {@link
+   * #replaceAsReplica}); where they were kept, or null.
+   */
+  public Path replace(ClusterConfig cfg, Topology topology, int ordinal, ContainerInfo old, String mode) {
     Path kept = keepLog(ordinal, old);
     docker.remove(old.id());
     scope.forgetContainer(old.id());
-    create(cfg, after, ordinal, "clone");
+    create(cfg, topology, ordinal, mode);
     return kept;
   }
 
@@ -95,8 +104,10 @@ public final class MemberContainers extends ClusterPart {
     Path file = home.replacedContainerLog(cluster, member(ordinal), instant());
     try {
       String logs = docker.logs(old.id(), KEPT_LOG_LINES, true);
-      Files.createDirectories(file.getParent());
+      Files.createDirectories(file.getParent(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
       Files.writeString(file, logs, StandardCharsets.UTF_8);
+      Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
       return file;
     } catch (IOException | UncheckedIOException | IllegalStateException e) {
       log.warn("keep-log", member(ordinal) + ": the log of the container being replaced could not be kept in "

@@ -41,6 +41,7 @@ import io.pgherd.steps.BaseBackups;
 import io.pgherd.steps.Configuration;
 import io.pgherd.steps.Deletion;
 import io.pgherd.steps.LoadBalancer;
+import io.pgherd.steps.Adoption;
 import io.pgherd.steps.Members;
 import io.pgherd.steps.Observer;
 import io.pgherd.steps.Slots;
@@ -80,6 +81,7 @@ public final class ClusterReconciler {
   private final Observer observer;
   private final TopologyStep topologyStep;
   private final Members members;
+  private final Adoption adoption;
   private final Configuration configuration;
   private final Slots slots;
   private final Archive archive;
@@ -134,6 +136,7 @@ public final class ClusterReconciler {
     this.topologyStep = new TopologyStep(scope);
     MemberContainers containers = new MemberContainers(scope, files);
     this.members = new Members(scope, containers);
+    this.adoption = new Adoption(scope, containers);
     this.configuration = new Configuration(scope, files);
     this.slots = new Slots(scope);
     this.archive = new Archive(scope);
@@ -357,6 +360,9 @@ public final class ClusterReconciler {
     baseBackups.baseBackups(backup, cfg, topology, obs, progress);
     slots.slots(topology, obs, backup.isPresent(), progress);
     loadBalancer.loadBalancer(cfg, topology, obs, progress);
+    if (!progress.changed && progress.waiting == null) {
+      adoption.adopt(cfg, topology, obs, progress); // members made before the agents, one at a time
+    }
 
     Observed after = progress.changed ? observer.observe() : obs;
     PostgresClusterStatus status = statusReport.status(cfg, pass.generation, topology, after, null, progress.waiting);

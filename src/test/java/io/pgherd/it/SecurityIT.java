@@ -497,6 +497,8 @@ class SecurityIT extends ArchivedClusterTestBase {
       expected.add("agent-" + memberName(i) + ".crt");
       expected.add("agent-" + memberName(i) + ".key");
     }
+    expected.add("agent-" + name + "-lb.crt"); // the load balancer's agent
+    expected.add("agent-" + name + "-lb.key");
     assertThat(secretFiles).extracting(f -> f.getFileName().toString()).containsExactlyInAnyOrderElementsOf(expected);
     for (Path f : secretFiles) {
       assertThat(mode(f)).as(f.toString()).isEqualTo("rw-------");
@@ -583,8 +585,9 @@ class SecurityIT extends ArchivedClusterTestBase {
         }
       });
     }
-    assertThat(bindings.get(Names.loadBalancer(name)))
-        .containsExactlyInAnyOrder("5432/tcp->127.0.0.1:" + rw, "5433/tcp->127.0.0.1:" + ro);
+    assertThat(bindings.get(Names.loadBalancer(name))).hasSize(3)
+        .contains("5432/tcp->127.0.0.1:" + rw, "5433/tcp->127.0.0.1:" + ro)
+        .anyMatch(b -> b.startsWith("8009/tcp->127.0.0.1:")); // its agent, on an ephemeral loopback port
     assertThat(bindings.values()).allSatisfy(l -> assertThat(l).allMatch(b -> b.contains("->127.0.0.1:")));
     assertThat(bindings).containsKeys(Names.container(memberName(1)), Names.container(memberName(2)));
     System.out.println("[sec] published ports: " + bindings);

@@ -1,8 +1,10 @@
 package io.pgherd.reconcile;
 
+import static io.pgherd.reconcile.FakeClusterScene.indexOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgherd.fake.ActionLog;
+import io.pgherd.model.Lsn;
 import io.pgherd.model.PostgresConf;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.runtime.ContainerSpec.FileContent;
@@ -138,41 +140,55 @@ class FakeClusterAgentTest {
   }
 
   @Test
-  void membersCreatedBeforeTheAgentPortAreProbedOverSqlAndNotRecreatedForIt(@TempDir Path dir) {
+  void membersCreatedBeforeTheAgentPortAreProbedOverSqlThenMadeAgainOneByOneReplicasFirstThenASwitchover(
+      @TempDir Path dir) {
     FakeClusterScene scene = new FakeClusterScene(dir, 3);
     scene.engine.createWithoutPublishing(PostgresConf.AGENT_PORT); // as an older pgherd created them
-    scene.settle();
-    scene.engine.createWithoutPublishing(); // this pgherd
-    int mark = scene.engine.history().size();
-    Map<String, Integer> sql = sqlProbes(scene);
-    for (int i = 0; i < 5; i++) {
-      scene.pass();
-    }
-    assertThat(scene.healthy()).isTrue();
-    assertThat(scene.engine.historySince(mark)).noneMatch(e -> e.startsWith("create ") || e.startsWith("remove "));
+    scene.converge();
     for (String m : MEMBERS) {
       assertThat(scene.engine.container("pgherd-" + m).orElseThrow().publishedPorts())
           .doesNotContainKey(PostgresConf.AGENT_PORT);
-      assertThat(scene.postgres.sqlProbes(m)).as(m + " probed over SQL").isGreaterThanOrEqualTo(sql.get(m) + 5);
       assertThat(scene.postgres.agents().asked(m)).isZero();
     }
-    assertThat(scene.log().of("agent-fallback")).extracting(ActionLog.Entry::reason).containsExactlyInAnyOrder(
+    assertThat(scene.log().of("agent-fallback")).extracting(ActionLog.Entry::reason).contains(
         "demo-1 is probed over SQL, one login per pass: its container publishes no port 8009 (created before pgherd"
             + " had member agents)",
         "demo-2 is probed over SQL, one login per pass: its container publishes no port 8009 (created before pgherd"
-            + " had member agents)",
-        "demo-3 is probed over SQL, one login per pass: its container publishes no port 8009 (created before pgherd"
             + " had member agents)");
+    scene.engine.createWithoutPublishing(); // this pgherd
+    String lsnBefore = scene.postgres.lsn("demo-1");
+    int mark = scene.engine.history().size();
+    int logMark = scene.log().size();
 
-    // a member created again (its container lost) gets the port, and is probed through its agent
-    scene.engine.remove("pgherd-demo-3");
-    scene.converge();
+    scene.passUntil("every member made again with its agent", () -> scene.healthy() && scene.state().failover() == null
+        && MEMBERS.stream().allMatch(m -> scene.engine.container("pgherd-" + m).map(c -> c.publishedPorts()
+            .containsKey(PostgresConf.AGENT_PORT)).orElse(false)));
+
+    ActionLog after = scene.log().since(logMark);
+    assertThat(after.of("adopt-member")).extracting(e -> e.reason().substring(0, e.reason().indexOf(':')))
+        .containsExactly("demo-2", "demo-3");
+    assertThat(after.done()).containsSubsequence("adopt-member", "adopt-member", "adopt-switchover", "demote",
+        "caught-up", "promoted");
+    // the old primary, without an agent, was stopped by its container's SIGINT, and its container made
+    // again as a replica: adopted by the switchover itself
+    assertThat(after.of("replace-member")).singleElement().satisfies(e -> assertThat(e.reason())
+        .startsWith("demo-1: its container made again to start as a replica of demo-2"));
+    assertThat(after.actions()).doesNotContain("failover", "rejoin-reclone", "create-member");
+    assertThat(scene.state().primary()).isEqualTo(2);
+    for (String m : MEMBERS) {
+      assertThat(scene.engine.output("pgherd-" + m)).as(m + ": never cloned again")
+          .filteredOn(l -> l.contains("clone complete")).hasSizeLessThanOrEqualTo(1);
+    }
+    assertThat(Lsn.parse(scene.postgres.lsn("demo-2"))).as("the new primary has all the old one had")
+        .isGreaterThanOrEqualTo(Lsn.parse(lsnBefore));
+    // one member at a time: each replica made again only once the one before streams
+    List<String> h = scene.engine.historySince(mark);
+    assertThat(indexOf(h, "create pgherd-demo-3")).isGreaterThan(indexOf(h, "start pgherd-demo-2"));
+    Map<String, Integer> asked = asked(scene);
     scene.pass();
-    assertThat(scene.engine.container("pgherd-demo-3").orElseThrow().publishedPorts())
-        .containsKey(PostgresConf.AGENT_PORT);
-    assertThat(scene.postgres.agents().asked("demo-3")).isPositive();
-    assertThat(scene.log().of("agent-back")).extracting(ActionLog.Entry::reason)
-        .containsExactly("demo-3 is probed through its agent again");
+    for (String m : MEMBERS) {
+      assertThat(scene.postgres.agents().asked(m)).as(m + " probed through its agent").isGreaterThan(asked.get(m));
+    }
   }
 
   private static Map<String, Integer> sqlProbes(FakeClusterScene scene) {
