@@ -151,7 +151,7 @@ abstract class ClusterTestBase {
    */
   String diagnosis() {
     StringBuilder out = new StringBuilder();
-    String message = home.readStatus(name).map(PostgresClusterStatus::getMessage).orElse("no status");
+    String message = home.readStatus(name).map(s -> s.getPhase() + ": " + s.getMessage()).orElse("no status");
     out.append("status: ").append(message).append('\n');
     for (int n = 1; n <= instances + 2; n++) {
       String member = memberName(n);

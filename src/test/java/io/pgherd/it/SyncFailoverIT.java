@@ -175,7 +175,8 @@ class SyncFailoverIT extends ClusterTestBase {
     assertThat(watch.all()).as("the watch saw the cluster's events").anyMatch(e -> e.action().equals("kill"));
     assertThat(watch.intrusions()).as("exec or archive calls into a started container").isEmpty();
     // and the watch does see one when there is one
-    ItSupport.run(null, List.of("docker", "exec", Names.container(primary()), "true"));
+    String p = memberName(home.readState(name).orElseThrow().primary()); // (two members now: not primary())
+    ItSupport.run(null, List.of("docker", "exec", Names.container(p), "true"));
     await().atMost(ofSeconds(10)).untilAsserted(() -> assertThat(watch.intrusions()).isNotEmpty()
         .allMatch(e -> e.action().startsWith("exec_")));
   }
