@@ -49,11 +49,7 @@ public final class Adoption extends ClusterPart {
     for (int r : replicas) {
       ContainerInfo c = obs.members().get(r);
       if (withoutAgent(c)) {
-        docker.stop(c.id(), STOP_SECONDS);
-        java.nio.file.Path kept = containers.replace(cfg, topology, r, c, "clone");
-        log.action("adopt-member", member(r) + ": made by an older pgherd, without an agent: stopped and made again"
-            + " with one (data volume kept; it starts as the replica it was" + keptLog(kept) + ")");
-        progress.changed = true;
+        makeAgain(cfg, topology, r, c, "clone", "", "it starts as the replica it was", progress);
         return Optional.empty();
       }
     }
@@ -63,11 +59,8 @@ public final class Adoption extends ClusterPart {
       return Optional.empty();
     }
     if (replicas.isEmpty()) {
-      docker.stop(primary.id(), STOP_SECONDS);
-      java.nio.file.Path kept = containers.replace(cfg, topology, p, primary, "initdb");
-      log.action("adopt-member", member(p) + ": made by an older pgherd, without an agent, and the only member:"
-          + " stopped and made again with one (data volume kept" + keptLog(kept) + ")");
-      progress.changed = true;
+      makeAgain(cfg, topology, p, primary, "initdb", ", and the only member", "it starts as the primary it was",
+          progress);
       return Optional.empty();
     }
     int to = replicas.get(0);
@@ -97,7 +90,14 @@ public final class Adoption extends ClusterPart {
     return true;
   }
 
-  private static String keptLog(java.nio.file.Path kept) {
-    return kept == null ? "" : "; the last lines of its log in " + kept;
+  /** Stopped cleanly, its container made again with an agent (volume kept; started by the members step). */
+  private void makeAgain(ClusterConfig cfg, Topology topology, int ordinal, ContainerInfo c, String mode,
+      String besides, String how, Progress progress) {
+    docker.stop(c.id(), STOP_SECONDS);
+    java.nio.file.Path kept = containers.replace(cfg, topology, ordinal, c, mode);
+    log.action("adopt-member", member(ordinal) + ": made by an older pgherd, without an agent" + besides
+        + ": stopped and made again with one (data volume kept; " + how
+        + (kept == null ? "" : "; the last lines of its log in " + kept) + ")");
+    progress.changed = true;
   }
 }

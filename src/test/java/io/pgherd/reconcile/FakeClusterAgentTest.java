@@ -191,6 +191,29 @@ class FakeClusterAgentTest {
     }
   }
 
+  @Test
+  void aClusterOfOneMadeBeforeTheAgentsHasItsPrimaryMadeAgainInPlaceKeepingItsData(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 1);
+    scene.engine.createWithoutPublishing(PostgresConf.AGENT_PORT);
+    scene.converge();
+    String lsnBefore = scene.postgres.lsn("demo-1");
+    scene.engine.createWithoutPublishing();
+    int logMark = scene.log().size();
+
+    scene.passUntil("demo-1 made again with its agent", () -> scene.healthy() && scene.engine.container("pgherd-demo-1")
+        .map(c -> c.publishedPorts().containsKey(PostgresConf.AGENT_PORT)).orElse(false));
+
+    ActionLog after = scene.log().since(logMark);
+    assertThat(after.of("adopt-member")).singleElement().satisfies(e -> assertThat(e.reason()).startsWith(
+        "demo-1: made by an older pgherd, without an agent, and the only member: stopped and made again with one"
+            + " (data volume kept; it starts as the primary it was"));
+    assertThat(after.actions()).doesNotContain("failover", "create-member", "adopt-switchover");
+    assertThat(scene.state().primary()).isEqualTo(1);
+    assertThat(scene.postgres.timeline("demo-1")).isEqualTo(1);
+    assertThat(Lsn.parse(scene.postgres.lsn("demo-1"))).isGreaterThanOrEqualTo(Lsn.parse(lsnBefore));
+    assertThat(scene.engine.output("pgherd-demo-1")).noneMatch(l -> l.contains("initdb into"));
+  }
+
   private static Map<String, Integer> sqlProbes(FakeClusterScene scene) {
     Map<String, Integer> out = new TreeMap<>();
     MEMBERS.forEach(m -> out.put(m, scene.postgres.sqlProbes(m)));
