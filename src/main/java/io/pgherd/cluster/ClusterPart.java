@@ -99,7 +99,12 @@ public abstract class ClusterPart {
 
   /** The container has these files now (delivered): what {@link #fileHash} answers for them. */
   protected void delivered(ContainerInfo c, Map<String, io.pgherd.runtime.ContainerSpec.FileContent> files) {
-    files.forEach((path, content) -> fileHashes.put(c.id() + path, hash(content.content())));
+    delivered(c.id(), files);
+  }
+
+  /** As above, for a container known by its id (just created with these files). */
+  protected void delivered(String containerId, Map<String, io.pgherd.runtime.ContainerSpec.FileContent> files) {
+    files.forEach((path, content) -> fileHashes.put(containerId + path, hash(content.content())));
   }
 
   protected static String hash(byte[] content) {

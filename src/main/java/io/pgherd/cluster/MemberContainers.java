@@ -63,7 +63,7 @@ public final class MemberContainers extends ClusterPart {
             new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.AGENT_PORT)), files);
     try {
       String id = docker.create(spec);
-      files.forEach((path, content) -> fileHashes.put(id + path, hash(content.content())));
+      delivered(id, files);
       return id;
     } catch (NameTakenException e) {
       // created by an earlier pass that did not finish: observe again next pass

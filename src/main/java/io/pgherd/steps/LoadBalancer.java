@@ -86,8 +86,7 @@ public final class LoadBalancer extends ClusterPart {
           throw new IllegalStateException("cannot start the load balancer " + name + " on " + cfg.bindAddress() + ":"
               + cfg.readWritePort() + "/" + cfg.readOnlyPort() + ": " + e.getMessage(), e);
         }
-        fileHashes.put(id + HaproxyConf.PATH, hash(config.getBytes(StandardCharsets.UTF_8)));
-        files.forEach((path, content) -> fileHashes.put(id + path, hash(content.content())));
+        delivered(id, files);
         log.action("create-lb", name + ": read-write " + cfg.bindAddress() + ":" + cfg.readWritePort()
             + " → " + member(topology.primary()) + ", read-only " + cfg.bindAddress() + ":" + cfg.readOnlyPort());
       } catch (NameTakenException e) {
