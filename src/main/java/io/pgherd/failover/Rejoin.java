@@ -25,7 +25,11 @@ import java.util.Optional;
 public final class Rejoin extends ClusterPart {
   /** Rejoining members first seen unable to follow the primary. */
   private final Map<Integer, Instant> stuckSince = new HashMap<>();
+  /** Rejoining members first seen running without answering. */
+  private final Map<Integer, Instant> silentSince = new HashMap<>();
   static final Duration REJOIN_PATIENCE = Duration.ofSeconds(20);
+  /** What a standby's WAL receiver logs when the primary no longer has the WAL it asks for. */
+  static final String WAL_GONE = "has already been removed";
 
   public Rejoin(ClusterScope scope) {
     super(scope);
@@ -42,7 +46,15 @@ public final class Rejoin extends ClusterPart {
     for (int r : topology.rejoining()) {
       InstanceProbe probe = obs.probes().get(r);
       ContainerInfo c = obs.members().get(r);
-      if (primary == null || primary.inRecovery() || probe == null || c == null || !probe.inRecovery()) {
+      if (primary == null || primary.inRecovery() || c == null) {
+        continue;
+      }
+      if (probe == null) {
+        walGone(r, c);
+        continue;
+      }
+      silentSince.remove(r);
+      if (!probe.inRecovery()) {
         continue;
       }
       if ("streaming".equals(probe.receiverStatus()) && probe.timeline() == primary.timeline()) {
@@ -70,6 +82,30 @@ public final class Rejoin extends ClusterPart {
       home.writeState(cluster, next);
     }
     return next;
+  }
+
+  /**
+   * A former primary that pg_rewind left needing WAL from before the fork (its last common
+   * checkpoint's redo) that the new primary has recycled since: it never reaches a consistent state
+   * (it answers nothing: "the database system is starting up") and its log says "requested WAL
+   * segment … has already been removed". After {@link #REJOIN_PATIENCE} in that state it is
+   * removed with its volume, to be cloned again.
+   */
+  private void walGone(int r, ContainerInfo c) {
+    if (!c.running()) {
+      return;
+    }
+    Instant since = silentSince.computeIfAbsent(r, k -> instant());
+    if (Duration.between(since, instant()).compareTo(REJOIN_PATIENCE) <= 0
+        || !docker.logs(c.id(), 20).contains(WAL_GONE)) {
+      return;
+    }
+    silentSince.remove(r);
+    docker.remove(c.id());
+    docker.removeVolume(Names.volume(member(r)));
+    log.warn("rejoin-reclone", member(r) + " has not answered for " + REJOIN_PATIENCE.toSeconds() + "s: the WAL it"
+        + " needs to become consistent after pg_rewind is gone from the primary (\"" + WAL_GONE
+        + "\"); removed to be cloned again");
   }
 
   /**
@@ -141,5 +177,6 @@ public final class Rejoin extends ClusterPart {
   /** The members' history starts again (a restore in place replaced them). */
   public void forget() {
     stuckSince.clear();
+    silentSince.clear();
   }
 }
