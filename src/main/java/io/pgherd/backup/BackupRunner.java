@@ -152,13 +152,7 @@ public final class BackupRunner implements AutoCloseable {
               nextLog[0] = Instant.now().plus(LOG_EVERY);
               log.action("backup", "backup-progress", "backup " + r.id() + ": " + p.describe());
             }
-          }, myAbort);
-      Optional<String> notRestorable = awaitArchive(store, r, result);
-      if (notRestorable.isPresent()) {
-        BaseBackup.markInterrupted(store, r.base(), r.id(), notRestorable.get());
-        fail(r, what + " failed: " + notRestorable.get());
-        return;
-      }
+          }, myAbort, stored -> awaitArchive(store, r, stored));
       double seconds = Math.max(0.001, Duration.between(result.started(), result.finished()).toMillis() / 1000.0);
       last = new Outcome(r.id(), true, String.format(java.util.Locale.ROOT,
           "%s complete: %d MB in %.1f s (%.1f MB/s), stored %d MB %s, WAL %s..%s on timeline %d", what,
@@ -170,9 +164,6 @@ public final class BackupRunner implements AutoCloseable {
       summarize(store, r.base());
     } catch (IOException | RuntimeException e) {
       fail(r, what + " failed: " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      fail(r, what + " failed: interrupted while waiting for the WAL archive");
     }
   }
 
@@ -186,7 +177,7 @@ public final class BackupRunner implements AutoCloseable {
    * archive may have begun later) and everything up to its stop LSN.
    */
   private Optional<String> awaitArchive(ObjectStore store, Request r, BaseBackup.Result result)
-      throws IOException, InterruptedException {
+      throws IOException {
     long stop = Lsn.parse(result.stopLsn());
     Instant deadline = Instant.now().plus(ARCHIVE_PATIENCE);
     boolean start = false;
@@ -204,7 +195,12 @@ public final class BackupRunner implements AutoCloseable {
       if (Instant.now().isAfter(deadline)) {
         break;
       }
-      Thread.sleep(1000);
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for the WAL archive", e);
+      }
     }
     if (!start) {
       return Optional.of("the WAL archive does not reach back to its start " + result.startLsn()

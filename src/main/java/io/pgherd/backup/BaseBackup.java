@@ -116,7 +116,14 @@ public final class BaseBackup {
    */
   public static Result run(ObjectStore store, String base, String id, Source source, Path pgpass,
       Compression compression, Consumer<Progress> progress) throws IOException {
-    return run(store, base, id, source, pgpass, compression, progress, new Abort());
+    return run(store, base, id, source, pgpass, compression, progress, new Abort(), r -> Optional.empty());
+  }
+
+  /** Asked once the backup's files are stored, before its record says "complete". */
+  @FunctionalInterface
+  public interface Restorable {
+    /** Empty when the backup can be restored, else why not (the backup then fails with that). */
+    Optional<String> check(Result r) throws IOException;
   }
 
   /** Lets another thread stop a running backup (its pg_basebackup is killed; the backup fails). */
@@ -145,7 +152,8 @@ public final class BaseBackup {
   }
 
   public static Result run(ObjectStore store, String base, String id, Source source, Path pgpass,
-      Compression compression, Consumer<Progress> progress, Abort abort) throws IOException {
+      Compression compression, Consumer<Progress> progress, Abort abort, Restorable restorable)
+      throws IOException {
     if (!ID.matcher(id).matches()) {
       throw new IllegalArgumentException("not a backup id: " + id);
     }
@@ -163,6 +171,10 @@ public final class BaseBackup {
           throw new IOException(abort.reason(), e);
         }
         throw e;
+      }
+      Optional<String> notRestorable = restorable.check(r);
+      if (notRestorable.isPresent()) {
+        throw new IOException(notRestorable.get());
       }
       record.put("state", "complete").put("startLsn", r.startLsn()).put("stopLsn", r.stopLsn())
           .put("timeline", r.timeline()).put("tarBytes", r.tarBytes()).put("storedBytes", r.storedBytes())
