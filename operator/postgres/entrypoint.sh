@@ -41,6 +41,14 @@ nap() {
 # Run a command as the postgres user (the environment is kept; HOME points at postgres's home).
 as_postgres() { HOME=$PGHOME setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
 
+# The agent (pgherd-agent, Java, as postgres; see section 4). A small heap, the serial collector,
+# the C1 compiler only, no perf data file: it holds a few KB of state and answers a few requests a second
+readonly AGENT_JAVA=/opt/pgherd/jre/bin/java
+readonly AGENT_JAR=/opt/pgherd/agent.jar
+readonly AGENT_JVM_OPTS=(-Xms8m -Xmx32m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+  -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:MaxMetaspaceSize=48m -XX:-UsePerfData
+  -Xshare:auto)
+
 [ "$(id -u)" = 0 ] || die "must start as root (it drops to postgres itself)"
 : "${PGDATA:?PGDATA is not set}"
 
@@ -231,10 +239,24 @@ bootstrap_clone() {
 # A failure leaves the staged files as they are, writes restore/FAILED and says why (the operator
 # reports it and does not retry).
 RESTORE=$PARENT/restore
+# The operator stages through the agent's API: the agent runs in its restore mode (the API only,
+# RestoreReceiver) from before the wait for READY until the restore is complete; it pipes the base
+# backup into pgherd-receive-backup, which unpacks it into data/ as it arrives and then makes READY,
+# and writes the WAL and the target beside it. It answers GET /v1/restore (how far it is) meanwhile.
+restore_agent=''
+restore_agent_start() {
+  ( if [ -n "$nap_fd" ]; then exec {nap_fd}<&-; fi
+    exec setpriv --reuid=postgres --regid=postgres --init-groups -- \
+      "$AGENT_JAVA" "${AGENT_JVM_OPTS[@]}" -jar "$AGENT_JAR" restore ) &
+  restore_agent=$!
+}
+restore_agent_stop() {
+  [ -n "$restore_agent" ] || return 0
+  kill -TERM "$restore_agent" 2>/dev/null || true
+  wait "$restore_agent" 2>/dev/null || true
+  restore_agent=''
+}
 bootstrap_restore() {
-  # the operator stages while this waits: it copies the WAL and the target in while it streams the
-  # base backup into pgherd-receive-backup (docker exec), which unpacks it into data/ as it
-  # arrives and then makes READY
   local waited=$SECONDS
   if [ ! -f "$RESTORE/READY" ]; then
     log "restore: waiting for the operator to stage the base backup and the WAL in $RESTORE"
@@ -404,6 +426,7 @@ if [ -f "$PGDATA/PG_VERSION" ]; then
   if [ "$PGHERD_BOOTSTRAP" = restore ] && [ -f "$RESTORE/READY" ]; then
     log "restore: not complete yet ($RESTORE is there): resuming it"
     restoring=1
+    restore_agent_start
     # A stop between the end of recovery (PostgreSQL has removed recovery.signal, chosen the new
     # timeline) and its end-of-recovery checkpoint leaves pg_control in recovery without the
     # signal file: started so, PostgreSQL would do crash recovery through all the WAL restored into
@@ -437,7 +460,7 @@ else
   case $PGHERD_BOOTSTRAP in
     initdb) bootstrap_initdb ;;
     clone) bootstrap_clone ;;
-    restore) bootstrap_restore; restoring=1 ;;
+    restore) restore_agent_start; bootstrap_restore; restoring=1 ;;
   esac
   if [ "$restoring" != 1 ]; then
     chmod 0700 "$STAGE"
@@ -460,6 +483,7 @@ chmod 0700 "$PGDATA"
 #    restore is complete (see run_restore), then the agent adopts it
 if [ "$restoring" = 1 ]; then
   run_restore
+  restore_agent_stop # (the agent below takes the API's port)
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -469,13 +493,6 @@ fi
 #    script, which stays as the agent's supervisor: an agent that dies while PostgreSQL runs is
 #    started again at once and adopts the server (no restart of PostgreSQL, no failover). tini sends
 #    this script the container's stop signal; it is passed to the postmaster itself.
-readonly AGENT_JAVA=/opt/pgherd/jre/bin/java
-readonly AGENT_JAR=/opt/pgherd/agent.jar
-# a small heap, the serial collector, the C1 compiler only, no perf data file: the agent holds a
-# few KB of state and answers a few requests a second
-readonly AGENT_JVM_OPTS=(-Xms8m -Xmx32m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1
-  -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:MaxMetaspaceSize=48m -XX:-UsePerfData
-  -Xshare:auto)
 postmaster_pid() { # the running postmaster's pid, from postmaster.pid
   local pid
   pid=$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null) || return 1

@@ -42,6 +42,10 @@ public final class Agent {
     Path socketDir = Path.of(env.getOrDefault("PGHERD_AGENT_SOCKET_DIR", "/var/run/postgresql"));
     long period = Long.parseLong(env.getOrDefault("PGHERD_AGENT_PERIOD_MS", "500"));
     LongSupplier clock = () -> System.nanoTime() / 1_000_000;
+    if (args.length == 1 && args[0].equals("restore")) {
+      receiveRestore(pgdata, dir, apiPort, clock, log);
+      return;
+    }
 
     // PostgreSQL first (unless fenced): the agent's own servers start while it starts
     Fence fence = new Fence(pgdata, log);
@@ -95,6 +99,30 @@ public final class Agent {
     int rc = server.run();
     watch.stop();
     System.exit(rc);
+  }
+
+  /**
+   * {@code pgherd-agent restore}: a member being restored, before it has a PostgreSQL — only the
+   * API, receiving what the operator stages ({@link RestoreReceiver}); it runs until
+   * pgherd-entrypoint ends it (the restore complete) or the container stops.
+   */
+  static void receiveRestore(Path pgdata, Path dir, int apiPort, LongSupplier clock, Log log) throws Exception {
+    RestoreReceiver receiver = new RestoreReceiver(pgdata,
+        System.getenv().getOrDefault("PGHERD_AGENT_RECEIVE_BACKUP", "pgherd-receive-backup"), log);
+    ApiServer api = startApi(dir, apiPort, clock, log).orElseThrow(() -> new IllegalStateException(
+        "a member being restored needs the agent's API (its credentials in " + dir + ")"));
+    api.on("GET /v1/restore", req -> new Health.Answer(200, Json.write(receiver.state())))
+        .on("PUT /v1/restore/base", req -> {
+          String out = receiver.receiveBase(req.query("format", ""), req.query("size", ""), req.body());
+          return new Health.Answer(200, Json.write(Map.of("unpacked", true, "output", out)));
+        })
+        .on("PUT /v1/restore/files", req -> {
+          java.util.List<String> written = receiver.receiveFiles(req.body());
+          log.info("restore: " + written.size() + " staged files written under " + receiver.restoreDir());
+          return new Health.Answer(200, Json.write(Map.of("written", written.size())));
+        });
+    log.info("restore: receiving the base backup, the WAL and the target for " + pgdata);
+    Thread.currentThread().join(); // until the entrypoint ends it
   }
 
   static Optional<ApiServer> startApi(Path dir, int port, LongSupplier clock, Log log) {

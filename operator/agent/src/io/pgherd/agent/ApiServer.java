@@ -84,7 +84,7 @@ final class ApiServer implements AutoCloseable {
         params.setSSLParameters(p);
       }
     });
-    server.setExecutor(Executors.newFixedThreadPool(2, r -> Http.daemon(r, "pgherd-agent-api")));
+    server.setExecutor(Executors.newFixedThreadPool(4, r -> Http.daemon(r, "pgherd-agent-api")));
     server.createContext("/", exchange -> {
       try (exchange) {
         serve(exchange);

@@ -156,11 +156,58 @@ public final class AgentGateway implements MemberAgent {
     }
   }
 
+  /** How long a restore's staging call may take: as long as the download of the backup it streams. */
+  static final Duration STAGING_TIMEOUT = Duration.ofHours(2);
+
+  @Override
+  public java.util.Optional<AgentRestore> restoreState() throws AgentException {
+    HttpResponse<byte[]> response = send(HttpRequest.newBuilder(status.resolve("/v1/restore")).GET(), READ_TIMEOUT);
+    if (response.statusCode() == 404) {
+      return java.util.Optional.empty();
+    }
+    byte[] body = ok(response, "restore state");
+    try {
+      com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(body);
+      com.fasterxml.jackson.databind.JsonNode failed = n.get("failed");
+      return java.util.Optional.of(new AgentRestore(flag(n, "receiving", body), flag(n, "unpacked", body),
+          flag(n, "staged", body), flag(n, "ready", body), flag(n, "dataDirectory", body),
+          failed == null || failed.isNull() ? java.util.Optional.empty() : java.util.Optional.of(failed.asText())));
+    } catch (java.io.IOException e) {
+      throw new AgentException(where() + ": restore state: not JSON" + quoted(body));
+    }
+  }
+
+  private boolean flag(com.fasterxml.jackson.databind.JsonNode n, String name, byte[] body) throws AgentException {
+    com.fasterxml.jackson.databind.JsonNode v = n.get(name);
+    if (v == null || !v.isBoolean()) {
+      throw new AgentException(where() + ": restore state: no " + name + quoted(body));
+    }
+    return v.asBoolean();
+  }
+
+  @Override
+  public void receiveBaseBackup(java.io.InputStream backup, long size, String format) throws AgentException {
+    String what = "receiving a base backup (" + (size >> 20) + " MB " + format + ")";
+    ok(send(HttpRequest.newBuilder(status.resolve("/v1/restore/base?format=" + format + "&size=" + size))
+        .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> backup), size)),
+        STAGING_TIMEOUT), what);
+  }
+
+  @Override
+  public void receiveRestoreFiles(java.io.InputStream tar, long size) throws AgentException {
+    ok(send(HttpRequest.newBuilder(status.resolve("/v1/restore/files"))
+        .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> tar), size)),
+        STAGING_TIMEOUT), "receiving the restore's WAL and target (" + (size >> 20) + " MB)");
+  }
+
   /** One call; its answer's body when it is 200, else an AgentException naming the member and the call. */
   private byte[] call(HttpRequest.Builder request, String what) throws AgentException {
-    HttpResponse<byte[]> response;
+    return ok(send(request, READ_TIMEOUT), what);
+  }
+
+  private HttpResponse<byte[]> send(HttpRequest.Builder request, Duration timeout) throws AgentException {
     try {
-      response = client.send(request.timeout(READ_TIMEOUT).header("Accept", "application/json").build(),
+      return client.send(request.timeout(timeout).header("Accept", "application/json").build(),
           HttpResponse.BodyHandlers.ofByteArray());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -168,6 +215,9 @@ public final class AgentGateway implements MemberAgent {
     } catch (IOException e) {
       throw new AgentException(where() + ": " + describe(e), e);
     }
+  }
+
+  private byte[] ok(HttpResponse<byte[]> response, String what) throws AgentException {
     byte[] body = response.body() == null ? new byte[0] : response.body();
     if (response.statusCode() != 200) {
       throw new AgentException(where() + ": " + (what.equals("status") ? "" : what + ": ") + "HTTP "

@@ -57,6 +57,25 @@ public interface MemberAgent {
   String haproxy(java.util.List<String> commands) throws AgentException;
 
   /**
+   * {@code GET /v1/restore}: how far the staging of a restore into the member is; empty when its
+   * agent receives none (a member's agent in its usual mode answers 404: not being restored).
+   */
+  java.util.Optional<AgentRestore> restoreState() throws AgentException;
+
+  /**
+   * {@code PUT /v1/restore/base?format=&size=}: a stored base backup ({@code size} bytes of
+   * {@code backup}, format zst, gz or tar), unpacked by the member as it arrives; returns once it
+   * is unpacked (the call may take as long as the download).
+   */
+  void receiveBaseBackup(java.io.InputStream backup, long size, String format) throws AgentException;
+
+  /**
+   * {@code PUT /v1/restore/files}: a tar of the restore's WAL ({@code wal/NAME}), its target
+   * ({@code recovery.conf}) and {@code STAGED} last, written under the member's restore directory.
+   */
+  void receiveRestoreFiles(java.io.InputStream tar, long size) throws AgentException;
+
+  /**
    * The operator's side of the mutual TLS: the cluster's CA (the agents' certificates are verified
    * against it) and the operator's client certificate and key signed by it.
    */

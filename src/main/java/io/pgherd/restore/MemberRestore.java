@@ -10,7 +10,10 @@ import io.pgherd.cluster.Progress;
 import io.pgherd.model.Names;
 import io.pgherd.model.Topology;
 import io.pgherd.objectstore.ObjectStores;
+import io.pgherd.postgres.AgentException;
+import io.pgherd.postgres.AgentRestore;
 import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.postgres.MemberAgent;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.cluster.MemberContainers;
 import java.io.IOException;
@@ -88,7 +91,7 @@ public final class MemberRestore extends ClusterPart {
         throw new UncheckedIOException("cannot create the restore's work directory " + work, e);
       }
       state.restorer.start(key, () -> ObjectStores.open(store, home.root(), System::getenv), from,
-          target, work, docker, DATA_DIR,
+          target, work, docker,
           new Restorer.Member() {
             @Override
             public String create() throws IOException {
@@ -97,6 +100,11 @@ public final class MemberRestore extends ClusterPart {
                 throw new IOException("the container of " + member(p) + " exists already; trying again");
               }
               return id;
+            }
+
+            @Override
+            public MemberAgent agent(String container) throws IOException {
+              return restoreAgent(member(p));
             }
 
             @Override
@@ -120,7 +128,6 @@ public final class MemberRestore extends ClusterPart {
     }
     if (!c.running()) {
       recovering.remove(c.id()); // (a container started again is looked at afresh)
-      readyCheckedAt.remove(c.id());
       String why = Restorer.failure(docker.logs(c.id(), 120));
       if (why != null) {
         warnOnce("restore-failed", member(p) + ": " + why);
@@ -153,52 +160,95 @@ public final class MemberRestore extends ClusterPart {
     return RestoreStep.RUNNING;
   }
 
-  /** What the entrypoint logs once the restore is complete and restore/ is gone (pgherd-entrypoint's run_restore). */
-  static final String RECOVERED_LINE = "pgherd-entrypoint: restore: recovered, promoted";
-  /** How often a recovering member's restore/READY is read even when its log does not say it is done. */
-  static final Duration RECOVERING_FILE_CHECK = Duration.ofSeconds(3);
-  /** When each recovering member's restore/READY was last read (System.nanoTime). */
-  private final Map<String, Long> readyCheckedAt = new ConcurrentHashMap<>();
+  /** How long a just-started member's agent has to answer before its restore fails. */
+  static final Duration AGENT_WAIT = Duration.ofSeconds(60);
 
   /**
-   * Whether a staged member still has {@code restore/READY} (its recovery is not complete). The
-   * file is the truth, but reading it is an archive request that makes the engine start a helper
-   * process (~0.15 s of CPU): a member known to be recovering is instead looked at through the tail
-   * of its log (a few ms), done once that has the entrypoint's "recovered" line; its READY is read
-   * again every RECOVERING_FILE_CHECK (a log driver that cannot be read, a line missed).
+   * The agent of the member just started for a restore, once it answers in its restore mode (its
+   * JVM starts in about a second). An IOException when the container stopped (its log's last
+   * FATAL line says why), the agent answers in its usual mode, or nothing answers within AGENT_WAIT.
    */
-  private boolean stillRecovering(ContainerInfo c) {
-    Long checked = readyCheckedAt.get(c.id());
-    if (recovering.contains(c.id()) && checked != null) {
-      if (docker.logs(c.id(), 100).contains(RECOVERED_LINE)) {
-        readyCheckedAt.remove(c.id()); // (written after restore/ was removed; every restore has a new container)
-        return false;
+  private MemberAgent restoreAgent(String member) throws IOException {
+    long deadline = System.nanoTime() + AGENT_WAIT.toNanos();
+    String last = "its container is not there";
+    while (true) {
+      Optional<ContainerInfo> c = docker.container(io.pgherd.model.Names.container(member));
+      if (c.isPresent() && !c.get().running() && !"created".equals(c.get().state())) {
+        String why = Restorer.failure(docker.logs(c.get().id(), 120));
+        throw new IOException(member + " stopped before it could receive the backup"
+            + (why == null ? " (`docker logs " + c.get().name() + "` says why)" : ": " + why));
       }
-      if (System.nanoTime() - checked < RECOVERING_FILE_CHECK.toNanos()) {
-        return true;
+      Optional<MemberAgent> agent = c.flatMap(this::agent);
+      if (agent.isPresent()) {
+        try {
+          if (agent.get().restoreState().isPresent()) {
+            return agent.get();
+          }
+          throw new IOException("the agent of " + member + " answers as a running member's, not as one being"
+              + " restored (GET /v1/restore: 404)");
+        } catch (AgentException e) {
+          last = e.getMessage();
+        }
+      } else if (c.isPresent()) {
+        last = "its agent's port cannot be reached from here";
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("the agent of " + member + " did not answer within " + AGENT_WAIT.toSeconds()
+            + " s: " + last);
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for the agent of " + member);
       }
     }
-    readyCheckedAt.put(c.id(), System.nanoTime());
-    boolean ready = docker.readFile(c.id(), DATA_DIR + "/restore/READY").isPresent();
-    if (!ready) {
-      readyCheckedAt.remove(c.id());
-    }
-    return ready;
   }
 
   /**
+   * Whether a staged member's restore is not complete yet: its agent, in its restore mode, says
+   * READY is there. Once the restore is complete that agent has given way to the usual one (which
+   * answers no restore state); between the two nobody answers, and the log's "recovered" line tells.
+   */
+  private boolean stillRecovering(ContainerInfo c) {
+    Optional<MemberAgent> agent = agent(c);
+    if (agent.isPresent()) {
+      try {
+        return agent.get().restoreState().map(AgentRestore::ready).orElse(false);
+      } catch (AgentException e) {
+        // between the two agents, or not answering: the log says whether the restore is complete
+      }
+    }
+    return !docker.logs(c.id(), 100).contains(RECOVERED_LINE);
+  }
+
+  /** What the entrypoint logs once the restore is complete and restore/ is gone (pgherd-entrypoint's run_restore). */
+  static final String RECOVERED_LINE = "pgherd-entrypoint: restore: recovered, promoted";
+
+  /**
    * A restore's container whose staging no job finishes (its operator stopped mid-way): only
-   * created, or running without {@code READY} and without a data directory (the entrypoint makes
-   * the staged backup {@code $PGDATA} only after READY, and removes restore/ once recovered). (The
-   * staged target alone missed an operator stopped after the base backup was unpacked but before
-   * the target, copied beside it, had arrived: the member waited for READY and the restore for the
-   * member, for ever. CrashPointsIT.)
+   * created, or running with an agent in its restore mode that receives nothing and has neither
+   * READY nor a data directory (the entrypoint makes the staged backup {@code $PGDATA} only after
+   * READY, and removes restore/ once recovered). (The staged target alone missed an operator stopped
+   * after the base backup was unpacked but before the target, copied beside it, had arrived: the
+   * member waited for READY and the restore for the member, for ever. CrashPointsIT.) A member whose
+   * agent does not answer yet is not taken for one: the next pass looks again.
    */
   private boolean stagingUnfinished(ContainerInfo c) {
     if ("created".equals(c.state())) {
       return true;
     }
-    return c.running() && docker.readFile(c.id(), DATA_DIR + "/restore/READY").isEmpty()
-        && docker.readFile(c.id(), PGDATA + "/PG_VERSION").isEmpty();
+    if (!c.running()) {
+      return false;
+    }
+    Optional<MemberAgent> agent = agent(c);
+    if (agent.isEmpty()) {
+      return false;
+    }
+    try {
+      return agent.get().restoreState().map(AgentRestore::stagingUnfinished).orElse(false);
+    } catch (AgentException e) {
+      return false;
+    }
   }
 }

@@ -14,7 +14,9 @@ import io.pgherd.model.Lsn;
 import io.pgherd.model.Names;
 import io.pgherd.model.Topology;
 import io.pgherd.objectstore.ObjectStores;
+import io.pgherd.postgres.AgentException;
 import io.pgherd.postgres.ControlFile;
+import io.pgherd.postgres.MemberAgent;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.status.StatusReport;
@@ -188,6 +190,11 @@ public final class RestoreInPlace extends ClusterPart {
     List<Integer> order = new ArrayList<>(List.of(topology.primary()));
     order.addAll(topology.replicas());
     boolean stopped = false;
+    Optional<Long> primaryEnd = Optional.empty();
+    if (InPlaceRestore.STOPPING.equals(r.phase()) && obs.members().get(topology.primary()) != null
+        && obs.members().get(topology.primary()).running()) {
+      primaryEnd = stopThroughAgent(obs.members().get(topology.primary()));
+    }
     for (int m : order) {
       ContainerInfo c = obs.members().get(m);
       if (c != null && (c.running() || "paused".equals(c.state()))) {
@@ -200,7 +207,9 @@ public final class RestoreInPlace extends ClusterPart {
     if (InPlaceRestore.STOPPING.equals(r.phase())) {
       archive.stopForRestore();
       ContainerInfo old = obs.members().get(topology.primary());
-      if (old != null) {
+      if (primaryEnd.isPresent()) {
+        r = r.withPrimaryEnd(Lsn.format(primaryEnd.get()));
+      } else if (old != null) { // no agent told it (one made by an older pgherd, or stopped already)
         try {
           Optional<byte[]> control = docker.readFile(old.id(), PGDATA + "/global/pg_control");
           if (control.isPresent()) {
@@ -244,6 +253,40 @@ public final class RestoreInPlace extends ClusterPart {
     statusReport.writeStatus(statusReport.status(cfg, generation, topology, obs, "Restoring", progress.waiting));
     return Result.requeue(state.next(),
         progress.waiting == null ? "restoring" : progress.waiting);
+  }
+
+  /**
+   * The primary's last checkpoint (its shutdown checkpoint), from its agent: PostgreSQL stopped
+   * (fast) through it, then its pg_control read from the agent's status until it says shut down.
+   * Empty when it has no agent that answers, or it is not shut down within SHUTDOWN_PATIENCE (the
+   * container's stop then stops it, and its pg_control is read through the engine).
+   */
+  private Optional<Long> stopThroughAgent(ContainerInfo primary) {
+    Optional<MemberAgent> agent = agent(primary);
+    if (agent.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      agent.get().stop("fast");
+      long deadline = System.nanoTime() + SHUTDOWN_PATIENCE.toNanos();
+      while (System.nanoTime() < deadline) {
+        Optional<ControlFile> control = agent.get().status().pgControl().map(ControlFile::parse);
+        if (control.isPresent() && control.get().cleanlyShutDown()) {
+          log.action("restore-stop-member", primary.name() + ": PostgreSQL stopped through its agent, last"
+              + " checkpoint " + Lsn.format(control.get().checkpointLsn()));
+          return Optional.of(control.get().checkpointLsn());
+        }
+        Thread.sleep(100);
+      }
+      log.warn("restore", primary.name() + ": not shut down through its agent within "
+          + SHUTDOWN_PATIENCE.toSeconds() + " s; its container is stopped");
+    } catch (AgentException | IllegalArgumentException e) {
+      log.warn("restore", primary.name() + ": stopping it through its agent failed (" + e.getMessage()
+          + "); its container is stopped");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return Optional.empty();
   }
 
   /** The restore failed: the replacement primary goes, the members it was to replace start again. */

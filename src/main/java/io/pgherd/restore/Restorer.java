@@ -7,6 +7,7 @@ import io.pgherd.backup.RestorePlanner;
 import io.pgherd.model.Lsn;
 import io.pgherd.model.RecoveryTarget;
 import io.pgherd.objectstore.ObjectStore;
+import io.pgherd.postgres.MemberAgent;
 import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.store.ClusterLog;
 import java.io.IOException;
@@ -41,9 +42,15 @@ final class Restorer implements AutoCloseable {
     return t;
   });
 
-  /** What the reconciler lends the job: creating the member's container (not started), and removing it. */
+  /**
+   * What the reconciler lends the job: creating the member's container (not started), reaching its
+   * agent once started, and removing it.
+   */
   interface Member {
     String create() throws IOException;
+
+    /** The started member's agent in its restore mode, once it answers (an IOException when it does not). */
+    MemberAgent agent(String container) throws IOException;
 
     /** The container and its volume go (a refused plan leaves nothing behind). */
     void discard(String container);
@@ -108,8 +115,8 @@ final class Restorer implements AutoCloseable {
   }
 
   void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RecoveryTarget target,
-      Path work, ContainerRuntime docker, String dataDir, Member member, ClusterLog log) {
-    start(spec, store, from, target, work, docker, dataDir, member, log, -1);
+      Path work, ContainerRuntime docker, Member member, ClusterLog log) {
+    start(spec, store, from, target, work, docker, member, log, -1);
   }
 
   /**
@@ -117,7 +124,7 @@ final class Restorer implements AutoCloseable {
    * is refused unless the archive's WAL reaches that LSN (the stopped primary's last checkpoint).
    */
   void start(String spec, java.util.concurrent.Callable<ObjectStore> store, String from, RecoveryTarget target,
-      Path work, ContainerRuntime docker, String dataDir, Member member, ClusterLog log,
+      Path work, ContainerRuntime docker, Member member, ClusterLog log,
       long minimumEnd) {
     begin(spec, from, target);
     thread.execute(() -> {
@@ -147,7 +154,8 @@ final class Restorer implements AutoCloseable {
         state = State.STAGING;
         message = "creating the member it restores into";
         container = created(early);
-        stage(st, p, docker, container, dataDir, log);
+        message = "waiting for the agent of the member it restores into";
+        stage(st, p, member.agent(container), log);
         state = State.STARTED;
         message = "recovering " + p.describe();
         log.action("restore", "restore-start", "member started: it recovers " + p.describe()
@@ -204,39 +212,35 @@ final class Restorer implements AutoCloseable {
   }
 
   /**
-   * Stages into the started container (its entrypoint waits for {@code READY}): the stored base
-   * backup is streamed from the store into {@code pgherd-receive-backup} in it, which unpacks it
-   * as it arrives (download and unpacking overlap), while the WAL and the target are copied in
-   * beside it, {@code STAGED} last; {@code pgherd-receive-backup} makes {@code READY} when both
-   * are complete.
+   * Stages into the started member through its agent (its entrypoint waits for {@code READY}): the
+   * stored base backup is streamed from the store to the agent, which pipes it into
+   * {@code pgherd-receive-backup} (unpacked as it arrives: download and unpacking overlap), while
+   * the WAL and the target are sent beside it in one tar, {@code STAGED} last;
+   * {@code pgherd-receive-backup} makes {@code READY} when both are complete.
    */
-  private void stage(ObjectStore st, RestorePlanner.Plan p, ContainerRuntime docker, String container, String dataDir,
-      ClusterLog log) throws IOException {
-    // the WAL and the target go in beside the base backup's stream, in one copy (each is a helper
-    // process of the engine's: ~0.15 s of CPU) that ends with STAGED; the entrypoint waits for
-    // READY, which pgherd-receive-backup makes once it has unpacked the base backup and sees STAGED (the
-    // stream's exec returns after that: no copy of READY of its own, ~0.2-0.3 s less)
+  private void stage(ObjectStore st, RestorePlanner.Plan p, MemberAgent agent, ClusterLog log) throws IOException {
     java.util.concurrent.CompletableFuture<Void> wal = java.util.concurrent.CompletableFuture.runAsync(() -> {
       try {
-        // under the data volume's root: the engine makes the missing directories (restore/wal/)
         Path walTar = p.walDir().resolveSibling("wal.tar");
         try (OutputStream out = Files.newOutputStream(walTar);
             TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
           for (String f : p.walFiles()) {
             Path file = p.walDir().resolve(f);
-            TarArchiveEntry e = new TarArchiveEntry("restore/wal/" + f);
+            TarArchiveEntry e = new TarArchiveEntry("wal/" + f);
             e.setSize(Files.size(file));
             e.setMode(0100600);
             t.putArchiveEntry(e);
             Files.copy(file, t);
             t.closeArchiveEntry();
           }
-          putFile(t, "restore/recovery.conf", p.recoveryConf()); // the target, in the same copy
+          putFile(t, "recovery.conf", p.recoveryConf()); // the target, in the same tar
           // last: once it is there and the base backup unpacked, pgherd-receive-backup makes READY
-          putFile(t, "restore/STAGED", p.describe() + "\n");
+          putFile(t, "STAGED", p.describe() + "\n");
         }
         try (InputStream in = Files.newInputStream(walTar)) {
-          docker.copyTar(container, dataDir, in);
+          agent.receiveRestoreFiles(in, Files.size(walTar));
+        } catch (io.pgherd.postgres.AgentException e) {
+          throw new IOException(e.getMessage(), e);
         } finally {
           Files.deleteIfExists(walTar);
         }
@@ -246,7 +250,7 @@ final class Restorer implements AutoCloseable {
     }, COPY);
     IOException streamFailure = null;
     try {
-      streamBaseBackup(st, p, docker, container, log);
+      streamBaseBackup(st, p, agent, log);
     } catch (IOException e) {
       streamFailure = e;
     }
@@ -264,9 +268,9 @@ final class Restorer implements AutoCloseable {
     }
   }
 
-  /** The stored base backup, streamed into {@code pgherd-receive-backup} in the started member. */
-  private void streamBaseBackup(ObjectStore st, RestorePlanner.Plan p, ContainerRuntime docker, String container,
-      ClusterLog log) throws IOException {
+  /** The stored base backup, streamed to the started member's agent (into its {@code pgherd-receive-backup}). */
+  private void streamBaseBackup(ObjectStore st, RestorePlanner.Plan p, MemberAgent agent, ClusterLog log)
+      throws IOException {
     BackupInfo b = p.backup();
     Compression c = b.compression() == null ? Compression.GZIP : Compression.parse(b.compression());
     String key = BaseBackup.prefix(p.base(), b.id()) + c.tarName();
@@ -296,9 +300,8 @@ final class Restorer implements AutoCloseable {
             return n;
           }
         }) {
-      docker.execWithInput(container, counted, "pgherd-receive-backup",
-          c == Compression.ZSTD ? "zst" : c == Compression.GZIP ? "gz" : "tar", Long.toString(size));
-    } catch (IOException e) {
+      agent.receiveBaseBackup(counted, size, c == Compression.ZSTD ? "zst" : c == Compression.GZIP ? "gz" : "tar");
+    } catch (IOException | io.pgherd.postgres.AgentException e) {
       throw new IOException("restore: unpacking " + what + " in the member failed: " + e.getMessage(), e);
     }
     if (sent.get() != size) {

@@ -165,6 +165,25 @@ public final class FakeAgents implements MemberAgent.Connector {
         }
       }
 
+      /** The fake engine restores nothing: its members' agents are never in their restore mode. */
+      @Override
+      public java.util.Optional<io.pgherd.postgres.AgentRestore> restoreState() throws AgentException {
+        synchronized (engine) {
+          reach(member, host, port, credentials);
+          return java.util.Optional.empty();
+        }
+      }
+
+      @Override
+      public void receiveBaseBackup(java.io.InputStream backup, long size, String format) throws AgentException {
+        throw new AgentException("the agent of " + member + ": the fake engine does not restore");
+      }
+
+      @Override
+      public void receiveRestoreFiles(java.io.InputStream tar, long size) throws AgentException {
+        throw new AgentException("the agent of " + member + ": the fake engine does not restore");
+      }
+
       @Override
       public String haproxy(java.util.List<String> commands) throws AgentException {
         synchronized (engine) {
