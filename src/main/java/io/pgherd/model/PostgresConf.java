@@ -102,6 +102,13 @@ public final class PostgresConf {
     // fewer recycled WAL segments kept ahead: pg_rewind copies every segment the new primary has
     // past the fork, recycled ones included, so this shortens a rejoin (default 80MB)
     p.put("min_wal_size", "32MB");
+    // WAL kept behind the insert position on every member: a former primary rewound by pg_rewind
+    // replays from the last checkpoint the two timelines share, and when it has recycled that
+    // segment itself (it wrote and checkpointed on after the fork) it must stream it from the new
+    // primary, which, without this, may have recycled it too: then it never becomes consistent and
+    // is cloned again (Rejoin.walGone). Only disk: pg_rewind copies no segment before the fork.
+    // (CloudNativePG keeps 512MB; spec.postgres.parameters overrides.)
+    p.put("wal_keep_size", "128MB");
     p.put("max_wal_senders", Integer.toString(MAX_WAL_SENDERS));
     p.put("max_replication_slots", Integer.toString(MAX_WAL_SENDERS));
     p.put("hot_standby", "on");

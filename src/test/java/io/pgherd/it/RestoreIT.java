@@ -109,15 +109,20 @@ class RestoreIT extends ArchivedClusterTestBase {
     assertThat(unconfirmed.exitCode()).as(unconfirmed.output()).isEqualTo(2);
     assertThat(unconfirmed.output()).contains("confirm with --yes");
 
-    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, COPY, restoreSpec(COPY, 2, 47462, "{ xid: \"" + xid + "\" }"))
-        .toString())).isZero();
-    // restarted while its postmaster recovers (docker restart: the stop signal reaches PostgreSQL
-    // through the entrypoint, which then is its parent), the member resumes the restore: no failure
     String restored = Names.container(COPY + "-1");
-    await().atMost(ofSeconds(180)).pollInterval(java.time.Duration.ofMillis(100)).ignoreExceptions()
-        .until(() -> docker.logs(restored, 400).matches("(?s).*LOG:  starting (point-in-time|archive) recovery.*"));
-    docker.restart(restored, 30);
-    awaitHealthy(COPY, 2);
+    // staged through the member's agent: no exec or archive call into a started container
+    try (EngineWatch watch = new EngineWatch(COPY)) {
+      assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, COPY, restoreSpec(COPY, 2, 47462, "{ xid: \"" + xid + "\" }"))
+          .toString())).isZero();
+      // restarted while its postmaster recovers (docker restart: the stop signal reaches PostgreSQL
+      // through the entrypoint, which then is its parent), the member resumes the restore: no failure
+      await().atMost(ofSeconds(180)).pollInterval(java.time.Duration.ofMillis(100)).ignoreExceptions()
+          .until(() -> docker.logs(restored, 400).matches("(?s).*LOG:  starting (point-in-time|archive) recovery.*"));
+      docker.restart(restored, 30);
+      awaitHealthy(COPY, 2);
+      assertThat(watch.all()).as("the watch saw the cluster's events").anyMatch(e -> e.action().equals("restart"));
+      assertThat(watch.intrusions()).as("exec or archive calls into a started container").isEmpty();
+    }
     assertThat(docker.logs(restored, 5000)).contains("restore: stopped by a signal before it was complete",
         "restore: not complete yet", "restore: recovered, promoted").doesNotContain("FATAL: restore");
     await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
@@ -262,11 +267,19 @@ class RestoreIT extends ArchivedClusterTestBase {
     awaitArchived();
     long timeline = status().getTimeline();
 
-    ItSupport.Run run = pgherd("restore", name, "--to-xid", Long.toString(inPlaceXid), "--yes");
-    assertThat(run.exitCode()).as(run.output()).isZero();
+    // the engine is asked for the containers' lifecycle only: the replacement is staged through its
+    // agent (no exec of pgherd-receive-backup, no archive upload of the WAL), the old primary's last
+    // checkpoint read from its agent
+    ItSupport.Run run;
+    try (EngineWatch watch = new EngineWatch(name)) {
+      run = pgherd("restore", name, "--to-xid", Long.toString(inPlaceXid), "--yes");
+      assertThat(run.exitCode()).as(run.output()).isZero();
+      awaitHealthy(instances);
+      assertThat(watch.all()).as("the watch saw the cluster's events").anyMatch(e -> e.action().equals("create"));
+      assertThat(watch.intrusions()).as("exec or archive calls into a started container").isEmpty();
+    }
     assertThat(run.output()).contains("restore backup ", "to xid " + inPlaceXid, name + " restored in place");
 
-    awaitHealthy(instances);
     assertThat(memberNames()).as("every member replaced").hasSize(instances).doesNotContainAnyElementsOf(oldMembers);
     assertThat(status().getTimeline()).isGreaterThan(timeline);
     await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
@@ -277,7 +290,8 @@ class RestoreIT extends ArchivedClusterTestBase {
       assertThat(docker.volumeExists(Names.volume(old))).as(old + "'s volume removed").isFalse();
     }
     String log = java.nio.file.Files.readString(home.logFile(name));
-    assertThat(log).contains("restore-request", "restore-stop-writes", "restore-stop-member", "restored");
+    assertThat(log).contains("restore-request", "restore-stop-writes", "restore-stop-member", "restored",
+        "PostgreSQL stopped through its agent, last checkpoint");
 
     // it serves writes, archives them on its new timeline and takes backups
     long written;
