@@ -36,6 +36,21 @@ class TlsIT extends ClusterTestBase {
     super("itt", 49432, 49433, 1, "");
   }
 
+  /** The engine's calls into the cluster's containers through every step of the class. */
+  EngineWatch watch;
+
+  @org.junit.jupiter.api.BeforeAll
+  void watchTheEngine() throws Exception {
+    watch = new EngineWatch(name);
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  void stopWatching() throws Exception {
+    if (watch != null) {
+      watch.close();
+    }
+  }
+
   String body(int members, String tls) {
     return "  instances: " + members + "\n" + tls + "  backup:\n    objectStore:\n      filesystem:\n        path: "
         + tmp.resolve("store") + "\n  loadBalancer:\n    readWritePort: " + rw + "\n    readOnlyPort: " + ro + "\n";
@@ -261,5 +276,16 @@ class TlsIT extends ClusterTestBase {
     try (Connection c = ItSupport.connect(home, name, rw)) {
       assertThat(column0(c, "select count(*) from pg_stat_replication where state = 'streaming'")).isEqualTo("2");
     }
+  }
+
+  @Test
+  @Order(7)
+  void throughTlsOnAScaleOutARenewalAndTlsOffNothingWasExecutedInOrCopiedIntoARunningContainer() {
+    // files (configuration, certificates, keys) reached running members through their agents; the
+    // replica added by the scale-out got its own with its creation (not counted)
+    assertThat(watch.all()).as("the watch saw the scale-out").anyMatch(e -> e.action().equals("create"));
+    assertThat(watch.intrusions()).as("exec or archive calls into a started container (but this class's own"
+        + " `docker exec … stat`; every exec has its exec_create, which names the command)")
+        .filteredOn(e -> !e.action().contains(" stat -c ") && !e.action().startsWith("exec_die")).isEmpty();
   }
 }
