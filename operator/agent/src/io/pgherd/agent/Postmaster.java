@@ -23,6 +23,11 @@ final class Postmaster {
     this.child = child;
   }
 
+  /** For tests: any process, as if it were the agent's child. */
+  static Postmaster of(Process p) {
+    return new Postmaster(p.toHandle(), p);
+  }
+
   /** Starts {@code postgres -D pgdata -c config_file=conf} with the agent's output streams. */
   static Postmaster start(Path pgdata, Path conf) throws IOException {
     Process p = new ProcessBuilder("postgres", "-D", pgdata.toString(), "-c", "config_file=" + conf)
@@ -62,13 +67,21 @@ final class Postmaster {
     return handle.isAlive();
   }
 
-  /** Sends {@code signal} (INT, TERM, QUIT, HUP) to the postmaster; false when it is gone already. */
+  /**
+   * Sends {@code signal} (INT, TERM, QUIT, HUP) to the postmaster; false when it is gone already.
+   * Through the shell's built-in kill: the image has no kill program (procps is not installed), and
+   * Java itself can send only TERM and KILL.
+   */
   boolean signal(String signal) {
+    if (!List.of("INT", "TERM", "QUIT", "HUP").contains(signal)) {
+      throw new IllegalArgumentException("not a signal the postmaster is sent: " + signal);
+    }
     if (!handle.isAlive()) {
       return false;
     }
     try {
-      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(handle.pid())).inheritIO().start();
+      Process kill = new ProcessBuilder("/bin/sh", "-c", "kill -s \"$1\" \"$2\"", "sh", signal,
+          Long.toString(handle.pid())).inheritIO().start();
       return kill.waitFor() == 0;
     } catch (IOException e) {
       return false;

@@ -99,6 +99,11 @@ class SyncFailoverIT extends ClusterTestBase {
       assertThat(writes.acknowledged.stream().filter(id -> !rows.contains(id)).toList()).isEmpty();
     }
     assertThat(primaryAfterChange()).isNotEqualTo(old);
+    // stopped and started again by its agent, not by a signal to its container
+    String log = Files.readString(home.logFile(name));
+    assertThat(log).contains("demote: " + old + ": fast shutdown through its agent").doesNotContain("agent-fallback");
+    assertThat(docker.logs(Names.container(old), 2000)).contains("stop (fast) asked by the operator: SIGINT")
+        .doesNotContain("cannot send SIG");
   }
 
   @Test
@@ -138,6 +143,10 @@ class SyncFailoverIT extends ClusterTestBase {
     Instant promotedAt = Instant.parse(status().getLastFailover().completedAt());
     assertThat(fencedAt).as("fenced itself before the promotion").isAfter(cut).isBefore(promotedAt);
     assertThat(fenced).contains("only 1 of 3 members reachable (no majority)");
+    // and PostgreSQL did stop: its immediate shutdown follows the FENCED line
+    String afterFence = Files.readString(kept).substring(Files.readString(kept).indexOf(fenced));
+    assertThat(afterFence).as("the kept log after the FENCED line").contains("received immediate shutdown request")
+        .doesNotContain("cannot send SIG");
     assertThat(status().getLastFailover().reason()).contains("it has fenced itself by now (isolation timeout");
     System.out.printf("cut-off primary: fenced %d ms after the cut, promotion %d ms after the fence%n",
         Duration.between(cut, fencedAt).toMillis(), Duration.between(fencedAt, promotedAt).toMillis());
