@@ -36,8 +36,23 @@ final class EngineWatch implements AutoCloseable {
   private final List<Event> intrusions = new CopyOnWriteArrayList<>();
   private final Set<String> started = new HashSet<>();
 
-  /** Starts watching the containers labelled {@code io.pgherd.cluster=cluster}. */
+  /**
+   * Starts watching the containers labelled {@code io.pgherd.cluster=cluster}; the ones running
+   * already count as started.
+   */
   EngineWatch(String cluster) throws IOException {
+    Process ps = new ProcessBuilder("docker", "ps", "--no-trunc", "--format", "{{.ID}}", "--filter",
+        "label=io.pgherd.cluster=" + cluster).redirectErrorStream(true).start();
+    String running = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    try {
+      if (ps.waitFor() != 0) {
+        throw new IOException("docker ps failed: " + running);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted");
+    }
+    running.lines().map(String::strip).filter(l -> !l.isEmpty()).forEach(started::add);
     events = new ProcessBuilder("docker", "events", "--format", "{{json .}}", "--filter", "type=container",
         "--filter", "label=io.pgherd.cluster=" + cluster).redirectErrorStream(true).start();
     reader = new Thread(this::read, "engine-watch-" + cluster);
