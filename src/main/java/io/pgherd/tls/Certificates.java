@@ -152,6 +152,39 @@ public final class Certificates {
 
   /** Whether key is the private key of cert's public key (a signature made with one verifies with the other). */
   public static boolean matches(X509Certificate cert, PrivateKey key) {
+    String known;
+    try {
+      known = "key " + java.util.Base64.getEncoder().encodeToString(cert.getEncoded()) + " "
+          + java.util.Base64.getEncoder().encodeToString(key.getEncoded() == null ? new byte[0] : key.getEncoded());
+    } catch (java.security.cert.CertificateEncodingException e) {
+      return false;
+    }
+    if (CHECKED.containsKey(known)) {
+      return true;
+    }
+    boolean ok = signsFor(cert, key);
+    if (ok) {
+      remember(known);
+    }
+    return ok;
+  }
+
+  /**
+   * Checks that passed, by the certificates' and keys' encodings: every pass asks again whether each
+   * agent's and member's certificate still fits (an ECDSA signature and two verifications each,
+   * more than half of an idle operator's pass before this), and the answer cannot change for the
+   * same bytes. Failures are not kept (they are asked again, and cost a new certificate anyway).
+   */
+  private static final java.util.Map<String, Boolean> CHECKED = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static void remember(String known) {
+    if (CHECKED.size() > 1024) {
+      CHECKED.clear(); // (certificates are renewed every few months: this is never reached in practice)
+    }
+    CHECKED.put(known, Boolean.TRUE);
+  }
+
+  private static boolean signsFor(X509Certificate cert, PrivateKey key) {
     try {
       byte[] probe = "pgherd key check".getBytes(StandardCharsets.US_ASCII);
       String algorithm = "RSA".equals(key.getAlgorithm()) ? "SHA256withRSA" : "SHA256withECDSA";
@@ -174,9 +207,7 @@ public final class Certificates {
    */
   public static java.util.Optional<String> renewalReason(X509Certificate cert, X509Certificate ca,
       Collection<String> altNames, Instant now, Duration validity, Duration renewBefore) {
-    try {
-      cert.verify(ca.getPublicKey());
-    } catch (GeneralSecurityException e) {
+    if (!signedBy(cert, ca)) {
       return java.util.Optional.of("not signed by the cluster's CA");
     }
     Set<String> have = altNames(cert);
@@ -198,6 +229,27 @@ public final class Certificates {
       return java.util.Optional.of("valid until " + notAfter + ", longer than certificateValidity allows");
     }
     return java.util.Optional.empty();
+  }
+
+  /** Whether ca's key signed cert (a check that passed is remembered by both encodings). */
+  static boolean signedBy(X509Certificate cert, X509Certificate ca) {
+    String known;
+    try {
+      known = "ca " + java.util.Base64.getEncoder().encodeToString(cert.getEncoded()) + " "
+          + java.util.Base64.getEncoder().encodeToString(ca.getEncoded());
+    } catch (java.security.cert.CertificateEncodingException e) {
+      return false;
+    }
+    if (CHECKED.containsKey(known)) {
+      return true;
+    }
+    try {
+      cert.verify(ca.getPublicKey());
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+    remember(known);
+    return true;
   }
 
   /** The DNS names and IP addresses of a certificate's subject alternative names, lower case. */
