@@ -26,7 +26,8 @@
 #               printed), and the seconds from the reconnection (the operator's "reconnect:" log
 #               line when it was the operator) until it streams again. Also
 #               printed: the old primary's FENCED: lines (its agent's self-fencing) since the fault
-#               (docker logs -t), or "no FENCED line". Not in the default list.
+#               (docker logs -t, and the log the operator kept of the container it made again),
+#               or "no FENCED line". Not in the default list.
 # and every acknowledged write is looked for afterwards (lost=...). Then a table of medians,
 # minimum and maximum. Not run by CI; results go to docs/benchmarks.md.
 #
@@ -176,9 +177,24 @@ wait_new_primary() { # wait_new_primary OLD
   done
 }
 # the old primary's agent's FENCED: lines since FAULT_MS, with seconds after the fault
-fenced_lines() { # fenced_lines CONTAINER FAULT_MS
+# (from the container's log, and from the logs the operator kept of the containers it made again:
+# a fenced former primary's container is replaced, its last lines kept in $PGHERD_HOME/logs/NAME/)
+fenced_lines() { # fenced_lines MEMBER FAULT_MS
   local lines
-  lines=$(docker logs -t --since "${2:0:10}.${2:10}" "$1" 2>&1 | grep -F 'FENCED:' || true)
+  lines=$( { docker logs -t --since "${2:0:10}.${2:10}" "pgherd-$1" 2>&1
+      cat "$PGHERD_HOME/logs/$NAME/$1".*.log 2>/dev/null; } | grep -F 'FENCED:' \
+    | python3 -c "
+import sys, datetime
+fault = int(sys.argv[1]) / 1000
+for l in sys.stdin:
+    t = l.split(' ', 1)[0].rstrip('Z')
+    try:
+        d = datetime.datetime.fromisoformat(t[:26]).replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        continue
+    if d.timestamp() >= fault:
+        print(l, end='')
+" "$2" | sort -u || true)
   if [ -z "$lines" ]; then
     echo "no FENCED line"
     return
@@ -271,7 +287,7 @@ for scenario in $SCENARIOS; do
         fi
         rejoin=$(wait_streaming "$old" "$reconnected")
         log "isolate #$i: new primary seen in the operator's state $(python3 -c "print(round(($chosen - $fault) / 1000, 2))")s after the disconnect; $old reconnected at +$(python3 -c "print(round(($reconnected - $fault) / 1000, 2))")s by $by"
-        fenced_lines "pgherd-$old" "$fault" | while IFS= read -r l; do log "isolate #$i: $old: $l"; done ;;
+        fenced_lines "$old" "$fault" | while IFS= read -r l; do log "isolate #$i: $old: $l"; done ;;
       *) die "unknown scenario $scenario" ;;
     esac
     wait "$PROBE_PID" || true
