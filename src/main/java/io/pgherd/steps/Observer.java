@@ -48,6 +48,10 @@ public final class Observer extends ClusterPart {
   static final Duration MAX_AGENT_STATE_AGE = Duration.ofSeconds(2);
   /** Members probed over SQL rather than through their agent, and why (said once each). */
   private final Map<Integer, String> fallbacks = new TreeMap<>();
+  /** Since when each member's agent has not answered (a new container's agent starts in a second or two). */
+  private final Map<Integer, Instant> unansweredSince = new TreeMap<>();
+  /** How long an agent may not answer before the fallback to SQL is said (a restored member's agents hand over, a JVM starts). */
+  static final java.time.Duration FALLBACK_GRACE = java.time.Duration.ofSeconds(10);
 
   public Observer(ClusterScope scope) {
     super(scope);
@@ -104,12 +108,18 @@ public final class Observer extends ClusterPart {
       }
       if (look.probe() != null) {
         probes.put(ordinal, look.probe());
-        fallback(ordinal, look.fallback());
+        fallback(ordinal, look.fallback(), look.agentAnswered() == null && members.get(ordinal) != null
+            && agentAddressKnown(members.get(ordinal)));
       } else {
         errors.put(ordinal, look.error());
       }
     });
     return new Observed(network, members, volumes, lb, probes, errors, fenced);
+  }
+
+  /** Whether this process has an address for the member's agent (a container made before the agents has none). */
+  private boolean agentAddressKnown(ContainerInfo c) {
+    return scope.agentAddress(c).isPresent();
   }
 
   /**
@@ -179,9 +189,18 @@ public final class Observer extends ClusterPart {
 
   /**
    * Says once per member that it is probed over SQL, not through its agent (null: through its
-   * agent), and once that its agent answers again.
+   * agent), and once that its agent answers again. An agent that could answer but did not (not yet
+   * started, between a restore's two agents) is said only after FALLBACK_GRACE.
    */
-  private void fallback(int ordinal, String why) {
+  private void fallback(int ordinal, String why, boolean mayAnswerSoon) {
+    if (why != null && mayAnswerSoon) {
+      Instant since = unansweredSince.computeIfAbsent(ordinal, o -> instant());
+      if (instant().isBefore(since.plus(FALLBACK_GRACE))) {
+        return; // said once it lasts
+      }
+    } else if (why == null) {
+      unansweredSince.remove(ordinal);
+    }
     if (why != null) {
       if (fallbacks.putIfAbsent(ordinal, why) == null) {
         log.warn("agent-fallback", member(ordinal) + " is probed over SQL, one login per pass: " + why);
