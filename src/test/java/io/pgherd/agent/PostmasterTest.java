@@ -13,11 +13,15 @@ import org.junit.jupiter.api.Test;
 class PostmasterTest {
   @Test
   void sendsTheSignalAskedFor() throws Exception {
-    // a process that ends with a status of its own on INT only (TERM would end it with 143)
-    Process p = new ProcessBuilder("/bin/sh", "-c", "trap 'exit 42' INT; while :; do sleep 0.05; done").start();
+    // a process that ends with a status of its own on INT only; it sets its handler itself (a shell
+    // cannot trap a signal ignored when it started, as INT is under a background job)
+    Process p = new ProcessBuilder("python3", "-c", "import signal, sys, time\n"
+        + "signal.signal(signal.SIGINT, lambda *a: sys.exit(42))\nprint('ready', flush=True)\ntime.sleep(30)\n")
+        .start();
     try {
+      assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine())
+          .isEqualTo("ready");
       Postmaster pm = Postmaster.of(p);
-      Thread.sleep(200); // the trap is set
       assertThat(pm.signal("INT")).isTrue();
       assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
       assertThat(p.exitValue()).isEqualTo(42);
