@@ -60,12 +60,43 @@ class AdoptionIT extends ClusterTestBase {
             args = new Object[] {new ContainerSpec(s.name(), s.image(), s.network(), s.labels(), s.volumes(),
                 s.ports().stream().filter(p -> p.containerPort() != PostgresConf.AGENT_PORT).toList(), files)};
           }
+          Object result;
           try {
-            return method.invoke(engine, args);
+            result = method.invoke(engine, args);
           } catch (InvocationTargetException e) {
             throw e.getCause();
           }
+          return seenAsBefore(result);
         });
+  }
+
+  /**
+   * What the older operator sees of its members: an agent port (to nowhere: port 9, refused), so that
+   * it does not adopt the members it made itself — an older pgherd had no adoption; today's code
+   * running the older way would otherwise make them again, the older way, for ever.
+   */
+  private static Object seenAsBefore(Object result) {
+    if (result instanceof io.pgherd.runtime.ContainerInfo c) {
+      return withAgentPort(c);
+    }
+    if (result instanceof java.util.Optional<?> o && o.isPresent() && o.get() instanceof io.pgherd.runtime.ContainerInfo c) {
+      return java.util.Optional.of(withAgentPort(c));
+    }
+    if (result instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof io.pgherd.runtime.ContainerInfo) {
+      return l.stream().map(c -> withAgentPort((io.pgherd.runtime.ContainerInfo) c)).toList();
+    }
+    return result;
+  }
+
+  private static io.pgherd.runtime.ContainerInfo withAgentPort(io.pgherd.runtime.ContainerInfo c) {
+    if (!Names.COMPONENT_MEMBER.equals(c.labels().get(Names.LABEL_COMPONENT)) || !c.running()
+        || c.publishedPorts().containsKey(PostgresConf.AGENT_PORT)) {
+      return c;
+    }
+    Map<Integer, Integer> ports = new java.util.HashMap<>(c.publishedPorts());
+    ports.put(PostgresConf.AGENT_PORT, 9);
+    return new io.pgherd.runtime.ContainerInfo(c.id(), c.name(), c.image(), c.state(), c.status(), c.labels(), ports,
+        c.created(), c.networks());
   }
 
   private boolean everyMemberHasItsAgentPort() {
