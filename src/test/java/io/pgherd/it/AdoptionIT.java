@@ -135,9 +135,10 @@ class AdoptionIT extends ClusterTestBase {
       writes.close();
       Set<Long> rows;
       try (Connection c = ItSupport.connect(home, name, rw)) {
-        rows = column(c, "select id::text from cinsert").stream().map(Long::valueOf).collect(Collectors.toSet());
         assertThat(column0(c, "select count(*) from before_adoption")).isEqualTo("5000");
       }
+      rows = column(ItSupport.connect(home, name, rw), "select id::text from cinsert").stream().map(Long::valueOf)
+          .collect(Collectors.toSet());
       assertThat(writes.acknowledged.stream().filter(id -> !rows.contains(id)).toList())
           .as("acknowledged writes lost by the adoption").isEmpty();
       System.out.printf("adoption under writes: %d acknowledged, %d errors%n", writes.acknowledged.size(),
