@@ -50,7 +50,9 @@ public final class Rejoin extends ClusterPart {
         continue;
       }
       if (probe == null) {
-        walGone(r, c);
+        if (!startHeld(topology, obs, r, c)) {
+          walGone(r, c);
+        }
         continue;
       }
       silentSince.remove(r);
@@ -82,6 +84,38 @@ public final class Rejoin extends ClusterPart {
       home.writeState(cluster, next);
     }
     return next;
+  }
+
+  /**
+   * A former primary whose agent still holds PostgreSQL stopped once no change of primary is under
+   * way: the operator stopped between a switchover's promotion and the old primary's start (which
+   * {@link #restartOldPrimary} does in the same pass). It has a replica's files already (delivered
+   * before the promotion): its agent starts it as a standby, after its slot on the primary. True
+   * when it was started (or asked to be).
+   */
+  private boolean startHeld(Topology topology, Observed obs, int r, ContainerInfo c) {
+    if (topology.failover() != null || !c.running()) {
+      return false;
+    }
+    Optional<MemberAgent> agent = agent(c).filter(Rejoin::held);
+    ContainerInfo primary = obs.members().get(topology.primary());
+    if (agent.isEmpty() || primary == null) {
+      return false;
+    }
+    String slot = Names.slot(member(r));
+    try {
+      if (sql(primary).orElseThrow().createSlot(slot)) {
+        log.action("create-slot", slot + " on " + member(topology.primary()) + " for " + member(r));
+      }
+      agent.get().start(true);
+    } catch (InstanceException | AgentException | java.util.NoSuchElementException e) {
+      log.warn("start-member", member(r) + ": held stopped by its agent; starting it as a standby failed ("
+          + e.getMessage() + "); trying again");
+      return true;
+    }
+    log.action("start-member", member(r) + ": its agent held PostgreSQL stopped (the operator stopped during a"
+        + " switchover); its agent starts it as a standby; it rejoins as a replica of " + member(topology.primary()));
+    return true;
   }
 
   /**
