@@ -243,6 +243,10 @@ class CrashPointsIT extends ClusterTestBase {
     crashAt("promoted", 3, cli::start);
     cli.join(60_000);
     assertThat(primaryOf(3)).as("the stored intent was carried through after the restart").isEqualTo(target);
+    // the old primary, stopped by its agent and not started before the halt, is started as a standby
+    // by the restarted operator (its container ran on, PostgreSQL held stopped)
+    assertThat(java.nio.file.Files.readString(home.logFile(name)))
+        .contains("start-member: " + before + ": its agent held PostgreSQL stopped");
   }
 
   @Test
