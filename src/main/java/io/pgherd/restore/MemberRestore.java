@@ -21,9 +21,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Restores one member from a cluster's backups (a {@link Restorer} job: plan, create the
@@ -172,7 +170,7 @@ public final class MemberRestore extends ClusterPart {
     long deadline = System.nanoTime() + AGENT_WAIT.toNanos();
     String last = "its container is not there";
     while (true) {
-      Optional<ContainerInfo> c = docker.container(io.pgherd.model.Names.container(member));
+      Optional<ContainerInfo> c = docker.container(Names.container(member));
       if (c.isPresent() && !c.get().running() && !"created".equals(c.get().state())) {
         String why = Restorer.failure(docker.logs(c.get().id(), 120));
         throw new IOException(member + " stopped before it could receive the backup"
