@@ -55,7 +55,7 @@ public final class Agent {
     LocalSession session = new LocalSession(socketDir, 5432, QUERY_TIMEOUT_MILLIS);
     HealthWatch watch = new HealthWatch(session, period, QUERY_TIMEOUT_MILLIS, clock, log);
     Http.daemon(watch, "pgherd-agent-watch").start();
-    HealthServer health = new HealthServer(healthPort, watch, MAX_STATE_AGE_MILLIS, clock);
+    HealthServer health = new HealthServer(healthPort, watch::state, MAX_STATE_AGE_MILLIS, clock, log);
     health.start();
     log.info("health endpoint on :" + healthPort + " (GET /primary, /replica[?lag=N], /health)");
 
