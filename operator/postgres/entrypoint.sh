@@ -219,12 +219,15 @@ bootstrap_clone() {
   # PGPASSFILE is a path, not a secret; --no-password makes a missing/wrong entry fail fast.
   if ! PGPASSFILE=$RUN/pgpass PGAPPNAME=$PGHERD_MEMBER prefixed "" as_postgres \
       pg_basebackup -h "$PGHERD_PRIMARY_HOST" -p "$PGHERD_PRIMARY_PORT" -U replicator \
-      -D "$STAGE" -X stream -S "$PGHERD_SLOT" -c fast --no-password --progress --verbose; then
+      -D "$STAGE" -X stream -S "$PGHERD_SLOT" -c fast --no-password --progress --verbose --no-sync; then
     rm -rf "$STAGE"
     die "pg_basebackup from $src through slot $PGHERD_SLOT failed (see above); the partial copy was removed"
   fi
   touch "$STAGE/standby.signal"
   chown postgres:postgres "$STAGE/standby.signal"
+  # On disk before it becomes the data directory: one syncfs() of the volume's file system, not
+  # pg_basebackup's fsync of each of its ~1000 files (--no-sync above)
+  sync -f "$STAGE/standby.signal" || die "syncing the clone to disk failed"
   log "clone complete; standby.signal written"
 }
 

@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
- * Looks at the server every {@code periodMillis} on the agent's session and keeps the latest
+ * Looks at the server every {@code periodMillis} (every {@link #RETRY_MILLIS} while it does not
+ * answer) on the agent's session and keeps the latest
  * {@link Health.State} for the health endpoint: one small query on a connection kept open, instead of
  * a process and a login per check. Changes of role and failures are logged when they happen, not
  * at every look.
@@ -13,6 +14,13 @@ final class HealthWatch implements Runnable {
   static final String QUERY = "select pg_is_in_recovery(), case when pg_is_in_recovery() then"
       + " (select greatest(0, pg_wal_lsn_diff(latest_end_lsn, pg_last_wal_replay_lsn()))::bigint"
       + " from pg_stat_wal_receiver) end";
+
+  /**
+   * The next look after one that found PostgreSQL unavailable (starting, restarting, stopped):
+   * sooner than the period, so a server that has just started — a new replica, a former primary
+   * rejoining — is seen as soon as it answers. A failed connection to the local socket costs little.
+   */
+  static final long RETRY_MILLIS = 100;
 
   private final LocalSession session;
   private final long periodMillis;
@@ -59,8 +67,8 @@ final class HealthWatch implements Runnable {
   public void run() {
     while (!stopped) {
       long start = clock.getAsLong();
-      look();
-      long rest = periodMillis - (clock.getAsLong() - start);
+      Health.State now = look();
+      long rest = pause(now, periodMillis, clock.getAsLong() - start);
       if (rest > 0) {
         try {
           Thread.sleep(rest);
@@ -69,6 +77,12 @@ final class HealthWatch implements Runnable {
         }
       }
     }
+  }
+
+  /** How long to wait before the next look, after one that found {@code state} and took {@code tookMillis}. */
+  static long pause(Health.State state, long periodMillis, long tookMillis) {
+    long period = state.role() == Health.Role.UNAVAILABLE ? Math.min(periodMillis, RETRY_MILLIS) : periodMillis;
+    return Math.max(0, period - tookMillis);
   }
 
   void stop() {

@@ -8,6 +8,12 @@ public final class Progress {
   public String waiting;
   /** Look again soon: the primary is failing, and Docker may not have said it has exited yet. */
   public boolean soon;
+  /**
+   * A new replica the pass waits for (cloning, starting, or answering but not streaming yet,
+   * within minutes of its container's creation): between passes the operator asks its agent
+   * whether it streams, and runs the next pass as soon as it does, not a second later. Null: none.
+   */
+  public io.pgherd.runtime.ContainerInfo awaited;
   /** The next pass follows at once: a change of primary is under way and this pass has waited its share. */
   public boolean now;
 

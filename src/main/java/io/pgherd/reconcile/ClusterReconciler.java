@@ -33,6 +33,7 @@ import io.pgherd.restore.BootstrapRestore;
 import io.pgherd.restore.MemberRestore;
 import io.pgherd.restore.RestoreInPlace;
 import io.pgherd.restore.RestoreState;
+import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.MemberAccess;
 import io.pgherd.status.StatusReport;
@@ -88,6 +89,8 @@ public final class ClusterReconciler {
   private final BaseBackups baseBackups;
   private final LoadBalancer loadBalancer;
   private final Detector detector;
+  /** The young replica the last pass waited for; null: none. */
+  private ContainerInfo awaited;
   private final Fencing fencing;
   private final Rejoin rejoin;
   private final PrimaryChange primaryChange;
@@ -187,6 +190,20 @@ public final class ClusterReconciler {
     archive.close();
   }
 
+  /**
+   * Whether the last pass waited for a young replica ({@link Progress#awaited}): the operator's
+   * worker then asks its agent alone (no listing, no SQL) between passes whether it streams, and
+   * runs the next pass as soon as it does.
+   */
+  public boolean awaits() {
+    return awaited != null;
+  }
+
+  /** See {@link #awaits}: whether that replica streams now. */
+  public boolean awaitedStreams() {
+    return awaited != null && observer.streams(awaited);
+  }
+
   public String cluster() {
     return cluster;
   }
@@ -194,6 +211,7 @@ public final class ClusterReconciler {
   /** One pass. Exceptions (Docker unreachable, ...) reach the caller, which backs off. */
   public Result reconcile() {
     log.begin();
+    awaited = null;
     if (Files.exists(home.deleteRequest(cluster))) {
       return delete();
     }
@@ -368,6 +386,7 @@ public final class ClusterReconciler {
     PostgresClusterStatus status = statusReport.status(cfg, pass.generation, topology, after, null, progress.waiting);
     statusReport.writeStatus(status);
     if (progress.changed || !"Healthy".equals(status.getPhase())) {
+      awaited = progress.awaited;
       return Result.requeue(progress.soon ? SOON : FAST, progress.waiting == null ? status.getPhase() : progress.waiting);
     }
     log.clearWarning();

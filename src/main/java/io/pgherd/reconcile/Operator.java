@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class Operator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Operator.class);
   static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  /** How often a worker asks the agent of a new replica it waits for whether it streams yet. */
+  static final Duration AWAIT_POLL = Duration.ofMillis(100);
 
   private final Home home;
   private final ContainerRuntime docker;
@@ -263,10 +265,33 @@ public final class Operator implements AutoCloseable {
           return;
         }
         try {
-          wake.tryAcquire(delay.toMillis(), TimeUnit.MILLISECONDS);
+          await(delay);
           wake.drainPermits();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+
+    /**
+     * Until the next pass: {@code delay}, a wake-up (a Docker event, a changed spec or request), or
+     * the new replica the last pass waited for streaming — asked of its agent every
+     * {@link #AWAIT_POLL}, so the status says so within that, not a second later.
+     */
+    private void await(Duration delay) throws InterruptedException {
+      if (!reconciler.awaits()) {
+        wake.tryAcquire(delay.toMillis(), TimeUnit.MILLISECONDS);
+        return;
+      }
+      long deadline = System.nanoTime() + delay.toNanos();
+      while (true) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0 || wake.tryAcquire(Math.min(left, AWAIT_POLL.toMillis()), TimeUnit.MILLISECONDS)) {
+          return;
+        }
+        if (left > AWAIT_POLL.toMillis() && reconciler.awaitedStreams()) {
+          LOG.debug("{}: the replica the last pass waited for streams", reconciler.cluster());
           return;
         }
       }

@@ -22,6 +22,13 @@ import java.util.TreeSet;
  * removed with their volume when the topology no longer holds them.
  */
 public final class Members extends ClusterPart {
+  /**
+   * A replica this young (from its container's creation: the clone included) that does not stream
+   * yet is about to: the operator watches its agent between passes ({@link Progress#awaited}). An
+   * older one that does not stream is a fault the status shows, looked at every second.
+   */
+  static final long NEW_MEMBER_SECONDS = 120;
+
   private final MemberContainers containers;
 
   public Members(ClusterScope scope, MemberContainers containers) {
@@ -140,9 +147,18 @@ public final class Members extends ClusterPart {
       if (probe == null) {
         progress.waitFor("replica " + member(r) + " not answering yet (cloning or starting): "
             + obs.probeErrors().getOrDefault(r, "no probe"));
+        await(c, progress);
       } else if (!"streaming".equals(probe.receiverStatus())) {
         progress.waitFor("replica " + member(r) + " not streaming yet");
+        await(c, progress);
       }
+    }
+  }
+
+  /** A young replica not streaming yet is about to: the operator watches its agent until the next pass. */
+  private void await(ContainerInfo c, Progress progress) {
+    if (progress.awaited == null && instant().getEpochSecond() - c.created() < NEW_MEMBER_SECONDS) {
+      progress.awaited = c;
     }
   }
 

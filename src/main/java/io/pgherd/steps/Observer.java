@@ -117,6 +117,20 @@ public final class Observer extends ClusterPart {
     return new Observed(network, members, volumes, lb, probes, errors, fenced);
   }
 
+  /**
+   * Whether the member's agent reports its PostgreSQL streaming from a primary; false as well when
+   * the agent cannot be asked (not started yet: the next pass observes and says why).
+   */
+  public boolean streams(ContainerInfo c) {
+    try {
+      Optional<MemberAgent> agent = agent(c);
+      return agent.isPresent()
+          && agent.get().status().probe().map(p -> "streaming".equals(p.receiverStatus())).orElse(false);
+    } catch (AgentException | RuntimeException e) {
+      return false;
+    }
+  }
+
   /** Whether this process has an address for the member's agent (a container made before the agents has none). */
   private boolean agentAddressKnown(ContainerInfo c) {
     return scope.agentAddress(c).isPresent();

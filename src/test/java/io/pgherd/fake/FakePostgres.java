@@ -47,7 +47,7 @@ import java.util.Set;
  * standby is "async"), cascading replication, base backups, passwords other than the superuser's,
  * sessions and data.
  *
- * <p>Switches: {@link #hang} (SQL blocks, then "timeout"), {@link #lagBehind},
+ * <p>Switches: {@link #hang} (SQL blocks, then "timeout"), {@link #lagBehind}, {@link #refuseStreaming},
  * {@link #promoteByHand} (a second writable member), {@link #rewindSeesOldTimeline},
  * {@link #stallShutdown}, {@link #missShutdownWal}.
  */
@@ -115,6 +115,17 @@ public final class FakePostgres implements Instance.Connector {
   public void lagBehind(String member, long bytes) {
     synchronized (engine) {
       switches.lags.put(member, bytes);
+    }
+  }
+
+  /** The member's WAL receiver is refused by its primary (it runs, answers, and does not stream) until {@code refused} is false. */
+  public void refuseStreaming(String member, boolean refused) {
+    synchronized (engine) {
+      if (refused) {
+        switches.refusedStreaming.add(member);
+      } else {
+        switches.refusedStreaming.remove(member);
+      }
     }
   }
 
@@ -354,6 +365,13 @@ public final class FakePostgres implements Instance.Connector {
 
   void volumeRemoved(String volume) {
     pg.volumes.remove(volume);
+  }
+
+  /** One simulated step now, as a listing of the engine makes one (for a test that asks no listing). */
+  public void step() {
+    synchronized (engine) {
+      advance();
+    }
   }
 
   /** One simulated step: shutdowns end, waiting entrypoints go on, standbys stream, primaries write. */

@@ -12,6 +12,8 @@ final class PgSwitches {
   final Map<String, Duration> hangs = new HashMap<>();
   /** How far behind its primary a standby receives ({@link FakePostgres#lagBehind}). */
   final Map<String, Long> lags = new HashMap<>();
+  /** Standbys whose WAL receiver cannot connect (its primary refuses it) ({@link FakePostgres#refuseStreaming}). */
+  final Set<String> refusedStreaming = new TreeSet<>();
   /** Probes over SQL (each a login with the real gateway), by member. */
   final Map<String, Integer> sqlProbes = new HashMap<>();
   /** SQL calls that timed out. */

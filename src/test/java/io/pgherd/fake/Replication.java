@@ -81,6 +81,8 @@ final class Replication {
     String why = null;
     if (src == null) {
       why = "could not connect to the primary server " + s.upstream;
+    } else if (switches.refusedStreaming.contains(s.member)) {
+      why = "could not connect to the primary server " + s.upstream + ": connection refused";
     } else if (refused != null) {
       why = "could not connect to the primary server " + s.upstream + ": " + refused;
     } else if (src.data.systemId != d.systemId) {
