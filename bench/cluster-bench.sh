@@ -810,9 +810,20 @@ if [ "$HEALTH_UNDER_LOAD" = 1 ]; then
   /usr/bin/time -f '%U %S' -o "$work/time-health.out" timeout $((DURATION + 120)) \
     pgbench -S -n -c "$CLIENTS" -j "$THREADS" -T "$DURATION" -h 127.0.0.1 -p "$RW_PORT" postgres >"$out" 2>&1 &
   hl_pgbench_pid=$!
+  # the same requests seen at the member: tcpdump's kernel timestamps, request in → answer out
+  # (the agent's time, scheduling included, without the Python client's own waits for a CPU)
+  pcap_pid='' pcap="$work/health-load.pcap"
+  if command -v tcpdump >/dev/null; then
+    timeout $((DURATION + 30)) tcpdump -i any -nn -s 128 -w "$pcap" "host $primary_ip and tcp port $HEALTH_PORT" \
+      >"$work/tcpdump.log" 2>&1 &
+    pcap_pid=$!
+  fi
   sleep 1
   hl=$(timeout $((hl_secs + 30)) python3 "$repo/bench/health-latency.py" "$primary_ip" "$HEALTH_PORT" /primary \
     --interval-ms 50 --seconds "$hl_secs" --count $((hl_secs * 20 + 20)) --timeout 1) || hl="health-latency.py failed (status $?)"
+  if [ -n "$pcap_pid" ]; then
+    sleep 0.5; kill -INT "$pcap_pid" 2>/dev/null || true; wait "$pcap_pid" 2>/dev/null || true
+  fi
   rc=0; wait "$hl_pgbench_pid" || rc=$?
   hl_pgbench_pid=''
   read -r -a c1 <<<"$(cpu_snapshot)"; tb=$(now)
@@ -825,6 +836,10 @@ if [ "$HEALTH_UNDER_LOAD" = 1 ]; then
   echo "    $hl"
   health_load="p50 $(hv p50 "$hl") ms, p99 $(hv p99 "$hl") ms, max $(hv max "$hl") ms, non-200 $(hv non200 "$hl") (+ $(hv errors "$hl") without answer) of $(hv n "$hl")"
   echo "  RESULT health check under load: $health_load   (target p99 ≤ 5 ms)"
+  if [ -n "$pcap_pid" ] && [ -s "$pcap" ]; then
+    echo "         the same at the member (tcpdump, request in → answer out; $lb_ip is HAProxy's own checks):"
+    python3 "$repo/bench/pcap-latency.py" "$pcap" "$primary_ip" "$HEALTH_PORT" 2>&1 | sed 's/^/           /'
+  fi
   echo "         pgbench meanwhile: tps $tps; other work on the machine: $others cores (health-latency.py's own CPU counts there);"
   echo "         HAProxy 'is DOWN' events: $ndown"
   [ -n "$down" ] && head -5 <<<"$down" | cut -c1-200 | sed 's/^/         LB: /'
