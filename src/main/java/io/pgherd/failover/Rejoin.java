@@ -102,19 +102,13 @@ public final class Rejoin extends ClusterPart {
     if (agent.isEmpty() || primary == null) {
       return false;
     }
-    String slot = Names.slot(member(r));
     try {
-      if (sql(primary).orElseThrow().createSlot(slot)) {
-        log.action("create-slot", slot + " on " + member(topology.primary()) + " for " + member(r));
-      }
-      agent.get().start(true);
-    } catch (InstanceException | AgentException | java.util.NoSuchElementException e) {
+      asStandby(topology, primary, r, c, agent,
+          "its agent held PostgreSQL stopped (the operator stopped during a switchover); ").run();
+    } catch (InstanceException | AgentException e) {
       log.warn("start-member", member(r) + ": held stopped by its agent; starting it as a standby failed ("
           + e.getMessage() + "); trying again");
-      return true;
     }
-    log.action("start-member", member(r) + ": its agent held PostgreSQL stopped (the operator stopped during a"
-        + " switchover); its agent starts it as a standby; it rejoins as a replica of " + member(topology.primary()));
     return true;
   }
 
@@ -170,32 +164,40 @@ public final class Rejoin extends ClusterPart {
     } else if (Detector.canRun(old.get())) {
       return () -> {};
     }
-    String slot = Names.slot(member(last.from()));
-    boolean created;
     try {
-      created = sql(primary).orElseThrow().createSlot(slot);
+      return asStandby(topology, primary, last.from(), old.get(), agent, "");
     } catch (InstanceException e) {
       return () -> {}; // the slots and replicas steps try again
+    } catch (AgentException e) {
+      return () -> log.warn("start-member", member(last.from()) + ": its agent did not start it as a standby: "
+          + e.getMessage() + "; trying again");
     }
+  }
+
+  /**
+   * A former primary rejoins: its slot on the primary first, then its agent starts its held
+   * PostgreSQL as a standby ({@code agent} present), or its exited container is started (the
+   * rejoin then runs in its entrypoint). Returns what to log, on the caller's thread; {@code why}
+   * opens the start-member line.
+   */
+  private Runnable asStandby(Topology topology, ContainerInfo primary, int r, ContainerInfo c,
+      Optional<MemberAgent> agent, String why) throws InstanceException, AgentException {
+    String slot = Names.slot(member(r));
+    boolean created = sql(primary).orElseThrow(() -> new InstanceException(member(topology.primary())
+        + " cannot be reached over SQL from here")).createSlot(slot);
     String how;
     if (agent.isPresent()) {
-      try {
-        agent.get().start(true);
-      } catch (AgentException e) {
-        return () -> log.warn("start-member", member(last.from()) + ": its agent did not start it as a standby: "
-            + e.getMessage() + "; trying again");
-      }
+      agent.get().start(true);
       how = "its agent starts PostgreSQL as a standby";
     } else {
-      docker.start(old.get().id());
-      how = "container was " + old.get().state() + (old.get().status() == null ? "" : " (" + old.get().status() + ")");
+      docker.start(c.id());
+      how = "container was " + c.state() + (c.status() == null ? "" : " (" + c.status() + ")");
     }
     return () -> {
       if (created) {
-        log.action("create-slot", slot + " on " + member(topology.primary()) + " for "
-            + member(last.from()));
+        log.action("create-slot", slot + " on " + member(topology.primary()) + " for " + member(r));
       }
-      log.action("start-member", member(last.from()) + ": " + how + "; it rejoins as a replica of "
+      log.action("start-member", member(r) + ": " + why + how + "; it rejoins as a replica of "
           + member(topology.primary()));
     };
   }
