@@ -46,7 +46,7 @@ as_postgres() { HOME=$PGHOME setpriv --reuid=postgres --regid=postgres --init-gr
 readonly AGENT_JAVA=/opt/pgherd/jre/bin/java
 # PostgreSQL runs this much nicer than the agent, within the container's own CPU group (the
 # agent's Postmaster.NICENESS): the agent's health answers do not wait behind busy backends.
-readonly PG_NICENESS=10
+readonly PG_NICENESS=19
 readonly AGENT_JAR=/opt/pgherd/agent.jar
 readonly AGENT_JVM_OPTS=(-Xms8m -Xmx32m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1
   -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:MaxMetaspaceSize=48m -XX:-UsePerfData
