@@ -1,0 +1,96 @@
+package io.pgherd.it;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The multi-host tests' Swarm: {@code test-scenarios/swarm-lab.sh up 3 IMAGES} once per test JVM
+ * (three Docker engines in network namespaces of this machine, all managers), taken down when the
+ * JVM ends (a shutdown hook) and, before it starts, whatever an aborted earlier run left. Every
+ * multi-host IT shares it and leaves it as it found it (its own services and networks removed).
+ */
+final class SwarmLab {
+  static final int NODES = 3;
+  /** The address of host I on the lab's bridge (as the script gives it). */
+  static final String ADDRESS = "10.251.7.1%d";
+  private static final Path SCRIPT = Path.of("test-scenarios/swarm-lab.sh");
+  private static final Duration UP_TIMEOUT = Duration.ofMinutes(3);
+  private static SwarmLab lab;
+
+  private final List<DockerClient> engines = new ArrayList<>();
+
+  private SwarmLab() {
+    for (int i = 1; i <= NODES; i++) {
+      DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
+          .withDockerHost("unix:///run/pgsw/docker" + i + ".sock").build();
+      engines.add(DockerClientImpl.getInstance(config, new ZerodepDockerHttpClient.Builder()
+          .dockerHost(config.getDockerHost()).connectionTimeout(Duration.ofSeconds(5))
+          .responseTimeout(Duration.ofSeconds(60)).build()));
+    }
+  }
+
+  /** The lab, up with pgherd's images in every engine (made on the first call of this JVM). */
+  static synchronized SwarmLab up() throws Exception {
+    if (lab == null) {
+      ItSupport.buildImages();
+      run(Duration.ofMinutes(1), "down"); // what an aborted earlier run left
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          run(Duration.ofMinutes(1), "down");
+        } catch (Exception e) {
+          System.err.println("swarm-lab: taking the lab down failed: " + e);
+        }
+      }, "swarm-lab-down"));
+      run(UP_TIMEOUT, "up", Integer.toString(NODES), "pgherd/postgres:15", "pgherd/haproxy:2.6");
+      lab = new SwarmLab();
+    }
+    return lab;
+  }
+
+  /** A client of engine {@code i} (1..NODES). */
+  DockerClient engine(int i) {
+    return engines.get(i - 1);
+  }
+
+  /** Engine {@code i}'s Swarm node id. */
+  String nodeId(int i) {
+    return engine(i).infoCmd().exec().getSwarm().getNodeID();
+  }
+
+  static String address(int i) {
+    return String.format(ADDRESS, i);
+  }
+
+  /** Runs the script with {@code args}; fails with its output when it fails or outlasts {@code timeout}. */
+  static String run(Duration timeout, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString()));
+    command.addAll(List.of(args));
+    Path out = Files.createTempFile("swarm-lab", ".log");
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("swarm-lab.sh " + String.join(" ", args) + " did not end within " + timeout
+            + ":\n" + Files.readString(out, StandardCharsets.UTF_8));
+      }
+      String text = Files.readString(out, StandardCharsets.UTF_8);
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException("swarm-lab.sh " + String.join(" ", args) + " failed (status " + p.exitValue()
+            + "):\n" + text);
+      }
+      return text;
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+}
