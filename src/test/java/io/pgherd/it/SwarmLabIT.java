@@ -27,6 +27,8 @@ import com.github.dockerjava.api.model.SwarmNodeState;
 import com.github.dockerjava.api.model.Task;
 import com.github.dockerjava.api.model.TaskSpec;
 import com.github.dockerjava.api.model.TaskState;
+import io.pgherd.swarm.LeaseElector;
+import io.pgherd.swarm.SwarmLease;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -49,7 +51,8 @@ import org.junit.jupiter.api.Test;
 class SwarmLabIT {
   private static final String IMAGE = "pgherd/haproxy:2.6";
   private static final String NET = "pgherd-lab-net";
-  private static final List<String> SERVICES = List.of("pgherd-lab-echo", "pgherd-lab-global", "pgherd-lab-state");
+  private static final List<String> SERVICES = List.of("pgherd-lab-echo", "pgherd-lab-global", "pgherd-lab-state",
+      "pgherd-lab-lease");
   private static SwarmLab lab;
   private static DockerClient manager;
 
@@ -174,6 +177,32 @@ class SwarmLabIT {
     assertThat(now.getSpec().getLabels()).as("as any manager sees it").containsEntry("state", "2");
     assertThat(now.getVersion().getIndex()).isGreaterThan(version);
     assertThat(tasks("pgherd-lab-state")).as("zero replicas: nothing runs, nothing is pulled").isEmpty();
+  }
+
+  @Test
+  void twoCandidatesOnTwoManagersNeverLeadTogetherAndTheSecondTakesOverWhenTheFirstFallsSilent() throws Exception {
+    java.util.function.LongSupplier clock = () -> System.nanoTime() / 1_000_000;
+    long duration = 3000;
+    SwarmLease a = new SwarmLease(lab.engine(1), "pgherd-lab-lease", IMAGE, new LeaseElector("a", duration, 500), clock);
+    SwarmLease b = new SwarmLease(lab.engine(2), "pgherd-lab-lease", IMAGE, new LeaseElector("b", duration, 500), clock);
+    assertThat(a.tryOnce()).as("the first candidate makes the holder and leads").isTrue();
+    long tokenA = a.token();
+    assertThat(b.tryOnce()).isFalse();
+    for (int i = 0; i < 6; i++) { // 6 s of a renewing every second: b never leads
+      Thread.sleep(1000);
+      assertThat(a.tryOnce()).isTrue();
+      assertThat(b.tryOnce()).as("b while a renews").isFalse();
+    }
+    // a falls silent; b takes over after a whole duration of silence by its own clock, a has stopped leading before that
+    long silentFrom = clock.getAsLong();
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(b::tryOnce);
+    assertThat(clock.getAsLong() - silentFrom).isGreaterThanOrEqualTo(duration - 1000);
+    assertThat(a.leads()).as("a's own lease ran out before b took over").isFalse();
+    assertThat(b.token()).as("a new leadership, a new fencing token").isEqualTo(tokenA + 1);
+    assertThat(a.tryOnce()).as("a back: it reads b's record and waits").isFalse();
+    assertThat(manager.inspectServiceCmd("pgherd-lab-lease").exec().getSpec().getLabels())
+        .containsEntry("io.pgherd.lease.holder", "b");
+    assertThat(tasks("pgherd-lab-lease")).as("the holder runs nothing").isEmpty();
   }
 
   private static List<Task> tasks(String service) {

@@ -1,0 +1,126 @@
+package io.pgherd.swarm;
+
+import java.util.Objects;
+
+/**
+ * The decisions of a leader election over a lease record kept in a replicated store that updates
+ * by compare-and-swap (a Swarm object's version): Kubernetes' Lease, as its client-go leader
+ * election uses it. Pure logic, one instance per candidate, called from one thread; the store and
+ * the clock are the caller's ({@link SwarmLease}).
+ *
+ * <p>No candidate trusts another's clock: the record carries a renewal counter, not a time, and a
+ * candidate measures on its own monotonic clock how long the record has stayed the same. A lease
+ * is free when its record has not changed for its duration (its holder stopped renewing) or has no
+ * holder. The holder renews every {@link #renewEvery()}; it counts as leader only until its last
+ * successful write plus the duration minus a margin, so it stops acting before anyone else can
+ * take over — also when it cannot reach the store at all. Each take-over adds one to
+ * {@code transitions}: the fencing token of that leadership.
+ */
+public final class LeaseElector {
+  /** What the store holds: who leads, how often it has renewed, for how long a silence counts, how many take-overs. */
+  public record Record(String holder, long renewals, long durationMillis, long transitions) {
+    public Record {
+      Objects.requireNonNull(holder, "holder");
+    }
+
+    static Record none(long durationMillis) {
+      return new Record("", 0, durationMillis, 0);
+    }
+
+    boolean held() {
+      return !holder.isEmpty();
+    }
+  }
+
+  /** What to do now: write {@code record} at the version read (a take-over or a renewal), or nothing. */
+  public record Decision(Record write, String why) {
+    public boolean writes() {
+      return write != null;
+    }
+  }
+
+  private final String me;
+  private final long durationMillis;
+  private final long marginMillis;
+  private Record seen;
+  private long seenSince;
+  private long leaderUntil = Long.MIN_VALUE;
+  private Record pending;
+
+  /**
+   * @param me this candidate's identity (e.g. its task id)
+   * @param durationMillis how long a lease is held without renewal
+   * @param marginMillis how much sooner than that the holder stops counting itself leader
+   */
+  public LeaseElector(String me, long durationMillis, long marginMillis) {
+    if (me == null || me.isEmpty()) {
+      throw new IllegalArgumentException("a candidate needs an identity");
+    }
+    if (durationMillis <= 0 || marginMillis < 0 || marginMillis >= durationMillis) {
+      throw new IllegalArgumentException("need 0 <= margin < duration, not margin " + marginMillis + " ms and duration "
+          + durationMillis + " ms");
+    }
+    this.me = me;
+    this.durationMillis = durationMillis;
+    this.marginMillis = marginMillis;
+  }
+
+  /** How often the holder renews: a third of the duration. */
+  public long renewEvery() {
+    return durationMillis / 3;
+  }
+
+  /**
+   * Decides from the record as just read ({@code null}: none in the store yet), at {@code now} on
+   * this candidate's monotonic clock.
+   */
+  public Decision decide(Record current, long now) {
+    Record record = current == null ? Record.none(durationMillis) : current;
+    if (!record.equals(seen)) {
+      seen = record;
+      seenSince = now;
+    }
+    if (record.holder().equals(me)) {
+      pending = new Record(me, record.renewals() + 1, durationMillis, record.transitions());
+      return new Decision(pending, "renew");
+    }
+    if (!record.held()) {
+      pending = new Record(me, 0, durationMillis, record.transitions() + 1);
+      return new Decision(pending, "take the free lease");
+    }
+    long silent = now - seenSince;
+    if (silent >= record.durationMillis()) {
+      pending = new Record(me, 0, durationMillis, record.transitions() + 1);
+      return new Decision(pending, "take over from " + record.holder() + ", silent for " + silent + " ms");
+    }
+    pending = null;
+    return new Decision(null, record.holder() + " leads (renewed " + silent + " ms ago by this candidate's clock)");
+  }
+
+  /**
+   * The write of the last decision's record: {@code ok} when the store took it at the version
+   * read; false when another write came first (then read again and decide again). {@code startedAt}
+   * is when the read before it began: leadership counts from then, not from the write's end.
+   */
+  public void written(boolean ok, long startedAt) {
+    if (pending == null) {
+      throw new IllegalStateException("no write was decided");
+    }
+    if (ok) {
+      seen = pending;
+      seenSince = startedAt;
+      leaderUntil = startedAt + durationMillis - marginMillis;
+    }
+    pending = null;
+  }
+
+  /** Whether this candidate leads at {@code now}: its last write is recent enough that nobody else can have taken over. */
+  public boolean leads(long now) {
+    return seen != null && seen.holder().equals(me) && now < leaderUntil;
+  }
+
+  /** The fencing token of this candidate's leadership (its take-over's number), while it leads. */
+  public long token() {
+    return seen == null ? 0 : seen.transitions();
+  }
+}
