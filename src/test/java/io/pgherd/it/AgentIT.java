@@ -92,6 +92,16 @@ class AgentIT extends ClusterTestBase {
     });
     assertThat(get(replica, "/replica?lag=much").statusCode()).isEqualTo(400);
     assertThat(get(replica, "/leader").statusCode()).isEqualTo(404);
+
+    // every PostgreSQL process (the postmaster and what it forked, backends included) runs nicer
+    // than the agent, so a check does not wait behind busy backends (Postmaster.NICENESS)
+    ItSupport.Run top = ItSupport.run(null, List.of("docker", "top", Names.container(primary), "-o", "pid,ni,comm"));
+    assertThat(top.exitCode()).isZero();
+    List<String[]> procs = top.output().lines().skip(1).map(l -> l.strip().split("\\s+", 3)).toList();
+    assertThat(procs).as(top.output()).filteredOn(f -> f[2].equals("postgres")).isNotEmpty()
+        .allSatisfy(f -> assertThat(f[1]).isEqualTo("19"));
+    assertThat(procs).as(top.output()).filteredOn(f -> f[2].equals("java")).singleElement()
+        .satisfies(f -> assertThat(f[1]).isEqualTo("0"));
   }
 
   @Test
