@@ -21,8 +21,6 @@ import io.pgherd.failover.PrimaryChange;
 import io.pgherd.failover.Promotion;
 import io.pgherd.failover.Rejoin;
 import io.pgherd.failover.Switchover;
-import io.pgherd.model.FailoverPlanner;
-import io.pgherd.model.InPlaceRestore;
 import io.pgherd.model.Names;
 import io.pgherd.model.Topology;
 import io.pgherd.postgres.AgentConnections;
@@ -47,7 +45,6 @@ import io.pgherd.steps.Members;
 import io.pgherd.steps.Observer;
 import io.pgherd.steps.Slots;
 import io.pgherd.steps.TopologyStep;
-import io.pgherd.store.ControlRequest;
 import io.pgherd.store.Home;
 import java.nio.file.Files;
 import java.time.Clock;
@@ -55,8 +52,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -91,7 +86,6 @@ public final class ClusterReconciler {
   private final Detector detector;
   /** The young replica the last pass waited for; null: none. */
   private ContainerInfo awaited;
-  private final Fencing fencing;
   private final Rejoin rejoin;
   private final PrimaryChange primaryChange;
   private final RestoreState restore = new RestoreState();
@@ -99,6 +93,7 @@ public final class ClusterReconciler {
   private final RestoreInPlace restoreInPlace;
   private final StatusReport statusReport;
   private final Deletion deletion;
+  private final Gates gates;
 
   /** Makes sure images exist (building pgherd's own in the background). */
   public interface ImageService {
@@ -146,7 +141,7 @@ public final class ClusterReconciler {
     this.baseBackups = new BaseBackups(scope, archive);
     this.loadBalancer = new LoadBalancer(scope, files);
     this.detector = new Detector(scope);
-    this.fencing = new Fencing(scope, containers);
+    Fencing fencing = new Fencing(scope, containers);
     this.rejoin = new Rejoin(scope);
     Promotion promotion = new Promotion(scope, detector);
     this.primaryChange = new PrimaryChange(scope, detector, new Failover(scope, detector, promotion, loadBalancer, containers),
@@ -158,6 +153,7 @@ public final class ClusterReconciler {
     this.bootstrapRestore = new BootstrapRestore(scope, restore, memberRestore, loadBalancer);
     this.restoreInPlace = new RestoreInPlace(scope, restore, memberRestore, members, observer, archive, baseBackups,
         detector, rejoin, statusReport);
+    this.gates = new Gates(scope, observer, detector, fencing, primaryChange, restoreInPlace, statusReport);
   }
 
   /** Docker said this container died (its event stream): the primary's death is acted on at once. */
@@ -237,116 +233,12 @@ public final class ClusterReconciler {
     Observed obs = observer.observe();
     Pass pass = new Pass(spec, cfg, topologyStep.topology(cfg, obs), obs);
 
-    Result stop = gates(pass);
+    Result stop = gates.check(pass);
     if (stop != null) {
       return stop;
     }
     return steps(pass);
   }
-
-  /**
-   * Before the steps, in this order: a restore in place under way, a change of primary recorded,
-   * two writable members, a user's request, the primary down. Each either lets the pass go on
-   * (null) or ends it (the Result).
-   */
-  private Result gates(Pass pass) {
-    // A restore in place past its planning: nothing else happens until it has succeeded or failed.
-    Optional<InPlaceRestore> inPlace = home.readInPlaceRestore(cluster);
-    if (inPlace.isPresent() && !InPlaceRestore.PLANNING.equals(inPlace.get().phase())) {
-      return restoreInPlace.inPlaceRestore(pass.cfg, pass.generation, pass.topology, pass.obs, inPlace.get());
-    }
-
-    // A failover whose intent is recorded (by this process or one that crashed) is finished first.
-    if (pass.topology.failover() != null) {
-      return changePrimary(pass);
-    }
-
-    // Safety gate: a member other than the chosen primary accepts writes.
-    Set<Integer> others = new TreeSet<>(pass.obs.writable());
-    others.remove(pass.topology.primary());
-    if (!others.isEmpty()) {
-      if (!pass.obs.writable().contains(pass.topology.primary())) {
-        String why = "members " + scope.names(pass.obs.writable()) + " accept writes (not in recovery) but the primary is "
-            + scope.member(pass.topology.primary()) + "; changing nothing";
-        log.warnOnce("gate", why);
-        statusReport.writeStatus(statusReport.status(pass.cfg, pass.generation, pass.topology, pass.obs, "Error", why));
-        return Result.requeue(STEADY, why);
-      }
-      pass.topology = fencing.fence(pass.cfg, pass.topology, pass.obs, others);
-      pass.obs = observer.observe();
-    }
-
-    // A user's switchover or failover request, judged against what is seen now.
-    Optional<ControlRequest> request = home.requests().takeControlRequest(cluster);
-    if (request.isPresent() && ControlRequest.RESTORE.equals(request.get().kind())) {
-      inPlace = restoreInPlace.requestRestore(pass.topology, request.get(), inPlace);
-    } else if (request.isPresent()) {
-      Optional<Topology.Failover> intent = primaryChange.judge(pass.cfg, pass.topology, pass.obs, request.get());
-      if (intent.isPresent()) {
-        record(pass, intent.get());
-        log.action(intent.get().kind(), scope.member(intent.get().from()) + " → " + scope.member(intent.get().to())
-            + ": " + intent.get().reason());
-        return changePrimary(pass);
-      }
-    }
-
-    if (inPlace.isPresent() && restoreInPlace.planRestore(pass.cfg, pass.topology, inPlace.get(), pass.progress)) {
-      return restoreInPlace.inPlaceRestore(pass.cfg, pass.generation, pass.topology, pass.obs,
-          home.readInPlaceRestore(cluster).orElseThrow());
-    }
-
-    // Detection: the primary gone (Docker says so) or not answering for failureThreshold probes.
-    Topology topology = pass.topology;
-    Optional<String> down = detector.primaryDown(pass.cfg, topology, pass.obs, pass.progress);
-    if (down.isPresent() && pass.cfg.failoverEnabled() && !topology.replicas().isEmpty()) {
-      FailoverPlanner.Decision d = FailoverPlanner.choose(detector.candidates(topology, pass.obs),
-          detector.lastPrimaryLsn(topology), pass.cfg.maximumLagOnFailoverBytes(),
-          pass.cfg.replicationMode() == ClusterConfig.ReplicationMode.SYNC,
-          topology.replicas().stream().map(scope::member).collect(Collectors.toSet()), false);
-      if (d.chosen().isPresent()) {
-        int to = d.chosen().get().ordinal();
-        Topology.Failover intent = new Topology.Failover(topology.primary(), to,
-            "primary " + scope.member(topology.primary()) + " " + down.get() + "; " + d.reason(), scope.now(),
-            null, null, Topology.Failover.AUTOMATIC, null);
-        record(pass, intent);
-        log.action("failover", scope.member(intent.from()) + " → " + scope.member(to) + ": " + intent.reason());
-        return changePrimary(pass);
-      }
-      String why = "primary " + scope.member(topology.primary()) + " " + down.get() + "; not failing over: " + d.reason();
-      log.warnOnce("no-failover", why.replaceAll(" \\(\\d+ failed probes over \\d+ ms\\)", ""));
-      pass.progress.waitFor(why);
-    }
-    if (down.isPresent() && pass.obs.fenced().containsKey(topology.primary())) {
-      fencing.unfence(topology, pass.obs, pass.progress); // nobody took over: the primary again
-    }
-    return null;
-  }
-
-  /** A new change of primary: its intent is stored before anything is touched or fenced. */
-  private void record(Pass pass, Topology.Failover intent) {
-    pass.topology = pass.topology.withFailover(intent);
-    home.writeState(cluster, pass.topology);
-  }
-
-  /**
-   * The recorded change of primary carried out. Done, writes resume at once (the load balancer
-   * points at the new primary while the old one restarts as a replica) and the pass ends there:
-   * the next one, at once, converges the rest from a fresh look, so a pass that changes the
-   * primary does nothing else. Not done, the pass ends with FailingOver and comes back at once (a
-   * switchover under way) or in a second.
-   */
-  private Result changePrimary(Pass pass) {
-    if (!primaryChange.changePrimary(pass.cfg, pass.topology, pass.obs, pass.progress)) {
-      statusReport.writeStatus(statusReport.status(pass.cfg, pass.generation, pass.topology, pass.obs, "FailingOver",
-          pass.progress.waiting));
-      return Result.requeue(pass.progress.now ? Duration.ZERO : FAST, pass.progress.waiting);
-    }
-    Topology changed = home.readState(cluster).orElseThrow();
-    primaryChange.afterPrimaryChange(pass.cfg, changed, pass.obs, pass.progress);
-    return Result.requeue(Duration.ZERO, scope.member(changed.primary()) + " is the primary"
-        + (pass.progress.waiting == null ? "" : "; " + pass.progress.waiting));
-  }
-
 
   /** The steps, replicas first where order matters; then the status and when to look again. */
   private Result steps(Pass pass) {

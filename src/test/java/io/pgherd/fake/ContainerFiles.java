@@ -55,7 +55,7 @@ final class ContainerFiles {
       return Optional.empty();
     }
     store.record("read " + c.get().name + " " + path);
-    Optional<byte[]> simulated = postgres.readFile(c.get(), path);
+    Optional<byte[]> simulated = postgres.processes().readFile(c.get(), path);
     if (simulated.isPresent()) {
       return simulated;
     }

@@ -98,7 +98,7 @@ final class ContainerLifecycle {
     c.published = Map.copyOf(published);
     store.emit(c, "start");
     if (c.member()) {
-      postgres.started(c);
+      postgres.processes().started(c);
     } else {
       haproxy.started(c);
     }
@@ -111,8 +111,8 @@ final class ContainerLifecycle {
       return; // absent, or stopped already
     }
     store.emit(c.get(), "kill");
-    boolean clean = postgres.shutsDownWhenStopped(c.get()); // else killed after the timeout
-    postgres.stopped(c.get(), clean);
+    boolean clean = postgres.processes().shutsDownWhenStopped(c.get()); // else killed after the timeout
+    postgres.processes().stopped(c.get(), clean);
     store.exited(c.get(), clean ? 0 : 137);
     store.emit(c.get(), "die");
     store.emit(c.get(), "stop");
@@ -123,8 +123,8 @@ final class ContainerLifecycle {
     store.record("restart " + c.name);
     if (c.up()) {
       store.emit(c, "kill");
-      boolean clean = postgres.shutsDownWhenStopped(c); // else killed after the timeout
-      postgres.stopped(c, clean);
+      boolean clean = postgres.processes().shutsDownWhenStopped(c); // else killed after the timeout
+      postgres.processes().stopped(c, clean);
       store.exited(c, clean ? 0 : 137);
       store.emit(c, "die");
     }
@@ -141,11 +141,11 @@ final class ContainerLifecycle {
     store.record("signal " + c.name + " " + signal);
     store.emit(c, "kill");
     if ("SIGKILL".equals(signal)) {
-      postgres.stopped(c, false);
+      postgres.processes().stopped(c, false);
       store.exited(c, 137);
       store.emit(c, "die");
     } else if (c.member()) {
-      postgres.signalled(c, signal);
+      postgres.processes().signalled(c, signal);
     } else if ("SIGUSR2".equals(signal)) {
       haproxy.reloaded(c);
     }
@@ -158,7 +158,7 @@ final class ContainerLifecycle {
       return; // absent or not running: counts as killed
     }
     store.emit(c.get(), "kill");
-    postgres.stopped(c.get(), false);
+    postgres.processes().stopped(c.get(), false);
     store.exited(c.get(), 137);
     store.emit(c.get(), "die");
   }
@@ -170,7 +170,7 @@ final class ContainerLifecycle {
       return;
     }
     if (c.get().up()) {
-      postgres.stopped(c.get(), false);
+      postgres.processes().stopped(c.get(), false);
       store.exited(c.get(), 137);
       store.emit(c.get(), "die");
     }
@@ -184,7 +184,7 @@ final class ContainerLifecycle {
     if (!c.up()) {
       throw new IllegalStateException(name + " is not running");
     }
-    postgres.stopped(c, false);
+    postgres.processes().stopped(c, false);
     store.exited(c, 137);
     store.emit(c, "die");
   }

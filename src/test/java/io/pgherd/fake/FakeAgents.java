@@ -136,7 +136,7 @@ public final class FakeAgents implements MemberAgent.Connector {
         synchronized (engine) {
           FakeContainer c = reach(member, host, port, credentials);
           engine.recordAgent("stop " + c.name + " " + mode);
-          postgres.agentStop(c, mode);
+          postgres.processes().agentStop(c, mode);
         }
       }
 
@@ -145,7 +145,7 @@ public final class FakeAgents implements MemberAgent.Connector {
         synchronized (engine) {
           FakeContainer c = reach(member, host, port, credentials);
           engine.recordAgent("start " + c.name + (standby ? " standby" : ""));
-          postgres.agentStart(c, standby);
+          postgres.processes().agentStart(c, standby);
         }
       }
 
@@ -243,7 +243,7 @@ public final class FakeAgents implements MemberAgent.Connector {
       PgServer s = pg.servers.get(c.id);
       PgData d = pg.dataOf(c);
       // as the engine's archive read sees it: a shutdown under way ends after a look or two
-      Optional<byte[]> control = postgres.readFile(c, FakePostgres.PG_CONTROL);
+      Optional<byte[]> control = postgres.processes().readFile(c, FakePostgres.PG_CONTROL);
       s = pg.servers.get(c.id);
       Optional<String> held = Optional.ofNullable(switches.held.get(runs));
       if (s == null || s.phase != PgServer.Phase.UP || disconnected.contains(runs) || sqlHangs) {

@@ -211,7 +211,7 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
   @Override
   public List<ContainerInfo> containers(String labelKey, String labelValue) {
     return call("containers", () -> {
-      postgres.advance(); // simulated time: one step per label listing (one per observation)
+      postgres.processes().advance(); // simulated time: one step per label listing (one per observation)
       List<ContainerInfo> out = new ArrayList<>();
       for (FakeContainer c : store.containers.values()) {
         if (labelValue.equals(c.labels.get(labelKey))) {
@@ -252,7 +252,7 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
   public void removeVolume(String name) {
     run("removeVolume", () -> {
       if (store.removeVolume(name)) {
-        postgres.volumeRemoved(name);
+        postgres.processes().volumeRemoved(name);
       }
     });
   }
