@@ -21,6 +21,7 @@ readonly ADMIN_SOCK=${PGHERD_HAPROXY_ADMIN_SOCKET:-/run/haproxy/admin.sock}
 readonly STATE=/run/haproxy/server-state
 
 log() { printf 'pgherd-haproxy: %s\n' "$*" >&2; }
+/usr/local/bin/pgherd-place-files || { log "could not put the files of a Swarm task in place"; exit 1; }
 [ -f "$CFG" ] || { log "$CFG is missing: the operator copies it in before starting the container"; exit 1; }
 # States from a previous run of this container are stale; "1" alone is a valid empty state file
 # (version line only), which keeps HAProxy from warning about a missing one.

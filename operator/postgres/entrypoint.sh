@@ -57,6 +57,7 @@ readonly AGENT_JVM_OPTS=(-Xms8m -Xmx32m -Xss512k -XX:+UseSerialGC -XX:TieredStop
 readonly RESTORE_AGENT_JVM_OPTS=(-Xms16m -Xmx128m -XX:+UseSerialGC -XX:-UsePerfData -Xshare:auto)
 
 [ "$(id -u)" = 0 ] || die "must start as root (it drops to postgres itself)"
+/usr/local/bin/pgherd-place-files || die "could not put the files of a Swarm task in place"
 : "${PGDATA:?PGDATA is not set}"
 
 # ---------------------------------------------------------------------------------------------

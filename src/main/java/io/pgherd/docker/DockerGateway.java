@@ -86,6 +86,11 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
     return host;
   }
 
+  /** The docker-java client of this engine, for what is built on it (the Swarm runtime, through a manager). */
+  public DockerClient client() {
+    return client;
+  }
+
   /** Checks the engine answers; throws {@link DockerUnavailableException} otherwise. */
   @Override
   public void ping() {

@@ -8,19 +8,19 @@ import java.io.IOException;
  * {@link DockerUnavailableException} naming the engine's address; the engine's own errors
  * ({@link DockerException}) pass through.
  */
-final class EngineCalls {
+public final class EngineCalls {
   private final String host;
 
-  EngineCalls(String host) {
+  public EngineCalls(String host) {
     this.host = host;
   }
 
-  interface Call<T> {
+  public interface Call<T> {
     T run();
   }
 
   /** Runs an engine call, turning "cannot connect" into {@link DockerUnavailableException}. */
-  <T> T call(Call<T> call) {
+  public <T> T call(Call<T> call) {
     try {
       return call.run();
     } catch (DockerException e) {
@@ -48,7 +48,7 @@ final class EngineCalls {
     return false;
   }
 
-  static String rootMessage(Throwable e) {
+  public static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null) {
       t = t.getCause();

@@ -8,10 +8,17 @@ import java.util.Map;
  * @param state Docker's state: created, running, paused, restarting, removing, exited, dead
  * @param publishedPorts container port → host port, for ports published on the host
  * @param networks names of the networks it is attached to
+ * @param node on a Docker Swarm, the id of the node its task runs on (or last ran on); null on one engine
  */
 public record ContainerInfo(
     String id, String name, String image, String state, String status, Map<String, String> labels,
-    Map<Integer, Integer> publishedPorts, long created, java.util.Set<String> networks) {
+    Map<Integer, Integer> publishedPorts, long created, java.util.Set<String> networks, String node) {
+
+  /** A container of one Docker engine (no node). */
+  public ContainerInfo(String id, String name, String image, String state, String status, Map<String, String> labels,
+      Map<Integer, Integer> publishedPorts, long created, java.util.Set<String> networks) {
+    this(id, name, image, state, status, labels, publishedPorts, created, networks, null);
+  }
 
   public boolean running() {
     return "running".equals(state);

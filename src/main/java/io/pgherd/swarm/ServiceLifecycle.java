@@ -1,0 +1,255 @@
+package io.pgherd.swarm;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.InternalServerErrorException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.ContainerSpecSecret;
+import com.github.dockerjava.api.model.Service;
+import com.github.dockerjava.api.model.ServiceSpec;
+import com.github.dockerjava.api.model.Task;
+import com.github.dockerjava.api.model.TaskState;
+import io.pgherd.docker.EngineCalls;
+import io.pgherd.model.Names;
+import io.pgherd.runtime.ContainerSpec;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.runtime.NameTakenException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A service's life as a container's ({@link SwarmRuntime}): created with no task, started and
+ * stopped by its replica count (a global service by a constraint that holds it off every node),
+ * restarted by a forced update, pinned to its node, removed with its file secrets. Every change
+ * is written at the version it was read at; files written while a task runs wait in a label for
+ * the next start.
+ */
+final class ServiceLifecycle {
+  private static final Logger LOG = LoggerFactory.getLogger(ServiceLifecycle.class);
+  /** Holds a global service off every node: a stopped load balancer. */
+  static final String HELD = "node.labels.io.pgherd.held==held";
+  /** A write that lost the race with another one (swarmkit's sequence conflict, HTTP 500). */
+  static final String OUT_OF_SEQUENCE = "update out of sequence";
+  /** How long a start waits for a task still stopping: its stop grace period and some. */
+  static final int STOPPING_TIMEOUT_SECONDS = (int) (ServiceSpecs.STOP_GRACE_NANOS / 1_000_000_000L) + 10;
+
+  private final DockerClient client;
+  private final EngineCalls calls;
+  private final ServiceSecrets secrets;
+
+  ServiceLifecycle(DockerClient client, EngineCalls calls) {
+    this.client = client;
+    this.calls = calls;
+    this.secrets = new ServiceSecrets(client, calls);
+  }
+
+  void pin(Service s, String node) {
+    try {
+      calls.call(() -> {
+        client.updateServiceCmd(s.getId(), ServiceSpecs.pinned(s.getSpec(), node)).withVersion(s.getVersion().getIndex()).exec();
+        return null;
+      });
+      LOG.info("{}: pinned to node {}, where its volume is", s.getSpec().getName(), node);
+    } catch (InternalServerErrorException e) {
+      if (!String.valueOf(e.getMessage()).contains(OUT_OF_SEQUENCE)) {
+        throw e;
+      }
+      // changed since it was read: the next look pins it
+    }
+  }
+
+  /** Creates the service, with no task yet, its files as secrets; {@link NameTakenException} when a service has that name. */
+  String create(ContainerSpec spec) {
+    List<ContainerSpecSecret> mounts = secrets.create(spec.name(), spec.labels(), spec.files());
+    boolean global = Names.COMPONENT_LB.equals(spec.labels().get(Names.LABEL_COMPONENT));
+    try {
+      return calls.call(() -> client.createServiceCmd(ServiceSpecs.of(spec, mounts, global, global ? List.of(HELD) : List.of()))
+          .exec().getId());
+    } catch (ConflictException e) {
+      secrets.remove(mounts);
+      throw new NameTakenException("a service named " + spec.name() + " exists already: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      secrets.remove(mounts);
+      throw e;
+    }
+  }
+
+  /**
+   * The files a task of this service finds at its start: at once for a service with no task
+   * running; for a running one, at its next start or restart (its running task is not touched:
+   * the agent delivers to it).
+   */
+  void copyFiles(String container, Map<String, FileContent> files) {
+    Service s = require(container);
+    List<ContainerSpecSecret> mounts = secrets.create(s.getSpec().getName(), s.getSpec().getLabels(), files);
+    update(container, spec -> {
+      if (running(spec)) {
+        Map<String, String> labels = new HashMap<>(spec.getLabels());
+        List<String> pending = new ArrayList<>(pending(spec));
+        mounts.forEach(m -> pending.add(m.getSecretId()));
+        labels.put(ServiceSpecs.LABEL_PENDING_FILES, String.join(",", pending));
+        return spec.withLabels(labels);
+      }
+      return ServiceSpecs.withFiles(spec, mounts);
+    });
+  }
+
+  /**
+   * A new task, unless one runs: one replica (a global service no longer held) and a forced
+   * update, because with restart condition none Swarm makes no new task for a slot whose task
+   * ended. A task still stopping is waited for first: two tasks must never share a volume.
+   */
+  void start(String container) {
+    String name = require(container).getSpec().getName();
+    List<Task> tasks = tasks(name);
+    if (TaskView.current(tasks).filter(TaskView::runs).isPresent()) {
+      return;
+    }
+    awaitStopped(name, STOPPING_TIMEOUT_SECONDS);
+    update(container, spec -> ServiceSpecs.forced(withPendingFiles(starting(spec))));
+  }
+
+  /** Stops the service's task (its stop signal, SIGKILL after {@link ServiceSpecs#STOP_GRACE_NANOS}) and waits for it to end. */
+  void stop(String container, int timeoutSeconds) {
+    String name = update(container, spec -> {
+      if (ServiceSpecs.global(spec)) {
+        List<String> constraints = new ArrayList<>(ServiceSpecs.constraints(spec));
+        if (!constraints.contains(HELD)) {
+          constraints.add(HELD);
+        }
+        spec.getTaskTemplate().getPlacement().withConstraints(constraints);
+        return spec;
+      }
+      return ServiceSpecs.withReplicas(spec, 0);
+    });
+    awaitStopped(name, timeoutSeconds + 10);
+  }
+
+  /** Until no task of the service runs (at most {@code seconds}: then an IllegalStateException). */
+  private void awaitStopped(String name, int seconds) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (tasks(name).stream().anyMatch(t -> t.getStatus() != null && t.getStatus().getState() == TaskState.RUNNING)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(name + ": a task of it still runs " + seconds + " s after it was told to stop");
+      }
+      sleep(100);
+    }
+  }
+
+  /** A new task (a forced update), with the files written since the last start. */
+  void restart(String container, int timeoutSeconds) {
+    update(container, spec -> ServiceSpecs.forced(withPendingFiles(starting(spec))));
+  }
+
+  /** Removes the service (its task stops) and its file secrets. The volume stays on its node. */
+  void remove(String container) {
+    Optional<Service> s = service(container);
+    if (s.isEmpty()) {
+      return;
+    }
+    try {
+      calls.call(() -> {
+        client.removeServiceCmd(s.get().getId()).exec();
+        return null;
+      });
+    } catch (NotFoundException e) {
+      // gone already
+    }
+    secrets.sweep(s.get().getSpec().getName(), Set.of());
+  }
+
+  Optional<Service> service(String idOrName) {
+    try {
+      return Optional.of(calls.call(() -> client.inspectServiceCmd(idOrName).exec()));
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    }
+  }
+
+  Service require(String container) {
+    return service(container).orElseThrow(() -> new NotFoundException("no service " + container));
+  }
+
+  List<Task> tasks(String service) {
+    return calls.call(() -> client.listTasksCmd().withServiceFilter(service).exec());
+  }
+
+  /**
+   * Reads the service, changes its spec and writes it at the version read (again, when another
+   * write came between: at most three times); then removes the service's secrets no longer
+   * mounted nor pending. Returns the service's name.
+   */
+  private String update(String container, UnaryOperator<ServiceSpec> change) {
+    for (int attempt = 1; ; attempt++) {
+      Service s = require(container);
+      ServiceSpec spec = change.apply(s.getSpec());
+      try {
+        calls.call(() -> {
+          client.updateServiceCmd(s.getId(), spec).withVersion(s.getVersion().getIndex()).exec();
+          return null;
+        });
+        Set<String> keep = new HashSet<>(pending(spec));
+        ServiceSpecs.secrets(spec).forEach(m -> keep.add(m.getSecretId()));
+        secrets.sweep(spec.getName(), keep);
+        return spec.getName();
+      } catch (InternalServerErrorException e) {
+        if (attempt >= 3 || !String.valueOf(e.getMessage()).contains(OUT_OF_SEQUENCE)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  static boolean held(ServiceSpec spec) {
+    return ServiceSpecs.global(spec) && ServiceSpecs.constraints(spec).contains(HELD);
+  }
+
+  /** Whether a task is wanted now (one replica, or a global service not held). */
+  private static boolean running(ServiceSpec spec) {
+    return ServiceSpecs.global(spec) ? !held(spec) : ServiceSpecs.replicas(spec) > 0;
+  }
+
+  private static ServiceSpec starting(ServiceSpec spec) {
+    if (ServiceSpecs.global(spec)) {
+      List<String> constraints = new ArrayList<>(ServiceSpecs.constraints(spec));
+      constraints.remove(HELD);
+      spec.getTaskTemplate().getPlacement().withConstraints(constraints);
+      return spec;
+    }
+    return ServiceSpecs.withReplicas(spec, 1);
+  }
+
+  private static List<String> pending(ServiceSpec spec) {
+    String v = spec.getLabels() == null ? null : spec.getLabels().get(ServiceSpecs.LABEL_PENDING_FILES);
+    return v == null || v.isBlank() ? List.of() : List.of(v.split(","));
+  }
+
+  /** The files written while a task ran, mounted from the next start on. */
+  private ServiceSpec withPendingFiles(ServiceSpec spec) {
+    List<String> ids = pending(spec);
+    if (ids.isEmpty()) {
+      return spec;
+    }
+    Map<String, String> labels = new HashMap<>(spec.getLabels());
+    labels.remove(ServiceSpecs.LABEL_PENDING_FILES);
+    return ServiceSpecs.withFiles(spec, secrets.mounts(ids)).withLabels(labels);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package io.pgherd.swarm;
+
+import com.github.dockerjava.api.model.ContainerSpecFile;
+import com.github.dockerjava.api.model.ContainerSpecSecret;
+import com.github.dockerjava.api.model.EndpointResolutionMode;
+import com.github.dockerjava.api.model.EndpointSpec;
+import com.github.dockerjava.api.model.Mount;
+import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.NetworkAttachmentConfig;
+import com.github.dockerjava.api.model.PortConfig;
+import com.github.dockerjava.api.model.PortConfigProtocol;
+import com.github.dockerjava.api.model.ServiceGlobalModeOptions;
+import com.github.dockerjava.api.model.ServiceModeConfig;
+import com.github.dockerjava.api.model.ServicePlacement;
+import com.github.dockerjava.api.model.ServiceReplicatedModeOptions;
+import com.github.dockerjava.api.model.ServiceRestartCondition;
+import com.github.dockerjava.api.model.ServiceRestartPolicy;
+import com.github.dockerjava.api.model.ServiceSpec;
+import com.github.dockerjava.api.model.TaskSpec;
+import com.github.dockerjava.api.model.VolumeOptions;
+import io.pgherd.runtime.ContainerSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * How a container pgherd wants becomes a Swarm service, and the few changes made to one (pure:
+ * docker-java's model only). A member is a replicated service of at most one replica ("created"
+ * is zero replicas, "started" one); the load balancer is a global service, one task per eligible
+ * node, its ports published in host mode on each. Every service resolves by DNS round robin
+ * ({@code dnsrr}: this kernel has no IPVS for virtual IPs), restarts only when pgherd says so
+ * (restart condition none: the operator, not Swarm, decides what a dead primary becomes, as on
+ * one engine), and carries its labels on the service and on its tasks' containers.
+ *
+ * <p>A service holding data (a volume) is pinned to the node its first task ran on
+ * ({@code node.id==…}, added to its constraints): a named volume lives on one node, and a member
+ * started elsewhere would find none.
+ */
+final class ServiceSpecs {
+  /** Files for the next task (secret names, comma-separated): written while a task runs, taken at the next start. */
+  static final String LABEL_PENDING_FILES = "io.pgherd.files-pending";
+  static final String PIN = "node.id==";
+  /** How long a task gets to stop after its stop signal (SIGTERM; SIGINT for PostgreSQL through tini), then SIGKILL. */
+  static final long STOP_GRACE_NANOS = 30_000_000_000L;
+
+  private ServiceSpecs() {}
+
+  /**
+   * The service for {@code spec}: zero replicas (not started) unless {@code global}, its files
+   * mounted from {@code secrets}, placed by {@code constraints}.
+   */
+  static ServiceSpec of(ContainerSpec spec, List<ContainerSpecSecret> secrets, boolean global, List<String> constraints) {
+    List<Mount> mounts = new ArrayList<>();
+    spec.volumes().forEach((volume, path) -> mounts.add(new Mount().withType(MountType.VOLUME).withSource(volume)
+        .withTarget(path).withVolumeOptions(new VolumeOptions().withLabels(spec.labels()))));
+    List<PortConfig> ports = new ArrayList<>();
+    for (ContainerSpec.Port p : spec.ports()) {
+      if (p.hostPort() != 0) { // an ephemeral loopback port means nothing on a Swarm: members are reached over the overlay
+        ports.add(new PortConfig().withProtocol(PortConfigProtocol.TCP).withTargetPort(p.containerPort())
+            .withPublishedPort(p.hostPort()).withPublishMode(PortConfig.PublishMode.host));
+      }
+    }
+    TaskSpec task = new TaskSpec()
+        .withContainerSpec(new com.github.dockerjava.api.model.ContainerSpec()
+            .withImage(spec.image())
+            .withHostname(spec.name())
+            .withLabels(spec.labels())
+            .withMounts(mounts)
+            .withSecrets(secrets)
+            .withStopGracePeriod(STOP_GRACE_NANOS))
+        .withRestartPolicy(new ServiceRestartPolicy().withCondition(ServiceRestartCondition.NONE))
+        .withPlacement(new ServicePlacement().withConstraints(List.copyOf(constraints)))
+        .withNetworks(spec.network() == null ? List.of() : List.of(new NetworkAttachmentConfig().withTarget(spec.network())))
+        .withForceUpdate(0);
+    ServiceModeConfig mode = global ? new ServiceModeConfig().withGlobal(new ServiceGlobalModeOptions())
+        : new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(0));
+    return new ServiceSpec().withName(spec.name()).withLabels(spec.labels()).withMode(mode).withTaskTemplate(task)
+        .withEndpointSpec(new EndpointSpec().withMode(EndpointResolutionMode.DNSRR).withPorts(ports));
+  }
+
+  /** A secret mounted at its file's place under the stage, with the file's owner and mode. */
+  static ContainerSpecSecret mount(String secretId, ServiceFiles.SecretFile f) {
+    String owner = Integer.toString(f.content().owner());
+    return new ContainerSpecSecret().withSecretId(secretId).withSecretName(f.name()).withFile(new ContainerSpecFile()
+        .withName(f.target()).withUid(owner).withGid(owner).withMode((long) f.content().mode()));
+  }
+
+  static boolean global(ServiceSpec s) {
+    return s.getMode() != null && s.getMode().getGlobal() != null;
+  }
+
+  static int replicas(ServiceSpec s) {
+    if (global(s)) {
+      return 1;
+    }
+    ServiceReplicatedModeOptions r = s.getMode() == null ? null : s.getMode().getReplicated();
+    return r == null ? 0 : (int) r.getReplicas();
+  }
+
+  static ServiceSpec withReplicas(ServiceSpec s, int replicas) {
+    return global(s) ? s : s.withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(replicas)));
+  }
+
+  /** A new task even when nothing else changed (swarm's force update). */
+  static ServiceSpec forced(ServiceSpec s) {
+    TaskSpec t = s.getTaskTemplate();
+    t.withForceUpdate((t.getForceUpdate() == null ? 0 : t.getForceUpdate()) + 1);
+    return s;
+  }
+
+  static boolean holdsData(ServiceSpec s) {
+    List<Mount> mounts = container(s).getMounts();
+    return mounts != null && mounts.stream().anyMatch(m -> m.getType() == MountType.VOLUME);
+  }
+
+  static Optional<String> pinnedNode(ServiceSpec s) {
+    return constraints(s).stream().filter(c -> c.replace(" ", "").startsWith(PIN))
+        .map(c -> c.replace(" ", "").substring(PIN.length())).findFirst();
+  }
+
+  static ServiceSpec pinned(ServiceSpec s, String node) {
+    List<String> constraints = new ArrayList<>(constraints(s));
+    constraints.add(PIN + node);
+    s.getTaskTemplate().withPlacement(new ServicePlacement().withConstraints(constraints));
+    return s;
+  }
+
+  /** The secrets the next task mounts: those of {@code replacing} take the place of the ones at the same file path. */
+  static ServiceSpec withFiles(ServiceSpec s, List<ContainerSpecSecret> replacing) {
+    Map<String, ContainerSpecSecret> byTarget = new LinkedHashMap<>();
+    List<ContainerSpecSecret> now = container(s).getSecrets();
+    if (now != null) {
+      now.forEach(x -> byTarget.put(x.getFile().getName(), x));
+    }
+    replacing.forEach(x -> byTarget.put(x.getFile().getName(), x));
+    container(s).withSecrets(new ArrayList<>(byTarget.values()));
+    return s;
+  }
+
+  static List<ContainerSpecSecret> secrets(ServiceSpec s) {
+    List<ContainerSpecSecret> now = container(s).getSecrets();
+    return now == null ? List.of() : now;
+  }
+
+  static List<String> constraints(ServiceSpec s) {
+    ServicePlacement p = s.getTaskTemplate().getPlacement();
+    return p == null || p.getConstraints() == null ? List.of() : p.getConstraints();
+  }
+
+  static com.github.dockerjava.api.model.ContainerSpec container(ServiceSpec s) {
+    return s.getTaskTemplate().getContainerSpec();
+  }
+}

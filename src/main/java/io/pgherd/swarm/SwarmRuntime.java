@@ -1,0 +1,356 @@
+package io.pgherd.swarm;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.Network;
+import com.github.dockerjava.api.model.NetworkAttachmentConfig;
+import com.github.dockerjava.api.model.PortConfig;
+import com.github.dockerjava.api.model.Service;
+import com.github.dockerjava.api.model.ServiceSpec;
+import com.github.dockerjava.api.model.Task;
+import com.github.dockerjava.api.model.TaskState;
+import io.pgherd.docker.DockerGateway;
+import io.pgherd.docker.EngineCalls;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerRuntime;
+import io.pgherd.runtime.ContainerSpec;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.runtime.NameTakenException;
+import java.io.Closeable;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The engine seam on a Docker Swarm, through one of its managers: each container pgherd wants is
+ * a service ({@link ServiceSpecs}): created with no task, started and stopped by its replica count
+ * (the load balancer, a global service, by a constraint that holds it off every node), restarted
+ * by a forced update ({@link ServiceLifecycle} makes those changes). A service's id and name stand
+ * for the container's; its current task ({@link TaskView}) gives the state and the node. Files
+ * travel as Swarm secrets
+ * ({@link ServiceFiles}); files written for a running service wait in a label for its next start,
+ * since changing a running service's secrets restarts its task — the running task gets them from
+ * its agent.
+ *
+ * <p>What a manager cannot do to a container on another node — exec into it, copy a tar into it,
+ * read a file, signal or kill it, list or remove a node's volumes, follow its events — throws
+ * {@link UnsupportedOperationException} naming the call: on a Swarm those are the member
+ * agent's. The operator's own container, on this manager, is networked through the local
+ * engine ({@link #networking}, {@link #connectNetwork}).
+ */
+public final class SwarmRuntime implements ContainerRuntime {
+  private final DockerClient client;
+  private final DockerGateway local;
+  private final String host;
+  private final EngineCalls calls;
+  private final ServiceLifecycle services;
+  /** Network id → name (tasks' specs name networks by id). */
+  private final Map<String, String> networkNames = new ConcurrentHashMap<>();
+
+  /** Through the manager that {@code local} (a gateway to that engine) reaches. Does not contact it yet. */
+  public SwarmRuntime(DockerGateway local) {
+    this.client = local.client();
+    this.local = local;
+    this.host = local.host();
+    this.calls = new EngineCalls(host);
+    this.services = new ServiceLifecycle(client, calls);
+  }
+
+  @Override
+  public String host() {
+    return host + " (Swarm)";
+  }
+
+  /** The engine answers, is an active manager, and its Swarm has a leader; else an EngineUnavailableException saying which. */
+  @Override
+  public void ping() {
+    local.ping();
+    SwarmManager.check(client, calls, host);
+  }
+
+  // ------------------------------------------------------------------ services as containers
+
+  @Override
+  public List<ContainerInfo> containers(String labelKey, String labelValue) {
+    return calls.call(() -> client.listServicesCmd().withLabelFilter(Map.of(labelKey, labelValue)).exec()).stream()
+        .map(this::info).toList();
+  }
+
+  @Override
+  public Optional<ContainerInfo> container(String name) {
+    return services.service(name).filter(s -> name.equals(s.getSpec().getName()) || name.equals(s.getId())).map(this::info);
+  }
+
+  /**
+   * A service as a container. A service holding data whose task has been placed is pinned to
+   * that node here, the first time it is seen placed (its volume is there from then on): a change
+   * of constraints the node still meets restarts no task.
+   */
+  private ContainerInfo info(Service s) {
+    ServiceSpec spec = s.getSpec();
+    Optional<Task> task = TaskView.current(services.tasks(spec.getName()));
+    String node = task.map(Task::getNodeId).filter(n -> !n.isBlank()).orElse(null);
+    if (node != null && ServiceSpecs.holdsData(spec) && ServiceSpecs.pinnedNode(spec).isEmpty()) {
+      services.pin(s, node);
+    }
+    Map<Integer, Integer> ports = new HashMap<>();
+    if (spec.getEndpointSpec() != null && spec.getEndpointSpec().getPorts() != null) {
+      for (PortConfig p : spec.getEndpointSpec().getPorts()) {
+        ports.put(p.getTargetPort(), p.getPublishedPort());
+      }
+    }
+    Set<String> networks = new HashSet<>();
+    List<NetworkAttachmentConfig> attached = spec.getTaskTemplate().getNetworks();
+    if (attached != null) {
+      attached.forEach(n -> networks.add(networkName(n.getTarget())));
+    }
+    String state = ServiceLifecycle.held(spec) ? TaskView.state(task.filter(t -> t.getDesiredState() == TaskState.RUNNING))
+        : TaskView.state(task);
+    return new ContainerInfo(s.getId(), spec.getName(), ServiceSpecs.container(spec).getImage(), state,
+        TaskView.status(task), spec.getLabels() == null ? Map.of() : Map.copyOf(spec.getLabels()), Map.copyOf(ports),
+        s.getCreatedAt() == null ? 0 : s.getCreatedAt().toInstant().getEpochSecond(), Set.copyOf(networks), node);
+  }
+
+  /** The image as this manager's engine has it (each node has its own images: a task on a node without it fails, saying so). */
+  @Override
+  public boolean imageExists(String image) {
+    return local.imageExists(image);
+  }
+
+  /** Creates the service, with no task yet, its files as secrets; {@link NameTakenException} when a service has that name. */
+  @Override
+  public String create(ContainerSpec spec) {
+    return services.create(spec);
+  }
+
+  /**
+   * The files a task of this service finds at its start: at once for a service with no task
+   * running; for a running one, at its next start or restart (its running task is not touched:
+   * the agent delivers to it).
+   */
+  @Override
+  public void copyFiles(String container, Map<String, FileContent> files) {
+    services.copyFiles(container, files);
+  }
+
+  /** A new task unless one runs (a task still stopping is waited for: two tasks never share a volume). */
+  @Override
+  public void start(String container) {
+    services.start(container);
+  }
+
+  /** Stops the service's task (its stop signal, SIGKILL after {@link ServiceSpecs#STOP_GRACE_NANOS}) and waits for it to end. */
+  @Override
+  public void stop(String container, int timeoutSeconds) {
+    services.stop(container, timeoutSeconds);
+  }
+
+  /** A new task (a forced update), with the files written since the last start. */
+  @Override
+  public void restart(String container, int timeoutSeconds) {
+    services.restart(container, timeoutSeconds);
+  }
+
+  /** Removes the service (its task stops) and its file secrets. The volume stays on its node. */
+  @Override
+  public void remove(String container) {
+    services.remove(container);
+  }
+
+  /** The last lines of the service's output, from whichever node its tasks ran on. */
+  @Override
+  public String logs(String container, int lines) {
+    return logs(container, lines, false);
+  }
+
+  @Override
+  public String logs(String container, int lines, boolean timestamps) {
+    StringBuilder out = new StringBuilder();
+    try {
+      client.logServiceCmd(container).withStdout(true).withStderr(true).withTail(lines).withTimestamps(timestamps)
+          .exec(new ResultCallback.Adapter<Frame>() {
+            @Override
+            public void onNext(Frame frame) {
+              out.append(new String(frame.getPayload(), StandardCharsets.UTF_8));
+            }
+          }).awaitCompletion(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (NotFoundException e) {
+      return "";
+    }
+    return out.toString();
+  }
+
+  @Override
+  public Optional<Instant> runningSince(String container) {
+    Optional<Service> s = services.service(container);
+    if (s.isEmpty()) {
+      return Optional.empty();
+    }
+    return TaskView.current(services.tasks(s.get().getSpec().getName()))
+        .filter(t -> t.getStatus() != null && t.getStatus().getState() == TaskState.RUNNING)
+        .flatMap(TaskView::since);
+  }
+
+  /**
+   * The address of the service's running task on {@code network}, from the task's network
+   * attachments (Swarm gives each task an address on each overlay it is on).
+   */
+  @Override
+  @SuppressWarnings("unchecked")
+  public Optional<String> address(String container, String network) {
+    Optional<Service> s = services.service(container);
+    if (s.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<Task> task = TaskView.current(services.tasks(s.get().getSpec().getName()));
+    Object attachments = task.map(t -> t.getRawValues().get("NetworksAttachments")).orElse(null);
+    if (!(attachments instanceof List<?> list)) {
+      return Optional.empty();
+    }
+    for (Object a : list) {
+      Map<String, Object> attachment = (Map<String, Object>) a;
+      Map<String, Object> net = (Map<String, Object>) attachment.get("Network");
+      Map<String, Object> netSpec = net == null ? null : (Map<String, Object>) net.get("Spec");
+      List<String> addresses = (List<String>) attachment.get("Addresses");
+      if (netSpec != null && network.equals(netSpec.get("Name")) && addresses != null && !addresses.isEmpty()) {
+        return Optional.of(addresses.get(0).replaceFirst("/\\d+$", ""));
+      }
+    }
+    return Optional.empty();
+  }
+
+  // ------------------------------------------------------------------ networks
+
+  @Override
+  public boolean networkExists(String name) {
+    return findNetwork(name).isPresent();
+  }
+
+  /** An attachable overlay network (members' services and the operator's own container join it). */
+  @Override
+  public void ensureNetwork(String name, Map<String, String> labels) {
+    if (networkExists(name)) {
+      return;
+    }
+    try {
+      calls.call(() -> client.createNetworkCmd().withName(name).withDriver("overlay").withAttachable(true)
+          .withLabels(labels).withCheckDuplicate(true).exec());
+    } catch (ConflictException e) {
+      // made meanwhile: it exists
+    }
+  }
+
+  @Override
+  public void removeNetwork(String name) {
+    local.removeNetwork(name);
+  }
+
+  private Optional<Network> findNetwork(String name) {
+    return calls.call(() -> client.listNetworksCmd().withNameFilter(name).exec()).stream()
+        .filter(n -> name.equals(n.getName())).findFirst();
+  }
+
+  private String networkName(String idOrName) {
+    return networkNames.computeIfAbsent(idOrName, id -> calls.call(() -> client.listNetworksCmd().withIdFilter(id).exec())
+        .stream().filter(n -> id.equals(n.getId())).map(Network::getName).findFirst().orElse(id));
+  }
+
+  /** The operator's own container, on this manager's engine. */
+  @Override
+  public Optional<Networking> networking(String container) {
+    return local.networking(container);
+  }
+
+  /** Joins the operator's own container (on this manager's engine) to an attachable overlay. */
+  @Override
+  public void connectNetwork(String container, String network) {
+    local.connectNetwork(container, network);
+  }
+
+  @Override
+  public void disconnectNetwork(String container, String network) {
+    local.disconnectNetwork(container, network);
+  }
+
+  // ------------------------------------------------------------------ volumes
+
+  /** Nothing to do now: a service's named volume is made on the node its task runs on, by the task's mount, with its labels. */
+  @Override
+  public void createVolume(String name, Map<String, String> labels) {
+  }
+
+  @Override
+  public List<String> volumes(String labelKey, String labelValue) {
+    throw notHere("listing volumes (they live on each node)");
+  }
+
+  @Override
+  public boolean volumeExists(String name) {
+    throw notHere("looking for a volume (it lives on one node)");
+  }
+
+  @Override
+  public void removeVolume(String name) {
+    throw notHere("removing a volume (it lives on one node)");
+  }
+
+  // ------------------------------------------------------------------ what only an agent can do on another node
+
+  @Override
+  public void copyTar(String container, String remotePath, InputStream tar) {
+    throw notHere("copying a tar into a task");
+  }
+
+  @Override
+  public Optional<byte[]> readFile(String container, String path) {
+    throw notHere("reading a file of a task");
+  }
+
+  @Override
+  public void signal(String container, String signal) {
+    throw notHere("signalling a task");
+  }
+
+  @Override
+  public void kill(String container) {
+    throw notHere("killing a task");
+  }
+
+  @Override
+  public String exec(String container, String... command) {
+    throw notHere("exec in a task (" + Arrays.toString(command) + ")");
+  }
+
+  @Override
+  public String execWithInput(String container, InputStream stdin, String... command) {
+    throw notHere("exec in a task (" + Arrays.toString(command) + ")");
+  }
+
+  @Override
+  public Closeable events(String labelKey, Consumer<Event> listener, Consumer<Throwable> onError) {
+    throw notHere("following container events (a manager sees only its own node's)");
+  }
+
+  private UnsupportedOperationException notHere(String what) {
+    return new UnsupportedOperationException("on a Docker Swarm the operator cannot do this to a container on another"
+        + " node: " + what + "; the member's agent does it");
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+}

@@ -1,0 +1,85 @@
+package io.pgherd.swarm;
+
+import com.github.dockerjava.api.model.Task;
+import com.github.dockerjava.api.model.TaskState;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a one-replica service's tasks say about it as a container (pure): the task that stands for
+ * it now, and Docker's container state for it. Swarm keeps a service's old tasks (shut down,
+ * failed) beside the current one; the current one is the newest whose desired state is running,
+ * else the newest of all (a stopped service).
+ */
+final class TaskView {
+  private TaskView() {}
+
+  /** The task that stands for the service now; empty when it has none (never started). */
+  static Optional<Task> current(List<Task> tasks) {
+    Comparator<Task> newest = Comparator.comparing(TaskView::createdAt);
+    Optional<Task> wanted = tasks.stream().filter(t -> t.getDesiredState() == TaskState.RUNNING).max(newest);
+    return wanted.isPresent() ? wanted : tasks.stream().max(newest);
+  }
+
+  /**
+   * Docker's word for the task's state: running; created while it is on its way (assigned,
+   * preparing, starting, or pending for want of a node); exited once it ended or is ending.
+   * No task at all is a container that was never started: created.
+   */
+  static String state(Optional<Task> task) {
+    if (task.isEmpty() || task.get().getStatus() == null || task.get().getStatus().getState() == null) {
+      return "created";
+    }
+    TaskState s = task.get().getStatus().getState();
+    if (s == TaskState.RUNNING) {
+      return task.get().getDesiredState() == TaskState.RUNNING ? "running" : "removing";
+    }
+    return switch (s) {
+      case NEW, ALLOCATED, PENDING, ASSIGNED, ACCEPTED, PREPARING, READY, STARTING -> "created";
+      default -> "exited";
+    };
+  }
+
+  /** For messages and status: the task's state as Swarm says it, with its error or message when it has one. */
+  static String status(Optional<Task> task) {
+    if (task.isEmpty() || task.get().getStatus() == null) {
+      return "no task";
+    }
+    var st = task.get().getStatus();
+    String s = st.getState() == null ? "unknown" : st.getState().getValue();
+    if (st.getErr() != null && !st.getErr().isBlank()) {
+      return s + ": " + st.getErr();
+    }
+    if (st.getState() != TaskState.RUNNING && st.getMessage() != null && !st.getMessage().isBlank()) {
+      return s + ": " + st.getMessage();
+    }
+    return s;
+  }
+
+  /** Whether the task runs and is meant to. */
+  static boolean runs(Task t) {
+    return t.getDesiredState() == TaskState.RUNNING && t.getStatus() != null && t.getStatus().getState() == TaskState.RUNNING;
+  }
+
+  /** When the task entered its current state, if Swarm says so. */
+  static Optional<Instant> since(Task task) {
+    return task.getStatus() == null ? Optional.empty() : parse(task.getStatus().getTimestamp());
+  }
+
+  private static Instant createdAt(Task t) {
+    return parse(t.getCreatedAt()).orElse(Instant.EPOCH);
+  }
+
+  private static Optional<Instant> parse(String rfc3339) {
+    if (rfc3339 == null || rfc3339.isBlank()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Instant.parse(rfc3339));
+    } catch (java.time.format.DateTimeParseException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,219 @@
+package io.pgherd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.ExecCreateCmdResponse;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Secret;
+import com.github.dockerjava.api.model.Service;
+import com.github.dockerjava.core.command.ExecStartResultCallback;
+import io.pgherd.docker.DockerGateway;
+import io.pgherd.model.Names;
+import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.runtime.ContainerSpec;
+import io.pgherd.runtime.ContainerSpec.FileContent;
+import io.pgherd.runtime.EngineUnavailableException;
+import io.pgherd.runtime.NameTakenException;
+import io.pgherd.swarm.SwarmRuntime;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The engine seam on a real three-node Swarm ({@link SwarmRuntime}, issue 22): a container is a
+ * service — created with no task, started on a node and pinned there once it holds a volume,
+ * restarted as a new task with the files written meanwhile, stopped, removed with its secrets —
+ * and its files reach the task as Swarm secrets, put in place by the image's entrypoint with their
+ * owner and mode, never in the service's spec. The load balancer is a global service: one task per
+ * node, its port published on each. An engine that is no Swarm manager gets a clear refusal.
+ */
+class SwarmRuntimeIT {
+  private static final String CLUSTER = "srt";
+  private static final String NET = "pgherd-srt";
+  private static final String KEY = "/etc/pgherd/agent/test.key";
+  private static final String CFG = "/usr/local/etc/haproxy/haproxy.cfg";
+  private static final String HAPROXY_CFG = String.join("\n", "global", "  log stdout format raw local0",
+      "defaults", "  mode tcp", "  timeout connect 1s", "  timeout client 10s", "  timeout server 10s",
+      "listen probe", "  bind :7100", "  server none 127.0.0.1:9 disabled", "");
+  private static SwarmLab lab;
+  private static DockerClient manager;
+  private static SwarmRuntime swarm;
+
+  @BeforeAll
+  static void up() throws Exception {
+    lab = SwarmLab.up();
+    manager = lab.engine(1);
+    swarm = new SwarmRuntime(DockerGateway.connect("unix:///run/pgsw/docker1.sock"));
+  }
+
+  @AfterAll
+  static void cleanUp() {
+    if (swarm == null) {
+      return;
+    }
+    swarm.remove("pgherd-srt-1");
+    swarm.remove("pgherd-srt-lb");
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+      swarm.removeNetwork(NET); // refused while a task of a removed service still holds it
+      return !swarm.networkExists(NET);
+    });
+  }
+
+  @Test
+  void aMemberIsAServiceCreatedStartedPinnedRestartedWithNewFilesStoppedAndRemoved() throws Exception {
+    swarm.ping();
+    swarm.ensureNetwork(NET, Map.of(Names.LABEL_CLUSTER, CLUSTER));
+    assertThat(swarm.networkExists(NET)).isTrue();
+    ContainerSpec spec = new ContainerSpec("pgherd-srt-1", "pgherd/haproxy:2.6", NET,
+        Map.of(Names.LABEL_CLUSTER, CLUSTER, Names.LABEL_MEMBER, "srt-1", Names.LABEL_COMPONENT, Names.COMPONENT_MEMBER),
+        Map.of("pgherd-srt-1-data", "/var/lib/pgherd-test"), List.of(new ContainerSpec.Port("127.0.0.1", 0, 5432)),
+        Map.of(CFG, FileContent.of(HAPROXY_CFG, 0644), KEY, FileContent.of("s3cr3t-one", 0600, 998)));
+
+    String id = swarm.create(spec);
+    ContainerInfo created = swarm.container("pgherd-srt-1").orElseThrow();
+    assertThat(created.id()).isEqualTo(id);
+    assertThat(created.state()).isEqualTo("created");
+    assertThat(created.node()).isNull();
+    assertThat(swarm.containers(Names.LABEL_CLUSTER, CLUSTER)).extracting(ContainerInfo::name).containsExactly("pgherd-srt-1");
+    assertThatThrownBy(() -> swarm.create(spec)).isInstanceOf(NameTakenException.class);
+    assertThat(fileSecrets("pgherd-srt-1")).hasSize(2); // the refused create left none of its own behind
+
+    swarm.start(id);
+    ContainerInfo running = awaitRunning(id);
+    int host = hostOf(running.node());
+    String first = taskContainer(host, "pgherd-srt-1");
+    assertThat(exec(host, first, "stat", "-c", "%a %u %n", KEY, CFG)) // copied by the image's user, haproxy (998)
+        .contains("600 998 " + KEY).contains("644 998 " + CFG);
+    assertThat(exec(host, first, "cat", KEY)).isEqualTo("s3cr3t-one");
+    assertThat(swarm.logs(id, 50)).contains("pgherd-place-files: 2 file(s)"); // read through the manager, from any node
+    assertThat(swarm.address(id, NET)).get().asString().matches("\\d+\\.\\d+\\.\\d+\\.\\d+");
+    assertThat(swarm.runningSince(id)).isPresent();
+
+    // pinned to its node once placed (it holds a volume), without a new task
+    swarm.container(id);
+    assertThat(constraints("pgherd-srt-1")).contains("node.id==" + running.node());
+    assertThat(taskContainer(host, "pgherd-srt-1")).isEqualTo(first);
+
+    // nothing of a file in the service's spec: env, labels, arguments
+    String inspected = manager.inspectServiceCmd(id).exec().toString() + manager.inspectServiceCmd(id).exec().getRawValues();
+    assertThat(inspected).doesNotContain("s3cr3t").doesNotContain("timeout connect");
+
+    // a file written while it runs: the running task is not touched; the next one has it
+    swarm.copyFiles(id, Map.of(KEY, FileContent.of("s3cr3t-two", 0600, 998)));
+    assertThat(taskContainer(host, "pgherd-srt-1")).isEqualTo(first);
+    assertThat(exec(host, first, "cat", KEY)).isEqualTo("s3cr3t-one");
+    swarm.restart(id, 10);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+        .until(() -> !taskContainer(host, "pgherd-srt-1").equals(first) && "running".equals(swarm.container(id).orElseThrow().state()));
+    String second = taskContainer(host, "pgherd-srt-1"); // on the same node: pinned
+    assertThat(exec(host, second, "cat", KEY)).isEqualTo("s3cr3t-two");
+    assertThat(exec(host, second, "cat", CFG)).isEqualTo(HAPROXY_CFG);
+    assertThat(fileSecrets("pgherd-srt-1")).hasSize(2); // the replaced one went
+
+    swarm.stop(id, 10);
+    ContainerInfo stopped = swarm.container(id).orElseThrow();
+    assertThat(stopped.state()).isEqualTo("exited");
+    assertThat(stopped.node()).isEqualTo(running.node());
+    swarm.start(id);
+    assertThat(awaitRunning(id).node()).isEqualTo(running.node());
+
+    swarm.remove(id);
+    assertThat(swarm.container("pgherd-srt-1")).isEmpty();
+    assertThat(fileSecrets("pgherd-srt-1")).isEmpty();
+    swarm.remove(id); // absent is fine
+  }
+
+  @Test
+  void theLoadBalancerIsAGlobalServiceWithItsPortOnEveryNode() throws Exception {
+    swarm.ensureNetwork(NET, Map.of(Names.LABEL_CLUSTER, CLUSTER));
+    ContainerSpec spec = new ContainerSpec("pgherd-srt-lb", "pgherd/haproxy:2.6", NET,
+        Map.of(Names.LABEL_CLUSTER, CLUSTER, Names.LABEL_COMPONENT, Names.COMPONENT_LB), Map.of(),
+        List.of(new ContainerSpec.Port("0.0.0.0", 17100, 7100)), Map.of(CFG, FileContent.of(HAPROXY_CFG, 0644)));
+    String id = swarm.create(spec);
+    Thread.sleep(1000);
+    assertThat(manager.listTasksCmd().withServiceFilter("pgherd-srt-lb").exec()).isEmpty(); // created: held off every node
+    assertThat(swarm.container(id).orElseThrow().state()).isEqualTo("created");
+
+    swarm.start(id);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+        assertThat(manager.listTasksCmd().withServiceFilter("pgherd-srt-lb").exec())
+            .extracting(t -> t.getNodeId() + " " + t.getStatus().getState().getValue() + " " + t.getStatus().getErr())
+            .filteredOn(t -> t.contains(" running ")).hasSize(SwarmLab.NODES));
+    assertThat(swarm.container(id).orElseThrow().publishedPorts()).containsEntry(7100, 17100);
+    for (int i = 1; i <= SwarmLab.NODES; i++) {
+      int node = i;
+      await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+        try (Socket s = new Socket()) {
+          s.connect(new InetSocketAddress(SwarmLab.address(node), 17100), 1000);
+          return true;
+        }
+      });
+    }
+    swarm.stop(id, 10);
+    assertThat(manager.listTasksCmd().withServiceFilter("pgherd-srt-lb").exec())
+        .noneMatch(t -> t.getStatus().getState().getValue().equals("running"));
+    swarm.remove(id);
+  }
+
+  @Test
+  void anEngineThatIsNoSwarmManagerIsRefusedByName() {
+    SwarmRuntime notASwarm = new SwarmRuntime(DockerGateway.connect()); // the machine's own engine: in no Swarm
+    assertThatThrownBy(notASwarm::ping).isInstanceOf(EngineUnavailableException.class)
+        .hasMessageContaining("is not an active Swarm node").hasMessageContaining("--runtime docker");
+  }
+
+  private static ContainerInfo awaitRunning(String id) {
+    try {
+      return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+          .until(() -> swarm.container(id).orElseThrow(), c -> "running".equals(c.state()) && c.node() != null);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + "\nits output:\n" + swarm.logs(id, 40), e);
+    }
+  }
+
+  /** Which lab host (1..N) is the Swarm node {@code nodeId}. */
+  private static int hostOf(String nodeId) {
+    for (int i = 1; i <= SwarmLab.NODES; i++) {
+      if (lab.nodeId(i).equals(nodeId)) {
+        return i;
+      }
+    }
+    throw new AssertionError("no lab host is node " + nodeId);
+  }
+
+  /** The running task container of {@code service} on host {@code i} (its engine asked directly, as only a test may). */
+  private static String taskContainer(int i, String service) {
+    List<Container> running = lab.engine(i).listContainersCmd()
+        .withLabelFilter(Map.of("com.docker.swarm.service.name", service)).exec();
+    assertThat(running).hasSize(1);
+    return running.get(0).getId();
+  }
+
+  private static String exec(int i, String container, String... command) throws InterruptedException {
+    ExecCreateCmdResponse e = lab.engine(i).execCreateCmd(container).withCmd(command).withAttachStdout(true)
+        .withAttachStderr(true).exec();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    lab.engine(i).execStartCmd(e.getId()).exec(new ExecStartResultCallback(out, out)).awaitCompletion(20, TimeUnit.SECONDS);
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private static List<Secret> fileSecrets(String service) {
+    return manager.listSecretsCmd().withLabelFilter(Map.of("io.pgherd.files-of", service)).exec();
+  }
+
+  private static List<String> constraints(String service) {
+    Service s = manager.inspectServiceCmd(service).exec();
+    return s.getSpec().getTaskTemplate().getPlacement().getConstraints();
+  }
+}

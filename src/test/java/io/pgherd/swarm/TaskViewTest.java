@@ -1,0 +1,53 @@
+package io.pgherd.swarm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.dockerjava.api.model.Task;
+import com.github.dockerjava.api.model.TaskState;
+import com.github.dockerjava.api.model.TaskStatus;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Which of a service's tasks stands for it, and in which of Docker's container states (pure). */
+class TaskViewTest {
+  private static Task task(String id, String created, TaskState desired, TaskState state, String err) {
+    return new Task().withId(id).withCreatedAt(created).withDesiredState(desired)
+        .withStatus(new TaskStatus().withState(state).withErr(err).withTimestamp("2026-12-06T22:00:01.5Z"));
+  }
+
+  @Test
+  void theNewestTaskMeantToRunStandsForTheServiceElseTheNewestOfAll() {
+    Task old = task("old", "2026-12-06T21:00:00Z", TaskState.SHUTDOWN, TaskState.SHUTDOWN, null);
+    Task now = task("now", "2026-12-06T21:30:00Z", TaskState.RUNNING, TaskState.STARTING, null);
+    Task failedLater = task("failed", "2026-12-06T21:40:00Z", TaskState.SHUTDOWN, TaskState.FAILED, "exit 1");
+    assertThat(TaskView.current(List.of(old, now, failedLater))).get().extracting(Task::getId).isEqualTo("now");
+    assertThat(TaskView.current(List.of(old, failedLater))).get().extracting(Task::getId).isEqualTo("failed");
+    assertThat(TaskView.current(List.of())).isEmpty();
+  }
+
+  @Test
+  void dockersStateForEachTaskState() {
+    assertThat(TaskView.state(Optional.empty())).isEqualTo("created");
+    assertThat(TaskView.state(Optional.of(task("t", null, TaskState.RUNNING, TaskState.PENDING, null)))).isEqualTo("created");
+    assertThat(TaskView.state(Optional.of(task("t", null, TaskState.RUNNING, TaskState.RUNNING, null)))).isEqualTo("running");
+    assertThat(TaskView.state(Optional.of(task("t", null, TaskState.SHUTDOWN, TaskState.RUNNING, null)))).isEqualTo("removing");
+    assertThat(TaskView.state(Optional.of(task("t", null, TaskState.RUNNING, TaskState.FAILED, null)))).isEqualTo("exited");
+    assertThat(TaskView.state(Optional.of(task("t", null, TaskState.SHUTDOWN, TaskState.COMPLETE, null)))).isEqualTo("exited");
+    assertThat(TaskView.state(Optional.of(task("t", null, TaskState.RUNNING, TaskState.REJECTED, null)))).isEqualTo("exited");
+  }
+
+  @Test
+  void theStatusSaysWhyAndWhenFromSwarmsOwnWords() {
+    Task pending = task("t", null, TaskState.RUNNING, TaskState.PENDING, null);
+    pending.getStatus().withMessage("pending task scheduling");
+    assertThat(TaskView.status(Optional.of(pending))).isEqualTo("pending: pending task scheduling");
+    assertThat(TaskView.status(Optional.of(task("t", null, TaskState.RUNNING, TaskState.REJECTED, "No such image: x"))))
+        .isEqualTo("rejected: No such image: x");
+    assertThat(TaskView.status(Optional.empty())).isEqualTo("no task");
+    Task running = task("t", null, TaskState.RUNNING, TaskState.RUNNING, null);
+    assertThat(TaskView.runs(running)).isTrue();
+    assertThat(TaskView.since(running)).contains(Instant.parse("2026-12-06T22:00:01.5Z"));
+  }
+}
