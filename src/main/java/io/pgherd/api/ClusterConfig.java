@@ -50,6 +50,8 @@ import java.util.TreeMap;
  * @param failureThreshold consecutive failed probes before the primary is declared lost
  * @param isolationTimeout a primary's agent that has heard nothing from the operator this long, and reaches
  *     no majority of the members, fences itself
+ * @param tls spec.tls
+ * @param placement spec.placement (a Docker Swarm's nodes)
  */
 public record ClusterConfig(
     String name,
@@ -67,7 +69,8 @@ public record ClusterConfig(
     Duration probePeriod,
     int failureThreshold,
     Duration isolationTimeout,
-    Tls tls) {
+    Tls tls,
+    Placement placement) {
 
   public static final int DEFAULT_INSTANCES = 1;
   public static final String DEFAULT_IMAGE = "pgherd/postgres:15";
@@ -98,6 +101,18 @@ public record ClusterConfig(
       altNames = altNames == null ? java.util.List.of() : java.util.List.copyOf(altNames);
       Objects.requireNonNull(validity, "validity");
       Objects.requireNonNull(renewBefore, "renewBefore");
+    }
+  }
+
+  /**
+   * {@code spec.placement}: on a Docker Swarm, the constraints a member's node meets, and whether
+   * two members may share a node.
+   */
+  public record Placement(java.util.List<String> constraints, boolean oneMemberPerNode) {
+    public static final Placement ANYWHERE = new Placement(java.util.List.of(), true);
+
+    public Placement {
+      constraints = constraints == null ? java.util.List.of() : java.util.List.copyOf(constraints);
     }
   }
 
@@ -162,6 +177,7 @@ public record ClusterConfig(
     Objects.requireNonNull(probePeriod, "probePeriod");
     isolationTimeout = isolationTimeout == null ? Quantities.parseDuration(DEFAULT_ISOLATION_TIMEOUT) : isolationTimeout;
     tls = tls == null ? Tls.OFF : tls;
+    placement = placement == null ? Placement.ANYWHERE : placement;
     parameters = parameters == null
         ? Collections.emptySortedMap()
         : Collections.unmodifiableSortedMap(new TreeMap<>(parameters));
@@ -184,6 +200,7 @@ public record ClusterConfig(
     ReplicationSpec repl = spec.getReplication() != null ? spec.getReplication() : new ReplicationSpec();
     FailoverSpec fo = spec.getFailover() != null ? spec.getFailover() : new FailoverSpec();
     TlsSpec tls = spec.getTls() != null ? spec.getTls() : new TlsSpec();
+    PlacementSpec placement = spec.getPlacement() != null ? spec.getPlacement() : new PlacementSpec();
     return new ClusterConfig(
         name,
         or(spec.getInstances(), DEFAULT_INSTANCES),
@@ -202,7 +219,8 @@ public record ClusterConfig(
         Quantities.parseDuration(or(fo.getIsolationTimeout(), DEFAULT_ISOLATION_TIMEOUT)),
         new Tls(or(tls.getEnabled(), false), tls.getAltNames(),
             Quantities.parseDuration(or(tls.getCertificateValidity(), DEFAULT_CERTIFICATE_VALIDITY)),
-            Quantities.parseDuration(or(tls.getRenewBefore(), DEFAULT_RENEW_BEFORE))));
+            Quantities.parseDuration(or(tls.getRenewBefore(), DEFAULT_RENEW_BEFORE))),
+        new Placement(placement.getConstraints(), or(placement.getOneMemberPerNode(), true)));
   }
 
   private static <T> T or(T value, T fallback) {

@@ -58,8 +58,26 @@ final class ClusterRules extends SectionRules {
     replication(spec.getReplication(), instances == null ? ClusterConfig.DEFAULT_INSTANCES : instances);
     failover(spec.getFailover());
     new TlsRules(c).tls(spec.getTls());
+    placement(spec.getPlacement());
     new BackupRules(c).backup(spec.getBackup());
     new BootstrapRules(c).bootstrap(spec.getBootstrap());
+  }
+
+  /** At most 32 constraints, each one pgherd can read (it checks them against the nodes itself). */
+  void placement(PlacementSpec placement) {
+    if (placement == null || placement.getConstraints() == null) {
+      return;
+    }
+    java.util.List<String> constraints = placement.getConstraints();
+    if (constraints.size() > 32) {
+      c.error("spec.placement.constraints", "at most 32 constraints, got " + constraints.size());
+      return;
+    }
+    for (int i = 0; i < constraints.size(); i++) {
+      for (String problem : PlacementConstraints.problems(java.util.Collections.singletonList(constraints.get(i)))) {
+        c.error("spec.placement.constraints[" + i + "]", problem);
+      }
+    }
   }
 
   void replication(ReplicationSpec repl, int instances) {

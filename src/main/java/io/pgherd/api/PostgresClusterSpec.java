@@ -40,6 +40,9 @@ public class PostgresClusterSpec {
   @JsonPropertyDescription("TLS for every connection to the members, with certificates generated and renewed by pgherd.")
   private TlsSpec tls;
 
+  @JsonPropertyDescription("Docker Swarm only: which nodes the members may run on; one member per node by default.")
+  private PlacementSpec placement;
+
   public Integer getInstances() {
     return instances;
   }
@@ -102,6 +105,14 @@ public class PostgresClusterSpec {
 
   public void setTls(TlsSpec tls) {
     this.tls = tls;
+  }
+
+  public PlacementSpec getPlacement() {
+    return placement;
+  }
+
+  public void setPlacement(PlacementSpec placement) {
+    this.placement = placement;
   }
 
   @Override

@@ -71,12 +71,16 @@ class ClusterConfigTest {
           altNames: [db.example.test, 10.1.2.3]
           certificateValidity: 10m
           renewBefore: 9m
+        placement:
+          constraints: [node.labels.db==true, node.role!=worker]
+          oneMemberPerNode: false
         """);
     assertThat(c).isEqualTo(new ClusterConfig("demo", 3, "registry.local:5000/pg:15.4",
         Map.of("max_connections", "200", "work_mem", "8MB"), "0.0.0.0", 6432, 6433, ReadOnlyMode.REPLICAS,
         1L << 30, ReplicationMode.SYNC, 512L * 1024, false, Duration.ofMillis(500), 5, Duration.ofSeconds(30),
         new ClusterConfig.Tls(true, java.util.List.of("db.example.test", "10.1.2.3"), Duration.ofMinutes(10),
-            Duration.ofMinutes(9))));
+            Duration.ofMinutes(9)),
+        new ClusterConfig.Placement(java.util.List.of("node.labels.db==true", "node.role!=worker"), false)));
   }
 
   @Test

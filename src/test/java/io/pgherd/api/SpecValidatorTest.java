@@ -397,6 +397,27 @@ class SpecValidatorTest {
   }
 
   @Nested
+  class Placement {
+    @Test
+    void constraintsInSwarmsSyntaxAreValid() {
+      ValidationResult r = spec("placement: {constraints: [node.labels.db==true, 'node.role != worker', node.hostname==db1],"
+          + " oneMemberPerNode: false}");
+      assertThat(r.errors()).as(r.report()).isEmpty();
+    }
+
+    @Test
+    void aConstraintPgherdCannotReadIsRejectedWithItsIndex() {
+      assertThat(errors(spec("placement: {constraints: [node.labels.db==true, db=true, engine.labels.ssd==true]}")))
+          .containsExactly(
+              "spec.placement.constraints[1]: 'db=true' is not a constraint: expected KEY==VALUE or KEY!=VALUE,"
+                  + " e.g. node.labels.db==true",
+              "spec.placement.constraints[2]: 'engine.labels.ssd==true': pgherd places by node.id, node.hostname,"
+                  + " node.role and node.labels.<label>, not engine.labels.ssd");
+      assertSingleError(spec("placement: {oneMemberPerNode: maybe}"), "spec.placement.oneMemberPerNode", "");
+    }
+  }
+
+  @Nested
   class Tls {
     @Test
     void aFullTlsSectionIsValid() {
