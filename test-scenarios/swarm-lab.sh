@@ -5,6 +5,8 @@
 #
 #   swarm-lab.sh up [N] [IMAGE...]  N engines (default 3), all Swarm managers; each IMAGE of the
 #                                   machine's own engine is loaded into every one of them
+#   swarm-lab.sh join I [IMAGE...]  one more engine, I (e.g. 4), joins the Swarm as a worker (a node added)
+#   swarm-lab.sh leave I            engine I leaves the Swarm (its node removed) and stops
 #   swarm-lab.sh down               everything it made: engines, their data, namespaces, links
 #   swarm-lab.sh host I             prints DOCKER_HOST=... for engine I (1..N)
 #   swarm-lab.sh cut I | heal I     takes host I's link down / up (a partition of that host)
@@ -44,6 +46,68 @@ engines() { # the engine numbers with a pid file, ascending
   for p in "$RUN"/docker*.pid; do [ -e "$p" ] && basename "$p" .pid | sed 's/^docker//'; done | sort -n
 }
 
+# start_engine I: namespace pgswI, its link to the bridge, address NET.1I, and its engine
+start_engine() {
+  local i=$1
+  ip netns add "$PREFIX$i"
+  ip link add "${PREFIX}v$i" type veth peer name "${PREFIX}n$i"
+  ip link set "${PREFIX}n$i" netns "$PREFIX$i"
+  ip link set "${PREFIX}v$i" master "$BRIDGE"
+  ip link set "${PREFIX}v$i" up
+  ip -n "$PREFIX$i" addr add "$NET.1$i/24" dev "${PREFIX}n$i"
+  ip -n "$PREFIX$i" link set "${PREFIX}n$i" up
+  ip -n "$PREFIX$i" link set lo up
+  ip -n "$PREFIX$i" route add default via "$NET.1"
+  mkdir -p "$DATA/$i"
+  DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid nsenter --net="/var/run/netns/$PREFIX$i" dockerd \
+    --data-root "$DATA/$i" --exec-root "$RUN/exec$i" --pidfile "$RUN/docker$i.pid" \
+    -H "unix://$(sock "$i")" --bip "10.19$i.0.1/24" --default-address-pool "base=10.18$i.0.0/16,size=24" \
+    --cgroup-parent "/pgsw$i" --storage-driver overlay2 --iptables=true \
+    >"$LOGS/dockerd-$i.log" 2>&1 </dev/null &
+}
+
+await_engine() {
+  local i=$1 deadline=$((SECONDS + START_TIMEOUT))
+  until engine "$i" version >/dev/null 2>&1; do
+    (( SECONDS < deadline )) || { tail -20 "$LOGS/dockerd-$i.log" >&2; die "engine $i did not start within ${START_TIMEOUT}s"; }
+    sleep 0.2
+  done
+}
+
+# load_images "I J ..." IMAGE...: the machine's images into those engines, in parallel
+load_images() {
+  local targets=$1 i p pids=() failed=0
+  shift
+  for i in $targets; do
+    (docker save "$@" | engine "$i" load >/dev/null) &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  [ "$failed" = 0 ] || die "loading $* into the engines failed"
+}
+
+label_node() {
+  engine 1 node update --label-add "pgherd.lab.host=h$1" "$(engine "$1" info -f '{{.Swarm.NodeID}}')" >/dev/null
+}
+
+# join I [IMAGE...]: one more engine, I, joins the running Swarm as a worker (a node added later)
+join() {
+  local i=${1:-}
+  shift || true
+  local t0
+  t0=$(now)
+  [ "$(id -u)" = 0 ] || die "must run as root"
+  [[ $i =~ ^[1-9]$ ]] || die "join I: I is an engine number (1..9)"
+  [ -f "$RUN/docker1.pid" ] || die "no lab is up: '$0 up' first"
+  [ ! -f "$RUN/docker$i.pid" ] || die "engine $i is up already"
+  start_engine "$i"
+  await_engine "$i"
+  [ $# -eq 0 ] || load_images "$i" "$@"
+  engine "$i" swarm join --advertise-addr "$NET.1$i" --token "$(engine 1 swarm join-token -q worker)" "$NET.11:2377" >/dev/null
+  label_node "$i"
+  log "engine $i joined the Swarm as a worker in $(since "$t0") s"
+}
+
 up() {
   local n=${1:-3}
   shift || true
@@ -68,40 +132,13 @@ up() {
   iptables -N DOCKER-USER 2>/dev/null || true
   iptables -C DOCKER-USER -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null ||
     iptables -I DOCKER-USER -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT
-  for i in $(seq 1 "$n"); do
-    ip netns add "$PREFIX$i"
-    ip link add "${PREFIX}v$i" type veth peer name "${PREFIX}n$i"
-    ip link set "${PREFIX}n$i" netns "$PREFIX$i"
-    ip link set "${PREFIX}v$i" master "$BRIDGE"
-    ip link set "${PREFIX}v$i" up
-    ip -n "$PREFIX$i" addr add "$NET.1$i/24" dev "${PREFIX}n$i"
-    ip -n "$PREFIX$i" link set "${PREFIX}n$i" up
-    ip -n "$PREFIX$i" link set lo up
-    ip -n "$PREFIX$i" route add default via "$NET.1"
-    mkdir -p "$DATA/$i"
-    DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid nsenter --net="/var/run/netns/$PREFIX$i" dockerd \
-      --data-root "$DATA/$i" --exec-root "$RUN/exec$i" --pidfile "$RUN/docker$i.pid" \
-      -H "unix://$(sock "$i")" --bip "10.19$i.0.1/24" --default-address-pool "base=10.18$i.0.0/16,size=24" \
-      --cgroup-parent "/pgsw$i" --storage-driver overlay2 --iptables=true \
-      >"$LOGS/dockerd-$i.log" 2>&1 </dev/null &
-  done
-  for i in $(seq 1 "$n"); do
-    local deadline=$((SECONDS + START_TIMEOUT))
-    until engine "$i" version >/dev/null 2>&1; do
-      (( SECONDS < deadline )) || { tail -20 "$LOGS/dockerd-$i.log" >&2; die "engine $i did not start within ${START_TIMEOUT}s"; }
-      sleep 0.2
-    done
-  done
+  for i in $(seq 1 "$n"); do start_engine "$i"; done
+  for i in $(seq 1 "$n"); do await_engine "$i"; done
   log "$n engines up in $(since "$t0") s"
   if [ ${#images[@]} -gt 0 ]; then
-    local t pids=() failed=0
+    local t
     t=$(now)
-    for i in $(seq 1 "$n"); do
-      (docker save "${images[@]}" | engine "$i" load >/dev/null) &
-      pids+=($!)
-    done
-    for p in "${pids[@]}"; do wait "$p" || failed=1; done
-    [ "$failed" = 0 ] || die "loading ${images[*]} into the engines failed"
+    load_images "$(seq 1 "$n")" "${images[@]}"
     log "images ${images[*]} loaded into $n engines in $(since "$t") s"
   fi
   engine 1 swarm init --advertise-addr "$NET.11" >/dev/null
@@ -110,30 +147,52 @@ up() {
   for i in $(seq 2 "$n"); do
     engine "$i" swarm join --advertise-addr "$NET.1$i" --token "$token" "$NET.11:2377" >/dev/null
   done
-  for i in $(seq 1 "$n"); do
-    engine 1 node update --label-add "pgherd.lab.host=h$i" "$(engine "$i" info -f '{{.Swarm.NodeID}}')" >/dev/null
-  done
+  for i in $(seq 1 "$n"); do label_node "$i"; done
   trap - ERR EXIT
   log "a Swarm of $n managers ready in $(since "$t0") s; engine I: DOCKER_HOST=unix://$RUN/dockerI.sock"
 }
 
-down() {
-  local i pid
-  for i in $(engines); do
-    engine "$i" swarm leave --force >/dev/null 2>&1
-    local ids
-    ids=$(engine "$i" ps -aq 2>/dev/null)
-    [ -z "$ids" ] || engine "$i" rm -f $ids >/dev/null 2>&1
-    pid=$(cat "$RUN/docker$i.pid" 2>/dev/null)
-    if [ -n "$pid" ]; then
-      kill "$pid" 2>/dev/null
-      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -9 "$pid" 2>/dev/null
-    fi
-    rm -f "$RUN/docker$i.pid"
+# stop_engine I: engine I leaves the Swarm and stops; its containers, mounts, data, namespace and link go
+stop_engine() {
+  local i=$1 pid ids m
+  engine "$i" swarm leave --force >/dev/null 2>&1
+  ids=$(engine "$i" ps -aq 2>/dev/null)
+  [ -z "$ids" ] || engine "$i" rm -f $ids >/dev/null 2>&1
+  pid=$(cat "$RUN/docker$i.pid" 2>/dev/null)
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null
+  fi
+  rm -f "$RUN/docker$i.pid"
+  # what the engine left mounted (overlay layers, network namespaces of containers), then its files
+  for m in $(awk -v d="$DATA/$i/" -v r="$RUN/exec$i/" 'index($2, d) == 1 || index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
+    umount -l "$m" 2>/dev/null
   done
-  # what the engines left mounted (overlay layers, network namespaces of containers), then their files
-  local m
+  rm -rf "${DATA:?}/$i" "$RUN/exec$i"
+  ip netns del "$PREFIX$i" 2>/dev/null
+  ip link del "${PREFIX}v$i" 2>/dev/null
+  true
+}
+
+# leave I: engine I leaves the Swarm for good (the node is removed from the Swarm) and stops
+leave() {
+  local i=${1:-} node
+  [[ $i =~ ^[2-9]$ ]] || die "leave I: I is an engine number (2..9; engine 1 is where the lab is driven from)"
+  [ -f "$RUN/docker$i.pid" ] || die "engine $i is not up"
+  node=$(engine "$i" info -f '{{.Swarm.NodeID}}')
+  engine "$i" swarm leave --force >/dev/null 2>&1 || engine 1 node demote "$node" >/dev/null 2>&1
+  stop_engine "$i"
+  for _ in $(seq 1 40); do
+    engine 1 node rm --force "$node" >/dev/null 2>&1 && break
+    sleep 0.25
+  done
+  log "engine $i left the Swarm and stopped"
+}
+
+down() {
+  local i m
+  for i in $(engines); do stop_engine "$i"; done
   for m in $(awk -v d="$DATA/" -v r="$RUN/" 'index($2, d) == 1 || index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
     umount -l "$m" 2>/dev/null
   done
@@ -151,10 +210,12 @@ down() {
 
 case ${1:-} in
   up) shift; up "$@" ;;
+  join) shift; join "$@" ;;
+  leave) leave "${2:-}" ;;
   down) down ;;
   host) [[ ${2:-} =~ ^[1-9]$ ]] || die "host I: I is an engine number"; echo "DOCKER_HOST=unix://$(sock "$2")" ;;
   cut) [[ ${2:-} =~ ^[1-9]$ ]] || die "cut I: I is a host number"; ip link set "${PREFIX}v$2" down ;;
   heal) [[ ${2:-} =~ ^[1-9]$ ]] || die "heal I: I is a host number"; ip link set "${PREFIX}v$2" up ;;
   ls) engine 1 node ls ;;
-  *) sed -n 2,12p "$0" >&2; exit 2 ;;
+  *) sed -n 2,15p "$0" >&2; exit 2 ;;
 esac

@@ -15,7 +15,22 @@ final class MembersViaOption {
 
   /** The access this operator uses; a bad value is refused at once (exit 2). */
   MemberAccess access(DockerGateway docker) {
+    return access(docker, docker);
+  }
+
+  /**
+   * The access an operator running clusters on {@code runtime} uses (on a Swarm: only over the
+   * cluster networks, which its own container joins: the members run on other nodes).
+   */
+  MemberAccess access(DockerGateway docker, io.pgherd.runtime.ContainerRuntime runtime) {
     try {
+      if (runtime != docker) {
+        if (via != null && !"network".equalsIgnoreCase(via) && !"auto".equalsIgnoreCase(via)) {
+          throw new Main.UserError("--members-via " + via + ": on a Docker Swarm the members run on other nodes and"
+              + " are reached only over their overlay networks (--members-via network)", 2);
+        }
+        return MemberAccess.detectLater(runtime, "network");
+      }
       return MemberAccess.detectLater(docker, via);
     } catch (MemberAccess.Unusable e) {
       throw new Main.UserError(e.getMessage(), 2);

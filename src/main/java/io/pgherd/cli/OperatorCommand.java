@@ -1,11 +1,12 @@
 package io.pgherd.cli;
 
 import io.pgherd.docker.DockerGateway;
-import io.pgherd.docker.DockerUnavailableException;
 import io.pgherd.docker.ImageBuilder;
 import io.pgherd.metrics.MetricsServer;
 import io.pgherd.metrics.OperatorMetrics;
 import io.pgherd.reconcile.Operator;
+import io.pgherd.runtime.ContainerRuntime;
+import io.pgherd.runtime.EngineUnavailableException;
 import io.pgherd.runtime.MemberAccess;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -20,10 +21,11 @@ final class OperatorCommand implements Callable<Integer> {
   @Mixin HomeOption home;
   @Mixin MetricsOption metrics;
   @Mixin MembersViaOption membersVia;
+  @Mixin RuntimeOption runtime;
 
   @Override
   public Integer call() throws Exception {
-    runUntilStopped(home, metrics, membersVia, null);
+    runUntilStopped(home, metrics, membersVia, runtime, null);
     return 0;
   }
 
@@ -59,7 +61,7 @@ final class OperatorCommand implements Callable<Integer> {
    * blocks until SIGINT/SIGTERM; {@code started} runs once it is up.
    */
   static void runUntilStopped(HomeOption home, MetricsOption metrics, MembersViaOption membersVia,
-      Runnable started) throws Exception {
+      RuntimeOption runtimeOption, Runnable started) throws Exception {
     // bound first: a bad address or a port in use stops here, before the operator takes the home
     MetricsServer metricsServer = null;
     OperatorMetrics operatorMetrics = null;
@@ -72,13 +74,22 @@ final class OperatorCommand implements Callable<Integer> {
       }
     }
     DockerGateway docker = DockerGateway.connect();
-    MemberAccess access = membersVia.access(docker);
+    ContainerRuntime runtime;
     try {
-      docker.ping();
+      runtime = runtimeOption.runtime(docker);
+    } catch (Main.UserError e) {
+      if (metricsServer != null) {
+        metricsServer.close();
+      }
+      throw e;
+    }
+    MemberAccess access = membersVia.access(docker, runtime);
+    try {
+      runtime.ping();
       // detected now when the engine answers: a container that cannot find itself is said at start
       access.mode();
       System.err.println("members reached through " + access);
-    } catch (DockerUnavailableException e) {
+    } catch (EngineUnavailableException e) {
       // not fatal: every pass retries with backoff, and status says why nothing happens
       System.err.println("warning: " + e.getMessage() + "; the operator keeps retrying");
     } catch (MemberAccess.Unusable e) {
@@ -87,7 +98,10 @@ final class OperatorCommand implements Callable<Integer> {
       }
       throw new Main.UserError(e.getMessage(), 2);
     }
-    Operator operator = new Operator(home.home(), docker, ImageBuilder.locate(), access);
+    if (runtime != docker) {
+      System.err.println("clusters run as services of the Docker Swarm managed at " + docker.host());
+    }
+    Operator operator = new Operator(home.home(), runtime, ImageBuilder.locate(), access);
     if (operatorMetrics != null) {
       operator.onPass(operatorMetrics);
     }

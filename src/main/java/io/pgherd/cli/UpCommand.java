@@ -16,6 +16,7 @@ final class UpCommand implements Callable<Integer> {
   @Mixin HomeOption home;
   @Mixin MetricsOption metrics;
   @Mixin MembersViaOption membersVia;
+  @Mixin RuntimeOption runtime;
 
   @Option(names = {"-f", "--filename"}, required = true, description = "the PostgresCluster spec (YAML)")
   Path file;
@@ -35,7 +36,7 @@ final class UpCommand implements Callable<Integer> {
         builder.build(line -> System.out.println("  " + line));
       }
     }
-    OperatorCommand.runUntilStopped(home, metrics, membersVia, () -> new Thread(() -> {
+    OperatorCommand.runUntilStopped(home, metrics, membersVia, runtime, () -> new Thread(() -> {
       try {
         ApplyCommand.waitHealthy(home.home(), applied.name(), applied.generation(), Duration.ofMinutes(30), System.out);
         System.out.println();

@@ -60,7 +60,8 @@ public final class MemberContainers extends ClusterPart {
         FileContent.of(home.secrets().secret(cluster, Home.REPLICATION_PASSWORD), 0600));
     ContainerSpec spec = new ContainerSpec(Names.container(m), cfg.image(), Names.network(cluster), labels,
         Map.of(volume, DATA_DIR), List.of(new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.PORT),
-            new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.AGENT_PORT)), files);
+            new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.AGENT_PORT)), files,
+        new ContainerSpec.Placement(cfg.placement().constraints(), cfg.placement().oneMemberPerNode() ? cluster : null));
     try {
       String id = docker.create(spec);
       delivered(id, files);

@@ -10,10 +10,33 @@ import java.util.Map;
  * @param volumes volume name → mount path
  * @param ports published ports
  * @param files absolute path in the container → content
+ * @param placement on an engine of several nodes (a Docker Swarm), where it may run; one engine ignores it
  */
 public record ContainerSpec(
     String name, String image, String network, Map<String, String> labels, Map<String, String> volumes,
-    List<Port> ports, Map<String, FileContent> files) {
+    List<Port> ports, Map<String, FileContent> files, Placement placement) {
+
+  /** A container with no say in where it runs. */
+  public ContainerSpec(String name, String image, String network, Map<String, String> labels,
+      Map<String, String> volumes, List<Port> ports, Map<String, FileContent> files) {
+    this(name, image, network, labels, volumes, ports, files, Placement.ANYWHERE);
+  }
+
+  public ContainerSpec {
+    placement = placement == null ? Placement.ANYWHERE : placement;
+  }
+
+  /**
+   * Where on a Swarm: the nodes that meet every constraint (Swarm's syntax); with a {@code group},
+   * never on a node that runs another container of that group (a cluster's members, one per node).
+   */
+  public record Placement(List<String> constraints, String group) {
+    public static final Placement ANYWHERE = new Placement(List.of(), null);
+
+    public Placement {
+      constraints = constraints == null ? List.of() : List.copyOf(constraints);
+    }
+  }
 
   /** A published port: {@code hostIp:hostPort → containerPort}; hostPort 0 for an ephemeral one. */
   public record Port(String hostIp, int hostPort, int containerPort) {}

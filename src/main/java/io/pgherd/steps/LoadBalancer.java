@@ -76,7 +76,7 @@ public final class LoadBalancer extends ClusterPart {
           List.of(new ContainerSpec.Port(cfg.bindAddress(), cfg.readWritePort(), HaproxyConf.RW_PORT),
               new ContainerSpec.Port(cfg.bindAddress(), cfg.readOnlyPort(), HaproxyConf.RO_PORT),
               new ContainerSpec.Port("127.0.0.1", 0, PostgresConf.AGENT_PORT)),
-          files);
+          files, new ContainerSpec.Placement(cfg.placement().constraints(), null)); // on a Swarm: every node members may use
       try {
         String id = docker.create(spec);
         try {

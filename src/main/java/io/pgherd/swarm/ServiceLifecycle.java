@@ -45,35 +45,43 @@ final class ServiceLifecycle {
   private final DockerClient client;
   private final EngineCalls calls;
   private final ServiceSecrets secrets;
+  private final VolumeNodes volumes;
+  private final NodeChoice nodes;
 
-  ServiceLifecycle(DockerClient client, EngineCalls calls) {
+  ServiceLifecycle(DockerClient client, EngineCalls calls, VolumeNodes volumes) {
     this.client = client;
     this.calls = calls;
     this.secrets = new ServiceSecrets(client, calls);
-  }
-
-  void pin(Service s, String node) {
-    try {
-      calls.call(() -> {
-        client.updateServiceCmd(s.getId(), ServiceSpecs.pinned(s.getSpec(), node)).withVersion(s.getVersion().getIndex()).exec();
-        return null;
-      });
-      LOG.info("{}: pinned to node {}, where its volume is", s.getSpec().getName(), node);
-    } catch (InternalServerErrorException e) {
-      if (!String.valueOf(e.getMessage()).contains(OUT_OF_SEQUENCE)) {
-        throw e;
-      }
-      // changed since it was read: the next look pins it
-    }
+    this.volumes = volumes;
+    this.nodes = new NodeChoice(client, calls, volumes);
   }
 
   /** Creates the service, with no task yet, its files as secrets; {@link NameTakenException} when a service has that name. */
   String create(ContainerSpec spec) {
-    List<ContainerSpecSecret> mounts = secrets.create(spec.name(), spec.labels(), spec.files());
     boolean global = Names.COMPONENT_LB.equals(spec.labels().get(Names.LABEL_COMPONENT));
+    List<String> constraints = new ArrayList<>(spec.placement().constraints());
+    Placement.Decision placed = null;
+    String volume = spec.volumes().isEmpty() ? null : spec.volumes().keySet().iterator().next();
+    if (global) {
+      constraints.add(HELD);
+    } else if (volume != null) {
+      placed = nodes.choose(spec.name(), spec.placement().constraints(), spec.placement().group(), volume);
+      constraints.add(placed.node().isPresent() ? ServiceSpecs.PIN + placed.node().get() : ServiceSpecs.WAITING);
+    }
+    List<ContainerSpecSecret> mounts = secrets.create(spec.name(), spec.labels(), spec.files());
+    ServiceSpec service = ServiceSpecs.of(spec, mounts, global, constraints);
+    Map<String, String> labels = new HashMap<>(spec.labels());
+    if (spec.placement().group() != null) {
+      labels.put(ServiceSpecs.LABEL_GROUP, spec.placement().group());
+    }
+    service.withLabels(labels);
+    if (placed != null && placed.node().isEmpty()) {
+      ServiceSpecs.waiting(service, placed.reason());
+      LOG.info("{}: waits for a node: {}", spec.name(), placed.reason());
+    }
+    String id;
     try {
-      return calls.call(() -> client.createServiceCmd(ServiceSpecs.of(spec, mounts, global, global ? List.of(HELD) : List.of()))
-          .exec().getId());
+      id = calls.call(() -> client.createServiceCmd(service).exec().getId());
     } catch (ConflictException e) {
       secrets.remove(mounts);
       throw new NameTakenException("a service named " + spec.name() + " exists already: " + e.getMessage(), e);
@@ -81,6 +89,11 @@ final class ServiceLifecycle {
       secrets.remove(mounts);
       throw e;
     }
+    if (placed != null && placed.node().isPresent()) {
+      volumes.record(volume, placed.node().get(), spec.labels());
+      LOG.info("{}: {}", spec.name(), placed.reason());
+    }
+    return id;
   }
 
   /**
@@ -109,13 +122,35 @@ final class ServiceLifecycle {
    * ended. A task still stopping is waited for first: two tasks must never share a volume.
    */
   void start(String container) {
-    String name = require(container).getSpec().getName();
+    Service s = require(container);
+    String name = s.getSpec().getName();
+    if (ServiceSpecs.waiting(s.getSpec()).isPresent() && !place(s)) {
+      return; // still no node for it: its label says why
+    }
     List<Task> tasks = tasks(name);
     if (TaskView.current(tasks).filter(TaskView::runs).isPresent()) {
       return;
     }
     awaitStopped(name, STOPPING_TIMEOUT_SECONDS);
     update(container, spec -> ServiceSpecs.forced(withPendingFiles(starting(spec))));
+  }
+
+  /** A service that waited for a node looks again: true when it has one now (pinned, its volume recorded there). */
+  private boolean place(Service s) {
+    ServiceSpec spec = s.getSpec();
+    String volume = ServiceSpecs.volume(spec).orElseThrow();
+    String group = spec.getLabels() == null ? null : spec.getLabels().get(ServiceSpecs.LABEL_GROUP);
+    Placement.Decision d = nodes.choose(spec.getName(), ServiceSpecs.asked(spec), group, volume);
+    if (d.node().isEmpty()) {
+      if (!d.reason().equals(ServiceSpecs.waiting(spec).orElse(""))) {
+        update(s.getId(), x -> ServiceSpecs.waiting(x, d.reason()));
+      }
+      return false;
+    }
+    update(s.getId(), x -> ServiceSpecs.pinned(x, d.node().get()));
+    volumes.record(volume, d.node().get(), spec.getLabels() == null ? Map.of() : spec.getLabels());
+    LOG.info("{}: {}", spec.getName(), d.reason());
+    return true;
   }
 
   /** Stops the service's task (its stop signal, SIGKILL after {@link ServiceSpecs#STOP_GRACE_NANOS}) and waits for it to end. */

@@ -34,14 +34,20 @@ import java.util.Optional;
  * (restart condition none: the operator, not Swarm, decides what a dead primary becomes, as on
  * one engine), and carries its labels on the service and on its tasks' containers.
  *
- * <p>A service holding data (a volume) is pinned to the node its first task ran on
- * ({@code node.id==…}, added to its constraints): a named volume lives on one node, and a member
- * started elsewhere would find none.
+ * <p>A service holding data (a volume) is pinned ({@code node.id==…}) to the node pgherd chose
+ * for it when it was made ({@link NodeChoice}): a named volume lives on one node, and a member
+ * started elsewhere would find none. One with no node to go to waits: a constraint no node meets
+ * keeps it off all of them, and a label says why.
  */
 final class ServiceSpecs {
   /** Files for the next task (secret names, comma-separated): written while a task runs, taken at the next start. */
   static final String LABEL_PENDING_FILES = "io.pgherd.files-pending";
   static final String PIN = "node.id==";
+  /** A service that holds data and has no node yet: this constraint keeps it off every node, the label says why. */
+  static final String WAITING = "node.labels.io.pgherd.waiting==waiting";
+  static final String LABEL_WAITING = "io.pgherd.waiting";
+  /** The group of services that run one per node (a cluster's members). */
+  static final String LABEL_GROUP = "io.pgherd.placement-group";
   /** How long a task gets to stop after its stop signal (SIGTERM; SIGINT for PostgreSQL through tini), then SIGKILL. */
   static final long STOP_GRACE_NANOS = 30_000_000_000L;
 
@@ -110,6 +116,13 @@ final class ServiceSpecs {
     return s;
   }
 
+  /** The named volume the service mounts, if any. */
+  static Optional<String> volume(ServiceSpec s) {
+    List<Mount> mounts = container(s).getMounts();
+    return mounts == null ? Optional.empty()
+        : mounts.stream().filter(m -> m.getType() == MountType.VOLUME).map(Mount::getSource).findFirst();
+  }
+
   static boolean holdsData(ServiceSpec s) {
     List<Mount> mounts = container(s).getMounts();
     return mounts != null && mounts.stream().anyMatch(m -> m.getType() == MountType.VOLUME);
@@ -120,9 +133,16 @@ final class ServiceSpecs {
         .map(c -> c.replace(" ", "").substring(PIN.length())).findFirst();
   }
 
+  /** Pinned to the node, no longer waiting for one. */
   static ServiceSpec pinned(ServiceSpec s, String node) {
     List<String> constraints = new ArrayList<>(constraints(s));
+    constraints.remove(WAITING);
     constraints.add(PIN + node);
+    if (s.getLabels() != null && s.getLabels().containsKey(LABEL_WAITING)) {
+      Map<String, String> labels = new LinkedHashMap<>(s.getLabels());
+      labels.remove(LABEL_WAITING);
+      s.withLabels(labels);
+    }
     s.getTaskTemplate().withPlacement(new ServicePlacement().withConstraints(constraints));
     return s;
   }
@@ -137,6 +157,30 @@ final class ServiceSpecs {
     replacing.forEach(x -> byTarget.put(x.getFile().getName(), x));
     container(s).withSecrets(new ArrayList<>(byTarget.values()));
     return s;
+  }
+
+  /** Why the service has no node yet; empty when it has one or needs none. */
+  static Optional<String> waiting(ServiceSpec s) {
+    return constraints(s).contains(WAITING) ? Optional.of(s.getLabels() == null ? "" : s.getLabels().getOrDefault(LABEL_WAITING, ""))
+        : Optional.empty();
+  }
+
+  /** Waiting for a node, and why. */
+  static ServiceSpec waiting(ServiceSpec s, String reason) {
+    List<String> constraints = new ArrayList<>(constraints(s));
+    if (!constraints.contains(WAITING)) {
+      constraints.add(WAITING);
+    }
+    s.getTaskTemplate().withPlacement(new ServicePlacement().withConstraints(constraints));
+    Map<String, String> labels = new LinkedHashMap<>(s.getLabels() == null ? Map.of() : s.getLabels());
+    labels.put(LABEL_WAITING, reason);
+    return s.withLabels(labels);
+  }
+
+  /** The constraints the user asked for: without pgherd's own (pin, waiting, held). */
+  static List<String> asked(ServiceSpec s) {
+    return constraints(s).stream().filter(c -> !c.replace(" ", "").startsWith(PIN) && !c.equals(WAITING)
+        && !c.equals(ServiceLifecycle.HELD)).toList();
   }
 
   static List<ContainerSpecSecret> secrets(ServiceSpec s) {

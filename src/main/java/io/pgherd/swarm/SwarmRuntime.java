@@ -46,7 +46,7 @@ import java.util.function.Consumer;
  * its agent.
  *
  * <p>What a manager cannot do to a container on another node — exec into it, copy a tar into it,
- * read a file, signal or kill it, list or remove a node's volumes, follow its events — throws
+ * read a file, signal or kill it, remove a volume's data — throws
  * {@link UnsupportedOperationException} naming the call: on a Swarm those are the member
  * agent's. The operator's own container, on this manager, is networked through the local
  * engine ({@link #networking}, {@link #connectNetwork}).
@@ -57,6 +57,7 @@ public final class SwarmRuntime implements ContainerRuntime {
   private final String host;
   private final EngineCalls calls;
   private final ServiceLifecycle services;
+  private final VolumeNodes volumes;
   /** Network id → name (tasks' specs name networks by id). */
   private final Map<String, String> networkNames = new ConcurrentHashMap<>();
 
@@ -66,7 +67,8 @@ public final class SwarmRuntime implements ContainerRuntime {
     this.local = local;
     this.host = local.host();
     this.calls = new EngineCalls(host);
-    this.services = new ServiceLifecycle(client, calls);
+    this.volumes = new VolumeNodes(client, calls);
+    this.services = new ServiceLifecycle(client, calls, volumes);
   }
 
   @Override
@@ -94,18 +96,11 @@ public final class SwarmRuntime implements ContainerRuntime {
     return services.service(name).filter(s -> name.equals(s.getSpec().getName()) || name.equals(s.getId())).map(this::info);
   }
 
-  /**
-   * A service as a container. A service holding data whose task has been placed is pinned to
-   * that node here, the first time it is seen placed (its volume is there from then on): a change
-   * of constraints the node still meets restarts no task.
-   */
+  /** A service as a container; its node is its task's, else the node it is pinned to (a member not started yet). */
   private ContainerInfo info(Service s) {
     ServiceSpec spec = s.getSpec();
     Optional<Task> task = TaskView.current(services.tasks(spec.getName()));
-    String node = task.map(Task::getNodeId).filter(n -> !n.isBlank()).orElse(null);
-    if (node != null && ServiceSpecs.holdsData(spec) && ServiceSpecs.pinnedNode(spec).isEmpty()) {
-      services.pin(s, node);
-    }
+    String node = task.map(Task::getNodeId).filter(n -> !n.isBlank()).or(() -> ServiceSpecs.pinnedNode(spec)).orElse(null);
     Map<Integer, Integer> ports = new HashMap<>();
     if (spec.getEndpointSpec() != null && spec.getEndpointSpec().getPorts() != null) {
       for (PortConfig p : spec.getEndpointSpec().getPorts()) {
@@ -119,8 +114,9 @@ public final class SwarmRuntime implements ContainerRuntime {
     }
     String state = ServiceLifecycle.held(spec) ? TaskView.state(task.filter(t -> t.getDesiredState() == TaskState.RUNNING))
         : TaskView.state(task);
+    Optional<String> waiting = ServiceSpecs.waiting(spec);
     return new ContainerInfo(s.getId(), spec.getName(), ServiceSpecs.container(spec).getImage(), state,
-        TaskView.status(task), spec.getLabels() == null ? Map.of() : Map.copyOf(spec.getLabels()), Map.copyOf(ports),
+        waiting.isPresent() ? "waiting for a node: " + waiting.get() : TaskView.status(task), spec.getLabels() == null ? Map.of() : Map.copyOf(spec.getLabels()), Map.copyOf(ports),
         s.getCreatedAt() == null ? 0 : s.getCreatedAt().toInstant().getEpochSecond(), Set.copyOf(networks), node);
   }
 
@@ -289,24 +285,32 @@ public final class SwarmRuntime implements ContainerRuntime {
 
   // ------------------------------------------------------------------ volumes
 
-  /** Nothing to do now: a service's named volume is made on the node its task runs on, by the task's mount, with its labels. */
+  /**
+   * Nothing to do now: a service's named volume is made on its node by the task's mount; which
+   * node that is gets recorded when the service is placed ({@link VolumeNodes}).
+   */
   @Override
   public void createVolume(String name, Map<String, String> labels) {
   }
 
+  /** The volumes recorded with this label, on whichever node each lives. */
   @Override
   public List<String> volumes(String labelKey, String labelValue) {
-    throw notHere("listing volumes (they live on each node)");
+    return List.copyOf(volumes.volumes(labelKey, labelValue).keySet());
   }
 
   @Override
   public boolean volumeExists(String name) {
-    throw notHere("looking for a volume (it lives on one node)");
+    return volumes.node(name).isPresent();
   }
 
+  /**
+   * Forgets the volume: a member made again with its name is placed afresh. Its data stays on its
+   * node (a manager cannot remove a volume on another node; {@code docker volume rm} there does).
+   */
   @Override
   public void removeVolume(String name) {
-    throw notHere("removing a volume (it lives on one node)");
+    volumes.forget(name);
   }
 
   // ------------------------------------------------------------------ what only an agent can do on another node
@@ -341,9 +345,10 @@ public final class SwarmRuntime implements ContainerRuntime {
     throw notHere("exec in a task (" + Arrays.toString(command) + ")");
   }
 
+  /** Starts and deaths of the services' tasks, looked for every second ({@link TaskEvents}: a manager streams no task events). */
   @Override
   public Closeable events(String labelKey, Consumer<Event> listener, Consumer<Throwable> onError) {
-    throw notHere("following container events (a manager sees only its own node's)");
+    return new TaskEvents(client, calls, labelKey, listener, onError);
   }
 
   private UnsupportedOperationException notHere(String what) {

@@ -36,7 +36,8 @@ final class ContainerLifecycle {
     store.record("create " + spec.name());
     if (!store.unpublished.isEmpty()) { // a container made as an older pgherd made it
       spec = new ContainerSpec(spec.name(), spec.image(), spec.network(), spec.labels(), spec.volumes(),
-          spec.ports().stream().filter(p -> !store.unpublished.contains(p.containerPort())).toList(), spec.files());
+          spec.ports().stream().filter(p -> !store.unpublished.contains(p.containerPort())).toList(), spec.files(),
+          spec.placement());
     }
     FakeContainer c = new FakeContainer(store.newId(), spec, store.now().getEpochSecond());
     if (spec.network() != null) {

@@ -58,7 +58,8 @@ class AdoptionIT extends ClusterTestBase {
             Map<String, ContainerSpec.FileContent> files = new LinkedHashMap<>(s.files());
             files.keySet().removeIf(path -> path.startsWith(PostgresConf.AGENT_DIR + "/"));
             args = new Object[] {new ContainerSpec(s.name(), s.image(), s.network(), s.labels(), s.volumes(),
-                s.ports().stream().filter(p -> p.containerPort() != PostgresConf.AGENT_PORT).toList(), files)};
+                s.ports().stream().filter(p -> p.containerPort() != PostgresConf.AGENT_PORT).toList(), files,
+                s.placement())};
           }
           Object result;
           try {

@@ -27,16 +27,9 @@ final class SwarmLab {
   private static final Duration UP_TIMEOUT = Duration.ofMinutes(3);
   private static SwarmLab lab;
 
-  private final List<DockerClient> engines = new ArrayList<>();
+  private final java.util.Map<Integer, DockerClient> engines = new java.util.concurrent.ConcurrentHashMap<>();
 
   private SwarmLab() {
-    for (int i = 1; i <= NODES; i++) {
-      DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
-          .withDockerHost("unix:///run/pgsw/docker" + i + ".sock").build();
-      engines.add(DockerClientImpl.getInstance(config, new ZerodepDockerHttpClient.Builder()
-          .dockerHost(config.getDockerHost()).connectionTimeout(Duration.ofSeconds(5))
-          .responseTimeout(Duration.ofSeconds(60)).build()));
-    }
   }
 
   /** The lab, up with pgherd's images in every engine (made on the first call of this JVM). */
@@ -57,9 +50,27 @@ final class SwarmLab {
     return lab;
   }
 
-  /** A client of engine {@code i} (1..NODES). */
+  /** A client of engine {@code i} (1..NODES, or one that {@link #join}ed). */
   DockerClient engine(int i) {
-    return engines.get(i - 1);
+    return engines.computeIfAbsent(i, n -> {
+      DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
+          .withDockerHost("unix:///run/pgsw/docker" + n + ".sock").build();
+      return DockerClientImpl.getInstance(config, new ZerodepDockerHttpClient.Builder()
+          .dockerHost(config.getDockerHost()).connectionTimeout(Duration.ofSeconds(5))
+          .responseTimeout(Duration.ofSeconds(60)).build());
+    });
+  }
+
+  /** Engine {@code i} (above NODES) joins the Swarm as a worker, with pgherd's images; its node id. */
+  String join(int i) throws IOException, InterruptedException {
+    run(UP_TIMEOUT, "join", Integer.toString(i), "pgherd/postgres:15", "pgherd/haproxy:2.6");
+    return nodeId(i);
+  }
+
+  /** Engine {@code i} leaves the Swarm for good and stops (what {@link #join} added goes again). */
+  void leave(int i) throws IOException, InterruptedException {
+    engines.remove(i);
+    run(Duration.ofMinutes(1), "leave", Integer.toString(i));
   }
 
   /** Engine {@code i}'s Swarm node id. */

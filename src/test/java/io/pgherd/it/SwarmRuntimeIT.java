@@ -32,8 +32,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The engine seam on a real three-node Swarm ({@link SwarmRuntime}, issue 22): a container is a
- * service — created with no task, started on a node and pinned there once it holds a volume,
- * restarted as a new task with the files written meanwhile, stopped, removed with its secrets —
+ * service — created with no task, pinned at once to the node its volume is to live on, started,
+ * restarted as a new task with the files written meanwhile, stopped, removed with its secrets,
+ * placed one member of a cluster per node (a member with no node left waits, saying why) —
  * and its files reach the task as Swarm secrets, put in place by the image's entrypoint with their
  * owner and mode, never in the service's spec. The load balancer is a global service: one task per
  * node, its port published on each. An engine that is no Swarm manager gets a clear refusal.
@@ -62,8 +63,9 @@ class SwarmRuntimeIT {
     if (swarm == null) {
       return;
     }
-    swarm.remove("pgherd-srt-1");
-    swarm.remove("pgherd-srt-lb");
+    for (String s : List.of("pgherd-srt-1", "pgherd-srt-lb", "pgherd-srp-1", "pgherd-srp-2", "pgherd-srp-3", "pgherd-srp-4")) {
+      swarm.remove(s);
+    }
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
       swarm.removeNetwork(NET); // refused while a task of a removed service still holds it
       return !swarm.networkExists(NET);
@@ -84,13 +86,21 @@ class SwarmRuntimeIT {
     ContainerInfo created = swarm.container("pgherd-srt-1").orElseThrow();
     assertThat(created.id()).isEqualTo(id);
     assertThat(created.state()).isEqualTo("created");
-    assertThat(created.node()).isNull();
+    assertThat(created.node()).isNotNull(); // placed (pinned) at once: its data will be there
+    assertThat(constraints("pgherd-srt-1")).contains("node.id==" + created.node());
+    assertThat(swarm.volumeExists("pgherd-srt-1-data")).isTrue(); // recorded on that node
     assertThat(swarm.containers(Names.LABEL_CLUSTER, CLUSTER)).extracting(ContainerInfo::name).containsExactly("pgherd-srt-1");
     assertThatThrownBy(() -> swarm.create(spec)).isInstanceOf(NameTakenException.class);
     assertThat(fileSecrets("pgherd-srt-1")).hasSize(2); // the refused create left none of its own behind
 
+    List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.io.Closeable watch = swarm.events(Names.LABEL_CLUSTER, e -> events.add(e.action() + " " + e.attributes().get("name")
+        + " " + e.containerId()), e -> events.add("error " + e));
+    Thread.sleep(1500); // its first look: what runs now is no event
     swarm.start(id);
     ContainerInfo running = awaitRunning(id);
+    assertThat(running.node()).isEqualTo(created.node());
+    await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("start pgherd-srt-1 " + id));
     int host = hostOf(running.node());
     String first = taskContainer(host, "pgherd-srt-1");
     assertThat(exec(host, first, "stat", "-c", "%a %u %n", KEY, CFG)) // copied by the image's user, haproxy (998)
@@ -99,11 +109,6 @@ class SwarmRuntimeIT {
     assertThat(swarm.logs(id, 50)).contains("pgherd-place-files: 2 file(s)"); // read through the manager, from any node
     assertThat(swarm.address(id, NET)).get().asString().matches("\\d+\\.\\d+\\.\\d+\\.\\d+");
     assertThat(swarm.runningSince(id)).isPresent();
-
-    // pinned to its node once placed (it holds a volume), without a new task
-    swarm.container(id);
-    assertThat(constraints("pgherd-srt-1")).contains("node.id==" + running.node());
-    assertThat(taskContainer(host, "pgherd-srt-1")).isEqualTo(first);
 
     // nothing of a file in the service's spec: env, labels, arguments
     String inspected = manager.inspectServiceCmd(id).exec().toString() + manager.inspectServiceCmd(id).exec().getRawValues();
@@ -122,6 +127,9 @@ class SwarmRuntimeIT {
     assertThat(fileSecrets("pgherd-srt-1")).hasSize(2); // the replaced one went
 
     swarm.stop(id, 10);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("die pgherd-srt-1 " + id));
+    watch.close();
+    assertThat(events).noneMatch(e -> e.startsWith("error"));
     ContainerInfo stopped = swarm.container(id).orElseThrow();
     assertThat(stopped.state()).isEqualTo("exited");
     assertThat(stopped.node()).isEqualTo(running.node());
@@ -132,6 +140,60 @@ class SwarmRuntimeIT {
     assertThat(swarm.container("pgherd-srt-1")).isEmpty();
     assertThat(fileSecrets("pgherd-srt-1")).isEmpty();
     swarm.remove(id); // absent is fine
+
+    // made again with its volume: on the node its data is on, whichever node is least loaded
+    String again = swarm.create(spec);
+    assertThat(swarm.container(again).orElseThrow().node()).isEqualTo(running.node());
+    swarm.remove(again);
+    swarm.removeVolume("pgherd-srt-1-data");
+    assertThat(swarm.volumeExists("pgherd-srt-1-data")).isFalse();
+  }
+
+  @Test
+  void oneMemberPerNodeAndAFourthWaitsSayingWhyUntilANodeJoins() throws Exception {
+    swarm.ensureNetwork(NET, Map.of(Names.LABEL_CLUSTER, CLUSTER));
+    java.util.Set<String> nodes = new java.util.HashSet<>();
+    for (int i = 1; i <= 3; i++) {
+      String id = swarm.create(member("srp", i));
+      nodes.add(swarm.container(id).orElseThrow().node());
+    }
+    assertThat(nodes).hasSize(3).doesNotContainNull(); // one per node
+    assertThat(swarm.volumes(Names.LABEL_CLUSTER, "srp")).containsExactlyInAnyOrder("pgherd-srp-1-data",
+        "pgherd-srp-2-data", "pgherd-srp-3-data");
+
+    String fourth = swarm.create(member("srp", 4));
+    ContainerInfo waiting = swarm.container(fourth).orElseThrow();
+    assertThat(waiting.state()).isEqualTo("created");
+    assertThat(waiting.node()).isNull();
+    assertThat(waiting.status()).startsWith("waiting for a node: no node for it (one member of a cluster per node): ")
+        .contains("runs a member of srp already");
+    swarm.start(fourth); // still nowhere to go: no task
+    assertThat(manager.listTasksCmd().withServiceFilter("pgherd-srp-4").exec()).isEmpty();
+    assertThat(swarm.volumeExists("pgherd-srp-4-data")).isFalse();
+
+    try {
+      String joined = lab.join(4);
+      swarm.start(fourth); // a node joined: placed there, and started
+      ContainerInfo placed = awaitRunning(fourth);
+      assertThat(placed.node()).isEqualTo(joined);
+      assertThat(placed.status()).doesNotContain("waiting");
+      assertThat(swarm.volumeExists("pgherd-srp-4-data")).isTrue();
+    } finally {
+      for (int i = 1; i <= 4; i++) {
+        swarm.remove("pgherd-srp-" + i);
+        swarm.removeVolume("pgherd-srp-" + i + "-data");
+      }
+      lab.leave(4);
+    }
+  }
+
+  /** A member-like service of {@code cluster} (HAProxy standing in for PostgreSQL), one per node. */
+  private static ContainerSpec member(String cluster, int i) {
+    String name = "pgherd-" + cluster + "-" + i;
+    return new ContainerSpec(name, "pgherd/haproxy:2.6", NET,
+        Map.of(Names.LABEL_CLUSTER, cluster, Names.LABEL_MEMBER, cluster + "-" + i, Names.LABEL_COMPONENT, Names.COMPONENT_MEMBER),
+        Map.of(name + "-data", "/var/lib/pgherd-test"), List.of(), Map.of(CFG, FileContent.of(HAPROXY_CFG, 0644)),
+        new ContainerSpec.Placement(List.of("node.labels.pgherd.lab.host!=none"), cluster));
   }
 
   @Test

@@ -68,6 +68,23 @@ class ServiceSpecsTest {
   }
 
   @Test
+  void aServiceWithNoNodeWaitsSayingWhyAndIsPinnedOnceItHasOne() {
+    ServiceSpec s = ServiceSpecs.of(MEMBER, List.of(), false, List.of("node.labels.db==true"));
+    s.withLabels(new java.util.HashMap<>(s.getLabels()));
+    assertThat(ServiceSpecs.waiting(s)).isEmpty();
+    ServiceSpecs.waiting(s, "no node for it");
+    assertThat(ServiceSpecs.waiting(s)).contains("no node for it");
+    assertThat(ServiceSpecs.constraints(s)).contains(ServiceSpecs.WAITING);
+    assertThat(ServiceSpecs.asked(s)).containsExactly("node.labels.db==true");
+    ServiceSpecs.pinned(s, "n1");
+    assertThat(ServiceSpecs.waiting(s)).isEmpty();
+    assertThat(s.getLabels()).doesNotContainKey(ServiceSpecs.LABEL_WAITING);
+    assertThat(ServiceSpecs.constraints(s)).containsExactly("node.labels.db==true", "node.id==n1");
+    assertThat(ServiceSpecs.asked(s)).containsExactly("node.labels.db==true");
+    assertThat(ServiceSpecs.volume(s)).contains("pgherd-demo-1-data");
+  }
+
+  @Test
   void filesReplaceTheSecretMountedAtTheSamePathAndKeepTheOthers() {
     List<ServiceFiles.SecretFile> files = ServiceFiles.secrets("pgherd-demo-1", "g1",
         Map.of("/etc/pgherd/a.conf", FileContent.of("a", 0644), "/etc/pgherd/agent/agent.key", FileContent.of("k", 0600, 999)));
