@@ -7,6 +7,7 @@
 #                                   machine's own engine is loaded into every one of them
 #   swarm-lab.sh join I [IMAGE...]  one more engine, I (e.g. 4), joins the Swarm as a worker (a node added)
 #   swarm-lab.sh leave I            engine I leaves the Swarm (its node removed) and stops
+#   swarm-lab.sh load IMAGE...      the machine's images into every engine of the lab (no registry)
 #   swarm-lab.sh down               everything it made: engines, their data, namespaces, links
 #   swarm-lab.sh host I             prints DOCKER_HOST=... for engine I (1..N)
 #   swarm-lab.sh cut I | heal I     takes host I's link down / up (a partition of that host)
@@ -212,10 +213,11 @@ case ${1:-} in
   up) shift; up "$@" ;;
   join) shift; join "$@" ;;
   leave) leave "${2:-}" ;;
+  load) shift; [ $# -gt 0 ] || die "load IMAGE...: which images"; load_images "$(engines)" "$@"; log "loaded $* into engines $(engines | tr '\n' ' ')" ;;
   down) down ;;
   host) [[ ${2:-} =~ ^[1-9]$ ]] || die "host I: I is an engine number"; echo "DOCKER_HOST=unix://$(sock "$2")" ;;
   cut) [[ ${2:-} =~ ^[1-9]$ ]] || die "cut I: I is a host number"; ip link set "${PREFIX}v$2" down ;;
   heal) [[ ${2:-} =~ ^[1-9]$ ]] || die "heal I: I is a host number"; ip link set "${PREFIX}v$2" up ;;
   ls) engine 1 node ls ;;
-  *) sed -n 2,15p "$0" >&2; exit 2 ;;
+  *) sed -n 2,16p "$0" >&2; exit 2 ;;
 esac

@@ -9,7 +9,7 @@ import java.util.Objects;
  * Observed state of one member ({@code status.members[]}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"name", "container", "role", "state", "timeline", "lsn", "replayLsn", "lagBytes", "slot"})
+@JsonPropertyOrder({"name", "container", "node", "role", "state", "timeline", "lsn", "replayLsn", "lagBytes", "slot"})
 public class MemberStatus {
 
   @JsonPropertyDescription("Member name, e.g. demo-2.")
@@ -17,6 +17,9 @@ public class MemberStatus {
 
   @JsonPropertyDescription("Docker container name, e.g. pgherd-demo-2.")
   private String container;
+
+  @JsonPropertyDescription("On a Docker Swarm: the id of the node the member runs on (or is placed on). Absent on one engine.")
+  private String node;
 
   @JsonPropertyDescription("primary or replica.")
   private String role;
@@ -53,6 +56,14 @@ public class MemberStatus {
 
   public void setContainer(String container) {
     this.container = container;
+  }
+
+  public String getNode() {
+    return node;
+  }
+
+  public void setNode(String node) {
+    this.node = node;
   }
 
   public String getRole() {

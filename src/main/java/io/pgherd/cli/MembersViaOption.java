@@ -29,7 +29,7 @@ final class MembersViaOption {
           throw new Main.UserError("--members-via " + via + ": on a Docker Swarm the members run on other nodes and"
               + " are reached only over their overlay networks (--members-via network)", 2);
         }
-        return MemberAccess.detectLater(runtime, "network");
+        return MemberAccess.shared(runtime, io.pgherd.swarm.SwarmRuntime.CONTROL_NETWORK);
       }
       return MemberAccess.detectLater(docker, via);
     } catch (MemberAccess.Unusable e) {

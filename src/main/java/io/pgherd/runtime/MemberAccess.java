@@ -38,6 +38,8 @@ public final class MemberAccess {
   private final java.util.function.Supplier<MemberAccess> resolver;
   private volatile Mode mode;
   private String self;
+  /** On a Swarm: the one network every member, load balancer and pgherd itself are on; null elsewhere. */
+  private String shared;
 
   private MemberAccess(Mode mode, String self) {
     this.mode = mode;
@@ -67,10 +69,31 @@ public final class MemberAccess {
     return new MemberAccess(() -> detect(docker, Surroundings.ofThisProcess(), wanted));
   }
 
+  /**
+   * On a Docker Swarm: members, load balancers and pgherd's own container (a task of the operator's
+   * service) all join {@code network}, and members are reached by name over it; a task's container
+   * cannot be attached to the clusters' networks one by one. Detected at first use: pgherd must run
+   * in a container on that network.
+   */
+  public static MemberAccess shared(ContainerRuntime docker, String network) {
+    return new MemberAccess(() -> {
+      MemberAccess found = detect(docker, Surroundings.ofThisProcess(), "network");
+      ContainerRuntime.Networking me = docker.networking(found.self).orElseThrow(() -> new Unusable(
+          "pgherd's own container " + found.self + " is not in the Docker engine"));
+      if (!me.networks().contains(network)) {
+        throw new Unusable("on a Docker Swarm pgherd's own container must be on the network " + network
+            + ", which every member joins; " + me.name() + " is on " + me.networks());
+      }
+      found.shared = network;
+      return found;
+    });
+  }
+
   private synchronized void resolve() {
     if (mode == null) {
       MemberAccess r = resolver.get();
       self = r.self;
+      shared = r.shared;
       mode = r.mode;
     }
   }
@@ -99,7 +122,7 @@ public final class MemberAccess {
       Integer port = c.publishedPorts().get(containerPort);
       return port == null ? Optional.empty() : Optional.of(new Address("127.0.0.1", port));
     }
-    return c.networks().contains(network) ? Optional.of(new Address(c.name(), containerPort)) : Optional.empty();
+    return shared != null || c.networks().contains(network) ? Optional.of(new Address(c.name(), containerPort)) : Optional.empty();
   }
 
   /**
@@ -107,7 +130,7 @@ public final class MemberAccess {
    * true when it was attached now. Ports: nothing.
    */
   public boolean join(ContainerRuntime docker, String network) {
-    if (mode() == Mode.PORTS) {
+    if (mode() == Mode.PORTS || shared != null) {
       return false;
     }
     ContainerRuntime.Networking me = docker.networking(self).orElseThrow(() -> new IllegalStateException(
@@ -121,7 +144,7 @@ public final class MemberAccess {
 
   /** Network mode: detaches pgherd's container from {@code network} (so that it can be removed). */
   public void leave(ContainerRuntime docker, String network) {
-    if (mode() == Mode.NETWORK) {
+    if (mode() == Mode.NETWORK && shared == null) {
       docker.disconnectNetwork(self, network);
     }
   }
@@ -130,6 +153,9 @@ public final class MemberAccess {
   public String toString() {
     if (mode == null) {
       return "(not detected yet)";
+    }
+    if (shared != null) {
+      return "the Swarm network " + shared + ", as container " + self;
     }
     return mode == Mode.PORTS ? "ports published on 127.0.0.1" : "cluster networks, as container " + self;
   }

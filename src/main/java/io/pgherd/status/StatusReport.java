@@ -109,11 +109,13 @@ public final class StatusReport extends ClusterPart {
       m.setRole(isPrimary ? "primary" : "replica");
       ContainerInfo c = obs.members().get(ordinal);
       InstanceProbe probe = obs.probes().get(ordinal);
+      m.setNode(c == null ? null : c.node());
       String state;
       if (c == null) {
         state = "missing";
       } else if (!c.running()) {
-        state = c.state();
+        // a Swarm member with no node to run on says why (one member per node, constraints, a drained node)
+        state = c.status() != null && c.status().startsWith("waiting for a node") ? c.status() : c.state();
       } else if (probe == null) {
         state = isPrimary ? "starting" : cloneProgress(name, primaryProbe).orElse("starting or cloning");
       } else if (isPrimary) {

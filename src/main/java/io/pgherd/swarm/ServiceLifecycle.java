@@ -45,10 +45,21 @@ final class ServiceLifecycle {
   private final DockerClient client;
   private final EngineCalls calls;
   private final ServiceSecrets secrets;
+  /**
+   * What this process wrote as each service's files (service name → path → content): a secret's
+   * content cannot be read back, and the steps compare what a container has with what it should
+   * have. After a restart of the operator it is empty: a file then counts as absent and is written
+   * again once.
+   */
+  private final Map<String, Map<String, byte[]>> written = new java.util.concurrent.ConcurrentHashMap<>();
   private final VolumeNodes volumes;
   private final NodeChoice nodes;
 
-  ServiceLifecycle(DockerClient client, EngineCalls calls, VolumeNodes volumes) {
+  /** Makes sure the control network exists (every service joins it). */
+  private final Runnable control;
+
+  ServiceLifecycle(DockerClient client, EngineCalls calls, VolumeNodes volumes, Runnable control) {
+    this.control = control;
     this.client = client;
     this.calls = calls;
     this.secrets = new ServiceSecrets(client, calls);
@@ -69,8 +80,10 @@ final class ServiceLifecycle {
       constraints.add(placed.node().isPresent() ? ServiceSpecs.PIN + placed.node().get() : ServiceSpecs.WAITING);
     }
     List<ContainerSpecSecret> mounts = secrets.create(spec.name(), spec.labels(), spec.files());
-    ServiceSpec service = ServiceSpecs.of(spec, mounts, global, constraints);
-    Map<String, String> labels = new HashMap<>(spec.labels());
+    remember(spec.name(), spec.files(), true);
+    control.run();
+    ServiceSpec service = ServiceSpecs.of(spec, mounts, global, constraints, List.of(SwarmRuntime.CONTROL_NETWORK));
+    Map<String, String> labels = new HashMap<>(service.getLabels());
     if (spec.placement().group() != null) {
       labels.put(ServiceSpecs.LABEL_GROUP, spec.placement().group());
     }
@@ -104,6 +117,7 @@ final class ServiceLifecycle {
   void copyFiles(String container, Map<String, FileContent> files) {
     Service s = require(container);
     List<ContainerSpecSecret> mounts = secrets.create(s.getSpec().getName(), s.getSpec().getLabels(), files);
+    remember(s.getSpec().getName(), files, false);
     update(container, spec -> {
       if (running(spec)) {
         Map<String, String> labels = new HashMap<>(spec.getLabels());
@@ -124,15 +138,33 @@ final class ServiceLifecycle {
   void start(String container) {
     Service s = require(container);
     String name = s.getSpec().getName();
+    if (ServiceSpecs.global(s.getSpec())) {
+      if (held(s.getSpec())) {
+        update(container, spec -> withPendingFiles(starting(spec))); // a task on every node it may use
+      }
+      return;
+    }
     if (ServiceSpecs.waiting(s.getSpec()).isPresent() && !place(s)) {
       return; // still no node for it: its label says why
     }
-    List<Task> tasks = tasks(name);
-    if (TaskView.current(tasks).filter(TaskView::runs).isPresent()) {
-      return;
+    Optional<Task> current = TaskView.current(tasks(name));
+    if (ServiceSpecs.replicas(s.getSpec()) > 0 && current.filter(TaskView::underWay).isPresent()) {
+      return; // running, or on its way to
     }
     awaitStopped(name, STOPPING_TIMEOUT_SECONDS);
     update(container, spec -> ServiceSpecs.forced(withPendingFiles(starting(spec))));
+  }
+
+  /** The content this process last wrote as the service's file at {@code path}, if it did. */
+  Optional<byte[]> written(String service, String path) {
+    return Optional.ofNullable(written.getOrDefault(service, Map.of()).get(path));
+  }
+
+  private void remember(String service, Map<String, FileContent> files, boolean fresh) {
+    Map<String, byte[]> mine = fresh ? new java.util.concurrent.ConcurrentHashMap<>()
+        : written.computeIfAbsent(service, k -> new java.util.concurrent.ConcurrentHashMap<>());
+    files.forEach((path, f) -> mine.put(path, f.content()));
+    written.put(service, mine);
   }
 
   /** A service that waited for a node looks again: true when it has one now (pinned, its volume recorded there). */
@@ -200,6 +232,7 @@ final class ServiceLifecycle {
       // gone already
     }
     secrets.sweep(s.get().getSpec().getName(), Set.of());
+    written.remove(s.get().getSpec().getName());
   }
 
   Optional<Service> service(String idOrName) {

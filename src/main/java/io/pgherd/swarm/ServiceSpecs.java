@@ -46,6 +46,12 @@ final class ServiceSpecs {
   /** A service that holds data and has no node yet: this constraint keeps it off every node, the label says why. */
   static final String WAITING = "node.labels.io.pgherd.waiting==waiting";
   static final String LABEL_WAITING = "io.pgherd.waiting";
+  /**
+   * The container ports a task serves on its networks (the spec's loopback ports, which mean
+   * nothing on a Swarm): reported as the container's, so that a member made with its agent's port
+   * is told from one made before the agents.
+   */
+  static final String LABEL_PORTS = "io.pgherd.ports";
   /** The group of services that run one per node (a cluster's members). */
   static final String LABEL_GROUP = "io.pgherd.placement-group";
   /** How long a task gets to stop after its stop signal (SIGTERM; SIGINT for PostgreSQL through tini), then SIGKILL. */
@@ -58,15 +64,33 @@ final class ServiceSpecs {
    * mounted from {@code secrets}, placed by {@code constraints}.
    */
   static ServiceSpec of(ContainerSpec spec, List<ContainerSpecSecret> secrets, boolean global, List<String> constraints) {
+    return of(spec, secrets, global, constraints, List.of());
+  }
+
+  /** As above, on {@code more} networks besides the spec's own (the Swarm's control network). */
+  static ServiceSpec of(ContainerSpec spec, List<ContainerSpecSecret> secrets, boolean global, List<String> constraints,
+      List<String> more) {
+    List<NetworkAttachmentConfig> networks = new ArrayList<>();
+    if (spec.network() != null) {
+      networks.add(new NetworkAttachmentConfig().withTarget(spec.network()));
+    }
+    more.forEach(n -> networks.add(new NetworkAttachmentConfig().withTarget(n)));
     List<Mount> mounts = new ArrayList<>();
     spec.volumes().forEach((volume, path) -> mounts.add(new Mount().withType(MountType.VOLUME).withSource(volume)
         .withTarget(path).withVolumeOptions(new VolumeOptions().withLabels(spec.labels()))));
     List<PortConfig> ports = new ArrayList<>();
+    List<String> served = new ArrayList<>();
     for (ContainerSpec.Port p : spec.ports()) {
-      if (p.hostPort() != 0) { // an ephemeral loopback port means nothing on a Swarm: members are reached over the overlay
+      if (p.hostPort() != 0) {
         ports.add(new PortConfig().withProtocol(PortConfigProtocol.TCP).withTargetPort(p.containerPort())
             .withPublishedPort(p.hostPort()).withPublishMode(PortConfig.PublishMode.host));
+      } else { // an ephemeral loopback port means nothing on a Swarm: members are reached over the overlay
+        served.add(Integer.toString(p.containerPort()));
       }
+    }
+    Map<String, String> labels = new LinkedHashMap<>(spec.labels());
+    if (!served.isEmpty()) {
+      labels.put(LABEL_PORTS, String.join(",", served));
     }
     TaskSpec task = new TaskSpec()
         .withContainerSpec(new com.github.dockerjava.api.model.ContainerSpec()
@@ -78,11 +102,11 @@ final class ServiceSpecs {
             .withStopGracePeriod(STOP_GRACE_NANOS))
         .withRestartPolicy(new ServiceRestartPolicy().withCondition(ServiceRestartCondition.NONE))
         .withPlacement(new ServicePlacement().withConstraints(List.copyOf(constraints)))
-        .withNetworks(spec.network() == null ? List.of() : List.of(new NetworkAttachmentConfig().withTarget(spec.network())))
+        .withNetworks(networks)
         .withForceUpdate(0);
     ServiceModeConfig mode = global ? new ServiceModeConfig().withGlobal(new ServiceGlobalModeOptions())
         : new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(0));
-    return new ServiceSpec().withName(spec.name()).withLabels(spec.labels()).withMode(mode).withTaskTemplate(task)
+    return new ServiceSpec().withName(spec.name()).withLabels(labels).withMode(mode).withTaskTemplate(task)
         .withEndpointSpec(new EndpointSpec().withMode(EndpointResolutionMode.DNSRR).withPorts(ports));
   }
 
@@ -91,6 +115,18 @@ final class ServiceSpecs {
     String owner = Integer.toString(f.content().owner());
     return new ContainerSpecSecret().withSecretId(secretId).withSecretName(f.name()).withFile(new ContainerSpecFile()
         .withName(f.target()).withUid(owner).withGid(owner).withMode((long) f.content().mode()));
+  }
+
+  /** The ports the service's tasks serve on their networks: container port → the same port. */
+  static Map<Integer, Integer> served(ServiceSpec s) {
+    String v = s.getLabels() == null ? null : s.getLabels().get(LABEL_PORTS);
+    Map<Integer, Integer> out = new LinkedHashMap<>();
+    if (v != null && !v.isBlank()) {
+      for (String p : v.split(",")) {
+        out.put(Integer.parseInt(p.trim()), Integer.parseInt(p.trim()));
+      }
+    }
+    return out;
   }
 
   static boolean global(ServiceSpec s) {

@@ -46,12 +46,19 @@ import java.util.function.Consumer;
  * its agent.
  *
  * <p>What a manager cannot do to a container on another node — exec into it, copy a tar into it,
- * read a file, signal or kill it, remove a volume's data — throws
+ * read a file it did not write, signal or kill it, attach it to a network, remove a volume's data — throws
  * {@link UnsupportedOperationException} naming the call: on a Swarm those are the member
  * agent's. The operator's own container, on this manager, is networked through the local
  * engine ({@link #networking}, {@link #connectNetwork}).
  */
 public final class SwarmRuntime implements ContainerRuntime {
+  /**
+   * The overlay network every service pgherd makes joins, besides its cluster's, and the operator's
+   * own service is on: a Swarm task's container cannot be attached to more networks as it runs, so
+   * the operator reaches every cluster's members by name over this one.
+   */
+  public static final String CONTROL_NETWORK = "pgherd-control";
+
   private final DockerClient client;
   private final DockerGateway local;
   private final String host;
@@ -68,7 +75,8 @@ public final class SwarmRuntime implements ContainerRuntime {
     this.host = local.host();
     this.calls = new EngineCalls(host);
     this.volumes = new VolumeNodes(client, calls);
-    this.services = new ServiceLifecycle(client, calls, volumes);
+    this.services = new ServiceLifecycle(client, calls, volumes,
+        () -> ensureNetwork(CONTROL_NETWORK, Map.of("io.pgherd.component", "control")));
   }
 
   @Override
@@ -99,9 +107,12 @@ public final class SwarmRuntime implements ContainerRuntime {
   /** A service as a container; its node is its task's, else the node it is pinned to (a member not started yet). */
   private ContainerInfo info(Service s) {
     ServiceSpec spec = s.getSpec();
-    Optional<Task> task = TaskView.current(services.tasks(spec.getName()));
-    String node = task.map(Task::getNodeId).filter(n -> !n.isBlank()).or(() -> ServiceSpecs.pinnedNode(spec)).orElse(null);
-    Map<Integer, Integer> ports = new HashMap<>();
+    List<Task> tasks = services.tasks(spec.getName());
+    Optional<Task> task = TaskView.current(tasks);
+    boolean global = ServiceSpecs.global(spec);
+    String node = global ? null
+        : task.map(Task::getNodeId).filter(n -> !n.isBlank()).or(() -> ServiceSpecs.pinnedNode(spec)).orElse(null);
+    Map<Integer, Integer> ports = new HashMap<>(ServiceSpecs.served(spec));
     if (spec.getEndpointSpec() != null && spec.getEndpointSpec().getPorts() != null) {
       for (PortConfig p : spec.getEndpointSpec().getPorts()) {
         ports.put(p.getTargetPort(), p.getPublishedPort());
@@ -112,8 +123,9 @@ public final class SwarmRuntime implements ContainerRuntime {
     if (attached != null) {
       attached.forEach(n -> networks.add(networkName(n.getTarget())));
     }
-    String state = ServiceLifecycle.held(spec) ? TaskView.state(task.filter(t -> t.getDesiredState() == TaskState.RUNNING))
-        : TaskView.state(task);
+    String state = !global ? TaskView.state(task)
+        : ServiceLifecycle.held(spec) ? TaskView.state(task.filter(t -> t.getDesiredState() == TaskState.RUNNING))
+        : TaskView.globalState(tasks.stream().filter(t -> t.getDesiredState() == TaskState.RUNNING).toList());
     Optional<String> waiting = ServiceSpecs.waiting(spec);
     return new ContainerInfo(s.getId(), spec.getName(), ServiceSpecs.container(spec).getImage(), state,
         waiting.isPresent() ? "waiting for a node: " + waiting.get() : TaskView.status(task), spec.getLabels() == null ? Map.of() : Map.copyOf(spec.getLabels()), Map.copyOf(ports),
@@ -272,14 +284,23 @@ public final class SwarmRuntime implements ContainerRuntime {
     return local.networking(container);
   }
 
-  /** Joins the operator's own container (on this manager's engine) to an attachable overlay. */
+  /**
+   * A container of this manager's engine that no service runs joins a network; a service's task
+   * cannot be attached to or detached from a network as it runs (its networks are its spec's).
+   */
   @Override
   public void connectNetwork(String container, String network) {
+    if (services.service(container).isPresent()) {
+      throw notHere("attaching a running task to " + network);
+    }
     local.connectNetwork(container, network);
   }
 
   @Override
   public void disconnectNetwork(String container, String network) {
+    if (services.service(container).isPresent()) {
+      throw notHere("detaching a running task from " + network);
+    }
     local.disconnectNetwork(container, network);
   }
 
@@ -320,9 +341,17 @@ public final class SwarmRuntime implements ContainerRuntime {
     throw notHere("copying a tar into a task");
   }
 
+  /**
+   * A file pgherd gave the service (as a secret): what this process wrote, as its task finds it at
+   * its start; empty when it wrote none there (none, or before this process started: the caller
+   * writes it again). Anything else (PostgreSQL's own files) only its agent can read.
+   */
   @Override
   public Optional<byte[]> readFile(String container, String path) {
-    throw notHere("reading a file of a task");
+    if (!path.startsWith("/etc/") && !path.startsWith("/usr/local/etc/")) {
+      throw notHere("reading " + path + " of a task");
+    }
+    return services.service(container).flatMap(s -> services.written(s.getSpec().getName(), path));
   }
 
   @Override

@@ -63,6 +63,25 @@ final class TaskView {
     return t.getDesiredState() == TaskState.RUNNING && t.getStatus() != null && t.getStatus().getState() == TaskState.RUNNING;
   }
 
+  /** Whether the task is meant to run and runs, or is on its way to (assigned, preparing, starting...). */
+  static boolean underWay(Task t) {
+    if (t.getDesiredState() != TaskState.RUNNING || t.getStatus() == null || t.getStatus().getState() == null) {
+      return false;
+    }
+    return switch (t.getStatus().getState()) {
+      case NEW, ALLOCATED, PENDING, ASSIGNED, ACCEPTED, PREPARING, READY, STARTING, RUNNING -> true;
+      default -> false;
+    };
+  }
+
+  /** A global service's state: running when any of its tasks runs. */
+  static String globalState(List<Task> tasks) {
+    if (tasks.stream().anyMatch(TaskView::runs)) {
+      return "running";
+    }
+    return tasks.stream().anyMatch(TaskView::underWay) ? "created" : tasks.isEmpty() ? "created" : "exited";
+  }
+
   /** When the task entered its current state, if Swarm says so. */
   static Optional<Instant> since(Task task) {
     return task.getStatus() == null ? Optional.empty() : parse(task.getStatus().getTimestamp());

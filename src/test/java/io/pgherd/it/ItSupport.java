@@ -39,6 +39,26 @@ final class ItSupport {
     imagesBuilt = true;
   }
 
+  private static boolean operatorImagesBuilt;
+
+  /** Builds pgherd/operator (and the images it needs) from target/pgherd.jar once per JVM. */
+  static synchronized void buildOperatorImages() throws Exception {
+    if (operatorImagesBuilt) {
+      return;
+    }
+    Process build = new ProcessBuilder("bash", repo().resolve("operator/build-operator-images.sh").toString())
+        .directory(repo().toFile()).redirectErrorStream(true).start();
+    try (java.io.BufferedReader r = new java.io.BufferedReader(
+        new java.io.InputStreamReader(build.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+      r.lines().forEach(l -> System.out.println("[images] " + l));
+    }
+    if (!build.waitFor(30, java.util.concurrent.TimeUnit.MINUTES) || build.exitValue() != 0) {
+      throw new IllegalStateException("operator/build-operator-images.sh failed");
+    }
+    operatorImagesBuilt = true;
+    imagesBuilt = true;
+  }
+
   /** On every helper container: the pid of the test JVM that started it. */
   static final String HELPER_LABEL = "io.pgherd.it.helper-of-pid";
 

@@ -67,6 +67,13 @@ final class SwarmLab {
     return nodeId(i);
   }
 
+  /** The machine's {@code images} into every engine of the lab. */
+  void load(String... images) throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(List.of("load"));
+    args.addAll(List.of(images));
+    run(UP_TIMEOUT, args.toArray(String[]::new));
+  }
+
   /** Engine {@code i} leaves the Swarm for good and stops (what {@link #join} added goes again). */
   void leave(int i) throws IOException, InterruptedException {
     engines.remove(i);

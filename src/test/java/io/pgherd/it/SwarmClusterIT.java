@@ -1,0 +1,198 @@
+package io.pgherd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.ExecCreateCmdResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.ContainerSpec;
+import com.github.dockerjava.api.model.Mount;
+import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.NetworkAttachmentConfig;
+import com.github.dockerjava.api.model.Service;
+import com.github.dockerjava.api.model.ServiceModeConfig;
+import com.github.dockerjava.api.model.ServicePlacement;
+import com.github.dockerjava.api.model.ServiceReplicatedModeOptions;
+import com.github.dockerjava.api.model.ServiceSpec;
+import com.github.dockerjava.api.model.TaskSpec;
+import com.github.dockerjava.core.command.ExecStartResultCallback;
+import io.pgherd.swarm.SwarmRuntime;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A whole cluster on the three-node Swarm, made by the operator itself (issue 22): the operator
+ * runs as a Swarm service (pgherd/operator, {@code --runtime swarm}) on the control network,
+ * with the manager's socket, and a spec of three instances is applied to it. Then: one member per
+ * node, every replica streaming through its slot over the overlay, the load balancer a task on
+ * every node whose read-write port reaches the one primary and whose read-only port balances over
+ * all three members, and no password in any service's definition.
+ *
+ * <p>Not yet what issue 22 asks of the operator: its home is a volume on its node (the state is
+ * not in the Swarm yet), and it is started here by hand, not by {@code pgherd operator deploy}.
+ */
+class SwarmClusterIT {
+  private static final String OPERATOR = "pgherd-operator";
+  private static final String CLUSTER = "swc";
+  private static final String SPEC = String.join("\n", "apiVersion: pgherd.io/v1", "kind: PostgresCluster",
+      "metadata:", "  name: " + CLUSTER, "spec:", "  instances: 3", "  loadBalancer:", "    bindAddress: 0.0.0.0",
+      "    readWritePort: 15432", "    readOnlyPort: 15433", "");
+  private static SwarmLab lab;
+  private static DockerClient manager;
+
+  @BeforeAll
+  static void up() throws Exception {
+    ItSupport.buildOperatorImages();
+    lab = SwarmLab.up();
+    lab.load("pgherd/operator:latest");
+    manager = lab.engine(1);
+    if (manager.listNetworksCmd().withNameFilter(SwarmRuntime.CONTROL_NETWORK).exec().stream()
+        .noneMatch(n -> n.getName().equals(SwarmRuntime.CONTROL_NETWORK))) {
+      manager.createNetworkCmd().withName(SwarmRuntime.CONTROL_NETWORK).withDriver("overlay").withAttachable(true).exec();
+    }
+    manager.createServiceCmd(new ServiceSpec().withName(OPERATOR)
+        .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(1)))
+        .withTaskTemplate(new TaskSpec()
+            .withContainerSpec(new ContainerSpec().withImage("pgherd/operator:latest").withArgs(List.of("--runtime", "swarm"))
+                .withMounts(List.of(
+                    new Mount().withType(MountType.BIND).withSource("/run/pgsw/docker1.sock").withTarget("/var/run/docker.sock"),
+                    new Mount().withType(MountType.VOLUME).withSource("pgherd-swc-home").withTarget("/var/lib/pgherd"))))
+            .withPlacement(new ServicePlacement().withConstraints(List.of("node.labels.pgherd.lab.host==h1")))
+            .withNetworks(List.of(new NetworkAttachmentConfig().withTarget(SwarmRuntime.CONTROL_NETWORK))))).exec();
+  }
+
+  @AfterAll
+  static void cleanUp() throws Exception {
+    if (manager == null) {
+      return;
+    }
+    remove(OPERATOR); // first, so that it makes nothing again
+    await().atMost(Duration.ofSeconds(60)).until(() -> operatorContainer().isEmpty());
+    for (Service s : manager.listServicesCmd().withLabelFilter(Map.of("io.pgherd.cluster", CLUSTER)).exec()) {
+      remove(s.getSpec().getName());
+    }
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+      manager.removeNetworkCmd("pgherd-" + CLUSTER).exec();
+      return true;
+    });
+    manager.listSecretsCmd().withLabelFilter(Map.of("io.pgherd.cluster", CLUSTER)).exec()
+        .forEach(s -> manager.removeSecretCmd(s.getId()).exec());
+    manager.listConfigsCmd().withFilters(Map.of("label", List.of("io.pgherd.cluster=" + CLUSTER))).exec()
+        .forEach(c -> manager.removeConfigCmd(c.getId()).exec());
+  }
+
+  @Test
+  void threeMembersOnePerNodeStreamingOverTheOverlayBehindALoadBalancerOnEveryNode() throws Exception {
+    String operator = await().atMost(Duration.ofSeconds(60)).until(SwarmClusterIT::operatorContainer, c -> !c.isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> exec(operator, "cat", "/proc/1/cmdline").contains("pgherd-operator"));
+    Path spec = Files.createTempFile("swc", ".yaml");
+    Files.writeString(spec, SPEC);
+    manager.copyArchiveToContainerCmd(operator).withHostResource(spec.toString()).withRemotePath("/tmp").exec();
+    assertThat(exec(operator, "pgherd", "apply", "-f", "/tmp/" + spec.getFileName())).contains("created");
+
+    JsonNode status = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> new ObjectMapper().readTree(exec(operator, "pgherd", "status", CLUSTER, "-o", "json")),
+            s -> "Healthy".equals(s.path("phase").asText()));
+    Set<String> nodes = new HashSet<>();
+    for (JsonNode m : status.path("members")) {
+      nodes.add(m.path("node").asText());
+      if ("replica".equals(m.path("role").asText())) {
+        assertThat(m.path("state").asText()).as(m.toString()).isEqualTo("streaming");
+        assertThat(m.path("slot").asText()).as(m.toString()).isNotBlank();
+      }
+    }
+    assertThat(nodes).hasSize(3).doesNotContain("", "null"); // one member per node, each named by its node
+    for (int i = 1; i <= 3; i++) {
+      assertThat(manager.inspectServiceCmd("pgherd-" + CLUSTER + "-" + i).exec().getSpec().getTaskTemplate().getPlacement()
+          .getConstraints()).anyMatch(c -> c.startsWith("node.id=="));
+    }
+
+    String password = exec(operator, "cat", "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim();
+    String primaryAddress = null;
+    for (int host = 1; host <= SwarmLab.NODES; host++) { // writes through every node's read-write port: the one primary
+      try (Connection c = connect(host, 15432, password); Statement st = c.createStatement()) {
+        st.execute("create table if not exists t (host int)");
+        st.execute("insert into t values (" + host + ")");
+        ResultSet rs = st.executeQuery("select pg_is_in_recovery(), inet_server_addr()::text");
+        rs.next();
+        assertThat(rs.getBoolean(1)).as("read-write via host " + host).isFalse();
+        primaryAddress = primaryAddress == null ? rs.getString(2) : primaryAddress;
+        assertThat(rs.getString(2)).as("read-write via host " + host).isEqualTo(primaryAddress);
+      }
+    }
+    for (int host = 1; host <= SwarmLab.NODES; host++) { // reads through every node's read-only port: all three members
+      Set<String> servers = new HashSet<>();
+      for (int k = 0; k < 6; k++) {
+        try (Connection c = connect(host, 15433, password); Statement st = c.createStatement()) {
+          ResultSet rs = st.executeQuery("select inet_server_addr()::text");
+          rs.next();
+          servers.add(rs.getString(1));
+        }
+      }
+      int via = host;
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> { // the rows written through every node, on every member
+        try (Connection c = connect(via, 15433, password); Statement st = c.createStatement()) {
+          ResultSet rs = st.executeQuery("select count(*) from t");
+          rs.next();
+          assertThat(rs.getInt(1)).isEqualTo(3);
+        }
+      });
+      assertThat(servers).as("read-only via host " + host).hasSize(3);
+    }
+
+    for (Service s : manager.listServicesCmd().exec()) { // no password in any service's definition
+      assertThat(s.toString() + s.getRawValues()).doesNotContain(password);
+    }
+  }
+
+  private static Connection connect(int host, int port, String password) throws Exception {
+    Properties p = new Properties();
+    p.setProperty("user", "postgres");
+    p.setProperty("password", password);
+    p.setProperty("connectTimeout", "5");
+    p.setProperty("socketTimeout", "20");
+    p.setProperty("sslmode", "disable");
+    return DriverManager.getConnection("jdbc:postgresql://" + SwarmLab.address(host) + ":" + port + "/postgres", p);
+  }
+
+  private static String operatorContainer() {
+    List<Container> c = manager.listContainersCmd().withLabelFilter(Map.of("com.docker.swarm.service.name", OPERATOR)).exec();
+    return c.isEmpty() ? "" : c.get(0).getId();
+  }
+
+  private static String exec(String container, String... command) throws InterruptedException {
+    ExecCreateCmdResponse e = manager.execCreateCmd(container).withCmd(command).withAttachStdout(true)
+        .withAttachStderr(true).exec();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    manager.execStartCmd(e.getId()).exec(new ExecStartResultCallback(out, out)).awaitCompletion(60, TimeUnit.SECONDS);
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private static void remove(String service) {
+    try {
+      manager.removeServiceCmd(service).exec();
+    } catch (NotFoundException e) {
+      // not there
+    }
+  }
+}
