@@ -80,7 +80,6 @@ final class ServiceLifecycle {
       constraints.add(placed.node().isPresent() ? ServiceSpecs.PIN + placed.node().get() : ServiceSpecs.WAITING);
     }
     List<ContainerSpecSecret> mounts = secrets.create(spec.name(), spec.labels(), spec.files());
-    remember(spec.name(), spec.files(), true);
     control.run();
     ServiceSpec service = ServiceSpecs.of(spec, mounts, global, constraints, List.of(SwarmRuntime.CONTROL_NETWORK));
     Map<String, String> labels = new HashMap<>(service.getLabels());
@@ -102,6 +101,7 @@ final class ServiceLifecycle {
       secrets.remove(mounts);
       throw e;
     }
+    remember(spec.name(), spec.files(), true);
     if (placed != null && placed.node().isPresent()) {
       volumes.record(volume, placed.node().get(), spec.labels());
       LOG.info("{}: {}", spec.name(), placed.reason());
@@ -187,7 +187,12 @@ final class ServiceLifecycle {
 
   /** Stops the service's task (its stop signal, SIGKILL after {@link ServiceSpecs#STOP_GRACE_NANOS}) and waits for it to end. */
   void stop(String container, int timeoutSeconds) {
-    String name = update(container, spec -> {
+    awaitStopped(halt(container), timeoutSeconds + 10);
+  }
+
+  /** No task wanted any more (a global service held off every node); returns the service's name. Not waited for. */
+  String halt(String container) {
+    return update(container, spec -> {
       if (ServiceSpecs.global(spec)) {
         List<String> constraints = new ArrayList<>(ServiceSpecs.constraints(spec));
         if (!constraints.contains(HELD)) {
@@ -198,7 +203,6 @@ final class ServiceLifecycle {
       }
       return ServiceSpecs.withReplicas(spec, 0);
     });
-    awaitStopped(name, timeoutSeconds + 10);
   }
 
   /** Until no task of the service runs (at most {@code seconds}: then an IllegalStateException). */

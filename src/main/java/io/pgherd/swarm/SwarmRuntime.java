@@ -46,7 +46,7 @@ import java.util.function.Consumer;
  * its agent.
  *
  * <p>What a manager cannot do to a container on another node — exec into it, copy a tar into it,
- * read a file it did not write, signal or kill it, attach it to a network, remove a volume's data — throws
+ * read a file it did not write, attach it to a network, remove a volume's data — throws
  * {@link UnsupportedOperationException} naming the call: on a Swarm those are the member
  * agent's. The operator's own container, on this manager, is networked through the local
  * engine ({@link #networking}, {@link #connectNetwork}).
@@ -214,32 +214,12 @@ public final class SwarmRuntime implements ContainerRuntime {
         .flatMap(TaskView::since);
   }
 
-  /**
-   * The address of the service's running task on {@code network}, from the task's network
-   * attachments (Swarm gives each task an address on each overlay it is on).
-   */
+  /** The address of the service's current task on {@code network} (Swarm gives each task one on each overlay it is on). */
   @Override
-  @SuppressWarnings("unchecked")
   public Optional<String> address(String container, String network) {
-    Optional<Service> s = services.service(container);
-    if (s.isEmpty()) {
-      return Optional.empty();
-    }
-    Optional<Task> task = TaskView.current(services.tasks(s.get().getSpec().getName()));
-    Object attachments = task.map(t -> t.getRawValues().get("NetworksAttachments")).orElse(null);
-    if (!(attachments instanceof List<?> list)) {
-      return Optional.empty();
-    }
-    for (Object a : list) {
-      Map<String, Object> attachment = (Map<String, Object>) a;
-      Map<String, Object> net = (Map<String, Object>) attachment.get("Network");
-      Map<String, Object> netSpec = net == null ? null : (Map<String, Object>) net.get("Spec");
-      List<String> addresses = (List<String>) attachment.get("Addresses");
-      if (netSpec != null && network.equals(netSpec.get("Name")) && addresses != null && !addresses.isEmpty()) {
-        return Optional.of(addresses.get(0).replaceFirst("/\\d+$", ""));
-      }
-    }
-    return Optional.empty();
+    return services.service(container)
+        .flatMap(s -> TaskView.current(services.tasks(s.getSpec().getName())))
+        .flatMap(t -> TaskView.address(t, network));
   }
 
   // ------------------------------------------------------------------ networks
@@ -354,14 +334,28 @@ public final class SwarmRuntime implements ContainerRuntime {
     return services.service(container).flatMap(s -> services.written(s.getSpec().getName(), path));
   }
 
+  /**
+   * SIGINT or SIGTERM: the task is stopped as {@link #kill} stops it (a Swarm sends the image's stop
+   * signal, SIGINT for PostgreSQL: a fast shutdown). Any other signal only the agent can send.
+   */
   @Override
   public void signal(String container, String signal) {
-    throw notHere("signalling a task");
+    if (!"SIGINT".equals(signal) && !"SIGTERM".equals(signal)) {
+      throw notHere("sending " + signal + " to a task");
+    }
+    kill(container);
   }
 
+  /**
+   * The task told to stop now, not waited for: a manager cannot kill a container on another node,
+   * so the service goes to no task and Swarm stops it with its stop signal (PostgreSQL: a fast
+   * shutdown, which ends every session at once), SIGKILL after the grace period. A task on a node
+   * cut off from the managers stops only when the node comes back: there the agent's self-fencing
+   * is what stops writes.
+   */
   @Override
   public void kill(String container) {
-    throw notHere("killing a task");
+    services.halt(container);
   }
 
   @Override

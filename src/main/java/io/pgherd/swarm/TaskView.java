@@ -5,6 +5,7 @@ import com.github.dockerjava.api.model.TaskState;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -80,6 +81,25 @@ final class TaskView {
       return "running";
     }
     return tasks.stream().anyMatch(TaskView::underWay) ? "created" : tasks.isEmpty() ? "created" : "exited";
+  }
+
+  /** The task's address on {@code network}, from its network attachments (raw: docker-java does not model them). */
+  @SuppressWarnings("unchecked")
+  static Optional<String> address(Task task, String network) {
+    Object attachments = task.getRawValues().get("NetworksAttachments");
+    if (!(attachments instanceof List<?> list)) {
+      return Optional.empty();
+    }
+    for (Object a : list) {
+      Map<String, Object> attachment = (Map<String, Object>) a;
+      Map<String, Object> net = (Map<String, Object>) attachment.get("Network");
+      Map<String, Object> spec = net == null ? null : (Map<String, Object>) net.get("Spec");
+      List<String> addresses = (List<String>) attachment.get("Addresses");
+      if (spec != null && network.equals(spec.get("Name")) && addresses != null && !addresses.isEmpty()) {
+        return Optional.of(addresses.get(0).replaceFirst("/\\d+$", ""));
+      }
+    }
+    return Optional.empty();
   }
 
   /** When the task entered its current state, if Swarm says so. */

@@ -136,6 +136,12 @@ class SwarmRuntimeIT {
     swarm.start(id);
     assertThat(awaitRunning(id).node()).isEqualTo(running.node());
 
+    // killed: told to stop at once (not waited for), as a manager can; a signal other than a stop is the agent's
+    assertThatThrownBy(() -> swarm.signal(id, "SIGHUP")).isInstanceOf(UnsupportedOperationException.class)
+        .hasMessageContaining("SIGHUP");
+    swarm.kill(id);
+    await().atMost(Duration.ofSeconds(40)).until(() -> "exited".equals(swarm.container(id).orElseThrow().state()));
+
     swarm.remove(id);
     assertThat(swarm.container("pgherd-srt-1")).isEmpty();
     assertThat(fileSecrets("pgherd-srt-1")).isEmpty();

@@ -7,6 +7,7 @@ import com.github.dockerjava.api.model.TaskState;
 import com.github.dockerjava.api.model.TaskStatus;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +37,17 @@ class TaskViewTest {
     assertThat(TaskView.state(Optional.of(task("t", null, TaskState.RUNNING, TaskState.FAILED, null)))).isEqualTo("exited");
     assertThat(TaskView.state(Optional.of(task("t", null, TaskState.SHUTDOWN, TaskState.COMPLETE, null)))).isEqualTo("exited");
     assertThat(TaskView.state(Optional.of(task("t", null, TaskState.RUNNING, TaskState.REJECTED, null)))).isEqualTo("exited");
+  }
+
+  @Test
+  void aTasksAddressOnANetworkFromItsAttachmentsAsTheEngineSendsThem() {
+    Task t = new Task().withId("x"); // docker-java keeps what it does not model in the raw values, as the engine sent it
+    com.github.dockerjava.api.model.DockerObjectAccessor.overrideRawValue(t, "NetworksAttachments", List.of(
+        Map.of("Network", Map.of("Spec", Map.of("Name", "pgherd-control")), "Addresses", List.of("10.0.9.4/24")),
+        Map.of("Network", Map.of("Spec", Map.of("Name", "pgherd-demo")), "Addresses", List.of("10.0.1.5/24"))));
+    assertThat(TaskView.address(t, "pgherd-demo")).contains("10.0.1.5");
+    assertThat(TaskView.address(t, "pgherd-other")).isEmpty();
+    assertThat(TaskView.address(new Task(), "pgherd-demo")).isEmpty();
   }
 
   @Test
