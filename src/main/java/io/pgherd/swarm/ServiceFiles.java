@@ -55,9 +55,4 @@ final class ServiceFiles {
     }
     return out;
   }
-
-  /** The file's path a mount target stands for; null when the target is not under {@link #STAGE}. */
-  static String path(String target) {
-    return target != null && target.startsWith(STAGE + "/") ? target.substring(STAGE.length()) : null;
-  }
 }

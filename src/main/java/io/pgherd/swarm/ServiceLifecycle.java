@@ -37,8 +37,6 @@ final class ServiceLifecycle {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceLifecycle.class);
   /** Holds a global service off every node: a stopped load balancer. */
   static final String HELD = "node.labels.io.pgherd.held==held";
-  /** A write that lost the race with another one (swarmkit's sequence conflict, HTTP 500). */
-  static final String OUT_OF_SEQUENCE = "update out of sequence";
   /** How long a start waits for a task still stopping: its stop grace period and some. */
   static final int STOPPING_TIMEOUT_SECONDS = (int) (ServiceSpecs.STOP_GRACE_NANOS / 1_000_000_000L) + 10;
 
@@ -274,7 +272,7 @@ final class ServiceLifecycle {
         secrets.sweep(spec.getName(), keep);
         return spec.getName();
       } catch (InternalServerErrorException e) {
-        if (attempt >= 3 || !String.valueOf(e.getMessage()).contains(OUT_OF_SEQUENCE)) {
+        if (attempt >= 3 || !String.valueOf(e.getMessage()).contains(SwarmLease.OUT_OF_SEQUENCE)) {
           throw e;
         }
       }

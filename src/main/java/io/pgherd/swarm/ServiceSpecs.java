@@ -159,11 +159,6 @@ final class ServiceSpecs {
         : mounts.stream().filter(m -> m.getType() == MountType.VOLUME).map(Mount::getSource).findFirst();
   }
 
-  static boolean holdsData(ServiceSpec s) {
-    List<Mount> mounts = container(s).getMounts();
-    return mounts != null && mounts.stream().anyMatch(m -> m.getType() == MountType.VOLUME);
-  }
-
   static Optional<String> pinnedNode(ServiceSpec s) {
     return constraints(s).stream().filter(c -> c.replace(" ", "").startsWith(PIN))
         .map(c -> c.replace(" ", "").substring(PIN.length())).findFirst();

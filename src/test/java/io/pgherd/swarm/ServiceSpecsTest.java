@@ -34,7 +34,7 @@ class ServiceSpecsTest {
     assertThat(ServiceSpecs.container(s).getLabels()).containsEntry("io.pgherd.cluster", "demo");
     assertThat(ServiceSpecs.container(s).getHostname()).isEqualTo("pgherd-demo-1");
     assertThat(s.getTaskTemplate().getNetworks()).singleElement().satisfies(n -> assertThat(n.getTarget()).isEqualTo("pgherd-demo"));
-    assertThat(ServiceSpecs.holdsData(s)).isTrue();
+    assertThat(ServiceSpecs.volume(s)).contains("pgherd-demo-1-data");
     assertThat(ServiceSpecs.replicas(ServiceSpecs.withReplicas(s, 1))).isEqualTo(1);
   }
 
@@ -50,7 +50,7 @@ class ServiceSpecsTest {
       assertThat(p.getPublishMode()).isEqualTo(PortConfig.PublishMode.host);
     });
     assertThat(ServiceSpecs.constraints(s)).containsExactly("node.labels.lb==true");
-    assertThat(ServiceSpecs.holdsData(s)).isFalse();
+    assertThat(ServiceSpecs.volume(s)).isEmpty();
     assertThat(ServiceSpecs.withReplicas(s, 0)).isSameAs(s); // a global service has no replica count
   }
 
@@ -113,8 +113,6 @@ class ServiceSpecsTest {
         .hasSize(ServiceFiles.MAX_NAME).endsWith(".g.0");
     assertThatThrownBy(() -> ServiceFiles.secrets("s", "g", Map.of("etc/x", FileContent.of("x", 0644))))
         .hasMessageContaining("not an absolute file path: etc/x");
-    assertThat(ServiceFiles.path("/run/pgherd-files/etc/pgherd/a.conf")).isEqualTo("/etc/pgherd/a.conf");
-    assertThat(ServiceFiles.path("/run/secrets/x")).isNull();
   }
 
   @Test
