@@ -127,6 +127,16 @@ class SwarmClusterIT {
           .getConstraints()).anyMatch(c -> c.startsWith("node.id=="));
     }
 
+    // status reads the load balancer through one instance: each node's own may start a moment later
+    for (int host = 1; host <= SwarmLab.NODES; host++) {
+      int node = host;
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+        try (java.net.Socket sock = new java.net.Socket()) {
+          sock.connect(new java.net.InetSocketAddress(SwarmLab.address(node), 15432), 1000);
+          return true;
+        }
+      });
+    }
     String password = exec(operator, "cat", "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim();
     String primaryAddress = null;
     for (int host = 1; host <= SwarmLab.NODES; host++) { // writes through every node's read-write port: the one primary
