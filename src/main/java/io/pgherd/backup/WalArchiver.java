@@ -70,6 +70,8 @@ public final class WalArchiver implements AutoCloseable {
   private final Set<String> storedHistory = new HashSet<>();
   private final Set<String> storedSegments = new HashSet<>();
   private final Map<String, String> partialsStored = new HashMap<>();
+  /** Partial segment name → what the receiver had flushed (as noted) when its stored version was read. */
+  private final Map<String, Long> partialsReadAt = new HashMap<>();
   private Process receiver;
   private Source source;
   private Thread uploader;
@@ -299,6 +301,13 @@ public final class WalArchiver implements AutoCloseable {
         }
       }
     }
+    // The newest partial is stored again once the receiver has flushed more than when it was last read:
+    // its size never changes (pg_receivewal makes it whole) and two writes within one tick of the
+    // file system's coarse clock leave its mtime alike, so that alone could call stored what is not.
+    files.stream().map(WalSpool.Entry::name).filter(n -> n.endsWith(".partial")).max(String::compareTo)
+        .map(n -> n.substring(0, n.length() - ".partial".length()))
+        .filter(seg -> partialsReadAt.getOrDefault(seg, -1L) < before)
+        .ifPresent(partialsStored::remove);
     for (WalSpool.Step step : WalSpool.plan(files, storedHistory, storedSegments, partialsStored)) {
       if (step instanceof WalSpool.StoreHistory h) {
         store.put(WalLayout.historyKey(base, h.name()), Files.readAllBytes(spool.resolve(h.name())));
@@ -309,6 +318,7 @@ public final class WalArchiver implements AutoCloseable {
         storedSegments.add(s.segment());
         store.delete(WalLayout.partialKey(base, s.segment()));
         partialsStored.remove(s.segment());
+        partialsReadAt.remove(s.segment());
         lastSegment = s.segment();
         if (s.segment().equals(partialSegment)) {
           partialSegment = null;
@@ -325,6 +335,7 @@ public final class WalArchiver implements AutoCloseable {
         }
         store.put(WalLayout.partialKey(base, p.segment()), data);
         partialsStored.put(p.segment(), p.size() + ":" + p.modified());
+        partialsReadAt.put(p.segment(), before);
         partialSegment = p.segment();
         partialBytes = p.size();
         lastUpload = Instant.now();

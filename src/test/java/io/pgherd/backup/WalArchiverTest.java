@@ -24,4 +24,34 @@ class WalArchiverTest {
     assertThat(Files.size(spool.resolve("000000010000000000000032.partial"))).isZero();
     assertThat(WalArchiver.padShortPartials(spool)).isEmpty();
   }
+
+  @Test
+  void thePartialIsStoredAgainWhenTheReceiverIsFurtherEvenIfItsSizeAndMtimeDidNotChange(@TempDir Path dir)
+      throws Exception {
+    io.pgherd.objectstore.FilesystemStore store = new io.pgherd.objectstore.FilesystemStore(dir.resolve("store"));
+    try (WalArchiver a = new WalArchiver("c", dir.resolve("archive"), store, "c/", "pw",
+        new io.pgherd.store.ClusterLog(new io.pgherd.store.Home(dir.resolve("home")), "c"))) {
+      Path partial = dir.resolve("archive/spool/000000020000000000000005.partial");
+      java.nio.file.attribute.FileTime tick = java.nio.file.attribute.FileTime.fromMillis(1_700_000_000_000L);
+      byte[] first = new byte[4096];
+      first[0] = 1;
+      Files.write(partial, first);
+      Files.setLastModifiedTime(partial, tick);
+      a.noteReceived(0x5000100L);
+      a.uploadOnce();
+      assertThat(a.uploadedLsn()).isEqualTo(0x5000100L);
+      // more WAL flushed into the same file within the same tick of the file system's clock
+      byte[] second = first.clone();
+      second[100] = 2;
+      Files.write(partial, second);
+      Files.setLastModifiedTime(partial, tick);
+      a.noteReceived(0x5000200L);
+      a.uploadOnce();
+      assertThat(a.uploadedLsn()).isEqualTo(0x5000200L);
+      byte[] stored = new java.util.zip.GZIPInputStream(store.get(WalLayout.partialKey("c/",
+          "000000020000000000000005")).orElseThrow()).readAllBytes();
+      assertThat(java.util.Arrays.equals(stored, second))
+          .as("the store has what the receiver had flushed when uploadedLsn was reached").isTrue();
+    }
+  }
 }
