@@ -9,7 +9,7 @@ import java.util.Objects;
  * Load balancer addresses ({@code status.endpoints}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"readWrite", "readOnly", "readWriteServers", "readOnlyServers"})
+@JsonPropertyOrder({"readWrite", "readOnly", "readWriteServers", "readOnlyServers", "instances"})
 public class EndpointsStatus {
 
   @JsonPropertyDescription("host:port of the read-write listener.")
@@ -23,6 +23,18 @@ public class EndpointsStatus {
 
   @JsonPropertyDescription("The read-only listener's servers and their state as HAProxy sees it.")
   private java.util.List<LoadBalancerServerStatus> readOnlyServers;
+
+  @JsonPropertyDescription("On a Docker Swarm: each copy of the load balancer (one per node) and its servers;"
+      + " readWriteServers and readOnlyServers above are the first copy's.")
+  private java.util.List<LoadBalancerInstanceStatus> instances;
+
+  public java.util.List<LoadBalancerInstanceStatus> getInstances() {
+    return instances;
+  }
+
+  public void setInstances(java.util.List<LoadBalancerInstanceStatus> instances) {
+    this.instances = instances;
+  }
 
   public java.util.List<LoadBalancerServerStatus> getReadWriteServers() {
     return readWriteServers;
@@ -68,12 +80,13 @@ public class EndpointsStatus {
     return Objects.equals(readWrite, other.readWrite)
         && Objects.equals(readOnly, other.readOnly)
         && Objects.equals(readWriteServers, other.readWriteServers)
-        && Objects.equals(readOnlyServers, other.readOnlyServers);
+        && Objects.equals(readOnlyServers, other.readOnlyServers)
+        && Objects.equals(instances, other.instances);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(readWrite, readOnly, readWriteServers, readOnlyServers);
+    return Objects.hash(readWrite, readOnly, readWriteServers, readOnlyServers, instances);
   }
 
   @Override
@@ -83,6 +96,7 @@ public class EndpointsStatus {
         + ", readOnly=" + readOnly
         + ", readWriteServers=" + readWriteServers
         + ", readOnlyServers=" + readOnlyServers
+        + ", instances=" + instances
         + "}";
   }
 }

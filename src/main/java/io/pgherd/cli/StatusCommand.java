@@ -88,7 +88,14 @@ final class StatusCommand implements Callable<Integer> {
     if (s.getEndpoints() != null) {
       var e = s.getEndpoints();
       out.printf("Endpoints: read-write %s, read-only %s%n", e.getReadWrite(), e.getReadOnly());
-      if (e.getReadWriteServers() != null || e.getReadOnlyServers() != null) {
+      if (e.getInstances() != null) {
+        // on a Swarm: a line pair per copy, one per node
+        for (var i : e.getInstances()) {
+          out.printf("Load balancer on node %s: %s%n", shortNode(i.getNode()), i.getError() != null
+              ? "(unreadable: " + i.getError() + ")" : "read-write → " + servers(i.getReadWriteServers())
+                  + "; read-only → " + servers(i.getReadOnlyServers()));
+        }
+      } else if (e.getReadWriteServers() != null || e.getReadOnlyServers() != null) {
         out.printf("Load balancer: read-write → %s%n", servers(e.getReadWriteServers()));
         out.printf("               read-only  → %s%n", servers(e.getReadOnlyServers()));
       }
@@ -109,11 +116,13 @@ final class StatusCommand implements Callable<Integer> {
     }
     out.println();
     List<MemberStatus> members = s.getMembers() == null ? List.of() : s.getMembers();
-    String fmt = "%-14s %-16s %-8s %-20s %-3s %-12s %-12s %-10s %s%n";
-    out.printf(fmt, "MEMBER", "CONTAINER", "ROLE", "STATE", "TL", "LSN", "REPLAY", "LAG", "SLOT");
+    boolean nodes = members.stream().anyMatch(m -> m.getNode() != null); // on a Swarm: where each runs
+    String fmt = "%-14s %-16s %-8s %-20s %-3s %-12s %-12s %-10s %s" + (nodes ? " %s" : "%s") + "%n";
+    out.printf(fmt, "MEMBER", "CONTAINER", "ROLE", "STATE", "TL", "LSN", "REPLAY", "LAG", "SLOT", nodes ? "NODE" : "");
     for (MemberStatus m : members) {
       out.printf(fmt, m.getName(), m.getContainer(), m.getRole(), m.getState(), dash(m.getTimeline()), dash(m.getLsn()),
-          dash(m.getReplayLsn()), m.getLagBytes() == null ? "-" : m.getLagBytes() + " B", dash(m.getSlot()));
+          dash(m.getReplayLsn()), m.getLagBytes() == null ? "-" : m.getLagBytes() + " B", dash(m.getSlot()),
+          nodes ? shortNode(m.getNode()) : "");
     }
     if (s.getBackups() != null) {
       var b = s.getBackups();
@@ -145,6 +154,11 @@ final class StatusCommand implements Callable<Integer> {
       return "(none)";
     }
     return String.join(", ", servers.stream().map(v -> v.getMember() + " " + v.getState()).toList());
+  }
+
+  /** A Swarm node ID as docker's own tables show it: its first 12 characters. */
+  static String shortNode(String node) {
+    return node == null ? "-" : node.length() > 12 ? node.substring(0, 12) : node;
   }
 
   private static String dash(Object o) {

@@ -119,6 +119,23 @@ public final class ClusterScope {
     return agentAddress(lb).map(a -> agents.connect(lbAgentName(), a.host(), a.port(), agentClient()));
   }
 
+  /**
+   * A client to one copy of the load balancer's agent: the container's own on one engine (as
+   * {@link #lbAgent(ContainerInfo)}), a task's at its address on a Swarm.
+   */
+  public Optional<MemberAgent> lbAgent(ContainerInfo lb, ContainerRuntime.Instance instance) {
+    if (instance.address() == null) {
+      return lbAgent(lb);
+    }
+    return Optional.of(agents.connect(lbAgentName(), instance.id(), instance.address(), PostgresConf.AGENT_PORT,
+        agentClient()));
+  }
+
+  /** The network this process reaches the cluster's containers on: the Swarm's shared one, else the cluster's. */
+  public String reachNetwork() {
+    return access.sharedNetwork().orElse(Names.network(cluster));
+  }
+
   /** The load balancer's agent's name as a "member" ({@code NAME-lb}): its container is pgherd-NAME-lb. */
   public String lbAgentName() {
     return cluster + "-lb";

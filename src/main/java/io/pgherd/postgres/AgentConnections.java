@@ -16,4 +16,11 @@ public final class AgentConnections implements MemberAgent.Connector {
     return gateways.compute(member, (m, kept) -> kept != null && kept.reaches(host, port, credentials) ? kept
         : new AgentGateway(member, host, port, credentials));
   }
+
+  /** One gateway per copy (the load balancer's task on each Swarm node), all answering for {@code member}. */
+  @Override
+  public MemberAgent connect(String member, String instance, String host, int port, MemberAgent.Credentials credentials) {
+    return gateways.compute(member + "@" + instance, (m, kept) -> kept != null && kept.reaches(host, port, credentials)
+        ? kept : new AgentGateway(member, host, port, credentials));
+  }
 }

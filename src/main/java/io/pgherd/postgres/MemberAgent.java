@@ -102,5 +102,13 @@ public interface MemberAgent {
   @FunctionalInterface
   interface Connector {
     MemberAgent connect(String member, String host, int port, Credentials credentials);
+
+    /**
+     * As {@link #connect(String, String, int, Credentials)}, for one of several copies of the same
+     * container (the load balancer's tasks on a Swarm, one per node), told apart by {@code instance}.
+     */
+    default MemberAgent connect(String member, String instance, String host, int port, Credentials credentials) {
+      return connect(member, host, port, credentials);
+    }
   }
 }

@@ -109,6 +109,22 @@ public interface ContainerRuntime {
    */
   Closeable events(String labelKey, Consumer<Event> listener, Consumer<Throwable> onError);
 
+  /**
+   * The copies of {@code c} running now: on one engine the container itself (address null: reached
+   * as {@link MemberAccess} says); on a Docker Swarm each running task of a global service (the load
+   * balancer on every node), with its address on {@code network}.
+   */
+  default java.util.List<Instance> instances(ContainerInfo c, String network) {
+    return c.running() ? java.util.List.of(new Instance(c.id(), c.node(), null)) : java.util.List.of();
+  }
+
+  /**
+   * One running copy of a container: {@code id} the container's own on one engine, a task's on a
+   * Swarm; {@code node} null on one engine; {@code address} where it is reached on the network it
+   * was asked for, or null to reach the container as usual.
+   */
+  record Instance(String id, String node, String address) {}
+
   /** How a container is networked: its network mode ("host", "bridge", a network's name...) and its networks. */
   record Networking(String id, String name, String networkMode, Set<String> networks) {}
 

@@ -103,6 +103,12 @@ public final class MemberAccess {
     return mode;
   }
 
+  /** On a Docker Swarm: the one network every member, load balancer and pgherd itself are on. */
+  public Optional<String> sharedNetwork() {
+    resolve();
+    return Optional.ofNullable(shared);
+  }
+
   /** pgherd's own container in network mode; null with ports. */
   public String self() {
     resolve();

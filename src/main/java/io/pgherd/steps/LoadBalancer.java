@@ -2,6 +2,7 @@ package io.pgherd.steps;
 
 import io.pgherd.api.ClusterConfig;
 import io.pgherd.api.EndpointsStatus;
+import io.pgherd.api.LoadBalancerInstanceStatus;
 import io.pgherd.api.LoadBalancerServerStatus;
 import io.pgherd.cluster.ClusterPart;
 import io.pgherd.cluster.ClusterScope;
@@ -22,12 +23,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 /**
  * The cluster's HAProxy: created with its listeners, its configuration kept as rendered for the
  * topology (reloaded master-worker, so sessions survive), fenced during a change of primary, told
- * at once when a restored primary is up, and its server states read for the status.
+ * at once when a restored primary is up, and its server states read for the status. On a Docker
+ * Swarm it is a global service, a copy on every node: each copy is kept current, fenced and read by
+ * itself, through its own agent ({@link LoadBalancerAgent.Copy}), and all switch together.
  */
 public final class LoadBalancer extends ClusterPart {
   private int lbStatFailures;
@@ -38,10 +42,10 @@ public final class LoadBalancer extends ClusterPart {
    * but the status needs no fresher look.
    */
   static final Duration LB_STAT_MAX_AGE = Duration.ofSeconds(3);
-  /** The last {@code show stat} read, what it was read for (load balancer and members), and when. */
-  private String lbStatCsv;
-  private String lbStatKey;
-  private long lbStatAt;
+  /** The last {@code show stat} read of each copy (by id), what it was read for (the members), and when. */
+  private final Map<String, Stat> lbStats = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record Stat(String csv, String key, long at) {}
 
 
   private final LoadBalancerAgent agent;
@@ -95,12 +99,9 @@ public final class LoadBalancer extends ClusterPart {
       progress.changed = true;
       return;
     }
-    String current = fileHash(lb, HaproxyConf.PATH);
-    String wanted = hash(config.getBytes(StandardCharsets.UTF_8));
-    boolean configChanged = !wanted.equals(current);
     if (!lb.running()) {
       // made with its files; a stopped one has no agent to take a new configuration: made again
-      if (configChanged) {
+      if (!hash(config.getBytes(StandardCharsets.UTF_8)).equals(fileHash(lb, HaproxyConf.PATH))) {
         docker.remove(lb.id());
         log.action("recreate-lb", name + ": container was " + lb.state() + " and its configuration is out of date");
         progress.changed = true;
@@ -111,20 +112,44 @@ public final class LoadBalancer extends ClusterPart {
       progress.changed = true;
       return;
     }
-    agent.seen(lb);
-    if (configChanged) {
-      // master-worker reload: the new worker takes new connections, the old one keeps its sessions
-      agent.deliverAndReload(lb, config);
+    List<LoadBalancerAgent.Copy> reloaded = new ArrayList<>();
+    for (LoadBalancerAgent.Copy copy : agent.copies(lb)) {
+      agent.seen(copy);
+      try {
+        if (keepCurrent(copy, config)) {
+          reloaded.add(copy);
+        }
+      } catch (RuntimeException e) {
+        if (copy.isContainer()) {
+          throw e;
+        }
+        // one node's copy: the others are kept current meanwhile; said once unless it has just started
+        if (!agent.starting(copy)) {
+          warnOnce("lb-copy-" + copy.instance().node(), copy + " cannot be kept current: " + e.getMessage());
+        }
+      }
+    }
+    if (!reloaded.isEmpty()) {
       progress.changed = true;
-      log.action("reload-lb", name + ": servers now: " + serversSummary(cfg, topology, obs));
+      log.action("reload-lb", (reloaded.size() == 1 ? reloaded.get(0).toString()
+          : name + " on " + reloaded.size() + " nodes") + ": servers now: " + serversSummary(cfg, topology, obs));
     }
-    ContainerInfo running = lb;
+  }
+
+  /** The copy's configuration current (reloaded seamlessly when not: true) and its agent's own files too. */
+  private boolean keepCurrent(LoadBalancerAgent.Copy copy, String config) {
+    boolean reload = !hash(config.getBytes(StandardCharsets.UTF_8)).equals(agent.fileHash(copy, HaproxyConf.PATH));
+    if (reload) {
+      // master-worker reload: the new worker takes new connections, the old one keeps its sessions
+      agent.deliverAndReload(copy, config);
+    }
     Map<String, FileContent> agentFiles = memberFiles.lbAgentFiles();
-    if (scope.lbAgent(running).isPresent() && agentFiles.entrySet().stream()
-        .anyMatch(f -> !hash(f.getValue().content()).equals(fileHash(running, f.getKey())))) {
-      agent.deliverFiles(running, agentFiles); // a renewed certificate: the agent reads it again by itself
-      log.action("renew-lb-agent-files", name + ": its agent's certificate and CA delivered");
+    if (copy.agent().isPresent() && agentFiles.entrySet().stream()
+        .anyMatch(f -> !hash(f.getValue().content()).equals(agent.fileHash(copy, f.getKey())))) {
+      agent.deliverFiles(copy, agentFiles); // a renewed certificate: the agent reads it again by itself
+      log.action("renew-lb-agent-files", copy + ": its agent's certificate and CA delivered");
     }
+    return reload;
   }
 
   String haproxyConfig(ClusterConfig cfg, Topology topology, Observed obs) {
@@ -171,26 +196,57 @@ public final class LoadBalancer extends ClusterPart {
     }
     String config = HaproxyConf.renderChange(cfg, target, replicas);
     String wanted = hash(config.getBytes(StandardCharsets.UTF_8));
-    if (!wanted.equals(fileHash(lb, HaproxyConf.PATH))) {
-      // First, in the running worker: the old primary out of service and every session on it cut,
-      // including connection attempts still retrying (a reload alone leaves those to the old
-      // worker, which would complete them once the old primary is back, as a replica).
-      String server = "rw/" + member(topology.failover().from());
-      try {
-        haproxyAdmin(lb, "set server " + server + " state maint", "shutdown sessions server " + server);
-      } catch (RuntimeException e) {
-        log.warn("fence-lb", "cannot put " + server + " in maintenance through the admin socket: "
-            + e.getMessage() + "; reloading without it");
-      }
-      agent.deliverAndReload(lb, config);
-      log.action("fence-lb", Names.loadBalancer(cluster) + ": " + member(f.from())
-          + " out of the read-write listener, its sessions cut; " + member(f.to()) + " alone in it");
+    String server = "rw/" + member(topology.failover().from());
+    // every copy at once (one per node on a Swarm): none may keep sending writes to the old primary
+    List<Runnable> fences = new ArrayList<>();
+    for (LoadBalancerAgent.Copy copy : agent.copies(lb)) {
+      fences.add(() -> {
+        if (wanted.equals(agent.fileHash(copy, HaproxyConf.PATH))) {
+          return;
+        }
+        // First, in the running worker: the old primary out of service and every session on it cut,
+        // including connection attempts still retrying (a reload alone leaves those to the old
+        // worker, which would complete them once the old primary is back, as a replica).
+        try {
+          agent.admin(copy, List.of("set server " + server + " state maint", "shutdown sessions server " + server));
+        } catch (RuntimeException e) {
+          log.warn("fence-lb", copy + ": cannot put " + server + " in maintenance through the admin socket: "
+              + e.getMessage() + "; reloading without it");
+        }
+        try {
+          agent.deliverAndReload(copy, config);
+        } catch (RuntimeException e) {
+          if (copy.isContainer()) {
+            throw e;
+          }
+          log.warn("fence-lb", copy + ": its configuration cannot be changed (" + e.getMessage()
+              + "); its read-write listener keeps checking " + member(f.from()) + ", which refuses writes once fenced");
+          return;
+        }
+        log.action("fence-lb", copy + ": " + member(f.from())
+            + " out of the read-write listener, its sessions cut; " + member(f.to()) + " alone in it");
+      });
+    }
+    if (fences.size() == 1) {
+      fences.get(0).run();
+    } else {
+      CompletableFuture.allOf(fences.stream().map(CompletableFuture::runAsync).toArray(CompletableFuture[]::new))
+          .join(); // each copy's failure is said by itself above
     }
   }
 
-  /** Commands to the load balancer's running worker, through its admin socket (its agent). */
+  /** The same commands to every running copy's worker, through its admin socket (its agent); a copy that fails is said, the others done. */
   public void haproxyAdmin(ContainerInfo lb, String... commands) {
-    agent.admin(lb, List.of(commands));
+    for (LoadBalancerAgent.Copy copy : agent.copies(lb)) {
+      try {
+        agent.admin(copy, List.of(commands));
+      } catch (RuntimeException e) {
+        if (copy.isContainer()) {
+          throw e;
+        }
+        log.warn("lb-admin", copy + ": " + String.join("; ", commands) + " failed: " + e.getMessage());
+      }
+    }
   }
 
   /**
@@ -202,44 +258,70 @@ public final class LoadBalancer extends ClusterPart {
     if (lb == null || !lb.running()) {
       return;
     }
-    try {
-      String out = agent.admin(lb, HaproxyConf.serverUp(member(p))).strip();
-      if (!out.isEmpty()) {
-        log.warn("lb-up", "the load balancer did not take " + member(p) + " as up at once (its checks will): "
-            + out);
+    for (LoadBalancerAgent.Copy copy : agent.copies(lb)) {
+      try {
+        String out = agent.admin(copy, HaproxyConf.serverUp(member(p))).strip();
+        if (!out.isEmpty()) {
+          log.warn("lb-up", copy + " did not take " + member(p) + " as up at once (its checks will): " + out);
+        }
+      } catch (RuntimeException e) {
+        log.warn("lb-up", copy + " did not take " + member(p) + " as up at once (its checks will): "
+            + e.getMessage());
       }
-    } catch (RuntimeException e) {
-      log.warn("lb-up", "the load balancer did not take " + member(p) + " as up at once (its checks will): "
-          + e.getMessage());
     }
   }
 
-  /** Which member is in which listener and its state, as HAProxy sees it (its stats socket); left out if unreadable. */
+  /**
+   * Which member is in which listener and its state, as HAProxy sees it (its stats socket); left
+   * out if unreadable. On a Swarm each copy's (one per node) in {@code instances}, the first's above them.
+   */
   public void loadBalancerServers(ContainerInfo lb, Topology topology, EndpointsStatus endpoints) {
-    // read again when older than LB_STAT_MAX_AGE or when the load balancer or the members changed
-    String key = lb.id() + " " + topology.primary() + " " + topology.members();
-    String csv = lbStatCsv;
-    if (csv == null || !key.equals(lbStatKey) || System.nanoTime() - lbStatAt >= LB_STAT_MAX_AGE.toNanos()) {
+    List<LoadBalancerAgent.Copy> copies = agent.copies(lb);
+    List<LoadBalancerInstanceStatus> instances = new ArrayList<>();
+    for (LoadBalancerAgent.Copy copy : copies) {
+      String csv;
       try {
-        csv = agent.showStat(lb);
+        csv = stat(copy, topology);
       } catch (RuntimeException e) { // e.g. HAProxy starting: said once it lasts
-        lbStatCsv = null;
-        if (++lbStatFailures == 3) {
-          warnOnce("lb-stat", "cannot read the load balancer's server states (status shows none): " + e.getMessage());
+        if (copy.isContainer()) {
+          if (++lbStatFailures == 3) {
+            warnOnce("lb-stat", "cannot read the load balancer's server states (status shows none): " + e.getMessage());
+          }
+          return;
         }
-        return;
+        instances.add(new LoadBalancerInstanceStatus(copy.instance().node(), null, null, e.getMessage()));
+        continue;
       }
       lbStatFailures = 0;
-      lbStatCsv = csv;
-      lbStatKey = key;
-      lbStatAt = System.nanoTime();
+      var servers = HaproxyConf.parseStat(csv);
+      Function<String, List<LoadBalancerServerStatus>> of = proxy ->
+          servers.getOrDefault(proxy, List.of()).stream()
+              .map(f -> new LoadBalancerServerStatus(f[0], f[1])).toList();
+      if (endpoints.getReadWriteServers() == null) {
+        endpoints.setReadWriteServers(of.apply("rw"));
+        endpoints.setReadOnlyServers(of.apply("ro"));
+      }
+      instances.add(new LoadBalancerInstanceStatus(copy.instance().node(), of.apply("rw"), of.apply("ro"), null));
     }
-    var servers = HaproxyConf.parseStat(csv);
-    Function<String, List<LoadBalancerServerStatus>> of = proxy ->
-        servers.getOrDefault(proxy, List.of()).stream()
-            .map(f -> new LoadBalancerServerStatus(f[0], f[1])).toList();
-    endpoints.setReadWriteServers(of.apply("rw"));
-    endpoints.setReadOnlyServers(of.apply("ro"));
+    if (!copies.isEmpty() && !copies.get(0).isContainer()) {
+      endpoints.setInstances(instances);
+    }
+  }
+
+  /** A copy's {@code show stat}: read again when older than LB_STAT_MAX_AGE or when the members changed. */
+  private String stat(LoadBalancerAgent.Copy copy, Topology topology) {
+    String key = topology.primary() + " " + topology.members();
+    Stat kept = lbStats.get(copy.id());
+    if (kept != null && kept.key().equals(key) && System.nanoTime() - kept.at() < LB_STAT_MAX_AGE.toNanos()) {
+      return kept.csv();
+    }
+    lbStats.remove(copy.id());
+    String csv = agent.showStat(copy);
+    if (lbStats.size() > 64) {
+      lbStats.clear(); // copies come and go with nodes: nothing old is kept for long
+    }
+    lbStats.put(copy.id(), new Stat(csv, key, System.nanoTime()));
+    return csv;
   }
 
   /** The load balancer's definition (its label): recreated when it changes. */

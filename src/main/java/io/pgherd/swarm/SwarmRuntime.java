@@ -214,6 +214,20 @@ public final class SwarmRuntime implements ContainerRuntime {
         .flatMap(TaskView::since);
   }
 
+  /**
+   * A global service's running tasks (the load balancer: one per node), each with its node and
+   * address on {@code network}, oldest node first; a replicated service is its one task, as on one engine.
+   */
+  @Override
+  public List<Instance> instances(ContainerInfo c, String network) {
+    if (c.node() != null || !c.running()) {
+      return ContainerRuntime.super.instances(c, network);
+    }
+    return services.tasks(c.name()).stream().filter(TaskView::runs)
+        .sorted(java.util.Comparator.comparing(Task::getNodeId))
+        .map(t -> new Instance(t.getId(), t.getNodeId(), TaskView.address(t, network).orElse(null))).toList();
+  }
+
   /** The address of the service's current task on {@code network} (Swarm gives each task one on each overlay it is on). */
   @Override
   public Optional<String> address(String container, String network) {

@@ -67,6 +67,30 @@ class StatusPrintTest {
   }
 
   @Test
+  void onASwarmEachCopyOfTheLoadBalancerHasItsLineAndEachMemberItsNode() {
+    PostgresClusterStatus s = new PostgresClusterStatus();
+    s.setName("demo");
+    s.setPhase("Healthy");
+    io.pgherd.api.EndpointsStatus e = new io.pgherd.api.EndpointsStatus();
+    e.setReadWrite("0.0.0.0:15432");
+    e.setReadOnly("0.0.0.0:15433");
+    var up = java.util.List.of(new io.pgherd.api.LoadBalancerServerStatus("demo-1", "UP"));
+    e.setReadWriteServers(up);
+    e.setReadOnlyServers(up);
+    e.setInstances(java.util.List.of(
+        new io.pgherd.api.LoadBalancerInstanceStatus("abcdefghijklmnopqrstuvwxy", up, up, null),
+        new io.pgherd.api.LoadBalancerInstanceStatus("zyxwvutsrqponmlkjihgfedcb", null, null, "agent unreachable")));
+    s.setEndpoints(e);
+    io.pgherd.api.MemberStatus m = new io.pgherd.api.MemberStatus();
+    m.setName("demo-1");
+    m.setNode("abcdefghijklmnopqrstuvwxy");
+    s.setMembers(java.util.List.of(m));
+    assertThat(print(s)).contains("Load balancer on node abcdefghijkl: read-write → demo-1 UP; read-only → demo-1 UP",
+        "Load balancer on node zyxwvutsrqpo: (unreadable: agent unreachable)").doesNotContain("Load balancer: ")
+        .containsPattern("MEMBER .* SLOT +NODE").containsPattern("demo-1 .* abcdefghijkl");
+  }
+
+  @Test
   void theWalArchiveLineAppearsOnlyWithBackupsAndSaysWhyItFails() {
     PostgresClusterStatus s = new PostgresClusterStatus();
     s.setName("demo");

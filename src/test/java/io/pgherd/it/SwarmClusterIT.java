@@ -51,6 +51,7 @@ import org.junit.jupiter.api.Test;
  * <p>Not yet what issue 22 asks of the operator: its home is a volume on its node (the state is
  * not in the Swarm yet), and it is started here by hand, not by {@code pgherd operator deploy}.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class SwarmClusterIT {
   private static final String OPERATOR = "pgherd-operator";
   private static final String CLUSTER = "swc";
@@ -101,9 +102,13 @@ class SwarmClusterIT {
         .forEach(c -> manager.removeConfigCmd(c.getId()).exec());
   }
 
+  private static String operator;
+  private static String password;
+
   @Test
+  @org.junit.jupiter.api.Order(1)
   void threeMembersOnePerNodeStreamingOverTheOverlayBehindALoadBalancerOnEveryNode() throws Exception {
-    String operator = await().atMost(Duration.ofSeconds(60)).until(SwarmClusterIT::operatorContainer, c -> !c.isEmpty());
+    operator = await().atMost(Duration.ofSeconds(60)).until(SwarmClusterIT::operatorContainer, c -> !c.isEmpty());
     await().atMost(Duration.ofSeconds(30)).until(() -> exec(operator, "cat", "/proc/1/cmdline").contains("pgherd-operator"));
     Path spec = Files.createTempFile("swc", ".yaml");
     Files.writeString(spec, SPEC);
@@ -127,7 +132,9 @@ class SwarmClusterIT {
           .getConstraints()).anyMatch(c -> c.startsWith("node.id=="));
     }
 
-    // status reads the load balancer through one instance: each node's own may start a moment later
+    // a status line per copy of the load balancer, one per node: each sends writes to the primary
+    String primary = status.path("primary").asText();
+    awaitEveryCopyRoutes(primary, nodes);
     for (int host = 1; host <= SwarmLab.NODES; host++) {
       int node = host;
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
@@ -137,7 +144,7 @@ class SwarmClusterIT {
         }
       });
     }
-    String password = exec(operator, "cat", "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim();
+    password = exec(operator, "cat", "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim();
     String primaryAddress = null;
     for (int host = 1; host <= SwarmLab.NODES; host++) { // writes through every node's read-write port: the one primary
       try (Connection c = connect(host, 15432, password); Statement st = c.createStatement()) {
@@ -173,6 +180,73 @@ class SwarmClusterIT {
     for (Service s : manager.listServicesCmd().exec()) { // no password in any service's definition
       assertThat(s.toString() + s.getRawValues()).doesNotContain(password);
     }
+  }
+
+  @Test
+  @org.junit.jupiter.api.Order(2)
+  void thePrimaryKilledOnItsNodeAReplicaOnAnotherTakesOverBehindEveryNodesLoadBalancerAndTheOldOneRejoins()
+      throws Exception {
+    assertThat(operator).as("the cluster of the first test").isNotNull();
+    JsonNode before = status();
+    String old = before.path("primary").asText();
+    Set<String> nodes = new HashSet<>();
+    before.path("members").forEach(m -> nodes.add(m.path("node").asText()));
+    // the primary's task container, killed on its own node's engine (as a crash of PostgreSQL's container would)
+    boolean killed = false;
+    for (int host = 1; host <= SwarmLab.NODES && !killed; host++) {
+      DockerClient engine = lab.engine(host);
+      for (Container c : engine.listContainersCmd()
+          .withLabelFilter(Map.of("com.docker.swarm.service.name", "pgherd-" + old)).exec()) {
+        engine.killContainerCmd(c.getId()).exec();
+        killed = true;
+      }
+    }
+    assertThat(killed).as("the primary's task container was found on a node").isTrue();
+
+    JsonNode after = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(SwarmClusterIT::status, s -> !old.equals(s.path("primary").asText()) && s.path("timeline").asInt() >= 2);
+    String now = after.path("primary").asText();
+    awaitEveryCopyRoutes(now, nodes);
+    for (int host = 1; host <= SwarmLab.NODES; host++) { // every node's read-write port: the new primary, writable
+      int via = host;
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+        try (Connection c = connect(via, 15432, password); Statement st = c.createStatement()) {
+          st.execute("insert into t values (" + (10 + via) + ")");
+        }
+      });
+    }
+    // the old primary comes back by itself, as a replica of the new one, streaming through its slot
+    JsonNode healed = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(SwarmClusterIT::status, s -> "Healthy".equals(s.path("phase").asText()));
+    assertThat(healed.path("primary").asText()).isEqualTo(now);
+    for (JsonNode m : healed.path("members")) {
+      if (m.path("name").asText().equals(old)) {
+        assertThat(m.path("role").asText()).isEqualTo("replica");
+        assertThat(m.path("state").asText()).isEqualTo("streaming");
+      }
+    }
+    String log = exec(operator, "pgherd", "logs", CLUSTER);
+    System.out.println(log); // what the operator did, for whoever reads this test's output
+    assertThat(log).contains("failover");
+  }
+
+  /** Every copy of the load balancer (one per node) reads its servers, with {@code primary} UP alone in read-write. */
+  private static void awaitEveryCopyRoutes(String primary, Set<String> nodes) {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(() -> {
+      JsonNode instances = status().path("endpoints").path("instances");
+      Set<String> on = new HashSet<>();
+      for (JsonNode i : instances) {
+        on.add(i.path("node").asText());
+        assertThat(i.path("readWriteServers").toString()).as(i.toString())
+            .isEqualTo("[{\"member\":\"" + primary + "\",\"state\":\"UP\"}]");
+        assertThat(i.path("readOnlyServers")).as(i.toString()).hasSize(3);
+      }
+      assertThat(on).as(instances.toString()).isEqualTo(nodes);
+    });
+  }
+
+  private static JsonNode status() throws Exception {
+    return new ObjectMapper().readTree(exec(operator, "pgherd", "status", CLUSTER, "-o", "json"));
   }
 
   private static Connection connect(int host, int port, String password) throws Exception {
