@@ -61,7 +61,7 @@ public final class Rejoin extends ClusterPart {
       }
       if ("streaming".equals(probe.receiverStatus()) && probe.timeline() == primary.timeline()) {
         stuckSince.remove(r);
-        String logs = docker.logs(c.id(), 400);
+        String logs = currentRun(c);
         String how = logs.contains("rejoin: re-cloned") ? "re-cloned (pg_rewind failed)"
             : logs.contains("rejoin: pg_rewind succeeded") ? "pg_rewind"
             : logs.contains("clone complete") ? "a new clone" : "its data as it was";
@@ -214,5 +214,30 @@ public final class Rejoin extends ClusterPart {
   public void forget() {
     stuckSince.clear();
     silentSince.clear();
+  }
+
+  /**
+   * The container's log lines since its current run started: a container started again (on a
+   * Swarm, every task of its service) keeps the lines of its earlier runs, such as its first clone.
+   */
+  private String currentRun(ContainerInfo c) {
+    String logs = docker.logs(c.id(), 400, true);
+    java.util.Optional<java.time.Instant> since = docker.runningSince(c.id());
+    if (since.isEmpty()) {
+      return logs;
+    }
+    StringBuilder out = new StringBuilder();
+    for (String line : logs.split("\n")) {
+      int space = line.indexOf(' ');
+      try {
+        if (space > 0 && java.time.Instant.parse(line.substring(0, space)).isBefore(since.get())) {
+          continue;
+        }
+      } catch (java.time.format.DateTimeParseException e) {
+        // no timestamp (an engine that gives none): kept
+      }
+      out.append(line).append('\n');
+    }
+    return out.toString();
   }
 }

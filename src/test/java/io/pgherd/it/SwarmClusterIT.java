@@ -230,6 +230,37 @@ class SwarmClusterIT {
     assertThat(log).contains("failover");
   }
 
+  @Test
+  @org.junit.jupiter.api.Order(3)
+  void aSwitchoverMovesThePrimaryToAnotherNodeAndTheOldOneStreamsFromIt() throws Exception {
+    assertThat(operator).as("the cluster of the first test").isNotNull();
+    JsonNode before = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(SwarmClusterIT::status, s -> "Healthy".equals(s.path("phase").asText()));
+    String old = before.path("primary").asText();
+    Set<String> nodes = new HashSet<>();
+    before.path("members").forEach(m -> nodes.add(m.path("node").asText()));
+    String out = exec(operator, "pgherd", "switchover", CLUSTER);
+    System.out.println(out);
+    JsonNode after = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(SwarmClusterIT::status, s -> !old.equals(s.path("primary").asText())
+            && "Healthy".equals(s.path("phase").asText()));
+    String now = after.path("primary").asText();
+    awaitEveryCopyRoutes(now, nodes);
+    for (JsonNode m : after.path("members")) {
+      if (m.path("name").asText().equals(old)) {
+        assertThat(m.path("role").asText()).isEqualTo("replica");
+        assertThat(m.path("state").asText()).isEqualTo("streaming");
+      }
+    }
+    try (Connection c = connect(1, 15432, password); Statement st = c.createStatement()) {
+      st.execute("insert into t values (100)");
+    }
+    String log = exec(operator, "pgherd", "logs", CLUSTER);
+    System.out.println(log);
+    assertThat(log).contains("switchover: " + old + " → " + now,
+        "rejoined: " + old + " streams from " + now + " on timeline 3 after its data as it was");
+  }
+
   /** Every copy of the load balancer (one per node) reads its servers, with {@code primary} UP alone in read-write. */
   private static void awaitEveryCopyRoutes(String primary, Set<String> nodes) {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(() -> {
