@@ -62,9 +62,7 @@ public final class Rejoin extends ClusterPart {
       if ("streaming".equals(probe.receiverStatus()) && probe.timeline() == primary.timeline()) {
         stuckSince.remove(r);
         String logs = currentRun(c);
-        String how = logs.contains("rejoin: re-cloned") ? "re-cloned (pg_rewind failed)"
-            : logs.contains("rejoin: pg_rewind succeeded") ? "pg_rewind"
-            : logs.contains("clone complete") ? "a new clone" : "its data as it was";
+        String how = howRejoined(logs);
         next = next.rejoined(r);
         log.action("rejoined", member(r) + " streams from " + member(topology.primary())
             + " on timeline " + probe.timeline() + " after " + how);
@@ -214,6 +212,27 @@ public final class Rejoin extends ClusterPart {
   public void forget() {
     stuckSince.clear();
     silentSince.clear();
+  }
+
+  /**
+   * What the last of the lines that tell how a member came to stream says: its entrypoint's after
+   * a re-clone, a pg_rewind or a first clone, its agent's when the operator had it start PostgreSQL
+   * again as a standby in the same container (a cleanly demoted primary: its data as it was).
+   */
+  static String howRejoined(String logs) {
+    Map<String, String> markers = Map.of("rejoin: re-cloned", "re-cloned (pg_rewind failed)",
+        "rejoin: pg_rewind succeeded", "pg_rewind", "clone complete", "a new clone",
+        "start asked by the operator", "its data as it was");
+    String how = "its data as it was";
+    int last = -1;
+    for (var m : markers.entrySet()) {
+      int at = logs.lastIndexOf(m.getKey());
+      if (at > last) {
+        last = at;
+        how = m.getValue();
+      }
+    }
+    return how;
   }
 
   /**
