@@ -53,6 +53,8 @@ public final class Home {
   private final Secrets secrets = new Secrets(this);
   private final Requests requests = new Requests(this);
 
+  private volatile Runnable afterStateWrite = () -> { };
+
   public Home(Path root) {
     this.root = root.toAbsolutePath();
   }
@@ -260,6 +262,16 @@ public final class Home {
 
   public void writeState(String cluster, Topology topology) {
     writeJson(stateFile(cluster), topology);
+    afterStateWrite.run();
+  }
+
+  /**
+   * Runs after each write of a cluster's recorded intent, before the caller acts on it: on a Docker
+   * Swarm the home is stored in the Swarm at once ({@code swarm.SwarmHome}), so that an operator
+   * rescheduled elsewhere finds the intent the last one acted on.
+   */
+  public void afterStateWrite(Runnable action) {
+    this.afterStateWrite = action;
   }
 
   public Optional<PostgresClusterStatus> readStatus(String cluster) {

@@ -275,7 +275,30 @@ public final class SwarmRuntime implements ContainerRuntime {
   /** The operator's own container, on this manager's engine. */
   @Override
   public Optional<Networking> networking(String container) {
-    return local.networking(container);
+    Optional<Networking> here = local.networking(container);
+    return here.isPresent() ? here : taskNetworking(container);
+  }
+
+  /**
+   * A running task's container on another node (the operator's own, when it talks to a manager
+   * other than its node's engine), found by its container id or the 12-character prefix its
+   * hostname is, with the networks its task is attached to.
+   */
+  private Optional<Networking> taskNetworking(String container) {
+    if (container == null || container.length() < 12) {
+      return Optional.empty();
+    }
+    List<Task> running = calls.call(() -> client.listTasksCmd().withStateFilter(TaskState.RUNNING).exec());
+    for (Task t : running) {
+      String id = t.getStatus() == null || t.getStatus().getContainerStatus() == null ? null
+          : t.getStatus().getContainerStatus().getContainerID();
+      if (id != null && id.startsWith(container)) {
+        Set<String> networks = new HashSet<>();
+        TaskView.networkNames(t).forEach(networks::add);
+        return Optional.of(new Networking(id, t.getServiceId() + "." + t.getSlot(), "overlay", Set.copyOf(networks)));
+      }
+    }
+    return Optional.empty();
   }
 
   /**

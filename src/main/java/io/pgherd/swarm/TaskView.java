@@ -102,6 +102,23 @@ final class TaskView {
     return Optional.empty();
   }
 
+  /** The names of the networks the task is attached to (raw network attachments, as {@link #address}). */
+  @SuppressWarnings("unchecked")
+  static List<String> networkNames(Task task) {
+    Object attachments = task.getRawValues().get("NetworksAttachments");
+    List<String> names = new java.util.ArrayList<>();
+    if (attachments instanceof List<?> list) {
+      for (Object a : list) {
+        Map<String, Object> net = (Map<String, Object>) ((Map<String, Object>) a).get("Network");
+        Map<String, Object> spec = net == null ? null : (Map<String, Object>) net.get("Spec");
+        if (spec != null && spec.get("Name") != null) {
+          names.add(spec.get("Name").toString());
+        }
+      }
+    }
+    return names;
+  }
+
   /** When the task entered its current state, if Swarm says so. */
   static Optional<Instant> since(Task task) {
     return task.getStatus() == null ? Optional.empty() : parse(task.getStatus().getTimestamp());

@@ -34,14 +34,14 @@ final class VolumeNodes {
 
   /** The node the volume lives on, if it is known. */
   Optional<String> node(String volume) {
-    return find(Map.of(LABEL_VOLUME, volume)).stream().findFirst().map(c -> labels(c).get(LABEL_NODE));
+    return find(Map.of(LABEL_VOLUME, volume)).stream().findFirst().map(c -> Configs.labels(c).get(LABEL_NODE));
   }
 
   /** The volumes whose labels hold {@code labelKey=labelValue}, with their nodes. */
   Map<String, String> volumes(String labelKey, String labelValue) {
     Map<String, String> out = new HashMap<>();
     for (Config c : find(Map.of(labelKey, labelValue))) {
-      Map<String, String> l = labels(c);
+      Map<String, String> l = Configs.labels(c);
       if (l.containsKey(LABEL_VOLUME)) {
         out.put(l.get(LABEL_VOLUME), l.get(LABEL_NODE));
       }
@@ -81,10 +81,4 @@ final class VolumeNodes {
     return calls.call(() -> client.listConfigsCmd().withFilters(Map.of("label", filters)).exec());
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, String> labels(Config c) {
-    Object spec = c.getRawValues().get("Spec");
-    Object labels = spec instanceof Map<?, ?> m ? m.get("Labels") : null;
-    return labels instanceof Map<?, ?> m ? (Map<String, String>) m : Map.of();
-  }
 }

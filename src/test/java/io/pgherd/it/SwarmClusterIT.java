@@ -71,15 +71,17 @@ class SwarmClusterIT {
         .noneMatch(n -> n.getName().equals(SwarmRuntime.CONTROL_NETWORK))) {
       manager.createNetworkCmd().withName(SwarmRuntime.CONTROL_NETWORK).withDriver("overlay").withAttachable(true).exec();
     }
-    manager.createServiceCmd(new ServiceSpec().withName(OPERATOR)
-        .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(1)))
-        .withTaskTemplate(new TaskSpec()
-            .withContainerSpec(new ContainerSpec().withImage("pgherd/operator:latest").withArgs(List.of("--runtime", "swarm"))
-                .withMounts(List.of(
-                    new Mount().withType(MountType.BIND).withSource("/run/pgsw/docker1.sock").withTarget("/var/run/docker.sock"),
-                    new Mount().withType(MountType.VOLUME).withSource("pgherd-swc-home").withTarget("/var/lib/pgherd"))))
-            .withPlacement(new ServicePlacement().withConstraints(List.of("node.labels.pgherd.lab.host==h1")))
-            .withNetworks(List.of(new NetworkAttachmentConfig().withTarget(SwarmRuntime.CONTROL_NETWORK))))).exec();
+    // as a user would: `pgherd operator deploy` against a manager (the lab's sockets are at their own paths)
+    ItSupport.Run deploy = deploy("h1");
+    assertThat(deploy.exitCode()).as(deploy.output()).isZero();
+    assertThat(deploy.output()).contains("created the service " + OPERATOR);
+  }
+
+  /** {@code pgherd operator deploy}, from the host, against the lab's first manager, the operator on lab host {@code host}. */
+  private static ItSupport.Run deploy(String host) throws Exception {
+    return ItSupport.run(null, List.of(ItSupport.repo().resolve("bin/pgherd").toString(), "operator", "deploy",
+        "--docker-socket", "/run/pgsw/docker1.sock", "--constraint", "node.labels.pgherd.lab.host==" + host),
+        Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock"));
   }
 
   @AfterAll
@@ -100,6 +102,12 @@ class SwarmClusterIT {
         .forEach(s -> manager.removeSecretCmd(s.getId()).exec());
     manager.listConfigsCmd().withFilters(Map.of("label", List.of("io.pgherd.cluster=" + CLUSTER))).exec()
         .forEach(c -> manager.removeConfigCmd(c.getId()).exec());
+    manager.listConfigsCmd().withFilters(Map.of("label", List.of("io.pgherd.home"))).exec()
+        .forEach(c -> manager.removeConfigCmd(c.getId()).exec());
+    manager.listConfigsCmd().withFilters(Map.of("label", List.of("io.pgherd.home.part-of"))).exec()
+        .forEach(c -> manager.removeConfigCmd(c.getId()).exec());
+    manager.listSecretsCmd().withNameFilter(List.of("pgherd-operator-key")).exec()
+        .forEach(s -> manager.removeSecretCmd(s.getId()).exec());
   }
 
   private static String operator;
@@ -261,6 +269,71 @@ class SwarmClusterIT {
         "rejoined: " + old + " streams from " + now + " on timeline 3 after its data as it was");
   }
 
+  @Test
+  @org.junit.jupiter.api.Order(4)
+  void theOperatorMovedToAnotherManagerResumesFromTheHomeKeptInTheSwarmWithoutAFailover() throws Exception {
+    assertThat(operator).as("the cluster of the first test").isNotNull();
+    JsonNode before = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(SwarmClusterIT::status, s -> "Healthy".equals(s.path("phase").asText()));
+    String primary = before.path("primary").asText();
+    // the home in the Swarm is sealed: no password in any Swarm config, no key in the operator's service
+    for (com.github.dockerjava.api.model.Config c : manager.listConfigsCmd().exec()) {
+      String data = String.valueOf(((Map<?, ?>) c.getRawValues().get("Spec")).get("Data"));
+      assertThat(new String(java.util.Base64.getDecoder().decode(data), StandardCharsets.ISO_8859_1))
+          .doesNotContain(password);
+    }
+    String key = exec(operator, "cat", "/run/secrets/pgherd-operator-key").trim();
+    assertThat(key).hasSizeGreaterThan(32);
+    assertThat(manager.inspectServiceCmd(OPERATOR).exec().toString()).doesNotContain(key);
+
+    String old = operator;
+    ItSupport.Run moved = deploy("h2"); // another manager: its own, empty home volume
+    assertThat(moved.exitCode()).as(moved.output()).isZero();
+    assertThat(moved.output()).contains("updated the service " + OPERATOR);
+    operator = await().atMost(Duration.ofSeconds(90)).until(() -> onHost(2), c -> !c.isEmpty());
+    await().atMost(Duration.ofSeconds(60)).until(() -> operatorContainer().isEmpty() || !operatorContainer().equals(old));
+    DockerClient second = lab.engine(2);
+    String logs = await().atMost(Duration.ofSeconds(60)).until(() -> logsOf(second, operator),
+        l -> l.contains("home restored from the Swarm: generation "));
+    // the same cluster, seen and kept by the new operator: same primary, same password, no failover
+    JsonNode after = await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> statusVia(second), s -> "Healthy".equals(s.path("phase").asText()));
+    assertThat(after.path("primary").asText()).isEqualTo(primary);
+    assertThat(execOn(second, operator, "cat", "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim())
+        .isEqualTo(password);
+    try (Connection c = connect(2, 15432, password); Statement st = c.createStatement()) {
+      st.execute("insert into t values (200)");
+    }
+    Thread.sleep(3000); // a few passes of the new operator
+    String since = execOn(second, operator, "pgherd", "logs", CLUSTER);
+    System.out.println(logs + since);
+    // (the cluster log is the new operator's own: logs are not part of the home kept in the Swarm)
+    assertThat(since).doesNotContain("failover:", "switchover:", "create-member", "recreate", "fence", "promoted");
+    assertThat(statusVia(second).path("primary").asText()).isEqualTo(primary);
+  }
+
+  private static String onHost(int host) {
+    List<Container> c = lab.engine(host).listContainersCmd()
+        .withLabelFilter(Map.of("com.docker.swarm.service.name", OPERATOR)).exec();
+    return c.isEmpty() ? "" : c.get(0).getId();
+  }
+
+  private static JsonNode statusVia(DockerClient engine) throws Exception {
+    return new ObjectMapper().readTree(execOn(engine, operator, "pgherd", "status", CLUSTER, "-o", "json"));
+  }
+
+  private static String logsOf(DockerClient engine, String container) throws InterruptedException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    engine.logContainerCmd(container).withStdOut(true).withStdErr(true)
+        .exec(new com.github.dockerjava.core.command.LogContainerResultCallback() {
+          @Override
+          public void onNext(com.github.dockerjava.api.model.Frame frame) {
+            out.writeBytes(frame.getPayload());
+          }
+        }).awaitCompletion(10, TimeUnit.SECONDS);
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
   /** Every copy of the load balancer (one per node) reads its servers, with {@code primary} UP alone in read-write. */
   private static void awaitEveryCopyRoutes(String primary, Set<String> nodes) {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(() -> {
@@ -296,10 +369,14 @@ class SwarmClusterIT {
   }
 
   private static String exec(String container, String... command) throws InterruptedException {
-    ExecCreateCmdResponse e = manager.execCreateCmd(container).withCmd(command).withAttachStdout(true)
+    return execOn(manager, container, command);
+  }
+
+  private static String execOn(DockerClient engine, String container, String... command) throws InterruptedException {
+    ExecCreateCmdResponse e = engine.execCreateCmd(container).withCmd(command).withAttachStdout(true)
         .withAttachStderr(true).exec();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    manager.execStartCmd(e.getId()).exec(new ExecStartResultCallback(out, out)).awaitCompletion(60, TimeUnit.SECONDS);
+    engine.execStartCmd(e.getId()).exec(new ExecStartResultCallback(out, out)).awaitCompletion(60, TimeUnit.SECONDS);
     return out.toString(StandardCharsets.UTF_8);
   }
 

@@ -1,0 +1,44 @@
+package io.pgherd.cli;
+
+import io.pgherd.docker.DockerGateway;
+import io.pgherd.runtime.EngineUnavailableException;
+import io.pgherd.swarm.OperatorService;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code pgherd operator deploy}: the operator as a Swarm service, through the manager DOCKER_HOST names. */
+@Command(name = "deploy", description = "Run the operator as the Docker Swarm service " + OperatorService.NAME
+    + " (one replica, managers only; its home kept in the Swarm): created, or updated.")
+final class OperatorDeployCommand implements Callable<Integer> {
+  @Option(names = "--image", paramLabel = "IMAGE", description = "the operator's image, present on every manager"
+      + " (default: pgherd/operator:latest)")
+  String image = "pgherd/operator:latest";
+
+  @Option(names = "--docker-socket", paramLabel = "PATH", description = "the Docker engine's socket on every manager"
+      + " (default: /var/run/docker.sock)")
+  String socket = "/var/run/docker.sock";
+
+  @Option(names = "--constraint", paramLabel = "EXPR", description = "a further placement constraint, Swarm syntax"
+      + " (repeatable; node.role==manager always holds)")
+  List<String> constraints = new ArrayList<>();
+
+  @Override
+  public Integer call() {
+    List<String> problems = io.pgherd.api.PlacementConstraints.problems(constraints);
+    if (!problems.isEmpty()) {
+      throw new Main.UserError("--constraint: " + String.join("; ", problems) + "; nothing was changed", 2);
+    }
+    try (DockerGateway docker = DockerGateway.connect()) {
+      OperatorService service = new OperatorService(docker.client(), docker.host());
+      System.out.println(service.deploy(new OperatorService.Options(image, socket, constraints)));
+      return 0;
+    } catch (java.io.IOException e) {
+      throw new Main.UserError("operator deploy: " + e.getMessage(), 1);
+    } catch (EngineUnavailableException e) {
+      throw new Main.UserError("operator deploy: " + e.getMessage() + "; nothing was changed", 1);
+    }
+  }
+}

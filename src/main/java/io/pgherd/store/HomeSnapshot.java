@@ -1,0 +1,121 @@
+package io.pgherd.store;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * The part of a home that an operator cannot derive again — the specs, the recorded intent, the
+ * generated secrets and certificates, the requests left for it — as one archive, so that it can be
+ * kept somewhere every node sees (on a Docker Swarm: {@code swarm.SwarmHome}). Left out: the status
+ * (derived every pass), the logs, and the work directories (WAL spool, backup and restore work).
+ *
+ * <p>{@link #pack} is deterministic (entries sorted, no times): the same files give the same bytes,
+ * so an unchanged home is never written again. {@link #unpack} replaces exactly those directories.
+ */
+public final class HomeSnapshot {
+  /** The directories of a home kept in a snapshot. */
+  public static final List<String> DIRECTORIES = List.of("clusters", "state", "secrets", "requests");
+
+  private HomeSnapshot() {}
+
+  /** The kept directories of the home at {@code root} as a gzipped tar, with each file's mode. */
+  public static byte[] pack(Path root) throws IOException {
+    List<Path> files = new ArrayList<>();
+    for (String dir : DIRECTORIES) {
+      Path d = root.resolve(dir);
+      if (Files.isDirectory(d)) {
+        try (Stream<Path> walk = Files.walk(d)) {
+          walk.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().endsWith(".tmp")).forEach(files::add);
+        }
+      }
+    }
+    files.sort(null);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(bytes); TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      for (Path f : files) {
+        byte[] content;
+        try {
+          content = Files.readAllBytes(f);
+        } catch (java.nio.file.NoSuchFileException e) {
+          continue; // removed meanwhile: the next snapshot has the home without it
+        }
+        TarArchiveEntry e = new TarArchiveEntry(root.relativize(f).toString());
+        e.setSize(content.length);
+        e.setMode(mode(f));
+        e.setModTime(0);
+        tar.putArchiveEntry(e);
+        tar.write(content);
+        tar.closeArchiveEntry();
+      }
+    }
+    return bytes.toByteArray();
+  }
+
+  /**
+   * The kept directories of the home at {@code root} made exactly as in {@code snapshot}: files it
+   * has are written (with their modes), files it lacks are removed. Names outside those directories
+   * are refused.
+   */
+  public static void unpack(byte[] snapshot, Path root) throws IOException {
+    Set<Path> written = new HashSet<>();
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(new ByteArrayInputStream(snapshot)))) {
+      for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        Path target = root.resolve(e.getName()).normalize();
+        if (!target.startsWith(root) || DIRECTORIES.stream().noneMatch(d -> target.startsWith(root.resolve(d)))) {
+          throw new IOException("a home snapshot entry outside its directories: " + e.getName());
+        }
+        Files.createDirectories(target.getParent(), PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("rwx------")));
+        Home.writeAtomically(target, tar.readAllBytes(), false);
+        Files.setPosixFilePermissions(target, permissions(e.getMode()));
+        written.add(target);
+      }
+    }
+    for (String dir : DIRECTORIES) {
+      Path d = root.resolve(dir);
+      if (Files.isDirectory(d)) {
+        try (Stream<Path> walk = Files.walk(d)) {
+          for (Path f : walk.filter(Files::isRegularFile).toList()) {
+            if (!written.contains(f)) {
+              Files.delete(f);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static int mode(Path f) throws IOException {
+    int mode = 0;
+    for (PosixFilePermission p : Files.getPosixFilePermissions(f)) {
+      mode |= 1 << (8 - p.ordinal());
+    }
+    return mode;
+  }
+
+  private static Set<PosixFilePermission> permissions(int mode) {
+    Set<PosixFilePermission> set = new HashSet<>();
+    for (PosixFilePermission p : PosixFilePermission.values()) {
+      if ((mode & (1 << (8 - p.ordinal()))) != 0) {
+        set.add(p);
+      }
+    }
+    return set;
+  }
+}

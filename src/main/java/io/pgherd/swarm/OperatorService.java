@@ -1,0 +1,147 @@
+package io.pgherd.swarm;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.ContainerSpec;
+import com.github.dockerjava.api.model.ContainerSpecFile;
+import com.github.dockerjava.api.model.ContainerSpecSecret;
+import com.github.dockerjava.api.model.Mount;
+import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.NetworkAttachmentConfig;
+import com.github.dockerjava.api.model.Service;
+import com.github.dockerjava.api.model.ServiceModeConfig;
+import com.github.dockerjava.api.model.ServicePlacement;
+import com.github.dockerjava.api.model.ServiceReplicatedModeOptions;
+import com.github.dockerjava.api.model.ServiceSpec;
+import com.github.dockerjava.api.model.TaskSpec;
+import io.pgherd.docker.EngineCalls;
+import io.pgherd.store.HomeCipher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code pgherd operator deploy} and {@code undeploy}: the operator as the Swarm service
+ * {@value #NAME} — one replica, on managers only, with the engine's socket, on the control network
+ * every cluster's services join, its home kept in the Swarm ({@link SwarmHome}) under the key in
+ * the Swarm secret {@value #KEY_SECRET} (made once, random; only this service mounts it). A local
+ * volume holds the home's working copy and the WAL spool on whichever manager it runs.
+ */
+public final class OperatorService {
+  public static final String NAME = "pgherd-operator";
+  public static final String KEY_SECRET = "pgherd-operator-key";
+  static final String HOME_VOLUME = "pgherd-operator-home";
+  static final String LABEL = "io.pgherd.component";
+
+  /** What to deploy: the image, the engine's socket on every manager, extra placement constraints. */
+  public record Options(String image, String dockerSocket, List<String> constraints) {}
+
+  private final DockerClient client;
+  private final EngineCalls calls;
+  private final String host;
+
+  /** Through the engine at {@code host} (DOCKER_HOST), which must be a Swarm manager. */
+  public OperatorService(DockerClient client, String host) {
+    this.client = client;
+    this.calls = new EngineCalls(host);
+    this.host = host;
+  }
+
+  /** Creates the service, or updates it to {@code options}; what was done, to be said. */
+  public String deploy(Options options) {
+    SwarmManager.check(client, calls, host);
+    ensureControlNetwork();
+    String secretId = ensureKey();
+    ServiceSpec spec = spec(options, secretId);
+    Optional<Service> existing = service();
+    if (existing.isEmpty()) {
+      try {
+        calls.call(() -> client.createServiceCmd(spec).exec());
+        return "created the service " + NAME + " (image " + options.image() + ", one replica on a manager)";
+      } catch (ConflictException e) {
+        existing = service();
+      }
+    }
+    Service s = existing.orElseThrow();
+    long version = s.getVersion().getIndex();
+    calls.call(() -> {
+      client.updateServiceCmd(s.getId(), spec).withVersion(version).exec();
+      return null;
+    });
+    return "updated the service " + NAME + " (image " + options.image() + ")";
+  }
+
+  /** Removes the service (the clusters keep running; their state stays in the Swarm for the next deploy). */
+  public String undeploy() {
+    SwarmManager.check(client, calls, host);
+    Optional<Service> s = service();
+    if (s.isEmpty()) {
+      return "no service " + NAME + ": nothing to remove";
+    }
+    calls.call(() -> {
+      client.removeServiceCmd(s.get().getId()).exec();
+      return null;
+    });
+    return "removed the service " + NAME + "; the clusters keep running, and their specs, intent and secrets stay"
+        + " in the Swarm (Swarm configs " + SwarmHome.PREFIX + "*, secret " + KEY_SECRET + ") for the next deploy";
+  }
+
+  Optional<Service> service() {
+    try {
+      return Optional.of(calls.call(() -> client.inspectServiceCmd(NAME).exec()));
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    }
+  }
+
+  static ServiceSpec spec(Options options, String keySecretId) {
+    List<String> constraints = new ArrayList<>(List.of("node.role==manager"));
+    constraints.addAll(options.constraints());
+    return new ServiceSpec().withName(NAME).withLabels(Map.of(LABEL, "operator"))
+        .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(1)))
+        .withTaskTemplate(new TaskSpec()
+            .withContainerSpec(new ContainerSpec().withImage(options.image()).withArgs(List.of("--runtime", "swarm"))
+                .withLabels(Map.of(LABEL, "operator"))
+                .withMounts(List.of(
+                    new Mount().withType(MountType.BIND).withSource(options.dockerSocket()).withTarget("/var/run/docker.sock"),
+                    new Mount().withType(MountType.VOLUME).withSource(HOME_VOLUME).withTarget("/var/lib/pgherd")))
+                .withSecrets(List.of(new ContainerSpecSecret().withSecretId(keySecretId).withSecretName(KEY_SECRET)
+                    .withFile(new ContainerSpecFile().withName(KEY_SECRET).withUid("0").withGid("0").withMode(0400L)))))
+            .withPlacement(new ServicePlacement().withConstraints(constraints))
+            .withNetworks(List.of(new NetworkAttachmentConfig().withTarget(SwarmRuntime.CONTROL_NETWORK))));
+  }
+
+  private void ensureControlNetwork() {
+    boolean exists = calls.call(() -> client.listNetworksCmd().withNameFilter(SwarmRuntime.CONTROL_NETWORK).exec())
+        .stream().anyMatch(n -> n.getName().equals(SwarmRuntime.CONTROL_NETWORK));
+    if (!exists) {
+      try {
+        calls.call(() -> client.createNetworkCmd().withName(SwarmRuntime.CONTROL_NETWORK).withDriver("overlay")
+            .withAttachable(true).withLabels(Map.of(LABEL, "control")).exec());
+      } catch (ConflictException e) {
+        // made meanwhile
+      }
+    }
+  }
+
+  /** The key's secret id, made now (random) when there is none. */
+  private String ensureKey() {
+    Optional<String> id = keyId();
+    if (id.isPresent()) {
+      return id.get();
+    }
+    try {
+      return calls.call(() -> client.createSecretCmd(ServiceSecrets.spec(KEY_SECRET, Map.of(LABEL, "operator"),
+          HomeCipher.newKeyMaterial())).exec().getId());
+    } catch (ConflictException e) {
+      return keyId().orElseThrow();
+    }
+  }
+
+  private Optional<String> keyId() {
+    return calls.call(() -> client.listSecretsCmd().withNameFilter(List.of(KEY_SECRET)).exec()).stream()
+        .filter(s -> KEY_SECRET.equals(s.getSpec().getName())).map(s -> s.getId()).findFirst();
+  }
+}

@@ -1,0 +1,81 @@
+package io.pgherd.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HomeSnapshotTest {
+  @TempDir Path dir;
+
+  @Test
+  void theKeptDirectoriesTravelWithTheirModesAndNothingElseDoes() throws Exception {
+    Path a = dir.resolve("a");
+    Home home = new Home(a);
+    home.writeSpec("demo", "spec: 1\n");
+    home.secrets().secret("demo", Home.SUPERUSER_PASSWORD);
+    Files.createDirectories(a.resolve("logs"));
+    Files.writeString(a.resolve("logs/demo.log"), "a log line\n");
+    Files.createDirectories(a.resolve("status"));
+    Files.writeString(a.resolve("status/demo.json"), "{}");
+    byte[] snapshot = HomeSnapshot.pack(a);
+    assertThat(HomeSnapshot.pack(a)).as("the same files, the same bytes").isEqualTo(snapshot);
+
+    Path b = dir.resolve("b");
+    Files.createDirectories(b.resolve("clusters"));
+    Files.writeString(b.resolve("clusters/gone.yaml"), "a cluster deleted since\n");
+    HomeSnapshot.unpack(snapshot, b);
+    Home other = new Home(b);
+    assertThat(other.readSpec("demo")).contains("spec: 1\n");
+    assertThat(other.secrets().secret("demo", Home.SUPERUSER_PASSWORD))
+        .isEqualTo(home.secrets().secret("demo", Home.SUPERUSER_PASSWORD));
+    Path pw = other.secretsDir("demo").resolve(Home.SUPERUSER_PASSWORD);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pw)))
+        .isEqualTo(PosixFilePermissions.toString(Files.getPosixFilePermissions(
+            home.secretsDir("demo").resolve(Home.SUPERUSER_PASSWORD))));
+    assertThat(b.resolve("clusters/gone.yaml")).doesNotExist();
+    assertThat(b.resolve("logs")).doesNotExist();
+    assertThat(b.resolve("status")).doesNotExist();
+    assertThat(HomeSnapshot.pack(b)).isEqualTo(snapshot);
+  }
+
+  @Test
+  void aSealedSnapshotOpensOnlyWithTheSameKeyAndName() throws Exception {
+    Path key = dir.resolve("key");
+    Files.write(key, HomeCipher.newKeyMaterial());
+    HomeCipher cipher = HomeCipher.fromFile(key);
+    byte[] plain = "the home".getBytes(StandardCharsets.UTF_8);
+    byte[] sealed = cipher.seal(plain, "pgherd-home.7");
+    assertThat(new String(sealed, StandardCharsets.ISO_8859_1)).doesNotContain("the home");
+    assertThat(HomeCipher.fromFile(key).open(sealed, "pgherd-home.7")).isEqualTo(plain);
+    assertThatThrownBy(() -> cipher.open(sealed, "pgherd-home.8")).hasMessageContaining("pgherd-home.8 cannot be opened");
+    Path other = dir.resolve("other");
+    Files.write(other, HomeCipher.newKeyMaterial());
+    assertThatThrownBy(() -> HomeCipher.fromFile(other).open(sealed, "pgherd-home.7"))
+        .hasMessageContaining("another key sealed it");
+    Files.writeString(dir.resolve("short"), "too short");
+    assertThatThrownBy(() -> HomeCipher.fromFile(dir.resolve("short"))).hasMessageContaining("at least 32");
+  }
+
+  @Test
+  void anEntryOutsideTheKeptDirectoriesIsRefused() throws Exception {
+    Path a = dir.resolve("a");
+    Files.createDirectories(a.resolve("logs"));
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
+        new java.util.zip.GZIPOutputStream(bytes))) {
+      var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("clusters/../../evil");
+      e.setSize(1);
+      tar.putArchiveEntry(e);
+      tar.write('x');
+      tar.closeArchiveEntry();
+    }
+    assertThatThrownBy(() -> HomeSnapshot.unpack(bytes.toByteArray(), a)).hasMessageContaining("outside");
+    assertThat(dir.resolve("evil")).doesNotExist();
+  }
+}
