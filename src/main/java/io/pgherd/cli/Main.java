@@ -33,6 +33,14 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code: 0 ok, 1 failed, 2 bad input. */
   public static int run(String... args) {
+    if (RemoteCommand.applies(args, System.getenv())) {
+      try {
+        return RemoteCommand.forward(args); // on a Swarm: to the operator's service, wherever it runs
+      } catch (UserError u) {
+        System.err.println("error: " + u.getMessage());
+        return u.exitCode();
+      }
+    }
     CommandLine cli = commandLine(args);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       if (e instanceof UserError u) {

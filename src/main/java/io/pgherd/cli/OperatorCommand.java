@@ -101,10 +101,17 @@ final class OperatorCommand implements Callable<Integer> {
       throw new Main.UserError(e.getMessage(), 2);
     }
     io.pgherd.store.Home h = home.home();
-    io.pgherd.swarm.SwarmHome swarmHome = null;
+    SwarmOperatorSide swarm = null;
     if (runtime != docker) {
       System.err.println("clusters run as services of the Docker Swarm managed at " + docker.host());
-      swarmHome = swarmHome(docker, h, metricsServer);
+      try {
+        swarm = SwarmOperatorSide.open(docker, h);
+      } catch (Main.UserError e) {
+        if (metricsServer != null) {
+          metricsServer.close();
+        }
+        throw e;
+      }
     }
     Operator operator = new Operator(h, runtime, ImageBuilder.locate(), access);
     if (operatorMetrics != null) {
@@ -118,27 +125,17 @@ final class OperatorCommand implements Callable<Integer> {
       }
       throw new Main.UserError(e.getMessage() + " (waited " + LOCK_WAIT_SECONDS + " s)");
     }
-    if (swarmHome != null) {
-      io.pgherd.swarm.SwarmHome kept = swarmHome;
-      h.afterStateWrite(() -> {
-        try {
-          kept.publish();
-        } catch (io.pgherd.swarm.SwarmHome.Lost e) {
-          stopActing(e.getMessage());
-        } catch (java.io.IOException | RuntimeException e) {
-          System.err.println("warning: the recorded intent cannot be stored in the Swarm now (retried): " + e.getMessage());
-        }
-      });
-      kept.start(OperatorCommand::stopActing, why -> System.err.println("warning: " + why));
+    if (swarm != null) {
+      swarm.start();
     }
-    io.pgherd.swarm.SwarmHome keptHome = swarmHome;
+    SwarmOperatorSide swarmSide = swarm;
     MetricsServer served = metricsServer;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         operator.close();
-        if (keptHome != null) {
-          keptHome.close();
+        if (swarmSide != null) {
+          swarmSide.close();
         }
         docker.close();
         if (served != null) {
@@ -154,41 +151,5 @@ final class OperatorCommand implements Callable<Integer> {
       started.run();
     }
     stopped.await();
-  }
-
-  /** Where the operator's key is on a Swarm: the Swarm secret its service mounts, unless the environment names another file. */
-  static final String KEY_FILE_ENV = "PGHERD_OPERATOR_KEY_FILE";
-  static final String KEY_FILE = "/run/secrets/" + io.pgherd.swarm.OperatorService.KEY_SECRET;
-
-  /**
-   * On a Swarm the home is kept in the Swarm (sealed with the operator's key): restored from there
-   * before anything is done, so an operator rescheduled onto another manager resumes as the last one left off.
-   */
-  private static io.pgherd.swarm.SwarmHome swarmHome(DockerGateway docker, io.pgherd.store.Home h,
-      MetricsServer metricsServer) throws Exception {
-    java.nio.file.Path key = java.nio.file.Path.of(System.getenv().getOrDefault(KEY_FILE_ENV, KEY_FILE));
-    try {
-      if (!java.nio.file.Files.isReadable(key)) {
-        throw new Main.UserError("on a Docker Swarm the operator keeps its home in the Swarm, sealed with its key, and "
-            + key + " cannot be read: run it with `pgherd operator deploy` (which mounts the Swarm secret "
-            + io.pgherd.swarm.OperatorService.KEY_SECRET + " there), or name a key file in " + KEY_FILE_ENV, 2);
-      }
-      h.createRoot();
-      io.pgherd.swarm.SwarmHome swarmHome = new io.pgherd.swarm.SwarmHome(docker.client(),
-          new io.pgherd.docker.EngineCalls(docker.host()), h.root(), io.pgherd.store.HomeCipher.fromFile(key));
-      System.err.println(swarmHome.restore());
-      return swarmHome;
-    } catch (Main.UserError | java.io.IOException e) {
-      if (metricsServer != null) {
-        metricsServer.close();
-      }
-      throw e instanceof Main.UserError u ? u : new Main.UserError(e.getMessage(), 1);
-    }
-  }
-
-  /** Another operator has taken the home over: this one stops at once, acting on nothing more. */
-  private static void stopActing(String why) {
-    System.err.println("pgherd operator: " + why);
-    Runtime.getRuntime().halt(3);
   }
 }

@@ -35,6 +35,8 @@ final class OperatorDeployCommand implements Callable<Integer> {
       OperatorService service = new OperatorService(docker.client(), docker.host());
       System.out.println(service.deploy(new OperatorService.Options(image, socket, constraints)));
       return 0;
+    } catch (IllegalStateException e) {
+      throw new Main.UserError("operator deploy: " + e.getMessage(), 1);
     } catch (java.io.IOException e) {
       throw new Main.UserError("operator deploy: " + e.getMessage(), 1);
     } catch (EngineUnavailableException e) {

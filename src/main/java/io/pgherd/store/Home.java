@@ -53,7 +53,7 @@ public final class Home {
   private final Secrets secrets = new Secrets(this);
   private final Requests requests = new Requests(this);
 
-  private volatile Runnable afterStateWrite = () -> { };
+  private volatile Runnable afterDurableWrite = () -> { };
 
   public Home(Path root) {
     this.root = root.toAbsolutePath();
@@ -262,16 +262,21 @@ public final class Home {
 
   public void writeState(String cluster, Topology topology) {
     writeJson(stateFile(cluster), topology);
-    afterStateWrite.run();
+    durableWritten();
   }
 
   /**
-   * Runs after each write of a cluster's recorded intent, before the caller acts on it: on a Docker
-   * Swarm the home is stored in the Swarm at once ({@code swarm.SwarmHome}), so that an operator
-   * rescheduled elsewhere finds the intent the last one acted on.
+   * Runs after each write of a cluster's recorded intent or of a generated secret, before the
+   * caller acts on it: on a Docker Swarm the home is stored in the Swarm at once
+   * ({@code swarm.SwarmHome}), so that an operator rescheduled elsewhere finds the intent the last
+   * one acted on and the passwords the members were made with.
    */
-  public void afterStateWrite(Runnable action) {
-    this.afterStateWrite = action;
+  public void afterDurableWrite(Runnable action) {
+    this.afterDurableWrite = action;
+  }
+
+  void durableWritten() {
+    afterDurableWrite.run();
   }
 
   public Optional<PostgresClusterStatus> readStatus(String cluster) {

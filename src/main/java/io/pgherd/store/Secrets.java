@@ -41,6 +41,7 @@ public final class Secrets {
         pw.append(PW_ALPHABET.charAt(random.nextInt(PW_ALPHABET.length())));
       }
       Home.writeAtomically(file, pw.toString().getBytes(StandardCharsets.UTF_8), true);
+      home.durableWritten();
       return pw.toString();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read or create secret " + file, e);
@@ -61,6 +62,7 @@ public final class Secrets {
       throw new UncheckedIOException("cannot create " + home.secretsDir(cluster), e);
     }
     Home.writeAtomically(home.secretsDir(cluster).resolve(name), content.getBytes(StandardCharsets.UTF_8), true);
+    home.durableWritten();
   }
 
   public void deleteSecretFile(String cluster, String name) {

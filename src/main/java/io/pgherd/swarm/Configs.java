@@ -29,6 +29,18 @@ final class Configs {
     return Base64.getDecoder().decode(s);
   }
 
+  /** Removes the config; gone already is fine. */
+  static void remove(com.github.dockerjava.api.DockerClient client, io.pgherd.docker.EngineCalls calls, String id) {
+    try {
+      calls.call(() -> {
+        client.removeConfigCmd(id).exec();
+        return null;
+      });
+    } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+      // gone already
+    }
+  }
+
   private static Map<?, ?> spec(Config c) {
     Object spec = c.getRawValues().get("Spec");
     return spec instanceof Map<?, ?> m ? m : Map.of();

@@ -55,6 +55,11 @@ public final class OperatorService {
     ensureControlNetwork();
     String secretId = ensureKey();
     ServiceSpec spec = spec(options, secretId);
+    Optional<Service> other = any().filter(s -> !NAME.equals(s.getSpec().getName()));
+    if (other.isPresent()) {
+      throw new IllegalStateException("an operator runs on this Swarm already, as the service "
+          + other.get().getSpec().getName() + " (from a stack?): two would fight over the clusters; nothing was changed");
+    }
     Optional<Service> existing = service();
     if (existing.isEmpty()) {
       try {
@@ -88,6 +93,16 @@ public final class OperatorService {
         + " in the Swarm (Swarm configs " + SwarmHome.PREFIX + "*, secret " + KEY_SECRET + ") for the next deploy";
   }
 
+  /**
+   * The operator's service on this Swarm, however it was made: this command's ({@value #NAME}) or a
+   * stack's (swarm-stack.yml: {@code STACK_operator}), both labelled {@code io.pgherd.component=operator}.
+   */
+  public Optional<Service> any() {
+    return calls.call(() -> client.listServicesCmd().withLabelFilter(Map.of(LABEL, "operator")).exec()).stream()
+        .findFirst();
+  }
+
+  /** The operator's service, if deployed. */
   Optional<Service> service() {
     try {
       return Optional.of(calls.call(() -> client.inspectServiceCmd(NAME).exec()));

@@ -82,6 +82,12 @@ final class ServiceSpecs {
     List<String> served = new ArrayList<>();
     for (ContainerSpec.Port p : spec.ports()) {
       if (p.hostPort() != 0) {
+        if (p.hostIp() != null && !p.hostIp().isEmpty() && !p.hostIp().equals("0.0.0.0")) {
+          // Swarm publishes a host-mode port on every address of the node: a narrower one would be a false promise
+          throw new IllegalArgumentException("on a Docker Swarm a published port is on every address of its node"
+              + " (host mode), not on " + p.hostIp() + " alone: set spec.loadBalancer.bindAddress to 0.0.0.0 (it is "
+              + p.hostIp() + "); nothing was created for " + spec.name());
+        }
         ports.add(new PortConfig().withProtocol(PortConfigProtocol.TCP).withTargetPort(p.containerPort())
             .withPublishedPort(p.hostPort()).withPublishMode(PortConfig.PublishMode.host));
       } else { // an ephemeral loopback port means nothing on a Swarm: members are reached over the overlay

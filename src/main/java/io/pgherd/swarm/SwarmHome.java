@@ -2,7 +2,6 @@ package io.pgherd.swarm;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.ConflictException;
-import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Config;
 import io.pgherd.docker.EngineCalls;
 import io.pgherd.store.HomeCipher;
@@ -134,7 +133,7 @@ public final class SwarmHome implements AutoCloseable {
     publishedDigest = digest;
     for (Config old : commits()) {
       if (generationOf(old) < next - 1) {
-        remove(old.getId());
+        Configs.remove(client, calls, old.getId());
         removeParts(generationOf(old), Configs.labels(old).get(LABEL_WRITER));
       }
     }
@@ -205,21 +204,11 @@ public final class SwarmHome implements AutoCloseable {
     for (Config c : calls.call(() -> client.listConfigsCmd()
         .withFilters(Map.of("label", List.of(LABEL_PART_OF + "=" + gen))).exec())) {
       if (by != null && Configs.name(c).startsWith(PREFIX + gen + "." + by + ".")) {
-        remove(c.getId());
+        Configs.remove(client, calls, c.getId());
       }
     }
   }
 
-  private void remove(String id) {
-    try {
-      calls.call(() -> {
-        client.removeConfigCmd(id).exec();
-        return null;
-      });
-    } catch (NotFoundException e) {
-      // gone already
-    }
-  }
 
 
   private static long generationOf(Config c) {

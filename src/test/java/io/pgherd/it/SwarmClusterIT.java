@@ -77,6 +77,13 @@ class SwarmClusterIT {
     assertThat(deploy.output()).contains("created the service " + OPERATOR);
   }
 
+  /** A command of pgherd's command line on the host, a client of the lab's first manager, with PGHERD_RUNTIME=swarm. */
+  private static ItSupport.Run cli(String... args) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
+    cmd.addAll(List.of(args));
+    return ItSupport.run(null, cmd, Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock", "PGHERD_RUNTIME", "swarm"));
+  }
+
   /** {@code pgherd operator deploy}, from the host, against the lab's first manager, the operator on lab host {@code host}. */
   private static ItSupport.Run deploy(String host) throws Exception {
     return ItSupport.run(null, List.of(ItSupport.repo().resolve("bin/pgherd").toString(), "operator", "deploy",
@@ -120,8 +127,10 @@ class SwarmClusterIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> exec(operator, "cat", "/proc/1/cmdline").contains("pgherd-operator"));
     Path spec = Files.createTempFile("swc", ".yaml");
     Files.writeString(spec, SPEC);
-    manager.copyArchiveToContainerCmd(operator).withHostResource(spec.toString()).withRemotePath("/tmp").exec();
-    assertThat(exec(operator, "pgherd", "apply", "-f", "/tmp/" + spec.getFileName())).contains("created");
+    // the command line on the host, a manager's client: it reaches the operator through the Swarm
+    ItSupport.Run apply = cli("apply", "-f", spec.toString());
+    assertThat(apply.exitCode()).as(apply.output()).isZero();
+    assertThat(apply.output()).contains("postgrescluster/" + CLUSTER + " created");
 
     JsonNode status = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
         .until(() -> new ObjectMapper().readTree(exec(operator, "pgherd", "status", CLUSTER, "-o", "json")),
@@ -143,6 +152,10 @@ class SwarmClusterIT {
     // a status line per copy of the load balancer, one per node: each sends writes to the primary
     String primary = status.path("primary").asText();
     awaitEveryCopyRoutes(primary, nodes);
+    ItSupport.Run text = cli("status", CLUSTER);
+    assertThat(text.exitCode()).as(text.output()).isZero();
+    assertThat(text.output().split("Load balancer on node ", -1)).as(text.output()).hasSize(4);
+    assertThat(text.output()).containsPattern("MEMBER .* NODE");
     for (int host = 1; host <= SwarmLab.NODES; host++) {
       int node = host;
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
@@ -247,8 +260,8 @@ class SwarmClusterIT {
     String old = before.path("primary").asText();
     Set<String> nodes = new HashSet<>();
     before.path("members").forEach(m -> nodes.add(m.path("node").asText()));
-    String out = exec(operator, "pgherd", "switchover", CLUSTER);
-    System.out.println(out);
+    ItSupport.Run out = cli("switchover", CLUSTER);
+    assertThat(out.exitCode()).as(out.output()).isZero();
     JsonNode after = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
         .until(SwarmClusterIT::status, s -> !old.equals(s.path("primary").asText())
             && "Healthy".equals(s.path("phase").asText()));
@@ -310,6 +323,10 @@ class SwarmClusterIT {
     // (the cluster log is the new operator's own: logs are not part of the home kept in the Swarm)
     assertThat(since).doesNotContain("failover:", "switchover:", "create-member", "recreate", "fence", "promoted");
     assertThat(statusVia(second).path("primary").asText()).isEqualTo(primary);
+    // the command line on the host reaches the operator where it runs now
+    ItSupport.Run get = cli("get", CLUSTER);
+    assertThat(get.exitCode()).as(get.output()).isZero();
+    assertThat(get.output()).containsPattern(CLUSTER + " .*Healthy +" + primary);
   }
 
   private static String onHost(int host) {

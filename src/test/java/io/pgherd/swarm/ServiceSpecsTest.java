@@ -55,6 +55,14 @@ class ServiceSpecsTest {
   }
 
   @Test
+  void aPortBoundToOneAddressIsRefusedSinceSwarmPublishesOnEveryAddressOfTheNode() {
+    ContainerSpec lb = new ContainerSpec("pgherd-demo-lb", "pgherd/haproxy:2.6", "pgherd-demo", Map.of(), Map.of(),
+        List.of(new ContainerSpec.Port("127.0.0.1", 5432, 5000)), Map.of());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServiceSpecs.of(lb, List.of(), true, List.of()))
+        .hasMessageContaining("set spec.loadBalancer.bindAddress to 0.0.0.0 (it is 127.0.0.1)");
+  }
+
+  @Test
   void pinnedToANodeByAnAddedConstraintAndForcedToANewTask() {
     ServiceSpec s = ServiceSpecs.of(MEMBER, List.of(), false, List.of("node.labels.db==true"));
     assertThat(ServiceSpecs.pinnedNode(s)).isEmpty();

@@ -1,0 +1,97 @@
+package io.pgherd.cli;
+
+import io.pgherd.docker.DockerGateway;
+import io.pgherd.docker.EngineCalls;
+import io.pgherd.store.Home;
+import io.pgherd.store.HomeCipher;
+import io.pgherd.swarm.OperatorService;
+import io.pgherd.swarm.RemoteCli;
+import io.pgherd.swarm.SwarmHome;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What the operator does besides reconciling when it runs on a Docker Swarm: its home kept in the
+ * Swarm ({@link SwarmHome}: restored before anything, stored after each change, at once after each
+ * write of an intent or a secret and after each command answered), and the command lines of every
+ * manager answered ({@link RemoteCli}). When another operator has taken the home over, this one
+ * stops at once (exit 3), acting on nothing more.
+ */
+final class SwarmOperatorSide implements AutoCloseable {
+  /** Where the operator's key is: the Swarm secret its service mounts, unless the environment names another file. */
+  static final String KEY_FILE_ENV = "PGHERD_OPERATOR_KEY_FILE";
+  static final String KEY_FILE = "/run/secrets/" + OperatorService.KEY_SECRET;
+
+  private final DockerGateway docker;
+  private final Home home;
+  private final SwarmHome swarmHome;
+  private RemoteCli remote;
+
+  private SwarmOperatorSide(DockerGateway docker, Home home, SwarmHome swarmHome) {
+    this.docker = docker;
+    this.home = home;
+    this.swarmHome = swarmHome;
+  }
+
+  /** The home restored from the Swarm (said on stderr); a missing or unusable key is a UserError, nothing changed. */
+  static SwarmOperatorSide open(DockerGateway docker, Home home) {
+    Path key = Path.of(System.getenv().getOrDefault(KEY_FILE_ENV, KEY_FILE));
+    if (!Files.isReadable(key)) {
+      throw new Main.UserError("on a Docker Swarm the operator keeps its home in the Swarm, sealed with its key, and "
+          + key + " cannot be read: run it with `pgherd operator deploy` (which mounts the Swarm secret "
+          + OperatorService.KEY_SECRET + " there), or name a key file in " + KEY_FILE_ENV, 2);
+    }
+    try {
+      home.createRoot();
+      SwarmHome swarmHome = new SwarmHome(docker.client(), new EngineCalls(docker.host()), home.root(),
+          HomeCipher.fromFile(key));
+      System.err.println(swarmHome.restore());
+      return new SwarmOperatorSide(docker, home, swarmHome);
+    } catch (IOException e) {
+      throw new Main.UserError("the operator's home cannot be restored from the Swarm: " + e.getMessage(), 1);
+    }
+  }
+
+  /** Once the operator runs: the home stored on every change, the command lines of every manager answered. */
+  void start() {
+    home.afterDurableWrite(() -> publishNow());
+    swarmHome.start(SwarmOperatorSide::stopActing, why -> System.err.println("warning: " + why));
+    remote = new RemoteCli(docker.client(), new EngineCalls(docker.host()));
+    remote.serve(request -> {
+      RemoteCli.Answer answer = RemoteCommand.runHere(request);
+      // what the command stored (a spec, a request) is in the Swarm before it is answered
+      String failed = publishNow();
+      return failed == null ? answer : new RemoteCli.Answer(1, answer.output() + "error: " + failed + "\n");
+    }, why -> System.err.println("warning: " + why));
+  }
+
+  /** Stores the home now; null, or why it could not be (said as a warning too). */
+  private String publishNow() {
+    try {
+      swarmHome.publish();
+      return null;
+    } catch (SwarmHome.Lost e) {
+      stopActing(e.getMessage());
+      return e.getMessage();
+    } catch (IOException | RuntimeException e) {
+      String why = "the home cannot be stored in the Swarm now (retried): " + e.getMessage();
+      System.err.println("warning: " + why);
+      return why;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (remote != null) {
+      remote.close();
+    }
+    swarmHome.close();
+  }
+
+  /** Another operator has taken the home over: this one stops at once, acting on nothing more. */
+  private static void stopActing(String why) {
+    System.err.println("pgherd operator: " + why);
+    Runtime.getRuntime().halt(3);
+  }
+}

@@ -1,0 +1,151 @@
+package io.pgherd.swarm;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Config;
+import io.pgherd.docker.EngineCalls;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The command line from any manager of a Swarm: a command given on one manager travels to the
+ * operator's service, wherever it runs, through the Swarm's own store — a Swarm config
+ * {@code pgherd-cli.ID} holds the request (the arguments, and the files they name), the operator
+ * runs it as its own command line would and answers in {@code pgherd-cli.ID.answer} (exit code and
+ * output); the caller prints the answer and removes both. Anyone who can make Swarm configs can
+ * already run any container on the Swarm: this gives nobody more than that.
+ */
+public final class RemoteCli {
+  static final String PREFIX = "pgherd-cli.";
+  static final String LABEL = "io.pgherd.cli";
+  /** A config holds up to 500 KB: a longer output keeps its end. */
+  static final int MAX_OUTPUT = 400 * 1024;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What the caller asks: the arguments, and the contents of the files they name (by the placeholder in the arguments). */
+  public record Request(List<String> args, Map<String, String> files) {}
+
+  /** What the operator answers. */
+  public record Answer(int exitCode, String output) {}
+
+  private final DockerClient client;
+  private final EngineCalls calls;
+  private final Set<String> handled = new HashSet<>();
+  private volatile boolean closed;
+
+  public RemoteCli(DockerClient client, EngineCalls calls) {
+    this.client = client;
+    this.calls = calls;
+  }
+
+  /** A file's content as a request carries it. */
+  public static String encode(byte[] content) {
+    return Base64.getEncoder().encodeToString(content);
+  }
+
+  public static byte[] decode(String content) {
+    return Base64.getDecoder().decode(content);
+  }
+
+  // ------------------------------------------------------------------ the caller
+
+  /**
+   * Leaves the request and waits up to {@code timeout} for the answer; empty when none came (no
+   * operator running, or a command longer than that); the request is removed either way.
+   */
+  public Optional<Answer> call(Request request, Duration timeout) throws IOException, InterruptedException {
+    String name = PREFIX + UUID.randomUUID().toString().substring(0, 12);
+    byte[] data = JSON.writeValueAsBytes(request);
+    calls.call(() -> client.createConfigCmd().withName(name).withLabels(Map.of(LABEL, "request")).withData(data).exec());
+    try {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < deadline) {
+        Optional<Config> answer = inspect(name + ".answer");
+        if (answer.isPresent()) {
+          Configs.remove(client, calls, answer.get().getId());
+          return Optional.of(JSON.readValue(Configs.data(answer.get()), Answer.class));
+        }
+        Thread.sleep(300);
+      }
+      return Optional.empty();
+    } finally {
+      inspect(name).ifPresent(c -> Configs.remove(client, calls, c.getId()));
+    }
+  }
+
+  // ------------------------------------------------------------------ the operator
+
+  /** Answers every request left, every half second, with {@code handler}; {@code warn} hears what fails. */
+  public void serve(Function<Request, Answer> handler, Consumer<String> warn) {
+    Thread t = new Thread(() -> {
+      while (!closed) {
+        try {
+          for (Config c : calls.call(() -> client.listConfigsCmd()
+              .withFilters(Map.of("label", List.of(LABEL + "=request"))).exec())) {
+            String name = Configs.name(c);
+            if (handled.add(name)) {
+              Thread one = new Thread(() -> answer(name, handler, warn), "pgherd-cli " + name);
+              one.setDaemon(true);
+              one.start();
+            }
+          }
+        } catch (RuntimeException e) {
+          warn.accept("cannot look for command lines left in the Swarm: " + e.getMessage());
+        }
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "pgherd-remote-cli");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private void answer(String name, Function<Request, Answer> handler, Consumer<String> warn) {
+    try {
+      Optional<Config> c = inspect(name);
+      if (c.isEmpty()) {
+        return; // the caller gave up and removed it
+      }
+      Answer a = handler.apply(JSON.readValue(Configs.data(c.get()), Request.class));
+      String out = a.output().length() > MAX_OUTPUT
+          ? "(the first " + (a.output().length() - MAX_OUTPUT) + " characters left out)\n"
+              + a.output().substring(a.output().length() - MAX_OUTPUT) : a.output();
+      byte[] data = JSON.writeValueAsBytes(new Answer(a.exitCode(), out));
+      calls.call(() -> client.createConfigCmd().withName(name + ".answer").withLabels(Map.of(LABEL, "answer"))
+          .withData(data).exec());
+    } catch (ConflictException e) {
+      // answered already
+    } catch (IOException | RuntimeException e) {
+      warn.accept("cannot answer the command line " + name + ": " + e.getMessage());
+    }
+  }
+
+  public void close() {
+    closed = true;
+  }
+
+  private Optional<Config> inspect(String name) {
+    try {
+      return Optional.of(calls.call(() -> client.inspectConfigCmd(name).exec()));
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    }
+  }
+
+
+
+}

@@ -1,0 +1,131 @@
+package io.pgherd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.Service;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * swarm-stack.yml as its header tells a user to deploy it (two Swarm secrets, the control network,
+ * {@code docker stack deploy}) on the three-node lab Swarm — only the engine's socket is the lab's
+ * own path — then the command line on the host, a manager's client: manifests/swarm-backup.yaml
+ * applied through the Swarm, the WAL archived and a base backup taken through the overlay into the
+ * stack's s3proxy, and the cluster deleted again.
+ */
+class SwarmStackIT {
+  private static final String STACK = "pgherd";
+  private static final String CLUSTER = "swarm-backup";
+  private static final Map<String, String> ENV = Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock");
+  private static SwarmLab lab;
+  private static DockerClient manager;
+
+  @BeforeAll
+  static void up() throws Exception {
+    ItSupport.buildOperatorImages();
+    lab = SwarmLab.up();
+    lab.load("pgherd/operator:latest", "pgherd/s3proxy:2.6.0");
+    manager = lab.engine(1);
+    String stack = Files.readString(ItSupport.repo().resolve("swarm-stack.yml"))
+        .replace("- /var/run/docker.sock:/var/run/docker.sock", "- /run/pgsw/docker1.sock:/var/run/docker.sock")
+        .replace("constraints: [node.role==manager]", "constraints: [node.role==manager, node.labels.pgherd.lab.host==h1]");
+    Path file = Files.createTempFile("swarm-stack", ".yml");
+    Files.writeString(file, stack);
+    // the steps of the file's header, as a user runs them
+    sh("docker network inspect pgherd-control >/dev/null 2>&1"
+        + " || docker network create --driver overlay --attachable pgherd-control");
+    sh("head -c 48 /dev/urandom | base64 | docker secret create pgherd-operator-key -");
+    sh("k=$(head -c 15 /dev/urandom | base64 | tr '+/' 'AB'); s=$(head -c 30 /dev/urandom | base64 | tr '+/' 'CD');"
+        + " printf '[default]\\naws_access_key_id = %s\\naws_secret_access_key = %s\\n' \"$k\" \"$s\""
+        + " | docker secret create pgherd-s3-credentials -");
+    sh("docker stack deploy -c " + file + " " + STACK);
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (manager == null) {
+      return;
+    }
+    try {
+      ItSupport.Run deleted = cli("delete", CLUSTER, "--purge");
+      System.out.println(deleted.output());
+    } finally {
+      sh("docker stack rm " + STACK);
+      await().atMost(Duration.ofSeconds(90)).until(() -> manager.listServicesCmd()
+          .withLabelFilter(Map.of("com.docker.stack.namespace", STACK)).exec().isEmpty());
+      for (Service s : manager.listServicesCmd().withLabelFilter(Map.of("io.pgherd.cluster", CLUSTER)).exec()) {
+        manager.removeServiceCmd(s.getId()).exec();
+      }
+      await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+        manager.listNetworksCmd().withNameFilter("pgherd-" + CLUSTER).exec()
+            .forEach(n -> manager.removeNetworkCmd(n.getId()).exec());
+        return true;
+      });
+      await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+        manager.listSecretsCmd().exec().stream()
+            .filter(s -> s.getSpec().getName().startsWith("pgherd-")).forEach(s -> manager.removeSecretCmd(s.getId()).exec());
+        return true;
+      });
+      manager.listConfigsCmd().exec().forEach(c -> manager.removeConfigCmd(c.getId()).exec());
+    }
+  }
+
+  @Test
+  void theStackRunsTheOperatorAndTheStoreAndAClusterOnItArchivesAndBacksUpThroughTheOverlay() throws Exception {
+    // the operator's task may still be starting: the command waits for its answer
+    ItSupport.Run apply = cli("apply", "-f", ItSupport.repo().resolve("manifests/swarm-backup.yaml").toString());
+    assertThat(apply.exitCode()).as(apply.output()).isZero();
+    assertThat(apply.output()).contains("postgrescluster/" + CLUSTER + " created");
+    JsonNode status = await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+        .until(() -> new ObjectMapper().readTree(cli("status", CLUSTER, "-o", "json").output()),
+            s -> "Healthy".equals(s.path("phase").asText()) && !s.path("backups").path("archivedLsn").isMissingNode());
+    assertThat(status.path("backups").path("archiveError").isMissingNode()).as(status.toString()).isTrue();
+    assertThat(status.path("members")).hasSize(3);
+
+    ItSupport.Run backup = cli("backup", CLUSTER);
+    assertThat(backup.exitCode()).as(backup.output()).isZero();
+    ItSupport.Run backups = cli("backups", CLUSTER);
+    assertThat(backups.exitCode()).as(backups.output()).isZero();
+    assertThat(backups.output()).contains("complete");
+    // nothing secret in the stack's services
+    String credentials = exec("cat", "/run/secrets/pgherd-s3-credentials");
+    String secretKey = credentials.replaceAll("(?s).*aws_secret_access_key = (\\S+).*", "$1");
+    assertThat(secretKey).hasSizeGreaterThan(20);
+    for (Service s : manager.listServicesCmd().exec()) {
+      assertThat(s.toString() + s.getRawValues()).doesNotContain(secretKey);
+    }
+  }
+
+  /** A command in the stack's operator task (on lab host 1). */
+  private static String exec(String... command) throws Exception {
+    List<String> args = new ArrayList<>(List.of("bash", "-c",
+        "docker exec $(docker ps -qf label=com.docker.swarm.service.name=" + STACK + "_operator) "
+            + String.join(" ", command)));
+    return ItSupport.run(null, args, ENV).output();
+  }
+
+  /** pgherd's command line on the host, a client of the lab's first manager, with PGHERD_RUNTIME=swarm. */
+  private static ItSupport.Run cli(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
+    cmd.addAll(List.of(args));
+    Map<String, String> env = new java.util.HashMap<>(ENV);
+    env.put("PGHERD_RUNTIME", "swarm");
+    return ItSupport.run(null, cmd, env);
+  }
+
+  private static void sh(String script) throws Exception {
+    ItSupport.Run r = ItSupport.run(null, List.of("bash", "-c", script), ENV);
+    assertThat(r.exitCode()).as(script + "\n" + r.output()).isZero();
+  }
+}
