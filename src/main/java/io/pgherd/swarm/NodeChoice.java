@@ -68,6 +68,11 @@ final class NodeChoice {
   }
 
   private List<Placement.Node> nodes() {
+    return nodes(client, calls);
+  }
+
+  /** The Swarm's nodes as placement sees them. */
+  static List<Placement.Node> nodes(DockerClient client, EngineCalls calls) {
     return calls.call(() -> client.listSwarmNodesCmd().exec()).stream().map(NodeChoice::node).toList();
   }
 

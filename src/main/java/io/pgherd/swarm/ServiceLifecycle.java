@@ -101,7 +101,7 @@ final class ServiceLifecycle {
     }
     remember(spec.name(), spec.files(), true);
     if (placed != null && placed.node().isPresent()) {
-      volumes.record(volume, placed.node().get(), spec.labels());
+      volumes.record(volume, placed.node().get(), spec.image(), spec.labels());
       LOG.info("{}: {}", spec.name(), placed.reason());
     }
     return id;
@@ -178,7 +178,8 @@ final class ServiceLifecycle {
       return false;
     }
     update(s.getId(), x -> ServiceSpecs.pinned(x, d.node().get()));
-    volumes.record(volume, d.node().get(), spec.getLabels() == null ? Map.of() : spec.getLabels());
+    volumes.record(volume, d.node().get(), ServiceSpecs.container(spec).getImage(),
+        spec.getLabels() == null ? Map.of() : spec.getLabels());
     LOG.info("{}: {}", spec.getName(), d.reason());
     return true;
   }

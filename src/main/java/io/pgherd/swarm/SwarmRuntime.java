@@ -2,10 +2,8 @@ package io.pgherd.swarm;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
-import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Frame;
-import com.github.dockerjava.api.model.Network;
 import com.github.dockerjava.api.model.NetworkAttachmentConfig;
 import com.github.dockerjava.api.model.PortConfig;
 import com.github.dockerjava.api.model.Service;
@@ -30,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -65,8 +62,7 @@ public final class SwarmRuntime implements ContainerRuntime {
   private final EngineCalls calls;
   private final ServiceLifecycle services;
   private final VolumeNodes volumes;
-  /** Network id → name (tasks' specs name networks by id). */
-  private final Map<String, String> networkNames = new ConcurrentHashMap<>();
+  private final SwarmNetworks networks;
 
   /** Through the manager that {@code local} (a gateway to that engine) reaches. Does not contact it yet. */
   public SwarmRuntime(DockerGateway local) {
@@ -75,6 +71,7 @@ public final class SwarmRuntime implements ContainerRuntime {
     this.host = local.host();
     this.calls = new EngineCalls(host);
     this.volumes = new VolumeNodes(client, calls);
+    this.networks = new SwarmNetworks(client, calls);
     this.services = new ServiceLifecycle(client, calls, volumes,
         () -> ensureNetwork(CONTROL_NETWORK, Map.of("io.pgherd.component", "control")));
   }
@@ -118,18 +115,28 @@ public final class SwarmRuntime implements ContainerRuntime {
         ports.put(p.getTargetPort(), p.getPublishedPort());
       }
     }
-    Set<String> networks = new HashSet<>();
+    Set<String> attachedTo = new HashSet<>();
     List<NetworkAttachmentConfig> attached = spec.getTaskTemplate().getNetworks();
     if (attached != null) {
-      attached.forEach(n -> networks.add(networkName(n.getTarget())));
+      attached.forEach(n -> attachedTo.add(this.networks.name(n.getTarget())));
     }
     String state = !global ? TaskView.state(task)
         : ServiceLifecycle.held(spec) ? TaskView.state(task.filter(t -> t.getDesiredState() == TaskState.RUNNING))
         : TaskView.globalState(tasks.stream().filter(t -> t.getDesiredState() == TaskState.RUNNING).toList());
     Optional<String> waiting = ServiceSpecs.waiting(spec);
+    if (waiting.isEmpty() && !global && !"running".equals(state) && node != null) {
+      waiting = nodeUnfit(node); // pinned to a node that cannot run it now: said, not moved (its data is there)
+    }
     return new ContainerInfo(s.getId(), spec.getName(), ServiceSpecs.container(spec).getImage(), state,
         waiting.isPresent() ? "waiting for a node: " + waiting.get() : TaskView.status(task), spec.getLabels() == null ? Map.of() : Map.copyOf(spec.getLabels()), Map.copyOf(ports),
-        s.getCreatedAt() == null ? 0 : s.getCreatedAt().toInstant().getEpochSecond(), Set.copyOf(networks), node);
+        s.getCreatedAt() == null ? 0 : s.getCreatedAt().toInstant().getEpochSecond(), Set.copyOf(attachedTo), node);
+  }
+
+  /** Why the node a member is pinned to cannot run it now (down, drained, paused); empty when it can. */
+  private Optional<String> nodeUnfit(String node) {
+    return NodeChoice.nodes(client, calls).stream().filter(n -> n.id().equals(node)).findFirst()
+        .flatMap(n -> Placement.unfit(n, List.of()))
+        .map(why -> "its node " + node + " " + why + " (its data is there: pgherd does not move it elsewhere)");
   }
 
   /** The image as this manager's engine has it (each node has its own images: a task on a node without it fails, saying so). */
@@ -240,65 +247,25 @@ public final class SwarmRuntime implements ContainerRuntime {
 
   @Override
   public boolean networkExists(String name) {
-    return findNetwork(name).isPresent();
+    return networks.exists(name);
   }
 
   /** An attachable overlay network (members' services and the operator's own container join it). */
   @Override
   public void ensureNetwork(String name, Map<String, String> labels) {
-    if (networkExists(name)) {
-      return;
-    }
-    try {
-      calls.call(() -> client.createNetworkCmd().withName(name).withDriver("overlay").withAttachable(true)
-          .withLabels(labels).withCheckDuplicate(true).exec());
-    } catch (ConflictException e) {
-      // made meanwhile: it exists
-    }
+    networks.ensure(name, labels);
   }
 
   @Override
   public void removeNetwork(String name) {
-    local.removeNetwork(name);
+    networks.remove(name);
   }
 
-  private Optional<Network> findNetwork(String name) {
-    return calls.call(() -> client.listNetworksCmd().withNameFilter(name).exec()).stream()
-        .filter(n -> name.equals(n.getName())).findFirst();
-  }
-
-  private String networkName(String idOrName) {
-    return networkNames.computeIfAbsent(idOrName, id -> calls.call(() -> client.listNetworksCmd().withIdFilter(id).exec())
-        .stream().filter(n -> id.equals(n.getId())).map(Network::getName).findFirst().orElse(id));
-  }
-
-  /** The operator's own container, on this manager's engine. */
+  /** A container on this manager's engine, else a running task's anywhere in the Swarm (the operator's own). */
   @Override
   public Optional<Networking> networking(String container) {
     Optional<Networking> here = local.networking(container);
-    return here.isPresent() ? here : taskNetworking(container);
-  }
-
-  /**
-   * A running task's container on another node (the operator's own, when it talks to a manager
-   * other than its node's engine), found by its container id or the 12-character prefix its
-   * hostname is, with the networks its task is attached to.
-   */
-  private Optional<Networking> taskNetworking(String container) {
-    if (container == null || container.length() < 12) {
-      return Optional.empty();
-    }
-    List<Task> running = calls.call(() -> client.listTasksCmd().withStateFilter(TaskState.RUNNING).exec());
-    for (Task t : running) {
-      String id = t.getStatus() == null || t.getStatus().getContainerStatus() == null ? null
-          : t.getStatus().getContainerStatus().getContainerID();
-      if (id != null && id.startsWith(container)) {
-        Set<String> networks = new HashSet<>();
-        TaskView.networkNames(t).forEach(networks::add);
-        return Optional.of(new Networking(id, t.getServiceId() + "." + t.getSlot(), "overlay", Set.copyOf(networks)));
-      }
-    }
-    return Optional.empty();
+    return here.isPresent() ? here : networks.taskNetworking(container);
   }
 
   /**
@@ -343,11 +310,17 @@ public final class SwarmRuntime implements ContainerRuntime {
   }
 
   /**
-   * Forgets the volume: a member made again with its name is placed afresh. Its data stays on its
-   * node (a manager cannot remove a volume on another node; {@code docker volume rm} there does).
+   * The volume's data removed on its node by a one-shot task there ({@link VolumePurge}: a manager
+   * cannot remove another node's volume; the emptied volume stays), then forgotten: a member made
+   * again with its name is placed afresh and starts empty. A node that cannot be reached fails the
+   * call, and the volume is still known.
    */
   @Override
   public void removeVolume(String name) {
+    Optional<String> node = volumes.node(name);
+    if (node.isPresent()) {
+      new VolumePurge(client, calls).purge(name, node.get(), volumes.image(name));
+    }
     volumes.forget(name);
   }
 

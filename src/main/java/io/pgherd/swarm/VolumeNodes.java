@@ -23,6 +23,8 @@ final class VolumeNodes {
   static final String PREFIX = "pgherd-volume.";
   static final String LABEL_NODE = "io.pgherd.node";
   static final String LABEL_VOLUME = "io.pgherd.volume";
+  /** The image of the service that made it: present on its node, it runs the task that empties it. */
+  static final String LABEL_IMAGE = "io.pgherd.image";
 
   private final DockerClient client;
   private final EngineCalls calls;
@@ -35,6 +37,11 @@ final class VolumeNodes {
   /** The node the volume lives on, if it is known. */
   Optional<String> node(String volume) {
     return find(Map.of(LABEL_VOLUME, volume)).stream().findFirst().map(c -> Configs.labels(c).get(LABEL_NODE));
+  }
+
+  /** The image of the service the volume was made for, if recorded. */
+  Optional<String> image(String volume) {
+    return find(Map.of(LABEL_VOLUME, volume)).stream().findFirst().map(c -> Configs.labels(c).get(LABEL_IMAGE));
   }
 
   /** The volumes whose labels hold {@code labelKey=labelValue}, with their nodes. */
@@ -50,8 +57,9 @@ final class VolumeNodes {
   }
 
   /** Records that {@code volume} (with its labels) lives on {@code node}; a record made first stays. */
-  void record(String volume, String node, Map<String, String> labels) {
+  void record(String volume, String node, String image, Map<String, String> labels) {
     Map<String, String> l = new HashMap<>(labels);
+    l.put(LABEL_IMAGE, image);
     l.put(LABEL_VOLUME, volume);
     l.put(LABEL_NODE, node);
     try {

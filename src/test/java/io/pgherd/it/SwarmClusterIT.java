@@ -329,6 +329,61 @@ class SwarmClusterIT {
     assertThat(get.output()).containsPattern(CLUSTER + " .*Healthy +" + primary);
   }
 
+  @Test
+  @org.junit.jupiter.api.Order(5)
+  void aReplicaOnADrainedNodeWaitsSayingSoAndStreamsAgainWhenTheNodeIsActive() throws Exception {
+    assertThat(operator).as("the cluster of the first test").isNotNull();
+    DockerClient second = lab.engine(2); // the operator runs on lab host 2 since the last test
+    JsonNode before = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> statusVia(second), s -> "Healthy".equals(s.path("phase").asText()));
+    String primary = before.path("primary").asText();
+    String member = null;
+    String node = null;
+    for (JsonNode m : before.path("members")) {
+      String n = m.path("node").asText();
+      String host = manager.listSwarmNodesCmd().withIdFilter(List.of(n)).exec().get(0).getSpec().getLabels()
+          .get("pgherd.lab.host");
+      if ("replica".equals(m.path("role").asText()) && !"h2".equals(host)) {
+        member = m.path("name").asText();
+        node = n;
+      }
+    }
+    assertThat(member).as(before.toString()).isNotNull();
+    String drained = member;
+    ItSupport.Run drain = ItSupport.run(null, List.of("docker", "node", "update", "--availability", "drain", node),
+        Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock"));
+    assertThat(drain.exitCode()).as(drain.output()).isZero();
+    try {
+      // not moved elsewhere (its data is on that node): it waits, and status says why
+      JsonNode waiting = await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+          .until(() -> statusVia(second), s -> memberState(s, drained).contains("is drained"));
+      assertThat(memberState(waiting, drained)).contains("waiting for a node: ", node, "drained");
+      assertThat(waiting.path("primary").asText()).isEqualTo(primary);
+    } finally {
+      ItSupport.Run active = ItSupport.run(null, List.of("docker", "node", "update", "--availability", "active", node),
+          Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock"));
+      assertThat(active.exitCode()).as(active.output()).isZero();
+    }
+    JsonNode back = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> statusVia(second), s -> "Healthy".equals(s.path("phase").asText())
+            && "streaming".equals(memberState(s, drained)));
+    assertThat(back.path("primary").asText()).isEqualTo(primary);
+    for (JsonNode m : back.path("members")) {
+      if (m.path("name").asText().equals(drained)) {
+        assertThat(m.path("node").asText()).as("on its own node again").isEqualTo(node);
+      }
+    }
+  }
+
+  private static String memberState(JsonNode status, String member) {
+    for (JsonNode m : status.path("members")) {
+      if (m.path("name").asText().equals(member)) {
+        return m.path("state").asText();
+      }
+    }
+    return "";
+  }
+
   private static String onHost(int host) {
     List<Container> c = lab.engine(host).listContainersCmd()
         .withLabelFilter(Map.of("com.docker.swarm.service.name", OPERATOR)).exec();

@@ -30,6 +30,7 @@ class SwarmStackIT {
   private static final Map<String, String> ENV = Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock");
   private static SwarmLab lab;
   private static DockerClient manager;
+  private static boolean purged;
 
   @BeforeAll
   static void up() throws Exception {
@@ -58,8 +59,9 @@ class SwarmStackIT {
       return;
     }
     try {
-      ItSupport.Run deleted = cli("delete", CLUSTER, "--purge");
-      System.out.println(deleted.output());
+      if (!purged) {
+        System.out.println(cli("delete", CLUSTER, "--purge").output());
+      }
     } finally {
       sh("docker stack rm " + STACK);
       await().atMost(Duration.ofSeconds(90)).until(() -> manager.listServicesCmd()
@@ -105,6 +107,29 @@ class SwarmStackIT {
     for (Service s : manager.listServicesCmd().exec()) {
       assertThat(s.toString() + s.getRawValues()).doesNotContain(secretKey);
     }
+
+    // deleted with --purge: the members' data is gone from every node, though no manager can remove another's volume
+    ItSupport.Run deleted = cli("delete", CLUSTER, "--purge");
+    assertThat(deleted.exitCode()).as(deleted.output()).isZero();
+    purged = true;
+    int volumes = 0;
+    for (int host = 1; host <= SwarmLab.NODES; host++) {
+      DockerClient engine = lab.engine(host);
+      for (int n = 1; n <= 3; n++) {
+        String volume = "pgherd-" + CLUSTER + "-" + n + "-data";
+        try {
+          Path data = Path.of(engine.inspectVolumeCmd(volume).exec().getMountpoint());
+          volumes++;
+          try (var left = Files.list(data)) {
+            assertThat(left.toList()).as(volume + " on lab host " + host).isEmpty();
+          }
+        } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+          // not on this node
+        }
+      }
+    }
+    assertThat(volumes).as("the members' volumes were on the nodes").isEqualTo(3);
+    assertThat(manager.listServicesCmd().withLabelFilter(Map.of("io.pgherd.cluster", CLUSTER)).exec()).isEmpty();
   }
 
   /** A command in the stack's operator task (on lab host 1). */
