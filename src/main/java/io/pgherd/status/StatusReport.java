@@ -114,8 +114,7 @@ public final class StatusReport extends ClusterPart {
       if (c == null) {
         state = "missing";
       } else if (!c.running()) {
-        // a Swarm member with no node to run on says why (one member per node, constraints, a drained node)
-        state = c.status() != null && c.status().startsWith("waiting for a node") ? c.status() : c.state();
+        state = notRunning(c);
       } else if (probe == null) {
         state = isPrimary ? "starting" : cloneProgress(name, primaryProbe).orElse("starting or cloning");
       } else if (isPrimary) {
@@ -266,5 +265,20 @@ public final class StatusReport extends ClusterPart {
     if (old.isEmpty() || !Home.JSON.valueToTree(old.get()).equals(Home.JSON.valueToTree(status))) {
       home.writeStatus(cluster, status);
     }
+  }
+
+  /**
+   * What a member whose container does not run is said to be: its state, except that a Swarm
+   * member with no node to run on says why (one member per node, constraints, a drained node), and
+   * one whose task failed says what its node said (an image missing there, a mount refused...).
+   */
+  static String notRunning(ContainerInfo c) {
+    if (c.status() != null && c.status().startsWith("waiting for a node")) {
+      return c.status();
+    }
+    if (c.node() != null && c.status() != null && c.status().matches("(failed|rejected): .*")) {
+      return c.state() + " (" + c.status() + ")";
+    }
+    return c.state();
   }
 }

@@ -41,6 +41,7 @@ public final class RemoteCli {
 
   private final DockerClient client;
   private final EngineCalls calls;
+  /** The requests taken (by name) while their configs are there. */
   private final Set<String> handled = new HashSet<>();
   private volatile boolean closed;
 
@@ -91,8 +92,10 @@ public final class RemoteCli {
     Thread t = new Thread(() -> {
       while (!closed) {
         try {
-          for (Config c : calls.call(() -> client.listConfigsCmd()
-              .withFilters(Map.of("label", List.of(LABEL + "=request"))).exec())) {
+          List<Config> requests = calls.call(() -> client.listConfigsCmd()
+              .withFilters(Map.of("label", List.of(LABEL + "=request"))).exec());
+          handled.retainAll(requests.stream().map(Configs::name).toList()); // the callers removed the others
+          for (Config c : requests) {
             String name = Configs.name(c);
             if (handled.add(name)) {
               Thread one = new Thread(() -> answer(name, handler, warn), "pgherd-cli " + name);
@@ -117,8 +120,8 @@ public final class RemoteCli {
   private void answer(String name, Function<Request, Answer> handler, Consumer<String> warn) {
     try {
       Optional<Config> c = inspect(name);
-      if (c.isEmpty()) {
-        return; // the caller gave up and removed it
+      if (c.isEmpty() || inspect(name + ".answer").isPresent()) {
+        return; // the caller gave up and removed it, or an operator before this one answered it: never run twice
       }
       Answer a = handler.apply(JSON.readValue(Configs.data(c.get()), Request.class));
       String out = a.output().length() > MAX_OUTPUT

@@ -375,6 +375,55 @@ class SwarmClusterIT {
     }
   }
 
+  @Test
+  @org.junit.jupiter.api.Order(6)
+  void aReplicaServiceRemovedByHandIsMadeAgainOnItsNodeAndScalingInAndOutKeepsOneMemberPerNode() throws Exception {
+    assertThat(operator).as("the cluster of the first test").isNotNull();
+    DockerClient second = lab.engine(2);
+    JsonNode before = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> statusVia(second), s -> "Healthy".equals(s.path("phase").asText()));
+    String primary = before.path("primary").asText();
+    String replica = null;
+    String node = null;
+    for (JsonNode m : before.path("members")) {
+      if ("replica".equals(m.path("role").asText())) {
+        replica = m.path("name").asText();
+        node = m.path("node").asText();
+      }
+    }
+    String removed = replica;
+    // drift: the replica's service removed by hand; made again on the node its data is on
+    manager.removeServiceCmd("pgherd-" + removed).exec();
+    JsonNode healed = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> statusVia(second), s -> "Healthy".equals(s.path("phase").asText())
+            && "streaming".equals(memberState(s, removed)) && manager.listServicesCmd()
+                .withNameFilter(List.of("pgherd-" + removed)).exec().size() == 1);
+    assertThat(healed.path("primary").asText()).isEqualTo(primary);
+    for (JsonNode m : healed.path("members")) {
+      if (m.path("name").asText().equals(removed)) {
+        assertThat(m.path("node").asText()).as("made again where its data is").isEqualTo(node);
+      }
+    }
+
+    // scale in to 2, then out to 3 again: one member per node throughout
+    Path spec = Files.createTempFile("swc", ".yaml");
+    Files.writeString(spec, SPEC.replace("instances: 3", "instances: 2"));
+    ItSupport.Run in = cli("apply", "-f", spec.toString());
+    assertThat(in.exitCode()).as(in.output()).isZero();
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> statusVia(second), s -> "Healthy".equals(s.path("phase").asText()) && s.path("members").size() == 2);
+    assertThat(manager.listServicesCmd().withNameFilter(List.of("pgherd-" + CLUSTER + "-3")).exec()).isEmpty();
+    Files.writeString(spec, SPEC);
+    ItSupport.Run out = cli("apply", "-f", spec.toString());
+    assertThat(out.exitCode()).as(out.output()).isZero();
+    JsonNode three = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> statusVia(second), s -> "Healthy".equals(s.path("phase").asText()) && s.path("members").size() == 3);
+    Set<String> nodes = new HashSet<>();
+    three.path("members").forEach(m -> nodes.add(m.path("node").asText()));
+    assertThat(nodes).hasSize(3);
+    assertThat(three.path("primary").asText()).isEqualTo(primary);
+  }
+
   private static String memberState(JsonNode status, String member) {
     for (JsonNode m : status.path("members")) {
       if (m.path("name").asText().equals(member)) {
