@@ -91,9 +91,15 @@ class SwarmStackIT {
     assertThat(apply.output()).contains("postgrescluster/" + CLUSTER + " created");
     JsonNode status = await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
         .until(() -> new ObjectMapper().readTree(cli("status", CLUSTER, "-o", "json").output()),
-            s -> "Healthy".equals(s.path("phase").asText()) && !s.path("backups").path("archivedLsn").isMissingNode());
+            s -> "Healthy".equals(s.path("phase").asText()) && !s.path("backups").path("archivedLsn").isMissingNode()
+                && "enforced".equals(s.path("tls").path("state").asText()));
     assertThat(status.path("backups").path("archiveError").isMissingNode()).as(status.toString()).isTrue();
     assertThat(status.path("members")).hasSize(3);
+    for (JsonNode m : status.path("members")) {
+      if ("replica".equals(m.path("role").asText())) {
+        assertThat(m.path("state").asText()).as(m.toString()).isEqualTo("streaming");
+      }
+    }
 
     ItSupport.Run backup = cli("backup", CLUSTER);
     assertThat(backup.exitCode()).as(backup.output()).isZero();
