@@ -131,16 +131,19 @@ final class RemoteCommand {
           cmd.add(a);
         }
       }
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      Path output = dir.resolve("output");
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
       pb.environment().remove(RuntimeOption.ENV); // runs here, on this home
       Process p = pb.start();
-      p.getOutputStream().close();
-      byte[] out = p.getInputStream().readAllBytes();
-      if (!p.waitFor(TIMEOUT.toMinutes(), java.util.concurrent.TimeUnit.MINUTES)) {
-        p.destroyForcibly();
+      boolean done = p.waitFor(TIMEOUT.toMinutes(), java.util.concurrent.TimeUnit.MINUTES);
+      if (!done) {
+        p.destroyForcibly().waitFor();
       }
-      return new RemoteCli.Answer(p.exitValue(), new String(out, java.nio.charset.StandardCharsets.UTF_8));
-    } catch (IOException | InterruptedException e) {
+      String out = Files.readString(output, java.nio.charset.StandardCharsets.UTF_8);
+      return done ? new RemoteCli.Answer(p.exitValue(), out)
+          : new RemoteCli.Answer(1, out + "error: stopped after " + TIMEOUT.toMinutes() + " min\n");
+    } catch (IOException | InterruptedException | RuntimeException e) {
       return new RemoteCli.Answer(1, "error: the operator could not run " + request.args() + ": " + e + "\n");
     } finally {
       if (dir != null) {

@@ -47,7 +47,15 @@ final class SwarmOperatorSide implements AutoCloseable {
       SwarmHome swarmHome = new SwarmHome(docker.client(), new EngineCalls(docker.host()), home.root(),
           HomeCipher.fromFile(key));
       System.err.println(swarmHome.restore());
-      return new SwarmOperatorSide(docker, home, swarmHome);
+      SwarmOperatorSide side = new SwarmOperatorSide(docker, home, swarmHome);
+      // from the first pass on: an intent or a secret not stored in the Swarm is not acted on (the pass fails, and retries)
+      home.afterDurableWrite(() -> {
+        String failed = side.publishNow();
+        if (failed != null) {
+          throw new IllegalStateException(failed);
+        }
+      });
+      return side;
     } catch (IOException e) {
       throw new Main.UserError("the operator's home cannot be restored from the Swarm: " + e.getMessage(), 1);
     }
@@ -55,7 +63,6 @@ final class SwarmOperatorSide implements AutoCloseable {
 
   /** Once the operator runs: the home stored on every change, the command lines of every manager answered. */
   void start() {
-    home.afterDurableWrite(() -> publishNow());
     swarmHome.start(SwarmOperatorSide::stopActing, why -> System.err.println("warning: " + why));
     remote = new RemoteCli(docker.client(), new EngineCalls(docker.host()));
     remote.serve(request -> {

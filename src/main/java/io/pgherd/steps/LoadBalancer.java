@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 /**
@@ -46,6 +45,9 @@ public final class LoadBalancer extends ClusterPart {
   private final Map<String, Stat> lbStats = new java.util.concurrent.ConcurrentHashMap<>();
 
   private record Stat(String csv, String key, long at) {}
+
+  /** What was last said of each copy that could not be kept current (by id): said again only when it changes. */
+  private final Map<String, String> copyWarnings = new java.util.concurrent.ConcurrentHashMap<>();
 
 
   private final LoadBalancerAgent agent;
@@ -119,13 +121,15 @@ public final class LoadBalancer extends ClusterPart {
         if (keepCurrent(copy, config)) {
           reloaded.add(copy);
         }
+        copyWarnings.remove(copy.id());
       } catch (RuntimeException e) {
         if (copy.isContainer()) {
           throw e;
         }
-        // one node's copy: the others are kept current meanwhile; said once unless it has just started
-        if (!agent.starting(copy)) {
-          warnOnce("lb-copy-" + copy.instance().node(), copy + " cannot be kept current: " + e.getMessage());
+        // one node's copy: the others are kept current meanwhile; said once per copy unless it has just started
+        String why = copy + " cannot be kept current: " + e.getMessage();
+        if (!agent.starting(copy) && !why.equals(copyWarnings.put(copy.id(), why))) {
+          log.warn("lb-copy", why);
         }
       }
     }
@@ -229,9 +233,23 @@ public final class LoadBalancer extends ClusterPart {
     }
     if (fences.size() == 1) {
       fences.get(0).run();
-    } else {
-      CompletableFuture.allOf(fences.stream().map(CompletableFuture::runAsync).toArray(CompletableFuture[]::new))
-          .join(); // each copy's failure is said by itself above
+      return;
+    }
+    // a thread per copy, so that one unreachable node (its agent's timeouts) delays none of the others
+    List<Thread> threads = new ArrayList<>();
+    for (Runnable fence : fences) {
+      Thread t = new Thread(fence, "pgherd-fence-lb");
+      t.setDaemon(true);
+      t.start();
+      threads.add(t);
+    }
+    for (Thread t : threads) {
+      try {
+        t.join(); // bounded by the agent calls' own timeouts; each copy's failure is said by itself above
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

@@ -81,7 +81,9 @@ public final class RemoteCli {
       }
       return Optional.empty();
     } finally {
-      inspect(name).ifPresent(c -> Configs.remove(client, calls, c.getId()));
+      for (String left : List.of(name, name + ".taken", name + ".answer")) {
+        inspect(left).ifPresent(c -> Configs.remove(client, calls, c.getId()));
+      }
     }
   }
 
@@ -120,8 +122,14 @@ public final class RemoteCli {
   private void answer(String name, Function<Request, Answer> handler, Consumer<String> warn) {
     try {
       Optional<Config> c = inspect(name);
-      if (c.isEmpty() || inspect(name + ".answer").isPresent()) {
-        return; // the caller gave up and removed it, or an operator before this one answered it: never run twice
+      if (c.isEmpty()) {
+        return; // the caller gave up and removed it
+      }
+      try { // taken once, by one operator: a command that one began is never run again by the next
+        calls.call(() -> client.createConfigCmd().withName(name + ".taken").withLabels(Map.of(LABEL, "taken"))
+            .withData(new byte[] {'1'}).exec());
+      } catch (ConflictException e) {
+        return;
       }
       Answer a = handler.apply(JSON.readValue(Configs.data(c.get()), Request.class));
       String out = a.output().length() > MAX_OUTPUT

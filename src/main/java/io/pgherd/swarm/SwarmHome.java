@@ -108,6 +108,7 @@ public final class SwarmHome implements AutoCloseable {
       return;
     }
     long next = generation + 1;
+    removeParts(next, writer); // left by an attempt that failed before its commit
     String name = PREFIX + next;
     byte[] sealed = cipher.seal(plain, name);
     List<byte[]> parts = new ArrayList<>();
@@ -129,6 +130,12 @@ public final class SwarmHome implements AutoCloseable {
       throw new Lost("another operator stored generation " + next + " of the home first (this one had "
           + generation + "): this operator's view is stale and it stops acting");
     }
+    // a name freed by the clean-up below could be taken again by an operator far behind: newer ones decide
+    long newest = commits().stream().mapToLong(SwarmHome::generationOf).max().orElse(next);
+    if (newest > next) {
+      throw new Lost("another operator has stored generation " + newest + " of the home (this one wrote " + next
+          + " behind it): this operator's view is stale and it stops acting");
+    }
     generation = next;
     publishedDigest = digest;
     for (Config old : commits()) {
@@ -149,6 +156,7 @@ public final class SwarmHome implements AutoCloseable {
       while (!closed) {
         try {
           publish();
+          checkNewest();
           lastError = null;
         } catch (Lost e) {
           lost.accept(e.getMessage());
@@ -169,6 +177,15 @@ public final class SwarmHome implements AutoCloseable {
     }, "pgherd-swarm-home");
     loop.setDaemon(true);
     loop.start();
+  }
+
+  /** {@link Lost} when another operator has stored a newer generation than this one's, changed or not. */
+  synchronized void checkNewest() {
+    long newest = commits().stream().mapToLong(SwarmHome::generationOf).max().orElse(generation);
+    if (newest > generation) {
+      throw new Lost("another operator has stored generation " + newest + " of the home (this one is at "
+          + generation + "): this operator's view is stale and it stops acting");
+    }
   }
 
   /** Stops looking; the home as it is now stored once more. */

@@ -23,7 +23,7 @@ import java.util.Optional;
 
 /**
  * A volume's data removed on whichever node it lives: a manager cannot remove another node's
- * volume, so a one-shot task of the service {@code pgherd-purge-VOLUME}, pinned to that node, with
+ * volume, so a one-shot task of the service {@code pgherd-purge-HASH} (of the volume and node), pinned to that node, with
  * the volume mounted, deletes everything in it (the image is the one the volume was made for,
  * present there). The emptied volume itself stays on the node (a few bytes; a member made again
  * with that name starts on it empty, as on a new volume). A node that is down cannot be purged:
@@ -45,7 +45,9 @@ final class VolumePurge {
 
   /** Empties {@code volume} on {@code node}; an IllegalStateException naming why when it could not be done in time. */
   void purge(String volume, String node, Optional<String> image) {
-    String name = (PREFIX + volume).length() <= 63 ? PREFIX + volume : (PREFIX + volume).substring(0, 63); // a DNS label
+    // one name per volume and node, short enough for a DNS label whatever the volume's name
+    String name = PREFIX + SwarmHome.sha256((volume + "@" + node).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        .substring(0, 16);
     removeService(name); // what an interrupted earlier purge left
     ServiceSpec spec = new ServiceSpec().withName(name).withLabels(Map.of("io.pgherd.component", "purge"))
         .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(1)))
@@ -59,7 +61,8 @@ final class VolumePurge {
     try {
       calls.call(() -> client.createServiceCmd(spec).exec());
     } catch (ConflictException e) {
-      // made meanwhile by another call: waited for below
+      throw new IllegalStateException("the data of volume " + volume + " on node " + node + " is being removed by"
+          + " another call (service " + name + "); not waited for here", e);
     }
     try {
       long deadline = System.nanoTime() + PATIENCE.toNanos();
