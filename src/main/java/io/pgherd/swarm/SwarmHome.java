@@ -71,11 +71,6 @@ public final class SwarmHome implements AutoCloseable {
     this.cipher = cipher;
   }
 
-  /** The generation this operator last read or wrote (0: none yet). */
-  public synchronized long generation() {
-    return generation;
-  }
-
   /**
    * At start: the newest generation in the Swarm made the home's (its kept directories replaced);
    * with none there yet, the home as it is becomes generation 1. Returns what was done, to be said.
