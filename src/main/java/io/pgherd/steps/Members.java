@@ -30,6 +30,8 @@ public final class Members extends ClusterPart {
   static final long NEW_MEMBER_SECONDS = 120;
 
   private final MemberContainers containers;
+  /** Member ordinal → the state its last start was said for (forgotten once it runs). */
+  private final java.util.Map<Integer, String> startSaid = new java.util.HashMap<>();
 
   public Members(ClusterScope scope, MemberContainers containers) {
     super(scope);
@@ -98,6 +100,7 @@ public final class Members extends ClusterPart {
       start(c, p, progress);
       return;
     }
+    startSaid.remove(p);
     InstanceProbe probe = obs.probes().get(p);
     if (probe == null) {
       progress.waitFor("primary " + member(p) + " not answering yet: " + obs.probeErrors().getOrDefault(p, "starting"));
@@ -143,6 +146,7 @@ public final class Members extends ClusterPart {
         start(c, r, progress);
         continue;
       }
+      startSaid.remove(r);
       InstanceProbe probe = obs.probes().get(r);
       if (probe == null) {
         progress.waitFor("replica " + member(r) + " not answering yet (cloning or starting): "
@@ -179,7 +183,10 @@ public final class Members extends ClusterPart {
       return;
     }
     docker.start(c.id());
-    log.action("start-member", member(ordinal) + ": container was " + state);
+    // said once per state: a member that cannot run yet (a Swarm member waiting for a node) is started every pass
+    if (!state.equals(startSaid.put(ordinal, state))) {
+      log.action("start-member", member(ordinal) + ": container was " + state);
+    }
     progress.changed = true;
     progress.waitFor(member(ordinal) + " starting");
   }

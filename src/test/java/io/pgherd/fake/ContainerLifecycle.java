@@ -64,6 +64,11 @@ final class ContainerLifecycle {
             + ": Bind for " + taken.get() + " failed: port is already allocated");
       }
     }
+    if (c.heldBecause != null && !c.running()) {
+      store.record("start " + c.name + " [held: " + c.heldBecause + "]");
+      c.state = "created";
+      return; // as a Swarm service with no node for its task: nothing runs, and no error
+    }
     store.record("start " + c.name);
     if (!c.running()) {
       boot(c);

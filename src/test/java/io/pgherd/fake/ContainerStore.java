@@ -106,7 +106,7 @@ final class ContainerStore {
     String status = switch (state) {
       case "running" -> "Up";
       case "paused" -> "Up (Paused)";
-      case "created" -> "Created";
+      case "created" -> c.heldBecause != null ? c.heldBecause : "Created";
       default -> "Exited (" + c.exitCode + ")";
     };
     return new ContainerInfo(c.id, c.name, c.image, state, status, c.labels, ports, c.created, Set.copyOf(c.networks));

@@ -33,6 +33,8 @@ final class FakeContainer {
   /** Listings that still show it running after it died (Docker's lag after a die event). */
   int staleListings;
   Map<Integer, Integer> stalePorts = Map.of();
+  /** Why it cannot run (a Swarm member with no node for it): start leaves it created, its status this. */
+  String heldBecause;
   /** Load balancer: servers put in maintenance through the admin socket (e.g. rw/demo-1). */
   final Set<String> maintenance = new TreeSet<>();
   /** Load balancer: the configuration its workers run with (read at the start and at each reload, SIGUSR2). */

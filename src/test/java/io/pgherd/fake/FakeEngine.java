@@ -137,6 +137,15 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
     store.byName(name).orElseThrow().labels.put(key, value);
   }
 
+  /**
+   * The container cannot run for now (a Swarm member whose node is drained, or with no node for
+   * it): it stays created whatever start is called, its status {@code why}; null lets it run again.
+   * Not recorded.
+   */
+  public synchronized void hold(String name, String why) {
+    store.byName(name).orElseThrow().heldBecause = why;
+  }
+
   /** Freezes the container (docker pause): its PostgreSQL answers nothing (SQL times out). */
   public synchronized void pause(String name) {
     lifecycle.pause(name, true);

@@ -104,4 +104,32 @@ class FakeClusterConvergeTest {
         .startsWith("demo-3: not in the spec any more (scale-in)"));
     assertThat(scene.postgres.splitBrains()).isEmpty();
   }
+
+  @Test
+  void aMemberThatCannotRunYetIsStartedEveryPassButSaidOncePerState(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 3);
+    scene.converge();
+    String waiting = "waiting for a node: its node n3 is drained (its data is there)";
+    scene.engine.hold("pgherd-demo-3", waiting); // as a Swarm member whose node is drained
+    scene.engine.crash("pgherd-demo-3");
+    for (int i = 0; i < 6; i++) {
+      scene.pass();
+    }
+    assertThat(scene.engine.history()).filteredOn(e -> e.startsWith("start pgherd-demo-3 [held"))
+        .as("started every pass: the node may be back").hasSizeGreaterThanOrEqualTo(5);
+    assertThat(scene.log().of("start-member")).extracting(e -> e.reason())
+        .filteredOn(r -> r.startsWith("demo-3: ")).as("said once per state")
+        .containsExactly("demo-3: container was exited (Exited (137))", "demo-3: container was created (" + waiting + ")");
+    assertThat(scene.status().orElseThrow().getMembers().get(2).getState()).contains(waiting);
+
+    scene.engine.hold("pgherd-demo-3", null); // the node is back
+    scene.passUntil("demo-3 streams again", scene::healthy);
+    scene.engine.hold("pgherd-demo-3", waiting);
+    scene.engine.crash("pgherd-demo-3");
+    for (int i = 0; i < 3; i++) {
+      scene.pass();
+    }
+    assertThat(scene.log().of("start-member")).extracting(e -> e.reason())
+        .filteredOn(r -> r.equals("demo-3: container was created (" + waiting + ")")).as("a new stop is said again").hasSize(2);
+  }
 }
