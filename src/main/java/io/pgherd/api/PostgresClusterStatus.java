@@ -11,7 +11,7 @@ import java.util.Objects;
  * subresource.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"name", "phase", "message", "primary", "timeline", "observedGeneration", "lastTransitionTime", "lastFailover", "members", "endpoints", "backups", "restore", "conditions"})
+@JsonPropertyOrder({"name", "phase", "message", "primary", "timeline", "observedGeneration", "lastTransitionTime", "lastFailover", "members", "endpoints", "backups", "restore", "tls", "network", "conditions"})
 public class PostgresClusterStatus {
 
   @JsonPropertyDescription("Cluster name.")
@@ -52,6 +52,9 @@ public class PostgresClusterStatus {
 
   @JsonPropertyDescription("TLS of the members (spec.tls); absent when it is off.")
   private TlsStatus tls;
+
+  @JsonPropertyDescription("On a Docker Swarm: the cluster's overlay network and whether it is encrypted.")
+  private NetworkStatus network;
 
   @JsonPropertyDescription("Conditions, Kubernetes style.")
   private List<Condition> conditions;
@@ -136,6 +139,14 @@ public class PostgresClusterStatus {
     this.tls = tls;
   }
 
+  public NetworkStatus getNetwork() {
+    return network;
+  }
+
+  public void setNetwork(NetworkStatus network) {
+    this.network = network;
+  }
+
   public RestoreStatus getRestore() {
     return restore;
   }
@@ -184,6 +195,7 @@ public class PostgresClusterStatus {
         && Objects.equals(timeline, other.timeline)
         && Objects.equals(restore, other.restore)
         && Objects.equals(tls, other.tls)
+        && Objects.equals(network, other.network)
         && Objects.equals(observedGeneration, other.observedGeneration)
         && Objects.equals(lastTransitionTime, other.lastTransitionTime)
         && Objects.equals(lastFailover, other.lastFailover)
@@ -195,7 +207,7 @@ public class PostgresClusterStatus {
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, phase, message, primary, timeline, observedGeneration, lastTransitionTime, lastFailover, members, endpoints, backups, conditions);
+    return Objects.hash(name, phase, message, primary, timeline, observedGeneration, lastTransitionTime, lastFailover, members, endpoints, backups, tls, network, conditions);
   }
 
   @Override

@@ -105,6 +105,11 @@ final class StatusCommand implements Callable<Integer> {
       out.printf("TLS:       %s; CA %s; certificates expire %s%n", t.getState(), t.getCaFile(),
           t.getCertificatesExpire() == null ? "-" : t.getCertificatesExpire());
     }
+    if (s.getNetwork() != null) {
+      var n = s.getNetwork();
+      out.printf("Network:   %s (%s, %s)%n", n.getName(), n.getDriver(), Boolean.TRUE.equals(n.getEncrypted())
+          ? "encrypted" : "not encrypted" + (n.getNote() == null ? "" : ": " + n.getNote()));
+    }
     if (s.getRestore() != null) {
       var r = s.getRestore();
       out.printf("Restore:   %s from %s to %s%s%n", r.getState(), r.getFrom(), r.getTarget(),

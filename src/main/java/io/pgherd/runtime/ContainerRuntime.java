@@ -119,6 +119,17 @@ public interface ContainerRuntime {
   }
 
   /**
+   * How {@code network} carries traffic between hosts: on a Docker Swarm its driver and whether it
+   * is encrypted (and why, or why not); empty on one engine, where it never leaves the host.
+   */
+  default java.util.Optional<NetworkFacts> networkFacts(String network) {
+    return java.util.Optional.empty();
+  }
+
+  /** A network between hosts: {@code note} says why it is, or is not, {@code encrypted}. */
+  record NetworkFacts(String name, String driver, boolean encrypted, String note) {}
+
+  /**
    * One running copy of a container: {@code id} the container's own on one engine, a task's on a
    * Swarm; {@code node} null on one engine; {@code address} where it is reached on the network it
    * was asked for, or null to reach the container as usual.

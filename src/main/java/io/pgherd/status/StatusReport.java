@@ -7,6 +7,7 @@ import io.pgherd.api.ClusterConfig;
 import io.pgherd.api.EndpointsStatus;
 import io.pgherd.api.FailoverStatus;
 import io.pgherd.api.MemberStatus;
+import io.pgherd.api.NetworkStatus;
 import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.api.RestoreStatus;
 import io.pgherd.api.TlsStatus;
@@ -98,6 +99,14 @@ public final class StatusReport extends ClusterPart {
       s.setBackups(b);
     }
     s.setTls(tlsStatus(cfg, topology));
+    docker.networkFacts(Names.network(cluster)).ifPresent(f -> {
+      NetworkStatus n = new NetworkStatus();
+      n.setName(f.name());
+      n.setDriver(f.driver());
+      n.setEncrypted(f.encrypted());
+      n.setNote(f.note());
+      s.setNetwork(n);
+    });
     List<MemberStatus> members = new ArrayList<>();
     boolean allHealthy = true;
     for (int ordinal : topology.members()) {

@@ -24,6 +24,8 @@ final class SwarmNetworks {
   private final EngineCalls calls;
   /** Network id → name (tasks' specs name networks by id). */
   private final Map<String, String> names = new ConcurrentHashMap<>();
+  /** Network name → what it is (dropped when this removes it). */
+  private final Map<String, io.pgherd.runtime.ContainerRuntime.NetworkFacts> facts = new ConcurrentHashMap<>();
 
   SwarmNetworks(DockerClient client, EngineCalls calls) {
     this.client = client;
@@ -34,17 +36,44 @@ final class SwarmNetworks {
     return find(name).isPresent();
   }
 
-  /** An attachable overlay network (members' services and the operator's own container join it). */
-  void ensure(String name, Map<String, String> labels) {
+  /**
+   * An attachable overlay network (members' services and the operator's own container join it),
+   * encrypted when {@code encryption} says so; its label {@value #ENCRYPTION_LABEL} keeps why.
+   */
+  void ensure(String name, Map<String, String> labels, OverlayEncryption.Verdict encryption) {
     if (exists(name)) {
       return;
     }
+    Map<String, String> all = new java.util.HashMap<>(labels);
+    if (encryption != null) {
+      all.put(ENCRYPTION_LABEL, encryption.why());
+    }
     try {
       calls.call(() -> client.createNetworkCmd().withName(name).withDriver("overlay").withAttachable(true)
-          .withLabels(labels).withCheckDuplicate(true).exec());
+          .withOptions(encryption != null && encryption.encrypt() ? Map.of("encrypted", "") : Map.of())
+          .withLabels(all).withCheckDuplicate(true).exec());
     } catch (ConflictException e) {
       // made meanwhile: it exists
     }
+  }
+
+  /** The label on a network that says why it is, or is not, encrypted. */
+  static final String ENCRYPTION_LABEL = "io.pgherd.encryption";
+
+  /** Whether the network is encrypted, and why (from the label it was made with); cached: a network's options do not change. */
+  Optional<io.pgherd.runtime.ContainerRuntime.NetworkFacts> facts(String name) {
+    io.pgherd.runtime.ContainerRuntime.NetworkFacts known = facts.get(name);
+    if (known != null) {
+      return Optional.of(known);
+    }
+    Optional<io.pgherd.runtime.ContainerRuntime.NetworkFacts> found = find(name).map(n -> {
+      boolean encrypted = n.getOptions() != null && n.getOptions().containsKey("encrypted");
+      String why = n.getLabels() == null ? null : n.getLabels().get(ENCRYPTION_LABEL);
+      return new io.pgherd.runtime.ContainerRuntime.NetworkFacts(name, n.getDriver(), encrypted,
+          why != null ? why : encrypted ? "made encrypted" : "made without encryption, before pgherd tried it");
+    });
+    found.ifPresent(f -> facts.put(name, f));
+    return found;
   }
 
   /**
@@ -52,6 +81,7 @@ final class SwarmNetworks {
    * while its id is gone (HTTP 500 "network ... not found", seen right after its services went).
    */
   void remove(String name) {
+    facts.remove(name);
     Optional<Network> n = find(name);
     if (n.isEmpty()) {
       return;

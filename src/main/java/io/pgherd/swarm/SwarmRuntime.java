@@ -63,6 +63,7 @@ public final class SwarmRuntime implements ContainerRuntime {
   private final ServiceLifecycle services;
   private final VolumeNodes volumes;
   private final SwarmNetworks networks;
+  private final OverlayEncryption encryption;
 
   /** Through the manager that {@code local} (a gateway to that engine) reaches. Does not contact it yet. */
   public SwarmRuntime(DockerGateway local) {
@@ -72,6 +73,7 @@ public final class SwarmRuntime implements ContainerRuntime {
     this.calls = new EngineCalls(host);
     this.volumes = new VolumeNodes(client, calls);
     this.networks = new SwarmNetworks(client, calls);
+    this.encryption = new OverlayEncryption(client, calls, System.getenv(OverlayEncryption.ENV));
     this.services = new ServiceLifecycle(client, calls, volumes,
         () -> ensureNetwork(CONTROL_NETWORK, Map.of("io.pgherd.component", "control")));
   }
@@ -253,12 +255,18 @@ public final class SwarmRuntime implements ContainerRuntime {
   /** An attachable overlay network (members' services and the operator's own container join it). */
   @Override
   public void ensureNetwork(String name, Map<String, String> labels) {
-    networks.ensure(name, labels);
+    // a cluster's network encrypted when this Swarm can (tried once); the control network carries no member traffic
+    networks.ensure(name, labels, name.equals(CONTROL_NETWORK) || networks.exists(name) ? null : encryption.verdict());
   }
 
   @Override
   public void removeNetwork(String name) {
     networks.remove(name);
+  }
+
+  @Override
+  public Optional<NetworkFacts> networkFacts(String network) {
+    return networks.facts(network);
   }
 
   /** A container on this manager's engine, else a running task's anywhere in the Swarm (the operator's own). */
