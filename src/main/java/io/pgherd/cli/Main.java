@@ -33,9 +33,12 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code: 0 ok, 1 failed, 2 bad input. */
   public static int run(String... args) {
-    if (RemoteCommand.applies(args, System.getenv())) {
+    RemoteCommand.Route route = RemoteCommand.route(args, System.getenv());
+    if (route != RemoteCommand.Route.LOCAL) {
       try {
-        return RemoteCommand.forward(args); // on a Swarm: to the operator's service, wherever it runs
+        if (route == RemoteCommand.Route.FORWARD || RemoteCommand.swarmOperatorAnswers()) {
+          return RemoteCommand.forward(args); // on a Swarm: to the operator's service, wherever it runs
+        }
       } catch (UserError u) {
         System.err.println("error: " + u.getMessage());
         return u.exitCode();

@@ -34,6 +34,9 @@ final class PsqlCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (RemoteCommand.onSwarm(System.getenv())) { // the operator's home is on whichever manager runs it
+      return RemotePsql.run(name, readOnly, args);
+    }
     ClusterConfig cfg = home.config(name);
     Home h = home.home();
     if (!h.secrets().hasSecrets(name)) {
@@ -49,11 +52,24 @@ final class PsqlCommand implements Callable<Integer> {
         port = readOnly ? HaproxyConf.RO_PORT : HaproxyConf.RW_PORT;
       }
     }
-    // The password travels in a private passfile, never on a command line or in the environment.
+    // spec.tls enforced: over TLS, the member's certificate checked against the cluster's CA
+    // and the host name (the certificates carry localhost, 127.0.0.1, the bind address and the
+    // load balancer's container name)
+    Path ca = new ClusterTls(h, name).rootCertificateIfEnforced().orElse(null);
+    return runPsql(host, port, h.secrets().secret(name, Home.SUPERUSER_PASSWORD), ca, "verify-full", args);
+  }
+
+  /**
+   * psql as the superuser at {@code host:port}, the password in a private passfile (never on a
+   * command line or in the environment), over TLS checked against {@code ca} with {@code sslMode}
+   * when there is one; psql's exit code.
+   */
+  static int runPsql(String host, int port, String password, Path ca, String sslMode, List<String> args)
+      throws java.io.IOException, InterruptedException {
     Path passfile = Files.createTempFile("pgherd-pgpass", "",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     try {
-      String pw = h.secrets().secret(name, Home.SUPERUSER_PASSWORD).replace("\\", "\\\\").replace(":", "\\:");
+      String pw = password.replace("\\", "\\\\").replace(":", "\\:");
       Files.writeString(passfile, host + ":" + port + ":*:postgres:" + pw + "\n", StandardCharsets.UTF_8);
       List<String> cmd = new ArrayList<>(List.of("psql", "-h", host, "-p", Integer.toString(port), "-U", "postgres"));
       boolean hasDb = args.stream().anyMatch(a -> a.equals("-d") || a.startsWith("--dbname") || a.startsWith("-d"));
@@ -65,13 +81,10 @@ final class PsqlCommand implements Callable<Integer> {
       pb.environment().put("PGPASSFILE", passfile.toString());
       pb.environment().putIfAbsent("PGCONNECT_TIMEOUT", "5");
       pb.environment().put("PGAPPNAME", "pgherd-psql");
-      // spec.tls enforced: over TLS, the member's certificate checked against the cluster's CA
-      // and the host name (the certificates carry localhost, 127.0.0.1, the bind address and the
-      // load balancer's container name)
-      new ClusterTls(h, name).rootCertificateIfEnforced().ifPresent(ca -> {
-        pb.environment().put("PGSSLMODE", "verify-full");
+      if (ca != null) {
+        pb.environment().put("PGSSLMODE", sslMode);
         pb.environment().put("PGSSLROOTCERT", ca.toString());
-      });
+      }
       try {
         return pb.start().waitFor();
       } catch (java.io.IOException e) {

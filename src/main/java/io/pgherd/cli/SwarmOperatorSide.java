@@ -66,6 +66,9 @@ final class SwarmOperatorSide implements AutoCloseable {
     swarmHome.start(SwarmOperatorSide::stopActing, why -> System.err.println("warning: " + why));
     remote = new RemoteCli(docker.client(), new EngineCalls(docker.host()));
     remote.serve(request -> {
+      if (!request.args().isEmpty() && request.args().get(0).equals(RemotePsql.REQUEST)) {
+        return RemotePsql.answer(home, request.args()); // reads only: nothing to store
+      }
       RemoteCli.Answer answer = RemoteCommand.runHere(request);
       // what the command stored (a spec, a request) is in the Swarm before it is answered
       String failed = publishNow();

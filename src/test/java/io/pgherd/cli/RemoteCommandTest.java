@@ -18,14 +18,20 @@ class RemoteCommandTest {
   @Test
   void onlyTheClusterCommandsTravelAndOnlyWhenTheSwarmIsAskedFor() {
     Map<String, String> swarm = Map.of("PGHERD_RUNTIME", "Swarm");
-    assertThat(RemoteCommand.applies(new String[] {"apply", "-f", "x.yaml"}, swarm)).isTrue();
-    assertThat(RemoteCommand.applies(new String[] {"status", "demo"}, swarm)).isTrue();
-    assertThat(RemoteCommand.applies(new String[] {"status", "demo"}, Map.of())).isFalse();
-    assertThat(RemoteCommand.applies(new String[] {"status", "demo"}, Map.of("PGHERD_RUNTIME", "docker"))).isFalse();
-    assertThat(RemoteCommand.applies(new String[] {"operator"}, swarm)).as("the operator runs here").isFalse();
-    assertThat(RemoteCommand.applies(new String[] {"psql", "demo"}, swarm)).as("interactive").isFalse();
-    assertThat(RemoteCommand.applies(new String[] {"apply", "--help"}, swarm)).isFalse();
-    assertThat(RemoteCommand.applies(new String[] {}, swarm)).isFalse();
+    RemoteCommand.Route local = RemoteCommand.Route.LOCAL;
+    assertThat(RemoteCommand.route(new String[] {"apply", "-f", "x.yaml"}, swarm)).isEqualTo(RemoteCommand.Route.FORWARD);
+    assertThat(RemoteCommand.route(new String[] {"status", "demo"}, swarm)).isEqualTo(RemoteCommand.Route.FORWARD);
+    assertThat(RemoteCommand.route(new String[] {"status", "demo"}, Map.of()))
+        .as("auto: the Swarm's operator when DOCKER_HOST is a manager that has one").isEqualTo(RemoteCommand.Route.IF_SWARM_OPERATOR);
+    assertThat(RemoteCommand.route(new String[] {"get"}, Map.of("PGHERD_RUNTIME", "auto")))
+        .isEqualTo(RemoteCommand.Route.IF_SWARM_OPERATOR);
+    assertThat(RemoteCommand.route(new String[] {"status", "demo"}, Map.of("PGHERD_RUNTIME", "docker"))).isEqualTo(local);
+    assertThat(RemoteCommand.route(new String[] {"status", "demo"}, Map.of(RemoteCommand.SERVED_ENV, "1")))
+        .as("the operator's own child process").isEqualTo(local);
+    assertThat(RemoteCommand.route(new String[] {"operator"}, swarm)).as("the operator runs here").isEqualTo(local);
+    assertThat(RemoteCommand.route(new String[] {"psql", "demo"}, swarm)).as("interactive").isEqualTo(local);
+    assertThat(RemoteCommand.route(new String[] {"apply", "--help"}, swarm)).isEqualTo(local);
+    assertThat(RemoteCommand.route(new String[] {}, swarm)).isEqualTo(local);
   }
 
   @Test
@@ -45,10 +51,30 @@ class RemoteCommandTest {
     assertThatThrownBy(() -> RemoteCommand.request(new String[] {"apply", "-f", dir.resolve("none.yaml").toString()}))
         .hasMessageContaining("cannot read");
     assertThatThrownBy(() -> RemoteCommand.request(new String[] {"apply", "-f", "-"})).hasMessageContaining("standard input");
-    assertThatThrownBy(() -> RemoteCommand.request(new String[] {"status", "demo", "-w"}))
-        .hasMessageContaining("does not travel through the Swarm yet");
-    assertThatThrownBy(() -> RemoteCommand.request(new String[] {"logs", "demo", "-f"}))
-        .hasMessageContaining("does not travel through the Swarm yet");
+  }
+
+  @Test
+  void watchingAndFollowingAskTheOneShotCommandAgainFromHere() {
+    assertThat(RemoteCommand.request(new String[] {"status", "demo", "-w", "--interval", "0.5"}).args())
+        .containsExactly("status", "demo", "--interval", "0.5");
+    assertThat(RemoteCommand.request(new String[] {"logs", "demo", "--follow"}).args()).containsExactly("logs", "demo");
+    assertThat(RemoteCommand.interval(new String[] {"status", "demo", "-w", "--interval", "0.5"})).isEqualTo(0.5);
+    assertThat(RemoteCommand.interval(new String[] {"status", "demo", "-w", "--interval=7"})).isEqualTo(7);
+    assertThat(RemoteCommand.interval(new String[] {"status", "demo", "-w"})).isEqualTo(2);
+    assertThat(RemoteCommand.interval(new String[] {"logs", "demo", "-f"})).isEqualTo(1);
+    assertThat(RemoteCommand.repeats("apply", "-f")).as("apply's -f is a file").isFalse();
+  }
+
+  @Test
+  void followingPrintsOnlyTheNewLinesEvenWhenAnotherOperatorsLogReplacedIt() {
+    List<String> before = List.of("a", "b", "");
+    assertThat(RemoteCommand.newFrom(List.of(), List.of("a", ""))).isZero();
+    assertThat(RemoteCommand.newFrom(before, List.of("a", "b", "c", ""))).isEqualTo(2);
+    assertThat(RemoteCommand.newFrom(before, List.of("a", "b", ""))).isEqualTo(2);
+    // rescheduled: the new operator's log, which has the last line printed: what follows it
+    assertThat(RemoteCommand.newFrom(before, List.of("x", "b", "y", ""))).isEqualTo(2);
+    // nothing printed is there: all of it
+    assertThat(RemoteCommand.newFrom(before, List.of("x", "y", ""))).isZero();
   }
 
   @Test
