@@ -59,6 +59,8 @@ public final class ClusterScope {
    * probe) until the restore is complete.
    */
   public final Set<String> recovering = ConcurrentHashMap.newKeySet();
+  /** Containers Docker's event stream said died, and when (see {@link #died}). */
+  private final Map<String, Instant> diedAt = new ConcurrentHashMap<>();
   /** Opens a client to a member's PostgreSQL. */
   private final Instance.Connector connector;
   /** Opens a client to a member's agent. */
@@ -244,5 +246,33 @@ public final class ClusterScope {
   /** Now, as the ISO-8601 text stored in intents and answers. */
   public String now() {
     return clock.instant().truncatedTo(ChronoUnit.MILLIS).toString();
+  }
+
+  /** Docker said this container died at {@code at} (its event stream). */
+  public void containerDied(String containerId, Instant at) {
+    diedAt.put(containerId, at);
+  }
+
+  /** When Docker said the container died, if it did and has not been seen started since. */
+  public Optional<Instant> diedAt(String containerId) {
+    return Optional.ofNullable(diedAt.get(containerId));
+  }
+
+  /**
+   * Listed as running, but Docker's event stream said it died: unless it has been started again
+   * since (inspected now), it has exited. (Docker can list a container as running for a moment
+   * after its die event; on a Swarm the task list can lag the same way.)
+   */
+  public boolean died(ContainerInfo c) {
+    Instant died = diedAt.get(c.id());
+    if (died == null) {
+      return false;
+    }
+    Optional<Instant> since = docker.runningSince(c.id());
+    if (since.isEmpty() || since.get().isBefore(died)) {
+      return true;
+    }
+    diedAt.remove(c.id(), died);
+    return false;
   }
 }

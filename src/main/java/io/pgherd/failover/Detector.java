@@ -15,9 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Detection: whether the primary counts as down. Docker's die event says so at once; a primary
@@ -27,7 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Detector extends ClusterPart {
   /** Die events from Docker's event stream, by container id: Docker may list a container as running just after. */
-  private final Map<String, Instant> diedAt = new ConcurrentHashMap<>();
   private int primaryFailures;
   private Instant primaryFailingSince;
   private String lastPrimaryLsn;
@@ -63,7 +60,7 @@ public final class Detector extends ClusterPart {
       return Optional.of("container is " + c.state() + " (" + c.status() + ")");
     }
     if (c.running() && died(c)) {
-      return Optional.of("container died (Docker event at " + diedAt.get(c.id()) + ")");
+      return Optional.of("container died (Docker event at " + scope.diedAt(c.id()).map(Instant::toString).orElse("?") + ")");
     }
     if (primaryFailingSince == null) {
       primaryFailingSince = instant();
@@ -98,22 +95,9 @@ public final class Detector extends ClusterPart {
     return Optional.empty();
   }
 
-  /**
-   * Listed as running, but Docker's event stream said it died: unless it has been started again
-   * since (inspected now), it has exited. (Docker can list a container as running for a moment
-   * after its die event.)
-   */
+  /** Listed as running, but Docker said it died since it last started (see {@link ClusterScope#died}). */
   public boolean died(ContainerInfo c) {
-    Instant died = diedAt.get(c.id());
-    if (died == null) {
-      return false;
-    }
-    Optional<Instant> since = docker.runningSince(c.id());
-    if (since.isEmpty() || since.get().isBefore(died)) {
-      return true;
-    }
-    diedAt.remove(c.id(), died);
-    return false;
+    return scope.died(c);
   }
 
   /** The primary's last known WAL position: from this process, else from the stored status. */
@@ -148,7 +132,7 @@ public final class Detector extends ClusterPart {
 
   /** Docker said this container died (its event stream): the primary's death is acted on at once. */
   public void containerDied(String containerId, Instant at) {
-    diedAt.put(containerId, at);
+    scope.containerDied(containerId, at);
   }
 
   /** A new primary answered at {@code lsn}: its failures count from nothing. */

@@ -85,8 +85,16 @@ public final class Observer extends ClusterPart {
     }
     // Members are probed in parallel: one that hangs (frozen, cut off) delays nobody else's probe.
     Map<Integer, CompletableFuture<Look>> pending = new TreeMap<>();
+    Map<Integer, String> errors = new TreeMap<>();
     for (var e : members.entrySet()) {
       if (!e.getValue().running() || recovering.contains(e.getValue().id())) {
+        continue;
+      }
+      if (scope.died(e.getValue())) {
+        // listed as running a moment after Docker said it died: not probed (on a Swarm its name is gone
+        // from the network's DNS, and a lookup can hang for as long as the upstream resolver takes)
+        errors.put(e.getKey(), "its container died (Docker event at " + scope.diedAt(e.getValue().id())
+            .map(java.time.Instant::toString).orElse("?") + ")");
         continue;
       }
       Target target = target(e.getValue(), e.getKey());
@@ -96,7 +104,6 @@ public final class Observer extends ClusterPart {
       pending.put(e.getKey(), CompletableFuture.supplyAsync(() -> look(target), PROBES));
     }
     Map<Integer, InstanceProbe> probes = new TreeMap<>();
-    Map<Integer, String> errors = new TreeMap<>();
     Map<Integer, String> fenced = new TreeMap<>();
     pending.forEach((ordinal, future) -> {
       Look look = future.join();

@@ -50,6 +50,7 @@ public final class FakeAgents implements MemberAgent.Connector {
   private final Set<String> stopped = new TreeSet<>();
   private final Set<String> disconnected = new TreeSet<>();
   private final Map<String, Integer> asked = new HashMap<>();
+  private final Map<String, Integer> tried = new HashMap<>();
 
   FakeAgents(FakeEngine engine, FakePostgres postgres, PgServers pg, PgSwitches switches) {
     this.engine = engine;
@@ -94,6 +95,13 @@ public final class FakeAgents implements MemberAgent.Connector {
   public void reconnect(String member) {
     synchronized (engine) {
       disconnected.remove(member);
+    }
+  }
+
+  /** The status requests made to the member's agent, answered or not. */
+  public int tried(String member) {
+    synchronized (engine) {
+      return tried.getOrDefault(member, 0);
     }
   }
 
@@ -236,6 +244,7 @@ public final class FakeAgents implements MemberAgent.Connector {
   private AgentStatus statusOf(String member, String host, int port, MemberAgent.Credentials credentials)
       throws AgentException {
     synchronized (engine) {
+      tried.merge(member, 1, Integer::sum);
       FakeContainer c = reach(member, host, port, credentials);
       String runs = c.labels.get(Names.LABEL_MEMBER);
       boolean sqlHangs = switches.hangs.containsKey(runs);

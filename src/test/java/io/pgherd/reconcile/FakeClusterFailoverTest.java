@@ -34,9 +34,12 @@ class FakeClusterFailoverTest {
     int mark = scene.engine.history().size();
     int logMark = scene.log().size();
 
+    int askedBefore = scene.postgres.agents().tried("demo-1");
     scene.engine.crash("pgherd-demo-1");
     scene.pass();
 
+    assertThat(scene.postgres.agents().tried("demo-1")).as("listed running after its die event: not probed (on a Swarm"
+        + " its name is gone from DNS and a lookup can hang)").isEqualTo(askedBefore);
     ActionLog first = scene.log().since(logMark);
     assertThat(first.of("failover")).as("the first pass after the die event").singleElement()
         .satisfies(e -> assertThat(e.reason()).startsWith("demo-1 → demo-3: primary demo-1 container died (Docker event")
