@@ -75,15 +75,23 @@ await_engine() {
   done
 }
 
-# load_images "I J ..." IMAGE...: the machine's images into those engines, in parallel
+# load_images "I J ..." IMAGE...: the machine's images (from the engine DOCKER_HOST names, or the
+# default one) into those engines: saved once to a file, then loaded into each engine in parallel
 load_images() {
-  local targets=$1 i p pids=() failed=0
+  local targets=$1 i p pids=() failed=0 tar
   shift
+  mkdir -p "$DATA"
+  tar=$(mktemp "$DATA/images.XXXXXX.tar")
+  if ! docker save -o "$tar" "$@"; then
+    rm -f "$tar"
+    die "docker save $* failed"
+  fi
   for i in $targets; do
-    (docker save "$@" | engine "$i" load >/dev/null) &
+    (engine "$i" load -i "$tar" >/dev/null) &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  rm -f "$tar"
   [ "$failed" = 0 ] || die "loading $* into the engines failed"
 }
 
