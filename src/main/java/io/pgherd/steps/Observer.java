@@ -46,6 +46,13 @@ public final class Observer extends ClusterPart {
    * member is probed over SQL instead, whose timeout says so.
    */
   static final Duration MAX_AGENT_STATE_AGE = Duration.ofSeconds(2);
+  /**
+   * How long a pass waits for its probes: an agent's answer takes at most its connect and read
+   * timeouts (1 + 3 s), but a name lookup has no timeout of ours (a member that just died on a
+   * Swarm has left the network's DNS, and the lookup waits for the upstream resolver: 20 s where
+   * there is none). A probe still running then counts as failed, and the pass goes on.
+   */
+  public static final Duration PROBE_DEADLINE = Duration.ofSeconds(5);
   /** Members probed over SQL rather than through their agent, and why (said once each). */
   private final Map<Integer, String> fallbacks = new TreeMap<>();
   /** Since when each member's agent has not answered (a new container's agent starts in a second or two). */
@@ -105,8 +112,21 @@ public final class Observer extends ClusterPart {
     }
     Map<Integer, InstanceProbe> probes = new TreeMap<>();
     Map<Integer, String> fenced = new TreeMap<>();
+    long deadline = System.nanoTime() + PROBE_DEADLINE.toNanos();
     pending.forEach((ordinal, future) -> {
-      Look look = future.join();
+      Look look;
+      try {
+        look = future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        // it goes on in the background (its own timeouts end it); this pass does not wait for it
+        look = Look.failed("no answer within " + PROBE_DEADLINE.toSeconds() + " s (the probe still runs: its name"
+            + " may not resolve, or its address not answer)");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        look = Look.failed("interrupted");
+      } catch (java.util.concurrent.ExecutionException e) {
+        look = Look.failed(String.valueOf(e.getCause()));
+      }
       if (look.fenced() != null) {
         fenced.put(ordinal, look.fenced());
       }
@@ -150,6 +170,11 @@ public final class Observer extends ClusterPart {
   private record Look(InstanceProbe probe, String error, String fallback, Instant agentAnswered, String fenced) {
     Look(InstanceProbe probe, String error, String fallback, Instant agentAnswered) {
       this(probe, error, fallback, agentAnswered, null);
+    }
+
+    /** No look at all: why. */
+    static Look failed(String why) {
+      return new Look(null, why, null, null, null);
     }
   }
 

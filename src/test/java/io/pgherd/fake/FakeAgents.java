@@ -11,6 +11,7 @@ import io.pgherd.runtime.ContainerSpec.FileContent;
 import io.pgherd.tls.Certificates;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -51,6 +52,7 @@ public final class FakeAgents implements MemberAgent.Connector {
   private final Set<String> disconnected = new TreeSet<>();
   private final Map<String, Integer> asked = new HashMap<>();
   private final Map<String, Integer> tried = new HashMap<>();
+  private final Map<String, Duration> stalls = new HashMap<>();
 
   FakeAgents(FakeEngine engine, FakePostgres postgres, PgServers pg, PgSwitches switches) {
     this.engine = engine;
@@ -95,6 +97,20 @@ public final class FakeAgents implements MemberAgent.Connector {
   public void reconnect(String member) {
     synchronized (engine) {
       disconnected.remove(member);
+    }
+  }
+
+  /**
+   * Every status request to the member's agent takes {@code stall} of real time and then fails (a
+   * name lookup waiting for an upstream resolver that does not answer); null: answered again.
+   */
+  public void stall(String member, Duration stall) {
+    synchronized (engine) {
+      if (stall == null) {
+        stalls.remove(member);
+      } else {
+        stalls.put(member, stall);
+      }
     }
   }
 
@@ -243,8 +259,20 @@ public final class FakeAgents implements MemberAgent.Connector {
 
   private AgentStatus statusOf(String member, String host, int port, MemberAgent.Credentials credentials)
       throws AgentException {
+    Duration stall;
     synchronized (engine) {
       tried.merge(member, 1, Integer::sum);
+      stall = stalls.get(member);
+    }
+    if (stall != null) { // real time, outside the engine's lock: as a name lookup that hangs
+      try {
+        Thread.sleep(stall.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      throw new AgentException("fake agent " + member + ": " + host + ": name lookup gave up after " + stall.toMillis() + " ms");
+    }
+    synchronized (engine) {
       FakeContainer c = reach(member, host, port, credentials);
       String runs = c.labels.get(Names.LABEL_MEMBER);
       boolean sqlHangs = switches.hangs.containsKey(runs);

@@ -74,4 +74,21 @@ class FakeClusterDetectionTest {
     scene.passUntil("demo-1 rejoined", scene::rejoinedAndHealthy);
     assertThat(scene.postgres.splitBrains()).isEmpty();
   }
+
+  @Test
+  void aProbeThatHangsLongerThanItsTimeoutsDoesNotHoldThePassBeyondTheProbeDeadline(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 3);
+    scene.converge();
+    scene.postgres.agents().stall("demo-2", Duration.ofSeconds(8)); // its name does not resolve, slowly
+    scene.postgres.hang("demo-2", TIMEOUT); // and the SQL fallback fails too
+
+    FakeClusterScene.TimedPass pass = scene.timedPass();
+
+    assertThat(pass.took()).as("the pass waits for its probes " + io.pgherd.steps.Observer.PROBE_DEADLINE + " at most")
+        .isLessThan(Duration.ofSeconds(7)).isGreaterThanOrEqualTo(Duration.ofMillis(4900));
+    assertThat(scene.status().orElseThrow().getMembers().get(1).getState()).as("said, not waited for")
+        .isNotEqualTo("streaming");
+    scene.postgres.agents().stall("demo-2", null);
+    scene.postgres.answer("demo-2");
+  }
 }
