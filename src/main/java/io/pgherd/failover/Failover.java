@@ -51,7 +51,7 @@ public final class Failover extends ClusterPart {
     boolean exited = old == null || !Detector.canRun(old);
     if (old != null && exited) {
       Optional<ContainerInfo> now = docker.container(old.name());
-      exited = now.isEmpty() || !Detector.canRun(now.get());
+      exited = now.isEmpty() || !Detector.canRun(now.get()) || detector.died(now.get()); // (a listing can lag its death)
     } else if (old != null && old.running()) {
       exited = detector.died(old);
     }

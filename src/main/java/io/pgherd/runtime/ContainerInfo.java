@@ -20,6 +20,11 @@ public record ContainerInfo(
     this(id, name, image, state, status, labels, publishedPorts, created, networks, null);
   }
 
+  /** The same container as exited, with {@code status} (seen listed as running after Docker said it died). */
+  public ContainerInfo exited(String status) {
+    return new ContainerInfo(id, name, image, "exited", status, labels, Map.of(), created, networks, node);
+  }
+
   public boolean running() {
     return "running".equals(state);
   }

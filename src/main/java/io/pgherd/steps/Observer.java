@@ -76,7 +76,12 @@ public final class Observer extends ClusterPart {
       if (Names.COMPONENT_LB.equals(component)) {
         lb = c;
       } else if (Names.COMPONENT_MEMBER.equals(component) && c.label(Names.LABEL_MEMBER) != null) {
-        members.put(Names.ordinal(cluster, c.label(Names.LABEL_MEMBER)), c);
+        // listed as running a moment after Docker said it died (its listing lags, on a Swarm too): seen as it is,
+        // exited, by every step of the pass; none calls it (its name may be gone from the network's DNS already,
+        // and a lookup then waits for the upstream resolver)
+        ContainerInfo seen = c.running() && scope.died(c) ? c.exited("died: Docker event at "
+            + scope.diedAt(c.id()).map(java.time.Instant::toString).orElse("?")) : c;
+        members.put(Names.ordinal(cluster, c.label(Names.LABEL_MEMBER)), seen);
       }
     }
     Set<Integer> volumes = new TreeSet<>();
@@ -95,13 +100,6 @@ public final class Observer extends ClusterPart {
     Map<Integer, String> errors = new TreeMap<>();
     for (var e : members.entrySet()) {
       if (!e.getValue().running() || recovering.contains(e.getValue().id())) {
-        continue;
-      }
-      if (scope.died(e.getValue())) {
-        // listed as running a moment after Docker said it died: not probed (on a Swarm its name is gone
-        // from the network's DNS, and a lookup can hang for as long as the upstream resolver takes)
-        errors.put(e.getKey(), "its container died (Docker event at " + scope.diedAt(e.getValue().id())
-            .map(java.time.Instant::toString).orElse("?") + ")");
         continue;
       }
       Target target = target(e.getValue(), e.getKey());

@@ -42,7 +42,7 @@ class FakeClusterFailoverTest {
         + " its name is gone from DNS and a lookup can hang)").isEqualTo(askedBefore);
     ActionLog first = scene.log().since(logMark);
     assertThat(first.of("failover")).as("the first pass after the die event").singleElement()
-        .satisfies(e -> assertThat(e.reason()).startsWith("demo-1 → demo-3: primary demo-1 container died (Docker event")
+        .satisfies(e -> assertThat(e.reason()).startsWith("demo-1 → demo-3: primary demo-1 container is exited (died: Docker event at ")
             .contains("demo-3 has the most advanced WAL"));
     assertThat(first.done()).containsSubsequence("failover", "fence-lb", "promoted")
         .containsSubsequence("failover", "fence", "promoted");
