@@ -118,6 +118,7 @@ public final class OperatorService {
         .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(1)))
         .withTaskTemplate(new TaskSpec()
             .withContainerSpec(new ContainerSpec().withImage(options.image()).withArgs(List.of("--runtime", "swarm"))
+                .withDnsConfig(ServiceSpecs.DNS)
                 .withLabels(Map.of(LABEL, "operator"))
                 .withMounts(List.of(
                     new Mount().withType(MountType.BIND).withSource(options.dockerSocket()).withTarget("/var/run/docker.sock"),

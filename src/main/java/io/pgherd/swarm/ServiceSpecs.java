@@ -57,6 +57,15 @@ final class ServiceSpecs {
   /** How long a task gets to stop after its stop signal (SIGTERM; SIGINT for PostgreSQL through tini), then SIGKILL. */
   static final long STOP_GRACE_NANOS = 30_000_000_000L;
 
+  /**
+   * Name lookups that give up within a second or two: a member that just died has left the
+   * overlay's DNS, and Docker's resolver then asks the upstream one — which, on a Swarm without
+   * one (air-gapped), answers nothing, and glibc's defaults (5 s, twice, for each of A and AAAA)
+   * held a replica's reconnection, and with it its promotion, for 10-20 s.
+   */
+  static final com.github.dockerjava.api.model.ContainerDNSConfig DNS =
+      new com.github.dockerjava.api.model.ContainerDNSConfig().withOptions(List.of("timeout:1", "attempts:1"));
+
   private ServiceSpecs() {}
 
   /**
@@ -105,7 +114,8 @@ final class ServiceSpecs {
             .withLabels(spec.labels())
             .withMounts(mounts)
             .withSecrets(secrets)
-            .withStopGracePeriod(STOP_GRACE_NANOS))
+            .withStopGracePeriod(STOP_GRACE_NANOS)
+            .withDnsConfig(DNS))
         .withRestartPolicy(new ServiceRestartPolicy().withCondition(ServiceRestartCondition.NONE))
         .withPlacement(new ServicePlacement().withConstraints(List.copyOf(constraints)))
         .withNetworks(networks)

@@ -33,6 +33,9 @@ class ServiceSpecsTest {
     assertThat(s.getLabels()).containsEntry("io.pgherd.cluster", "demo");
     assertThat(ServiceSpecs.container(s).getLabels()).containsEntry("io.pgherd.cluster", "demo");
     assertThat(ServiceSpecs.container(s).getHostname()).isEqualTo("pgherd-demo-1");
+    // a dead peer's name must not hold a reconnection (and a promotion) for glibc's default 20 s where no
+    // upstream resolver answers
+    assertThat(ServiceSpecs.container(s).getDnsConfig().getOptions()).containsExactly("timeout:1", "attempts:1");
     assertThat(s.getTaskTemplate().getNetworks()).singleElement().satisfies(n -> assertThat(n.getTarget()).isEqualTo("pgherd-demo"));
     assertThat(ServiceSpecs.volume(s)).contains("pgherd-demo-1-data");
     assertThat(ServiceSpecs.replicas(ServiceSpecs.withReplicas(s, 1))).isEqualTo(1);
