@@ -25,15 +25,22 @@ final class OperatorDeployCommand implements Callable<Integer> {
       + " (repeatable; node.role==manager always holds)")
   List<String> constraints = new ArrayList<>();
 
+  @Option(names = "--encryption", paramLabel = "auto|on|off", description = "clusters' overlays encrypted (IPsec):"
+      + " auto (default: where a probe finds an encrypted overlay carries traffic between the nodes), on, off")
+  String encryption = "auto";
+
   @Override
   public Integer call() {
+    if (!List.of("auto", "on", "off").contains(encryption)) {
+      throw new Main.UserError("--encryption: must be auto, on or off, got '" + encryption + "'; nothing was changed", 2);
+    }
     List<String> problems = io.pgherd.api.PlacementConstraints.problems(constraints);
     if (!problems.isEmpty()) {
       throw new Main.UserError("--constraint: " + String.join("; ", problems) + "; nothing was changed", 2);
     }
     try (DockerGateway docker = DockerGateway.connect()) {
       OperatorService service = new OperatorService(docker.client(), docker.host());
-      System.out.println(service.deploy(new OperatorService.Options(image, socket, constraints)));
+      System.out.println(service.deploy(new OperatorService.Options(image, socket, constraints, encryption)));
       return 0;
     } catch (IllegalStateException e) {
       throw new Main.UserError("operator deploy: " + e.getMessage(), 1);

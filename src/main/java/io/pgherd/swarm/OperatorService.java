@@ -36,7 +36,11 @@ public final class OperatorService {
   static final String LABEL = "io.pgherd.component";
 
   /** What to deploy: the image, the engine's socket on every manager, extra placement constraints. */
-  public record Options(String image, String dockerSocket, List<String> constraints) {}
+  public record Options(String image, String dockerSocket, List<String> constraints, String encryption) {
+    public Options(String image, String dockerSocket, List<String> constraints) {
+      this(image, dockerSocket, constraints, "auto");
+    }
+  }
 
   private final DockerClient client;
   private final EngineCalls calls;
@@ -119,6 +123,7 @@ public final class OperatorService {
         .withTaskTemplate(new TaskSpec()
             .withContainerSpec(new ContainerSpec().withImage(options.image()).withArgs(List.of("--runtime", "swarm"))
                 .withDnsConfig(ServiceSpecs.DNS)
+                .withEnv(List.of(OverlayEncryption.ENV + "=" + options.encryption()))
                 .withLabels(Map.of(LABEL, "operator"))
                 .withMounts(List.of(
                     new Mount().withType(MountType.BIND).withSource(options.dockerSocket()).withTarget("/var/run/docker.sock"),

@@ -37,7 +37,7 @@ import java.util.Map;
  */
 final class OverlayEncryption {
   static final String PROBE = "pgherd-ipsec-probe";
-  static final String ENV = "PGHERD_SWARM_ENCRYPTION";
+  public static final String ENV = "PGHERD_SWARM_ENCRYPTION";
   /** How long each task tries to reach the others. */
   static final int WINDOW_S = 20;
   static final Duration PATIENCE = Duration.ofSeconds(WINDOW_S + 40);

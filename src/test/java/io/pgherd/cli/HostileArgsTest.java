@@ -187,6 +187,7 @@ class HostileArgsTest {
     refused("-o must be json, yaml or table, got 'xml'", "status", "demo", "-o", "xml");
     refused("-o must be yaml, json or table, got 'x'", "get", "demo", "-o", "x");
     refused("--interval must be between 0.2 and 3600 seconds", "status", "demo", "-w", "--interval", "NaN");
+    refused("--encryption: must be auto, on or off, got 'yes'", "operator", "deploy", "--encryption", "yes");
   }
 
   @Test
