@@ -143,10 +143,34 @@ public final class ClusterScope {
     return cluster + "-lb";
   }
 
-  /** Where this process reaches the member's agent now (see {@link MemberAccess}). */
+  /**
+   * Where this process reaches the member's agent now (see {@link MemberAccess}). On a Swarm, the
+   * task's own address on the shared network as the Swarm lists it, not its name: a lookup of a
+   * name the network's DNS does not have yet (a task just started) or any more (one that just
+   * died) goes to the upstream resolver, and where there is none (an air-gapped Swarm) waits 10-20 s
+   * — which other lookups of that name then queue behind — while the agent, hearing nothing, fences
+   * its primary. The agent's certificate is checked against its name all the same.
+   */
   public Optional<MemberAccess.Address> agentAddress(ContainerInfo c) {
-    return access.address(c, Names.network(cluster), PostgresConf.AGENT_PORT);
+    Optional<MemberAccess.Address> a = access.address(c, Names.network(cluster), PostgresConf.AGENT_PORT);
+    Optional<String> shared = access.sharedNetwork();
+    if (a.isEmpty() || shared.isEmpty()) {
+      return a;
+    }
+    TaskAddress known = taskAddresses.get(c.id());
+    if (known == null || known.at().isBefore(clock.instant().minus(TASK_ADDRESS_TTL))) {
+      known = new TaskAddress(docker.address(c.id(), shared.get()).orElse(null), clock.instant());
+      taskAddresses.put(c.id(), known);
+    }
+    return known.ip() == null ? a : Optional.of(new MemberAccess.Address(known.ip(), a.get().port()));
   }
+
+  /** A task's address as last listed (null: none), and when. */
+  private record TaskAddress(String ip, Instant at) {}
+
+  /** How long a listed task address is used before it is listed again (a member's task changes when it is made again). */
+  private static final Duration TASK_ADDRESS_TTL = Duration.ofSeconds(1);
+  private final Map<String, TaskAddress> taskAddresses = new ConcurrentHashMap<>();
 
   /** The operator's client certificate for the agents and the CA, issued or renewed when due. */
   private synchronized MemberAgent.Credentials agentClient() {
