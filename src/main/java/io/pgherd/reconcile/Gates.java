@@ -124,8 +124,10 @@ final class Gates {
       log.warnOnce("no-failover", why.replaceAll(" \\(\\d+ failed probes over \\d+ ms\\)", ""));
       pass.progress.waitFor(why);
     }
-    if (down.isPresent() && pass.obs.fenced().containsKey(topology.primary())) {
-      fencing.unfence(topology, pass.obs, pass.progress); // nobody took over: the primary again
+    // nobody took over: the primary again (as well a new cluster's primary, never seen answering, that its agent
+    // fenced for want of word from the operator: no other member can have taken a write)
+    if ((down.isPresent() || detector.lastPrimaryLsn(topology) == null) && pass.obs.fenced().containsKey(topology.primary())) {
+      fencing.unfence(topology, pass.obs, pass.progress);
     }
     return null;
   }

@@ -106,4 +106,18 @@ class FakeClusterIsolationTest {
     assertThat(scene.state().primary()).isEqualTo(1);
     assertThat(scene.log().since(logMark).actions()).doesNotContain("failover", "promoted");
   }
+
+  @Test
+  void aNewClustersPrimaryItsAgentFencedBeforeTheOperatorSawItAnswerIsUnfenced(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 1);
+    // its agent fences it before the operator ever sees it answer (on a Swarm whose DNS did not know the new
+    // name yet, the operator's word did not reach it in time)
+    scene.postgres.agents().fence("demo-1", "no word from the operator for 10024 ms (isolation timeout 10000 ms) and only 1 of 1 members reachable");
+
+    scene.passUntil("demo-1 unfenced and healthy", scene::healthy);
+
+    assertThat(scene.log().of("failover")).isEmpty();
+    assertThat(scene.log().of("unfence")).singleElement().satisfies(e -> assertThat(e.reason()).startsWith("demo-1: its agent had fenced it"));
+    assertThat(scene.engine.history()).contains("agent unfence pgherd-demo-1");
+  }
 }
