@@ -51,6 +51,8 @@ done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "--runs must be a positive number" >&2; exit 64; }
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib-writeprobe.sh
+. "$REPO/bench/lib-writeprobe.sh"
 PGHERD=$REPO/bin/pgherd
 NAME=${NAME:-fbench}
 RW_PORT=${RW_PORT:-49432}
@@ -203,27 +205,6 @@ for l in sys.stdin:
     printf '+%ss %s\n' "$(python3 -c "import sys,datetime; t=sys.argv[1].rstrip('Z'); d=datetime.datetime.fromisoformat(t[:26]).replace(tzinfo=datetime.timezone.utc); print(round(d.timestamp() - int(sys.argv[2]) / 1000, 2))" "${l%% *}" "$2")" "$(cut -c1-240 <<<"${l#* }")"
   done <<<"$lines"
 }
-# the write outage after FAULT_MS from the probe's CSV: the longest gap between consecutive
-# acknowledged inserts that ends after the fault (the same measure as WriteProbe's outage_ms)
-outage() { # outage CSV FAULT_MS
-  python3 - "$1" "$2" <<'PY'
-import sys
-import time
-fault = int(sys.argv[2]); prev = None; worst = -1; span = ''
-for line in open(sys.argv[1]):
-    f = line.split(',')
-    if not f[0].isdigit():
-        continue
-    t = int(f[1])
-    if prev is not None and t > fault and t - prev > worst:
-        worst = t - prev
-        hms = lambda ms: time.strftime('%H:%M:%S', time.gmtime(ms / 1000)) + '.%03d' % (ms % 1000)
-        span = '%s-%s' % (hms(prev), hms(t))
-    prev = t
-print(round(worst / 1000, 3) if worst >= 0 else -1, span)
-PY
-}
-
 # ---------------------------------------------------------------- runs
 RESULTS=$TMP/results.txt
 : >"$RESULTS"
@@ -302,18 +283,4 @@ for scenario in $SCENARIOS; do
 done
 
 # ---------------------------------------------------------------- table
-python3 - "$RESULTS" "$RUNS" "$INTERVAL_MS" <<'PY'
-import statistics, sys
-rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-print()
-print("pgherd failover benchmark: %s runs per scenario, write probe every %s ms through the read-write port"
-      % (sys.argv[2], sys.argv[3]))
-print("%-11s %-28s %-34s %s" % ("scenario", "write outage s (med min-max)", "old primary streaming s (med min-max)", "lost writes"))
-for scen in dict.fromkeys(r[0] for r in rows):
-    rs = [r for r in rows if r[0] == scen]
-    def cell(vals):
-        vals = [v for v in vals if v >= 0]
-        return "%.2f (%.2f-%.2f)" % (statistics.median(vals), min(vals), max(vals)) if vals else "n/a"
-    print("%-11s %-28s %-34s %s" % (scen, cell([float(r[1]) for r in rs]), cell([float(r[2]) for r in rs]),
-                                     ",".join(r[3] for r in rs)))
-PY
+results_table "$RESULTS" "pgherd failover benchmark: $RUNS runs per scenario, write probe every $INTERVAL_MS ms through the read-write port"

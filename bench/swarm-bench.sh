@@ -40,6 +40,8 @@ done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "--runs must be a positive number" >&2; exit 64; }
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib-writeprobe.sh
+. "$REPO/bench/lib-writeprobe.sh"
 PGHERD=$REPO/bin/pgherd
 LAB=$REPO/test-scenarios/swarm-lab.sh
 NAME=${NAME:-sbench}
@@ -174,28 +176,6 @@ wait_new_primary() { # OLD
     sleep 0.2
   done
 }
-outage() { # CSV FAULT_MS END_MS → "seconds span" (the same measure as failover-bench.sh), or "-1 why"
-  # when writes had not come back by the probe's end (END_MS): the outage is longer than the probe saw
-  python3 - "$1" "$2" "$3" <<'PY'
-import sys, time
-fault = int(sys.argv[2]); end = int(sys.argv[3]); prev = None; worst = -1; span = ''
-hms = lambda ms: time.strftime('%H:%M:%S', time.gmtime(ms / 1000)) + '.%03d' % (ms % 1000)
-for line in open(sys.argv[1]):
-    f = line.split(',')
-    if not f[0].isdigit():
-        continue
-    t = int(f[1])
-    if prev is not None and t > fault and t - prev > worst:
-        worst = t - prev
-        span = '%s-%s' % (hms(prev), hms(t))
-    prev = t
-if prev is None or end - prev > max(worst, 1000):
-    print(-1, 'no-write-acknowledged-after-%s-until-the-probe-ended' % (hms(prev) if prev else 'the-start'))
-else:
-    print(round(worst / 1000, 3) if worst >= 0 else -1, span)
-PY
-}
-
 # ---------------------------------------------------------------- runs
 RESULTS=$TMP/results.txt
 : >"$RESULTS"
@@ -242,21 +222,4 @@ for scenario in $SCENARIOS; do
 done
 
 # ---------------------------------------------------------------- table
-python3 - "$RESULTS" "$RUNS" "$INTERVAL_MS" "$APPLY_S" <<'PY'
-import statistics, sys
-rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-print()
-print("pgherd on a three-node Docker Swarm (swarm-lab.sh): %s runs per scenario, write probe every %s ms"
-      " through host 1's read-write port" % (sys.argv[2], sys.argv[3]))
-print("apply -> both replicas streaming: %s s" % sys.argv[4])
-print("(a run with no write acknowledged after the fault within the probe's time counts as n/a, and is named)")
-print("%-11s %-28s %-34s %s" % ("scenario", "write outage s (med min-max)", "old primary streaming s (med min-max)", "lost writes"))
-for scen in dict.fromkeys(r[0] for r in rows):
-    rs = [r for r in rows if r[0] == scen]
-    def cell(vals):
-        vals = [v for v in vals if v >= 0]
-        return "%.2f (%.2f-%.2f)" % (statistics.median(vals), min(vals), max(vals)) if vals else "n/a"
-    none = [str(i + 1) for i, r in enumerate(rs) if float(r[1]) < 0]
-    print("%-11s %-28s %-34s %s%s" % (scen, cell([float(r[1]) for r in rs]), cell([float(r[2]) for r in rs]),
-                                       ",".join(r[3] for r in rs), "; no write after the fault: run " + ",".join(none) if none else ""))
-PY
+results_table "$RESULTS" "pgherd on a three-node Docker Swarm (swarm-lab.sh): $RUNS runs per scenario, write probe every $INTERVAL_MS ms through host 1's read-write port" "apply -> both replicas streaming: $APPLY_S s"
