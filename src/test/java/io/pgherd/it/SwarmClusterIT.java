@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
  * failed over to another node; a switchover across nodes; the operator killed, then its node drained,
  * running again and resuming from the home kept in the Swarm without a failover, the drained node's
  * replica waiting, then back; drift; a fourth member waiting for a node until a fourth joins, and
- * scaling in again.
+ * scaling in again; a Swarm without a quorum of managers refusing the command line, saying why.
  */
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class SwarmClusterIT {
@@ -419,6 +419,36 @@ class SwarmClusterIT {
     ItSupport.Run get = cli("get", CLUSTER);
     assertThat(get.exitCode()).as(get.output()).isZero();
     assertThat(get.output()).containsPattern(CLUSTER + " .*Healthy +" + primary);
+  }
+
+  @Test
+  @org.junit.jupiter.api.Order(6)
+  void withoutAQuorumOfManagersTheCommandLineSaysWhyAndNothingChanges() throws Exception {
+    assertThat(operator).as("the cluster of the first test").isNotNull();
+    Path spec = Files.createTempFile("swc", ".yaml");
+    Files.writeString(spec, SPEC.replace("instances: 3", "instances: 2"));
+    lab.cut(2); // two of the three managers cut off: host 1's manager is left without a majority, so no leader
+    lab.cut(3);
+    try {
+      ItSupport.Run get = await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(2))
+          .until(() -> cliAuto("get", CLUSTER), r -> r.output().contains("has no leader"));
+      assertThat(get.exitCode()).as(get.output()).isEqualTo(1);
+      assertThat(get.output()).contains("error: the Swarm of the manager at unix:///run/pgsw/docker1.sock has no leader:"
+          + " a majority of its managers cannot be reached");
+      ItSupport.Run apply = cli("apply", "-f", spec.toString());
+      assertThat(apply.exitCode()).as(apply.output()).isEqualTo(1);
+      assertThat(apply.output()).contains("has no leader").doesNotContain("configured", "created");
+    } finally {
+      lab.heal(2);
+      lab.heal(3);
+    }
+    // the Swarm back: nothing was changed meanwhile (the refused apply did not travel), the cluster as it was
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+        .until(() -> manager.listSwarmNodesCmd().exec().stream().filter(n -> n.getStatus().getState()
+            == com.github.dockerjava.api.model.SwarmNodeState.READY).count() == SwarmLab.NODES);
+    JsonNode after = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+        .until(() -> statusVia(lab.engine(operatorHost())), s -> "Healthy".equals(s.path("phase").asText()));
+    assertThat(after.path("members")).hasSize(3);
   }
 
   /**

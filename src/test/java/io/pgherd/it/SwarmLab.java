@@ -80,6 +80,16 @@ final class SwarmLab {
     run(Duration.ofMinutes(1), "leave", Integer.toString(i));
   }
 
+  /** Host {@code i}'s link taken down: cut off from the others (a partition of that host). */
+  void cut(int i) throws IOException, InterruptedException {
+    run(Duration.ofSeconds(10), "cut", Integer.toString(i));
+  }
+
+  /** Host {@code i}'s link up again. */
+  void heal(int i) throws IOException, InterruptedException {
+    run(Duration.ofSeconds(10), "heal", Integer.toString(i));
+  }
+
   /** Engine {@code i}'s Swarm node id. */
   String nodeId(int i) {
     return engine(i).infoCmd().exec().getSwarm().getNodeID();

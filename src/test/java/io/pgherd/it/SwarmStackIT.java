@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class SwarmStackIT {
   private static final String STACK = "pgherd";
   private static final String CLUSTER = "swarm-backup";
+  private static final String RESTORED = "swarm-restored";
   private static final Map<String, String> ENV = Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock");
   private static SwarmLab lab;
   private static DockerClient manager;
@@ -60,20 +61,23 @@ class SwarmStackIT {
     }
     try {
       if (!purged) {
+        System.out.println(cli("delete", RESTORED, "--purge").output());
         System.out.println(cli("delete", CLUSTER, "--purge").output());
       }
     } finally {
       sh("docker stack rm " + STACK);
       await().atMost(Duration.ofSeconds(90)).until(() -> manager.listServicesCmd()
           .withLabelFilter(Map.of("com.docker.stack.namespace", STACK)).exec().isEmpty());
-      for (Service s : manager.listServicesCmd().withLabelFilter(Map.of("io.pgherd.cluster", CLUSTER)).exec()) {
-        manager.removeServiceCmd(s.getId()).exec();
+      for (String cluster : List.of(CLUSTER, RESTORED)) {
+        for (Service s : manager.listServicesCmd().withLabelFilter(Map.of("io.pgherd.cluster", cluster)).exec()) {
+          manager.removeServiceCmd(s.getId()).exec();
+        }
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+          manager.listNetworksCmd().withNameFilter("pgherd-" + cluster).exec()
+              .forEach(n -> manager.removeNetworkCmd(n.getId()).exec());
+          return true;
+        });
       }
-      await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
-        manager.listNetworksCmd().withNameFilter("pgherd-" + CLUSTER).exec()
-            .forEach(n -> manager.removeNetworkCmd(n.getId()).exec());
-        return true;
-      });
       await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
         manager.listSecretsCmd().exec().stream()
             .filter(s -> s.getSpec().getName().startsWith("pgherd-")).forEach(s -> manager.removeSecretCmd(s.getId()).exec());
@@ -101,11 +105,36 @@ class SwarmStackIT {
       }
     }
 
+    assertThat(psql(CLUSTER, "create table r (x int); insert into r values (1); select count(*) from r")).isEqualTo("1");
     ItSupport.Run backup = cli("backup", CLUSTER);
     assertThat(backup.exitCode()).as(backup.output()).isZero();
     ItSupport.Run backups = cli("backups", CLUSTER);
     assertThat(backups.exitCode()).as(backups.output()).isZero();
     assertThat(backups.output()).contains("complete");
+
+    // a row after the base backup, its WAL archived; then a new cluster restored from both lands on the nodes
+    // its spec allows (one member per node) and has every row
+    String lsn = psql(CLUSTER, "insert into r values (2); select pg_switch_wal(); select pg_current_wal_lsn()")
+        .lines().reduce((a, b) -> b).orElseThrow();
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+        .until(() -> io.pgherd.model.Lsn.parse(new ObjectMapper().readTree(cli("status", CLUSTER, "-o", "json").output())
+            .path("backups").path("archivedLsn").asText()) >= io.pgherd.model.Lsn.parse(lsn));
+    Path restoreSpec = Files.createTempFile("swarm-restored", ".yaml");
+    Files.writeString(restoreSpec, Files.readString(ItSupport.repo().resolve("manifests/swarm-backup.yaml"))
+        .replace("name: swarm-backup", "name: " + RESTORED).replace("instances: 3", "instances: 2")
+        .replace("6732", "6832").replace("6733", "6833")
+        + "  bootstrap:\n    recovery:\n      from:\n        cluster: " + CLUSTER + "\n");
+    ItSupport.Run restore = cli("apply", "-f", restoreSpec.toString());
+    assertThat(restore.exitCode()).as(restore.output()).isZero();
+    JsonNode restored = await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+        .until(() -> new ObjectMapper().readTree(cli("status", RESTORED, "-o", "json").output()),
+            s -> "Healthy".equals(s.path("phase").asText()) && s.path("members").size() == 2);
+    java.util.Set<String> restoredNodes = new java.util.HashSet<>();
+    restored.path("members").forEach(m -> restoredNodes.add(m.path("node").asText()));
+    assertThat(restoredNodes).as(restored.toString()).hasSize(2).doesNotContain("", "null");
+    assertThat(psql(RESTORED, "select string_agg(x::text, ',' order by x) from r")).isEqualTo("1,2");
+    ItSupport.Run gone = cli("delete", RESTORED, "--purge");
+    assertThat(gone.exitCode()).as(gone.output()).isZero();
     // nothing secret in the stack's services
     String credentials = exec("cat", "/run/secrets/pgherd-s3-credentials");
     String secretKey = credentials.replaceAll("(?s).*aws_secret_access_key = (\\S+).*", "$1");
@@ -136,6 +165,13 @@ class SwarmStackIT {
     }
     assertThat(volumes).as("the members' volumes were on the nodes").isEqualTo(3);
     assertThat(manager.listServicesCmd().withLabelFilter(Map.of("io.pgherd.cluster", CLUSTER)).exec()).isEmpty();
+  }
+
+  /** psql through the Swarm from the host (the last line of its unaligned output). */
+  private static String psql(String cluster, String sql) throws Exception {
+    ItSupport.Run r = cli("psql", cluster, "--", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql);
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    return r.output().strip();
   }
 
   /** A command in the stack's operator task (on lab host 1). */
