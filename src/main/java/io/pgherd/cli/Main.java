@@ -36,7 +36,7 @@ public final class Main implements Runnable {
     RemoteCommand.Route route = RemoteCommand.route(args, System.getenv());
     if (route != RemoteCommand.Route.LOCAL) {
       try {
-        if (route == RemoteCommand.Route.FORWARD || RemoteCommand.swarmOperatorAnswers()) {
+        if (route == RemoteCommand.Route.FORWARD || RemoteCommand.swarmOperatorAnswers(args, System.getenv())) {
           return RemoteCommand.forward(args); // on a Swarm: to the operator's service, wherever it runs
         }
       } catch (UserError u) {

@@ -67,16 +67,27 @@ final class RemoteCommand {
   /** Whether a command that reads the operator's home (psql) asks the Swarm's operator instead: as {@link #route} decides. */
   static boolean onSwarm(Map<String, String> env) {
     Route r = route(new String[] {"get"}, env);
-    return r == Route.FORWARD || (r == Route.IF_SWARM_OPERATOR && swarmOperatorAnswers());
+    return r == Route.FORWARD || (r == Route.IF_SWARM_OPERATOR && swarmOperatorAnswers(new String[0], env));
   }
 
   /**
-   * auto: whether the engine DOCKER_HOST names is a Swarm manager with pgherd's operator service.
-   * An engine that does not answer, or is no manager, means no: the command runs here as on one
-   * engine. A manager whose Swarm cannot answer (no leader) is an error that says so.
+   * auto: whether the engine DOCKER_HOST names is a Swarm manager with pgherd's operator service,
+   * asked briefly (2 s to connect, 3 s to answer). No when this machine's home has clusters of its
+   * own (an operator runs them here: its commands stay here), when the engine does not answer or
+   * cannot be asked, or is no manager: the command runs here as on one engine, and an engine that
+   * answered oddly is said on stderr. A manager whose Swarm cannot answer (no leader) is an error
+   * that says so.
    */
-  static boolean swarmOperatorAnswers() {
-    try (DockerGateway docker = DockerGateway.connect()) {
+  static boolean swarmOperatorAnswers(String[] args, Map<String, String> env) {
+    for (String a : args) {
+      if (a.equals("--home") || a.startsWith("--home=")) {
+        return false; // a home named: that home's operator
+      }
+    }
+    if (!localHomeIsEmpty(env)) {
+      return false;
+    }
+    try (DockerGateway docker = DockerGateway.connectBriefly()) {
       EngineCalls calls = new EngineCalls(docker.host());
       SwarmManager.Role role;
       try {
@@ -94,10 +105,24 @@ final class RemoteCommand {
             + " engine's home instead)", 1);
       }
       return new io.pgherd.swarm.OperatorService(docker.client(), docker.host()).any().isPresent();
-    } catch (IOException e) {
-      return false; // closing the client
-    } catch (IllegalArgumentException e) {
-      throw new Main.UserError("DOCKER_HOST: " + e.getMessage(), 2);
+    } catch (Main.UserError e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      System.err.println("note: the Docker engine could not say whether it is a Swarm manager running pgherd's"
+          + " operator (" + e.getMessage() + "); the command runs on this machine's home");
+      return false;
+    }
+  }
+
+  /** Whether the home this command line would use ({@code PGHERD_HOME}, else the default) has no cluster. */
+  static boolean localHomeIsEmpty(Map<String, String> env) {
+    String dir = env.get("PGHERD_HOME");
+    java.nio.file.Path home = dir == null || dir.isBlank() ? java.nio.file.Path.of(System.getProperty("user.home"), ".pgherd")
+        : java.nio.file.Path.of(dir);
+    try {
+      return !Files.isDirectory(home) || new io.pgherd.store.Home(home).clusters().isEmpty();
+    } catch (RuntimeException e) {
+      return true; // unreadable: nothing of ours there
     }
   }
 

@@ -59,6 +59,8 @@ public final class ClusterScope {
    * probe) until the restore is complete.
    */
   public final Set<String> recovering = ConcurrentHashMap.newKeySet();
+  /** How long a die notice may make a container listed as running count as exited. */
+  static final Duration DIE_NOTICE_LIFE = Duration.ofSeconds(30);
   /** Containers Docker's event stream said died, and when (see {@link #died}). */
   private final Map<String, Instant> diedAt = new ConcurrentHashMap<>();
   /** Opens a client to a member's PostgreSQL. */
@@ -290,6 +292,12 @@ public final class ClusterScope {
   public boolean died(ContainerInfo c) {
     Instant died = diedAt.get(c.id());
     if (died == null) {
+      return false;
+    }
+    if (died.isBefore(clock.instant().minus(DIE_NOTICE_LIFE))) {
+      // a listing lags a death by a moment, not this long: a member seen running this long after
+      // its notice runs (its start time may come from another clock than the notice's)
+      diedAt.remove(c.id(), died);
       return false;
     }
     Optional<Instant> since = docker.runningSince(c.id());

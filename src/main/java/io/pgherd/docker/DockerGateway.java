@@ -69,14 +69,27 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
     return connect(DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(dockerHost).build());
   }
 
+  /**
+   * Connects to the engine the environment names, for a quick question: a connection within 2 s,
+   * an answer within 3 s (a wedged engine must not hold a command that only wanted to know).
+   */
+  public static DockerGateway connectBriefly() {
+    return connect(DefaultDockerClientConfig.createDefaultConfigBuilder().build(), Duration.ofSeconds(2),
+        Duration.ofSeconds(3));
+  }
+
   private static DockerGateway connect(DefaultDockerClientConfig config) {
+    return connect(config, Duration.ofSeconds(5), Duration.ofMinutes(10));
+  }
+
+  private static DockerGateway connect(DefaultDockerClientConfig config, Duration connection, Duration response) {
     URI uri = config.getDockerHost();
     DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
         .dockerHost(uri)
         .sslConfig(config.getSSLConfig())
         .maxConnections(50)
-        .connectionTimeout(Duration.ofSeconds(5))
-        .responseTimeout(Duration.ofMinutes(10))
+        .connectionTimeout(connection)
+        .responseTimeout(response)
         .build();
     return new DockerGateway(DockerClientImpl.getInstance(config, http), uri.toString());
   }

@@ -60,6 +60,9 @@ public final class Observer extends ClusterPart {
   /** How long an agent may not answer before the fallback to SQL is said (a restored member's agents hand over, a JVM starts). */
   static final java.time.Duration FALLBACK_GRACE = java.time.Duration.ofSeconds(10);
 
+  /** Probes past their deadline, by member, while they run (one at most each). */
+  private final Map<Integer, CompletableFuture<Look>> stillRunning = new java.util.concurrent.ConcurrentHashMap<>();
+
   public Observer(ClusterScope scope) {
     super(scope);
   }
@@ -98,8 +101,16 @@ public final class Observer extends ClusterPart {
     // Members are probed in parallel: one that hangs (frozen, cut off) delays nobody else's probe.
     Map<Integer, CompletableFuture<Look>> pending = new TreeMap<>();
     Map<Integer, String> errors = new TreeMap<>();
+    long deadline = System.nanoTime() + PROBE_DEADLINE.toNanos();
     for (var e : members.entrySet()) {
       if (!e.getValue().running() || recovering.contains(e.getValue().id())) {
+        continue;
+      }
+      CompletableFuture<Look> late = stillRunning.get(e.getKey());
+      if (late != null && !late.isDone()) {
+        // the last pass's probe of it still runs (past its deadline): no second one queued behind it
+        errors.put(e.getKey(), "its last probe, started more than " + PROBE_DEADLINE.toSeconds() + " s ago, still runs"
+            + " (its name may not resolve, or its address not answer)");
         continue;
       }
       Target target = target(e.getValue(), e.getKey());
@@ -108,15 +119,17 @@ public final class Observer extends ClusterPart {
       }
       pending.put(e.getKey(), CompletableFuture.supplyAsync(() -> look(target), PROBES));
     }
+    stillRunning.values().removeIf(CompletableFuture::isDone);
     Map<Integer, InstanceProbe> probes = new TreeMap<>();
     Map<Integer, String> fenced = new TreeMap<>();
-    long deadline = System.nanoTime() + PROBE_DEADLINE.toNanos();
     pending.forEach((ordinal, future) -> {
       Look look;
       try {
         look = future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
-        // it goes on in the background (its own timeouts end it); this pass does not wait for it
+        // it goes on in the background (its own timeouts end it); this pass does not wait for it, and the next
+        // starts no other of the same member while it runs
+        stillRunning.put(ordinal, future);
         look = Look.failed("no answer within " + PROBE_DEADLINE.toSeconds() + " s (the probe still runs: its name"
             + " may not resolve, or its address not answer)");
       } catch (InterruptedException e) {

@@ -255,7 +255,9 @@ public final class SwarmRuntime implements ContainerRuntime {
   /** An attachable overlay network (members' services and the operator's own container join it). */
   @Override
   public void ensureNetwork(String name, Map<String, String> labels) {
-    // a cluster's network encrypted when this Swarm can (tried once); the control network carries no member traffic
+    // a cluster's network (replication, the load balancer's traffic) encrypted when this Swarm can (tried once);
+    // the control network, made by `operator deploy` too, is not: the operator's own connections to the members go
+    // over it (the agents' API under mutual TLS; SQL with SCRAM, and TLS when spec.tls is on)
     networks.ensure(name, labels, name.equals(CONTROL_NETWORK) || networks.exists(name) ? null : encryption.verdict());
   }
 

@@ -85,4 +85,18 @@ class RemoteCommandTest {
     assertThat(RemoteCommand.runHere(new RemoteCli.Request(List.of("apply", "-f", RemoteCommand.FILE + "3"), Map.of()))
         .output()).contains("names a file it does not carry");
   }
+
+  @Test
+  void autoKeepsTheCommandsOfAHomeWithClustersOnThisMachine() throws Exception {
+    Path empty = dir.resolve("empty-home");
+    assertThat(RemoteCommand.localHomeIsEmpty(Map.of("PGHERD_HOME", empty.toString()))).as("no such directory").isTrue();
+    Files.createDirectories(empty.resolve("clusters"));
+    assertThat(RemoteCommand.localHomeIsEmpty(Map.of("PGHERD_HOME", empty.toString()))).isTrue();
+    Files.writeString(empty.resolve("clusters/demo.yaml"), "kind: PostgresCluster\n");
+    assertThat(RemoteCommand.localHomeIsEmpty(Map.of("PGHERD_HOME", empty.toString())))
+        .as("an operator runs its clusters here").isFalse();
+    // a home named on the command line is that home's: no engine is asked
+    assertThat(RemoteCommand.swarmOperatorAnswers(new String[] {"get", "--home", empty.toString()}, Map.of())).isFalse();
+    assertThat(RemoteCommand.swarmOperatorAnswers(new String[] {"get"}, Map.of("PGHERD_HOME", empty.toString()))).isFalse();
+  }
 }

@@ -77,7 +77,18 @@ class SwarmClusterIT {
   private static ItSupport.Run cliAuto(String... args) throws Exception {
     List<String> cmd = new java.util.ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
     cmd.addAll(List.of(args));
-    return ItSupport.run(null, cmd, Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock"));
+    // (a home of its own, empty: a home with clusters keeps its commands on this machine)
+    return ItSupport.run(EMPTY_HOME, cmd, Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock"));
+  }
+
+  private static final Path EMPTY_HOME;
+
+  static {
+    try {
+      EMPTY_HOME = Files.createTempDirectory("pgherd-empty-home");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** {@code pgherd operator deploy}, from the host, against the lab's first manager, the operator on lab host {@code host}. */
@@ -233,7 +244,7 @@ class SwarmClusterIT {
       assertThat(new String(java.util.Base64.getDecoder().decode(data), StandardCharsets.ISO_8859_1)).doesNotContain(password);
     }
     String pgherd = ItSupport.repo().resolve("bin/pgherd").toString();
-    Map<String, String> env = Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock");
+    Map<String, String> env = Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock", "PGHERD_HOME", EMPTY_HOME.toString());
     ItSupport.Run watched = ItSupport.run(null, List.of("timeout", "8", pgherd, "status", CLUSTER, "-w", "--interval", "1"), env);
     assertThat(watched.exitCode()).as(watched.output()).isEqualTo(124); // still watching when stopped
     assertThat(watched.output().split("Every 1.0s: pgherd status", -1).length).as(watched.output()).isGreaterThan(2);

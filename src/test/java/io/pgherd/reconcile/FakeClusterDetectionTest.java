@@ -88,6 +88,11 @@ class FakeClusterDetectionTest {
         .isLessThan(Duration.ofSeconds(7)).isGreaterThanOrEqualTo(Duration.ofMillis(4900));
     assertThat(scene.status().orElseThrow().getMembers().get(1).getState()).as("said, not waited for")
         .isNotEqualTo("streaming");
+    // the next pass, while that probe still runs, starts no second one behind it (they would pile up, pass after pass)
+    int tried = scene.postgres.agents().tried("demo-2");
+    FakeClusterScene.TimedPass next = scene.timedPass();
+    assertThat(next.took()).isLessThan(Duration.ofSeconds(2));
+    assertThat(scene.postgres.agents().tried("demo-2")).isEqualTo(tried);
     scene.postgres.agents().stall("demo-2", null);
     scene.postgres.answer("demo-2");
   }
