@@ -117,7 +117,8 @@ public final class Observer extends ClusterPart {
       if (target.agent() != null) {
         agentContact.expect(e.getValue().id(), instant());
       }
-      pending.put(e.getKey(), CompletableFuture.supplyAsync(() -> look(target), PROBES));
+      String id = e.getValue().id();
+      pending.put(e.getKey(), CompletableFuture.supplyAsync(() -> look(id, target), PROBES));
     }
     stillRunning.values().removeIf(CompletableFuture::isDone);
     Map<Integer, InstanceProbe> probes = new TreeMap<>();
@@ -140,9 +141,6 @@ public final class Observer extends ClusterPart {
       }
       if (look.fenced() != null) {
         fenced.put(ordinal, look.fenced());
-      }
-      if (look.agentAnswered() != null) {
-        agentContact.heard(members.get(ordinal).id(), look.agentAnswered());
       }
       if (look.probe() != null) {
         probes.put(ordinal, look.probe());
@@ -213,13 +211,16 @@ public final class Observer extends ClusterPart {
    * probe's timeout then says so), or it says PostgreSQL did not answer it: a member counts as
    * down (towards a failover) only when SQL says so too, never on its agent's word alone.
    */
-  private Look look(Target target) {
+  private Look look(String containerId, Target target) {
     String fallback = target.noAgent();
     Instant answered = null;
     if (target.agent() != null) {
       try {
         AgentStatus status = target.agent().status();
         answered = instant();
+        // recorded at once, even when the pass has stopped waiting for this probe: the agent counts its
+        // silence from this call, and a failover waits for that silence to have made it fence itself
+        agentContact.heard(containerId, answered);
         if (status.stateAgeMillis() > MAX_AGENT_STATE_AGE.toMillis()) {
           fallback = "its agent's look is " + status.stateAgeMillis() + " ms old";
         } else if (status.probe().isPresent()) {
