@@ -71,11 +71,6 @@ final class OverlayEncryption {
     return verdict;
   }
 
-  /** The verdict when known, without probing (null before the first overlay was made). */
-  synchronized Verdict known() {
-    return verdict;
-  }
-
   private Verdict probe() {
     List<SwarmNode> nodes = calls.call(() -> client.listSwarmNodesCmd().exec()).stream()
         .filter(n -> n.getStatus() != null && n.getStatus().getState() == SwarmNodeState.READY)
