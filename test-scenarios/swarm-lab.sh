@@ -11,6 +11,9 @@
 #   swarm-lab.sh down               everything it made: engines, their data, namespaces, links
 #   swarm-lab.sh host I             prints DOCKER_HOST=... for engine I (1..N)
 #   swarm-lab.sh cut I | heal I     takes host I's link down / up (a partition of that host)
+#   swarm-lab.sh crash I            host I loses power: its link down and every process of its engine
+#                                   (dockerd, containerd, shims, containers) killed at once; data kept
+#   swarm-lab.sh boot I             host I comes back after a crash: its engine started on its data, link up
 #   swarm-lab.sh ls                 the Swarm's nodes, as engine 1 sees them
 #
 # Needs root, iproute2, iptables, nsenter (util-linux) and dockerd; the machine's own engine only
@@ -60,6 +63,12 @@ start_engine() {
   ip -n "$PREFIX$i" link set lo up
   ip -n "$PREFIX$i" route add default via "$NET.1"
   mkdir -p "$DATA/$i"
+  start_dockerd "$i"
+}
+
+# start_dockerd I: engine I in namespace pgswI (made already), on its data root
+start_dockerd() {
+  local i=$1
   DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid nsenter --net="/var/run/netns/$PREFIX$i" dockerd \
     --data-root "$DATA/$i" --exec-root "$RUN/exec$i" --pidfile "$RUN/docker$i.pid" \
     -H "unix://$(sock "$i")" --bip "10.19$i.0.1/24" --default-address-pool "base=10.18$i.0.0/16,size=24" \
@@ -184,6 +193,49 @@ stop_engine() {
   true
 }
 
+# pids_of I: every process of engine I: those in its network namespace (dockerd, containerd, the
+# shims) and those in its cgroup parent (the containers' processes, in namespaces of their own)
+pids_of() {
+  local i=$1 f
+  ip netns pids "$PREFIX$i" 2>/dev/null
+  for f in /proc/[0-9]*/cgroup; do
+    grep -q ":/pgsw$i/" "$f" 2>/dev/null && { f=${f#/proc/}; echo "${f%/cgroup}"; }
+  done
+}
+
+# crash I: host I loses power — cut off first, then all its processes killed together (no clean
+# stop: containers are not told, the Swarm is not left); its data and namespace stay for boot
+crash() {
+  local i=${1:-} m pids
+  [[ $i =~ ^[1-9]$ ]] || die "crash I: I is a host number"
+  [ -f "$RUN/docker$i.pid" ] || die "engine $i is not up"
+  ip link set "${PREFIX}v$i" down
+  for _ in 1 2 3; do
+    pids=$(pids_of "$i" | sort -u)
+    [ -z "$pids" ] && break
+    kill -9 $pids 2>/dev/null
+    sleep 0.2
+  done
+  rm -f "$RUN/docker$i.pid" "$(sock "$i")"
+  for m in $(awk -v d="$DATA/$i/" -v r="$RUN/exec$i/" 'index($2, d) == 1 || index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
+    umount -l "$m" 2>/dev/null
+  done
+  log "host $i crashed (link down, every process of its engine killed)"
+}
+
+# boot I: host I, crashed, starts again: its engine on the data it had, then its link up
+boot() {
+  local i=${1:-} t0
+  t0=$(now)
+  [[ $i =~ ^[1-9]$ ]] || die "boot I: I is a host number"
+  [ ! -f "$RUN/docker$i.pid" ] || die "engine $i is up already"
+  [ -d "$DATA/$i" ] || die "host $i has no data to boot from"
+  start_dockerd "$i"
+  await_engine "$i"
+  ip link set "${PREFIX}v$i" up
+  log "host $i booted in $(since "$t0") s"
+}
+
 # leave I: engine I leaves the Swarm for good (the node is removed from the Swarm) and stops
 leave() {
   local i=${1:-} node
@@ -201,7 +253,8 @@ leave() {
 
 down() {
   local i m
-  for i in $(engines); do stop_engine "$i"; done
+  # (a crashed host has no pid file, only its data)
+  for i in $( (engines; ls "$DATA" 2>/dev/null | grep -E '^[0-9]+$') | sort -un); do stop_engine "$i"; done
   for m in $(awk -v d="$DATA/" -v r="$RUN/" 'index($2, d) == 1 || index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
     umount -l "$m" 2>/dev/null
   done
@@ -226,6 +279,8 @@ case ${1:-} in
   host) [[ ${2:-} =~ ^[1-9]$ ]] || die "host I: I is an engine number"; echo "DOCKER_HOST=unix://$(sock "$2")" ;;
   cut) [[ ${2:-} =~ ^[1-9]$ ]] || die "cut I: I is a host number"; ip link set "${PREFIX}v$2" down ;;
   heal) [[ ${2:-} =~ ^[1-9]$ ]] || die "heal I: I is a host number"; ip link set "${PREFIX}v$2" up ;;
+  crash) crash "${2:-}" ;;
+  boot) boot "${2:-}" ;;
   ls) engine 1 node ls ;;
-  *) sed -n 2,16p "$0" >&2; exit 2 ;;
+  *) sed -n 2,19p "$0" >&2; exit 2 ;;
 esac

@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 
 /** {@code pgherd operator deploy}: the operator as a Swarm service, through the manager DOCKER_HOST names. */
 @Command(name = "deploy", description = "Run the operator as the Docker Swarm service " + OperatorService.NAME
-    + " (one replica, managers only; its home kept in the Swarm): created, or updated.")
+    + " (two replicas on two managers, one acting and one standing by; managers only; its home kept in the Swarm):"
+    + " created, or updated.")
 final class OperatorDeployCommand implements Callable<Integer> {
   @Option(names = "--image", paramLabel = "IMAGE", description = "the operator's image, present on every manager"
       + " (default: pgherd/operator:latest)")
@@ -29,8 +30,16 @@ final class OperatorDeployCommand implements Callable<Integer> {
       + " auto (default: where a probe finds an encrypted overlay carries traffic between the nodes), on, off")
   String encryption = "auto";
 
+  @Option(names = "--replicas", paramLabel = "N", description = "how many replicas, at most one per manager: the"
+      + " holder of the operator lease acts, the others stand by (default: 2, or 1 on a Swarm of one manager)")
+  Integer replicas;
+
   @Override
   public Integer call() {
+    if (replicas != null && (replicas < 1 || replicas > OperatorService.MAX_REPLICAS)) {
+      throw new Main.UserError("--replicas: must be 1 to " + OperatorService.MAX_REPLICAS + ", got " + replicas
+          + "; nothing was changed", 2);
+    }
     if (!List.of("auto", "on", "off").contains(encryption)) {
       throw new Main.UserError("--encryption: must be auto, on or off, got '" + encryption + "'; nothing was changed", 2);
     }
@@ -40,7 +49,8 @@ final class OperatorDeployCommand implements Callable<Integer> {
     }
     try (DockerGateway docker = DockerGateway.connect()) {
       OperatorService service = new OperatorService(docker.client(), docker.host());
-      System.out.println(service.deploy(new OperatorService.Options(image, socket, constraints, encryption)));
+      System.out.println(service.deploy(new OperatorService.Options(image, socket, constraints, encryption,
+          replicas == null ? 0 : replicas)));
       return 0;
     } catch (IllegalStateException e) {
       throw new Main.UserError("operator deploy: " + e.getMessage(), 1);

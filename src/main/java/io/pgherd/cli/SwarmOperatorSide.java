@@ -4,6 +4,7 @@ import io.pgherd.docker.DockerGateway;
 import io.pgherd.docker.EngineCalls;
 import io.pgherd.store.Home;
 import io.pgherd.store.HomeCipher;
+import io.pgherd.swarm.OperatorLeadership;
 import io.pgherd.swarm.OperatorService;
 import io.pgherd.swarm.RemoteCli;
 import io.pgherd.swarm.SwarmHome;
@@ -12,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * What the operator does besides reconciling when it runs on a Docker Swarm: its home kept in the
+ * What the operator does besides reconciling when it runs on a Docker Swarm: the lease that makes
+ * one of its replicas the one that acts ({@link OperatorLeadership}: waited for before anything
+ * else, kept while it runs; lost, the process stops at once, exit 3), its home kept in the
  * Swarm ({@link SwarmHome}: restored before anything, stored after each change, at once after each
  * write of an intent or a secret and after each command answered), and the command lines of every
  * manager answered ({@link RemoteCli}). When another operator has taken the home over, this one
@@ -26,28 +29,37 @@ final class SwarmOperatorSide implements AutoCloseable {
   private final DockerGateway docker;
   private final Home home;
   private final SwarmHome swarmHome;
+  private final OperatorLeadership leadership;
   private RemoteCli remote;
 
-  private SwarmOperatorSide(DockerGateway docker, Home home, SwarmHome swarmHome) {
+  private SwarmOperatorSide(DockerGateway docker, Home home, SwarmHome swarmHome, OperatorLeadership leadership) {
+    this.leadership = leadership;
     this.docker = docker;
     this.home = home;
     this.swarmHome = swarmHome;
   }
 
-  /** The home restored from the Swarm (said on stderr); a missing or unusable key is a UserError, nothing changed. */
-  static SwarmOperatorSide open(DockerGateway docker, Home home) {
+  /**
+   * Once this replica holds the operator lease (a standby waits here, saying who leads): the home
+   * restored from the Swarm (said on stderr). A missing or unusable key is a UserError, nothing changed.
+   */
+  static SwarmOperatorSide open(DockerGateway docker, Home home) throws InterruptedException {
     Path key = Path.of(System.getenv().getOrDefault(KEY_FILE_ENV, KEY_FILE));
     if (!Files.isReadable(key)) {
       throw new Main.UserError("on a Docker Swarm the operator keeps its home in the Swarm, sealed with its key, and "
           + key + " cannot be read: run it with `pgherd operator deploy` (which mounts the Swarm secret "
           + OperatorService.KEY_SECRET + " there), or name a key file in " + KEY_FILE_ENV, 2);
     }
+    OperatorLeadership leadership = OperatorLeadership.forThisProcess(docker.client(),
+        said -> System.err.println("pgherd operator: " + said));
+    leadership.acquire();
+    leadership.keep(SwarmOperatorSide::stopActing);
     try {
       home.createRoot();
       SwarmHome swarmHome = new SwarmHome(docker.client(), new EngineCalls(docker.host()), home.root(),
           HomeCipher.fromFile(key));
       System.err.println(swarmHome.restore());
-      SwarmOperatorSide side = new SwarmOperatorSide(docker, home, swarmHome);
+      SwarmOperatorSide side = new SwarmOperatorSide(docker, home, swarmHome, leadership);
       // from the first pass on: an intent or a secret not stored in the Swarm is not acted on (the pass fails, and retries)
       home.afterDurableWrite(() -> {
         String failed = side.publishNow();
@@ -57,6 +69,7 @@ final class SwarmOperatorSide implements AutoCloseable {
       });
       return side;
     } catch (IOException e) {
+      leadership.close();
       throw new Main.UserError("the operator's home cannot be restored from the Swarm: " + e.getMessage(), 1);
     }
   }
@@ -97,9 +110,10 @@ final class SwarmOperatorSide implements AutoCloseable {
       remote.close();
     }
     swarmHome.close();
+    leadership.close(); // last: a standby takes over once this one has stored the home for the last time
   }
 
-  /** Another operator has taken the home over: this one stops at once, acting on nothing more. */
+  /** Another operator has taken the home over, or the lease is lost: this one stops at once, acting on nothing more. */
   private static void stopActing(String why) {
     System.err.println("pgherd operator: " + why);
     Runtime.getRuntime().halt(3);

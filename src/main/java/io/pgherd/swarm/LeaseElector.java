@@ -65,6 +65,11 @@ public final class LeaseElector {
     this.marginMillis = marginMillis;
   }
 
+  /** This candidate's identity. */
+  public String me() {
+    return me;
+  }
+
   /** How often the holder renews: a third of the duration. */
   public long renewEvery() {
     return durationMillis / 3;
@@ -75,6 +80,15 @@ public final class LeaseElector {
    * this candidate's monotonic clock.
    */
   public Decision decide(Record current, long now) {
+    return decide(current, now, false);
+  }
+
+  /**
+   * As {@link #decide(Record, long)}, where {@code holderGone} says the store's own view is that
+   * the holder has ended for good (its Swarm task exited, as its node reported): its lease is free
+   * at once, with no need to wait out its duration.
+   */
+  public Decision decide(Record current, long now, boolean holderGone) {
     Record record = current == null ? Record.none(durationMillis) : current;
     if (!record.equals(seen)) {
       seen = record;
@@ -89,12 +103,31 @@ public final class LeaseElector {
       return new Decision(pending, "take the free lease");
     }
     long silent = now - seenSince;
+    if (holderGone) {
+      pending = new Record(me, 0, durationMillis, record.transitions() + 1);
+      return new Decision(pending, "take over from " + record.holder() + ", which has ended");
+    }
     if (silent >= record.durationMillis()) {
       pending = new Record(me, 0, durationMillis, record.transitions() + 1);
       return new Decision(pending, "take over from " + record.holder() + ", silent for " + silent + " ms");
     }
     pending = null;
     return new Decision(null, record.holder() + " leads (renewed " + silent + " ms ago by this candidate's clock)");
+  }
+
+  /**
+   * Gives the lease up (a clean stop): the record with no holder, so the next candidate takes it
+   * at its next round instead of after a whole duration. Null when this candidate does not hold it
+   * by the record last read. This candidate stops leading at once, whether or not the write is taken.
+   */
+  public Decision release(Record current) {
+    leaderUntil = Long.MIN_VALUE;
+    if (current == null || !current.holder().equals(me)) {
+      pending = null;
+      return null;
+    }
+    pending = new Record("", current.renewals() + 1, current.durationMillis(), current.transitions());
+    return new Decision(pending, "release");
   }
 
   /**
@@ -109,7 +142,7 @@ public final class LeaseElector {
     if (ok) {
       seen = pending;
       seenSince = startedAt;
-      leaderUntil = startedAt + durationMillis - marginMillis;
+      leaderUntil = pending.holder().equals(me) ? startedAt + durationMillis - marginMillis : Long.MIN_VALUE;
     }
     pending = null;
   }
@@ -117,6 +150,16 @@ public final class LeaseElector {
   /** Whether this candidate leads at {@code now}: its last write is recent enough that nobody else can have taken over. */
   public boolean leads(long now) {
     return seen != null && seen.holder().equals(me) && now < leaderUntil;
+  }
+
+  /** Until when (this candidate's monotonic clock) it leads by its last successful write; {@code Long.MIN_VALUE} when it does not. */
+  public long leaderUntil() {
+    return leaderUntil;
+  }
+
+  /** The holder in the record as last read (empty: none). */
+  public String holder() {
+    return seen == null ? "" : seen.holder();
   }
 
   /** The fencing token of this candidate's leadership (its take-over's number), while it leads. */

@@ -24,7 +24,9 @@ import java.util.Optional;
 
 /**
  * {@code pgherd operator deploy} and {@code undeploy}: the operator as the Swarm service
- * {@value #NAME} — one replica, on managers only, with the engine's socket, on the control network
+ * {@value #NAME} — two replicas on two managers (one where the Swarm has one manager), of which
+ * only the holder of the lease acts ({@link OperatorLeadership}) and the other stands by to take
+ * over within seconds; on managers only, with the engine's socket, on the control network
  * every cluster's services join, its home kept in the Swarm ({@link SwarmHome}) under the key in
  * the Swarm secret {@value #KEY_SECRET} (made once, random; only this service mounts it). A local
  * volume holds the home's working copy and the WAL spool on whichever manager it runs.
@@ -35,10 +37,16 @@ public final class OperatorService {
   static final String HOME_VOLUME = "pgherd-operator-home";
   static final String LABEL = "io.pgherd.component";
 
-  /** What to deploy: the image, the engine's socket on every manager, extra placement constraints. */
-  public record Options(String image, String dockerSocket, List<String> constraints, String encryption) {
+  /** The most replicas deploy makes (one acts, the others stand by; one per manager). */
+  public static final int MAX_REPLICAS = 7;
+
+  /**
+   * What to deploy: the image, the engine's socket on every manager, extra placement constraints,
+   * the clusters' overlay encryption, the number of replicas (0: two, or one on a Swarm of one manager).
+   */
+  public record Options(String image, String dockerSocket, List<String> constraints, String encryption, int replicas) {
     public Options(String image, String dockerSocket, List<String> constraints) {
-      this(image, dockerSocket, constraints, "auto");
+      this(image, dockerSocket, constraints, "auto", 0);
     }
   }
 
@@ -58,7 +66,8 @@ public final class OperatorService {
     SwarmManager.check(client, calls, host);
     ensureControlNetwork();
     String secretId = ensureKey();
-    ServiceSpec spec = spec(options, secretId);
+    int replicas = options.replicas() > 0 ? options.replicas() : managers() >= 2 ? 2 : 1;
+    ServiceSpec spec = spec(options, secretId, replicas);
     Optional<Service> other = any().filter(s -> !NAME.equals(s.getSpec().getName()));
     if (other.isPresent()) {
       throw new IllegalStateException("an operator runs on this Swarm already, as the service "
@@ -68,7 +77,7 @@ public final class OperatorService {
     if (existing.isEmpty()) {
       try {
         calls.call(() -> client.createServiceCmd(spec).exec());
-        return "created the service " + NAME + " (image " + options.image() + ", one replica on a manager)";
+        return "created the service " + NAME + " (image " + options.image() + ", " + say(replicas) + ")";
       } catch (ConflictException e) {
         existing = service();
       }
@@ -79,7 +88,17 @@ public final class OperatorService {
       client.updateServiceCmd(s.getId(), spec).withVersion(version).exec();
       return null;
     });
-    return "updated the service " + NAME + " (image " + options.image() + ")";
+    return "updated the service " + NAME + " (image " + options.image() + ", " + say(replicas) + ")";
+  }
+
+  private static String say(int replicas) {
+    return replicas > 1 ? replicas + " replicas on as many managers: one acts, the others stand by"
+        : "one replica, no standby";
+  }
+
+  private int managers() {
+    return (int) calls.call(() -> client.listSwarmNodesCmd().exec()).stream()
+        .filter(n -> n.getSpec() != null && "MANAGER".equalsIgnoreCase(String.valueOf(n.getSpec().getRole()))).count();
   }
 
   /** Removes the service (the clusters keep running; their state stays in the Swarm for the next deploy). */
@@ -115,22 +134,23 @@ public final class OperatorService {
     }
   }
 
-  static ServiceSpec spec(Options options, String keySecretId) {
+  static ServiceSpec spec(Options options, String keySecretId, int replicas) {
     List<String> constraints = new ArrayList<>(List.of("node.role==manager"));
     constraints.addAll(options.constraints());
     return new ServiceSpec().withName(NAME).withLabels(Map.of(LABEL, "operator"))
-        .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(1)))
+        .withMode(new ServiceModeConfig().withReplicated(new ServiceReplicatedModeOptions().withReplicas(replicas)))
         .withTaskTemplate(new TaskSpec()
             .withContainerSpec(new ContainerSpec().withImage(options.image()).withArgs(List.of("--runtime", "swarm"))
                 .withDnsConfig(ServiceSpecs.DNS)
-                .withEnv(List.of(OverlayEncryption.ENV + "=" + options.encryption()))
+                .withEnv(List.of(OverlayEncryption.ENV + "=" + options.encryption(),
+                    OperatorLeadership.TASK_ENV + "=" + OperatorLeadership.TASK_TEMPLATE))
                 .withLabels(Map.of(LABEL, "operator"))
                 .withMounts(List.of(
                     new Mount().withType(MountType.BIND).withSource(options.dockerSocket()).withTarget("/var/run/docker.sock"),
                     new Mount().withType(MountType.VOLUME).withSource(HOME_VOLUME).withTarget("/var/lib/pgherd")))
                 .withSecrets(List.of(new ContainerSpecSecret().withSecretId(keySecretId).withSecretName(KEY_SECRET)
                     .withFile(new ContainerSpecFile().withName(KEY_SECRET).withUid("0").withGid("0").withMode(0400L)))))
-            .withPlacement(new ServicePlacement().withConstraints(constraints))
+            .withPlacement(new ServicePlacement().withConstraints(constraints).withMaxReplicas(1))
             .withNetworks(List.of(new NetworkAttachmentConfig().withTarget(SwarmRuntime.CONTROL_NETWORK))));
   }
 

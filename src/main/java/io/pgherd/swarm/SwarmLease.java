@@ -31,6 +31,7 @@ public final class SwarmLease {
   private final String image;
   private final LeaseElector elector;
   private final LongSupplier clock;
+  private final java.util.function.Predicate<String> ended;
 
   /**
    * @param service the holder service's name (e.g. pgherd-operator-lease)
@@ -38,6 +39,16 @@ public final class SwarmLease {
    * @param clock this process's monotonic clock, in milliseconds
    */
   public SwarmLease(DockerClient docker, String service, String image, LeaseElector elector, LongSupplier clock) {
+    this(docker, service, image, elector, clock, holder -> false);
+  }
+
+  /**
+   * As above, where {@code ended} says whether a holder has ended for good by the Swarm's own view
+   * (its task exited, reported by its node): then its lease is taken at once.
+   */
+  public SwarmLease(DockerClient docker, String service, String image, LeaseElector elector, LongSupplier clock,
+      java.util.function.Predicate<String> ended) {
+    this.ended = ended;
     this.docker = docker;
     this.service = service;
     this.image = image;
@@ -54,12 +65,41 @@ public final class SwarmLease {
     } catch (NotFoundException e) {
       holder = null;
     }
-    LeaseElector.Decision d = elector.decide(holder == null ? null : record(holder.getSpec().getLabels()), started);
+    LeaseElector.Record current = holder == null ? null : record(holder.getSpec().getLabels());
+    boolean gone = current != null && !current.holder().isEmpty() && !current.holder().equals(elector.me())
+        && ended.test(current.holder());
+    LeaseElector.Decision d = elector.decide(current, started, gone);
     if (!d.writes()) {
       return elector.leads(clock.getAsLong());
     }
     elector.written(write(holder, d.write()), started);
     return elector.leads(clock.getAsLong());
+  }
+
+  /** Gives the lease up if this candidate holds it (a clean stop); it leads no more either way. */
+  public void release() {
+    long started = clock.getAsLong();
+    Service holder;
+    try {
+      holder = docker.inspectServiceCmd(service).exec();
+    } catch (NotFoundException e) {
+      elector.release(null);
+      return;
+    }
+    LeaseElector.Decision d = elector.release(record(holder.getSpec().getLabels()));
+    if (d != null) {
+      elector.written(write(holder, d.write()), started);
+    }
+  }
+
+  /** Until when this candidate leads by its last round (its clock), {@code Long.MIN_VALUE} when it does not. */
+  public long leaderUntil() {
+    return elector.leaderUntil();
+  }
+
+  /** The holder as last read (empty: none). */
+  public String holder() {
+    return elector.holder();
   }
 
   /** Whether this candidate leads now (by its last round). */

@@ -188,6 +188,8 @@ class HostileArgsTest {
     refused("-o must be yaml, json or table, got 'x'", "get", "demo", "-o", "x");
     refused("--interval must be between 0.2 and 3600 seconds", "status", "demo", "-w", "--interval", "NaN");
     refused("--encryption: must be auto, on or off, got 'yes'", "operator", "deploy", "--encryption", "yes");
+    refused("--replicas: must be 1 to 7, got 0", "operator", "deploy", "--replicas", "0");
+    refused("--replicas: must be 1 to 7, got 8", "operator", "deploy", "--replicas", "8");
   }
 
   @Test

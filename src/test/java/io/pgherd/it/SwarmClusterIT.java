@@ -101,8 +101,9 @@ class SwarmClusterIT {
         constraints.add("node.labels.pgherd.lab.host" + (hosts.length == 1 ? "==" : "!=") + "h" + h);
       }
     }
+    // one replica: this test follows the one operator task as Swarm moves it (SwarmHostLossIT has a standby)
     List<String> cmd = new java.util.ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString(), "operator",
-        "deploy", "--docker-socket", "/run/pgsw/docker1.sock"));
+        "deploy", "--docker-socket", "/run/pgsw/docker1.sock", "--replicas", "1"));
     constraints.forEach(c -> cmd.addAll(List.of("--constraint", c)));
     return ItSupport.run(null, cmd, Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock"));
   }

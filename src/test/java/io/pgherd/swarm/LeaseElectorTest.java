@@ -81,6 +81,34 @@ class LeaseElectorTest {
   }
 
   @Test
+  void aHolderWhoseTaskEndedIsReplacedAtOnceAndAReleasedLeaseIsFreeAtTheNextRound() {
+    Store s = new Store();
+    LeaseElector a = new LeaseElector("a", DURATION, MARGIN);
+    LeaseElector b = new LeaseElector("b", DURATION, MARGIN);
+    round(a, s, 0);
+    assertThat(b.decide(s.record, 100, false).writes()).as("a may still run").isFalse();
+    Record read = s.record;
+    Decision d = b.decide(read, 200, true);
+    assertThat(d.why()).contains("has ended");
+    assertThat(s.write(read, d)).isTrue();
+    b.written(true, 200);
+    assertThat(b.leads(200)).isTrue();
+    assertThat(s.record).isEqualTo(new Record("b", 0, DURATION, 2));
+
+    // b stops cleanly: the record has no holder, a takes it at its next round, b leads no more at once
+    Record before = s.record;
+    Decision release = b.release(before);
+    assertThat(b.leads(300)).isFalse();
+    assertThat(s.write(before, release)).isTrue();
+    b.written(true, 300);
+    assertThat(b.leads(300)).isFalse();
+    assertThat(s.record.holder()).isEmpty();
+    assertThat(round(a, s, 400)).as("free: no duration to wait out").isTrue();
+    assertThat(a.token()).isEqualTo(3);
+    assertThat(b.release(s.record)).as("nothing to give up: a holds it").isNull();
+  }
+
+  @Test
   void aWriteThatLostTheRaceGivesNoLeadership() {
     Store s = new Store();
     LeaseElector a = new LeaseElector("a", DURATION, MARGIN);

@@ -1,0 +1,197 @@
+package io.pgherd.swarm;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.Task;
+import com.github.dockerjava.api.model.TaskState;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * Which of the operator's replicas on a Swarm acts: the one holding the lease in the Swarm's own
+ * store ({@link SwarmLease}, the holder service {@value #SERVICE}). A replica waits in
+ * {@link #acquire} before it reads the home or touches anything; from then {@link #keep} renews
+ * the lease every {@link LeaseElector#renewEvery()} and, the moment its last successful renewal is
+ * too old to be sure nobody else has taken over (a majority of managers unreachable, another
+ * replica's write first), tells its {@code lost} callback — which stops the process at once: it
+ * acts on nothing more, and the Swarm starts it again as a standby.
+ *
+ * <p>The timing keeps an isolated primary's self-fencing sound: an old leader stops before
+ * {@code DURATION - MARGIN} has passed since its last renewal began; a standby takes over only
+ * after the record has stayed the same for {@code DURATION} on its own clock, and it has never
+ * heard the members' agents, so it waits their whole isolation timeout before it counts a silent
+ * primary fenced. A holder whose task the Swarm reports ended (exited, on a node that said so) is
+ * replaced at once; one on a node the Swarm cannot reach only after the duration.
+ */
+public final class OperatorLeadership implements AutoCloseable {
+  /** The service (zero replicas) whose labels hold the lease. */
+  public static final String SERVICE = "pgherd-operator-lease";
+  /** The environment variable the operator's service sets to its task's id (a Swarm template). */
+  public static final String TASK_ENV = "PGHERD_TASK_ID";
+  /** The Swarm template that gives each task its id in {@value #TASK_ENV}. */
+  public static final String TASK_TEMPLATE = "{{.Task.ID}}";
+  /** The image named in the holder service's spec: never pulled or run (it has no task). */
+  static final String IMAGE = "pgherd/operator:latest";
+  /** How long a lease lasts without renewal; renewed every third of it. */
+  public static final Duration DURATION = Duration.ofSeconds(6);
+  /** How much sooner than that its holder stops counting itself leader. */
+  public static final Duration MARGIN = Duration.ofMillis(1500);
+  /** How often the holder checks that it still leads, between renewals. */
+  static final long WATCH_MS = 100;
+  /** Task states after which a task's container runs no more. */
+  static final Set<TaskState> ENDED = EnumSet.of(TaskState.COMPLETE, TaskState.SHUTDOWN, TaskState.FAILED,
+      TaskState.REJECTED, TaskState.REMOVE, TaskState.ORPHANED);
+
+  private final DockerClient client;
+  private final SwarmLease lease;
+  private final LongSupplier clock;
+  private final String me;
+  private final Consumer<String> say;
+  private volatile long until = Long.MIN_VALUE;
+  private volatile String lastError;
+  private volatile boolean closed;
+  private Thread renewer;
+  private Thread watchdog;
+
+  OperatorLeadership(DockerClient client, String me, LongSupplier clock, Consumer<String> say) {
+    this.client = client;
+    this.me = me;
+    this.clock = clock;
+    this.say = say;
+    this.lease = new SwarmLease(client, SERVICE, IMAGE, new LeaseElector(me, DURATION.toMillis(), MARGIN.toMillis()),
+        clock, this::ended);
+  }
+
+  /** For the operator in this process: its identity is its task's id when the Swarm gave it one. */
+  public static OperatorLeadership forThisProcess(DockerClient client, Consumer<String> say) {
+    String task = System.getenv(TASK_ENV);
+    String me = task != null && !task.isBlank() && !task.contains("{{") ? task
+        : "process-" + UUID.randomUUID().toString().substring(0, 8);
+    long origin = System.nanoTime();
+    return new OperatorLeadership(client, me, () -> (System.nanoTime() - origin) / 1_000_000, say);
+  }
+
+  /** This replica's identity in the lease (its task id). */
+  public String me() {
+    return me;
+  }
+
+  /** The fencing token of this replica's leadership: how many take-overs the lease has seen. */
+  public long token() {
+    return lease.token();
+  }
+
+  /**
+   * Blocks until this replica holds the lease, saying once who holds it meanwhile (and each time
+   * that changes); an engine that cannot be asked is said and asked again.
+   */
+  public void acquire() throws InterruptedException {
+    String said = null;
+    while (true) {
+      String why;
+      try {
+        if (lease.tryOnce()) {
+          until = lease.leaderUntil();
+          say.accept("took the operator lease (" + SERVICE + ", token " + lease.token() + ") as " + me
+              + ": this replica acts from now on");
+          return;
+        }
+        why = "standby: the operator lease is held by " + lease.holder() + "; this replica takes over when it lapses"
+            + " (not renewed for " + DURATION.toSeconds() + " s) or its task ends";
+      } catch (RuntimeException e) {
+        why = "standby: the operator lease cannot be read or written (" + e.getMessage() + "); asking again";
+      }
+      if (!why.equals(said)) {
+        say.accept(why);
+        said = why;
+      }
+      Thread.sleep(lease.renewEvery() / 2);
+    }
+  }
+
+  /**
+   * From now on: the lease renewed every {@link LeaseElector#renewEvery()}; {@code lost} told once,
+   * with why, when this replica can no longer be sure it leads (checked every {@value #WATCH_MS} ms,
+   * also while a renewal hangs on an engine without a leader).
+   */
+  public synchronized void keep(Consumer<String> lost) {
+    renewer = daemon(() -> {
+      while (!closed) {
+        try {
+          lease.tryOnce();
+          until = lease.leaderUntil();
+          lastError = null;
+        } catch (RuntimeException e) {
+          lastError = e.getMessage();
+        }
+        if (!closed && until == Long.MIN_VALUE) {
+          break; // another replica's write came first: the watchdog says so
+        }
+        sleep(lease.renewEvery());
+      }
+    }, "pgherd-lease-renew");
+    watchdog = daemon(() -> {
+      while (!closed) {
+        if (clock.getAsLong() >= until) {
+          if (!closed) {
+            lost.accept(lastError != null
+                ? "lost the operator lease: it could not be renewed for " + (DURATION.toMillis() - MARGIN.toMillis())
+                    + " ms (" + lastError + "); another replica may lead by now, so this one stops acting"
+                : "lost the operator lease to " + lease.holder() + " (token " + lease.token()
+                    + "); this replica stops acting");
+          }
+          return;
+        }
+        sleep(WATCH_MS);
+      }
+    }, "pgherd-lease-watch");
+  }
+
+  /** Whether this replica leads now. */
+  public boolean leads() {
+    return clock.getAsLong() < until;
+  }
+
+  /** Stops renewing and gives the lease up, so a standby takes over at its next look rather than after a whole duration. */
+  @Override
+  public synchronized void close() {
+    closed = true;
+    if (renewer != null) {
+      renewer.interrupt();
+      watchdog.interrupt();
+    }
+    until = Long.MIN_VALUE;
+    try {
+      lease.release();
+      say.accept("gave the operator lease up (a clean stop)");
+    } catch (RuntimeException e) {
+      say.accept("could not give the operator lease up (" + e.getMessage() + "); a standby takes over when it lapses");
+    }
+  }
+
+  /** Whether the Swarm reports the task {@code holder} ended (an identity that is no task id is never known to). */
+  private boolean ended(String holder) {
+    List<Task> tasks = client.listTasksCmd().withIdFilter(holder).exec();
+    return tasks.stream().anyMatch(t -> holder.equals(t.getId()) && t.getStatus() != null
+        && ENDED.contains(t.getStatus().getState()));
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
