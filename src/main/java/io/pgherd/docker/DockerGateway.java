@@ -13,10 +13,6 @@ import com.github.dockerjava.api.model.MountType;
 import com.github.dockerjava.api.model.Network;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.transport.DockerHttpClient;
-import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.ContainerSpec;
@@ -25,8 +21,6 @@ import io.pgherd.runtime.NameTakenException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,9 +32,10 @@ import java.util.function.Consumer;
  * creating what already exists (409, same name) are not errors to the caller. Every engine failure
  * to connect becomes a {@link DockerUnavailableException} naming the engine's address.
  *
- * <p>This class connects, and creates, starts, stops and removes containers, volumes and networks;
- * it hands what is read of containers to {@link ContainerQueries}, the files copied in and out to
- * {@link ContainerFiles}, and the commands run in them to {@link DockerExec}.
+ * <p>This class creates, starts, stops and removes containers, volumes and networks; it connects
+ * as {@link EngineConnection} says, and hands what is read of containers to
+ * {@link ContainerQueries}, the files copied in and out to {@link ContainerFiles}, and the
+ * commands run in them to {@link DockerExec}.
  */
 public final class DockerGateway implements ContainerRuntime, Closeable {
   private final DockerClient client;
@@ -50,9 +45,9 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
   private final ContainerFiles files;
   private final ContainerQueries queries;
 
-  private DockerGateway(DockerClient client, String host) {
-    this.client = client;
-    this.host = host;
+  private DockerGateway(EngineConnection engine) {
+    this.client = engine.client();
+    this.host = engine.host();
     this.calls = new EngineCalls(host);
     this.exec = new DockerExec(client, host, calls);
     this.files = new ContainerFiles(client, calls);
@@ -61,12 +56,12 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
 
   /** Connects to $DOCKER_HOST, else unix:///var/run/docker.sock. Does not contact it yet. */
   public static DockerGateway connect() {
-    return connect(DefaultDockerClientConfig.createDefaultConfigBuilder().build());
+    return new DockerGateway(EngineConnection.fromEnvironment());
   }
 
   /** Connects to the engine at {@code dockerHost} (unix:///path or tcp://host:port). */
   public static DockerGateway connect(String dockerHost) {
-    return connect(DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(dockerHost).build());
+    return new DockerGateway(EngineConnection.at(dockerHost));
   }
 
   /**
@@ -74,24 +69,7 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
    * an answer within 3 s (a wedged engine must not hold a command that only wanted to know).
    */
   public static DockerGateway connectBriefly() {
-    return connect(DefaultDockerClientConfig.createDefaultConfigBuilder().build(), Duration.ofSeconds(2),
-        Duration.ofSeconds(3));
-  }
-
-  private static DockerGateway connect(DefaultDockerClientConfig config) {
-    return connect(config, Duration.ofSeconds(5), Duration.ofMinutes(10));
-  }
-
-  private static DockerGateway connect(DefaultDockerClientConfig config, Duration connection, Duration response) {
-    URI uri = config.getDockerHost();
-    DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
-        .dockerHost(uri)
-        .sslConfig(config.getSSLConfig())
-        .maxConnections(50)
-        .connectionTimeout(connection)
-        .responseTimeout(response)
-        .build();
-    return new DockerGateway(DockerClientImpl.getInstance(config, http), uri.toString());
+    return new DockerGateway(EngineConnection.brief());
   }
 
   @Override

@@ -3,10 +3,13 @@ package io.pgherd.swarm;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.model.Network;
+import com.github.dockerjava.api.model.NetworkAttachmentConfig;
+import com.github.dockerjava.api.model.ServiceSpec;
 import com.github.dockerjava.api.model.Task;
 import com.github.dockerjava.api.model.TaskState;
 import io.pgherd.docker.EngineCalls;
 import io.pgherd.runtime.ContainerRuntime.Networking;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,13 +18,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Swarm's overlay networks as {@link SwarmRuntime} sees them: made attachable (the operator's
- * own container joins), named from the ids tasks' specs give, and a running task's networking
- * found anywhere in the Swarm (the operator's own task, when it talks to another manager than its
- * node's engine).
+ * own container joins), a cluster's encrypted when this Swarm can ({@link OverlayEncryption}) and
+ * the control network ({@link SwarmRuntime#CONTROL_NETWORK}) not, named from the ids tasks' specs
+ * give, and a running task's networking found anywhere in the Swarm (the operator's own task, when
+ * it talks to another manager than its node's engine).
  */
 final class SwarmNetworks {
   private final DockerClient client;
   private final EngineCalls calls;
+  private final OverlayEncryption encryption;
   /** Network id → name (tasks' specs name networks by id). */
   private final Map<String, String> names = new ConcurrentHashMap<>();
   /** Network name → what it is (dropped when this removes it). */
@@ -30,27 +35,41 @@ final class SwarmNetworks {
   SwarmNetworks(DockerClient client, EngineCalls calls) {
     this.client = client;
     this.calls = calls;
+    this.encryption = new OverlayEncryption(client, calls, System.getenv(OverlayEncryption.ENV));
   }
 
   boolean exists(String name) {
     return find(name).isPresent();
   }
 
+  /** An attachable overlay network (members' services and the operator's own container join it). */
+  void ensure(String name, Map<String, String> labels) {
+    // a cluster's network (replication, the load balancer's traffic) encrypted when this Swarm can (tried once);
+    // the control network, made by `operator deploy` too, is not: the operator's own connections to the members go
+    // over it (the agents' API under mutual TLS; SQL with SCRAM, and TLS when spec.tls is on)
+    ensure(name, labels, name.equals(SwarmRuntime.CONTROL_NETWORK) || exists(name) ? null : encryption.verdict());
+  }
+
+  /** The control network, which every service joins (not encrypted: see {@link #ensure(String, Map)}). */
+  void ensureControl() {
+    ensure(SwarmRuntime.CONTROL_NETWORK, Map.of("io.pgherd.component", "control"), null);
+  }
+
   /**
    * An attachable overlay network (members' services and the operator's own container join it),
-   * encrypted when {@code encryption} says so; its label {@value #ENCRYPTION_LABEL} keeps why.
+   * encrypted when {@code verdict} says so; its label {@value #ENCRYPTION_LABEL} keeps why.
    */
-  void ensure(String name, Map<String, String> labels, OverlayEncryption.Verdict encryption) {
+  private void ensure(String name, Map<String, String> labels, OverlayEncryption.Verdict verdict) {
     if (exists(name)) {
       return;
     }
     Map<String, String> all = new java.util.HashMap<>(labels);
-    if (encryption != null) {
-      all.put(ENCRYPTION_LABEL, encryption.why());
+    if (verdict != null) {
+      all.put(ENCRYPTION_LABEL, verdict.why());
     }
     try {
       calls.call(() -> client.createNetworkCmd().withName(name).withDriver("overlay").withAttachable(true)
-          .withOptions(encryption != null && encryption.encrypt() ? Map.of("encrypted", "") : Map.of())
+          .withOptions(verdict != null && verdict.encrypt() ? Map.of("encrypted", "") : Map.of())
           .withLabels(all).withCheckDuplicate(true).exec());
     } catch (ConflictException e) {
       // made meanwhile: it exists
@@ -100,8 +119,18 @@ final class SwarmNetworks {
     }
   }
 
+  /** The names of the networks a service's tasks join (its spec names them by id). */
+  Set<String> attached(ServiceSpec spec) {
+    Set<String> attachedTo = new HashSet<>();
+    List<NetworkAttachmentConfig> attached = spec.getTaskTemplate().getNetworks();
+    if (attached != null) {
+      attached.forEach(n -> attachedTo.add(name(n.getTarget())));
+    }
+    return Set.copyOf(attachedTo);
+  }
+
   /** The network's name for an id (or the name itself). */
-  String name(String idOrName) {
+  private String name(String idOrName) {
     return names.computeIfAbsent(idOrName, id -> calls.call(() -> client.listNetworksCmd().withIdFilter(id).exec())
         .stream().filter(n -> id.equals(n.getId())).map(Network::getName).findFirst().orElse(id));
   }

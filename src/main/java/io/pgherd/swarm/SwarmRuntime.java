@@ -4,7 +4,6 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Frame;
-import com.github.dockerjava.api.model.NetworkAttachmentConfig;
 import com.github.dockerjava.api.model.PortConfig;
 import com.github.dockerjava.api.model.Service;
 import com.github.dockerjava.api.model.ServiceSpec;
@@ -23,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,7 +61,6 @@ public final class SwarmRuntime implements ContainerRuntime {
   private final ServiceLifecycle services;
   private final VolumeNodes volumes;
   private final SwarmNetworks networks;
-  private final OverlayEncryption encryption;
 
   /** Through the manager that {@code local} (a gateway to that engine) reaches. Does not contact it yet. */
   public SwarmRuntime(DockerGateway local) {
@@ -73,9 +70,7 @@ public final class SwarmRuntime implements ContainerRuntime {
     this.calls = new EngineCalls(host);
     this.volumes = new VolumeNodes(client, calls);
     this.networks = new SwarmNetworks(client, calls);
-    this.encryption = new OverlayEncryption(client, calls, System.getenv(OverlayEncryption.ENV));
-    this.services = new ServiceLifecycle(client, calls, volumes,
-        () -> ensureNetwork(CONTROL_NETWORK, Map.of("io.pgherd.component", "control")));
+    this.services = new ServiceLifecycle(client, calls, volumes, networks::ensureControl);
   }
 
   @Override
@@ -117,11 +112,7 @@ public final class SwarmRuntime implements ContainerRuntime {
         ports.put(p.getTargetPort(), p.getPublishedPort());
       }
     }
-    Set<String> attachedTo = new HashSet<>();
-    List<NetworkAttachmentConfig> attached = spec.getTaskTemplate().getNetworks();
-    if (attached != null) {
-      attached.forEach(n -> attachedTo.add(this.networks.name(n.getTarget())));
-    }
+    Set<String> attachedTo = networks.attached(spec);
     String state = !global ? TaskView.state(task)
         : ServiceLifecycle.held(spec) ? TaskView.state(task.filter(t -> t.getDesiredState() == TaskState.RUNNING))
         : TaskView.globalState(tasks.stream().filter(t -> t.getDesiredState() == TaskState.RUNNING).toList());
@@ -131,7 +122,7 @@ public final class SwarmRuntime implements ContainerRuntime {
     }
     return new ContainerInfo(s.getId(), spec.getName(), ServiceSpecs.container(spec).getImage(), state,
         waiting.isPresent() ? "waiting for a node: " + waiting.get() : TaskView.status(task), spec.getLabels() == null ? Map.of() : Map.copyOf(spec.getLabels()), Map.copyOf(ports),
-        s.getCreatedAt() == null ? 0 : s.getCreatedAt().toInstant().getEpochSecond(), Set.copyOf(attachedTo), node);
+        s.getCreatedAt() == null ? 0 : s.getCreatedAt().toInstant().getEpochSecond(), attachedTo, node);
   }
 
   /** Why the node a member is pinned to cannot run it now (down, drained, paused); empty when it can. */
@@ -252,13 +243,13 @@ public final class SwarmRuntime implements ContainerRuntime {
     return networks.exists(name);
   }
 
-  /** An attachable overlay network (members' services and the operator's own container join it). */
+  /**
+   * An attachable overlay network (members' services and the operator's own container join it); a
+   * cluster's encrypted when this Swarm can ({@link SwarmNetworks#ensure(String, Map)}).
+   */
   @Override
   public void ensureNetwork(String name, Map<String, String> labels) {
-    // a cluster's network (replication, the load balancer's traffic) encrypted when this Swarm can (tried once);
-    // the control network, made by `operator deploy` too, is not: the operator's own connections to the members go
-    // over it (the agents' API under mutual TLS; SQL with SCRAM, and TLS when spec.tls is on)
-    networks.ensure(name, labels, name.equals(CONTROL_NETWORK) || networks.exists(name) ? null : encryption.verdict());
+    networks.ensure(name, labels);
   }
 
   @Override
@@ -398,7 +389,4 @@ public final class SwarmRuntime implements ContainerRuntime {
     return new UnsupportedOperationException("on a Docker Swarm the operator cannot do this to a container on another"
         + " node: " + what + "; the member's agent does it");
   }
-
-  // ------------------------------------------------------------------ helpers
-
 }
