@@ -9,7 +9,8 @@
 #   swarm-lab.sh leave I            engine I leaves the Swarm (its node removed) and stops
 #   swarm-lab.sh load IMAGE...      the machine's images into every engine of the lab (no registry)
 #   swarm-lab.sh down               everything it made: engines, their data, namespaces, links
-#   swarm-lab.sh host I             prints DOCKER_HOST=... for engine I (1..N)
+#   swarm-lab.sh host I             prints DOCKER_HOST=... for engine I (1..N); a service mounts its
+#                                   node's own engine as /run/pgsw/node-{{.Node.ID}}.sock (a template)
 #   swarm-lab.sh cut I | heal I     takes host I's link down / up (a partition of that host)
 #   swarm-lab.sh crash I            host I loses power: its link down and every process of its engine
 #                                   (dockerd, containerd, shims, containers) killed at once; data kept
@@ -104,8 +105,14 @@ load_images() {
   [ "$failed" = 0 ] || die "loading $* into the engines failed"
 }
 
+# label_node I: node I labelled pgherd.lab.host=hI, and its engine's socket also reachable as
+# RUN/node-NODEID.sock: a service that mounts the engine's socket (the operator) names it with the
+# Swarm template /run/pgsw/node-{{.Node.ID}}.sock, since every engine here shares one file system
 label_node() {
-  engine 1 node update --label-add "pgherd.lab.host=h$1" "$(engine "$1" info -f '{{.Swarm.NodeID}}')" >/dev/null
+  local node
+  node=$(engine "$1" info -f '{{.Swarm.NodeID}}')
+  engine 1 node update --label-add "pgherd.lab.host=h$1" "$node" >/dev/null
+  ln -sfn "$(sock "$1")" "$RUN/node-$node.sock"
 }
 
 # join I [IMAGE...]: one more engine, I, joins the running Swarm as a worker (a node added later)

@@ -56,7 +56,7 @@ public final class Detector extends ClusterPart {
       boolean replicaData = topology.replicas().stream().anyMatch(obs.volumes()::contains);
       return replicaData ? Optional.of("has no container (removed)") : Optional.empty();
     }
-    if (!c.running() && !"paused".equals(c.state())) {
+    if (!c.mayBeRunning() && !"paused".equals(c.state())) {
       return Optional.of("container is " + c.state() + " (" + c.status() + ")");
     }
     if (c.running() && died(c)) {
@@ -68,12 +68,22 @@ public final class Detector extends ClusterPart {
     primaryFailures++;
     progress.soon = true;
     String what = "paused".equals(c.state()) ? "is paused (frozen)"
+        : !c.running() ? "container is " + c.state() + " (" + c.status() + ") and does not answer SQL: "
+            + obs.probeErrors().getOrDefault(p, "?")
         : probe != null ? "is in recovery" : "does not answer SQL: " + obs.probeErrors().getOrDefault(p, "?");
     Duration failing = Duration.between(primaryFailingSince, instant());
     Duration window = cfg.probePeriod().multipliedBy(cfg.failureThreshold() - 1L);
+    Optional<String> fenced = fencedByNow(cfg, c);
+    if (fenced.isPresent() && primaryFailures < cfg.failureThreshold()) {
+      // its agent has been silent longer than the isolation timeout and the margin: a longer window
+      // than the failure threshold's, and the one that matters (a host lost: each probe waits out a
+      // connection timeout, so the threshold's count would come seconds after)
+      return Optional.of(what + " (" + primaryFailures + " failed probes over " + failing.toMillis() + " ms)"
+          + fenced.get());
+    }
     if (primaryFailures >= cfg.failureThreshold() && failing.compareTo(window) >= 0) {
       String down = what + " (" + primaryFailures + " failed probes over " + failing.toMillis() + " ms)";
-      if (c.running() && agentContact.hasAgent(c.id())) {
+      if (c.mayBeRunning() && agentContact.hasAgent(c.id())) {
         // cut off (its agent does not answer either) or not: an unreachable primary is replaced only
         // once its agent must have fenced it; a frozen one (paused) the engine kills instead
         Instant heard = agentContact.lastHeard(c.id()).orElseThrow();
@@ -84,15 +94,29 @@ public final class Detector extends ClusterPart {
               + cfg.isolationTimeout().toMillis() + " ms + " + AgentContact.MARGIN.toMillis() + " ms)");
           return Optional.empty();
         }
-        if (heard.isBefore(primaryFailingSince)) {
-          down += "; its agent has not answered since " + heard + ": it has fenced itself by now (isolation timeout "
-              + cfg.isolationTimeout().toMillis() + " ms + " + AgentContact.MARGIN.toMillis() + " ms)";
-        }
+        down += fenced.orElse("");
       }
       return Optional.of(down);
     }
     progress.waitFor("primary " + member(p) + " " + what + " (" + primaryFailures + "/" + cfg.failureThreshold() + ")");
     return Optional.empty();
+  }
+
+  /**
+   * Why a running primary whose agent has not answered since it began failing has fenced itself
+   * by now (the isolation timeout and the margin passed since its last answer), if it has.
+   */
+  private Optional<String> fencedByNow(ClusterConfig cfg, ContainerInfo c) {
+    if (!c.mayBeRunning() || !agentContact.hasAgent(c.id())) {
+      return Optional.empty();
+    }
+    Instant heard = agentContact.lastHeard(c.id()).orElseThrow();
+    Instant fencedBy = agentContact.fencedBy(c.id(), cfg).orElseThrow();
+    if (!heard.isBefore(primaryFailingSince) || instant().isBefore(fencedBy)) {
+      return Optional.empty();
+    }
+    return Optional.of("; its agent has not answered since " + heard + ": it has fenced itself by now (isolation timeout "
+        + cfg.isolationTimeout().toMillis() + " ms + " + AgentContact.MARGIN.toMillis() + " ms)");
   }
 
   /** Listed as running, but Docker said it died since it last started (see {@link ClusterScope#died}). */

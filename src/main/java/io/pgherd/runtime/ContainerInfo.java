@@ -29,6 +29,14 @@ public record ContainerInfo(
     return "running".equals(state);
   }
 
+  /**
+   * Running, or said to be on its way out while last seen running ({@code removing}: on a Swarm, a
+   * task whose node is down or cut off keeps that state, and its container may well still run).
+   */
+  public boolean mayBeRunning() {
+    return running() || "removing".equals(state);
+  }
+
   public String label(String key) {
     return labels.get(key);
   }

@@ -101,9 +101,9 @@ final class ContainerStore {
     if (stale) {
       c.staleListings--;
     }
-    String state = stale ? "running" : c.state;
+    String state = c.listedState != null ? c.listedState : stale ? "running" : c.state;
     Map<Integer, Integer> ports = stale ? c.stalePorts : c.up() ? c.published : Map.of();
-    String status = switch (state) {
+    String status = c.listedStatus != null ? c.listedStatus : switch (state) {
       case "running" -> "Up";
       case "paused" -> "Up (Paused)";
       case "created" -> c.heldBecause != null ? c.heldBecause : "Created";

@@ -27,6 +27,9 @@ final class FakeContainer {
   final List<String> logs = new ArrayList<>();
   final long created;
   String state = "created";
+  /** How listings show it instead of its state, while set (a Swarm task on a node that is down: "removing"). */
+  String listedState;
+  String listedStatus;
   int exitCode;
   Instant startedAt;
   Map<Integer, Integer> published = Map.of();

@@ -146,6 +146,17 @@ public final class FakeEngine extends EngineGate implements ContainerRuntime {
     store.byName(name).orElseThrow().heldBecause = why;
   }
 
+  /**
+   * Listings show the container as {@code state} with {@code status} whatever it does (a Swarm
+   * task whose node is down: "removing", while its process may run on); null shows it as it is.
+   * Not recorded.
+   */
+  public synchronized void listAs(String name, String state, String status) {
+    FakeContainer c = store.byName(name).orElseThrow();
+    c.listedState = state;
+    c.listedStatus = status;
+  }
+
   /** Freezes the container (docker pause): its PostgreSQL answers nothing (SQL times out). */
   public synchronized void pause(String name) {
     lifecycle.pause(name, true);

@@ -59,6 +59,46 @@ class FakeClusterIsolationTest {
   }
 
   @Test
+  void aPrimaryCutOffIsReplacedOnceItsAgentMustHaveFencedItEvenBeforeTheFailureThresholdIsReached(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 3); // failureThreshold 3
+    scene.settle();
+    scene.pass();
+    Instant lastAnswer = scene.clock.instant();
+    int logMark = scene.log().size();
+    scene.postgres.agents().stop("demo-1");
+    scene.postgres.hang("demo-1", Duration.ofMillis(40));
+    // passes 7 s apart, as when every probe of a lost host waits out its connection timeout
+    scene.clock.advance(Duration.ofSeconds(7));
+    scene.pass();
+    assertThat(scene.log().since(logMark).has("failover")).as("1 failure, 7 s of silence").isFalse();
+    scene.clock.advance(Duration.ofSeconds(7));
+    scene.pass();
+    assertThat(scene.log().since(logMark).of("failover")).as("2 failures, but 14 s of silence").singleElement()
+        .satisfies(e -> assertThat(e.reason()).contains("2 failed probes", "its agent has not answered since " + lastAnswer,
+            "it has fenced itself by now"));
+    assertThat(scene.postgres.splitBrains()).isEmpty();
+  }
+
+  @Test
+  void aPrimaryListedAsRemovingOnANodeThatIsDownIsReplacedOnlyOnceItsAgentMustHaveFencedIt(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 3);
+    scene.settle();
+    scene.pass();
+    Instant lastAnswer = scene.clock.instant();
+    int logMark = scene.log().size();
+    // the Swarm calls its node down: its task is listed as removing, and the container may run on, cut off
+    scene.postgres.agents().stop("demo-1");
+    scene.postgres.hang("demo-1", Duration.ofMillis(40));
+    scene.engine.listAs("pgherd-demo-1", "removing", "running (its node is down)");
+    Instant failedOverAt = passUntilLogged(scene, logMark, "failover");
+    assertThat(failedOverAt).as("a failover").isNotNull();
+    assertThat(Duration.between(lastAnswer, failedOverAt)).as("not before isolation timeout + margin")
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(12)).isLessThan(Duration.ofSeconds(14));
+    assertThat(scene.log().since(logMark).of("failover")).singleElement().satisfies(e -> assertThat(e.reason())
+        .contains("container is removing (running (its node is down))", "it has fenced itself by now"));
+  }
+
+  @Test
   void aPrimaryWhoseAgentAnswersWhileItsSqlHangsIsNotWaitedFor(@TempDir Path dir) {
     FakeClusterScene scene = new FakeClusterScene(dir, 3);
     scene.settle();
