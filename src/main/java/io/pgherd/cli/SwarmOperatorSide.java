@@ -74,8 +74,15 @@ final class SwarmOperatorSide implements AutoCloseable {
     }
   }
 
-  /** Once the operator runs: the home stored on every change, the command lines of every manager answered. */
+  /**
+   * Once the operator runs: the home stored on every change, the command lines of every manager
+   * answered, and the acting replica kept off the primaries' nodes while a standby waits elsewhere.
+   */
   void start() {
+    leadership.keepOffPrimaries(this::primariesByNode, why -> {
+      System.err.println("pgherd operator: stepping off: " + why);
+      Runtime.getRuntime().halt(0);
+    });
     swarmHome.start(SwarmOperatorSide::stopActing, why -> System.err.println("warning: " + why));
     remote = new RemoteCli(docker.client(), new EngineCalls(docker.host()));
     remote.serve(request -> {
@@ -87,6 +94,17 @@ final class SwarmOperatorSide implements AutoCloseable {
       String failed = publishNow();
       return failed == null ? answer : new RemoteCli.Answer(1, answer.output() + "error: " + failed + "\n");
     }, why -> System.err.println("warning: " + why));
+  }
+
+  /** The clusters' primaries per node, as their last status says. */
+  private java.util.Map<String, Integer> primariesByNode() {
+    java.util.Map<String, Integer> out = new java.util.HashMap<>();
+    for (String cluster : home.clusters()) {
+      home.readStatus(cluster).ifPresent(s -> java.util.Optional.ofNullable(s.getMembers()).orElse(java.util.List.of())
+          .stream().filter(m -> "primary".equals(m.getRole()) && m.getNode() != null)
+          .forEach(m -> out.merge(m.getNode(), 1, Integer::sum)));
+    }
+    return out;
   }
 
   /** Stores the home now; null, or why it could not be (said as a warning too). */

@@ -138,17 +138,60 @@ public final class OperatorLeadership implements AutoCloseable {
       while (!closed) {
         if (clock.getAsLong() >= until) {
           if (!closed) {
-            lost.accept(lastError != null
+            String holder = lease.holder();
+            lost.accept(lastError != null || holder.equals(me)
                 ? "lost the operator lease: it could not be renewed for " + (DURATION.toMillis() - MARGIN.toMillis())
-                    + " ms (" + lastError + "); another replica may lead by now, so this one stops acting"
-                : "lost the operator lease to " + lease.holder() + " (token " + lease.token()
-                    + "); this replica stops acting");
+                    + " ms (" + (lastError != null ? lastError : "the Swarm did not answer in time")
+                    + "); another replica may lead by now, so this one stops acting"
+                : "lost the operator lease to " + holder + " (token " + lease.token() + "); this replica stops acting");
           }
           return;
         }
         sleep(WATCH_MS);
       }
     }, "pgherd-lease-watch");
+  }
+
+  /** How often the acting replica looks at where the primaries are ({@link LeaderPlacement}). */
+  static final long PLACEMENT_EVERY_MS = 5000;
+  /** How long after taking the lease before it looks the first time: the clusters settle first. */
+  static final long PLACEMENT_AFTER_MS = 30_000;
+
+  /**
+   * From now on, every {@value #PLACEMENT_EVERY_MS} ms: when {@link LeaderPlacement} says this
+   * replica should not act from its node ({@code primaries}: the clusters' primaries per node id),
+   * the lease is given up for a standby and {@code stepOff} told why (it stops the process, which
+   * the Swarm starts again as a standby).
+   */
+  public void keepOffPrimaries(java.util.function.Supplier<java.util.Map<String, Integer>> primaries,
+      Consumer<String> stepOff) {
+    daemon(() -> {
+      sleep(PLACEMENT_AFTER_MS);
+      while (!closed) {
+        try {
+          Task mine = client.listTasksCmd().withIdFilter(me).exec().stream().filter(t -> me.equals(t.getId()))
+              .findFirst().orElse(null);
+          if (mine != null) {
+            java.util.Set<String> standbys = new java.util.HashSet<>();
+            for (Task t : client.listTasksCmd().withServiceFilter(mine.getServiceId()).exec()) {
+              if (!me.equals(t.getId()) && t.getDesiredState() == TaskState.RUNNING && t.getStatus() != null
+                  && t.getStatus().getState() == TaskState.RUNNING) {
+                standbys.add(t.getNodeId());
+              }
+            }
+            java.util.Optional<String> why = LeaderPlacement.stepOff(mine.getNodeId(), primaries.get(), standbys);
+            if (why.isPresent() && !closed) {
+              close();
+              stepOff.accept(why.get());
+              return;
+            }
+          }
+        } catch (RuntimeException e) {
+          // asked again at the next look (a Swarm between leaders, say): where it acts from is no emergency
+        }
+        sleep(PLACEMENT_EVERY_MS);
+      }
+    }, "pgherd-lease-placement");
   }
 
   /** Whether this replica leads now. */

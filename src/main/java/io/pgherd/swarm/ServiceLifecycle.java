@@ -149,8 +149,30 @@ final class ServiceLifecycle {
     if (ServiceSpecs.replicas(s.getSpec()) > 0 && current.filter(TaskView::underWay).isPresent()) {
       return; // running, or on its way to
     }
+    Optional<String> lost = unreachableTask(name);
+    if (lost.isPresent()) {
+      // it cannot be stopped, nor another started beside it (they would share the volume): it waits
+      if (!lost.get().equals(ServiceSpecs.waiting(s.getSpec()).orElse(""))) {
+        update(container, x -> ServiceSpecs.waiting(x, lost.get()));
+      }
+      return;
+    }
     awaitStopped(name, STOPPING_TIMEOUT_SECONDS);
     update(container, spec -> ServiceSpecs.forced(withPendingFiles(starting(spec))));
+  }
+
+  /** Why a task of the service last seen running cannot be waited for (its node is not ready), if one cannot. */
+  private Optional<String> unreachableTask(String name) {
+    List<Task> running = tasks(name).stream()
+        .filter(t -> t.getStatus() != null && t.getStatus().getState() == TaskState.RUNNING).toList();
+    if (running.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, String> states = new HashMap<>();
+    NodeChoice.nodes(client, calls).forEach(n -> states.put(n.id(), n.state()));
+    return running.stream().filter(t -> !"ready".equals(states.get(t.getNodeId()))).findFirst()
+        .map(t -> "its node " + t.getNodeId() + " is " + states.getOrDefault(t.getNodeId(), "gone from the Swarm")
+            + ", where its task was last seen running (it is not started anew beside it: its data is there)");
   }
 
   /** The content this process last wrote as the service's file at {@code path}, if it did. */

@@ -116,7 +116,11 @@ final class ServiceSpecs {
             .withSecrets(secrets)
             .withStopGracePeriod(STOP_GRACE_NANOS)
             .withDnsConfig(DNS))
-        .withRestartPolicy(new ServiceRestartPolicy().withCondition(ServiceRestartCondition.NONE))
+        // a member's task is started again by the operator alone (a former primary comes back only as a
+        // replica); a load balancer's (global) by Swarm too: a node back after a crash gets its copy again,
+        // which the operator then brings current (its task's files may be older than the last reload)
+        .withRestartPolicy(new ServiceRestartPolicy()
+            .withCondition(global ? ServiceRestartCondition.ANY : ServiceRestartCondition.NONE))
         .withPlacement(new ServicePlacement().withConstraints(List.copyOf(constraints)))
         .withNetworks(networks)
         .withForceUpdate(0);

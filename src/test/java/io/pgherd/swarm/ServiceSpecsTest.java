@@ -42,11 +42,12 @@ class ServiceSpecsTest {
   }
 
   @Test
-  void theLoadBalancerIsGlobalWithItsPortsPublishedInHostMode() {
+  void theLoadBalancerIsGlobalWithItsPortsPublishedInHostModeAndRestartedBySwarmOnANodeBackFromACrash() {
     ContainerSpec lb = new ContainerSpec("pgherd-demo-lb", "pgherd/haproxy:2.6", "pgherd-demo", Map.of(), Map.of(),
         List.of(new ContainerSpec.Port("0.0.0.0", 5432, 5000)), Map.of());
     ServiceSpec s = ServiceSpecs.of(lb, List.of(), true, List.of("node.labels.lb==true"));
     assertThat(ServiceSpecs.global(s)).isTrue();
+    assertThat(s.getTaskTemplate().getRestartPolicy().getCondition()).isEqualTo(ServiceRestartCondition.ANY);
     assertThat(s.getEndpointSpec().getPorts()).singleElement().satisfies(p -> {
       assertThat(p.getPublishedPort()).isEqualTo(5432);
       assertThat(p.getTargetPort()).isEqualTo(5000);
