@@ -57,9 +57,9 @@ final class Probe {
     out.put("senderHost", senderHost);
 
     List<Object> slots = new ArrayList<>();
-    for (String[] r : session.query("select slot_name, active, restart_lsn::text from pg_replication_slots"
+    for (String[] r : session.query("select slot_name, active, restart_lsn::text, wal_status from pg_replication_slots"
         + " where slot_type = 'physical' order by slot_name", timeoutMillis)) {
-      slots.add(object("name", r[0], "active", "t".equals(r[1]), "restartLsn", r[2]));
+      slots.add(object("name", r[0], "active", "t".equals(r[1]), "restartLsn", r[2], "walStatus", r[3]));
     }
     out.put("slots", slots);
 

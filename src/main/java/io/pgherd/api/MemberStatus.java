@@ -9,7 +9,7 @@ import java.util.Objects;
  * Observed state of one member ({@code status.members[]}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"name", "container", "node", "role", "state", "timeline", "lsn", "replayLsn", "lagBytes", "slot"})
+@JsonPropertyOrder({"name", "container", "node", "role", "state", "timeline", "lsn", "replayLsn", "lagBytes", "slot", "lastReclone"})
 public class MemberStatus {
 
   @JsonPropertyDescription("Member name, e.g. demo-2.")
@@ -41,6 +41,9 @@ public class MemberStatus {
 
   @JsonPropertyDescription("Physical replication slot used by this member on the primary.")
   private String slot;
+
+  @JsonPropertyDescription("The last time the operator cloned this member again on its own (since the operator started), and why.")
+  private RecloneStatus lastReclone;
 
   public String getName() {
     return name;
@@ -122,6 +125,14 @@ public class MemberStatus {
     this.slot = slot;
   }
 
+  public RecloneStatus getLastReclone() {
+    return lastReclone;
+  }
+
+  public void setLastReclone(RecloneStatus lastReclone) {
+    this.lastReclone = lastReclone;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -139,12 +150,13 @@ public class MemberStatus {
         && Objects.equals(lsn, other.lsn)
         && Objects.equals(replayLsn, other.replayLsn)
         && Objects.equals(lagBytes, other.lagBytes)
-        && Objects.equals(slot, other.slot);
+        && Objects.equals(slot, other.slot)
+        && Objects.equals(lastReclone, other.lastReclone);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, container, role, state, timeline, lsn, replayLsn, lagBytes, slot);
+    return Objects.hash(name, container, role, state, timeline, lsn, replayLsn, lagBytes, slot, lastReclone);
   }
 
   @Override
@@ -159,6 +171,7 @@ public class MemberStatus {
         + ", replayLsn=" + replayLsn
         + ", lagBytes=" + lagBytes
         + ", slot=" + slot
+        + ", lastReclone=" + lastReclone
         + "}";
   }
 }

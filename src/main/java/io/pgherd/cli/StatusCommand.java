@@ -129,6 +129,11 @@ final class StatusCommand implements Callable<Integer> {
           dash(m.getReplayLsn()), m.getLagBytes() == null ? "-" : m.getLagBytes() + " B", dash(m.getSlot()),
           nodes ? shortNode(m.getNode()) : "");
     }
+    for (MemberStatus m : members) {
+      if (m.getLastReclone() != null) {
+        out.printf("%s re-cloned at %s: %s%n", m.getName(), m.getLastReclone().at(), m.getLastReclone().reason());
+      }
+    }
     if (s.getBackups() != null) {
       var b = s.getBackups();
       out.println();

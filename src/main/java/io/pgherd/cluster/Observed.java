@@ -23,6 +23,21 @@ public record Observed(
     this(network, members, volumes, lb, probes, probeErrors, Map.of());
   }
 
+  /** This snapshot as it would be without the member's container, volume and probe (removed during the pass). */
+  public Observed without(int ordinal) {
+    Map<Integer, ContainerInfo> m = new java.util.TreeMap<>(members);
+    m.remove(ordinal);
+    Set<Integer> v = new java.util.TreeSet<>(volumes);
+    v.remove(ordinal);
+    Map<Integer, InstanceProbe> p = new java.util.TreeMap<>(probes);
+    p.remove(ordinal);
+    Map<Integer, String> e = new java.util.TreeMap<>(probeErrors);
+    e.remove(ordinal);
+    Map<Integer, String> f = new java.util.TreeMap<>(fenced);
+    f.remove(ordinal);
+    return new Observed(network, Map.copyOf(m), Set.copyOf(v), lb, Map.copyOf(p), Map.copyOf(e), Map.copyOf(f));
+  }
+
   public boolean running(int ordinal) {
     ContainerInfo c = members.get(ordinal);
     return c != null && c.running();

@@ -11,6 +11,7 @@ import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.postgres.MemberAgent;
 import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.steps.LostSlots;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -29,7 +30,7 @@ public final class Rejoin extends ClusterPart {
   private final Map<Integer, Instant> silentSince = new HashMap<>();
   static final Duration REJOIN_PATIENCE = Duration.ofSeconds(20);
   /** What a standby's WAL receiver logs when the primary no longer has the WAL it asks for. */
-  static final String WAL_GONE = "has already been removed";
+  static final String WAL_GONE = LostSlots.WAL_GONE;
 
   public Rejoin(ClusterScope scope) {
     super(scope);

@@ -47,6 +47,8 @@ public final class PostgresConf {
   public static final String AGENT_CONF_PATH = AGENT_DIR + "/agent.conf";
   /** Enough senders and slots for the largest cluster (9) plus pg_basebackup and an archiver. */
   static final int MAX_WAL_SENDERS = 20;
+  /** How much WAL a replication slot may hold back unless spec.postgres.parameters says otherwise. */
+  public static final String DEFAULT_MAX_SLOT_WAL_KEEP_SIZE = "4GB";
 
   private PostgresConf() {}
 
@@ -109,6 +111,17 @@ public final class PostgresConf {
     // is cloned again (Rejoin.walGone). Only disk: pg_rewind copies no segment before the fork.
     // (CloudNativePG keeps 512MB; spec.postgres.parameters overrides.)
     p.put("wal_keep_size", "128MB");
+    // the most WAL a replication slot may hold back on any member: a replica cut off for long (its
+    // host lost, stopped, partitioned) would otherwise keep every segment since it left, until the
+    // primary's disk is full and the primary stops. Past this its slot is invalidated (wal_status
+    // 'lost'), the WAL goes at the next checkpoint, and the operator clones that replica again
+    // (steps.LostSlots; replicas have no restore_command to fetch it from the archive). The spec
+    // has no volume size to take a fraction of, so a fixed bound: 4GB is minutes of a heavy write
+    // load, hours or days of an ordinary one, and a small part of a disk that holds PostgreSQL
+    // (PostgreSQL's own default, -1, bounds nothing). The WAL archive's slot is bounded too: an
+    // operator down past 4GB of WAL leaves a gap in the archive. spec.postgres.parameters
+    // overrides it (-1: no bound, as before).
+    p.put("max_slot_wal_keep_size", DEFAULT_MAX_SLOT_WAL_KEEP_SIZE);
     // the flush of the data directory before a crash recovery (a clone's first start, a member
     // killed): one syncfs() of its file system, not an open and fsync of each of its files
     // (~0.3 s on a fresh clone here, more with more files). Linux only, as the image is.

@@ -20,7 +20,25 @@ public record InstanceProbe(
     boolean inRecovery, String lsn, String replayLsn, long timeline, String receiverStatus, String senderHost,
     List<Slot> slots, List<Standby> replication, List<String> pendingRestart, List<BaseBackup> baseBackups) {
 
-  public record Slot(String name, boolean active, String restartLsn) {}
+  /**
+   * A physical slot (pg_replication_slots).
+   *
+   * @param restartLsn the oldest WAL it keeps; null once it is invalidated
+   * @param walStatus reserved, extended, unreserved (past max_slot_wal_keep_size, not removed yet)
+   *     or lost (invalidated: its WAL may be gone); null from an agent older than this field
+   */
+  public record Slot(String name, boolean active, String restartLsn, String walStatus) {
+    public static final String LOST = "lost";
+
+    /**
+     * The slot no longer keeps WAL: invalidated (PostgreSQL 13+: its restart_lsn fell more than
+     * max_slot_wal_keep_size behind at a checkpoint), or with no restart_lsn at all (pgherd creates
+     * its slots reserving WAL at once, so only an invalidation takes it away).
+     */
+    public boolean lost() {
+      return LOST.equals(walStatus) || restartLsn == null;
+    }
+  }
 
   /** A pg_basebackup running against this member: who (application_name), phase, bytes sent and expected. */
   public record BaseBackup(String applicationName, String phase, long streamed, Long total) {}

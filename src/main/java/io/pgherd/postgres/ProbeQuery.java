@@ -58,10 +58,10 @@ final class ProbeQuery {
       }
       List<InstanceProbe.Slot> slots = new ArrayList<>();
       try (ResultSet rs = s.executeQuery(
-          "select slot_name, active, restart_lsn::text from pg_replication_slots where slot_type = 'physical'"
-              + " order by slot_name")) {
+          "select slot_name, active, restart_lsn::text, wal_status from pg_replication_slots"
+              + " where slot_type = 'physical' order by slot_name")) {
         while (rs.next()) {
-          slots.add(new InstanceProbe.Slot(rs.getString(1), rs.getBoolean(2), rs.getString(3)));
+          slots.add(new InstanceProbe.Slot(rs.getString(1), rs.getBoolean(2), rs.getString(3), rs.getString(4)));
         }
       }
       List<InstanceProbe.Standby> standbys = new ArrayList<>();

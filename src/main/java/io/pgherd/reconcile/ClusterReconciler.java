@@ -40,6 +40,7 @@ import io.pgherd.steps.BaseBackups;
 import io.pgherd.steps.Configuration;
 import io.pgherd.steps.Deletion;
 import io.pgherd.steps.LoadBalancer;
+import io.pgherd.steps.LostSlots;
 import io.pgherd.steps.Adoption;
 import io.pgherd.steps.Members;
 import io.pgherd.steps.Observer;
@@ -80,6 +81,7 @@ public final class ClusterReconciler {
   private final Adoption adoption;
   private final Configuration configuration;
   private final Slots slots;
+  private final LostSlots lostSlots;
   private final Archive archive;
   private final BaseBackups baseBackups;
   private final LoadBalancer loadBalancer;
@@ -137,6 +139,7 @@ public final class ClusterReconciler {
     this.adoption = new Adoption(scope, containers);
     this.configuration = new Configuration(scope, files);
     this.slots = new Slots(scope);
+    this.lostSlots = new LostSlots(scope);
     this.archive = new Archive(scope);
     this.baseBackups = new BaseBackups(scope, archive);
     this.loadBalancer = new LoadBalancer(scope, files);
@@ -148,7 +151,7 @@ public final class ClusterReconciler {
         new Switchover(scope, promotion, loadBalancer, files, containers), rejoin, loadBalancer);
     this.deletion = new Deletion(scope);
     this.statusReport = new StatusReport(scope, files, configuration, archive, baseBackups, loadBalancer,
-        restore::status);
+        lostSlots, restore::status);
     MemberRestore memberRestore = new MemberRestore(scope, restore, containers);
     this.bootstrapRestore = new BootstrapRestore(scope, restore, memberRestore, loadBalancer);
     this.restoreInPlace = new RestoreInPlace(scope, restore, memberRestore, members, observer, archive, baseBackups,
@@ -264,6 +267,7 @@ public final class ClusterReconciler {
     }
     members.replicas(cfg, topology, obs, progress);
     topology = rejoin.rejoins(topology, obs);
+    obs = lostSlots.reclone(cfg, topology, obs, progress); // replicas whose slot the primary gave up: removed
     configuration.configuration(cfg, topology, obs, progress);
     Optional<BackupConfig> backup = BackupConfig.from(pass.spec);
     archive.archive(backup, topology, obs, progress); // (stops the receiver before slots() drops its slot)

@@ -28,6 +28,7 @@ import io.pgherd.steps.Archive;
 import io.pgherd.steps.BaseBackups;
 import io.pgherd.steps.Configuration;
 import io.pgherd.steps.LoadBalancer;
+import io.pgherd.steps.LostSlots;
 import io.pgherd.store.Home;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -51,15 +52,17 @@ public final class StatusReport extends ClusterPart {
   private final Archive archive;
   private final BaseBackups baseBackups;
   private final LoadBalancer loadBalancer;
+  private final LostSlots lostSlots;
   private final Supplier<RestoreStatus> restore;
 
-  public StatusReport(ClusterScope scope, MemberFiles memberFiles, Configuration configuration, Archive archive, BaseBackups baseBackups, LoadBalancer loadBalancer, Supplier<RestoreStatus> restore) {
+  public StatusReport(ClusterScope scope, MemberFiles memberFiles, Configuration configuration, Archive archive, BaseBackups baseBackups, LoadBalancer loadBalancer, LostSlots lostSlots, Supplier<RestoreStatus> restore) {
     super(scope);
     this.memberFiles = memberFiles;
     this.configuration = configuration;
     this.archive = archive;
     this.baseBackups = baseBackups;
     this.loadBalancer = loadBalancer;
+    this.lostSlots = lostSlots;
     this.restore = restore;
   }
 
@@ -131,6 +134,9 @@ public final class StatusReport extends ClusterPart {
       } else {
         state = probe.receiverStatus() == null ? "not streaming" : probe.receiverStatus();
       }
+      if (!isPrimary && probe != null && !"streaming".equals(state) && slotLost(primaryProbe, name)) {
+        state += " (slot " + Names.slot(name) + " invalidated on " + member(topology.primary()) + ")";
+      }
       if (topology.rejoining().contains(ordinal) && !"streaming".equals(state)) {
         state = "rejoining (" + state + ")";
       }
@@ -143,6 +149,7 @@ public final class StatusReport extends ClusterPart {
       if (!isPrimary) {
         m.setSlot(Names.slot(name));
         m.setLagBytes(lagBytes(topology, obs, ordinal));
+        m.setLastReclone(lostSlots.lastReclone(ordinal).orElse(null));
       } else if (probe != null) {
         m.setLagBytes(0L);
       }
@@ -177,6 +184,12 @@ public final class StatusReport extends ClusterPart {
     s.setMessage(phaseOverride != null ? waiting : "Healthy".equals(phase) ? null
         : waiting != null ? waiting : !lbRunning ? "load balancer not running" : null);
     return s;
+  }
+
+  /** Whether the primary gave up the member's slot (max_slot_wal_keep_size): it cannot stream through it. */
+  private static boolean slotLost(InstanceProbe primary, String member) {
+    return primary != null && primary.slots().stream()
+        .anyMatch(sl -> sl.name().equals(Names.slot(member)) && sl.lost());
   }
 
   /** The last look at each clone's pg_basebackup: [nanoTime, bytes streamed], for its rate. */

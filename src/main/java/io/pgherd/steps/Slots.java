@@ -101,6 +101,16 @@ public final class Slots extends ClusterPart {
       try {
         for (String slot : wanted) {
           InstanceProbe.Slot mine = present.get(slot);
+          if (mine != null && mine.lost()) {
+            // invalidated (it held more than max_slot_wal_keep_size at a restartpoint): it can be
+            // neither advanced nor used, so it is made again, reserving from this replica's redo point
+            if (!sql.dropSlot(slot)) {
+              continue;
+            }
+            log.action("drop-slot", slot + " on replica " + member(x) + ": invalidated (it held more than"
+                + " max_slot_wal_keep_size of WAL); made again");
+            mine = null;
+          }
           if (mine == null) {
             if (sql.createSlot(slot)) {
               log.action("create-slot", slot + " on replica " + member(x) + " (kept for a failover)");

@@ -91,6 +91,19 @@ class StatusPrintTest {
   }
 
   @Test
+  void aMemberTheOperatorClonedAgainHasALineSayingWhenAndWhy() {
+    PostgresClusterStatus s = new PostgresClusterStatus();
+    s.setName("demo");
+    s.setPhase("Degraded");
+    io.pgherd.api.MemberStatus m = new io.pgherd.api.MemberStatus();
+    m.setName("demo-2");
+    s.setMembers(java.util.List.of(m));
+    assertThat(print(s)).doesNotContain("re-cloned");
+    m.setLastReclone(new io.pgherd.api.RecloneStatus("2026-12-08T10:00:00Z", "replication slot demo_2 invalidated"));
+    assertThat(print(s)).contains("demo-2 re-cloned at 2026-12-08T10:00:00Z: replication slot demo_2 invalidated");
+  }
+
+  @Test
   void theWalArchiveLineAppearsOnlyWithBackupsAndSaysWhyItFails() {
     PostgresClusterStatus s = new PostgresClusterStatus();
     s.setName("demo");

@@ -194,6 +194,10 @@ final class FakeInstance implements Instance {
       if (current == null) {
         throw new InstanceException("ERROR: replication slot \"" + name + "\" does not exist");
       }
+      if (current == PgData.LOST) {
+        throw new InstanceException("ERROR: replication slot \"" + name + "\" cannot be advanced"
+            + " (DETAIL: This slot has never previously reserved WAL, or it has been invalidated.)");
+      }
       long to = Math.min(Lsn.parse(lsn), s.data.lsn);
       if (to > current) {
         s.data.slots.put(name, to);
@@ -235,8 +239,9 @@ final class FakeInstance implements Instance {
   static InstanceProbe probeOf(PgServers pg, PgServer s) {
     PgData d = s.data;
     List<InstanceProbe.Slot> slots = new ArrayList<>();
-    d.slots.forEach((name, restart) -> slots.add(new InstanceProbe.Slot(name, pg.active(s, name),
-        Lsn.format(restart))));
+    d.slots.forEach((name, restart) -> slots.add(restart == PgData.LOST
+        ? new InstanceProbe.Slot(name, pg.active(s, name), null, InstanceProbe.Slot.LOST)
+        : new InstanceProbe.Slot(name, pg.active(s, name), Lsn.format(restart), "reserved")));
     List<InstanceProbe.Standby> standbys = new ArrayList<>();
     pg.servers.values().stream().filter(t -> t.receiving && t.sender == s).sorted(Comparator.comparing(t -> t.member))
         .forEach(t -> standbys.add(new InstanceProbe.Standby(t.member, "streaming", "async", Lsn.format(t.data.lsn),

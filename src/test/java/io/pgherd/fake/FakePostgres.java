@@ -20,7 +20,8 @@ import java.util.Set;
  * primary_conninfo, through primary_slot_name, when that host runs a primary of the same system
  * with that slot, the standby can follow its timeline (it switches timelines through the history,
  * as recovery_target_timeline=latest does) and the WAL it asks for is still there (a checkpoint
- * removes the WAL before its redo point that no slot holds); it then shows in the primary's
+ * removes the WAL before its redo point that no slot holds, after invalidating the slots further
+ * behind than max_slot_wal_keep_size: wal_status 'lost'); it then shows in the primary's
  * pg_stat_replication with a lag and its slot is active. A promoted standby goes to timeline+1
  * (history written) and checkpoints. Fast shutdown (SIGINT/SIGTERM, docker stop) writes a shutdown
  * checkpoint into pg_control, sends the WAL up to it to the connected standbys and exits the
@@ -182,6 +183,38 @@ public final class FakePostgres implements Instance.Connector {
   public void missShutdownWal(String member) {
     synchronized (engine) {
       switches.missShutdownWal.add(member);
+    }
+  }
+
+  /**
+   * The member, a running primary, writes {@code bytes} of WAL at once (a bulk load); its standbys
+   * receive it at the next simulated step, and a {@link #checkpoint} gives up the slots left
+   * further behind than its max_slot_wal_keep_size.
+   */
+  public void write(String member, long bytes) {
+    synchronized (engine) {
+      PgServer s = pg.server(member).filter(PgServer::up)
+          .orElseThrow(() -> new IllegalStateException(member + " does not run"));
+      if (s.data.standby) {
+        throw new IllegalStateException(member + " is a standby");
+      }
+      s.data.lsn += bytes;
+    }
+  }
+
+  /** A CHECKPOINT on the member (a restartpoint on a standby), as its checkpointer runs one on its own. */
+  public void checkpoint(String member) {
+    synchronized (engine) {
+      replication.checkpoint(pg.server(member).filter(PgServer::up)
+          .orElseThrow(() -> new IllegalStateException(member + " does not run")));
+    }
+  }
+
+  /** The member's slot as pg_replication_slots shows its wal_status: reserved or lost; empty when it has no such slot. */
+  public Optional<String> slotWalStatus(String member, String slot) {
+    synchronized (engine) {
+      Long restart = pg.data(member).slots.get(slot);
+      return Optional.ofNullable(restart).map(r -> r == PgData.LOST ? "lost" : "reserved");
     }
   }
 

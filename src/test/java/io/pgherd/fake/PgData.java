@@ -18,8 +18,10 @@ final class PgData {
   /** A primary's insert position; a standby's received (and replayed) position. */
   long lsn;
   boolean standby;
-  /** Physical slots: name → restart_lsn. */
+  /** Physical slots: name → restart_lsn ({@link #LOST}: invalidated, wal_status 'lost'). */
   final Map<String, Long> slots = new TreeMap<>();
+  /** The restart_lsn of an invalidated slot (PostgreSQL's is null); a standby streaming through it sets it again. */
+  static final long LOST = -1;
   /** pg_control's state ({@link PgControl#IN_PRODUCTION}, ...). */
   int controlState;
   /** The last checkpoint's (a standby: restartpoint's) redo point. */
@@ -28,13 +30,20 @@ final class PgData {
   long oldestWal;
 
   /**
-   * After a checkpoint: WAL older than its redo point goes unless a slot still needs it (no
-   * wal_keep_size; the fake's segments are one byte long, so nothing survives by sharing a segment).
+   * After a checkpoint (a standby's restartpoint too): WAL older than its redo point goes unless a
+   * slot still needs it (no wal_keep_size; the fake's segments are one byte long, so nothing
+   * survives by sharing a segment). A slot more than {@code maxSlotWalKeep} bytes behind the redo
+   * point (max_slot_wal_keep_size; negative: no bound) is invalidated first and holds nothing.
    */
-  void removeOldWal() {
+  void removeOldWal(long maxSlotWalKeep) {
     long keep = checkpointLsn;
-    for (long restart : slots.values()) {
-      keep = Math.min(keep, restart);
+    for (Map.Entry<String, Long> slot : slots.entrySet()) {
+      long restart = slot.getValue();
+      if (restart != LOST && maxSlotWalKeep >= 0 && checkpointLsn - restart > maxSlotWalKeep) {
+        slot.setValue(LOST);
+      } else if (restart != LOST) {
+        keep = Math.min(keep, restart);
+      }
     }
     oldestWal = Math.max(oldestWal, keep);
   }

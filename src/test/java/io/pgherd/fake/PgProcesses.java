@@ -125,7 +125,7 @@ final class PgProcesses {
     pg.volumes.remove(volume);
   }
 
-  /** One simulated step: shutdowns end, waiting entrypoints go on, standbys stream, primaries write. */
+  /** One simulated step: shutdowns end, waiting entrypoints go on, standbys stream, primaries write (unless paused). */
   void advance() {
     for (PgServer s : pg.all()) {
       if (s.phase == PgServer.Phase.SHUTTING_DOWN) {
@@ -138,15 +138,20 @@ final class PgProcesses {
       }
     }
     for (PgServer s : pg.all()) {
-      if (s.up() && s.data.standby) {
+      if (s.up() && s.data.standby && !paused(s)) {
         replication.stream(s); // what the primary wrote until now...
       }
     }
     for (PgServer s : pg.servers.values()) {
-      if (s.up() && !s.data.standby) {
+      if (s.up() && !s.data.standby && !paused(s)) {
         s.data.lsn += WRITES_PER_STEP; // ...and what it writes next: the standbys' lag
       }
     }
+  }
+
+  /** Its container is paused (docker pause: every process frozen): it neither writes nor receives. */
+  private static boolean paused(PgServer s) {
+    return "paused".equals(s.container.state);
   }
 
   /**

@@ -139,6 +139,18 @@ final class PgServer {
     }
   }
 
+  /**
+   * max_slot_wal_keep_size in force, in bytes; -1 (its default) for no bound. A number without a
+   * unit is megabytes, as PostgreSQL reads it.
+   */
+  long maxSlotWalKeepSize() {
+    String value = settings.getOrDefault("max_slot_wal_keep_size", "-1").strip();
+    if (value.equals("-1")) {
+      return -1;
+    }
+    return io.pgherd.api.Quantities.parseSize(value.matches("[0-9]+") ? value + "MB" : value);
+  }
+
   /** Its WAL receiver stops (it starts again at the next simulated step if it can). */
   void disconnect() {
     receiving = false;

@@ -33,7 +33,7 @@ final class Replication {
     if (clean && s.phase != PgServer.Phase.WAITING) {
       PgData d = s.data;
       d.checkpointLsn = d.lsn;
-      d.removeOldWal();
+      d.removeOldWal(s.maxSlotWalKeepSize());
       if (d.standby) {
         d.controlState = PgControl.SHUT_DOWN_IN_RECOVERY;
       } else {
@@ -146,7 +146,7 @@ final class Replication {
     if (!d.standby) {
       d.lsn += FakePostgres.CHECKPOINT_RECORD;
     }
-    d.removeOldWal();
+    d.removeOldWal(s.maxSlotWalKeepSize());
     return d.checkpointLsn;
   }
 }

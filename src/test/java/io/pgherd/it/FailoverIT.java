@@ -284,6 +284,62 @@ class FailoverIT extends ClusterTestBase {
     assertThat(status().getLastFailover().kind()).isEqualTo("manual failover");
   }
 
+  @Test
+  @Order(9)
+  void aReplicaFrozenWhileThePrimaryWritesPastItsSlotsBoundIsClonedAgainByItselfAndTheStatusSaysWhy()
+      throws Exception {
+    String bounded = spec.replace("  loadBalancer:\n",
+        "  postgres:\n    parameters:\n      max_slot_wal_keep_size: \"64MB\"\n  loadBalancer:\n");
+    assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, name, bounded).toString())).isZero();
+    try {
+      String p = primary();
+      String away = status().getMembers().stream().map(MemberStatus::getName).filter(m -> !m.equals(p)).sorted()
+          .findFirst().orElseThrow();
+      String slot = Names.slot(away);
+      await().ignoreExceptions().atMost(ofSeconds(30)).untilAsserted(() -> assertThat(column(member(p),
+          "show max_slot_wal_keep_size")).containsExactly("64MB"));
+      String oldId = containers().get(Names.container(away)).id();
+      int logMark = logLines();
+
+      disrupt("docker", "pause", Names.container(away)); // frozen: the operator waits for it, its slot holds WAL
+      try (Connection c = member(p); Statement st = c.createStatement()) {
+        st.execute("create table slot_bound (x int)");
+        for (int i = 0; i < 20; i++) { // 20 segments of 16MB: past the bound and wal_keep_size (128MB) alike
+          st.execute("insert into slot_bound values (" + i + ")");
+          st.execute("select pg_switch_wal()");
+        }
+        st.execute("checkpoint"); // gives the slot up and removes the WAL it held
+      }
+      assertThat(column(member(p), "select wal_status from pg_replication_slots where slot_name = '" + slot + "'"))
+          .containsExactly("lost");
+      assertThat(Files.readAllLines(home.logFile(name)).subList(logMark, logLines()))
+          .as("nothing re-cloned while it is paused").noneMatch(l -> l.contains("reclone"));
+
+      changed = Instant.now();
+      ItSupport.run(null, List.of("docker", "unpause", Names.container(away)));
+      await().atMost(ofSeconds(90)).untilAsserted(() -> assertThat(log()).contains("reclone: replication slot "
+          + slot + " invalidated on the primary " + p + " (the WAL it held went past max_slot_wal_keep_size = 64MB): "
+          + away + " cannot catch up"));
+      assertThat(log()).contains("re-cloning " + away + " (container and data volume removed",
+          "create-member: " + away + ": replica, cloning with pg_basebackup from " + p);
+      awaitHealthy(instances);
+      assertThat(containers().get(Names.container(away)).id()).isNotEqualTo(oldId);
+      MemberStatus m = status().getMembers().stream().filter(x -> x.getName().equals(away)).findFirst().orElseThrow();
+      assertThat(m.getState()).isEqualTo("streaming");
+      assertThat(m.getLastReclone()).isNotNull();
+      assertThat(m.getLastReclone().reason()).startsWith("replication slot " + slot + " invalidated on the primary " + p)
+          .contains("max_slot_wal_keep_size = 64MB", "has already been removed");
+      ItSupport.Run shown = pgherd("status", name);
+      assertThat(shown.output()).contains(away + " re-cloned at " + m.getLastReclone().at());
+      assertThat(column(member(away), "select count(*)::text from slot_bound")).containsExactly("20");
+      assertThat(column(member(p), "select wal_status from pg_replication_slots where slot_name = '" + slot + "'"))
+          .containsExactly("reserved");
+      assertConsistent(p);
+    } finally {
+      assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, name, fullSpec()).toString())).isZero();
+    }
+  }
+
   /** The primary the operator's stored intent names (it changes before the status does). */
   String statePrimary() {
     return memberName(home.readState(name).orElseThrow().primary());

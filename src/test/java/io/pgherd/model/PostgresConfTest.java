@@ -38,6 +38,36 @@ class PostgresConfTest {
   }
 
   @Test
+  void aSlotHoldsBackAtMostFourGigabytesOfWalOnEveryMember() {
+    for (String upstream : new String[] {null, "pgherd-demo-1"}) {
+      String conf = PostgresConf.render(config("  instances: 2\n"), "demo-2", upstream, List.of("demo-2"));
+      assertThat(setting(conf, "max_slot_wal_keep_size")).contains("4GB");
+    }
+  }
+
+  @Test
+  void theSlotBoundIsTheSpecsWhenItSetsOne() {
+    String conf = PostgresConf.render(config("  postgres:\n    parameters:\n      max_slot_wal_keep_size: \"64MB\"\n"),
+        "demo-1", null, List.of());
+    assertThat(setting(conf, "max_slot_wal_keep_size")).as("the value PostgreSQL takes: the last in the file")
+        .contains("64MB");
+    conf = PostgresConf.render(config("  postgres:\n    parameters:\n      max_slot_wal_keep_size: \"-1\"\n"),
+        "demo-1", null, List.of());
+    assertThat(setting(conf, "max_slot_wal_keep_size")).contains("-1");
+  }
+
+  /** What PostgreSQL reads for {@code name} from a generated file: its last line for that name wins. */
+  private static java.util.Optional<String> setting(String conf, String name) {
+    String value = null;
+    for (String line : conf.split("\n")) {
+      if (line.startsWith(name + " = '")) {
+        value = line.substring(name.length() + 4, line.length() - 1);
+      }
+    }
+    return java.util.Optional.ofNullable(value);
+  }
+
+  @Test
   void hbaAdmitsOnlyScramFromTheContainersNetworksAndPeerLocally() {
     String hba = PostgresConf.renderHba();
     assertThat(hba).contains("host    replication  replicator  samenet  scram-sha-256");

@@ -110,7 +110,7 @@ class AgentGatewayTest {
     assertThat(s.probe()).get().satisfies(p -> {
       assertThat(p.inRecovery()).isFalse();
       assertThat(p.lsn()).isEqualTo("0/3000060");
-      assertThat(p.slots()).extracting(InstanceProbe.Slot::name).containsExactly("demo_2");
+      assertThat(p.slots()).extracting(InstanceProbe.Slot::name).containsExactly("demo_2", "demo_3");
     });
     assertThat(s.pgControl()).get().isEqualTo(new byte[] {7});
     agent.status();

@@ -20,7 +20,8 @@ class AgentStatusTest {
         "probe": {
           "inRecovery": false, "lsn": "0/3000060", "replayLsn": "0/3000060", "timeline": 1,
           "receiverStatus": null, "senderHost": null,
-          "slots": [{"name": "demo_2", "active": true, "restartLsn": "0/3000000"}],
+          "slots": [{"name": "demo_2", "active": true, "restartLsn": "0/3000000", "walStatus": "reserved"},
+                    {"name": "demo_3", "active": false, "restartLsn": null, "walStatus": "lost"}],
           "replication": [{"applicationName": "demo-2", "state": "streaming", "syncState": "async",
                            "replayLsn": "0/3000060", "lagBytes": 0, "flushLsn": "0/3000060"}],
           "pendingRestart": [],
@@ -50,7 +51,8 @@ class AgentStatusTest {
     assertThat(s.probeError()).isEmpty();
     assertThat(s.pgControl()).get().isEqualTo(control);
     assertThat(s.probe()).contains(new InstanceProbe(false, "0/3000060", "0/3000060", 1, null, null,
-        List.of(new InstanceProbe.Slot("demo_2", true, "0/3000000")),
+        List.of(new InstanceProbe.Slot("demo_2", true, "0/3000000", "reserved"),
+            new InstanceProbe.Slot("demo_3", false, null, "lost")),
         List.of(new InstanceProbe.Standby("demo-2", "streaming", "async", "0/3000060", 0L)),
         List.of(),
         List.of(new InstanceProbe.BaseBackup("x", "streaming database files", 123, 456L))));

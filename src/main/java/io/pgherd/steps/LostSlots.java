@@ -1,0 +1,117 @@
+package io.pgherd.steps;
+
+import io.pgherd.api.ClusterConfig;
+import io.pgherd.api.RecloneStatus;
+import io.pgherd.cluster.ClusterPart;
+import io.pgherd.cluster.ClusterScope;
+import io.pgherd.cluster.Observed;
+import io.pgherd.cluster.Progress;
+import io.pgherd.model.Names;
+import io.pgherd.model.PostgresConf;
+import io.pgherd.model.Topology;
+import io.pgherd.postgres.InstanceException;
+import io.pgherd.postgres.InstanceProbe;
+import io.pgherd.runtime.ContainerInfo;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Replicas whose slot on the primary was invalidated: PostgreSQL gives up a slot that holds more
+ * than max_slot_wal_keep_size of WAL at a checkpoint (wal_status 'lost') and removes that WAL, so
+ * a replica cut off for that long can never stream again, and it has no restore_command to read
+ * the WAL from the archive. Such a replica, running and not streaming, is removed with its data
+ * volume once its log says the WAL it asks for is gone, or after {@link #PATIENCE}; its slot is
+ * dropped first. The replicas step clones it again in the next pass, after a new slot, as a new
+ * member. A replica whose container does not run is left as it is until it runs (its node may be
+ * gone; started again, it cannot stream, and is re-cloned then).
+ */
+public final class LostSlots extends ClusterPart {
+  /** What a standby's WAL receiver logs when the primary no longer has the WAL it asks for. */
+  public static final String WAL_GONE = "has already been removed";
+  /** How long a replica may stay not streaming through an invalidated slot when its log does not say why. */
+  static final Duration PATIENCE = Duration.ofSeconds(30);
+  /** Replica ordinal → when its slot was first seen lost while it ran without streaming. */
+  private final Map<Integer, Instant> lostSince = new HashMap<>();
+  /** Replica ordinal → its last re-clone by this step (read by the status). */
+  private final Map<Integer, RecloneStatus> reclones = new ConcurrentHashMap<>();
+
+  public LostSlots(ClusterScope scope) {
+    super(scope);
+  }
+
+  /**
+   * Removes the replicas to be cloned again; returns the pass's snapshot without them, for the steps
+   * that follow in the same pass.
+   */
+  public Observed reclone(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
+    reclones.keySet().retainAll(topology.members());
+    lostSince.keySet().retainAll(topology.replicas());
+    InstanceProbe primary = obs.probes().get(topology.primary());
+    ContainerInfo primaryContainer = obs.members().get(topology.primary());
+    if (topology.failover() != null || primary == null || primary.inRecovery() || primaryContainer == null) {
+      return obs;
+    }
+    Observed after = obs;
+    for (int r : topology.replicas()) {
+      String slot = Names.slot(member(r));
+      Optional<InstanceProbe.Slot> held = primary.slots().stream().filter(s -> s.name().equals(slot)).findFirst();
+      ContainerInfo c = obs.members().get(r);
+      InstanceProbe probe = obs.probes().get(r);
+      boolean streaming = probe != null && "streaming".equals(probe.receiverStatus());
+      if (topology.rejoining().contains(r) || held.isEmpty() || !held.get().lost() || c == null || !c.running()
+          || streaming) {
+        lostSince.remove(r); // a standby streaming through an invalidated slot sets its restart_lsn again
+        continue;
+      }
+      Instant since = lostSince.computeIfAbsent(r, k -> instant());
+      boolean walGone = docker.logs(c.id(), 50).contains(WAL_GONE);
+      if (!walGone && Duration.between(since, instant()).compareTo(PATIENCE) <= 0) {
+        progress.waitFor("replica " + member(r) + " does not stream and its slot " + slot + " on "
+            + member(topology.primary()) + " is invalidated; re-cloned unless it streams within "
+            + PATIENCE.toSeconds() + "s");
+        continue;
+      }
+      try {
+        if (!sql(primaryContainer).orElseThrow(() -> new InstanceException(member(topology.primary())
+            + " cannot be reached over SQL from here")).dropSlot(slot)) {
+          continue; // in use: it streams after all (the next look says)
+        }
+      } catch (InstanceException e) {
+        progress.waitFor("cannot drop the invalidated slot " + slot + " on " + member(topology.primary()) + ": "
+            + e.getMessage());
+        continue;
+      }
+      lostSince.remove(r);
+      docker.remove(c.id());
+      scope.forgetContainer(c.id());
+      docker.removeVolume(Names.volume(member(r)));
+      String reason = "replication slot " + slot + " invalidated on the primary " + member(topology.primary())
+          + " (the WAL it held went past max_slot_wal_keep_size = " + maxSlotWalKeepSize(cfg) + "): " + member(r)
+          + (walGone ? " cannot catch up (\"requested WAL segment ... " + WAL_GONE + "\")"
+              : " has not streamed for " + PATIENCE.toSeconds() + "s")
+          + " and replicas read no WAL from the archive";
+      reclones.put(r, new RecloneStatus(instant().truncatedTo(ChronoUnit.SECONDS).toString(), reason));
+      log.warn("reclone", reason + ": re-cloning " + member(r) + " (container and data volume removed; the slot"
+          + " dropped, made again before the clone)");
+      progress.changed = true;
+      progress.waitFor("re-cloning replica " + member(r) + ": its slot " + slot + " was invalidated on "
+          + member(topology.primary()));
+      after = after.without(r);
+    }
+    return after;
+  }
+
+  /** The member's last re-clone by this step, for its status; empty when it has had none since the operator started. */
+  public Optional<RecloneStatus> lastReclone(int ordinal) {
+    return Optional.ofNullable(reclones.get(ordinal));
+  }
+
+  private static String maxSlotWalKeepSize(ClusterConfig cfg) {
+    return cfg.parameters().getOrDefault("max_slot_wal_keep_size", PostgresConf.DEFAULT_MAX_SLOT_WAL_KEEP_SIZE);
+  }
+}
