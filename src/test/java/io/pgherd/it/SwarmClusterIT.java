@@ -110,28 +110,9 @@ class SwarmClusterIT {
 
   @AfterAll
   static void cleanUp() throws Exception {
-    if (manager == null) {
-      return;
+    if (manager != null) {
+      SwarmLab.removeClusterAndOperator(manager, OPERATOR, CLUSTER);
     }
-    remove(OPERATOR); // first, so that it makes nothing again
-    await().atMost(Duration.ofSeconds(60)).until(() -> operatorContainer().isEmpty());
-    for (Service s : manager.listServicesCmd().withLabelFilter(Map.of("io.pgherd.cluster", CLUSTER)).exec()) {
-      remove(s.getSpec().getName());
-    }
-    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
-      manager.removeNetworkCmd("pgherd-" + CLUSTER).exec();
-      return true;
-    });
-    manager.listSecretsCmd().withLabelFilter(Map.of("io.pgherd.cluster", CLUSTER)).exec()
-        .forEach(s -> manager.removeSecretCmd(s.getId()).exec());
-    manager.listConfigsCmd().withFilters(Map.of("label", List.of("io.pgherd.cluster=" + CLUSTER))).exec()
-        .forEach(c -> manager.removeConfigCmd(c.getId()).exec());
-    manager.listConfigsCmd().withFilters(Map.of("label", List.of("io.pgherd.home"))).exec()
-        .forEach(c -> manager.removeConfigCmd(c.getId()).exec());
-    manager.listConfigsCmd().withFilters(Map.of("label", List.of("io.pgherd.home.part-of"))).exec()
-        .forEach(c -> manager.removeConfigCmd(c.getId()).exec());
-    manager.listSecretsCmd().withNameFilter(List.of("pgherd-operator-key")).exec()
-        .forEach(s -> manager.removeSecretCmd(s.getId()).exec());
   }
 
   private static String operator;

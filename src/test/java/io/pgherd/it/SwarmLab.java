@@ -23,6 +23,8 @@ final class SwarmLab {
   static final int NODES = 3;
   /** The address of host I on the lab's bridge (as the script gives it). */
   static final String ADDRESS = "10.251.7.1%d";
+  /** The engine's socket on the node a service's task runs on (a Swarm template: the lab shares one file system). */
+  static final String NODE_SOCKET = "/run/pgsw/node-{{.Node.ID}}.sock";
   private static final Path SCRIPT = Path.of("test-scenarios/swarm-lab.sh");
   private static final Duration UP_TIMEOUT = Duration.ofMinutes(3);
   private static SwarmLab lab;
@@ -88,6 +90,52 @@ final class SwarmLab {
   /** Host {@code i}'s link up again. */
   void heal(int i) throws IOException, InterruptedException {
     run(Duration.ofSeconds(10), "heal", Integer.toString(i));
+  }
+
+  /** Host {@code i} loses power: its link down, every process of its engine killed at once; its data kept. */
+  void crash(int i) throws IOException, InterruptedException {
+    run(Duration.ofSeconds(30), "crash", Integer.toString(i));
+  }
+
+  /** Host {@code i}, crashed, starts again: its engine on its data, its link up. */
+  void boot(int i) throws IOException, InterruptedException {
+    run(Duration.ofMinutes(2), "boot", Integer.toString(i));
+  }
+
+  /**
+   * What a test's operator and cluster left in the Swarm, through the manager {@code manager}: the
+   * operator's service first (so that it makes nothing again) and its lease, then the cluster's
+   * services, network, secrets and configs, the home kept in the Swarm and the operator's key.
+   */
+  static void removeClusterAndOperator(DockerClient manager, String operator, String cluster) {
+    for (String service : List.of(operator, "pgherd-operator-lease")) {
+      try {
+        manager.removeServiceCmd(service).exec();
+      } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+        // not there
+      }
+    }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> manager.listTasksCmd()
+        .withServiceFilter(operator).exec().isEmpty());
+    for (var s : manager.listServicesCmd().withLabelFilter(java.util.Map.of("io.pgherd.cluster", cluster)).exec()) {
+      try {
+        manager.removeServiceCmd(s.getId()).exec();
+      } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+        // gone meanwhile
+      }
+    }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+      manager.removeNetworkCmd("pgherd-" + cluster).exec();
+      return true;
+    });
+    manager.listSecretsCmd().withLabelFilter(java.util.Map.of("io.pgherd.cluster", cluster)).exec()
+        .forEach(x -> manager.removeSecretCmd(x.getId()).exec());
+    for (String label : List.of("io.pgherd.cluster=" + cluster, "io.pgherd.home", "io.pgherd.home.part-of")) {
+      manager.listConfigsCmd().withFilters(java.util.Map.of("label", List.of(label))).exec()
+          .forEach(c -> manager.removeConfigCmd(c.getId()).exec());
+    }
+    manager.listSecretsCmd().withNameFilter(List.of("pgherd-operator-key")).exec()
+        .forEach(x -> manager.removeSecretCmd(x.getId()).exec());
   }
 
   /** Engine {@code i}'s Swarm node id. */

@@ -40,7 +40,7 @@ class SwarmStackIT {
     lab.load("pgherd/operator:latest", "pgherd/s3proxy:2.6.0");
     manager = lab.engine(1);
     String stack = Files.readString(ItSupport.repo().resolve("swarm-stack.yml"))
-        .replace("- /var/run/docker.sock:/var/run/docker.sock", "- /run/pgsw/docker1.sock:/var/run/docker.sock")
+        .replace("- /var/run/docker.sock:/var/run/docker.sock", "- " + SwarmLab.NODE_SOCKET + ":/var/run/docker.sock")
         .replace("constraints: [node.role==manager]", "constraints: [node.role==manager, node.labels.pgherd.lab.host==h1]");
     Path file = Files.createTempFile("swarm-stack", ".yml");
     Files.writeString(file, stack);

@@ -16,9 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Stops when closed, after {@code maxDuration}, or after {@code maxRows}.
  */
 final class WriteLoop implements AutoCloseable {
-  private final Home home;
-  private final String cluster;
-  private final int port;
+  private final java.util.concurrent.Callable<Connection> connect;
   private final Duration maxDuration;
   private final int maxRows;
   final List<Long> acknowledged = new CopyOnWriteArrayList<>();
@@ -30,12 +28,15 @@ final class WriteLoop implements AutoCloseable {
   private final Thread thread;
 
   WriteLoop(Home home, String cluster, int port, Duration maxDuration, int maxRows) throws Exception {
-    this.home = home;
-    this.cluster = cluster;
-    this.port = port;
+    this(() -> ItSupport.connect(home, cluster, port), maxDuration, maxRows);
+  }
+
+  /** Through the connections {@code connect} opens (a load balancer's read-write port). */
+  WriteLoop(java.util.concurrent.Callable<Connection> connect, Duration maxDuration, int maxRows) throws Exception {
+    this.connect = connect;
     this.maxDuration = maxDuration;
     this.maxRows = maxRows;
-    try (Connection c = ItSupport.connect(home, cluster, port); Statement s = c.createStatement()) {
+    try (Connection c = connect.call(); Statement s = c.createStatement()) {
       // each loop numbers its rows from 1: a table left by an earlier loop would refuse them
       s.execute("drop table if exists cinsert");
       s.execute("create table cinsert(id bigint primary key, at timestamptz not null default clock_timestamp())");
@@ -52,7 +53,7 @@ final class WriteLoop implements AutoCloseable {
     while (running && Instant.now().isBefore(end) && acknowledged.size() < maxRows) {
       try {
         if (c == null) {
-          c = ItSupport.connect(home, cluster, port);
+          c = connect.call();
         }
         String server;
         try (PreparedStatement ps = c.prepareStatement("insert into cinsert(id) values (?) returning inet_server_addr()::text")) {

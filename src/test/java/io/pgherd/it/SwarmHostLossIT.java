@@ -1,0 +1,499 @@
+package io.pgherd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.ExecCreateCmdResponse;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Task;
+import com.github.dockerjava.core.command.ExecStartResultCallback;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Losing a host of the three-node Swarm (issue 23), as a user runs pgherd there: {@code pgherd
+ * operator deploy} (two replicas: one acts, one stands by) and a synchronous cluster of three, one
+ * member per node, with a 5 s isolation timeout. In order: the primary's host crashed under a
+ * write loop — a replica on another node promoted, every acknowledged row on it, every surviving
+ * node's load balancer leading to it, the host back and its member rejoining; the acting
+ * operator's host crashed — the standby takes over, no failover, nothing done twice; the primary's
+ * host cut off — its agent fences it before a replica is promoted, no load balancer ever has two
+ * writable servers behind it, and the old primary rejoins when the link is back; a replica's host
+ * cut off and back — it streams again from the slot the primary kept for it.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SwarmHostLossIT {
+  private static final String OPERATOR = "pgherd-operator";
+  private static final String CLUSTER = "hostloss";
+  private static final int RW = 17432;
+  private static final int RO = 17433;
+  private static final String SPEC = String.join("\n", "apiVersion: pgherd.io/v1", "kind: PostgresCluster",
+      "metadata:", "  name: " + CLUSTER, "spec:", "  instances: 3", "  loadBalancer:", "    bindAddress: 0.0.0.0",
+      "    readWritePort: " + RW, "    readOnlyPort: " + RO, "  replication:", "    mode: sync", "  failover:",
+      "    isolationTimeout: 5s", "");
+  private static SwarmLab lab;
+  /** Node id → lab host, taken while every host is up (a crashed one cannot say its id). */
+  private static final Map<String, Integer> HOSTS = new HashMap<>();
+  private static String password;
+
+  @BeforeAll
+  static void up() throws Exception {
+    ItSupport.buildOperatorImages();
+    lab = SwarmLab.up();
+    lab.load("pgherd/operator:latest");
+    for (int h = 1; h <= SwarmLab.NODES; h++) {
+      HOSTS.put(lab.nodeId(h), h);
+    }
+    ItSupport.Run deploy = ItSupport.run(null, List.of(ItSupport.repo().resolve("bin/pgherd").toString(), "operator",
+        "deploy", "--docker-socket", SwarmLab.NODE_SOCKET), Map.of("DOCKER_HOST", socket(1)));
+    assertThat(deploy.exitCode()).as(deploy.output()).isZero();
+    assertThat(deploy.output()).contains("2 replicas on as many managers: one acts, the others stand by");
+    Path spec = Files.createTempFile(CLUSTER, ".yaml");
+    Files.writeString(spec, SPEC);
+    ItSupport.Run apply = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2))
+        .until(() -> cli(1, "apply", "-f", spec.toString()), r -> r.exitCode() == 0);
+    assertThat(apply.output()).contains("postgrescluster/" + CLUSTER);
+  }
+
+  @AfterAll
+  static void cleanUp() throws Exception {
+    if (lab == null) {
+      return;
+    }
+    for (int h = 1; h <= SwarmLab.NODES; h++) {
+      try {
+        lab.heal(h);
+      } catch (RuntimeException | java.io.IOException e) {
+        // up already
+      }
+    }
+    SwarmLab.removeClusterAndOperator(lab.engine(1), OPERATOR, CLUSTER);
+  }
+
+  @Test
+  @Order(1)
+  void thePrimarysHostCrashedUnderAWriteLoopAReplicaElsewhereTakesOverWithEveryAcknowledgedRow() throws Exception {
+    awaitHealthy(1, 3, Duration.ofMinutes(4));
+    password = exec(lab.engine(leaderHost()), leaderContainer(), "cat",
+        "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim();
+    assertThat(password).hasSizeGreaterThan(16);
+    // the acting operator keeps off the primary's node while a standby waits on a node without one
+    JsonNode healthy = awaitLeaderOffThePrimarysNode();
+    int primaryHost = hostOf(healthy);
+    String oldPrimary = healthy.path("primary").asText();
+    int via = primaryHost == 1 ? 2 : 1;
+    Instant t0 = Instant.now();
+    WriteLoop loop = new WriteLoop(() -> connect(via, RW), Duration.ofMinutes(3), 1_000_000);
+    try {
+      await().atMost(Duration.ofSeconds(20)).until(() -> loop.count() > 20);
+      Instant crashed = Instant.now();
+      lab.crash(primaryHost);
+      JsonNode after = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+          .until(() -> status(via), s -> !s.path("primary").asText().equals(oldPrimary)
+              && "running".equals(memberState(s, s.path("primary").asText())));
+      String newPrimary = after.path("primary").asText();
+      await().atMost(Duration.ofSeconds(30)).until(() -> loop.acknowledgedAfter(Instant.now().minusSeconds(1)) > 0);
+      loop.close();
+      System.out.println("primary's host crashed: write outage " + loop.longestGap().toMillis() + " ms, "
+          + loop.count() + " rows acknowledged, " + loop.errors.get() + " errors");
+      // sync: every acknowledged row is on the new primary
+      try (Connection c = connect(via, RW); Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("select id from cinsert")) {
+        Set<Long> there = new HashSet<>();
+        while (rs.next()) {
+          there.add(rs.getLong(1));
+        }
+        assertThat(there).as("every acknowledged insert").containsAll(loop.acknowledged);
+      }
+      assertThat(hostOf(after)).isNotEqualTo(primaryHost);
+      // every surviving node's load balancer leads to the new primary
+      for (int h = 1; h <= SwarmLab.NODES; h++) {
+        if (h != primaryHost) {
+          int host = h;
+          await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+            try (Connection c = connect(host, RW); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
+              rs.next();
+              assertThat(rs.getBoolean(1)).as("host " + host + "'s read-write port").isFalse();
+            }
+          });
+        }
+      }
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions().untilAsserted(() ->
+          assertThat(memberState(status(via), oldPrimary)).as("the old primary waits for its node")
+              .contains("waiting for a node", "down"));
+      String log = cli(via, "logs", CLUSTER).output();
+      assertThat(log).contains("failover: " + oldPrimary + " → " + newPrimary);
+      System.out.println("failover " + Duration.between(crashed, Instant.now()).toSeconds() + " s or less after the crash");
+    } finally {
+      loop.close();
+      lab.boot(primaryHost);
+    }
+    // back: the old primary rejoins as a replica of the new one, and its node's load balancer is there again
+    awaitHealthy(via, 3, Duration.ofMinutes(3));
+    assertThat(cli(via, "logs", CLUSTER).output()).contains("rejoined: " + oldPrimary);
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+      try (Connection c = connect(primaryHost, RW); Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
+        rs.next();
+        assertThat(rs.getBoolean(1)).isFalse();
+      }
+    });
+    System.out.println("from the crash to healthy again with the host back: " + Duration.between(t0, Instant.now()).toSeconds() + " s");
+  }
+
+  @Test
+  @Order(2)
+  void theActingOperatorsHostCrashedTheStandbyTakesOverWithoutAFailover() throws Exception {
+    JsonNode before = awaitLeaderOffThePrimarysNode();
+    int leader = leaderHost();
+    int primaryHost = hostOf(before);
+    assertThat(leader).as("the acting operator is off the primary's node").isNotEqualTo(primaryHost);
+    String primary = before.path("primary").asText();
+    long token = leaseToken(primaryHost);
+    int via = primaryHost;
+    Instant crashed = Instant.now();
+    lab.crash(leader);
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+          .until(() -> leaseToken(via) > token && leaderHost(via) != leader);
+      Duration takeover = Duration.between(crashed, Instant.now());
+      System.out.println("the acting operator's host crashed: a standby acts " + takeover.toMillis() + " ms later");
+      JsonNode st = await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+          .until(() -> status(via), s -> s.path("members").size() == 3);
+      assertThat(st.path("primary").asText()).as("no failover").isEqualTo(primary);
+      String standbyLog = logsOf(lab.engine(leaderHost(via)), leaderContainer(via));
+      assertThat(standbyLog).contains("took the operator lease", "home restored from the Swarm");
+    } finally {
+      lab.boot(leader);
+    }
+    JsonNode back = awaitHealthy(via, 3, Duration.ofMinutes(3));
+    assertThat(back.path("primary").asText()).isEqualTo(primary);
+    assertThat(linesSince(cli(via, "logs", CLUSTER).output(), crashed))
+        .noneMatch(l -> l.contains("failover:") || l.contains("promoted:") || l.contains("create-member:"));
+  }
+
+  @Test
+  @Order(3)
+  void thePrimarysHostCutOffFencesItselfBeforeAReplicaIsPromotedAndRejoinsWhenHealed() throws Exception {
+    JsonNode before = awaitLeaderOffThePrimarysNode();
+    String oldPrimary = before.path("primary").asText();
+    int cut = hostOf(before);
+    int via = cut == 1 ? 2 : 1;
+    List<Sampler> samplers = new ArrayList<>();
+    for (int h = 1; h <= SwarmLab.NODES; h++) {
+      samplers.add(new Sampler(h));
+    }
+    Instant cutAt = Instant.now();
+    lab.cut(cut);
+    try {
+      JsonNode after = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+          .until(() -> status(via), s -> !s.path("primary").asText().equals(oldPrimary)
+              && "running".equals(memberState(s, s.path("primary").asText())));
+      System.out.println("primary's host cut off: promoted " + Duration.between(cutAt, Instant.now()).toMillis()
+          + " ms or less after the cut");
+      // the old primary's agent fenced it (its engine's socket is on this machine: read through the cut)
+      String agentLog = logsOf(lab.engine(cut), memberContainer(lab.engine(cut), oldPrimary));
+      assertThat(agentLog).as(agentLog).contains("no word from the operator");
+      assertThat(after.path("primary").asText()).isNotEqualTo(oldPrimary);
+      Thread.sleep(3000); // the samplers see both sides a while longer
+    } finally {
+      lab.heal(cut);
+    }
+    awaitHealthy(via, 3, Duration.ofMinutes(3));
+    for (Sampler s : samplers) {
+      s.close();
+    }
+    // at no instant two servers writable through the load balancers
+    assertThat(Sampler.dualWritable(samplers)).as("instants with two writable servers").isEmpty();
+    assertThat(samplers.stream().mapToInt(s -> s.samples.size()).sum()).isGreaterThan(50);
+    assertThat(cli(via, "logs", CLUSTER).output()).contains("rejoined: " + oldPrimary);
+  }
+
+  @Test
+  @Order(4)
+  void theActingOperatorsHostCutOffItStopsActingAStandbyTakesOverAndItsReplicaStreamsAgainWhenHealed() throws Exception {
+    JsonNode before = awaitLeaderOffThePrimarysNode();
+    int primaryHost = hostOf(before);
+    int cut = leaderHost(); // it runs a replica: the acting operator is off the primary's node
+    String oldLeader = leaderContainer();
+    long token = leaseToken(primaryHost);
+    String replica = null;
+    for (JsonNode m : before.path("members")) {
+      if (HOSTS.get(m.path("node").asText()) == cut) {
+        replica = m.path("name").asText();
+      }
+    }
+    assertThat(replica).as(before.toString()).isNotNull();
+    String member = replica;
+    Instant cutAt = Instant.now();
+    lab.cut(cut);
+    try {
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+          .until(() -> leaseToken(primaryHost) > token && leaderHost(primaryHost) != cut);
+      // the old one, behind the cut, could not renew its lease and stopped (its engine's socket is on this machine)
+      String oldLog = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+          .until(() -> logsOf(lab.engine(cut), oldLeader), l -> l.contains("lost the operator lease"));
+      assertThat(oldLog).contains("this one stops acting");
+      JsonNode degraded = await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+          .until(() -> status(primaryHost), s -> !"streaming".equals(memberState(s, member)));
+      assertThat(degraded.path("primary").asText()).as("no failover").isEqualTo(before.path("primary").asText());
+      try (Connection c = connect(primaryHost, RW); Statement st = c.createStatement()) {
+        st.execute("create table if not exists whilecut(id int)");
+        st.execute("insert into whilecut values (1)");
+        try (ResultSet rs = st.executeQuery("select setting from pg_settings where name = 'max_slot_wal_keep_size'")) {
+          rs.next();
+          assertThat(rs.getString(1)).as("the replica's slot cannot fill the primary's disk").isEqualTo("4096");
+        }
+      }
+    } finally {
+      lab.heal(cut);
+    }
+    JsonNode back = awaitHealthy(primaryHost, 3, Duration.ofMinutes(3));
+    assertThat(memberState(back, member)).isEqualTo("streaming");
+    assertThat(back.path("primary").asText()).isEqualTo(before.path("primary").asText());
+    assertThat(linesSince(cli(primaryHost, "logs", CLUSTER).output(), cutAt))
+        .noneMatch(l -> l.contains("failover:") || l.contains("promoted:") || l.contains("create-member:"));
+  }
+
+  // ---- the load balancers' samplers
+
+  /** Every 200 ms (at most 1500 times), which server a load balancer's read-write port leads to, and whether it is writable. */
+  private static final class Sampler implements AutoCloseable {
+    record Sample(long second, String server) {}
+
+    final List<Sample> samples = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Process process;
+    private final Thread reader;
+
+    Sampler(int host) throws Exception {
+      Path pass = Files.createTempFile("pgpass", "");
+      Files.writeString(pass, "*:*:*:postgres:" + password + "\n");
+      Files.setPosixFilePermissions(pass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      // from inside the host's own namespace: its load balancer is reachable there while it is cut off
+      String loop = "for i in $(seq 1 1500); do r=$(psql -h " + SwarmLab.address(host) + " -p " + RW
+          + " -U postgres -d postgres -qAtc \"select inet_server_addr(), pg_is_in_recovery()\" 2>/dev/null);"
+          + " echo \"$(date +%s%N) $r\"; sleep 0.2; done";
+      ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", "pgsw" + host, "bash", "-c", loop)
+          .redirectErrorStream(true);
+      pb.environment().put("PGPASSFILE", pass.toString());
+      pb.environment().put("PGCONNECT_TIMEOUT", "1");
+      process = pb.start();
+      process.getOutputStream().close();
+      reader = new Thread(() -> {
+        try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+          String line;
+          while ((line = r.readLine()) != null) {
+            String[] f = line.trim().split(" ", 2);
+            if (f.length == 2 && f[1].endsWith("|f")) { // connected to a server that is not in recovery
+              samples.add(new Sample(Long.parseLong(f[0]) / 100_000_000L, f[1].substring(0, f[1].indexOf('|'))));
+            }
+          }
+        } catch (java.io.IOException e) {
+          // ended
+        }
+      }, "lb-sampler-" + host);
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    /** Tenths of a second in which two different servers were writable, through any load balancers. */
+    static Map<Long, Set<String>> dualWritable(List<Sampler> samplers) {
+      Map<Long, Set<String>> by = new java.util.TreeMap<>();
+      for (Sampler s : samplers) {
+        for (Sample x : s.samples) {
+          by.computeIfAbsent(x.second(), k -> new HashSet<>()).add(x.server());
+        }
+      }
+      by.values().removeIf(servers -> servers.size() < 2);
+      return by;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      process.destroy();
+      process.waitFor(5, TimeUnit.SECONDS);
+      reader.join(5000);
+    }
+  }
+
+  // ---- helpers
+
+  private static String socket(int host) {
+    return "unix:///run/pgsw/docker" + host + ".sock";
+  }
+
+  /** pgherd's command line on this machine, a client of host {@code host}'s manager (runtime auto: to the operator). */
+  private static ItSupport.Run cli(int host, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
+    cmd.addAll(List.of(args));
+    return ItSupport.run(EMPTY_HOME, cmd, Map.of("DOCKER_HOST", socket(host)));
+  }
+
+  private static final Path EMPTY_HOME;
+
+  static {
+    try {
+      EMPTY_HOME = Files.createTempDirectory("pgherd-empty-home");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static JsonNode status(int host) throws Exception {
+    ItSupport.Run r = cli(host, "status", CLUSTER, "-o", "json");
+    if (r.exitCode() != 0) {
+      throw new IllegalStateException(r.output());
+    }
+    return new ObjectMapper().readTree(r.output());
+  }
+
+  private static JsonNode awaitHealthy(int host, int streaming, Duration within) {
+    return await().atMost(within).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+        .until(() -> status(host), s -> "Healthy".equals(s.path("phase").asText())
+            && countStreaming(s) == streaming - 1);
+  }
+
+  /** Healthy, all streaming, and the acting operator not on the primary's node (it steps off within ~35 s). */
+  private static JsonNode awaitLeaderOffThePrimarysNode() {
+    return await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+        .until(() -> status(1), s -> "Healthy".equals(s.path("phase").asText()) && countStreaming(s) == 2
+            && hostOf(s) != leaderHost());
+  }
+
+  /** The lines of a cluster log stamped at or after {@code t}. */
+  private static List<String> linesSince(String log, Instant t) {
+    List<String> out = new ArrayList<>();
+    for (String line : log.split("\n")) {
+      int sp = line.indexOf(' ');
+      try {
+        if (sp > 0 && !Instant.parse(line.substring(0, sp)).isBefore(t)) {
+          out.add(line);
+        }
+      } catch (java.time.format.DateTimeParseException e) {
+        // a continuation line
+      }
+    }
+    return out;
+  }
+
+  /** The container of a member's task on {@code engine}. */
+  private static String memberContainer(DockerClient engine, String member) {
+    return engine.listContainersCmd().withShowAll(true)
+        .withLabelFilter(Map.of("com.docker.swarm.service.name", "pgherd-" + member)).exec().stream()
+        .max(java.util.Comparator.comparingLong(Container::getCreated)).orElseThrow().getId();
+  }
+
+  private static int countStreaming(JsonNode s) {
+    int n = 0;
+    for (JsonNode m : s.path("members")) {
+      n += "streaming".equals(m.path("state").asText()) ? 1 : 0;
+    }
+    return n;
+  }
+
+  private static String memberState(JsonNode s, String member) {
+    for (JsonNode m : s.path("members")) {
+      if (m.path("name").asText().equals(member)) {
+        return m.path("state").asText();
+      }
+    }
+    return "";
+  }
+
+  /** The lab host of the primary, by its node in the status. */
+  private static int hostOf(JsonNode status) {
+    for (JsonNode m : status.path("members")) {
+      if ("primary".equals(m.path("role").asText())) {
+        return HOSTS.get(m.path("node").asText());
+      }
+    }
+    throw new IllegalStateException("no primary in " + status);
+  }
+
+  private static int leaderHost() {
+    return leaderHost(1);
+  }
+
+  /** The host of the operator replica that holds the lease, as the Swarm (asked through host {@code via}) says. */
+  private static int leaderHost(int via) {
+    DockerClient m = lab.engine(via);
+    String holder = m.inspectServiceCmd("pgherd-operator-lease").exec().getSpec().getLabels().get("io.pgherd.lease.holder");
+    Task t = m.listTasksCmd().withIdFilter(holder).exec().stream().filter(x -> holder.equals(x.getId())).findFirst()
+        .orElseThrow();
+    return HOSTS.get(t.getNodeId());
+  }
+
+  private static long leaseToken(int via) {
+    return Long.parseLong(lab.engine(via).inspectServiceCmd("pgherd-operator-lease").exec().getSpec().getLabels()
+        .get("io.pgherd.lease.transitions"));
+  }
+
+  private static String leaderContainer() {
+    return leaderContainer(1);
+  }
+
+  /** The container of the operator replica that holds the lease. */
+  private static String leaderContainer(int via) {
+    DockerClient m = lab.engine(via);
+    String holder = m.inspectServiceCmd("pgherd-operator-lease").exec().getSpec().getLabels().get("io.pgherd.lease.holder");
+    List<Container> c = lab.engine(leaderHost(via)).listContainersCmd()
+        .withLabelFilter(Map.of("com.docker.swarm.task.id", holder)).exec();
+    return c.get(0).getId();
+  }
+
+  private static Connection connect(int host, int port) throws Exception {
+    Properties p = new Properties();
+    p.setProperty("user", "postgres");
+    p.setProperty("password", password);
+    p.setProperty("connectTimeout", "3");
+    p.setProperty("socketTimeout", "10");
+    p.setProperty("sslmode", "disable");
+    return DriverManager.getConnection("jdbc:postgresql://" + SwarmLab.address(host) + ":" + port + "/postgres", p);
+  }
+
+  private static String exec(DockerClient engine, String container, String... command) throws InterruptedException {
+    ExecCreateCmdResponse e = engine.execCreateCmd(container).withCmd(command).withAttachStdout(true)
+        .withAttachStderr(true).exec();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    engine.execStartCmd(e.getId()).exec(new ExecStartResultCallback(out, out)).awaitCompletion(60, TimeUnit.SECONDS);
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private static String logsOf(DockerClient engine, String container) throws InterruptedException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    engine.logContainerCmd(container).withStdOut(true).withStdErr(true)
+        .exec(new com.github.dockerjava.core.command.LogContainerResultCallback() {
+          @Override
+          public void onNext(com.github.dockerjava.api.model.Frame frame) {
+            out.writeBytes(frame.getPayload());
+          }
+        }).awaitCompletion(10, TimeUnit.SECONDS);
+    return out.toString(StandardCharsets.UTF_8);
+  }
+}
