@@ -77,8 +77,13 @@ final class NodeChoice {
   }
 
   private static Placement.Node node(SwarmNode n) {
+    String state = lower(n.getStatus().getState());
+    if (!"ready".equals(state) && n.getUpdatedAt() != null) {
+      // the node's record last changed when the Swarm marked it so: as near as the Swarm says to "since"
+      state += " (since " + n.getUpdatedAt().toInstant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ")";
+    }
     return new Placement.Node(n.getId(), n.getDescription() == null ? null : n.getDescription().getHostname(),
-        lower(n.getSpec().getRole()), lower(n.getSpec().getAvailability()), lower(n.getStatus().getState()),
+        lower(n.getSpec().getRole()), lower(n.getSpec().getAvailability()), state,
         n.getSpec().getLabels() == null ? Map.of() : n.getSpec().getLabels());
   }
 
