@@ -223,6 +223,11 @@ final class RemoteCommand {
       throw new Main.UserError(e.getMessage() + " (PGHERD_RUNTIME=swarm: DOCKER_HOST must name a Swarm manager)", 1);
     } catch (IOException e) {
       throw new Main.UserError("cannot reach the operator through the Swarm: " + e.getMessage(), 1);
+    } catch (com.github.dockerjava.api.exception.DockerException e) {
+      // the manager answered, but not with what was asked: a Swarm between leaders, say
+      throw new Main.UserError("the Swarm managed at " + System.getenv().getOrDefault("DOCKER_HOST", "the default engine")
+          + " could not carry the request or its answer (" + e.getMessage().strip() + "): try again in a few seconds"
+          + " (`pgherd get` shows whether it was done; `docker node ls` shows the managers)", 1);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return 130;

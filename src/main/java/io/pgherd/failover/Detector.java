@@ -48,7 +48,7 @@ public final class Detector extends ClusterPart {
       lastPrimaryLsn = probe.lsn();
       return Optional.empty();
     }
-    if (lastPrimaryLsn(topology) == null) {
+    if (lastPrimaryLsn(topology) == null && replicasReplayed(topology, obs) == null) {
       return Optional.empty(); // never seen answering: a primary still being created, not a failure
     }
     if (c == null) {
@@ -74,10 +74,11 @@ public final class Detector extends ClusterPart {
     Duration failing = Duration.between(primaryFailingSince, instant());
     Duration window = cfg.probePeriod().multipliedBy(cfg.failureThreshold() - 1L);
     Optional<String> fenced = fencedByNow(cfg, c);
-    if (fenced.isPresent() && primaryFailures < cfg.failureThreshold()) {
+    if (fenced.isPresent() && primaryFailures >= 2 && primaryFailures < cfg.failureThreshold()) {
       // its agent has been silent longer than the isolation timeout and the margin: a longer window
       // than the failure threshold's, and the one that matters (a host lost: each probe waits out a
-      // connection timeout, so the threshold's count would come seconds after)
+      // connection timeout, so the threshold's count would come seconds after); two failed probes at
+      // least, so that one failure of SQL beside an agent long unreachable is not a failover)
       return Optional.of(what + " (" + primaryFailures + " failed probes over " + failing.toMillis() + " ms)"
           + fenced.get());
     }
@@ -132,6 +133,26 @@ public final class Detector extends ClusterPart {
           .map(MemberStatus::getLsn).orElse(null);
     }
     return lastPrimaryLsn;
+  }
+
+  /**
+   * The furthest WAL position the replicas have received, if any has: an operator that never saw
+   * the primary answer (a standby that took over, its status not in the home kept in the Swarm) knows
+   * from it that the cluster was made, and that a silent primary is a failure.
+   */
+  private String replicasReplayed(Topology topology, Observed obs) {
+    String best = null;
+    for (int r : topology.replicas()) {
+      InstanceProbe probe = obs.probes().get(r);
+      if (probe != null && probe.inRecovery() && probe.lsn() != null
+          && (best == null || io.pgherd.model.Lsn.parse(probe.lsn()) > io.pgherd.model.Lsn.parse(best))) {
+        best = probe.lsn();
+      }
+    }
+    if (best != null && lastPrimaryLsn == null) {
+      lastPrimaryLsn = best; // the least the primary had: the failover's lag is measured from it
+    }
+    return best;
   }
 
   /** Replicas that may be promoted: not a former primary still rejoining. */

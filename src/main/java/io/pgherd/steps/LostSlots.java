@@ -63,8 +63,12 @@ public final class LostSlots extends ClusterPart {
       ContainerInfo c = obs.members().get(r);
       InstanceProbe probe = obs.probes().get(r);
       boolean streaming = probe != null && "streaming".equals(probe.receiverStatus());
+      // a clone under way holds no WAL through the slot (pg_basebackup streams through its own): a long
+      // one can see the slot invalidated, and is not a replica to clone again
+      boolean cloning = primary.baseBackups() != null && primary.baseBackups().stream()
+          .anyMatch(b -> member(r).equals(b.applicationName()));
       if (topology.rejoining().contains(r) || held.isEmpty() || !held.get().lost() || c == null || !c.running()
-          || streaming) {
+          || streaming || cloning) {
         lostSince.remove(r); // a standby streaming through an invalidated slot sets its restart_lsn again
         continue;
       }

@@ -95,6 +95,12 @@ public final class Members extends ClusterPart {
       recreate(cfg, topology, c, p, progress);
       return;
     }
+    if (c.mayBeRunning() && !c.running()) {
+      // its task was last seen running on a node the Swarm cannot reach: it may run on there, cut off;
+      // started anew it could not be (its data is there), and a spec update would hide the old task
+      progress.waitFor("primary " + member(p) + " is " + c.state() + " (" + c.status() + ")");
+      return;
+    }
     if (!c.running()) {
       attach(c, p, progress); // a running primary cut off from the network is a failure, not drift
       start(c, p, progress);

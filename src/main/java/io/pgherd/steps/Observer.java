@@ -104,6 +104,10 @@ public final class Observer extends ClusterPart {
     long deadline = System.nanoTime() + PROBE_DEADLINE.toNanos();
     for (var e : members.entrySet()) {
       if (!e.getValue().running() || recovering.contains(e.getValue().id())) {
+        if (e.getValue().mayBeRunning() && target(e.getValue(), e.getKey()).agent() != null) {
+          // not probed (no address to reach it at), but its agent may run on, cut off: a primary's is waited for
+          agentContact.expect(e.getValue().id(), instant());
+        }
         continue;
       }
       CompletableFuture<Look> late = stillRunning.get(e.getKey());

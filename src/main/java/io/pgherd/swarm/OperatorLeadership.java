@@ -42,9 +42,9 @@ public final class OperatorLeadership implements AutoCloseable {
   public static final Duration MARGIN = Duration.ofMillis(1500);
   /** How often the holder checks that it still leads, between renewals. */
   static final long WATCH_MS = 100;
-  /** Task states after which a task's container runs no more. */
+  /** Task states a node reports once a task's container has stopped. */
   static final Set<TaskState> ENDED = EnumSet.of(TaskState.COMPLETE, TaskState.SHUTDOWN, TaskState.FAILED,
-      TaskState.REJECTED, TaskState.REMOVE, TaskState.ORPHANED);
+      TaskState.REJECTED); // not ORPHANED nor REMOVE: said of a task on a node that stopped answering
 
   private final DockerClient client;
   private final SwarmLease lease;
@@ -160,8 +160,8 @@ public final class OperatorLeadership implements AutoCloseable {
   /**
    * From now on, every {@value #PLACEMENT_EVERY_MS} ms: when {@link LeaderPlacement} says this
    * replica should not act from its node ({@code primaries}: the clusters' primaries per node id),
-   * the lease is given up for a standby and {@code stepOff} told why (it stops the process, which
-   * the Swarm starts again as a standby).
+   * {@code stepOff} is told why: it stops the process at once, and a standby takes the lease as soon
+   * as the Swarm reports this task ended (the Swarm starts it again, as a standby).
    */
   public void keepOffPrimaries(java.util.function.Supplier<java.util.Map<String, Integer>> primaries,
       Consumer<String> stepOff) {
@@ -181,7 +181,8 @@ public final class OperatorLeadership implements AutoCloseable {
             }
             java.util.Optional<String> why = LeaderPlacement.stepOff(mine.getNodeId(), primaries.get(), standbys);
             if (why.isPresent() && !closed) {
-              close();
+              // no release first: the process stops at once (acting on nothing while a release waits on
+              // the Swarm), and a standby takes over as soon as the Swarm reports this task ended
               stepOff.accept(why.get());
               return;
             }
@@ -206,6 +207,11 @@ public final class OperatorLeadership implements AutoCloseable {
     if (renewer != null) {
       renewer.interrupt();
       watchdog.interrupt();
+      try {
+        renewer.join(2000); // not renewing beside the release (a renewal stuck on the Swarm is left to the lease's lapse)
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     until = Long.MIN_VALUE;
     try {

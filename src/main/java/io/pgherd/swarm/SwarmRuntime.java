@@ -116,6 +116,12 @@ public final class SwarmRuntime implements ContainerRuntime {
     String state = !global ? TaskView.state(task)
         : ServiceLifecycle.held(spec) ? TaskView.state(task.filter(t -> t.getDesiredState() == TaskState.RUNNING))
         : TaskView.globalState(tasks.stream().filter(t -> t.getDesiredState() == TaskState.RUNNING).toList());
+    if (!global && !"running".equals(state) && tasks.stream()
+        .anyMatch(t -> t.getStatus() != null && t.getStatus().getState() == TaskState.RUNNING)) {
+      // an older task still seen running (stopping; or on a node that is down or cut off, where it may well
+      // run on, whatever newer task a spec update made): not gone until its node says so
+      state = "removing";
+    }
     Optional<String> waiting = ServiceSpecs.waiting(spec);
     if (waiting.isEmpty() && !global && !"running".equals(state) && node != null) {
       waiting = nodeUnfit(node); // pinned to a node that cannot run it now: said, not moved (its data is there)

@@ -288,8 +288,10 @@ class FailoverIT extends ClusterTestBase {
   @Order(9)
   void aReplicaFrozenWhileThePrimaryWritesPastItsSlotsBoundIsClonedAgainByItselfAndTheStatusSaysWhy()
       throws Exception {
-    String bounded = spec.replace("  loadBalancer:\n",
-        "  postgres:\n    parameters:\n      max_slot_wal_keep_size: \"64MB\"\n  loadBalancer:\n");
+    // (a checkpoint that gives up the frozen replica's slot first ends the walsender holding it, which
+    // a frozen peer keeps until wal_sender_timeout: seen holding the checkpoint past 2 minutes with the default)
+    String bounded = spec.replace("  loadBalancer:\n", "  postgres:\n    parameters:\n      max_slot_wal_keep_size:"
+        + " \"64MB\"\n      wal_sender_timeout: \"5s\"\n  loadBalancer:\n");
     assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, name, bounded).toString())).isZero();
     try {
       String p = primary();
