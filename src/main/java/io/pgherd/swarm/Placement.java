@@ -4,7 +4,6 @@ import io.pgherd.api.PlacementConstraints;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -71,7 +70,7 @@ public final class Placement {
   /** Why a node cannot take a member, whoever else is there; empty when it can. */
   static Optional<String> unfit(Node n, List<String> constraints) {
     if (!"ready".equalsIgnoreCase(n.state())) {
-      return Optional.of("is " + n.state().toLowerCase(Locale.ROOT));
+      return Optional.of("is " + n.state()); // lower case already, with when it became so (NodeChoice)
     }
     if (!"active".equalsIgnoreCase(n.availability())) {
       return Optional.of("is " + ("drain".equalsIgnoreCase(n.availability()) ? "drained" : "paused"));

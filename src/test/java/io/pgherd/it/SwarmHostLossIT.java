@@ -80,6 +80,27 @@ class SwarmHostLossIT {
     assertThat(apply.output()).contains("postgrescluster/" + CLUSTER);
   }
 
+  /** What the operators said, and the cluster log, when a test failed: the lab is gone afterwards. */
+  @org.junit.jupiter.api.AfterEach
+  void diagnose(org.junit.jupiter.api.TestInfo test) {
+    for (int h = 1; h <= SwarmLab.NODES; h++) {
+      try {
+        for (Container c : lab.engine(h).listContainersCmd().withShowAll(true)
+            .withLabelFilter(Map.of("com.docker.swarm.service.name", OPERATOR)).exec()) {
+          String log = logsOf(lab.engine(h), c.getId());
+          String[] lines = log.split("\n");
+          System.out.println("---- after " + test.getDisplayName() + ": operator container " + c.getId().substring(0, 12)
+              + " on host " + h + " (" + c.getState() + "), its last lines:");
+          for (int i = Math.max(0, lines.length - 25); i < lines.length; i++) {
+            System.out.println(lines[i].length() > 300 ? lines[i].substring(0, 300) : lines[i]);
+          }
+        }
+      } catch (RuntimeException | InterruptedException e) {
+        System.out.println("---- host " + h + ": " + e.getMessage());
+      }
+    }
+  }
+
   @AfterAll
   static void cleanUp() throws Exception {
     if (lab == null) {

@@ -115,8 +115,8 @@ final class SwarmLab {
         // not there
       }
     }
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> manager.listTasksCmd()
-        .withServiceFilter(operator).exec().isEmpty());
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> manager.listContainersCmd()
+        .withLabelFilter(java.util.Map.of("com.docker.swarm.service.name", operator)).exec().isEmpty());
     for (var s : manager.listServicesCmd().withLabelFilter(java.util.Map.of("io.pgherd.cluster", cluster)).exec()) {
       try {
         manager.removeServiceCmd(s.getId()).exec();
