@@ -14,4 +14,17 @@ public class AgentException extends Exception {
   public AgentException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /**
+   * Whether the agent's address answered nothing at all (no connection within the timeout, not a
+   * refusal): its host is lost or cut off, and nothing else on that address will answer either.
+   */
+  public boolean unreachable() {
+    for (Throwable t = getCause(); t != null; t = t.getCause()) {
+      if (t instanceof java.net.http.HttpConnectTimeoutException) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

@@ -236,6 +236,11 @@ public final class Observer extends ClusterPart {
           fallback = "its agent's connection failed: " + status.probeError().orElse("no probe");
         }
       } catch (AgentException ex) {
+        if (ex.unreachable()) {
+          // its address answers nothing (a host lost or cut off): SQL on it would wait out its own timeouts too,
+          // and each second of this probe is a second longer to detect a lost primary
+          return new Look(null, ex.getMessage() + " (its SQL port, at the same address, is not tried)", null, null);
+        }
         fallback = ex.getMessage();
       }
     }

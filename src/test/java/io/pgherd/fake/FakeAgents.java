@@ -49,6 +49,7 @@ public final class FakeAgents implements MemberAgent.Connector {
   private final PgServers pg;
   private final PgSwitches switches;
   private final Set<String> stopped = new TreeSet<>();
+  private final Set<String> cutOff = new TreeSet<>();
   private final Set<String> disconnected = new TreeSet<>();
   private final Map<String, Integer> asked = new HashMap<>();
   private final Map<String, Integer> tried = new HashMap<>();
@@ -65,6 +66,19 @@ public final class FakeAgents implements MemberAgent.Connector {
   public void stop(String member) {
     synchronized (engine) {
       stopped.add(member);
+    }
+  }
+
+  /** The member's address answers nothing (its host lost or cut off): no connection within the timeout; undone by {@link #reconnectHost}. */
+  public void cutOffHost(String member) {
+    synchronized (engine) {
+      cutOff.add(member);
+    }
+  }
+
+  public void reconnectHost(String member) {
+    synchronized (engine) {
+      cutOff.remove(member);
     }
   }
 
@@ -317,6 +331,10 @@ public final class FakeAgents implements MemberAgent.Connector {
     String runs = c == null ? null : c.labels.getOrDefault(Names.LABEL_MEMBER, member); // the load balancer: NAME-lb
     Optional<String> caPem = c == null ? Optional.empty() : c.text(PostgresConf.AGENT_CA_PATH);
     Optional<String> certPem = c == null ? Optional.empty() : c.text(PostgresConf.AGENT_CERT_PATH);
+    if (c != null && cutOff.contains(runs)) {
+      throw new AgentException(where + "no connection within " + AgentGateway.CONNECT_TIMEOUT.toMillis() + " ms",
+          new java.io.IOException(new java.net.http.HttpConnectTimeoutException("HTTP connect timed out")));
+    }
     if (c == null || stopped.contains(runs) || caPem.isEmpty() || certPem.isEmpty()
         || c.text(PostgresConf.AGENT_KEY_PATH).isEmpty()) {
       throw new AgentException(where + "connection refused");

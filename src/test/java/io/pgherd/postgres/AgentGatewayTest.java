@@ -237,4 +237,15 @@ class AgentGatewayTest {
     assertThat(creds.toString()).doesNotContain("PRIVATE").contains("CN=pgherd-operator");
     assertThat(List.of(first.toString())).containsExactly("agent demo-1 at 127.0.0.1:40001");
   }
+
+  @Test
+  void anAgentWhoseAddressAnswersNothingIsUnreachableOneThatRefusesIsNot() {
+    AgentException timedOut = new AgentException("the agent of demo-1 at 10.0.1.5:8009: no connection within 1000 ms",
+        new IOException(new java.net.http.HttpConnectTimeoutException("HTTP connect timed out")));
+    AgentException refused = new AgentException("the agent of demo-1 at 10.0.1.5:8009: connection refused",
+        new java.net.ConnectException("Connection refused"));
+    assertThat(timedOut.unreachable()).isTrue();
+    assertThat(refused.unreachable()).isFalse();
+    assertThat(new AgentException("unreadable status answer").unreachable()).isFalse();
+  }
 }

@@ -96,4 +96,19 @@ class FakeClusterDetectionTest {
     scene.postgres.agents().stall("demo-2", null);
     scene.postgres.answer("demo-2");
   }
+
+  @Test
+  void aMemberWhoseAgentsAddressAnswersNothingIsNotProbedOverSqlEither(@TempDir Path dir) {
+    FakeClusterScene scene = new FakeClusterScene(dir, 3);
+    scene.converge();
+    int before = scene.postgres.sqlProbes("demo-2");
+    scene.postgres.agents().cutOffHost("demo-2"); // its host lost: SQL on its address would wait out its timeouts too
+    scene.pass();
+    assertThat(scene.postgres.sqlProbes("demo-2")).as("no SQL probe behind an address that answers nothing")
+        .isEqualTo(before);
+    assertThat(scene.status().orElseThrow().getMembers().get(1).getState()).isNotEqualTo("streaming");
+    scene.postgres.agents().reconnectHost("demo-2");
+    scene.pass();
+    assertThat(scene.status().orElseThrow().getMembers().get(1).getState()).isEqualTo("streaming");
+  }
 }
