@@ -36,10 +36,14 @@ public final class OperatorLeadership implements AutoCloseable {
   public static final String TASK_TEMPLATE = "{{.Task.ID}}";
   /** The image named in the holder service's spec: never pulled or run (it has no task). */
   static final String IMAGE = "pgherd/operator:latest";
-  /** How long a lease lasts without renewal; renewed every third of it. */
-  public static final Duration DURATION = Duration.ofSeconds(6);
+  /**
+   * How long a lease lasts without renewal; renewed every third of it. Longer than the Swarm takes
+   * to elect a new raft leader when its leader's node is lost (10-20 s seen on the lab): no write
+   * reaches the store meanwhile, and a shorter lease stopped the acting operator on every such loss.
+   */
+  public static final Duration DURATION = Duration.ofSeconds(20);
   /** How much sooner than that its holder stops counting itself leader. */
-  public static final Duration MARGIN = Duration.ofMillis(1500);
+  public static final Duration MARGIN = Duration.ofSeconds(3);
   /** How often the holder checks that it still leads, between renewals. */
   static final long WATCH_MS = 100;
   /** Task states a node reports once a task's container has stopped. */

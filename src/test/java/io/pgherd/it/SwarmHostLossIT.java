@@ -119,7 +119,7 @@ class SwarmHostLossIT {
   @Test
   @Order(1)
   void thePrimarysHostCrashedUnderAWriteLoopAReplicaElsewhereTakesOverWithEveryAcknowledgedRow() throws Exception {
-    awaitHealthy(1, 3, Duration.ofMinutes(4));
+    awaitHealthy(manager(), 3, Duration.ofMinutes(4));
     password = exec(lab.engine(leaderHost()), leaderContainer(), "cat",
         "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim();
     assertThat(password).hasSizeGreaterThan(16);
@@ -403,8 +403,22 @@ class SwarmHostLossIT {
   /** Healthy, all streaming, and the acting operator not on the primary's node (it steps off within ~35 s). */
   private static JsonNode awaitLeaderOffThePrimarysNode() {
     return await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
-        .until(() -> status(1), s -> "Healthy".equals(s.path("phase").asText()) && countStreaming(s) == 2
-            && hostOf(s) != leaderHost());
+        .until(() -> status(manager()), s -> "Healthy".equals(s.path("phase").asText()) && countStreaming(s) == 2
+            && hostOf(s) != leaderHost(manager()));
+  }
+
+  /** A host whose engine is a manager of the Swarm now (one back from a crash may take a while to be one again). */
+  private static int manager() {
+    for (int h = 1; h <= SwarmLab.NODES; h++) {
+      try {
+        if (Boolean.TRUE.equals(lab.engine(h).infoCmd().exec().getSwarm().getControlAvailable())) {
+          return h;
+        }
+      } catch (RuntimeException e) {
+        // crashed, or not answering
+      }
+    }
+    throw new IllegalStateException("no manager answers");
   }
 
   /** The lines of a cluster log stamped at or after {@code t}. */
@@ -458,7 +472,7 @@ class SwarmHostLossIT {
   }
 
   private static int leaderHost() {
-    return leaderHost(1);
+    return leaderHost(manager());
   }
 
   /** The host of the operator replica that holds the lease, as the Swarm (asked through host {@code via}) says. */
@@ -476,7 +490,7 @@ class SwarmHostLossIT {
   }
 
   private static String leaderContainer() {
-    return leaderContainer(1);
+    return leaderContainer(manager());
   }
 
   /** The container of the operator replica that holds the lease. */
