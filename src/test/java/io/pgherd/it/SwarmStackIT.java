@@ -68,6 +68,11 @@ class SwarmStackIT {
       sh("docker stack rm " + STACK);
       await().atMost(Duration.ofSeconds(90)).until(() -> manager.listServicesCmd()
           .withLabelFilter(Map.of("com.docker.stack.namespace", STACK)).exec().isEmpty());
+      try {
+        manager.removeServiceCmd("pgherd-operator-lease").exec(); // the lease its operators held
+      } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+        // never made
+      }
       for (String cluster : List.of(CLUSTER, RESTORED)) {
         for (Service s : manager.listServicesCmd().withLabelFilter(Map.of("io.pgherd.cluster", cluster)).exec()) {
           manager.removeServiceCmd(s.getId()).exec();
