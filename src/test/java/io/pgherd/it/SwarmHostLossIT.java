@@ -387,9 +387,17 @@ class SwarmHostLossIT {
     }
   }
 
+  private static String lastStatusError = "";
+
+  /** The status through host {@code host}'s manager; a failure said (once per kind) on stdout, for a timeout's diagnosis. */
   private static JsonNode status(int host) throws Exception {
     ItSupport.Run r = cli(host, "status", CLUSTER, "-o", "json");
     if (r.exitCode() != 0) {
+      String first = r.output().strip().split("\n")[0];
+      if (!first.equals(lastStatusError)) {
+        System.out.println(Instant.now() + " status through host " + host + " failed (" + r.exitCode() + "): " + first);
+        lastStatusError = first;
+      }
       throw new IllegalStateException(r.output());
     }
     return new ObjectMapper().readTree(r.output());
