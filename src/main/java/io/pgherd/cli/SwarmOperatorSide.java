@@ -54,6 +54,7 @@ final class SwarmOperatorSide implements AutoCloseable {
         said -> System.err.println("pgherd operator: " + said));
     leadership.acquire();
     leadership.keep(SwarmOperatorSide::stopActing);
+    io.pgherd.runtime.Acting.onlyWhile(leadership::whyNotActing);
     try {
       home.createRoot();
       SwarmHome swarmHome = new SwarmHome(docker.client(), new EngineCalls(docker.host()), home.root(),

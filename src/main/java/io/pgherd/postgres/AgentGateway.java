@@ -206,6 +206,7 @@ public final class AgentGateway implements MemberAgent {
   }
 
   private HttpResponse<byte[]> send(HttpRequest.Builder request, Duration timeout) throws AgentException {
+    io.pgherd.runtime.Acting.check(); // no word to an agent from an operator replica that may not act now
     try {
       return client.send(request.timeout(timeout).header("Accept", "application/json").build(),
           HttpResponse.BodyHandlers.ofByteArray());

@@ -231,6 +231,10 @@ public final class Operator implements AutoCloseable {
     void loop() {
       Duration backoff = Duration.ofSeconds(2);
       while (running) {
+        if (io.pgherd.runtime.Acting.whyNot() != null) { // paused (said where it was decided): no pass
+          sleepQuietly(PAUSED_POLL);
+          continue;
+        }
         Duration delay;
         try {
           long started = System.nanoTime();
@@ -245,6 +249,9 @@ public final class Operator implements AutoCloseable {
           }
           delay = r.delay();
           backoff = Duration.ofSeconds(2);
+        } catch (io.pgherd.runtime.Acting.NotActing e) {
+          LOG.debug("{}: pass ended: {}", reconciler.cluster(), e.getMessage());
+          continue; // paused meanwhile: the loop's head waits until this operator may act again
         } catch (EngineUnavailableException e) {
           reconciler.passFailed(e.getMessage() + "; retrying in " + backoff.toSeconds() + "s");
           delay = backoff;
@@ -315,6 +322,9 @@ public final class Operator implements AutoCloseable {
       }
     }
   }
+
+  /** How often a paused operator's workers look whether they may act again. */
+  static final Duration PAUSED_POLL = Duration.ofMillis(200);
 
   private static Duration next(Duration backoff) {
     Duration n = Duration.ofMillis((long) (backoff.toMillis() * 1.5));

@@ -141,6 +141,9 @@ public final class Observer extends ClusterPart {
         Thread.currentThread().interrupt();
         look = Look.failed("interrupted");
       } catch (java.util.concurrent.ExecutionException e) {
+        if (e.getCause() instanceof io.pgherd.runtime.Acting.NotActing paused) {
+          throw paused; // not a failed probe: this operator may not act now, and the pass ends
+        }
         look = Look.failed(String.valueOf(e.getCause()));
       }
       if (look.fenced() != null) {

@@ -15,6 +15,11 @@ import java.util.Objects;
  * successful write plus the duration minus a margin, so it stops acting before anyone else can
  * take over — also when it cannot reach the store at all. Each take-over adds one to
  * {@code transitions}: the fencing token of that leadership.
+ *
+ * <p>A store that nobody could read for a while (a Swarm electing a new raft leader) does not
+ * hand the lease over by itself: a candidate that could not read it waits {@link #recoveryGrace()}
+ * after its first read that works again before it takes over for silence, time enough for a holder
+ * that lapsed meanwhile (and acted on nothing since) to renew first.
  */
 public final class LeaseElector {
   /** What the store holds: who leads, how often it has renewed, for how long a silence counts, how many take-overs. */
@@ -46,6 +51,9 @@ public final class LeaseElector {
   private long seenSince;
   private long leaderUntil = Long.MIN_VALUE;
   private Record pending;
+  /** Whether the last read of the store failed; then when the first one that worked again was. */
+  private boolean unreadable;
+  private long readableSince = Long.MIN_VALUE;
 
   /**
    * @param me this candidate's identity (e.g. its task id)
@@ -75,6 +83,16 @@ public final class LeaseElector {
     return durationMillis / 3;
   }
 
+  /** How long a candidate that could not read the store waits, once it can again, before it takes over for silence. */
+  public long recoveryGrace() {
+    return renewEvery() / 2;
+  }
+
+  /** The store could not be read just now (it answered nothing, or an error). */
+  public void unreadable() {
+    unreadable = true;
+  }
+
   /**
    * Decides from the record as just read ({@code null}: none in the store yet), at {@code now} on
    * this candidate's monotonic clock.
@@ -90,9 +108,16 @@ public final class LeaseElector {
    */
   public Decision decide(Record current, long now, boolean holderGone) {
     Record record = current == null ? Record.none(durationMillis) : current;
+    if (unreadable) {
+      unreadable = false;
+      readableSince = now;
+    }
     if (!record.equals(seen)) {
       seen = record;
       seenSince = now;
+    }
+    if (!record.holder().equals(me)) {
+      leaderUntil = Long.MIN_VALUE; // the record says another leads (or nobody): this candidate does not
     }
     if (record.holder().equals(me)) {
       pending = new Record(me, record.renewals() + 1, durationMillis, record.transitions());
@@ -106,6 +131,12 @@ public final class LeaseElector {
     if (holderGone) {
       pending = new Record(me, 0, durationMillis, record.transitions() + 1);
       return new Decision(pending, "take over from " + record.holder() + ", which has ended");
+    }
+    long readable = now - readableSince;
+    if (silent >= record.durationMillis() && readableSince != Long.MIN_VALUE && readable < recoveryGrace()) {
+      pending = null;
+      return new Decision(null, record.holder() + " may renew first: the store answers again since " + readable
+          + " ms (silent " + silent + " ms by this candidate's clock)");
     }
     if (silent >= record.durationMillis()) {
       pending = new Record(me, 0, durationMillis, record.transitions() + 1);

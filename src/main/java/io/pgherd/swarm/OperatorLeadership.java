@@ -16,11 +16,12 @@ import java.util.function.LongSupplier;
  * store ({@link SwarmLease}, the holder service {@value #SERVICE}). A replica waits in
  * {@link #acquire} before it reads the home or touches anything; from then {@link #keep} renews
  * the lease every {@link LeaseElector#renewEvery()} and, the moment its last successful renewal is
- * too old to be sure nobody else has taken over (a majority of managers unreachable, another
- * replica's write first), tells its {@code lost} callback — which stops the process at once: it
- * acts on nothing more, and the Swarm starts it again as a standby.
+ * too old to be sure nobody else has taken over (a majority of managers unreachable, a Swarm
+ * electing a new raft leader), pauses: the operator acts on nothing ({@link #whyNotActing}) until a
+ * renewal at its own record goes through again. When the record shows another replica took over,
+ * its {@code lost} callback stops the process at once, and the Swarm starts it again as a standby.
  *
- * <p>The timing keeps an isolated primary's self-fencing sound: an old leader stops before
+ * <p>The timing keeps an isolated primary's self-fencing sound: an old leader pauses before
  * {@code DURATION - MARGIN} has passed since its last renewal began; a standby takes over only
  * after the record has stayed the same for {@code DURATION} on its own clock, and it has never
  * heard the members' agents, so it waits their whole isolation timeout before it counts a silent
@@ -117,10 +118,18 @@ public final class OperatorLeadership implements AutoCloseable {
     }
   }
 
+  /** How soon a renewal that failed (or left this replica not leading) is tried again. */
+  static final long RETRY_MS = 1000;
+
   /**
-   * From now on: the lease renewed every {@link LeaseElector#renewEvery()}; {@code lost} told once,
-   * with why, when this replica can no longer be sure it leads (checked every {@value #WATCH_MS} ms,
-   * also while a renewal hangs on an engine without a leader).
+   * From now on: the lease renewed every {@link LeaseElector#renewEvery()} (every {@value #RETRY_MS}
+   * ms while a renewal fails). The moment this replica can no longer be sure it leads (checked every
+   * {@value #WATCH_MS} ms, also while a renewal hangs on an engine without a leader) it <em>pauses</em>:
+   * {@link #whyNotActing()} says why, and the operator acts on nothing — no pass, no word to an
+   * agent — until a renewal goes through at the record it last wrote, which proves nobody took over
+   * meanwhile (a Swarm electing a new raft leader, or without a quorum, answers nobody: the standbys
+   * cannot take over either). {@code lost} is told once, with why, when the record shows another
+   * replica took the lease: it stops the process at once.
    */
   public synchronized void keep(Consumer<String> lost) {
     renewer = daemon(() -> {
@@ -133,27 +142,47 @@ public final class OperatorLeadership implements AutoCloseable {
           lastError = e.getMessage();
         }
         if (!closed && until == Long.MIN_VALUE) {
-          break; // another replica's write came first: the watchdog says so
+          break; // another replica holds the lease by the record: the watchdog says so
         }
-        sleep(lease.renewEvery());
+        sleep(lastError != null || clock.getAsLong() >= until ? RETRY_MS : lease.renewEvery());
       }
     }, "pgherd-lease-renew");
     watchdog = daemon(() -> {
+      long pausedAt = Long.MIN_VALUE;
       while (!closed) {
-        if (clock.getAsLong() >= until) {
+        long now = clock.getAsLong();
+        if (until == Long.MIN_VALUE) {
           if (!closed) {
-            String holder = lease.holder();
-            lost.accept(lastError != null || holder.equals(me)
-                ? "lost the operator lease: it could not be renewed for " + (DURATION.toMillis() - MARGIN.toMillis())
-                    + " ms (" + (lastError != null ? lastError : "the Swarm did not answer in time")
-                    + "); another replica may lead by now, so this one stops acting"
-                : "lost the operator lease to " + holder + " (token " + lease.token() + "); this replica stops acting");
+            lost.accept("lost the operator lease to " + lease.holder() + " (token " + lease.token()
+                + "); this replica stops acting");
           }
           return;
+        }
+        if (now >= until && pausedAt == Long.MIN_VALUE) {
+          pausedAt = now;
+          say.accept("pausing: " + whyNotActing() + "; acting on nothing until it is renewed (this replica stops if"
+              + " another has taken it over by then)");
+        } else if (now < until && pausedAt != Long.MIN_VALUE) {
+          say.accept("resumed: the operator lease renewed, nobody took it over; " + (now - pausedAt)
+              + " ms without acting");
+          pausedAt = Long.MIN_VALUE;
         }
         sleep(WATCH_MS);
       }
     }, "pgherd-lease-watch");
+  }
+
+  /** Null while this replica leads; otherwise why it may not act now. */
+  public String whyNotActing() {
+    if (leads()) {
+      return null;
+    }
+    if (closed || until == Long.MIN_VALUE) {
+      return "this replica does not hold the operator lease";
+    }
+    String error = lastError;
+    return "the operator lease could not be renewed for " + (DURATION.toMillis() - MARGIN.toMillis()) + " ms ("
+        + (error != null ? error.strip() : "the Swarm did not answer in time") + ")";
   }
 
   /** How often the acting replica looks at where the primaries are ({@link LeaderPlacement}). */
@@ -184,7 +213,7 @@ public final class OperatorLeadership implements AutoCloseable {
               }
             }
             java.util.Optional<String> why = LeaderPlacement.stepOff(mine.getNodeId(), primaries.get(), standbys);
-            if (why.isPresent() && !closed) {
+            if (why.isPresent() && !closed && leads()) {
               // no release first: the process stops at once (acting on nothing while a release waits on
               // the Swarm), and a standby takes over as soon as the Swarm reports this task ended
               stepOff.accept(why.get());

@@ -64,6 +64,9 @@ public final class SwarmLease {
       holder = docker.inspectServiceCmd(service).exec();
     } catch (NotFoundException e) {
       holder = null;
+    } catch (RuntimeException e) {
+      elector.unreadable();
+      throw e;
     }
     LeaseElector.Record current = holder == null ? null : record(holder.getSpec().getLabels());
     boolean gone = current != null && !current.holder().isEmpty() && !current.holder().equals(elector.me())

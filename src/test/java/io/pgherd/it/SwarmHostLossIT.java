@@ -178,7 +178,7 @@ class SwarmHostLossIT {
     }
     // back: the old primary rejoins as a replica of the new one, and its node's load balancer is there again
     awaitHealthy(via, 3, Duration.ofMinutes(3));
-    assertThat(cli(via, "logs", CLUSTER).output()).contains("rejoined: " + oldPrimary);
+    awaitLogged(via, "rejoined: " + oldPrimary);
     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
       try (Connection c = connect(primaryHost, RW); Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
@@ -254,7 +254,7 @@ class SwarmHostLossIT {
     // at no instant two servers writable through the load balancers
     assertThat(Sampler.dualWritable(samplers)).as("instants with two writable servers").isEmpty();
     assertThat(samplers.stream().mapToInt(s -> s.samples.size()).sum()).isGreaterThan(50);
-    assertThat(cli(via, "logs", CLUSTER).output()).contains("rejoined: " + oldPrimary);
+    awaitLogged(via, "rejoined: " + oldPrimary);
   }
 
   @Test
@@ -428,6 +428,12 @@ class SwarmHostLossIT {
       }
     }
     throw new IllegalStateException("no manager answers");
+  }
+
+  /** The cluster log once it has {@code line} (a pass may log it just after the status that showed it). */
+  private static void awaitLogged(int via, String line) {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+        .untilAsserted(() -> assertThat(cli(via, "logs", CLUSTER).output()).contains(line));
   }
 
   /** The lines of a cluster log stamped at or after {@code t}. */

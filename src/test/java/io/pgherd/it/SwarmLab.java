@@ -109,33 +109,48 @@ final class SwarmLab {
    */
   static void removeClusterAndOperator(DockerClient manager, String operator, String cluster) {
     for (String service : List.of(operator, "pgherd-operator-lease")) {
-      try {
-        manager.removeServiceCmd(service).exec();
-      } catch (com.github.dockerjava.api.exception.NotFoundException e) {
-        // not there
-      }
+      unlessGone(() -> manager.removeServiceCmd(service).exec());
     }
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> manager.listContainersCmd()
-        .withLabelFilter(java.util.Map.of("com.docker.swarm.service.name", operator)).exec().isEmpty());
+    // the operator's tasks may run on any node: wait until the Swarm has none left (one on a lost node may
+    // linger: go on after a minute, saying so)
+    try {
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> tasksOf(manager, operator).isEmpty());
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      System.out.println("clean-up: tasks of " + operator + " still listed after 60 s: " + tasksOf(manager, operator));
+    }
     for (var s : manager.listServicesCmd().withLabelFilter(java.util.Map.of("io.pgherd.cluster", cluster)).exec()) {
-      try {
-        manager.removeServiceCmd(s.getId()).exec();
-      } catch (com.github.dockerjava.api.exception.NotFoundException e) {
-        // gone meanwhile
-      }
+      unlessGone(() -> manager.removeServiceCmd(s.getId()).exec());
     }
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
-      manager.removeNetworkCmd("pgherd-" + cluster).exec();
+      unlessGone(() -> manager.removeNetworkCmd("pgherd-" + cluster).exec());
       return true;
     });
+    // a listed object may be gone by the time it is removed (an operator still stopping, or a cluster's clean-up)
     manager.listSecretsCmd().withLabelFilter(java.util.Map.of("io.pgherd.cluster", cluster)).exec()
-        .forEach(x -> manager.removeSecretCmd(x.getId()).exec());
+        .forEach(x -> unlessGone(() -> manager.removeSecretCmd(x.getId()).exec()));
     for (String label : List.of("io.pgherd.cluster=" + cluster, "io.pgherd.home", "io.pgherd.home.part-of")) {
       manager.listConfigsCmd().withFilters(java.util.Map.of("label", List.of(label))).exec()
-          .forEach(c -> manager.removeConfigCmd(c.getId()).exec());
+          .forEach(c -> unlessGone(() -> manager.removeConfigCmd(c.getId()).exec()));
     }
     manager.listSecretsCmd().withNameFilter(List.of("pgherd-operator-key")).exec()
-        .forEach(x -> manager.removeSecretCmd(x.getId()).exec());
+        .forEach(x -> unlessGone(() -> manager.removeSecretCmd(x.getId()).exec()));
+  }
+
+  /** A service's tasks; none once the service is gone (a filter naming no service is a 404). */
+  private static List<com.github.dockerjava.api.model.Task> tasksOf(DockerClient manager, String service) {
+    try {
+      return manager.listTasksCmd().withServiceFilter(service).exec();
+    } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+      return List.of();
+    }
+  }
+
+  private static void unlessGone(Runnable removal) {
+    try {
+      removal.run();
+    } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+      // already gone: what the removal wanted
+    }
   }
 
   /** Engine {@code i}'s Swarm node id. */

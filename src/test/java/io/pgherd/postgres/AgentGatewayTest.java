@@ -119,6 +119,24 @@ class AgentGatewayTest {
   }
 
   @Test
+  void anOperatorThatMayNotActNowSendsNothingToAnyAgentAndSaysWhy() throws Exception {
+    int port = serve(agentOf(CA, "pgherd-demo-1"), CA);
+    AgentGateway agent = new AgentGateway("demo-1", "127.0.0.1", port, credentials(CA, CLIENT));
+    String[] why = {"the operator lease could not be renewed for 17000 ms"};
+    io.pgherd.runtime.Acting.onlyWhile(() -> why[0]);
+    try {
+      assertThatThrownBy(agent::status).isInstanceOf(io.pgherd.runtime.Acting.NotActing.class)
+          .hasMessage("not acting: the operator lease could not be renewed for 17000 ms");
+      assertThatThrownBy(() -> agent.stop("fast")).isInstanceOf(io.pgherd.runtime.Acting.NotActing.class);
+      assertThat(connections).as("no request reached it").isEmpty();
+      why[0] = null; // renewed: it acts again
+      assertThat(agent.status().member()).isEqualTo("demo-1");
+    } finally {
+      io.pgherd.runtime.Acting.onlyWhile(null);
+    }
+  }
+
+  @Test
   void anAgentShowingTheCertificateOfAnotherMemberIsRefusedThoughItNames127001() throws Exception {
     int port = serve(agentOf(CA, "pgherd-demo-2"), CA);
     AgentGateway agent = new AgentGateway("demo-1", "127.0.0.1", port, credentials(CA, CLIENT));

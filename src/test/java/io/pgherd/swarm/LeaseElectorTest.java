@@ -125,6 +125,36 @@ class LeaseElectorTest {
   }
 
   @Test
+  void afterAStoreNobodyCouldReadTheHolderMayRenewBeforeAStandbyTakesOverForSilence() {
+    Store s = new Store();
+    LeaseElector a = new LeaseElector("a", DURATION, MARGIN);
+    LeaseElector b = new LeaseElector("b", DURATION, MARGIN);
+    round(a, s, 0);
+    round(b, s, 500); // b sees a's record
+    // the store answers nobody from 1 000 to 20 000 (a Swarm electing a raft leader): a pauses at 8 000
+    b.unreadable();
+    assertThat(a.leads(DURATION - MARGIN)).isFalse();
+    // back: b reads first; a's record is older than a duration by b's clock, but b gives a the grace to renew
+    Decision wait = b.decide(s.record, 20_000);
+    assertThat(wait.writes()).isFalse();
+    assertThat(wait.why()).contains("may renew first");
+    assertThat(round(a, s, 20_500)).as("a renews at its own record: nobody took over").isTrue();
+    assertThat(a.leads(20_500)).isTrue();
+    assertThat(round(b, s, 20_000 + b.recoveryGrace())).as("a renewed: not silent").isFalse();
+
+    // had a not renewed (its node lost with the store's outage), b takes over once the grace has passed
+    LeaseElector c = new LeaseElector("c", DURATION, MARGIN);
+    round(c, s, 21_000);
+    c.unreadable();
+    assertThat(round(c, s, 40_000)).isFalse();
+    assertThat(round(c, s, 40_000 + c.recoveryGrace())).isTrue();
+    assertThat(s.record.holder()).isEqualTo("c");
+    assertThat(a.decide(s.record, 40_000 + c.recoveryGrace() + 1).writes()).isFalse();
+    assertThat(a.leaderUntil()).as("the record shows c: a leads no more, whatever its last renewal said")
+        .isEqualTo(Long.MIN_VALUE);
+  }
+
+  @Test
   void badSettingsAndAWriteNobodyDecidedAreRefused() {
     assertThatThrownBy(() -> new LeaseElector("", DURATION, MARGIN)).hasMessageContaining("identity");
     assertThatThrownBy(() -> new LeaseElector("a", 1000, 1000)).hasMessageContaining("margin < duration");
