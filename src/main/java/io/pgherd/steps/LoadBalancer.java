@@ -179,6 +179,16 @@ public final class LoadBalancer extends ClusterPart {
         + (ro.isEmpty() ? "" : ", " + String.join(", ", ro));
   }
 
+  /** Whether {@code e} comes of an agent whose address answered nothing (no connection within its timeout). */
+  private static boolean unreachable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.pgherd.postgres.AgentException a && a.unreachable()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * The old primary out of the read-write listener, its sessions cut, and the target alone in
    * it, unchecked ({@link HaproxyConf#renderChange}): the target refuses writes while in recovery,
@@ -214,6 +224,11 @@ public final class LoadBalancer extends ClusterPart {
         try {
           agent.admin(copy, List.of("set server " + server + " state maint", "shutdown sessions server " + server));
         } catch (RuntimeException e) {
+          if (!copy.isContainer() && unreachable(e)) { // a lost node: a reload would wait out the same timeout
+            log.warn("fence-lb", copy + ": its agent cannot be reached (" + e.getMessage() + "); its read-write"
+                + " listener keeps checking " + member(f.from()) + ", which refuses writes once fenced");
+            return;
+          }
           log.warn("fence-lb", copy + ": cannot put " + server + " in maintenance through the admin socket: "
               + e.getMessage() + "; reloading without it");
         }
