@@ -50,7 +50,8 @@ final class SwarmOperatorSide implements AutoCloseable {
           + key + " cannot be read: run it with `pgherd operator deploy` (which mounts the Swarm secret "
           + OperatorService.KEY_SECRET + " there), or name a key file in " + KEY_FILE_ENV, 2);
     }
-    OperatorLeadership leadership = OperatorLeadership.forThisProcess(docker.client(),
+    // its own client, whose calls give up within seconds: a renewal must not hang while a Swarm elects a leader
+    OperatorLeadership leadership = OperatorLeadership.forThisProcess(docker.briefClient(),
         said -> System.err.println("pgherd operator: " + said));
     leadership.acquire();
     leadership.keep(SwarmOperatorSide::stopActing);

@@ -45,7 +45,10 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
   private final ContainerFiles files;
   private final ContainerQueries queries;
 
+  private final EngineConnection engine;
+
   private DockerGateway(EngineConnection engine) {
+    this.engine = engine;
     this.client = engine.client();
     this.host = engine.host();
     this.calls = new EngineCalls(host);
@@ -80,6 +83,14 @@ public final class DockerGateway implements ContainerRuntime, Closeable {
   /** The docker-java client of this engine, for what is built on it (the Swarm runtime, through a manager). */
   public DockerClient client() {
     return client;
+  }
+
+  /**
+   * A second client of this engine whose calls give up after 3 s (2 s to connect), for what must
+   * try again soon rather than hang: the operator lease's renewals, on a Swarm electing a leader.
+   */
+  public DockerClient briefClient() {
+    return engine.briefly().client();
   }
 
   /** Checks the engine answers; throws {@link DockerUnavailableException} otherwise. */

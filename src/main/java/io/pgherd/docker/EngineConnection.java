@@ -33,6 +33,11 @@ record EngineConnection(DefaultDockerClientConfig config, Duration connection, D
         Duration.ofSeconds(3));
   }
 
+  /** The same engine, for quick questions: 2 s to connect, 3 s for an answer. */
+  EngineConnection briefly() {
+    return new EngineConnection(config, Duration.ofSeconds(2), Duration.ofSeconds(3));
+  }
+
   /** 5 s to connect, 10 min for an answer. */
   private static EngineConnection usual(DefaultDockerClientConfig config) {
     return new EngineConnection(config, Duration.ofSeconds(5), Duration.ofMinutes(10));

@@ -205,10 +205,17 @@ public final class OperatorLeadership implements AutoCloseable {
           Task mine = client.listTasksCmd().withIdFilter(me).exec().stream().filter(t -> me.equals(t.getId()))
               .findFirst().orElse(null);
           if (mine != null) {
+            // a standby counts only on a node the Swarm calls ready: a task on a lost node still reads running
+            java.util.Set<String> ready = new java.util.HashSet<>();
+            for (com.github.dockerjava.api.model.SwarmNode n : client.listSwarmNodesCmd().exec()) {
+              if (n.getStatus() != null && n.getStatus().getState() == com.github.dockerjava.api.model.SwarmNodeState.READY) {
+                ready.add(n.getId());
+              }
+            }
             java.util.Set<String> standbys = new java.util.HashSet<>();
             for (Task t : client.listTasksCmd().withServiceFilter(mine.getServiceId()).exec()) {
               if (!me.equals(t.getId()) && t.getDesiredState() == TaskState.RUNNING && t.getStatus() != null
-                  && t.getStatus().getState() == TaskState.RUNNING) {
+                  && t.getStatus().getState() == TaskState.RUNNING && ready.contains(t.getNodeId())) {
                 standbys.add(t.getNodeId());
               }
             }

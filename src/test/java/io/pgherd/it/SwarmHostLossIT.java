@@ -81,18 +81,24 @@ class SwarmHostLossIT {
     assertThat(apply.output()).contains("postgrescluster/" + CLUSTER);
   }
 
-  /** What the operators said, and the cluster log, when a test failed: the lab is gone afterwards. */
+  private Instant testStarted;
+
+  @org.junit.jupiter.api.BeforeEach
+  void started() {
+    testStarted = Instant.now();
+  }
+
+  /** What every operator replica said during the test, stamped (the lab is gone afterwards). */
   @org.junit.jupiter.api.AfterEach
   void diagnose(org.junit.jupiter.api.TestInfo test) {
     for (int h = 1; h <= SwarmLab.NODES; h++) {
       try {
         for (Container c : lab.engine(h).listContainersCmd().withShowAll(true)
             .withLabelFilter(Map.of("com.docker.swarm.service.name", OPERATOR)).exec()) {
-          String log = logsOf(lab.engine(h), c.getId());
-          String[] lines = log.split("\n");
-          System.out.println("---- after " + test.getDisplayName() + ": operator container " + c.getId().substring(0, 12)
-              + " on host " + h + " (" + c.getState() + "), its last lines:");
-          for (int i = Math.max(0, lines.length - 25); i < lines.length; i++) {
+          String[] lines = logsOf(lab.engine(h), c.getId(), testStarted.getEpochSecond()).split("\n");
+          System.out.println("---- " + test.getDisplayName() + ": operator container " + c.getId().substring(0, 12)
+              + " on host " + h + " (" + c.getState() + "), since the test began:");
+          for (int i = Math.max(0, lines.length - 200); i < lines.length; i++) {
             System.out.println(lines[i].length() > 300 ? lines[i].substring(0, 300) : lines[i]);
           }
         }
@@ -536,9 +542,17 @@ class SwarmHostLossIT {
   }
 
   private static String logsOf(DockerClient engine, String container) throws InterruptedException {
+    return logsOf(engine, container, 0);
+  }
+
+  /** A container's log since {@code since} (epoch seconds; 0: all), each line stamped when {@code since} is given. */
+  private static String logsOf(DockerClient engine, String container, long since) throws InterruptedException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    engine.logContainerCmd(container).withStdOut(true).withStdErr(true)
-        .exec(new com.github.dockerjava.core.command.LogContainerResultCallback() {
+    var cmd = engine.logContainerCmd(container).withStdOut(true).withStdErr(true);
+    if (since > 0) {
+      cmd = cmd.withSince((int) since).withTimestamps(true);
+    }
+    cmd.exec(new com.github.dockerjava.core.command.LogContainerResultCallback() {
           @Override
           public void onNext(com.github.dockerjava.api.model.Frame frame) {
             out.writeBytes(frame.getPayload());
