@@ -82,8 +82,14 @@ final class SwarmOperatorSide implements AutoCloseable {
    */
   void start() {
     leadership.keepOffPrimaries(this::primariesByNode, why -> {
+      // the home as it is now stored first: the standby that takes over starts from it
+      String failed = publishNow();
+      if (failed != null) {
+        return false;
+      }
       System.err.println("pgherd operator: stepping off: " + why);
       Runtime.getRuntime().halt(0);
+      return true;
     });
     swarmHome.start(SwarmOperatorSide::stopActing, why -> System.err.println("warning: " + why));
     remote = new RemoteCli(docker.client(), new EngineCalls(docker.host()));
@@ -98,13 +104,20 @@ final class SwarmOperatorSide implements AutoCloseable {
     }, why -> System.err.println("warning: " + why));
   }
 
-  /** The clusters' primaries per node, as their last status says. */
+  /**
+   * The clusters' primaries per node, as their last status says; none while a cluster is not
+   * Healthy (a failover, a member away): the acting replica steps off only when all is quiet.
+   */
   private java.util.Map<String, Integer> primariesByNode() {
     java.util.Map<String, Integer> out = new java.util.HashMap<>();
     for (String cluster : home.clusters()) {
-      home.readStatus(cluster).ifPresent(s -> java.util.Optional.ofNullable(s.getMembers()).orElse(java.util.List.of())
-          .stream().filter(m -> "primary".equals(m.getRole()) && m.getNode() != null)
-          .forEach(m -> out.merge(m.getNode(), 1, Integer::sum)));
+      var status = home.readStatus(cluster);
+      if (status.isEmpty() || !"Healthy".equals(status.get().getPhase())) {
+        return java.util.Map.of();
+      }
+      java.util.Optional.ofNullable(status.get().getMembers()).orElse(java.util.List.of()).stream()
+          .filter(m -> "primary".equals(m.getRole()) && m.getNode() != null)
+          .forEach(m -> out.merge(m.getNode(), 1, Integer::sum));
     }
     return out;
   }

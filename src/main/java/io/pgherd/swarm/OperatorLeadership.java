@@ -194,10 +194,12 @@ public final class OperatorLeadership implements AutoCloseable {
    * From now on, every {@value #PLACEMENT_EVERY_MS} ms: when {@link LeaderPlacement} says this
    * replica should not act from its node ({@code primaries}: the clusters' primaries per node id),
    * {@code stepOff} is told why: it stops the process at once, and a standby takes the lease as soon
-   * as the Swarm reports this task ended (the Swarm starts it again, as a standby).
+   * as the Swarm reports this task ended (the Swarm starts it again, as a standby); when it returns
+   * false (it could not store the home first) this replica looks again later. Only standbys on nodes
+   * the Swarm calls ready count.
    */
   public void keepOffPrimaries(java.util.function.Supplier<java.util.Map<String, Integer>> primaries,
-      Consumer<String> stepOff) {
+      java.util.function.Predicate<String> stepOff) {
     daemon(() -> {
       sleep(PLACEMENT_AFTER_MS);
       while (!closed) {
@@ -220,10 +222,9 @@ public final class OperatorLeadership implements AutoCloseable {
               }
             }
             java.util.Optional<String> why = LeaderPlacement.stepOff(mine.getNodeId(), primaries.get(), standbys);
-            if (why.isPresent() && !closed && leads()) {
-              // no release first: the process stops at once (acting on nothing while a release waits on
-              // the Swarm), and a standby takes over as soon as the Swarm reports this task ended
-              stepOff.accept(why.get());
+            // no release first: the process stops at once (acting on nothing while a release waits on
+            // the Swarm), and a standby takes over as soon as the Swarm reports this task ended
+            if (why.isPresent() && !closed && leads() && stepOff.test(why.get())) {
               return;
             }
           }
