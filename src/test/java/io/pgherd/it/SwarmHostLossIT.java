@@ -81,24 +81,35 @@ class SwarmHostLossIT {
     assertThat(apply.output()).contains("postgrescluster/" + CLUSTER);
   }
 
-  private Instant testStarted;
+  private static Instant testStarted;
 
   @org.junit.jupiter.api.BeforeEach
   void started() {
     testStarted = Instant.now();
   }
 
-  /** What every operator replica said during the test, stamped (the lab is gone afterwards). */
-  @org.junit.jupiter.api.AfterEach
-  void diagnose(org.junit.jupiter.api.TestInfo test) {
+  /** When a test failed: what every operator replica said during it, stamped, and the running ones' threads (the lab is gone afterwards). */
+  @org.junit.jupiter.api.extension.RegisterExtension
+  static final org.junit.jupiter.api.extension.TestWatcher DIAGNOSIS = new org.junit.jupiter.api.extension.TestWatcher() {
+    @Override
+    public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+      diagnose(context.getDisplayName());
+    }
+  };
+
+  private static void diagnose(String test) {
     for (int h = 1; h <= SwarmLab.NODES; h++) {
       try {
         for (Container c : lab.engine(h).listContainersCmd().withShowAll(true)
             .withLabelFilter(Map.of("com.docker.swarm.service.name", OPERATOR)).exec()) {
+          if ("running".equals(c.getState())) { // a thread dump on its stdout: where a pass may hang
+            exec(lab.engine(h), c.getId(), "sh", "-c", "for d in /proc/[0-9]*; do grep -q java $d/cmdline 2>/dev/null"
+                + " && kill -QUIT ${d#/proc/}; done; sleep 1");
+          }
           String[] lines = logsOf(lab.engine(h), c.getId(), testStarted.getEpochSecond()).split("\n");
-          System.out.println("---- " + test.getDisplayName() + ": operator container " + c.getId().substring(0, 12)
+          System.out.println("---- " + test + " failed: operator container " + c.getId().substring(0, 12)
               + " on host " + h + " (" + c.getState() + "), since the test began:");
-          for (int i = Math.max(0, lines.length - 200); i < lines.length; i++) {
+          for (int i = Math.max(0, lines.length - 600); i < lines.length; i++) {
             System.out.println(lines[i].length() > 300 ? lines[i].substring(0, 300) : lines[i]);
           }
         }
