@@ -8,6 +8,7 @@ import io.pgherd.store.HomeCipher;
 import io.pgherd.store.HomeSnapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -90,6 +91,7 @@ public final class SwarmHome implements AutoCloseable {
       throw new IOException(name + " is incomplete or changed (its parts do not match its checksum)");
     }
     HomeSnapshot.unpack(cipher.open(sealed, name), root);
+    forgetStatuses();
     generation = gen;
     publishedDigest = sha256(HomeSnapshot.pack(root));
     return "home restored from the Swarm: generation " + gen;
@@ -222,6 +224,23 @@ public final class SwarmHome implements AutoCloseable {
   }
 
 
+
+  /**
+   * The statuses in this home volume removed: they are an earlier operator's view (one that ran on
+   * this node before, maybe minutes ago), not stored in the Swarm; until this operator's first pass
+   * the status says there is none rather than something stale.
+   */
+  private void forgetStatuses() throws IOException {
+    Path dir = root.resolve("status");
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        Files.deleteIfExists(f);
+      }
+    }
+  }
 
   private static long generationOf(Config c) {
     return Long.parseLong(Configs.labels(c).get(LABEL));
