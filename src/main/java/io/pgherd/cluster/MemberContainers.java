@@ -101,10 +101,30 @@ public final class MemberContainers extends ClusterPart {
     return "created".equals(c.state());
   }
 
+  /** How long the replacement of a member waits for its old container's last lines (from a lost node: never). */
+  static final java.time.Duration KEPT_LOG_WAIT = java.time.Duration.ofSeconds(2);
+
+  /** The old container's last lines, if they come within {@link #KEPT_LOG_WAIT} (a failover waits for this). */
+  private String lastLines(ContainerInfo old) {
+    java.util.concurrent.CompletableFuture<String> logs = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> docker.logs(old.id(), KEPT_LOG_LINES, true));
+    try {
+      return logs.get(KEPT_LOG_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("its engine did not send them within " + KEPT_LOG_WAIT.toSeconds()
+          + " s (its node may be lost)");
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    }
+  }
+
   private Path keepLog(int ordinal, ContainerInfo old) {
     Path file = home.replacedContainerLog(cluster, member(ordinal), instant());
     try {
-      String logs = docker.logs(old.id(), KEPT_LOG_LINES, true);
+      String logs = lastLines(old);
       Files.createDirectories(file.getParent(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
           java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
       Files.writeString(file, logs, StandardCharsets.UTF_8);
