@@ -30,6 +30,11 @@ final class OperatorDeployCommand implements Callable<Integer> {
       + " auto (default: where a probe finds an encrypted overlay carries traffic between the nodes), on, off")
   String encryption = "auto";
 
+  @Option(names = "--primary-placement", paramLabel = "on|off", description = "on (default): the clusters' primaries"
+      + " are kept off the node of the Swarm's raft leader (a switchover when one is there and all is Healthy); off: left"
+      + " where they are")
+  String primaryPlacement = "on";
+
   @Option(names = "--replicas", paramLabel = "N", description = "how many replicas, at most one per manager: the"
       + " holder of the operator lease acts, the others stand by (default: 2, or 1 on a Swarm of one manager)")
   Integer replicas;
@@ -43,6 +48,10 @@ final class OperatorDeployCommand implements Callable<Integer> {
     if (!List.of("auto", "on", "off").contains(encryption)) {
       throw new Main.UserError("--encryption: must be auto, on or off, got '" + encryption + "'; nothing was changed", 2);
     }
+    if (!List.of("on", "off").contains(primaryPlacement)) {
+      throw new Main.UserError("--primary-placement: must be on or off, got '" + primaryPlacement
+          + "'; nothing was changed", 2);
+    }
     List<String> problems = io.pgherd.api.PlacementConstraints.problems(constraints);
     if (!problems.isEmpty()) {
       throw new Main.UserError("--constraint: " + String.join("; ", problems) + "; nothing was changed", 2);
@@ -50,7 +59,7 @@ final class OperatorDeployCommand implements Callable<Integer> {
     try (DockerGateway docker = DockerGateway.connect()) {
       OperatorService service = new OperatorService(docker.client(), docker.host());
       System.out.println(service.deploy(new OperatorService.Options(image, socket, constraints, encryption,
-          replicas == null ? 0 : replicas)));
+          replicas == null ? 0 : replicas, "on".equals(primaryPlacement))));
       return 0;
     } catch (IllegalStateException e) {
       throw new Main.UserError("operator deploy: " + e.getMessage(), 1);

@@ -78,7 +78,8 @@ final class SwarmOperatorSide implements AutoCloseable {
 
   /**
    * Once the operator runs: the home stored on every change, the command lines of every manager
-   * answered, and the acting replica kept off the primaries' nodes while a standby waits elsewhere.
+   * answered, the acting replica kept off the primaries' nodes while a standby waits elsewhere, and
+   * the primaries off the node of the Swarm's raft leader ({@link PrimaryPlacementLoop}).
    */
   void start() {
     leadership.keepOffPrimaries(this::primariesByNode, why -> {
@@ -91,6 +92,10 @@ final class SwarmOperatorSide implements AutoCloseable {
       Runtime.getRuntime().halt(0);
       return true;
     });
+    if (PrimaryPlacementLoop.on()) {
+      new PrimaryPlacementLoop(docker.client(), home, leadership.me(), said -> System.err.println("pgherd operator: "
+          + said)).start();
+    }
     swarmHome.start(SwarmOperatorSide::stopActing, why -> System.err.println("warning: " + why));
     remote = new RemoteCli(docker.client(), new EngineCalls(docker.host()));
     remote.serve(request -> {

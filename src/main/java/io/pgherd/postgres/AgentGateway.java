@@ -43,6 +43,18 @@ public final class AgentGateway implements MemberAgent {
   private final Credentials credentials;
   private final HttpClient client;
   private final URI status;
+  /**
+   * The last call's failure when its address answered nothing (no connection within the timeout),
+   * and when (System.nanoTime): calls other than the status probe fail at once with it for
+   * {@link #UNREACHABLE_QUIET}, rather than each waiting out the timeout again; null once a call
+   * connects. A lost host's agents cost a pass one timeout (its probe), not one per step that asks.
+   */
+  private volatile Unreachable unreachable;
+
+  private record Unreachable(AgentException failure, long at) {}
+
+  /** How long after an agent's address answered nothing calls other than its status probe are not tried. */
+  public static final Duration UNREACHABLE_QUIET = Duration.ofSeconds(5);
 
   /**
    * @param member the member ("demo-1"); the agent's certificate must name its container
@@ -72,7 +84,8 @@ public final class AgentGateway implements MemberAgent {
 
   @Override
   public AgentStatus status() throws AgentException {
-    byte[] body = call(HttpRequest.newBuilder(status).GET(), "status");
+    // always tried: the operator's word to the agent (which it counts its isolation from), and the way back
+    byte[] body = ok(send(HttpRequest.newBuilder(status).GET(), READ_TIMEOUT, true), "status");
     AgentStatus s;
     try {
       s = AgentStatus.parse(body);
@@ -206,15 +219,33 @@ public final class AgentGateway implements MemberAgent {
   }
 
   private HttpResponse<byte[]> send(HttpRequest.Builder request, Duration timeout) throws AgentException {
+    return send(request, timeout, false);
+  }
+
+  /** One request; unless {@code evenIfUnreachable}, refused at once while its address recently answered nothing. */
+  private HttpResponse<byte[]> send(HttpRequest.Builder request, Duration timeout, boolean evenIfUnreachable)
+      throws AgentException {
     io.pgherd.runtime.Acting.check(); // no word to an agent from an operator replica that may not act now
+    Unreachable last = unreachable;
+    if (!evenIfUnreachable && last != null) {
+      long ago = System.nanoTime() - last.at();
+      if (ago < UNREACHABLE_QUIET.toNanos()) {
+        throw new AgentException(last.failure().getMessage() + " " + ago / 1_000_000 + " ms ago; not tried again"
+            + " until it answers or " + UNREACHABLE_QUIET.toSeconds() + " s have passed", last.failure().getCause());
+      }
+    }
     try {
-      return client.send(request.timeout(timeout).header("Accept", "application/json").build(),
+      HttpResponse<byte[]> response = client.send(request.timeout(timeout).header("Accept", "application/json").build(),
           HttpResponse.BodyHandlers.ofByteArray());
+      unreachable = null;
+      return response;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AgentException(where() + ": interrupted");
     } catch (IOException e) {
-      throw new AgentException(where() + ": " + describe(e), e);
+      AgentException failure = new AgentException(where() + ": " + describe(e), e);
+      unreachable = failure.unreachable() ? new Unreachable(failure, System.nanoTime()) : null;
+      throw failure;
     }
   }
 

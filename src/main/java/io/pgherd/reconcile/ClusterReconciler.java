@@ -96,6 +96,7 @@ public final class ClusterReconciler {
   private final StatusReport statusReport;
   private final Deletion deletion;
   private final Gates gates;
+  private final PassClock clock = new PassClock();
 
   /** Makes sure images exist (building pgherd's own in the background). */
   public interface ImageService {
@@ -210,6 +211,7 @@ public final class ClusterReconciler {
   /** One pass. Exceptions (Docker unreachable, ...) reach the caller, which backs off. */
   public Result reconcile() {
     log.begin();
+    clock.start();
     awaited = null;
     if (Files.exists(home.deleteRequest(cluster))) {
       return delete();
@@ -234,13 +236,24 @@ public final class ClusterReconciler {
       }
     }
     Observed obs = observer.observe();
+    clock.lap("observe");
     Pass pass = new Pass(spec, cfg, topologyStep.topology(cfg, obs), obs);
 
     Result stop = gates.check(pass);
+    clock.lap("gates");
     if (stop != null) {
       return stop;
     }
     return steps(pass);
+  }
+
+  /**
+   * When the last pass took longer than {@link PassClock#SLOW}: how long, and its steps the longest
+   * first ("2310 ms: observe 1012 ms, load-balancer 1003 ms"); empty otherwise.
+   */
+  public String slowPass() {
+    String steps = clock.slowSteps();
+    return steps.isEmpty() ? "" : clock.took().toMillis() + " ms: " + steps;
   }
 
   /** The steps, replicas first where order matters; then the status and when to look again. */
@@ -254,6 +267,7 @@ public final class ClusterReconciler {
     if (!bootstrapRestore.restoring(cfg, topology, obs, progress)) {
       members.primary(cfg, topology, obs, progress);
     }
+    clock.lap("primary");
     if ("Restoring".equals(restore.phase()) && !restore.busy()) {
       // ready (its primary down) before the restored primary is: it serves as soon as that does.
       // Created once the member is staged: its start (~1 s of the engine's, containerd's and runc's
@@ -266,21 +280,30 @@ public final class ClusterReconciler {
       return Result.requeue("Error".equals(restore.phase()) ? Duration.ofSeconds(10) : restore.next(), progress.waiting);
     }
     members.replicas(cfg, topology, obs, progress);
+    clock.lap("replicas");
     topology = rejoin.rejoins(topology, obs);
+    clock.lap("rejoins");
     obs = lostSlots.reclone(cfg, topology, obs, progress); // replicas whose slot the primary gave up: removed
+    clock.lap("lost-slots");
     configuration.configuration(cfg, topology, obs, progress);
+    clock.lap("configuration");
     Optional<BackupConfig> backup = BackupConfig.from(pass.spec);
     archive.archive(backup, topology, obs, progress); // (stops the receiver before slots() drops its slot)
     baseBackups.baseBackups(backup, cfg, topology, obs, progress);
+    clock.lap("backup");
     slots.slots(topology, obs, backup.isPresent(), progress);
+    clock.lap("slots");
     loadBalancer.loadBalancer(cfg, topology, obs, progress);
+    clock.lap("load-balancer");
     if (!progress.changed && progress.waiting == null) {
       adoption.adopt(cfg, topology, obs, progress); // members made before the agents, one at a time
     }
 
     Observed after = progress.changed ? observer.observe() : obs;
+    clock.lap("observe-again");
     PostgresClusterStatus status = statusReport.status(cfg, pass.generation, topology, after, null, progress.waiting);
     statusReport.writeStatus(status);
+    clock.lap("status");
     if (progress.changed || !"Healthy".equals(status.getPhase())) {
       awaited = progress.awaited;
       return Result.requeue(progress.soon ? SOON : FAST, progress.waiting == null ? status.getPhase() : progress.waiting);

@@ -241,6 +241,10 @@ public final class Operator implements AutoCloseable {
           Result r = reconcileAndTell();
           LOG.debug("{}: pass took {} ms: {}", reconciler.cluster(), (System.nanoTime() - started) / 1_000_000,
               r.reason());
+          String slow = reconciler.slowPass();
+          if (!slow.isEmpty()) { // where a lost host's timeouts went
+            LOG.info("{}: slow pass, {}", reconciler.cluster(), slow);
+          }
           if (r.done()) {
             LOG.info("{}: {}", reconciler.cluster(), r.reason());
             workers.remove(reconciler.cluster(), this);

@@ -44,11 +44,18 @@ public final class OperatorService {
    * What to deploy: the image, the engine's socket on every manager, extra placement constraints,
    * the clusters' overlay encryption, the number of replicas (0: two, or one on a Swarm of one manager).
    */
-  public record Options(String image, String dockerSocket, List<String> constraints, String encryption, int replicas) {
+  public record Options(String image, String dockerSocket, List<String> constraints, String encryption, int replicas,
+      boolean primaryPlacement) {
     public Options(String image, String dockerSocket, List<String> constraints) {
-      this(image, dockerSocket, constraints, "auto", 0);
+      this(image, dockerSocket, constraints, "auto", 0, true);
     }
   }
+
+  /**
+   * In the operator's environment: {@code false} leaves the clusters' primaries where they are, the
+   * Swarm's raft leader's node included (see {@link PrimaryPlacement}); anything else keeps them off it.
+   */
+  public static final String PRIMARY_PLACEMENT_ENV = "PGHERD_PRIMARY_OFF_SWARM_LEADER";
 
   private final DockerClient client;
   private final EngineCalls calls;
@@ -143,7 +150,8 @@ public final class OperatorService {
             .withContainerSpec(new ContainerSpec().withImage(options.image()).withArgs(List.of("--runtime", "swarm"))
                 .withDnsConfig(ServiceSpecs.DNS)
                 .withEnv(List.of(OverlayEncryption.ENV + "=" + options.encryption(),
-                    OperatorLeadership.TASK_ENV + "=" + OperatorLeadership.TASK_TEMPLATE))
+                    OperatorLeadership.TASK_ENV + "=" + OperatorLeadership.TASK_TEMPLATE,
+                    PRIMARY_PLACEMENT_ENV + "=" + options.primaryPlacement()))
                 .withLabels(Map.of(LABEL, "operator"))
                 .withMounts(List.of(
                     new Mount().withType(MountType.BIND).withSource(options.dockerSocket()).withTarget("/var/run/docker.sock"),

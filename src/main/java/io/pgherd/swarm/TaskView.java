@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * What a one-replica service's tasks say about it as a container (pure): the task that stands for
  * it now, and Docker's container state for it. Swarm keeps a service's old tasks (shut down,
- * failed) beside the current one; the current one is the newest whose desired state is running,
+ * failed) beside the current one; the current one is the newest meant to run ({@link #meantToRun}),
  * else the newest of all (a stopped service).
  */
 final class TaskView {
@@ -20,7 +20,7 @@ final class TaskView {
   /** The task that stands for the service now; empty when it has none (never started). */
   static Optional<Task> current(List<Task> tasks) {
     Comparator<Task> newest = Comparator.comparing(TaskView::createdAt);
-    Optional<Task> wanted = tasks.stream().filter(t -> t.getDesiredState() == TaskState.RUNNING).max(newest);
+    Optional<Task> wanted = tasks.stream().filter(TaskView::meantToRun).max(newest);
     return wanted.isPresent() ? wanted : tasks.stream().max(newest);
   }
 
@@ -64,9 +64,19 @@ final class TaskView {
     return t.getDesiredState() == TaskState.RUNNING && t.getStatus() != null && t.getStatus().getState() == TaskState.RUNNING;
   }
 
-  /** Whether the task is meant to run and runs, or is on its way to (assigned, preparing, starting...). */
+  /**
+   * Whether Swarm means the task to run: its desired state is running, or ready — a task an update
+   * or a restart made, held prepared until the task it replaces has stopped (or a restart delay
+   * passed), then told to run. Such a task is the service's new one, on its way: starting the
+   * service again then (a forced update) would replace it before it ever runs, and so on forever.
+   */
+  static boolean meantToRun(Task t) {
+    return t.getDesiredState() == TaskState.RUNNING || t.getDesiredState() == TaskState.READY;
+  }
+
+  /** Whether the task is meant to run ({@link #meantToRun}) and runs, or is on its way to (assigned, preparing, starting...). */
   static boolean underWay(Task t) {
-    if (t.getDesiredState() != TaskState.RUNNING || t.getStatus() == null || t.getStatus().getState() == null) {
+    if (!meantToRun(t) || t.getStatus() == null || t.getStatus().getState() == null) {
       return false;
     }
     return switch (t.getStatus().getState()) {

@@ -98,13 +98,36 @@ class SwarmHostLossIT {
   };
 
   private static void diagnose(String test) {
+    try { // the status and the cluster's log as the acting operator has them
+      int via = manager();
+      System.out.println("---- " + test + " failed; status through host " + via + ":\n" + cli(via, "status", CLUSTER).output());
+      String[] log = cli(via, "logs", CLUSTER).output().split("\n");
+      System.out.println("---- the cluster log's last lines:");
+      for (int i = Math.max(0, log.length - 80); i < log.length; i++) {
+        System.out.println(log[i].length() > 400 ? log[i].substring(0, 400) : log[i]);
+      }
+    } catch (Exception e) {
+      System.out.println("---- status: " + e.getMessage());
+    }
+    try { // the Swarm's word on every task of the cluster's services (a task stuck starting shows here)
+      DockerClient m = lab.engine(manager());
+      for (var service : m.listServicesCmd().withLabelFilter(Map.of("io.pgherd.cluster", CLUSTER)).exec()) {
+        for (Task t : m.listTasksCmd().withServiceFilter(service.getSpec().getName()).exec()) {
+          System.out.println("---- task of " + service.getSpec().getName() + " on host " + HOSTS.get(t.getNodeId())
+              + ": desired " + t.getDesiredState() + ", " + (t.getStatus() == null ? "no status" : t.getStatus().getState()
+              + " since " + t.getStatus().getTimestamp() + (t.getStatus().getErr() == null ? "" : ": " + t.getStatus().getErr())
+              + (t.getStatus().getContainerStatus() == null ? "" : ", container " + t.getStatus().getContainerStatus().getContainerID())));
+        }
+      }
+    } catch (RuntimeException e) {
+      System.out.println("---- tasks: " + e.getMessage());
+    }
     for (int h = 1; h <= SwarmLab.NODES; h++) {
       try {
         for (Container c : lab.engine(h).listContainersCmd().withShowAll(true)
             .withLabelFilter(Map.of("com.docker.swarm.service.name", OPERATOR)).exec()) {
           if ("running".equals(c.getState())) { // a thread dump on its stdout: where a pass may hang
-            exec(lab.engine(h), c.getId(), "sh", "-c", "for d in /proc/[0-9]*; do grep -q java $d/cmdline 2>/dev/null"
-                + " && kill -QUIT ${d#/proc/}; done; sleep 1");
+            exec(lab.engine(h), c.getId(), "sh", "-c", "kill -QUIT 1; sleep 1"); // tini hands it to the JVM
           }
           String[] lines = logsOf(lab.engine(h), c.getId(), testStarted.getEpochSecond()).split("\n");
           System.out.println("---- " + test + " failed: operator container " + c.getId().substring(0, 12)
@@ -135,12 +158,32 @@ class SwarmHostLossIT {
   }
 
   @Test
-  @Order(1)
-  void thePrimarysHostCrashedUnderAWriteLoopAReplicaElsewhereTakesOverWithEveryAcknowledgedRow() throws Exception {
-    awaitHealthy(manager(), 3, Duration.ofMinutes(4));
+  @Order(0)
+  void aPrimaryOnTheNodeOfTheSwarmsRaftLeaderIsSwitchedOverToAnotherNode() throws Exception {
+    JsonNode healthy = awaitHealthy(manager(), 3, Duration.ofMinutes(4));
     password = exec(lab.engine(leaderHost()), leaderContainer(), "cat",
         "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim();
     assertThat(password).hasSizeGreaterThan(16);
+    int raft = raftLeaderHost();
+    if (hostOf(healthy) != raft) { // a person puts it there (the operator moves it on its own when it starts there)
+      String there = null;
+      for (JsonNode m : healthy.path("members")) {
+        if (HOSTS.get(m.path("node").asText()) == raft) {
+          there = m.path("name").asText();
+        }
+      }
+      ItSupport.Run sw = cli(manager(), "switchover", CLUSTER, "--to", there);
+      assertThat(sw.exitCode()).as(sw.output()).isZero();
+    }
+    JsonNode moved = awaitLeaderOffThePrimarysNode();
+    assertThat(hostOf(moved)).as("the primary's host, not the raft leader's").isNotEqualTo(raftLeaderHost());
+    assertThat(cli(manager(), "logs", CLUSTER).output()).contains("placement: switchover asked for: the primary",
+        "the Swarm's raft leader");
+  }
+
+  @Test
+  @Order(1)
+  void thePrimarysHostCrashedUnderAWriteLoopAReplicaElsewhereTakesOverWithEveryAcknowledgedRow() throws Exception {
     // the acting operator keeps off the primary's node while a standby waits on a node without one
     JsonNode healthy = awaitLeaderOffThePrimarysNode();
     int primaryHost = hostOf(healthy);
@@ -431,11 +474,21 @@ class SwarmHostLossIT {
             && countStreaming(s) == streaming - 1);
   }
 
-  /** Healthy, all streaming, and the acting operator not on the primary's node (it steps off within ~35 s). */
+  /**
+   * Healthy, all streaming, the acting operator not on the primary's node (it steps off within ~35
+   * s) and the primary not on the raft leader's (it is switched over within ~35 s).
+   */
   private static JsonNode awaitLeaderOffThePrimarysNode() {
     return await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
         .until(() -> status(manager()), s -> "Healthy".equals(s.path("phase").asText()) && countStreaming(s) == 2
-            && hostOf(s) != leaderHost(manager()));
+            && hostOf(s) != leaderHost(manager()) && hostOf(s) != raftLeaderHost());
+  }
+
+  /** The host whose manager leads the Swarm's raft now. */
+  private static int raftLeaderHost() {
+    return lab.engine(manager()).listSwarmNodesCmd().exec().stream()
+        .filter(n -> n.getManagerStatus() != null && Boolean.TRUE.equals(n.getManagerStatus().isLeader()))
+        .map(n -> HOSTS.get(n.getId())).findFirst().orElseThrow();
   }
 
   /** A host whose engine is a manager of the Swarm now (one back from a crash may take a while to be one again). */

@@ -2,6 +2,7 @@ package io.pgherd.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
@@ -265,5 +266,39 @@ class AgentGatewayTest {
     assertThat(timedOut.unreachable()).isTrue();
     assertThat(refused.unreachable()).isFalse();
     assertThat(new AgentException("unreadable status answer").unreachable()).isFalse();
+  }
+
+  @Test
+  void anAgentWhoseAddressAnsweredNothingIsNotAskedAgainBeforeItsStatusProbeReachesIt() throws Exception {
+    // a listener that accepts nothing, its backlog full: a connection attempt gets no answer at all
+    try (ServerSocket full = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      List<java.net.Socket> fillers = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 3; i++) {
+          java.net.Socket s = new java.net.Socket();
+          try {
+            s.connect(full.getLocalSocketAddress(), 300);
+          } catch (java.net.SocketTimeoutException e) {
+            // the backlog is full already
+          }
+          fillers.add(s);
+        }
+        AgentGateway agent = new AgentGateway("demo-1", "127.0.0.1", full.getLocalPort(), credentials(CA, CLIENT));
+        AgentException probed = catchThrowableOfType(agent::status, AgentException.class);
+        assertThat(probed.unreachable()).as(probed.getMessage()).isTrue();
+        assertThat(probed.getMessage()).contains("no connection within 1000 ms").doesNotContain("not tried");
+        // another call is refused at once, saying so, and counts as unreachable too
+        AgentException reload = catchThrowableOfType(agent::reload, AgentException.class);
+        assertThat(reload.unreachable()).isTrue();
+        assertThat(reload.getMessage()).contains("no connection within 1000 ms", "ms ago; not tried again");
+        // the status probe is always tried
+        AgentException again = catchThrowableOfType(agent::status, AgentException.class);
+        assertThat(again.getMessage()).doesNotContain("not tried");
+      } finally {
+        for (java.net.Socket s : fillers) {
+          s.close();
+        }
+      }
+    }
   }
 }

@@ -29,6 +29,19 @@ class TaskViewTest {
   }
 
   @Test
+  void aTaskAnUpdateHoldsReadyUntilTheOldOneStopsIsTheServicesNewTaskOnItsWay() {
+    // a forced update (a start): swarm's updater makes the new task with desired state ready, shuts the old one
+    // down, then tells the new one to run; seen in between, it must count as on its way, or a pass starts the
+    // service again, replacing it before it runs (forever, one new task a pass)
+    Task old = task("old", "2026-12-06T21:00:00Z", TaskState.SHUTDOWN, TaskState.SHUTDOWN, null);
+    Task next = task("next", "2026-12-06T21:30:00Z", TaskState.READY, TaskState.READY, null);
+    assertThat(TaskView.current(List.of(next, old))).get().extracting(Task::getId).isEqualTo("next");
+    assertThat(TaskView.underWay(next)).isTrue();
+    assertThat(TaskView.state(Optional.of(next))).isEqualTo("created");
+    assertThat(TaskView.underWay(task("t", null, TaskState.SHUTDOWN, TaskState.READY, null))).isFalse();
+  }
+
+  @Test
   void dockersStateForEachTaskState() {
     assertThat(TaskView.state(Optional.empty())).isEqualTo("created");
     assertThat(TaskView.state(Optional.of(task("t", null, TaskState.RUNNING, TaskState.PENDING, null)))).isEqualTo("created");
