@@ -74,10 +74,12 @@ final class PrimaryPlacementLoop {
       return true;
     }).orElse(false));
     String leader = null;
+    boolean everyNodeReady = true;
     for (SwarmNode n : client.listSwarmNodesCmd().exec()) {
       if (n.getManagerStatus() != null && Boolean.TRUE.equals(n.getManagerStatus().isLeader())) {
         leader = n.getId();
       }
+      everyNodeReady &= n.getStatus() != null && n.getStatus().getState() == com.github.dockerjava.api.model.SwarmNodeState.READY;
     }
     String operatorNode = client.listTasksCmd().withIdFilter(me).exec().stream().filter(t -> me.equals(t.getId()))
         .map(com.github.dockerjava.api.model.Task::getNodeId).findFirst().orElse(null);
@@ -91,9 +93,11 @@ final class PrimaryPlacementLoop {
       for (MemberStatus m : Optional.ofNullable(status.get().getMembers()).orElse(List.of())) {
         members.add(new PrimaryPlacement.Member(m.getName(), m.getRole(), m.getState(), m.getNode()));
       }
-      clusters.add(new PrimaryPlacement.Cluster(cluster, status.get().getPhase(), members));
+      clusters.add(new PrimaryPlacement.Cluster(cluster, status.get().getPhase(), since(status.get().getLastTransitionTime()),
+          members));
     }
-    Optional<PrimaryPlacement.Move> move = PrimaryPlacement.move(leader, operatorNode, clusters, lastMoved, Instant.now());
+    Optional<PrimaryPlacement.Move> move = PrimaryPlacement.move(leader, operatorNode, everyNodeReady, clusters, lastMoved,
+        Instant.now());
     if (move.isEmpty() || asked.containsKey(move.get().cluster())) {
       return;
     }
@@ -104,6 +108,14 @@ final class PrimaryPlacementLoop {
       asked.put(move.get().cluster(), id);
       new ClusterLog(home, move.get().cluster()).action("placement", "placement", "switchover asked for: "
           + move.get().why());
+    }
+  }
+
+  private static Instant since(String iso) {
+    try {
+      return iso == null ? null : Instant.parse(iso);
+    } catch (java.time.format.DateTimeParseException e) {
+      return null; // unknown: nothing moves
     }
   }
 

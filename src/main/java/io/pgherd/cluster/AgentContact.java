@@ -25,9 +25,9 @@ public final class AgentContact {
   private final Map<String, Instant> heard = new ConcurrentHashMap<>();
   private final Map<String, Instant> since = new ConcurrentHashMap<>();
 
-  /** The agent in {@code containerId} answered at {@code at}. */
+  /** The agent in {@code containerId} heard the operator by {@code at} (the latest of what it is told counts). */
   public void heard(String containerId, Instant at) {
-    heard.put(containerId, at);
+    heard.merge(containerId, at, (a, b) -> a.isAfter(b) ? a : b);
   }
 
   /** The agent in {@code containerId} exists (its container publishes or serves the API) as of {@code at}. */

@@ -112,7 +112,9 @@ public final class ClusterScope {
    * published: a container created before pgherd had agents; not on the cluster network).
    */
   public Optional<MemberAgent> agent(ContainerInfo c) {
-    return agentAddress(c).map(a -> agents.connect(c.label(Names.LABEL_MEMBER), a.host(), a.port(), agentClient()));
+    // every call counts as word from the operator, as the agent counts it (its self-fencing)
+    return agentAddress(c).map(a -> new ContactRecordingAgent(agents.connect(c.label(Names.LABEL_MEMBER), a.host(),
+        a.port(), agentClient()), c.id(), agentContact, clock));
   }
 
   /**

@@ -20,8 +20,23 @@ public class AgentException extends Exception {
    * refusal): its host is lost or cut off, and nothing else on that address will answer either.
    */
   public boolean unreachable() {
+    return causedBy(java.net.http.HttpConnectTimeoutException.class);
+  }
+
+  /**
+   * Whether the call may have reached the agent before it failed (it counts the operator's calls):
+   * not when it never had a connection (none within the timeout, or refused), nor when it was
+   * never sent (no cause: refused before sending); otherwise it may have (no answer in time, a
+   * connection closed, an error answer).
+   */
+  public boolean mayHaveArrived() {
+    return !causedBy(java.net.http.HttpConnectTimeoutException.class) && !causedBy(java.net.ConnectException.class)
+        && (getCause() != null || getMessage() == null || !getMessage().endsWith(": interrupted"));
+  }
+
+  private boolean causedBy(Class<? extends Throwable> kind) {
     for (Throwable t = getCause(); t != null; t = t.getCause()) {
-      if (t instanceof java.net.http.HttpConnectTimeoutException) {
+      if (kind.isInstance(t)) {
         return true;
       }
     }

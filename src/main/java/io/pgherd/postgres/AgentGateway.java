@@ -27,6 +27,12 @@ public final class AgentGateway implements MemberAgent {
   public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
   public static final Duration READ_TIMEOUT = Duration.ofSeconds(3);
   /**
+   * For the calls an agent answers at once, from what it has (its status, its files' hashes, a
+   * command to HAProxy's socket): sooner than {@link #READ_TIMEOUT}, since a host lost leaves the
+   * kept-alive connection to its agents silent, and the pass that asks first waits this long.
+   */
+  public static final Duration QUICK_TIMEOUT = Duration.ofMillis(1500);
+  /**
    * Docker's proxy accepts a connection to a published port even when nothing listens behind it
    * (an image without the agent), then closes it; an agent refusing the client's certificate closes
    * it too (TLS 1.3: after the client's handshake is over).
@@ -85,7 +91,7 @@ public final class AgentGateway implements MemberAgent {
   @Override
   public AgentStatus status() throws AgentException {
     // always tried: the operator's word to the agent (which it counts its isolation from), and the way back
-    byte[] body = ok(send(HttpRequest.newBuilder(status).GET(), READ_TIMEOUT, true), "status");
+    byte[] body = ok(send(HttpRequest.newBuilder(status).GET(), QUICK_TIMEOUT, true), "status");
     AgentStatus s;
     try {
       s = AgentStatus.parse(body);
@@ -139,7 +145,7 @@ public final class AgentGateway implements MemberAgent {
 
   @Override
   public java.util.Map<String, String> files() throws AgentException {
-    byte[] body = call(HttpRequest.newBuilder(status.resolve("/v1/files")).GET(), "files");
+    byte[] body = ok(send(HttpRequest.newBuilder(status.resolve("/v1/files")).GET(), QUICK_TIMEOUT), "files");
     try {
       com.fasterxml.jackson.databind.JsonNode files = JSON.readTree(body).get("files");
       if (files == null || !files.isObject()) {
@@ -155,9 +161,9 @@ public final class AgentGateway implements MemberAgent {
 
   @Override
   public String haproxy(java.util.List<String> commands) throws AgentException {
-    byte[] body = call(HttpRequest.newBuilder(status.resolve("/v1/haproxy"))
+    byte[] body = ok(send(HttpRequest.newBuilder(status.resolve("/v1/haproxy"))
         .POST(HttpRequest.BodyPublishers.ofString(String.join("\n", commands) + "\n", StandardCharsets.UTF_8)),
-        "haproxy " + commands);
+        QUICK_TIMEOUT), "haproxy " + commands);
     try {
       com.fasterxml.jackson.databind.JsonNode output = JSON.readTree(body).get("output");
       if (output == null || !output.isTextual()) {
@@ -243,7 +249,7 @@ public final class AgentGateway implements MemberAgent {
       Thread.currentThread().interrupt();
       throw new AgentException(where() + ": interrupted");
     } catch (IOException e) {
-      AgentException failure = new AgentException(where() + ": " + describe(e), e);
+      AgentException failure = new AgentException(where() + ": " + describe(e, timeout), e);
       unreachable = failure.unreachable() ? new Unreachable(failure, System.nanoTime()) : null;
       throw failure;
     }
@@ -263,7 +269,7 @@ public final class AgentGateway implements MemberAgent {
   }
 
   /** What failed, from the most telling exception in the chain (the HTTP client wraps what the socket threw). */
-  static String describe(IOException e) {
+  static String describe(IOException e, Duration timeout) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof HttpConnectTimeoutException) {
         return "no connection within " + CONNECT_TIMEOUT.toMillis() + " ms";
@@ -289,7 +295,7 @@ public final class AgentGateway implements MemberAgent {
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof HttpTimeoutException) {
-        return "no answer within " + READ_TIMEOUT.toMillis() + " ms";
+        return "no answer within " + timeout.toMillis() + " ms";
       }
       if (t instanceof ConnectException) {
         String m = t.getMessage();

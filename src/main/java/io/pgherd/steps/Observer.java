@@ -121,8 +121,7 @@ public final class Observer extends ClusterPart {
       if (target.agent() != null) {
         agentContact.expect(e.getValue().id(), instant());
       }
-      String id = e.getValue().id();
-      pending.put(e.getKey(), CompletableFuture.supplyAsync(() -> look(id, target), PROBES));
+      pending.put(e.getKey(), CompletableFuture.supplyAsync(() -> look(target), PROBES));
     }
     stillRunning.values().removeIf(CompletableFuture::isDone);
     Map<Integer, InstanceProbe> probes = new TreeMap<>();
@@ -218,16 +217,16 @@ public final class Observer extends ClusterPart {
    * probe's timeout then says so), or it says PostgreSQL did not answer it: a member counts as
    * down (towards a failover) only when SQL says so too, never on its agent's word alone.
    */
-  private Look look(String containerId, Target target) {
+  private Look look(Target target) {
     String fallback = target.noAgent();
     Instant answered = null;
     if (target.agent() != null) {
       try {
+        // its answer is recorded as word from the operator at once (ClusterScope.agent), even when the pass has
+        // stopped waiting for this probe: the agent counts its silence from this call, and a failover waits for
+        // that silence to have made it fence itself
         AgentStatus status = target.agent().status();
         answered = instant();
-        // recorded at once, even when the pass has stopped waiting for this probe: the agent counts its
-        // silence from this call, and a failover waits for that silence to have made it fence itself
-        agentContact.heard(containerId, answered);
         if (status.stateAgeMillis() > MAX_AGENT_STATE_AGE.toMillis()) {
           fallback = "its agent's look is " + status.stateAgeMillis() + " ms old";
         } else if (status.probe().isPresent()) {

@@ -38,11 +38,13 @@ public final class OperatorLeadership implements AutoCloseable {
   /** The image named in the holder service's spec: never pulled or run (it has no task). */
   static final String IMAGE = "pgherd/operator:latest";
   /**
-   * How long a lease lasts without renewal; renewed every third of it. Longer than the Swarm takes
-   * to elect a new raft leader when its leader's node is lost (10-20 s seen on the lab): no write
-   * reaches the store meanwhile, and a shorter lease stopped the acting operator on every such loss.
+   * How long a lease lasts without renewal; renewed every third of it. A Swarm electing a new raft
+   * leader (10-30 s seen on the lab) takes no write meanwhile: the holder pauses then and resumes
+   * after (it no longer stops), and a standby that could not read the store either waits
+   * {@link LeaseElector#recoveryGrace()} after it answers again, so the holder renews first. What
+   * the duration sets is how soon a standby takes over from a holder whose node is lost or cut off.
    */
-  public static final Duration DURATION = Duration.ofSeconds(20);
+  public static final Duration DURATION = Duration.ofSeconds(15);
   /** How much sooner than that its holder stops counting itself leader. */
   public static final Duration MARGIN = Duration.ofSeconds(3);
   /** How often the holder checks that it still leads, between renewals. */

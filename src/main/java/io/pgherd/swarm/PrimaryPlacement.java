@@ -12,21 +12,24 @@ import java.util.Optional;
  * loses the primary and, for the Swarm's election (10–30 s on a loaded host), every manager's
  * answer: the operator cannot renew its lease and pauses, and the failover waits for the election
  * on top of the primary's isolation timeout. With the primary elsewhere, losing the leader's node
- * costs no write, and losing the primary's costs the isolation timeout alone. So while every
- * cluster is Healthy, a primary on the leader's node is switched over to a replica streaming on
- * another node — one node at a time, each cluster at most once per {@link #AGAIN_AFTER}.
+ * costs no write, and losing the primary's costs the isolation timeout alone. So once every node
+ * is ready and every cluster has been Healthy for {@link #SETTLED} (a recovery is over, not under
+ * way), a primary on the leader's node is switched over to a replica streaming on another node —
+ * one cluster at a time, each at most once per {@link #AGAIN_AFTER}.
  */
 public final class PrimaryPlacement {
   /** A cluster whose primary was moved is not moved again for this reason before this long. */
   public static final Duration AGAIN_AFTER = Duration.ofMinutes(10);
+  /** How long every cluster must have been Healthy before a primary is moved. */
+  public static final Duration SETTLED = Duration.ofSeconds(60);
 
   private PrimaryPlacement() {}
 
   /** A member as the cluster's last status says: its role, state and node id. */
   public record Member(String name, String role, String state, String node) {}
 
-  /** A cluster as its last status says. */
-  public record Cluster(String name, String phase, List<Member> members) {}
+  /** A cluster as its last status says; {@code since}: when it entered that phase (null: unknown). */
+  public record Cluster(String name, String phase, Instant since, List<Member> members) {}
 
   /** A switchover to ask for: the cluster, the replica to promote, and why. */
   public record Move(String cluster, String to, String why) {}
@@ -37,12 +40,14 @@ public final class PrimaryPlacement {
    * @param leaderNode the node id of the Swarm's raft leader
    * @param operatorNode the node id the acting operator runs on (a target there is taken last: the
    *     operator would step off it)
+   * @param everyNodeReady whether the Swarm calls every node ready
    * @param lastMoved when each cluster's primary was last moved for this reason
    */
-  public static Optional<Move> move(String leaderNode, String operatorNode, List<Cluster> clusters,
-      Map<String, Instant> lastMoved, Instant now) {
-    if (leaderNode == null || clusters.stream().anyMatch(c -> !"Healthy".equals(c.phase()))) {
-      return Optional.empty(); // only while all is quiet: a failover, a member away, come first
+  public static Optional<Move> move(String leaderNode, String operatorNode, boolean everyNodeReady,
+      List<Cluster> clusters, Map<String, Instant> lastMoved, Instant now) {
+    if (leaderNode == null || !everyNodeReady || clusters.stream().anyMatch(c -> !"Healthy".equals(c.phase())
+        || c.since() == null || now.isBefore(c.since().plus(SETTLED)))) {
+      return Optional.empty(); // only once all is quiet: a failover, a member or a node away, a rejoin, come first
     }
     for (Cluster c : clusters.stream().sorted(Comparator.comparing(Cluster::name)).toList()) {
       Optional<Member> primary = c.members().stream().filter(m -> "primary".equals(m.role())).findFirst();

@@ -337,7 +337,7 @@ public final class FakeAgents implements MemberAgent.Connector {
     }
     if (c == null || stopped.contains(runs) || caPem.isEmpty() || certPem.isEmpty()
         || c.text(PostgresConf.AGENT_KEY_PATH).isEmpty()) {
-      throw new AgentException(where + "connection refused");
+      throw new AgentException(where + "connection refused", new java.net.ConnectException("Connection refused"));
     }
     if ("paused".equals(c.state)) {
       throw new AgentException(where + "no answer within " + AgentGateway.READ_TIMEOUT.toMillis() + " ms");

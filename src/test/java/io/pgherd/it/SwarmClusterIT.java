@@ -1,31 +1,25 @@
 package io.pgherd.it;
 
+import static io.pgherd.it.SwarmLab.memberState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.command.ExecCreateCmdResponse;
-import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Service;
-import com.github.dockerjava.core.command.ExecStartResultCallback;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,28 +62,16 @@ class SwarmClusterIT {
 
   /** A command of pgherd's command line on the host, a client of the lab's first manager, with PGHERD_RUNTIME=swarm. */
   private static ItSupport.Run cli(String... args) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
-    cmd.addAll(List.of(args));
-    return ItSupport.run(null, cmd, Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock", "PGHERD_RUNTIME", "swarm"));
+    return SwarmLab.pgherd(null, Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock", "PGHERD_RUNTIME", "swarm"), args);
   }
 
   /** The same with runtime auto (no PGHERD_RUNTIME): a manager whose Swarm runs pgherd's operator is enough. */
   private static ItSupport.Run cliAuto(String... args) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
-    cmd.addAll(List.of(args));
     // (a home of its own, empty: a home with clusters keeps its commands on this machine)
-    return ItSupport.run(EMPTY_HOME, cmd, Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock"));
+    return SwarmLab.pgherd(EMPTY_HOME, Map.of("DOCKER_HOST", "unix:///run/pgsw/docker1.sock"), args);
   }
 
-  private static final Path EMPTY_HOME;
-
-  static {
-    try {
-      EMPTY_HOME = Files.createTempDirectory("pgherd-empty-home");
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
+  private static final Path EMPTY_HOME = SwarmLab.emptyHome();
 
   /** {@code pgherd operator deploy}, from the host, against the lab's first manager, the operator on lab host {@code host}. */
   private static ItSupport.Run deploy(String... hosts) throws Exception {
@@ -122,7 +104,7 @@ class SwarmClusterIT {
   @Test
   @org.junit.jupiter.api.Order(1)
   void threeMembersOnePerNodeStreamingOverTheOverlayBehindALoadBalancerOnEveryNode() throws Exception {
-    operator = await().atMost(Duration.ofSeconds(60)).until(SwarmClusterIT::operatorContainer, c -> !c.isEmpty());
+    operator = await().atMost(Duration.ofSeconds(60)).until(() -> onHost(1), c -> !c.isEmpty());
     await().atMost(Duration.ofSeconds(30)).until(() -> exec(operator, "cat", "/proc/1/cmdline").contains("pgherd-operator"));
     Path spec = Files.createTempFile("swc", ".yaml");
     Files.writeString(spec, SPEC);
@@ -362,7 +344,7 @@ class SwarmClusterIT {
     String drainedNode = null;
     String drained = null;
     for (JsonNode m : healthy.path("members")) {
-      if (hostOf(m.path("node").asText()).equals("h" + from)) {
+      if (lab.host(m.path("node").asText()) == from) {
         drainedNode = m.path("node").asText();
         drained = m.path("name").asText();
         if ("primary".equals(m.path("role").asText())) { // not the primary's node: that would be a failover
@@ -446,7 +428,7 @@ class SwarmClusterIT {
     operator = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
         .until(() -> onHost(operatorHost()), c -> !c.isEmpty());
     assertThat(operator).as("the same operator: a Swarm without a quorum stops nobody").isEqualTo(before);
-    String said = await().atMost(Duration.ofSeconds(30)).until(() -> logsOf(lab.engine(operatorHost()), operator),
+    String said = await().atMost(Duration.ofSeconds(30)).until(() -> SwarmLab.logsOf(lab.engine(operatorHost()), operator),
         l -> !l.contains("pgherd operator: pausing:") || l.contains("pgherd operator: resumed:"));
     System.out.println("the operator during the cut: " + (said.contains("pausing:") ? "paused and resumed" : "never paused"));
     JsonNode after = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
@@ -462,20 +444,20 @@ class SwarmClusterIT {
    */
   private static JsonNode awaitResumed(int host, String primary, java.time.Instant since) throws Exception {
     DockerClient engine = lab.engine(host);
-    String logs = await().atMost(Duration.ofSeconds(60)).until(() -> logsOf(engine, operator),
+    String logs = await().atMost(Duration.ofSeconds(60)).until(() -> SwarmLab.logsOf(engine, operator),
         l -> l.contains("home restored from the Swarm: generation "));
     // (not Healthy while a drained node's replica waits: the primary running is what counts here)
     await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
         .until(() -> statusVia(engine), s -> primary.equals(s.path("primary").asText())
             && "running".equals(memberState(s, primary)));
-    assertThat(execOn(engine, operator, "cat", "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim())
+    assertThat(SwarmLab.exec(engine, operator, "cat", "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim())
         .isEqualTo(password);
     try (Connection c = connect(host, 15432, password); Statement st = c.createStatement()) {
       st.execute("insert into t values (200)");
     }
     Thread.sleep(3000); // a few passes of the new operator
     StringBuilder lines = new StringBuilder(); // what it logged since then (a home volume it finds again keeps older lines)
-    for (String line : execOn(engine, operator, "pgherd", "logs", CLUSTER).split("\n")) {
+    for (String line : SwarmLab.exec(engine, operator, "pgherd", "logs", CLUSTER).split("\n")) {
       int space = line.indexOf(' ');
       try {
         if (space > 0 && !java.time.Instant.parse(line.substring(0, space)).isBefore(since)) {
@@ -490,12 +472,6 @@ class SwarmClusterIT {
     JsonNode now = statusVia(engine);
     assertThat(now.path("primary").asText()).isEqualTo(primary);
     return now;
-  }
-
-  /** The lab host (h1..) of a Swarm node id. */
-  private static String hostOf(String nodeId) {
-    return manager.listSwarmNodesCmd().withIdFilter(List.of(nodeId)).exec().get(0).getSpec().getLabels()
-        .get("pgherd.lab.host");
   }
 
   /** The lab host the operator's container runs on (0: none). */
@@ -575,15 +551,6 @@ class SwarmClusterIT {
     }
   }
 
-  private static String memberState(JsonNode status, String member) {
-    for (JsonNode m : status.path("members")) {
-      if (m.path("name").asText().equals(member)) {
-        return m.path("state").asText();
-      }
-    }
-    return "";
-  }
-
   private static String onHost(int host) {
     List<Container> c = lab.engine(host).listContainersCmd()
         .withLabelFilter(Map.of("com.docker.swarm.service.name", OPERATOR)).exec();
@@ -591,19 +558,7 @@ class SwarmClusterIT {
   }
 
   private static JsonNode statusVia(DockerClient engine) throws Exception {
-    return new ObjectMapper().readTree(execOn(engine, operator, "pgherd", "status", CLUSTER, "-o", "json"));
-  }
-
-  private static String logsOf(DockerClient engine, String container) throws InterruptedException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    engine.logContainerCmd(container).withStdOut(true).withStdErr(true)
-        .exec(new com.github.dockerjava.core.command.LogContainerResultCallback() {
-          @Override
-          public void onNext(com.github.dockerjava.api.model.Frame frame) {
-            out.writeBytes(frame.getPayload());
-          }
-        }).awaitCompletion(10, TimeUnit.SECONDS);
-    return out.toString(StandardCharsets.UTF_8);
+    return new ObjectMapper().readTree(SwarmLab.exec(engine, operator, "pgherd", "status", CLUSTER, "-o", "json"));
   }
 
   /** Every copy of the load balancer (one per node) reads its servers, with {@code primary} UP alone in read-write. */
@@ -626,37 +581,10 @@ class SwarmClusterIT {
   }
 
   private static Connection connect(int host, int port, String password) throws Exception {
-    Properties p = new Properties();
-    p.setProperty("user", "postgres");
-    p.setProperty("password", password);
-    p.setProperty("connectTimeout", "5");
-    p.setProperty("socketTimeout", "20");
-    p.setProperty("sslmode", "disable");
-    return DriverManager.getConnection("jdbc:postgresql://" + SwarmLab.address(host) + ":" + port + "/postgres", p);
-  }
-
-  private static String operatorContainer() {
-    List<Container> c = manager.listContainersCmd().withLabelFilter(Map.of("com.docker.swarm.service.name", OPERATOR)).exec();
-    return c.isEmpty() ? "" : c.get(0).getId();
+    return SwarmLab.connect(host, port, password, 5, 20);
   }
 
   private static String exec(String container, String... command) throws InterruptedException {
-    return execOn(manager, container, command);
-  }
-
-  private static String execOn(DockerClient engine, String container, String... command) throws InterruptedException {
-    ExecCreateCmdResponse e = engine.execCreateCmd(container).withCmd(command).withAttachStdout(true)
-        .withAttachStderr(true).exec();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    engine.execStartCmd(e.getId()).exec(new ExecStartResultCallback(out, out)).awaitCompletion(60, TimeUnit.SECONDS);
-    return out.toString(StandardCharsets.UTF_8);
-  }
-
-  private static void remove(String service) {
-    try {
-      manager.removeServiceCmd(service).exec();
-    } catch (NotFoundException e) {
-      // not there
-    }
+    return SwarmLab.exec(manager, container, command);
   }
 }

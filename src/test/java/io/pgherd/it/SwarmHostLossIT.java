@@ -1,33 +1,26 @@
 package io.pgherd.it;
 
+import static io.pgherd.it.SwarmLab.memberState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.command.ExecCreateCmdResponse;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Task;
-import com.github.dockerjava.core.command.ExecStartResultCallback;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -58,8 +51,6 @@ class SwarmHostLossIT {
       "    readWritePort: " + RW, "    readOnlyPort: " + RO, "  replication:", "    mode: sync", "  failover:",
       "    isolationTimeout: 5s", "");
   private static SwarmLab lab;
-  /** Node id → lab host, taken while every host is up (a crashed one cannot say its id). */
-  private static final Map<String, Integer> HOSTS = new HashMap<>();
   private static String password;
 
   @BeforeAll
@@ -67,11 +58,9 @@ class SwarmHostLossIT {
     ItSupport.buildOperatorImages();
     lab = SwarmLab.up();
     lab.load("pgherd/operator:latest");
-    for (int h = 1; h <= SwarmLab.NODES; h++) {
-      HOSTS.put(lab.nodeId(h), h);
-    }
+    lab.rememberNodes(); // node id → lab host, taken while every host is up (a crashed one cannot say its id)
     ItSupport.Run deploy = ItSupport.run(null, List.of(ItSupport.repo().resolve("bin/pgherd").toString(), "operator",
-        "deploy", "--docker-socket", SwarmLab.NODE_SOCKET), Map.of("DOCKER_HOST", socket(1)));
+        "deploy", "--docker-socket", SwarmLab.NODE_SOCKET), Map.of("DOCKER_HOST", SwarmLab.socket(1)));
     assertThat(deploy.exitCode()).as(deploy.output()).isZero();
     assertThat(deploy.output()).contains("2 replicas on as many managers: one acts, the others stand by");
     Path spec = Files.createTempFile(CLUSTER, ".yaml");
@@ -99,7 +88,7 @@ class SwarmHostLossIT {
 
   private static void diagnose(String test) {
     try { // the status and the cluster's log as the acting operator has them
-      int via = manager();
+      int via = lab.managerHost();
       System.out.println("---- " + test + " failed; status through host " + via + ":\n" + cli(via, "status", CLUSTER).output());
       String[] log = cli(via, "logs", CLUSTER).output().split("\n");
       System.out.println("---- the cluster log's last lines:");
@@ -110,10 +99,11 @@ class SwarmHostLossIT {
       System.out.println("---- status: " + e.getMessage());
     }
     try { // the Swarm's word on every task of the cluster's services (a task stuck starting shows here)
-      DockerClient m = lab.engine(manager());
+      DockerClient m = lab.engine(lab.managerHost());
       for (var service : m.listServicesCmd().withLabelFilter(Map.of("io.pgherd.cluster", CLUSTER)).exec()) {
         for (Task t : m.listTasksCmd().withServiceFilter(service.getSpec().getName()).exec()) {
-          System.out.println("---- task of " + service.getSpec().getName() + " on host " + HOSTS.get(t.getNodeId())
+          System.out.println("---- task of " + service.getSpec().getName() + " on host "
+              + (t.getNodeId() == null ? null : lab.host(t.getNodeId()))
               + ": desired " + t.getDesiredState() + ", " + (t.getStatus() == null ? "no status" : t.getStatus().getState()
               + " since " + t.getStatus().getTimestamp() + (t.getStatus().getErr() == null ? "" : ": " + t.getStatus().getErr())
               + (t.getStatus().getContainerStatus() == null ? "" : ", container " + t.getStatus().getContainerStatus().getContainerID())));
@@ -127,9 +117,9 @@ class SwarmHostLossIT {
         for (Container c : lab.engine(h).listContainersCmd().withShowAll(true)
             .withLabelFilter(Map.of("com.docker.swarm.service.name", OPERATOR)).exec()) {
           if ("running".equals(c.getState())) { // a thread dump on its stdout: where a pass may hang
-            exec(lab.engine(h), c.getId(), "sh", "-c", "kill -QUIT 1; sleep 1"); // tini hands it to the JVM
+            SwarmLab.exec(lab.engine(h), c.getId(), "sh", "-c", "kill -QUIT 1; sleep 1"); // tini hands it to the JVM
           }
-          String[] lines = logsOf(lab.engine(h), c.getId(), testStarted.getEpochSecond()).split("\n");
+          String[] lines = SwarmLab.logsOf(lab.engine(h), c.getId(), testStarted.getEpochSecond()).split("\n");
           System.out.println("---- " + test + " failed: operator container " + c.getId().substring(0, 12)
               + " on host " + h + " (" + c.getState() + "), since the test began:");
           for (int i = Math.max(0, lines.length - 600); i < lines.length; i++) {
@@ -160,24 +150,25 @@ class SwarmHostLossIT {
   @Test
   @Order(0)
   void aPrimaryOnTheNodeOfTheSwarmsRaftLeaderIsSwitchedOverToAnotherNode() throws Exception {
-    JsonNode healthy = awaitHealthy(manager(), 3, Duration.ofMinutes(4));
-    password = exec(lab.engine(leaderHost()), leaderContainer(), "cat",
+    JsonNode healthy = awaitHealthy(lab.managerHost(), 3, Duration.ofMinutes(4));
+    SwarmLab.Holder acting = lab.leaseHolder(lab.managerHost());
+    password = SwarmLab.exec(lab.engine(acting.host()), acting.container(), "cat",
         "/var/lib/pgherd/secrets/" + CLUSTER + "/superuser-password").trim();
     assertThat(password).hasSizeGreaterThan(16);
-    int raft = raftLeaderHost();
+    int raft = lab.raftLeaderHost();
     if (hostOf(healthy) != raft) { // a person puts it there (the operator moves it on its own when it starts there)
       String there = null;
       for (JsonNode m : healthy.path("members")) {
-        if (HOSTS.get(m.path("node").asText()) == raft) {
+        if (lab.host(m.path("node").asText()) == raft) {
           there = m.path("name").asText();
         }
       }
-      ItSupport.Run sw = cli(manager(), "switchover", CLUSTER, "--to", there);
+      ItSupport.Run sw = cli(lab.managerHost(), "switchover", CLUSTER, "--to", there);
       assertThat(sw.exitCode()).as(sw.output()).isZero();
     }
     JsonNode moved = awaitLeaderOffThePrimarysNode();
-    assertThat(hostOf(moved)).as("the primary's host, not the raft leader's").isNotEqualTo(raftLeaderHost());
-    assertThat(cli(manager(), "logs", CLUSTER).output()).contains("placement: switchover asked for: the primary",
+    assertThat(hostOf(moved)).as("the primary's host, not the raft leader's").isNotEqualTo(lab.raftLeaderHost());
+    assertThat(cli(lab.managerHost(), "logs", CLUSTER).output()).contains("placement: switchover asked for: the primary",
         "the Swarm's raft leader");
   }
 
@@ -257,19 +248,20 @@ class SwarmHostLossIT {
     int primaryHost = hostOf(before);
     assertThat(leader).as("the acting operator is off the primary's node").isNotEqualTo(primaryHost);
     String primary = before.path("primary").asText();
-    long token = leaseToken(primaryHost);
+    long token = lab.leaseToken(primaryHost);
     int via = primaryHost;
     Instant crashed = Instant.now();
     lab.crash(leader);
     try {
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-          .until(() -> leaseToken(via) > token && leaderHost(via) != leader);
+          .until(() -> lab.leaseToken(via) > token && lab.leaseHolderHost(via) != leader);
       Duration takeover = Duration.between(crashed, Instant.now());
       System.out.println("the acting operator's host crashed: a standby acts " + takeover.toMillis() + " ms later");
       JsonNode st = await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
           .until(() -> status(via), s -> s.path("members").size() == 3);
       assertThat(st.path("primary").asText()).as("no failover").isEqualTo(primary);
-      String standbyLog = logsOf(lab.engine(leaderHost(via)), leaderContainer(via));
+      SwarmLab.Holder standby = lab.leaseHolder(via);
+      String standbyLog = SwarmLab.logsOf(lab.engine(standby.host()), standby.container());
       assertThat(standbyLog).contains("took the operator lease", "home restored from the Swarm");
     } finally {
       lab.boot(leader);
@@ -287,9 +279,9 @@ class SwarmHostLossIT {
     String oldPrimary = before.path("primary").asText();
     int cut = hostOf(before);
     int via = cut == 1 ? 2 : 1;
-    List<Sampler> samplers = new ArrayList<>();
+    List<LbSampler> samplers = new ArrayList<>();
     for (int h = 1; h <= SwarmLab.NODES; h++) {
-      samplers.add(new Sampler(h));
+      samplers.add(new LbSampler(h, RW, password));
     }
     Instant cutAt = Instant.now();
     lab.cut(cut);
@@ -300,7 +292,8 @@ class SwarmHostLossIT {
       System.out.println("primary's host cut off: promoted " + Duration.between(cutAt, Instant.now()).toMillis()
           + " ms or less after the cut");
       // the old primary's agent fenced it (its engine's socket is on this machine: read through the cut)
-      String agentLog = logsOf(lab.engine(cut), memberContainer(lab.engine(cut), oldPrimary));
+      DockerClient engine = lab.engine(cut);
+      String agentLog = SwarmLab.logsOf(engine, SwarmLab.newestContainer(engine, "pgherd-" + oldPrimary));
       assertThat(agentLog).as(agentLog).contains("no word from the operator");
       assertThat(after.path("primary").asText()).isNotEqualTo(oldPrimary);
       Thread.sleep(3000); // the samplers see both sides a while longer
@@ -308,11 +301,11 @@ class SwarmHostLossIT {
       lab.heal(cut);
     }
     JsonNode healed = awaitHealthy(via, 3, Duration.ofMinutes(3));
-    for (Sampler s : samplers) {
+    for (LbSampler s : samplers) {
       s.close();
     }
     // at no instant two servers writable through the load balancers
-    assertThat(Sampler.dualWritable(samplers)).as("instants with two writable servers").isEmpty();
+    assertThat(LbSampler.dualWritable(samplers)).as("instants with two writable servers").isEmpty();
     assertThat(samplers.stream().mapToInt(s -> s.samples.size()).sum()).isGreaterThan(50);
     // rejoined (the cluster log is the acting operator's own: a step-off since leaves it in another's)
     assertThat(memberState(healed, oldPrimary)).as("the old primary, a replica again").isEqualTo("streaming");
@@ -323,12 +316,13 @@ class SwarmHostLossIT {
   void theActingOperatorsHostCutOffItStopsActingAStandbyTakesOverAndItsReplicaStreamsAgainWhenHealed() throws Exception {
     JsonNode before = awaitLeaderOffThePrimarysNode();
     int primaryHost = hostOf(before);
-    int cut = leaderHost(); // it runs a replica: the acting operator is off the primary's node
-    String oldLeader = leaderContainer();
-    long token = leaseToken(primaryHost);
+    SwarmLab.Holder holder = lab.leaseHolder(lab.managerHost());
+    int cut = holder.host(); // it runs a replica: the acting operator is off the primary's node
+    String oldLeader = holder.container();
+    long token = lab.leaseToken(primaryHost);
     String replica = null;
     for (JsonNode m : before.path("members")) {
-      if (HOSTS.get(m.path("node").asText()) == cut) {
+      if (lab.host(m.path("node").asText()) == cut) {
         replica = m.path("name").asText();
       }
     }
@@ -338,11 +332,11 @@ class SwarmHostLossIT {
     lab.cut(cut);
     try {
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-          .until(() -> leaseToken(primaryHost) > token && leaderHost(primaryHost) != cut);
+          .until(() -> lab.leaseToken(primaryHost) > token && lab.leaseHolderHost(primaryHost) != cut);
       // the old one, behind the cut, could not renew its lease and paused: it acts on nothing (its engine's
       // socket is on this machine)
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
-          .until(() -> logsOf(lab.engine(cut), oldLeader), l -> l.contains("pgherd operator: pausing:"));
+          .until(() -> SwarmLab.logsOf(lab.engine(cut), oldLeader), l -> l.contains("pgherd operator: pausing:"));
       JsonNode degraded = await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
           .until(() -> status(primaryHost), s -> !"streaming".equals(memberState(s, member)));
       assertThat(degraded.path("primary").asText()).as("no failover").isEqualTo(before.path("primary").asText());
@@ -359,7 +353,7 @@ class SwarmHostLossIT {
     }
     // healed: the old one reads the lease another holds now, and stops without having acted again
     String oldLog = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-        .until(() -> logsOf(lab.engine(cut), oldLeader), l -> l.contains("lost the operator lease to"));
+        .until(() -> SwarmLab.logsOf(lab.engine(cut), oldLeader), l -> l.contains("lost the operator lease to"));
     assertThat(oldLog.substring(oldLog.indexOf("pgherd operator: pausing:"))).doesNotContain("resumed:");
     JsonNode back = awaitHealthy(primaryHost, 3, Duration.ofMinutes(3));
     assertThat(memberState(back, member)).isEqualTo("streaming");
@@ -368,89 +362,14 @@ class SwarmHostLossIT {
         .noneMatch(l -> l.contains("failover:") || l.contains("promoted:") || l.contains("create-member:"));
   }
 
-  // ---- the load balancers' samplers
-
-  /** Every 200 ms (at most 1500 times), which server a load balancer's read-write port leads to, and whether it is writable. */
-  private static final class Sampler implements AutoCloseable {
-    record Sample(long second, String server) {}
-
-    final List<Sample> samples = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final Process process;
-    private final Thread reader;
-
-    Sampler(int host) throws Exception {
-      Path pass = Files.createTempFile("pgpass", "");
-      Files.writeString(pass, "*:*:*:postgres:" + password + "\n");
-      Files.setPosixFilePermissions(pass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-      // from inside the host's own namespace: its load balancer is reachable there while it is cut off
-      String loop = "for i in $(seq 1 1500); do r=$(psql -h " + SwarmLab.address(host) + " -p " + RW
-          + " -U postgres -d postgres -qAtc \"select inet_server_addr(), pg_is_in_recovery()\" 2>/dev/null);"
-          + " echo \"$(date +%s%N) $r\"; sleep 0.2; done";
-      ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", "pgsw" + host, "bash", "-c", loop)
-          .redirectErrorStream(true);
-      pb.environment().put("PGPASSFILE", pass.toString());
-      pb.environment().put("PGCONNECT_TIMEOUT", "1");
-      process = pb.start();
-      process.getOutputStream().close();
-      reader = new Thread(() -> {
-        try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = r.readLine()) != null) {
-            String[] f = line.trim().split(" ", 2);
-            if (f.length == 2 && f[1].endsWith("|f")) { // connected to a server that is not in recovery
-              samples.add(new Sample(Long.parseLong(f[0]) / 100_000_000L, f[1].substring(0, f[1].indexOf('|'))));
-            }
-          }
-        } catch (java.io.IOException e) {
-          // ended
-        }
-      }, "lb-sampler-" + host);
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    /** Tenths of a second in which two different servers were writable, through any load balancers. */
-    static Map<Long, Set<String>> dualWritable(List<Sampler> samplers) {
-      Map<Long, Set<String>> by = new java.util.TreeMap<>();
-      for (Sampler s : samplers) {
-        for (Sample x : s.samples) {
-          by.computeIfAbsent(x.second(), k -> new HashSet<>()).add(x.server());
-        }
-      }
-      by.values().removeIf(servers -> servers.size() < 2);
-      return by;
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      process.destroy();
-      process.waitFor(5, TimeUnit.SECONDS);
-      reader.join(5000);
-    }
-  }
-
   // ---- helpers
-
-  private static String socket(int host) {
-    return "unix:///run/pgsw/docker" + host + ".sock";
-  }
 
   /** pgherd's command line on this machine, a client of host {@code host}'s manager (runtime auto: to the operator). */
   private static ItSupport.Run cli(int host, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
-    cmd.addAll(List.of(args));
-    return ItSupport.run(EMPTY_HOME, cmd, Map.of("DOCKER_HOST", socket(host)));
+    return SwarmLab.pgherd(EMPTY_HOME, Map.of("DOCKER_HOST", SwarmLab.socket(host)), args);
   }
 
-  private static final Path EMPTY_HOME;
-
-  static {
-    try {
-      EMPTY_HOME = Files.createTempDirectory("pgherd-empty-home");
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
+  private static final Path EMPTY_HOME = SwarmLab.emptyHome();
 
   private static String lastStatusError = "";
 
@@ -465,7 +384,26 @@ class SwarmHostLossIT {
       }
       throw new IllegalStateException(r.output());
     }
+    lastStatusError = ""; // said again should it come back
     return new ObjectMapper().readTree(r.output());
+  }
+
+  private static String lastWaitError = "";
+
+  /** A condition that failed with an exception says so (once per kind) on stdout and counts as not met. */
+  private static boolean saying(java.util.concurrent.Callable<Boolean> condition) {
+    try {
+      boolean met = condition.call();
+      lastWaitError = "";
+      return met;
+    } catch (Exception | AssertionError e) {
+      String why = String.valueOf(e).split("\n")[0];
+      if (!why.equals(lastWaitError)) {
+        System.out.println(Instant.now() + " waiting: " + why);
+        lastWaitError = why;
+      }
+      return false;
+    }
   }
 
   private static JsonNode awaitHealthy(int host, int streaming, Duration within) {
@@ -480,29 +418,8 @@ class SwarmHostLossIT {
    */
   private static JsonNode awaitLeaderOffThePrimarysNode() {
     return await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
-        .until(() -> status(manager()), s -> "Healthy".equals(s.path("phase").asText()) && countStreaming(s) == 2
-            && hostOf(s) != leaderHost(manager()) && hostOf(s) != raftLeaderHost());
-  }
-
-  /** The host whose manager leads the Swarm's raft now. */
-  private static int raftLeaderHost() {
-    return lab.engine(manager()).listSwarmNodesCmd().exec().stream()
-        .filter(n -> n.getManagerStatus() != null && Boolean.TRUE.equals(n.getManagerStatus().isLeader()))
-        .map(n -> HOSTS.get(n.getId())).findFirst().orElseThrow();
-  }
-
-  /** A host whose engine is a manager of the Swarm now (one back from a crash may take a while to be one again). */
-  private static int manager() {
-    for (int h = 1; h <= SwarmLab.NODES; h++) {
-      try {
-        if (Boolean.TRUE.equals(lab.engine(h).infoCmd().exec().getSwarm().getControlAvailable())) {
-          return h;
-        }
-      } catch (RuntimeException e) {
-        // crashed, or not answering
-      }
-    }
-    throw new IllegalStateException("no manager answers");
+        .until(() -> status(lab.managerHost()), s -> saying(() -> "Healthy".equals(s.path("phase").asText())
+            && countStreaming(s) == 2 && hostOf(s) != leaderHost() && hostOf(s) != lab.raftLeaderHost()));
   }
 
   /** The lines of a cluster log stamped at or after {@code t}. */
@@ -521,13 +438,6 @@ class SwarmHostLossIT {
     return out;
   }
 
-  /** The container of a member's task on {@code engine}. */
-  private static String memberContainer(DockerClient engine, String member) {
-    return engine.listContainersCmd().withShowAll(true)
-        .withLabelFilter(Map.of("com.docker.swarm.service.name", "pgherd-" + member)).exec().stream()
-        .max(java.util.Comparator.comparingLong(Container::getCreated)).orElseThrow().getId();
-  }
-
   private static int countStreaming(JsonNode s) {
     int n = 0;
     for (JsonNode m : s.path("members")) {
@@ -536,91 +446,22 @@ class SwarmHostLossIT {
     return n;
   }
 
-  private static String memberState(JsonNode s, String member) {
-    for (JsonNode m : s.path("members")) {
-      if (m.path("name").asText().equals(member)) {
-        return m.path("state").asText();
-      }
-    }
-    return "";
-  }
-
   /** The lab host of the primary, by its node in the status. */
   private static int hostOf(JsonNode status) {
     for (JsonNode m : status.path("members")) {
       if ("primary".equals(m.path("role").asText())) {
-        return HOSTS.get(m.path("node").asText());
+        return lab.host(m.path("node").asText());
       }
     }
     throw new IllegalStateException("no primary in " + status);
   }
 
+  /** The host of the operator replica that holds the lease, as the Swarm (asked through a manager) says. */
   private static int leaderHost() {
-    return leaderHost(manager());
-  }
-
-  /** The host of the operator replica that holds the lease, as the Swarm (asked through host {@code via}) says. */
-  private static int leaderHost(int via) {
-    DockerClient m = lab.engine(via);
-    String holder = m.inspectServiceCmd("pgherd-operator-lease").exec().getSpec().getLabels().get("io.pgherd.lease.holder");
-    Task t = m.listTasksCmd().withIdFilter(holder).exec().stream().filter(x -> holder.equals(x.getId())).findFirst()
-        .orElseThrow();
-    return HOSTS.get(t.getNodeId());
-  }
-
-  private static long leaseToken(int via) {
-    return Long.parseLong(lab.engine(via).inspectServiceCmd("pgherd-operator-lease").exec().getSpec().getLabels()
-        .get("io.pgherd.lease.transitions"));
-  }
-
-  private static String leaderContainer() {
-    return leaderContainer(manager());
-  }
-
-  /** The container of the operator replica that holds the lease. */
-  private static String leaderContainer(int via) {
-    DockerClient m = lab.engine(via);
-    String holder = m.inspectServiceCmd("pgherd-operator-lease").exec().getSpec().getLabels().get("io.pgherd.lease.holder");
-    List<Container> c = lab.engine(leaderHost(via)).listContainersCmd()
-        .withLabelFilter(Map.of("com.docker.swarm.task.id", holder)).exec();
-    return c.get(0).getId();
+    return lab.leaseHolderHost(lab.managerHost());
   }
 
   private static Connection connect(int host, int port) throws Exception {
-    Properties p = new Properties();
-    p.setProperty("user", "postgres");
-    p.setProperty("password", password);
-    p.setProperty("connectTimeout", "3");
-    p.setProperty("socketTimeout", "10");
-    p.setProperty("sslmode", "disable");
-    return DriverManager.getConnection("jdbc:postgresql://" + SwarmLab.address(host) + ":" + port + "/postgres", p);
-  }
-
-  private static String exec(DockerClient engine, String container, String... command) throws InterruptedException {
-    ExecCreateCmdResponse e = engine.execCreateCmd(container).withCmd(command).withAttachStdout(true)
-        .withAttachStderr(true).exec();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    engine.execStartCmd(e.getId()).exec(new ExecStartResultCallback(out, out)).awaitCompletion(60, TimeUnit.SECONDS);
-    return out.toString(StandardCharsets.UTF_8);
-  }
-
-  private static String logsOf(DockerClient engine, String container) throws InterruptedException {
-    return logsOf(engine, container, 0);
-  }
-
-  /** A container's log since {@code since} (epoch seconds; 0: all), each line stamped when {@code since} is given. */
-  private static String logsOf(DockerClient engine, String container, long since) throws InterruptedException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    var cmd = engine.logContainerCmd(container).withStdOut(true).withStdErr(true);
-    if (since > 0) {
-      cmd = cmd.withSince((int) since).withTimestamps(true);
-    }
-    cmd.exec(new com.github.dockerjava.core.command.LogContainerResultCallback() {
-          @Override
-          public void onNext(com.github.dockerjava.api.model.Frame frame) {
-            out.writeBytes(frame.getPayload());
-          }
-        }).awaitCompletion(10, TimeUnit.SECONDS);
-    return out.toString(StandardCharsets.UTF_8);
+    return SwarmLab.connect(host, port, password, 3, 10);
   }
 }

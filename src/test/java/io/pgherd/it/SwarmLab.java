@@ -1,16 +1,27 @@
 package io.pgherd.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.ExecCreateCmdResponse;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Task;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.core.command.ExecStartResultCallback;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,11 +36,15 @@ final class SwarmLab {
   static final String ADDRESS = "10.251.7.1%d";
   /** The engine's socket on the node a service's task runs on (a Swarm template: the lab shares one file system). */
   static final String NODE_SOCKET = "/run/pgsw/node-{{.Node.ID}}.sock";
+  /** The Swarm service whose labels hold the operator's lease (its holder's task id, its transitions). */
+  static final String OPERATOR_LEASE = "pgherd-operator-lease";
   private static final Path SCRIPT = Path.of("test-scenarios/swarm-lab.sh");
   private static final Duration UP_TIMEOUT = Duration.ofMinutes(3);
   private static SwarmLab lab;
 
   private final java.util.Map<Integer, DockerClient> engines = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Node id → lab host, as {@link #rememberNodes} took them. */
+  private final Map<String, Integer> nodes = new java.util.concurrent.ConcurrentHashMap<>();
 
   private SwarmLab() {
   }
@@ -56,7 +71,7 @@ final class SwarmLab {
   DockerClient engine(int i) {
     return engines.computeIfAbsent(i, n -> {
       DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
-          .withDockerHost("unix:///run/pgsw/docker" + n + ".sock").build();
+          .withDockerHost(socket(n)).build();
       return DockerClientImpl.getInstance(config, new ZerodepDockerHttpClient.Builder()
           .dockerHost(config.getDockerHost()).connectionTimeout(Duration.ofSeconds(5))
           .responseTimeout(Duration.ofSeconds(60)).build());
@@ -108,7 +123,7 @@ final class SwarmLab {
    * services, network, secrets and configs, the home kept in the Swarm and the operator's key.
    */
   static void removeClusterAndOperator(DockerClient manager, String operator, String cluster) {
-    for (String service : List.of(operator, "pgherd-operator-lease")) {
+    for (String service : List.of(operator, OPERATOR_LEASE)) {
       unlessGone(() -> manager.removeServiceCmd(service).exec());
     }
     // the operator's tasks may run on any node: wait until the Swarm has none left (one on a lost node may
@@ -158,8 +173,174 @@ final class SwarmLab {
     return engine(i).infoCmd().exec().getSwarm().getNodeID();
   }
 
+  /**
+   * Every host's node id taken while all are up, so that {@link #host} answers without asking an engine
+   * (a crashed one cannot say its id).
+   */
+  void rememberNodes() {
+    for (int i = 1; i <= NODES; i++) {
+      nodes.put(nodeId(i), i);
+    }
+  }
+
+  /** The lab host (1..NODES) that is Swarm node {@code nodeId}: as {@link #rememberNodes} took it, else as the engines say. */
+  int host(String nodeId) {
+    if (!nodes.isEmpty()) {
+      Integer h = nodes.get(nodeId);
+      if (h == null) {
+        throw new IllegalStateException("no lab host is node " + nodeId);
+      }
+      return h;
+    }
+    for (int i = 1; i <= NODES; i++) {
+      if (nodeId(i).equals(nodeId)) {
+        return i;
+      }
+    }
+    throw new AssertionError("no lab host is node " + nodeId);
+  }
+
+  /** A host whose engine is a manager of the Swarm now (one back from a crash may take a while to be one again). */
+  int managerHost() {
+    for (int h = 1; h <= NODES; h++) {
+      try {
+        if (Boolean.TRUE.equals(engine(h).infoCmd().exec().getSwarm().getControlAvailable())) {
+          return h;
+        }
+      } catch (RuntimeException e) {
+        // crashed, or not answering
+      }
+    }
+    throw new IllegalStateException("no manager answers");
+  }
+
+  /** The host whose manager leads the Swarm's raft now. */
+  int raftLeaderHost() {
+    return engine(managerHost()).listSwarmNodesCmd().exec().stream()
+        .filter(n -> n.getManagerStatus() != null && Boolean.TRUE.equals(n.getManagerStatus().isLeader()))
+        .map(n -> host(n.getId())).findFirst().orElseThrow();
+  }
+
+  /** The operator replica that holds the lease: its task, the host it runs on, its container there. */
+  record Holder(String task, int host, String container) {}
+
+  /** The lease's holder, as the Swarm (asked through host {@code via}) says: the label read once, so all three agree. */
+  Holder leaseHolder(int via) {
+    DockerClient m = engine(via);
+    String holder = m.inspectServiceCmd(OPERATOR_LEASE).exec().getSpec().getLabels().get("io.pgherd.lease.holder");
+    Task t = m.listTasksCmd().withIdFilter(holder).exec().stream().filter(x -> holder.equals(x.getId())).findFirst()
+        .orElseThrow();
+    int host = host(t.getNodeId());
+    List<Container> c = engine(host).listContainersCmd().withShowAll(true)
+        .withLabelFilter(Map.of("com.docker.swarm.task.id", holder)).exec();
+    return new Holder(holder, host, c.get(0).getId());
+  }
+
+  /** The host of the operator replica that holds the lease, as the Swarm (asked through host {@code via}) says. */
+  int leaseHolderHost(int via) {
+    DockerClient m = engine(via);
+    String holder = m.inspectServiceCmd(OPERATOR_LEASE).exec().getSpec().getLabels().get("io.pgherd.lease.holder");
+    Task t = m.listTasksCmd().withIdFilter(holder).exec().stream().filter(x -> holder.equals(x.getId())).findFirst()
+        .orElseThrow();
+    return host(t.getNodeId());
+  }
+
+  /** The operator lease's transitions (its fencing token), as the Swarm (asked through host {@code via}) says. */
+  long leaseToken(int via) {
+    return Long.parseLong(engine(via).inspectServiceCmd(OPERATOR_LEASE).exec().getSpec().getLabels()
+        .get("io.pgherd.lease.transitions"));
+  }
+
+  /** The newest container (running or not) of a task of {@code service} on {@code engine}. */
+  static String newestContainer(DockerClient engine, String service) {
+    return engine.listContainersCmd().withShowAll(true)
+        .withLabelFilter(Map.of("com.docker.swarm.service.name", service)).exec().stream()
+        .max(java.util.Comparator.comparingLong(Container::getCreated)).orElseThrow().getId();
+  }
+
+  /** {@code command} run in {@code container} on {@code engine} (waited for 60 s at most); its output and errors. */
+  static String exec(DockerClient engine, String container, String... command) throws InterruptedException {
+    return exec(engine, Duration.ofSeconds(60), container, command);
+  }
+
+  /** The same, waited for {@code within} at most. */
+  static String exec(DockerClient engine, Duration within, String container, String... command)
+      throws InterruptedException {
+    ExecCreateCmdResponse e = engine.execCreateCmd(container).withCmd(command).withAttachStdout(true)
+        .withAttachStderr(true).exec();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    engine.execStartCmd(e.getId()).exec(new ExecStartResultCallback(out, out))
+        .awaitCompletion(within.toSeconds(), TimeUnit.SECONDS);
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  /** A container's whole log, its output and errors. */
+  static String logsOf(DockerClient engine, String container) throws InterruptedException {
+    return logsOf(engine, container, 0);
+  }
+
+  /** A container's log since {@code since} (epoch seconds; 0: all), each line stamped when {@code since} is given. */
+  static String logsOf(DockerClient engine, String container, long since) throws InterruptedException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    var cmd = engine.logContainerCmd(container).withStdOut(true).withStdErr(true);
+    if (since > 0) {
+      cmd = cmd.withSince((int) since).withTimestamps(true);
+    }
+    cmd.exec(new com.github.dockerjava.core.command.LogContainerResultCallback() {
+          @Override
+          public void onNext(com.github.dockerjava.api.model.Frame frame) {
+            out.writeBytes(frame.getPayload());
+          }
+        }).awaitCompletion(10, TimeUnit.SECONDS);
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  /** A member's state in a cluster's status (its JSON); empty when it has no such member. */
+  static String memberState(JsonNode status, String member) {
+    for (JsonNode m : status.path("members")) {
+      if (m.path("name").asText().equals(member)) {
+        return m.path("state").asText();
+      }
+    }
+    return "";
+  }
+
+  /** pgherd's command line on this machine with {@code args}, in {@code home} (null: the usual one) and {@code env}. */
+  static ItSupport.Run pgherd(Path home, Map<String, String> env, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
+    cmd.addAll(List.of(args));
+    return ItSupport.run(home, cmd, env);
+  }
+
+  /** A new empty directory: a pgherd home with no cluster in it (one that has clusters keeps its commands on this machine). */
+  static Path emptyHome() {
+    try {
+      return Files.createTempDirectory("pgherd-empty-home");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** A connection as postgres to lab host {@code host}'s {@code port}, with its connect and socket timeouts (seconds). */
+  static Connection connect(int host, int port, String password, int connectTimeout, int socketTimeout)
+      throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", "postgres");
+    p.setProperty("password", password);
+    p.setProperty("connectTimeout", Integer.toString(connectTimeout));
+    p.setProperty("socketTimeout", Integer.toString(socketTimeout));
+    p.setProperty("sslmode", "disable");
+    return DriverManager.getConnection("jdbc:postgresql://" + address(host) + ":" + port + "/postgres", p);
+  }
+
+  /** The address of host {@code i} on the lab's bridge. */
   static String address(int i) {
     return String.format(ADDRESS, i);
+  }
+
+  /** The Docker host of engine {@code i}'s socket, as a client names it. */
+  static String socket(int i) {
+    return "unix:///run/pgsw/docker" + i + ".sock";
   }
 
   /** Runs the script with {@code args}; fails with its output when it fails or outlasts {@code timeout}. */

@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.command.ExecCreateCmdResponse;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Secret;
 import com.github.dockerjava.api.model.Service;
-import com.github.dockerjava.core.command.ExecStartResultCallback;
 import io.pgherd.docker.DockerGateway;
 import io.pgherd.model.Names;
 import io.pgherd.runtime.ContainerInfo;
@@ -18,14 +16,11 @@ import io.pgherd.runtime.ContainerSpec.FileContent;
 import io.pgherd.runtime.EngineUnavailableException;
 import io.pgherd.runtime.NameTakenException;
 import io.pgherd.swarm.SwarmRuntime;
-import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -101,7 +96,7 @@ class SwarmRuntimeIT {
     ContainerInfo running = awaitRunning(id);
     assertThat(running.node()).isEqualTo(created.node());
     await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("start pgherd-srt-1 " + id));
-    int host = hostOf(running.node());
+    int host = lab.host(running.node());
     String first = taskContainer(host, "pgherd-srt-1");
     assertThat(exec(host, first, "stat", "-c", "%a %u %n", KEY, CFG)) // copied by the image's user, haproxy (998)
         .contains("600 998 " + KEY).contains("644 998 " + CFG);
@@ -250,16 +245,6 @@ class SwarmRuntimeIT {
     }
   }
 
-  /** Which lab host (1..N) is the Swarm node {@code nodeId}. */
-  private static int hostOf(String nodeId) {
-    for (int i = 1; i <= SwarmLab.NODES; i++) {
-      if (lab.nodeId(i).equals(nodeId)) {
-        return i;
-      }
-    }
-    throw new AssertionError("no lab host is node " + nodeId);
-  }
-
   /** The running task container of {@code service} on host {@code i} (its engine asked directly, as only a test may). */
   private static String taskContainer(int i, String service) {
     List<Container> running = lab.engine(i).listContainersCmd()
@@ -269,11 +254,7 @@ class SwarmRuntimeIT {
   }
 
   private static String exec(int i, String container, String... command) throws InterruptedException {
-    ExecCreateCmdResponse e = lab.engine(i).execCreateCmd(container).withCmd(command).withAttachStdout(true)
-        .withAttachStderr(true).exec();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    lab.engine(i).execStartCmd(e.getId()).exec(new ExecStartResultCallback(out, out)).awaitCompletion(20, TimeUnit.SECONDS);
-    return out.toString(StandardCharsets.UTF_8);
+    return SwarmLab.exec(lab.engine(i), Duration.ofSeconds(20), container, command);
   }
 
   private static List<Secret> fileSecrets(String service) {

@@ -189,11 +189,9 @@ class SwarmStackIT {
 
   /** pgherd's command line on the host, a client of the lab's first manager, with PGHERD_RUNTIME=swarm. */
   private static ItSupport.Run cli(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(ItSupport.repo().resolve("bin/pgherd").toString()));
-    cmd.addAll(List.of(args));
     Map<String, String> env = new java.util.HashMap<>(ENV);
     env.put("PGHERD_RUNTIME", "swarm");
-    return ItSupport.run(null, cmd, env);
+    return SwarmLab.pgherd(null, env, args);
   }
 
   private static void sh(String script) throws Exception {

@@ -17,12 +17,12 @@ class PrimaryPlacementTest {
     for (int i = 0; i < replicaNodes.length; i++) {
       members.add(new Member(name + "-" + (i + 2), "replica", "streaming", replicaNodes[i]));
     }
-    return new Cluster(name, phase, members);
+    return new Cluster(name, phase, NOW.minusSeconds(61), members);
   }
 
   @Test
   void aPrimaryOnTheRaftLeadersNodeMovesToAReplicaElsewhereAwayFromTheActingOperator() {
-    var move = PrimaryPlacement.move("A", "B", List.of(cluster("demo", "Healthy", "A", "B", "C")), Map.of(), NOW);
+    var move = PrimaryPlacement.move("A", "B", true, List.of(cluster("demo", "Healthy", "A", "B", "C")), Map.of(), NOW);
     assertThat(move).isPresent();
     assertThat(move.get().cluster()).isEqualTo("demo");
     assertThat(move.get().to()).isEqualTo("demo-3"); // on C: B runs the acting operator
@@ -31,34 +31,45 @@ class PrimaryPlacementTest {
 
   @Test
   void nothingMovesWhenThePrimaryIsElsewhereOrAnyClusterIsNotHealthy() {
-    assertThat(PrimaryPlacement.move("A", "C", List.of(cluster("demo", "Healthy", "B", "A", "C")), Map.of(), NOW))
+    assertThat(PrimaryPlacement.move("A", "C", true, List.of(cluster("demo", "Healthy", "B", "A", "C")), Map.of(), NOW))
         .isEmpty();
-    assertThat(PrimaryPlacement.move("A", "C", List.of(cluster("demo", "Healthy", "A", "B", "C"),
+    assertThat(PrimaryPlacement.move("A", "C", true, List.of(cluster("demo", "Healthy", "A", "B", "C"),
         cluster("other", "Degraded", "B", "C")), Map.of(), NOW)).isEmpty();
-    assertThat(PrimaryPlacement.move(null, "C", List.of(cluster("demo", "Healthy", "A", "B")), Map.of(), NOW)).isEmpty();
+    assertThat(PrimaryPlacement.move(null, "C", true, List.of(cluster("demo", "Healthy", "A", "B")), Map.of(), NOW)).isEmpty();
   }
 
   @Test
   void onlyAStreamingReplicaOnAnotherNodeIsATarget() {
-    Cluster lagging = new Cluster("demo", "Healthy", List.of(new Member("demo-1", "primary", "running", "A"),
+    Cluster lagging = new Cluster("demo", "Healthy", NOW.minusSeconds(61), List.of(new Member("demo-1", "primary", "running", "A"),
         new Member("demo-2", "replica", "catching up", "B"), new Member("demo-3", "replica", "streaming", "A")));
-    assertThat(PrimaryPlacement.move("A", "C", List.of(lagging), Map.of(), NOW)).isEmpty();
+    assertThat(PrimaryPlacement.move("A", "C", true, List.of(lagging), Map.of(), NOW)).isEmpty();
     // the operator's node when it is the only one
-    assertThat(PrimaryPlacement.move("A", "B", List.of(cluster("demo", "Healthy", "A", "B")), Map.of(), NOW).get().to())
+    assertThat(PrimaryPlacement.move("A", "B", true, List.of(cluster("demo", "Healthy", "A", "B")), Map.of(), NOW).get().to())
         .isEqualTo("demo-2");
+  }
+
+  @Test
+  void nothingMovesWhileANodeIsAwayOrBeforeEveryClusterHasBeenHealthyForAMinute() {
+    List<Cluster> clusters = List.of(cluster("demo", "Healthy", "A", "B", "C"));
+    assertThat(PrimaryPlacement.move("A", "B", false, clusters, Map.of(), NOW)).isEmpty();
+    Cluster justHealed = new Cluster("demo", "Healthy", NOW.minusSeconds(30), clusters.get(0).members());
+    assertThat(PrimaryPlacement.move("A", "B", true, List.of(justHealed), Map.of(), NOW)).isEmpty();
+    assertThat(PrimaryPlacement.move("A", "B", true, List.of(justHealed), Map.of(), NOW.plusSeconds(31))).isPresent();
+    Cluster unknown = new Cluster("demo", "Healthy", null, clusters.get(0).members());
+    assertThat(PrimaryPlacement.move("A", "B", true, List.of(unknown), Map.of(), NOW)).isEmpty();
   }
 
   @Test
   void aClusterMovedRecentlyIsNotMovedAgainUntilAWhileHasPassed() {
     List<Cluster> clusters = List.of(cluster("demo", "Healthy", "A", "B", "C"));
-    assertThat(PrimaryPlacement.move("A", "B", clusters, Map.of("demo", NOW.minusSeconds(60)), NOW)).isEmpty();
-    assertThat(PrimaryPlacement.move("A", "B", clusters,
+    assertThat(PrimaryPlacement.move("A", "B", true, clusters, Map.of("demo", NOW.minusSeconds(60)), NOW)).isEmpty();
+    assertThat(PrimaryPlacement.move("A", "B", true, clusters,
         Map.of("demo", NOW.minus(PrimaryPlacement.AGAIN_AFTER).minusSeconds(1)), NOW)).isPresent();
   }
 
   @Test
   void aTargetOnANodeWithoutAPrimaryIsPreferred() {
     List<Cluster> clusters = List.of(cluster("a", "Healthy", "A", "B", "C"), cluster("b", "Healthy", "B", "A", "C"));
-    assertThat(PrimaryPlacement.move("A", "D", clusters, Map.of(), NOW).get().to()).isEqualTo("a-3"); // C runs none
+    assertThat(PrimaryPlacement.move("A", "D", true, clusters, Map.of(), NOW).get().to()).isEqualTo("a-3"); // C runs none
   }
 }
