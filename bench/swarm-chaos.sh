@@ -14,8 +14,9 @@
 # cut-replica-node (a replica's host, the one without the acting operator), crash-operator-node,
 # cut-operator-node (the lease holder's host); crash = `swarm-lab.sh crash I`, cut = `cut I`. The order
 # is a shuffled deck seeded with --seed (1): every kind once per round, in random order.
-# A cycle: wait until Healthy, both replicas streaming, the acting operator off the primary's node (it
-# steps off by itself; after --converge-timeout the cycle runs anyway, saying so); start a write probe
+# A cycle: wait until Healthy, both replicas streaming, the acting operator off the primary's node and the
+# primary off the Swarm raft leader's (the operator moves both by itself; after --converge-timeout the
+# cycle runs anyway, saying so); start a write probe
 # (bench/WriteProbe.java, an insert every INTERVAL_MS) and a read loop (select 1 on the read-only port
 # every 0.5 s) through a host that is not faulted; LEAD_S later the fault; then, asked through that host
 # (status, the lease's labels; polled, ~1 s resolution): failover (another member primary and running),
@@ -206,6 +207,9 @@ sj() { python3 -c "$SJ_PRELUDE
 print($1)" "$STATUS" 2>/dev/null; }
 healthy() { [ "$(sj "s.get('phase') == 'Healthy' and len(ms) == 3 and streaming == 2")" = True ]; }
 primary_host() { host_of "$(sj 'node.get(p, "")')"; }
+raft_leader_host() { # VIA → the host whose manager leads the Swarm's raft (0: unknown)
+  host_of "$(engine "$1" node ls --format '{{.ID}} {{.ManagerStatus}}' 2>/dev/null | awk '$2 == "Leader" {print $1}')"
+}
 
 read_password() { # from the acting operator's home into 0600 files (never printed, never an argument)
   local m h holder c
@@ -310,21 +314,21 @@ PY
 }
 
 # ---------------------------------------------------------------- a cycle
-wait_ready() { # Healthy, 2 streaming, the acting operator off the primary's node; sets LEADER, READY_NOTE
-  local deadline=$((SECONDS + CONVERGE)) m lh seen=''
+wait_ready() { # Healthy, 2 streaming, the acting operator off the primary's node, the primary off the raft
+  local deadline=$((SECONDS + CONVERGE)) m lh seen=''  # leader's (the operator moves it); sets LEADER, READY_NOTE
   READY_NOTE=''
   while [ $SECONDS -lt $deadline ]; do
     m=$(manager)
     if [ "$m" != 0 ] && status "$m" && healthy && lh=$(leader_host "$m") && [ "$lh" != 0 ]; then
       LEADER=$lh seen=1
       cp "$STATUS" "$TMP/ready.json"
-      [ "$lh" != "$(primary_host)" ] && return 0
+      [ "$lh" != "$(primary_host)" ] && [ "$(raft_leader_host "$m")" != "$(primary_host)" ] && return 0
     fi
     sleep 2
   done
   [ -n "$seen" ] || return 1
   cp "$TMP/ready.json" "$STATUS"
-  READY_NOTE="; the acting operator was still on the primary's node after ${CONVERGE}s"
+  READY_NOTE="; the acting operator or the raft leader was still on the primary's node after ${CONVERGE}s"
 }
 await_event() { # KIND VIA OLD_PRIMARY TOKEN TARGET MEMBER FAULT_MS → "SECONDS PRIMARY" (-1: not within MEASURE_S)
   local h t lh deadline=$((SECONDS + MEASURE_S))

@@ -24,10 +24,28 @@ public final class AgentContact {
 
   private final Map<String, Instant> heard = new ConcurrentHashMap<>();
   private final Map<String, Instant> since = new ConcurrentHashMap<>();
+  /** Agents whose address answered nothing at the last call (no connection within the timeout), since when. */
+  private final Map<String, Instant> silent = new ConcurrentHashMap<>();
+
+  /** The agent's address answered nothing at {@code at} (its host lost or cut off, it seems); cleared by an answer. */
+  public void unreachable(String containerId, Instant at) {
+    silent.putIfAbsent(containerId, at);
+  }
+
+  /** Since when the agent's address has answered nothing, if its last call found it so. */
+  public Optional<Instant> unreachableSince(String containerId) {
+    return Optional.ofNullable(silent.get(containerId));
+  }
 
   /** The agent in {@code containerId} heard the operator by {@code at} (the latest of what it is told counts). */
   public void heard(String containerId, Instant at) {
     heard.merge(containerId, at, (a, b) -> a.isAfter(b) ? a : b);
+  }
+
+  /** The agent answered: its address is reachable again. */
+  public void answered(String containerId, Instant at) {
+    heard(containerId, at);
+    silent.remove(containerId);
   }
 
   /** The agent in {@code containerId} exists (its container publishes or serves the API) as of {@code at}. */
@@ -54,5 +72,6 @@ public final class AgentContact {
   public void forget(String containerId) {
     heard.remove(containerId);
     since.remove(containerId);
+    silent.remove(containerId);
   }
 }

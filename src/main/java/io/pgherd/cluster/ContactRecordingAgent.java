@@ -42,11 +42,13 @@ final class ContactRecordingAgent implements MemberAgent {
     Instant sent = clock.instant();
     try {
       T answer = call.call();
-      contact.heard(containerId, clock.instant());
+      contact.answered(containerId, clock.instant());
       return answer;
     } catch (AgentException e) {
       if (e.mayHaveArrived()) {
         contact.heard(containerId, sent);
+      } else if (e.unreachable()) {
+        contact.unreachable(containerId, sent);
       }
       throw e;
     }

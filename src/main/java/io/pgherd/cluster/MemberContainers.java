@@ -106,6 +106,11 @@ public final class MemberContainers extends ClusterPart {
 
   /** The old container's last lines, if they come within {@link #KEPT_LOG_WAIT} (a failover waits for this). */
   private String lastLines(ContainerInfo old) {
+    java.util.Optional<java.time.Instant> silent = scope.agentContact.unreachableSince(old.id());
+    if (silent.isPresent()) { // its engine would not send them either: a failover does not wait for it
+      throw new IllegalStateException("its agent's address has answered nothing since " + silent.get()
+          + " (its node may be lost): not asked for them");
+    }
     java.util.concurrent.CompletableFuture<String> logs = java.util.concurrent.CompletableFuture.supplyAsync(
         () -> docker.logs(old.id(), KEPT_LOG_LINES, true));
     try {

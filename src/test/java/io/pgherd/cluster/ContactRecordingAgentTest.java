@@ -150,4 +150,17 @@ class ContactRecordingAgentTest {
     contact.heard("c1", T0.plusSeconds(4)); // a probe past its deadline, recorded after a later call's answer
     assertThat(contact.lastHeard("c1")).contains(T0.plusSeconds(5));
   }
+
+  @Test
+  void anAddressThatAnsweredNothingIsSaidSoUntilTheAgentAnswersAgain() throws Exception {
+    failure = new AgentException("the agent of demo-1 at 10.0.1.5:8009: no connection within 1000 ms",
+        new IOException(new java.net.http.HttpConnectTimeoutException("HTTP connect timed out")));
+    assertThatThrownBy(agent::status).isSameAs(failure);
+    now = T0.plusSeconds(2);
+    assertThatThrownBy(agent::status).isSameAs(failure);
+    assertThat(contact.unreachableSince("c1")).contains(T0);
+    failure = null;
+    agent.status();
+    assertThat(contact.unreachableSince("c1")).isEmpty();
+  }
 }
