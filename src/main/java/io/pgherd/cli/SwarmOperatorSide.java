@@ -30,7 +30,7 @@ final class SwarmOperatorSide implements AutoCloseable {
   private final Home home;
   private final SwarmHome swarmHome;
   private final OperatorLeadership leadership;
-  private RemoteCli remote;
+  private volatile RemoteCli remote;
 
   private SwarmOperatorSide(DockerGateway docker, Home home, SwarmHome swarmHome, OperatorLeadership leadership) {
     this.leadership = leadership;
@@ -89,6 +89,13 @@ final class SwarmOperatorSide implements AutoCloseable {
         return false;
       }
       System.err.println("pgherd operator: stepping off: " + why);
+      try { // a command under way is finished first (its caller would wait for it in vain)
+        if (remote != null && !remote.finishTaken(java.time.Duration.ofSeconds(10))) {
+          System.err.println("pgherd operator: a command line still runs after 10 s; its caller is told this replica stopped");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       Runtime.getRuntime().halt(0);
       return true;
     });
@@ -97,7 +104,7 @@ final class SwarmOperatorSide implements AutoCloseable {
           + said)).start();
     }
     swarmHome.start(SwarmOperatorSide::stopActing, why -> System.err.println("warning: " + why));
-    remote = new RemoteCli(docker.client(), new EngineCalls(docker.host()));
+    remote = new RemoteCli(docker.client(), new EngineCalls(docker.host()), leadership.me());
     remote.serve(request -> {
       if (!request.args().isEmpty() && request.args().get(0).equals(RemotePsql.REQUEST)) {
         return RemotePsql.answer(home, request.args()); // reads only: nothing to store

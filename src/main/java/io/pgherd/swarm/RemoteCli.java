@@ -41,13 +41,26 @@ public final class RemoteCli {
 
   private final DockerClient client;
   private final EngineCalls calls;
+  /** The operator's task id, written in each request it takes (empty for a caller). */
+  private final String me;
   /** The requests taken (by name) while their configs are there. */
   private final Set<String> handled = new HashSet<>();
+  /** Requests taken and not answered yet. */
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
   private volatile boolean closed;
+  /** How often a caller whose request was taken looks whether the operator that took it still runs. */
+  static final long TAKER_CHECK_MS = 3000;
 
+  /** A caller's. */
   public RemoteCli(DockerClient client, EngineCalls calls) {
+    this(client, calls, "");
+  }
+
+  /** The operator's: {@code me} (its task id) is written in the requests it takes, so a caller can tell when it is gone. */
+  public RemoteCli(DockerClient client, EngineCalls calls, String me) {
     this.client = client;
     this.calls = calls;
+    this.me = me;
   }
 
   /** A file's content as a request carries it. */
@@ -71,11 +84,22 @@ public final class RemoteCli {
     calls.call(() -> client.createConfigCmd().withName(name).withLabels(Map.of(LABEL, "request")).withData(data).exec());
     try {
       long deadline = System.nanoTime() + timeout.toNanos();
+      long nextCheck = System.nanoTime() + TAKER_CHECK_MS * 1_000_000;
       while (System.nanoTime() < deadline) {
         Optional<Config> answer = inspect(name + ".answer");
         if (answer.isPresent()) {
           Configs.remove(client, calls, answer.get().getId());
           return Optional.of(JSON.readValue(Configs.data(answer.get()), Answer.class));
+        }
+        if (System.nanoTime() > nextCheck) {
+          nextCheck = System.nanoTime() + TAKER_CHECK_MS * 1_000_000;
+          Optional<String> gone = takerGone(name);
+          if (gone.isPresent()) {
+            inspect(name + ".answer").ifPresent(a -> Configs.remove(client, calls, a.getId()));
+            return Optional.of(new Answer(1, "error: the operator that took this command (task " + gone.get()
+                + ") stopped before it answered (a step-off, a lease lost, its node lost): it may or may not have"
+                + " been carried out; `pgherd get` and `pgherd status` show where things stand; ask again\n"));
+          }
         }
         Thread.sleep(300);
       }
@@ -85,6 +109,34 @@ public final class RemoteCli {
         inspect(left).ifPresent(c -> Configs.remove(client, calls, c.getId()));
       }
     }
+  }
+
+  /**
+   * The task of the operator that took the request, when the Swarm says it no longer runs (ended,
+   * or on a node that is not ready); empty while it runs, or while nobody took it.
+   */
+  private Optional<String> takerGone(String name) throws IOException {
+    Optional<Config> taken = inspect(name + ".taken");
+    if (taken.isEmpty()) {
+      return Optional.empty();
+    }
+    String taker = new String(Configs.data(taken.get()), java.nio.charset.StandardCharsets.UTF_8).strip();
+    if (taker.isEmpty() || taker.equals("1")) {
+      return Optional.empty(); // an operator of an earlier pgherd: it does not say who it is
+    }
+    List<com.github.dockerjava.api.model.Task> tasks = calls.call(() -> client.listTasksCmd().withIdFilter(taker).exec());
+    Optional<com.github.dockerjava.api.model.Task> t = tasks.stream().filter(x -> taker.equals(x.getId())).findFirst();
+    boolean runs = t.isPresent() && t.get().getStatus() != null
+        && t.get().getStatus().getState() == com.github.dockerjava.api.model.TaskState.RUNNING
+        && t.get().getDesiredState() == com.github.dockerjava.api.model.TaskState.RUNNING
+        && nodeReady(t.get().getNodeId());
+    return runs ? Optional.empty() : Optional.of(taker);
+  }
+
+  private boolean nodeReady(String node) {
+    return calls.call(() -> client.listSwarmNodesCmd().withIdFilter(List.of(node)).exec()).stream()
+        .anyMatch(n -> n.getStatus() != null
+            && n.getStatus().getState() == com.github.dockerjava.api.model.SwarmNodeState.READY);
   }
 
   // ------------------------------------------------------------------ the operator
@@ -127,17 +179,22 @@ public final class RemoteCli {
       }
       try { // taken once, by one operator: a command that one began is never run again by the next
         calls.call(() -> client.createConfigCmd().withName(name + ".taken").withLabels(Map.of(LABEL, "taken"))
-            .withData(new byte[] {'1'}).exec());
+            .withData((me.isEmpty() ? "1" : me).getBytes(java.nio.charset.StandardCharsets.UTF_8)).exec());
       } catch (ConflictException e) {
         return;
       }
-      Answer a = handler.apply(JSON.readValue(Configs.data(c.get()), Request.class));
-      String out = a.output().length() > MAX_OUTPUT
-          ? "(the first " + (a.output().length() - MAX_OUTPUT) + " characters left out)\n"
-              + a.output().substring(a.output().length() - MAX_OUTPUT) : a.output();
-      byte[] data = JSON.writeValueAsBytes(new Answer(a.exitCode(), out));
-      calls.call(() -> client.createConfigCmd().withName(name + ".answer").withLabels(Map.of(LABEL, "answer"))
-          .withData(data).exec());
+      inFlight.incrementAndGet();
+      try { // carried out and answered: counted until the answer is written
+        Answer a = handler.apply(JSON.readValue(Configs.data(c.get()), Request.class));
+        String out = a.output().length() > MAX_OUTPUT
+            ? "(the first " + (a.output().length() - MAX_OUTPUT) + " characters left out)\n"
+                + a.output().substring(a.output().length() - MAX_OUTPUT) : a.output();
+        byte[] data = JSON.writeValueAsBytes(new Answer(a.exitCode(), out));
+        calls.call(() -> client.createConfigCmd().withName(name + ".answer").withLabels(Map.of(LABEL, "answer"))
+            .withData(data).exec());
+      } finally {
+        inFlight.decrementAndGet();
+      }
     } catch (ConflictException e) {
       // answered already
     } catch (IOException | RuntimeException e) {
@@ -147,6 +204,20 @@ public final class RemoteCli {
 
   public void close() {
     closed = true;
+  }
+
+  /**
+   * Stops taking requests and waits (at most {@code within}) until those taken are carried out and
+   * answered: before the operator steps off, so that no command it began is left half done; a
+   * caller that finds no answer tells its user when the operator that took it is gone.
+   */
+  public boolean finishTaken(Duration within) throws InterruptedException {
+    closed = true;
+    long deadline = System.nanoTime() + within.toNanos();
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    return inFlight.get() == 0;
   }
 
   private Optional<Config> inspect(String name) {

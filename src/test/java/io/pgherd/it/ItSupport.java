@@ -172,12 +172,22 @@ final class ItSupport {
     }
     pb.environment().putAll(env);
     Process p = pb.start();
-    byte[] out = p.getInputStream().readAllBytes();
+    java.util.concurrent.CompletableFuture<byte[]> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return p.getInputStream().readAllBytes();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
       p.destroyForcibly();
-      throw new IllegalStateException("timed out: " + cmd);
+      throw new IllegalStateException("timed out after 5 minutes: " + cmd);
     }
-    return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    try {
+      return new Run(p.exitValue(), new String(out.get(30, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("the output of " + cmd + " could not be read: " + e, e);
+    }
   }
 
   static Path repo() {

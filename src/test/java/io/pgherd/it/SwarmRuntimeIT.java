@@ -230,6 +230,46 @@ class SwarmRuntimeIT {
   }
 
   @Test
+  void aCommandTakenByAnOperatorThatStoppedBeforeAnsweringIsSaidSoRatherThanWaitedForInVain() throws Exception {
+    // an "operator" that takes every request (naming a task the Swarm does not run) and never answers
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread taker = new Thread(() -> {
+      while (!done.get()) {
+        for (var c : manager.listConfigsCmd().withFilters(Map.of("label", List.of("io.pgherd.cli=request"))).exec()) {
+          try {
+            manager.createConfigCmd().withName(c.getSpec().getName() + ".taken")
+                .withLabels(Map.of("io.pgherd.cli", "taken")).withData("nosuchtask0000000000000000".getBytes()).exec();
+          } catch (com.github.dockerjava.api.exception.ConflictException e) {
+            // taken already
+          }
+        }
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    taker.start();
+    try {
+      var remote = new io.pgherd.swarm.RemoteCli(manager, new io.pgherd.docker.EngineCalls("unix:///run/pgsw/docker1.sock"));
+      var answer = remote.call(new io.pgherd.swarm.RemoteCli.Request(List.of("get"), Map.of()), Duration.ofMinutes(2));
+      assertThat(answer).isPresent();
+      assertThat(answer.get().exitCode()).isEqualTo(1);
+      assertThat(answer.get().output()).contains("the operator that took this command (task nosuchtask",
+          "stopped before it answered", "may or may not have been carried out");
+    } finally {
+      done.set(true);
+      taker.join();
+    }
+    assertThat(manager.listConfigsCmd().withFilters(Map.of("label", List.of("io.pgherd.cli=request"))).exec())
+        .as("the request removed").isEmpty();
+    for (var c : manager.listConfigsCmd().withFilters(Map.of("label", List.of("io.pgherd.cli"))).exec()) {
+      manager.removeConfigCmd(c.getId()).exec(); // a marker the fake operator made again after the caller removed it
+    }
+  }
+
+  @Test
   void anEngineThatIsNoSwarmManagerIsRefusedByName() {
     SwarmRuntime notASwarm = new SwarmRuntime(DockerGateway.connect()); // the machine's own engine: in no Swarm
     assertThatThrownBy(notASwarm::ping).isInstanceOf(EngineUnavailableException.class)
