@@ -53,6 +53,13 @@ public final class Observer extends ClusterPart {
    * there is none). A probe still running then counts as failed, and the pass goes on.
    */
   public static final Duration PROBE_DEADLINE = Duration.ofSeconds(5);
+  /**
+   * How long a pass waits for the probe of a member whose agent's address answered nothing at its
+   * last call (its host lost or cut off, it seems): the probe goes on in the background and its
+   * answer, should one come, is recorded; the pass does not wait out a connection timeout each
+   * time, so that a failover is decided as soon as the primary must have fenced itself.
+   */
+  static final Duration SILENT_PROBE_WAIT = Duration.ofMillis(250);
   /** Members probed over SQL rather than through their agent, and why (said once each). */
   private final Map<Integer, String> fallbacks = new TreeMap<>();
   /** Since when each member's agent has not answered (a new container's agent starts in a second or two). */
@@ -128,13 +135,20 @@ public final class Observer extends ClusterPart {
     Map<Integer, String> fenced = new TreeMap<>();
     pending.forEach((ordinal, future) -> {
       Look look;
+      long wait = Math.max(0, deadline - System.nanoTime());
+      if (agentContact.unreachableSince(members.get(ordinal).id()).isPresent()) {
+        wait = Math.min(wait, SILENT_PROBE_WAIT.toNanos());
+      }
       try {
-        look = future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        look = future.get(wait, TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
         // it goes on in the background (its own timeouts end it); this pass does not wait for it, and the next
         // starts no other of the same member while it runs
         stillRunning.put(ordinal, future);
-        look = Look.failed("no answer within " + PROBE_DEADLINE.toSeconds() + " s (the probe still runs: its name"
+        look = Look.failed(wait < PROBE_DEADLINE.toNanos() && agentContact.unreachableSince(members.get(ordinal).id())
+            .isPresent() ? "its agent's address has answered nothing since " + agentContact.unreachableSince(
+                members.get(ordinal).id()).get() + " (its probe goes on in the background)"
+            : "no answer within " + PROBE_DEADLINE.toSeconds() + " s (the probe still runs: its name"
             + " may not resolve, or its address not answer)");
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

@@ -15,10 +15,11 @@ import java.util.Optional;
  * costs no write, and losing the primary's costs the isolation timeout alone. So once every node
  * is ready and every cluster has been Healthy for {@link #SETTLED} (a recovery is over, not under
  * way), a primary on the leader's node is switched over to a replica streaming on another node —
- * one cluster at a time, each at most once per {@link #AGAIN_AFTER}.
+ * one cluster at a time. A primary this moved is not moved again before {@link #AGAIN_AFTER} (the
+ * raft leader followed it: no chase); one that a failover or a person put there since is.
  */
 public final class PrimaryPlacement {
-  /** A cluster whose primary was moved is not moved again for this reason before this long. */
+  /** A primary this moved is not moved again before this long, should the raft leader follow it. */
   public static final Duration AGAIN_AFTER = Duration.ofMinutes(10);
   /** How long every cluster must have been Healthy before a primary is moved. */
   public static final Duration SETTLED = Duration.ofSeconds(60);
@@ -34,6 +35,9 @@ public final class PrimaryPlacement {
   /** A switchover to ask for: the cluster, the replica to promote, and why. */
   public record Move(String cluster, String to, String why) {}
 
+  /** A move asked for: when, and the member it made the primary. */
+  public record Moved(Instant at, String to) {}
+
   /**
    * The switchover to ask for now, if any.
    *
@@ -41,10 +45,10 @@ public final class PrimaryPlacement {
    * @param operatorNode the node id the acting operator runs on (a target there is taken last: the
    *     operator would step off it)
    * @param everyNodeReady whether the Swarm calls every node ready
-   * @param lastMoved when each cluster's primary was last moved for this reason
+   * @param lastMoved each cluster's last move by this placement
    */
   public static Optional<Move> move(String leaderNode, String operatorNode, boolean everyNodeReady,
-      List<Cluster> clusters, Map<String, Instant> lastMoved, Instant now) {
+      List<Cluster> clusters, Map<String, Moved> lastMoved, Instant now) {
     if (leaderNode == null || !everyNodeReady || clusters.stream().anyMatch(c -> !"Healthy".equals(c.phase())
         || c.since() == null || now.isBefore(c.since().plus(SETTLED)))) {
       return Optional.empty(); // only once all is quiet: a failover, a member or a node away, a rejoin, come first
@@ -54,9 +58,9 @@ public final class PrimaryPlacement {
       if (primary.isEmpty() || !leaderNode.equals(primary.get().node())) {
         continue;
       }
-      Instant last = lastMoved.get(c.name());
-      if (last != null && now.isBefore(last.plus(AGAIN_AFTER))) {
-        continue;
+      Moved last = lastMoved.get(c.name());
+      if (last != null && last.to().equals(primary.get().name()) && now.isBefore(last.at().plus(AGAIN_AFTER))) {
+        continue; // the one it moved there: the raft leader followed it
       }
       Comparator<Member> best = Comparator.comparing((Member m) -> m.node().equals(operatorNode))
           .thenComparing(m -> primariesOn(clusters, m.node()))

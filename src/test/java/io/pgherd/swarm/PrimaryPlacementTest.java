@@ -60,11 +60,16 @@ class PrimaryPlacementTest {
   }
 
   @Test
-  void aClusterMovedRecentlyIsNotMovedAgainUntilAWhileHasPassed() {
-    List<Cluster> clusters = List.of(cluster("demo", "Healthy", "A", "B", "C"));
-    assertThat(PrimaryPlacement.move("A", "B", true, clusters, Map.of("demo", NOW.minusSeconds(60)), NOW)).isEmpty();
+  void aPrimaryThisMovedIsNotMovedAgainUntilAWhileHasPassedOneAFailoverPutThereIs() {
+    List<Cluster> clusters = List.of(cluster("demo", "Healthy", "A", "B", "C")); // demo-1 the primary, on A
+    var movedHere = Map.of("demo", new PrimaryPlacement.Moved(NOW.minusSeconds(60), "demo-1"));
+    assertThat(PrimaryPlacement.move("A", "B", true, clusters, movedHere, NOW)).as("the raft leader followed it").isEmpty();
     assertThat(PrimaryPlacement.move("A", "B", true, clusters,
-        Map.of("demo", NOW.minus(PrimaryPlacement.AGAIN_AFTER).minusSeconds(1)), NOW)).isPresent();
+        Map.of("demo", new PrimaryPlacement.Moved(NOW.minus(PrimaryPlacement.AGAIN_AFTER).minusSeconds(1), "demo-1")), NOW))
+        .isPresent();
+    var movedElsewhere = Map.of("demo", new PrimaryPlacement.Moved(NOW.minusSeconds(60), "demo-2"));
+    assertThat(PrimaryPlacement.move("A", "B", true, clusters, movedElsewhere, NOW)).as("a failover put demo-1 there since")
+        .isPresent();
   }
 
   @Test
