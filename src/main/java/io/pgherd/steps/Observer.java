@@ -120,7 +120,7 @@ public final class Observer extends ClusterPart {
       CompletableFuture<Look> late = stillRunning.get(e.getKey());
       if (late != null && !late.isDone()) {
         // the last pass's probe of it still runs (past its deadline): no second one queued behind it
-        errors.put(e.getKey(), "its last probe, started more than " + PROBE_DEADLINE.toSeconds() + " s ago, still runs"
+        errors.put(e.getKey(), "its last probe, which this operator stopped waiting for, still runs"
             + " (its name may not resolve, or its address not answer)");
         continue;
       }

@@ -153,7 +153,8 @@ final class ServiceLifecycle {
     if (lost.isPresent()) {
       // it cannot be stopped, nor another started beside it (they would share the volume): it waits
       if (!lost.get().equals(ServiceSpecs.waiting(s.getSpec()).orElse(""))) {
-        update(container, x -> ServiceSpecs.waiting(x, lost.get()));
+        // a change of its placement makes a new task (once its node is back): with the files written since
+        update(container, x -> withPendingFiles(ServiceSpecs.waiting(x, lost.get())));
       }
       return;
     }
@@ -195,11 +196,11 @@ final class ServiceLifecycle {
     Placement.Decision d = nodes.choose(spec.getName(), ServiceSpecs.asked(spec), group, volume);
     if (d.node().isEmpty()) {
       if (!d.reason().equals(ServiceSpecs.waiting(spec).orElse(""))) {
-        update(s.getId(), x -> ServiceSpecs.waiting(x, d.reason()));
+        update(s.getId(), x -> withPendingFiles(ServiceSpecs.waiting(x, d.reason())));
       }
       return false;
     }
-    update(s.getId(), x -> ServiceSpecs.pinned(x, d.node().get()));
+    update(s.getId(), x -> withPendingFiles(ServiceSpecs.pinned(x, d.node().get())));
     volumes.record(volume, d.node().get(), ServiceSpecs.container(spec).getImage(),
         spec.getLabels() == null ? Map.of() : spec.getLabels());
     LOG.info("{}: {}", spec.getName(), d.reason());
@@ -326,7 +327,11 @@ final class ServiceLifecycle {
     return v == null || v.isBlank() ? List.of() : List.of(v.split(","));
   }
 
-  /** The files written while a task ran, mounted from the next start on. */
+  /**
+   * The files written while a task ran, mounted from the next start on — and by every change of the
+   * task's template (its placement: Swarm makes a new task for it, which must not start with the
+   * files of the one before, e.g. a former primary's postgresql.conf without primary_conninfo).
+   */
   private ServiceSpec withPendingFiles(ServiceSpec spec) {
     List<String> ids = pending(spec);
     if (ids.isEmpty()) {
