@@ -34,7 +34,7 @@
 #                  balancers, sampled every 200 ms from inside each host's namespace (a cut-off host's
 #                  too; a crashed host's sampler dies with it and starts again at boot)
 # Violations (exit 1): a lost write in sync mode (async: reported; a violation only if acknowledged after
-# the fencing window, fault + isolationTimeout + 2 s); a dual-writable bucket; no failover, takeover or
+# the fencing window, fault + isolationTimeout + 1.2 s); a dual-writable bucket; no failover, takeover or
 # detection within 120 s; a failover in a replica or operator fault (unless the operator's node ran the
 # primary too); no convergence within --converge-timeout (240 s) of the fault (the run stops). Targets,
 # under the table: write outage median <= 10 s (crash-primary-node), <= 15 s (cut-primary-node);
@@ -90,7 +90,7 @@ LAB=$REPO/test-scenarios/swarm-lab.sh
 NAME=${NAME:-schaos} RW_PORT=${RW_PORT:-18432} RO_PORT=${RO_PORT:-18433}
 INTERVAL_MS=${INTERVAL_MS:-20} LEAD_S=${LEAD_S:-5} HOLD_S=${HOLD_S:-20} TAIL_S=${TAIL_S:-5}
 MEASURE_S=120                 # the bound on the failover/takeover/detection wait
-FENCE_MS=$((ISO_MS + 2000))   # the fencing window: isolationTimeout + AgentContact.MARGIN
+FENCE_MS=$((ISO_MS + 1200))   # the fencing window: isolationTimeout + AgentContact.MARGIN
 WORK_S=$((LEAD_S + 30 + MEASURE_S + HOLD_S + 60 + CONVERGE + TAIL_S))   # a bound on a cycle's workloads
 IMAGES=(pgherd/postgres:15 pgherd/haproxy:2.6 pgherd/operator:latest)
 unset DOCKER_HOST             # the machine's engine for the images; the lab's engines always named
@@ -171,6 +171,19 @@ keep_logs() { # MANAGER: what the run leaves behind (no secret among it)
   timeout 60 docker -H "$(sock "$1")" service logs --timestamps pgherd-operator >"$KEEP_LOGS/operator.log" 2>&1
   cp "$TMP"/probe-*.csv "$TMP"/probe-*.err "$TMP"/samples-h*.log "$TMP"/reads-*.log "$TMP"/dual-*.txt \
     "$RESULTS" "$TMP/lab.log" "$KEEP_LOGS/" 2>/dev/null
+  local i c
+  for i in 1 2 3; do # each host's load balancer copy as its engine and its namespace see it
+    { echo "== host $i: containers"; engine "$i" ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Status}} {{.CreatedAt}}'
+      echo "== host $i: the load balancer's tasks"; engine "$i" service ps "pgherd-$NAME-lb" --no-trunc \
+        --format '{{.ID}} {{.Node}} {{.DesiredState}} {{.CurrentState}} {{.Error}}'
+      echo "== host $i: listening sockets"; ip netns exec "pgsw$i" ss -ltnp
+      echo "== host $i: nat rules"; ip netns exec "pgsw$i" iptables -t nat -S
+      for c in $(engine "$i" ps -aq --filter "name=pgherd-$NAME-lb"); do
+        echo "== host $i: container $c"; engine "$i" inspect "$c" --format '{{json .State}} {{json .NetworkSettings.Ports}}'
+        engine "$i" logs --timestamps --tail 40 "$c" 2>&1
+      done
+    } >"$KEEP_LOGS/host-$i.txt" 2>&1
+  done
   log "logs kept in $KEEP_LOGS"
 }
 

@@ -89,7 +89,7 @@ public final class Agent {
           return new Health.Answer(200, Json.write(Map.of("reloaded", true)));
         }));
     if (api.isPresent()) {
-      Guard guard = new Guard(new AgentConf(dir.resolve("agent.conf")), watch, fence, server::postmaster,
+      Guard guard = new Guard(new AgentConf(dir.resolve("agent.conf")), watch::state, fence, server::postmaster,
           api.get()::lastOperatorCall, clock, period, healthPort, log);
       Http.daemon(guard, "pgherd-agent-guard").start();
     } else {

@@ -13,16 +13,23 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
- * Self-fencing: every {@code periodMillis}, once the operator has been silent for the isolation
- * timeout, asks whether the other members' agents can be reached (a TCP connection to their health
- * port within {@link #PEER_TIMEOUT_MILLIS}, name resolution included) and fences a primary that
- * sees no majority ({@link Isolation}).
+ * Self-fencing: every {@link #PERIOD_MILLIS} at most, once the operator has been silent for the
+ * isolation timeout, asks whether the other members' agents can be reached (a TCP connection to
+ * their health port within {@link #PEER_TIMEOUT_MILLIS}, name resolution included) and fences a
+ * primary that sees no majority ({@link Isolation}). The peers are asked from {@link #PROBE_LEAD_MILLIS}
+ * before the timeout, and a verdict reached early waits for it: a primary cut off from everything
+ * is fenced within a check period of the timeout (docs/architecture.md, "Self-fencing"), the bound
+ * the operator's margin ({@code cluster.AgentContact.MARGIN}) rests on.
  */
 final class Guard implements Runnable {
   static final long PEER_TIMEOUT_MILLIS = 500;
+  /** The longest a peer probe takes: its connection timeout and the wait for a name that does not resolve. */
+  static final long PROBE_LEAD_MILLIS = PEER_TIMEOUT_MILLIS + 200;
+  /** The longest between two checks (the agent's health period, when shorter). */
+  static final long PERIOD_MILLIS = 200;
 
   private final AgentConf conf;
-  private final HealthWatch watch;
+  private final Supplier<Health.State> state;
   private final Fence fence;
   private final Supplier<Postmaster> postmaster;
   private final LongSupplier lastOperatorCall;
@@ -33,15 +40,15 @@ final class Guard implements Runnable {
   private final ExecutorService probes = Executors.newCachedThreadPool(r -> Http.daemon(r, "pgherd-agent-peer"));
   private String lastVerdict = "";
 
-  Guard(AgentConf conf, HealthWatch watch, Fence fence, Supplier<Postmaster> postmaster, LongSupplier lastOperatorCall,
+  Guard(AgentConf conf, Supplier<Health.State> state, Fence fence, Supplier<Postmaster> postmaster, LongSupplier lastOperatorCall,
       LongSupplier clock, long periodMillis, int peerPort, Log log) {
     this.conf = conf;
-    this.watch = watch;
+    this.state = state;
     this.fence = fence;
     this.postmaster = postmaster;
     this.lastOperatorCall = lastOperatorCall;
     this.clock = clock;
-    this.periodMillis = periodMillis;
+    this.periodMillis = Math.min(periodMillis, PERIOD_MILLIS);
     this.peerPort = peerPort;
     this.log = log;
   }
@@ -62,17 +69,25 @@ final class Guard implements Runnable {
 
   void check() throws IOException, InterruptedException {
     AgentConf.Settings s = conf.current(log);
-    long silent = clock.getAsLong() - lastOperatorCall.getAsLong();
-    Health.State state = watch.state();
-    boolean primary = state != null && state.role() == Health.Role.PRIMARY
-        && clock.getAsLong() - state.atMillis() <= Agent.MAX_STATE_AGE_MILLIS;
-    if (s.isolationTimeoutMillis() <= 0 || !primary || !Isolation.operatorSilent(silent, s.isolationTimeoutMillis())
+    long timeout = s.isolationTimeoutMillis();
+    Health.State now = state.get();
+    boolean primary = now != null && now.role() == Health.Role.PRIMARY
+        && clock.getAsLong() - now.atMillis() <= Agent.MAX_STATE_AGE_MILLIS;
+    if (timeout <= 0 || !primary || !Isolation.probeDue(silent(), timeout, PROBE_LEAD_MILLIS)
         || fence.fenced().isPresent()) {
       lastVerdict = "";
       return;
     }
     int reachable = reachable(s.peers());
-    Isolation.Decision d = Isolation.decide(true, silent, s.isolationTimeoutMillis(), s.peers().size(), reachable);
+    long wait = Isolation.untilTimeout(silent(), timeout);
+    if (wait > 0 && !Isolation.majority(s.peers().size(), reachable)) {
+      Thread.sleep(wait); // the verdict is ready before the timeout: given at the timeout, not a probe later
+    }
+    long silent = silent();
+    if (!Isolation.operatorSilent(silent, timeout)) {
+      return; // heard from the operator meanwhile, or not silent long enough yet (a majority seen: asked again)
+    }
+    Isolation.Decision d = Isolation.decide(true, silent, timeout, s.peers().size(), reachable);
     if (d.fence()) {
       fence.fence(d.reason(), postmaster.get());
     } else {
@@ -82,6 +97,10 @@ final class Guard implements Runnable {
         lastVerdict = verdict;
       }
     }
+  }
+
+  private long silent() {
+    return clock.getAsLong() - lastOperatorCall.getAsLong();
   }
 
   private int reachable(List<String> peers) throws InterruptedException {

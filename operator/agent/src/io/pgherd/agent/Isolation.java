@@ -30,7 +30,7 @@ final class Isolation {
     }
     int members = peers + 1;
     int seen = peersReachable + 1;
-    if (seen * 2 > members) {
+    if (majority(peers, peersReachable)) {
       return new Decision(false, "no word from the operator for " + silentMillis + " ms, but " + seen + " of "
           + members + " members reachable (a majority)");
     }
@@ -38,8 +38,27 @@ final class Isolation {
         + timeoutMillis + " ms) and only " + seen + " of " + members + " members reachable (no majority)");
   }
 
-  /** Whether the peers need asking at all: only once the operator has been silent for the timeout. */
+  /** Whether the operator has been silent for the timeout. */
   static boolean operatorSilent(long silentMillis, long timeoutMillis) {
     return silentMillis >= timeoutMillis;
+  }
+
+  /**
+   * Whether the peers need asking now: from {@code leadMillis} (the longest a peer probe takes)
+   * before the timeout, so that the verdict is ready when the timeout is reached rather than a
+   * probe later.
+   */
+  static boolean probeDue(long silentMillis, long timeoutMillis, long leadMillis) {
+    return silentMillis >= timeoutMillis - leadMillis;
+  }
+
+  /** How long a verdict reached early (no majority, the operator not yet silent long enough) waits: 0 when due. */
+  static long untilTimeout(long silentMillis, long timeoutMillis) {
+    return Math.max(0, timeoutMillis - silentMillis);
+  }
+
+  /** Whether these many reachable peers, with this member, make a majority of the cluster. */
+  static boolean majority(int peers, int peersReachable) {
+    return (peersReachable + 1) * 2 > peers + 1;
   }
 }

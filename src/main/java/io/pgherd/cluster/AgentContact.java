@@ -12,15 +12,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * agent), and so when a primary that can no longer be reached must have fenced itself.
  *
  * <p>The timing (docs/architecture.md, "Self-fencing"): the agent counts its silence from the
- * arrival of the operator's last call, the operator from the answer to it (later); the agent fences
- * within one check period (500 ms) plus its peer probe (≤ 0.7 s) after the isolation timeout. So
- * once {@code isolationTimeout + MARGIN} has passed since the operator last heard from it, a
- * primary's agent has fenced it — if the agent can run at all (a frozen container cannot, but then
- * the engine that froze it can kill it).
+ * arrival of the operator's last call, the operator from the answer to it (later); the agent asks
+ * its peers from before the isolation timeout and fences at it, within one check period (200 ms)
+ * and an immediate shutdown (ms). So once {@code isolationTimeout + MARGIN} has passed since the
+ * operator last heard from it, a primary's agent has fenced it — if the agent can run at all (a
+ * frozen container cannot, but then the engine that froze it can kill it).
  */
 public final class AgentContact {
-  /** More than the agent's check period, its peer probe and an immediate shutdown take together. */
-  public static final Duration MARGIN = Duration.ofSeconds(2);
+  /**
+   * More than the agent's check period and an immediate shutdown take together (≤ 0.3 s): the rest
+   * is slack for a process or machine slower than its timers (was 2 s while the agent asked its
+   * peers only after the timeout, up to 1.3 s later).
+   */
+  public static final Duration MARGIN = Duration.ofMillis(1200);
 
   private final Map<String, Instant> heard = new ConcurrentHashMap<>();
   private final Map<String, Instant> since = new ConcurrentHashMap<>();

@@ -3,6 +3,7 @@ package io.pgherd.reconcile;
 import static io.pgherd.reconcile.FakeClusterScene.indexOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgherd.cluster.AgentContact;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,10 +14,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A primary that can no longer be reached — neither its agent nor its PostgreSQL answers, its
  * container still running (cut off) — is replaced only once its agent must have fenced it: the
- * isolation timeout (default 10 s) plus a 2 s margin after the agent last answered. A primary whose
+ * isolation timeout (default 10 s) plus a 1.2 s margin after the agent last answered. A primary whose
  * agent answers while its SQL hangs is the operator's to fence, at once.
  */
 class FakeClusterIsolationTest {
+  /** The isolation timeout (10 s, the default) and the margin. */
+  private static final Duration FENCED_BY = Duration.ofSeconds(10).plus(AgentContact.MARGIN);
+
   /**
    * Passes a probe period (500 ms) apart, as the operator probes, until {@code action} is logged
    * (the detection window runs on the clock); when it was, or null after 60 passes.
@@ -47,10 +51,10 @@ class FakeClusterIsolationTest {
 
     assertThat(failedOverAt).as("a failover").isNotNull();
     assertThat(Duration.between(lastAnswer, failedOverAt)).as("not before isolation timeout + margin")
-        .isGreaterThanOrEqualTo(Duration.ofSeconds(12)).isLessThan(Duration.ofSeconds(14));
+        .isGreaterThanOrEqualTo(FENCED_BY).isLessThan(FENCED_BY.plusSeconds(2));
     assertThat(scene.log().since(logMark).of("failover")).singleElement().satisfies(e -> assertThat(e.reason())
         .contains("primary demo-1 does not answer SQL", "its agent has not answered since " + lastAnswer,
-            "it has fenced itself by now (isolation timeout 10000 ms + 2000 ms)"));
+            "it has fenced itself by now (isolation timeout 10000 ms + 1200 ms)"));
     List<String> h = scene.engine.historySince(mark);
     assertThat(indexOf(h, "kill pgherd-demo-1")).as("the engine fences it too, where it can").isNotNegative()
         .isLessThan(indexOf(h, "sql pgherd-demo-2 promote") < 0 ? indexOf(h, "sql pgherd-demo-3 promote")
@@ -93,7 +97,7 @@ class FakeClusterIsolationTest {
     Instant failedOverAt = passUntilLogged(scene, logMark, "failover");
     assertThat(failedOverAt).as("a failover").isNotNull();
     assertThat(Duration.between(lastAnswer, failedOverAt)).as("not before isolation timeout + margin")
-        .isGreaterThanOrEqualTo(Duration.ofSeconds(12)).isLessThan(Duration.ofSeconds(14));
+        .isGreaterThanOrEqualTo(FENCED_BY).isLessThan(FENCED_BY.plusSeconds(2));
     assertThat(scene.log().since(logMark).of("failover")).singleElement().satisfies(e -> assertThat(e.reason())
         .contains("container is removing (running (its node is down))", "it has fenced itself by now"));
   }
