@@ -26,11 +26,13 @@ public class AgentException extends Exception {
   /**
    * Whether the call may have reached the agent before it failed (it counts the operator's calls):
    * not when it never had a connection (none within the timeout, or refused), nor when it was
-   * never sent (no cause: refused before sending); otherwise it may have (no answer in time, a
+   * never sent (no cause: refused before sending; a status probe whose TLS handshake did not
+   * finish, {@link OwnConnectionGet.NotSent}); otherwise it may have (no answer in time, a
    * connection closed, an error answer).
    */
   public boolean mayHaveArrived() {
     return !causedBy(java.net.http.HttpConnectTimeoutException.class) && !causedBy(java.net.ConnectException.class)
+        && !causedBy(OwnConnectionGet.NotSent.class)
         && (getCause() != null || getMessage() == null || !getMessage().endsWith(": interrupted"));
   }
 

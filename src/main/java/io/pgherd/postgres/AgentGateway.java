@@ -18,7 +18,8 @@ import javax.net.ssl.SSLHandshakeException;
 
 /**
  * One member's agent over HTTPS with mutual TLS ({@link AgentTls}), with the JDK's HTTP client:
- * HTTP/1.1 on a kept-alive connection (the operator asks every pass), a connection within
+ * HTTP/1.1 on a kept-alive connection — but for the status probe, on a connection of its own
+ * every time ({@link OwnConnectionGet}, why there) — a connection within
  * {@link #CONNECT_TIMEOUT} and an answer within {@link #READ_TIMEOUT}, else the member's agent
  * counts as unreachable for this pass. Keep one per member ({@link AgentConnections}) so that its
  * connection is reused.
@@ -47,6 +48,7 @@ public final class AgentGateway implements MemberAgent {
   private final String host;
   private final int port;
   private final Credentials credentials;
+  private final javax.net.ssl.SSLContext tls;
   private final HttpClient client;
   private final URI status;
   /**
@@ -72,10 +74,11 @@ public final class AgentGateway implements MemberAgent {
     this.host = host;
     this.port = port;
     this.credentials = credentials;
+    this.tls = AgentTls.context(credentials, Names.container(member));
     this.client = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(CONNECT_TIMEOUT)
-        .sslContext(AgentTls.context(credentials, Names.container(member)))
+        .sslContext(tls)
         .sslParameters(AgentTls.parameters())
         .followRedirects(HttpClient.Redirect.NEVER)
         .proxy(HttpClient.Builder.NO_PROXY)
@@ -91,7 +94,7 @@ public final class AgentGateway implements MemberAgent {
   @Override
   public AgentStatus status() throws AgentException {
     // always tried: the operator's word to the agent (which it counts its isolation from), and the way back
-    byte[] body = ok(send(HttpRequest.newBuilder(status).GET(), QUICK_TIMEOUT, true), "status");
+    byte[] body = ok(probe(), "status");
     AgentStatus s;
     try {
       s = AgentStatus.parse(body);
@@ -224,16 +227,11 @@ public final class AgentGateway implements MemberAgent {
     return ok(send(request, READ_TIMEOUT), what);
   }
 
+  /** One request, refused at once while its address recently answered nothing (the status probe is always tried). */
   private HttpResponse<byte[]> send(HttpRequest.Builder request, Duration timeout) throws AgentException {
-    return send(request, timeout, false);
-  }
-
-  /** One request; unless {@code evenIfUnreachable}, refused at once while its address recently answered nothing. */
-  private HttpResponse<byte[]> send(HttpRequest.Builder request, Duration timeout, boolean evenIfUnreachable)
-      throws AgentException {
     io.pgherd.runtime.Acting.check(); // no word to an agent from an operator replica that may not act now
     Unreachable last = unreachable;
-    if (!evenIfUnreachable && last != null) {
+    if (last != null) {
       long ago = System.nanoTime() - last.at();
       if (ago < UNREACHABLE_QUIET.toNanos()) {
         throw new AgentException(last.failure().getMessage() + " " + ago / 1_000_000 + " ms ago; not tried again"
@@ -255,11 +253,34 @@ public final class AgentGateway implements MemberAgent {
     }
   }
 
+  /**
+   * The status asked on a connection of its own ({@link OwnConnectionGet}): a probe that failed
+   * tells whether it can have reached the agent, which a probe on a kept-alive connection cannot.
+   */
+  private OwnConnectionGet.Response probe() throws AgentException {
+    io.pgherd.runtime.Acting.check(); // no word to an agent from an operator replica that may not act now
+    try {
+      OwnConnectionGet.Response response = OwnConnectionGet.get(tls, AgentTls.parameters(), host, port,
+          status.getRawPath(), CONNECT_TIMEOUT, QUICK_TIMEOUT);
+      unreachable = null;
+      return response;
+    } catch (IOException e) {
+      AgentException failure = new AgentException(where() + ": " + describe(e, QUICK_TIMEOUT), e);
+      unreachable = failure.unreachable() ? new Unreachable(failure, System.nanoTime()) : null;
+      throw failure;
+    }
+  }
+
   private byte[] ok(HttpResponse<byte[]> response, String what) throws AgentException {
-    byte[] body = response.body() == null ? new byte[0] : response.body();
-    if (response.statusCode() != 200) {
+    return ok(new OwnConnectionGet.Response(response.statusCode(), response.body() == null ? new byte[0] : response.body()),
+        what);
+  }
+
+  private byte[] ok(OwnConnectionGet.Response response, String what) throws AgentException {
+    byte[] body = response.body();
+    if (response.code() != 200) {
       throw new AgentException(where() + ": " + (what.equals("status") ? "" : what + ": ") + "HTTP "
-          + response.statusCode() + quoted(body));
+          + response.code() + quoted(body));
     }
     return body;
   }
@@ -278,7 +299,8 @@ public final class AgentGateway implements MemberAgent {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SSLHandshakeException) {
         String why = certificateProblem(t).orElse(innermost(t));
-        boolean closed = why.startsWith("Remote host") || why.contains("closed") || why.contains("EOF");
+        boolean closed = why.startsWith("Remote host") || why.contains("closed") || why.contains("EOF")
+            || why.contains("shut down");
         return "TLS handshake refused: " + why + (closed ? NOBODY : "");
       }
     }
@@ -288,7 +310,8 @@ public final class AgentGateway implements MemberAgent {
       }
     }
     String closed = innermost(e);
-    if (closed.contains("Connection reset") || closed.contains("received no bytes") || closed.contains("EOF reached")) {
+    if (closed.contains("Connection reset") || closed.contains("received no bytes") || closed.contains("EOF reached")
+        || closed.contains("Broken pipe")) {
       // TLS 1.3: the client's handshake ends before the server has checked its certificate, so a
       // refusal shows as a connection closed without an answer
       return "the connection was closed without an answer (" + closed + ")" + NOBODY;

@@ -103,7 +103,7 @@ class AgentGatewayTest {
   }
 
   @Test
-  void theStatusIsReadOverMutualTlsOnOneKeptAliveConnection() throws Exception {
+  void theStatusIsReadOverMutualTlsEachTimeOnAConnectionOfItsOwn() throws Exception {
     int port = serve(agentOf(CA, "pgherd-demo-1"), CA);
     AgentGateway agent = new AgentGateway("demo-1", "127.0.0.1", port, credentials(CA, CLIENT));
     AgentStatus s = agent.status();
@@ -116,7 +116,74 @@ class AgentGatewayTest {
     assertThat(s.pgControl()).get().isEqualTo(new byte[] {7});
     agent.status();
     agent.status();
-    assertThat(connections).as("three asks, one connection").hasSize(1);
+    assertThat(connections).as("three asks, three connections (a failed one tells whether it was sent)").hasSize(3);
+  }
+
+  @Test
+  void otherCallsShareOneKeptAliveConnection() throws Exception {
+    int port = serve(agentOf(CA, "pgherd-demo-1"), CA);
+    server.createContext("/v1/reload", exchange -> {
+      connections.add(exchange.getRemoteAddress().getPort());
+      byte[] answer = "{\"reloaded\": true}".getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, answer.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(answer);
+      }
+    });
+    AgentGateway agent = new AgentGateway("demo-1", "127.0.0.1", port, credentials(CA, CLIENT));
+    agent.reload();
+    agent.reload();
+    agent.reload();
+    assertThat(connections).as("three calls, one connection").hasSize(1);
+  }
+
+  /**
+   * The operator counts a probe that may have reached the agent as word the agent heard (it counts
+   * its isolation from it): one that never had a connection, or whose TLS handshake did not finish,
+   * cannot have; one written and not answered in time may have.
+   */
+  @Test
+  void aStatusProbeSaysWhetherItCanHaveReachedTheAgent() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    AgentException refused = catchThrowableOfType(
+        new AgentGateway("demo-1", "127.0.0.1", closed, credentials(CA, CLIENT))::status, AgentException.class);
+    assertThat(refused.mayHaveArrived()).as(refused.getMessage()).isFalse();
+
+    try (ServerSocket silent = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      // accepts (the kernel does) and never says a word: the TLS handshake never finishes
+      AgentException noHandshake = catchThrowableOfType(
+          new AgentGateway("demo-1", "127.0.0.1", silent.getLocalPort(), credentials(CA, CLIENT))::status,
+          AgentException.class);
+      assertThat(noHandshake.mayHaveArrived()).as(noHandshake.getMessage()).isFalse();
+      assertThat(noHandshake.getMessage()).contains("within 1500 ms");
+    }
+
+    Certificates.Pair otherCa = Certificates.authority("demo", NOW, Duration.ofDays(3650));
+    int stranger = serve(agentOf(otherCa, "pgherd-demo-1"), CA);
+    AgentException notOurs = catchThrowableOfType(
+        new AgentGateway("demo-1", "127.0.0.1", stranger, credentials(CA, CLIENT))::status, AgentException.class);
+    assertThat(notOurs.mayHaveArrived()).as(notOurs.getMessage()).isFalse();
+    server.stop(0);
+
+    int port = serve(agentOf(CA, "pgherd-demo-1"), CA);
+    server.removeContext("/v1/status");
+    server.createContext("/v1/status", exchange -> {
+      connections.add(exchange.getRemoteAddress().getPort());
+      try {
+        Thread.sleep(3000); // longer than the probe waits
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      exchange.close();
+    });
+    AgentException late = catchThrowableOfType(
+        new AgentGateway("demo-1", "127.0.0.1", port, credentials(CA, CLIENT))::status, AgentException.class);
+    assertThat(connections).as("the request arrived").hasSize(1);
+    assertThat(late.mayHaveArrived()).as(late.getMessage()).isTrue();
+    assertThat(late.getMessage()).isEqualTo("the agent of demo-1 at 127.0.0.1:" + port + ": no answer within 1500 ms");
   }
 
   @Test
