@@ -269,13 +269,23 @@ public final class StatusReport extends ClusterPart {
     }
   }
 
-  /** Creating until the cluster has once been healthy; Degraded after that. */
+  /**
+   * Creating until the cluster has once been healthy; Degraded after that — by the marker kept with
+   * its state, or by a status from before the marker existed (an operator taking over on a Swarm
+   * has the state, not the statuses).
+   */
   private boolean neverHealthy() {
+    if (home.wasHealthy(cluster)) {
+      return false;
+    }
     String previous = home.readStatus(cluster).map(PostgresClusterStatus::getPhase).orElse(null);
     return previous == null || "Pending".equals(previous) || "Creating".equals(previous);
   }
 
   public void writeStatus(PostgresClusterStatus status) {
+    if ("Healthy".equals(status.getPhase())) {
+      home.markHealthy(cluster);
+    }
     Optional<PostgresClusterStatus> old = home.readStatus(cluster);
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     if (old.isPresent() && Objects.equals(old.get().getPhase(), status.getPhase())

@@ -191,6 +191,33 @@ public final class Home {
     return root.resolve("state").resolve(fileName(cluster) + ".restored");
   }
 
+  /**
+   * Written the first time a cluster is Healthy: it is Degraded, not Creating, from then on — kept
+   * with the state (on a Swarm, in the home an operator taking over restores; the statuses are not).
+   */
+  public Path healthyMarker(String cluster) {
+    return root.resolve("state").resolve(fileName(cluster) + ".healthy");
+  }
+
+  /** Whether the cluster has been Healthy once ({@link #healthyMarker}). */
+  public boolean wasHealthy(String cluster) {
+    return Files.exists(healthyMarker(cluster));
+  }
+
+  /** Records that the cluster has been Healthy once (a no-op after the first time). */
+  public void markHealthy(String cluster) {
+    Path marker = healthyMarker(cluster);
+    if (!Files.exists(marker)) {
+      createRoot();
+      try {
+        writeAtomically(marker, (java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "\n")
+            .getBytes(StandardCharsets.UTF_8), false);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + marker, e);
+      }
+    }
+  }
+
   /** A restore in place under way ({@link InPlaceRestore}). */
   public Path inPlaceRestoreFile(String cluster) {
     return root.resolve("state").resolve(fileName(cluster) + ".restore.json");
@@ -299,6 +326,7 @@ public final class Home {
       Files.deleteIfExists(specFile(cluster));
       Files.deleteIfExists(stateFile(cluster));
       Files.deleteIfExists(restoredMarker(cluster));
+      Files.deleteIfExists(healthyMarker(cluster));
       Files.deleteIfExists(inPlaceRestoreFile(cluster));
       Path restoreWork = root.resolve("restore").resolve(fileName(cluster));
       if (Files.isDirectory(restoreWork)) {
