@@ -100,6 +100,7 @@ final class Demotion extends ClusterPart {
       try {
         var files = memberFiles.memberFiles(cfg, after, ordinal);
         agent.get().putFiles(files);
+        docker.keepFiles(c.id(), files); // a new task (a Swarm's, after its host's loss) starts as a replica too
         delivered(c, files);
         return;
       } catch (AgentException e) {
@@ -133,6 +134,7 @@ final class Demotion extends ClusterPart {
     try {
       var files = memberFiles.memberFiles(cfg, topology, topology.primary());
       agent.get().putFiles(files);
+      docker.keepFiles(old.id(), files);
       delivered(old, files);
       agent.get().start(false);
       return true;

@@ -57,6 +57,14 @@ public interface ContainerRuntime {
   /** Writes files into a container (running or not), creating parent directories. */
   void copyFiles(String container, Map<String, FileContent> files);
 
+  /**
+   * Files the container's agent has just written into it, kept for its next start where a start
+   * makes a new container from a template (a Swarm task: what it finds at its start, or it would
+   * start with the files it was created with — a former primary's postgresql.conf, without
+   * primary_conninfo). A Docker container keeps its own filesystem across restarts: nothing to do.
+   */
+  default void keepFiles(String container, Map<String, FileContent> files) {}
+
   /** Unpacks a tar stream into the container at {@code remotePath}. */
   void copyTar(String container, String remotePath, InputStream tar);
 

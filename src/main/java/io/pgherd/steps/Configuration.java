@@ -101,6 +101,7 @@ public final class Configuration extends ClusterPart {
     if (agent.isPresent()) {
       try {
         agent.get().putFiles(files);
+        docker.keepFiles(c.id(), files); // for its next task, where a start makes a new one
         agent.get().reload();
         return;
       } catch (AgentException e) {

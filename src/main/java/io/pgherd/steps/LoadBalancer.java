@@ -134,6 +134,8 @@ public final class LoadBalancer extends ClusterPart {
       }
     }
     if (!reloaded.isEmpty()) {
+      // the copies have it from their agents; a new task (a node back, a copy restarted) starts with it
+      docker.keepFiles(lb.id(), Map.of(HaproxyConf.PATH, FileContent.of(config, 0644)));
       progress.changed = true;
       log.action("reload-lb", (reloaded.size() == 1 ? reloaded.get(0).toString()
           : name + " on " + reloaded.size() + " nodes") + ": servers now: " + serversSummary(cfg, topology, obs));
@@ -151,6 +153,7 @@ public final class LoadBalancer extends ClusterPart {
     if (copy.agent().isPresent() && agentFiles.entrySet().stream()
         .anyMatch(f -> !hash(f.getValue().content()).equals(agent.fileHash(copy, f.getKey())))) {
       agent.deliverFiles(copy, agentFiles); // a renewed certificate: the agent reads it again by itself
+      docker.keepFiles(copy.lb().id(), agentFiles);
       log.action("renew-lb-agent-files", copy + ": its agent's certificate and CA delivered");
     }
     return reload;

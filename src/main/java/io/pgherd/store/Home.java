@@ -209,12 +209,8 @@ public final class Home {
     Path marker = healthyMarker(cluster);
     if (!Files.exists(marker)) {
       createRoot();
-      try {
-        writeAtomically(marker, (java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "\n")
-            .getBytes(StandardCharsets.UTF_8), false);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot write " + marker, e);
-      }
+      writeAtomically(marker, (java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "\n")
+          .getBytes(StandardCharsets.UTF_8), false);
     }
   }
 

@@ -116,10 +116,15 @@ final class ServiceLifecycle {
     Service s = require(container);
     List<ContainerSpecSecret> mounts = secrets.create(s.getSpec().getName(), s.getSpec().getLabels(), files);
     remember(s.getSpec().getName(), files, false);
+    Set<String> paths = new HashSet<>();
+    mounts.forEach(m -> paths.add(m.getFile().getName()));
     update(container, spec -> {
       if (running(spec)) {
         Map<String, String> labels = new HashMap<>(spec.getLabels());
-        List<String> pending = new ArrayList<>(pending(spec));
+        // a file written again supersedes its earlier pending copy (swept by the update)
+        List<String> pending = new ArrayList<>();
+        secrets.mounts(pending(spec)).stream().filter(m -> !paths.contains(m.getFile().getName()))
+            .forEach(m -> pending.add(m.getSecretId()));
         mounts.forEach(m -> pending.add(m.getSecretId()));
         labels.put(ServiceSpecs.LABEL_PENDING_FILES, String.join(",", pending));
         return spec.withLabels(labels);

@@ -160,6 +160,12 @@ public final class SwarmRuntime implements ContainerRuntime {
     services.copyFiles(container, files);
   }
 
+  /** The running task has them from its agent: the service's next task gets them too. */
+  @Override
+  public void keepFiles(String container, Map<String, FileContent> files) {
+    services.copyFiles(container, files);
+  }
+
   /** A new task unless one runs (a task still stopping is waited for: two tasks never share a volume). */
   @Override
   public void start(String container) {

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * a status line each) whose read-write port reaches the one primary and whose read-only port
  * balances over all three members, the overlay's encryption as probed and said in status, no password in
  * any service's definition; a killed primary
- * failed over to another node; a switchover across nodes; the operator killed, then its node drained,
+ * failed over to another node; a switchover across nodes (the old primary's task made anew from its template
+ * still a replica); the operator killed, then its node drained,
  * running again and resuming from the home kept in the Swarm without a failover, the drained node's
  * replica waiting, then back; drift; a fourth member waiting for a node until a fourth joins, and
  * scaling in again; a Swarm without a quorum of managers refusing the command line, saying why.
@@ -298,6 +299,23 @@ class SwarmClusterIT {
     System.out.println(log);
     assertThat(log).contains("switchover: " + old + " → " + now,
         "rejoined: " + old + " streams from " + now + " on timeline 3 after its data as it was");
+
+    // a new task of the old primary's service, made from its template as when its node comes back after a
+    // crash: it starts with the replica's files its agent was given, not the primary's it was created with
+    String service = "pgherd-" + old;
+    Set<String> tasksBefore = new HashSet<>();
+    manager.listTasksCmd().withServiceFilter(service).exec().forEach(t -> tasksBefore.add(t.getId()));
+    Service svc = manager.inspectServiceCmd(service).exec();
+    com.github.dockerjava.api.model.ServiceSpec spec = svc.getSpec();
+    Integer force = spec.getTaskTemplate().getForceUpdate();
+    spec.getTaskTemplate().withForceUpdate(force == null ? 1 : force + 1);
+    manager.updateServiceCmd(svc.getId(), spec).withVersion(svc.getVersion().getIndex()).exec();
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> manager.listTasksCmd()
+        .withServiceFilter(service).exec().stream().anyMatch(t -> !tasksBefore.contains(t.getId())
+            && t.getStatus() != null && t.getStatus().getState() == com.github.dockerjava.api.model.TaskState.RUNNING));
+    Thread.sleep(5000); // a pass or two on the new task
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(SwarmClusterIT::status, s -> "streaming".equals(memberState(s, old)) && now.equals(s.path("primary").asText()));
   }
 
   @Test
