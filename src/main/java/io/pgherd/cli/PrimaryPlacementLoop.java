@@ -34,6 +34,8 @@ final class PrimaryPlacementLoop {
   private final String me;
   private final Consumer<String> say;
   private final Map<String, PrimaryPlacement.Moved> lastMoved = new HashMap<>();
+  /** The last look's failure, said once until it changes or a look succeeds. */
+  private String lastFailure;
   /** Requests this loop made and has not read the answer of yet, by cluster. */
   private final Map<String, String> asked = new HashMap<>();
 
@@ -57,8 +59,16 @@ final class PrimaryPlacementLoop {
           if (io.pgherd.runtime.Acting.whyNot() == null) {
             look();
           }
+          lastFailure = null;
         } catch (RuntimeException e) {
-          // looked at again in a moment (a Swarm between leaders, say): where a primary runs is no emergency
+          // looked at again in a moment (a Swarm between leaders, say): where a primary runs is no emergency,
+          // but a lasting failure is said, once for each different message
+          String why = String.valueOf(e.getMessage());
+          if (!why.equals(lastFailure)) {
+            say.accept("placement: cannot look at where the primaries run (looked at again every " + EVERY_MS / 1000
+                + " s): " + why);
+            lastFailure = why;
+          }
         }
         sleep(EVERY_MS);
       }
