@@ -123,15 +123,25 @@ final class SwarmLab {
    * services, network, secrets and configs, the home kept in the Swarm and the operator's key.
    */
   static void removeClusterAndOperator(DockerClient manager, String operator, String cluster) {
+    // the operator scaled to nothing and its tasks waited for while its service still names them (a task
+    // filter naming a removed service finds none at once, while its operator may still run and make again
+    // a member service removed below); one on a lost node may linger: go on after a minute, saying so
+    try {
+      com.github.dockerjava.api.model.Service op = manager.inspectServiceCmd(operator).exec();
+      manager.updateServiceCmd(op.getId(), op.getSpec().withMode(new com.github.dockerjava.api.model.ServiceModeConfig()
+          .withReplicated(new com.github.dockerjava.api.model.ServiceReplicatedModeOptions().withReplicas(0))))
+          .withVersion(op.getVersion().getIndex()).exec();
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> tasksOf(manager, operator).stream()
+          .noneMatch(t -> t.getStatus() != null && t.getStatus().getState() != null && List.of("new", "pending",
+              "assigned", "accepted", "preparing", "ready", "starting", "running")
+              .contains(t.getStatus().getState().getValue())));
+    } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+      // no operator service: nothing to wait for
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      System.out.println("clean-up: tasks of " + operator + " still running after 60 s: " + tasksOf(manager, operator));
+    }
     for (String service : List.of(operator, OPERATOR_LEASE)) {
       unlessGone(() -> manager.removeServiceCmd(service).exec());
-    }
-    // the operator's tasks may run on any node: wait until the Swarm has none left (one on a lost node may
-    // linger: go on after a minute, saying so)
-    try {
-      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> tasksOf(manager, operator).isEmpty());
-    } catch (org.awaitility.core.ConditionTimeoutException e) {
-      System.out.println("clean-up: tasks of " + operator + " still listed after 60 s: " + tasksOf(manager, operator));
     }
     for (var s : manager.listServicesCmd().withLabelFilter(java.util.Map.of("io.pgherd.cluster", cluster)).exec()) {
       unlessGone(() -> manager.removeServiceCmd(s.getId()).exec());
