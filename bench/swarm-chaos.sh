@@ -7,15 +7,15 @@
 #                             [--isolation-timeout 5s] [--max-seconds N] [--converge-timeout S] [--keep-logs DIR]
 #
 # Brings up the lab (test-scenarios/swarm-lab.sh, three managers), deploys the operator as its Swarm
-# service (`pgherd operator deploy`: two replicas, the lease holder acts, each talks to its own node's
+# service (`pgherd operator deploy`: a replica per manager, the lease holder acts, each talks to its own node's
 # engine) and applies NAME: 3 members one per node, replication --mode (sync), failover.isolationTimeout
 # --isolation-timeout (5s), a load balancer on every node. Then --cycles faults (6) of the kinds --faults
 # (default all): crash-primary-node, cut-primary-node (the primary's host), crash-replica-node,
 # cut-replica-node (a replica's host, the one without the acting operator), crash-operator-node,
 # cut-operator-node (the lease holder's host); crash = `swarm-lab.sh crash I`, cut = `cut I`. The order
 # is a shuffled deck seeded with --seed (1): every kind once per round, in random order.
-# A cycle: wait until Healthy, both replicas streaming, the acting operator off the primary's node and the
-# primary off the Swarm raft leader's (the operator moves both by itself; after --converge-timeout the
+# A cycle: wait until Healthy, both replicas streaming, and the primary, the acting operator and the Swarm
+# raft leader on three hosts (the operator moves itself and the primary; after --converge-timeout the
 # cycle runs anyway, saying so); start a write probe
 # (bench/WriteProbe.java, an insert every INTERVAL_MS) and a read loop (select 1 on the read-only port
 # every 0.5 s) through a host that is not faulted; LEAD_S later the fault; then, asked through that host
@@ -327,21 +327,22 @@ PY
 }
 
 # ---------------------------------------------------------------- a cycle
-wait_ready() { # Healthy, 2 streaming, the acting operator off the primary's node, the primary off the raft
-  local deadline=$((SECONDS + CONVERGE)) m lh seen=''  # leader's (the operator moves it); sets LEADER, READY_NOTE
+wait_ready() { # Healthy, 2 streaming, and the primary, the acting operator and the raft leader on three hosts
+  local deadline=$((SECONDS + CONVERGE)) m lh rh seen=''  # (the operator moves itself and the primary); sets LEADER, READY_NOTE
   READY_NOTE=''
   while [ $SECONDS -lt $deadline ]; do
     m=$(manager)
     if [ "$m" != 0 ] && status "$m" && healthy && lh=$(leader_host "$m") && [ "$lh" != 0 ]; then
       LEADER=$lh seen=1
       cp "$STATUS" "$TMP/ready.json"
-      [ "$lh" != "$(primary_host)" ] && [ "$(raft_leader_host "$m")" != "$(primary_host)" ] && return 0
+      rh=$(raft_leader_host "$m")
+      [ "$lh" != "$(primary_host)" ] && [ "$rh" != "$(primary_host)" ] && [ "$lh" != "$rh" ] && return 0
     fi
     sleep 2
   done
   [ -n "$seen" ] || return 1
   cp "$TMP/ready.json" "$STATUS"
-  READY_NOTE="; the acting operator or the raft leader was still on the primary's node after ${CONVERGE}s"
+  READY_NOTE="; the primary, the acting operator and the raft leader were not yet on three hosts after ${CONVERGE}s"
 }
 await_event() { # KIND VIA OLD_PRIMARY TOKEN TARGET MEMBER FAULT_MS → "SECONDS PRIMARY" (-1: not within MEASURE_S)
   local h t lh deadline=$((SECONDS + MEASURE_S))

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** {@code pgherd operator deploy}: the operator as a Swarm service, through the manager DOCKER_HOST names. */
 @Command(name = "deploy", description = "Run the operator as the Docker Swarm service " + OperatorService.NAME
-    + " (two replicas on two managers, one acting and one standing by; managers only; its home kept in the Swarm):"
+    + " (a replica on each manager, up to three, one acting and the others standing by; its home kept in the Swarm):"
     + " created, or updated.")
 final class OperatorDeployCommand implements Callable<Integer> {
   @Option(names = "--image", paramLabel = "IMAGE", description = "the operator's image, present on every manager"
@@ -36,7 +36,7 @@ final class OperatorDeployCommand implements Callable<Integer> {
   String primaryPlacement = "on";
 
   @Option(names = "--replicas", paramLabel = "N", description = "how many replicas, at most one per manager: the"
-      + " holder of the operator lease acts, the others stand by (default: 2, or 1 on a Swarm of one manager)")
+      + " holder of the operator lease acts, the others stand by (default: one per manager, up to 3)")
   Integer replicas;
 
   @Override

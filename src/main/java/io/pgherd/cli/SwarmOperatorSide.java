@@ -78,11 +78,12 @@ final class SwarmOperatorSide implements AutoCloseable {
 
   /**
    * Once the operator runs: the home stored on every change, the command lines of every manager
-   * answered, the acting replica kept off the primaries' nodes while a standby waits elsewhere, and
+   * answered, the acting replica kept off the primaries' nodes and the raft leader's while a standby
+   * waits elsewhere ({@link io.pgherd.swarm.LeaderPlacement}), and
    * the primaries off the node of the Swarm's raft leader ({@link PrimaryPlacementLoop}).
    */
   void start() {
-    leadership.keepOffPrimaries(this::primariesByNode, why -> {
+    leadership.keepPlaced(this::primariesByNode, why -> {
       // the home as it is now stored first: the standby that takes over starts from it
       String failed = publishNow();
       if (failed != null) {
@@ -117,7 +118,7 @@ final class SwarmOperatorSide implements AutoCloseable {
   }
 
   /**
-   * The clusters' primaries per node, as their last status says; none while a cluster is not
+   * The clusters' primaries per node, as their last status says; null while a cluster is not
    * Healthy (a failover, a member away): the acting replica steps off only when all is quiet.
    */
   private java.util.Map<String, Integer> primariesByNode() {
@@ -125,7 +126,7 @@ final class SwarmOperatorSide implements AutoCloseable {
     for (String cluster : home.clusters()) {
       var status = home.readStatus(cluster);
       if (status.isEmpty() || !"Healthy".equals(status.get().getPhase())) {
-        return java.util.Map.of();
+        return null;
       }
       java.util.Optional.ofNullable(status.get().getMembers()).orElse(java.util.List.of()).stream()
           .filter(m -> "primary".equals(m.getRole()) && m.getNode() != null)

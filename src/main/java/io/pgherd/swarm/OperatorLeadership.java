@@ -194,26 +194,33 @@ public final class OperatorLeadership implements AutoCloseable {
 
   /**
    * From now on, every {@value #PLACEMENT_EVERY_MS} ms: when {@link LeaderPlacement} says this
-   * replica should not act from its node ({@code primaries}: the clusters' primaries per node id),
+   * replica should not act from its node ({@code primaries}: the clusters' primaries per node id,
+   * null while not all is quiet: no look then; the raft leader's node as the Swarm says now),
    * {@code stepOff} is told why: it stops the process at once, and a standby takes the lease as soon
    * as the Swarm reports this task ended (the Swarm starts it again, as a standby); when it returns
    * false (it could not store the home first) this replica looks again later. Only standbys on nodes
    * the Swarm calls ready count.
    */
-  public void keepOffPrimaries(java.util.function.Supplier<java.util.Map<String, Integer>> primaries,
+  public void keepPlaced(java.util.function.Supplier<java.util.Map<String, Integer>> primaries,
       java.util.function.Predicate<String> stepOff) {
     daemon(() -> {
+      String lastFailure = null;
       sleep(PLACEMENT_AFTER_MS);
       while (!closed) {
         try {
           Task mine = client.listTasksCmd().withIdFilter(me).exec().stream().filter(t -> me.equals(t.getId()))
               .findFirst().orElse(null);
-          if (mine != null) {
+          java.util.Map<String, Integer> primariesNow = primaries.get();
+          if (mine != null && primariesNow != null) {
             // a standby counts only on a node the Swarm calls ready: a task on a lost node still reads running
             java.util.Set<String> ready = new java.util.HashSet<>();
+            String raftLeader = null;
             for (com.github.dockerjava.api.model.SwarmNode n : client.listSwarmNodesCmd().exec()) {
               if (n.getStatus() != null && n.getStatus().getState() == com.github.dockerjava.api.model.SwarmNodeState.READY) {
                 ready.add(n.getId());
+              }
+              if (n.getManagerStatus() != null && Boolean.TRUE.equals(n.getManagerStatus().isLeader())) {
+                raftLeader = n.getId();
               }
             }
             java.util.Set<String> standbys = new java.util.HashSet<>();
@@ -223,15 +230,24 @@ public final class OperatorLeadership implements AutoCloseable {
                 standbys.add(t.getNodeId());
               }
             }
-            java.util.Optional<String> why = LeaderPlacement.stepOff(mine.getNodeId(), primaries.get(), standbys);
+            java.util.Optional<String> why = LeaderPlacement.stepOff(mine.getNodeId(), primariesNow, standbys,
+                raftLeader);
             // no release first: the process stops at once (acting on nothing while a release waits on
             // the Swarm), and a standby takes over as soon as the Swarm reports this task ended
             if (why.isPresent() && !closed && leads() && stepOff.test(why.get())) {
               return;
             }
           }
+          lastFailure = null;
         } catch (RuntimeException e) {
-          // asked again at the next look (a Swarm between leaders, say): where it acts from is no emergency
+          // asked again at the next look (a Swarm between leaders, say): where it acts from is no emergency,
+          // but a lasting failure is said, once for each different message
+          String why = String.valueOf(e.getMessage());
+          if (!why.equals(lastFailure)) {
+            say.accept("cannot look at where this replica acts from (looked at again every " + PLACEMENT_EVERY_MS / 1000
+                + " s): " + why);
+            lastFailure = why;
+          }
         }
         sleep(PLACEMENT_EVERY_MS);
       }

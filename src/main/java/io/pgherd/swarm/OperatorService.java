@@ -24,8 +24,8 @@ import java.util.Optional;
 
 /**
  * {@code pgherd operator deploy} and {@code undeploy}: the operator as the Swarm service
- * {@value #NAME} — two replicas on two managers (one where the Swarm has one manager), of which
- * only the holder of the lease acts ({@link OperatorLeadership}) and the other stands by to take
+ * {@value #NAME} — a replica on each manager, up to three ({@link #DEFAULT_REPLICAS}), of which
+ * only the holder of the lease acts ({@link OperatorLeadership}) and the others stand by to take
  * over within seconds; on managers only, with the engine's socket, on the control network
  * every cluster's services join, its home kept in the Swarm ({@link SwarmHome}) under the key in
  * the Swarm secret {@value #KEY_SECRET} (made once, random; only this service mounts it). A local
@@ -37,12 +37,19 @@ public final class OperatorService {
   static final String HOME_VOLUME = "pgherd-operator-home";
   static final String LABEL = "io.pgherd.component";
 
+  /**
+   * How many replicas deploy makes by default, one per manager up to this many: with three, the
+   * acting one can always stand on a node that runs neither a primary nor the raft leader
+   * ({@link LeaderPlacement}), so losing any one node costs at most one of the three.
+   */
+  public static final int DEFAULT_REPLICAS = 3;
+
   /** The most replicas deploy makes (one acts, the others stand by; one per manager). */
   public static final int MAX_REPLICAS = 7;
 
   /**
    * What to deploy: the image, the engine's socket on every manager, extra placement constraints,
-   * the clusters' overlay encryption, the number of replicas (0: two, or one on a Swarm of one manager).
+   * the clusters' overlay encryption, the number of replicas (0: one per manager, up to three).
    */
   public record Options(String image, String dockerSocket, List<String> constraints, String encryption, int replicas,
       boolean primaryPlacement) {
@@ -73,7 +80,7 @@ public final class OperatorService {
     SwarmManager.check(client, calls, host);
     ensureControlNetwork();
     String secretId = ensureKey();
-    int replicas = options.replicas() > 0 ? options.replicas() : managers() >= 2 ? 2 : 1;
+    int replicas = options.replicas() > 0 ? options.replicas() : Math.min(managers(), DEFAULT_REPLICAS);
     ServiceSpec spec = spec(options, secretId, replicas);
     Optional<Service> other = any().filter(s -> !NAME.equals(s.getSpec().getName()));
     if (other.isPresent()) {
