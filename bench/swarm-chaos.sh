@@ -12,8 +12,11 @@
 # --isolation-timeout (5s), a load balancer on every node. Then --cycles faults (6) of the kinds --faults
 # (default all): crash-primary-node, cut-primary-node (the primary's host), crash-replica-node,
 # cut-replica-node (a replica's host, the one without the acting operator), crash-operator-node,
-# cut-operator-node (the lease holder's host); crash = `swarm-lab.sh crash I`, cut = `cut I`. The order
-# is a shuffled deck seeded with --seed (1): every kind once per round, in random order.
+# cut-operator-node (the lease holder's host), crash-primary-operator-node (the case the operator's
+# placement avoids, measured on its own: with the workloads running, a switchover puts the primary on the
+# acting operator's host, and that host is crashed the moment the switchover is done, before the operator
+# steps off; the cycle says whether it had); crash = `swarm-lab.sh crash I`, cut = `cut I`. The order is
+# a shuffled deck seeded with --seed (1): every kind once per round, in random order.
 # A cycle: wait until Healthy, both replicas streaming, and the primary, the acting operator and the Swarm
 # raft leader on three hosts (the operator moves itself and the primary; after --converge-timeout the
 # cycle runs anyway, saying so); start a write probe
@@ -50,6 +53,7 @@
 set -uo pipefail
 
 ALL_FAULTS=crash-primary-node,cut-primary-node,crash-replica-node,cut-replica-node,crash-operator-node,cut-operator-node
+ALL_FAULTS+=,crash-primary-operator-node
 CYCLES=6 SEED=1 MODE=sync FAULTS=$ALL_FAULTS ISOLATION=5s MAX_SECONDS=3000 CONVERGE=240 KEEP_LOGS=''
 bad() {
   echo "$0: $*" >&2
@@ -348,7 +352,8 @@ await_event() { # KIND VIA OLD_PRIMARY TOKEN TARGET MEMBER FAULT_MS → "SECONDS
   local h t lh deadline=$((SECONDS + MEASURE_S))
   while [ $SECONDS -lt $deadline ]; do
     case $1 in
-      *-primary-node) status "$2" && [ "$(sj "p not in ('', '$3') and state.get(p) == 'running'")" = True ] \
+      *-primary-node|crash-primary-operator-node) status "$2" \
+        && [ "$(sj "p not in ('', '$3') and state.get(p) == 'running'")" = True ] \
         && { echo "$(secs_since "$7") $(sj p)"; return; } ;;
       *-operator-node) read -r h t <<<"$(lease "$2")"
         [[ $t =~ ^[0-9]+$ ]] && [ "$t" -gt "$4" ] && lh=$(leader_host "$2" "$h") && [ "$lh" != 0 ] && [ "$lh" != "$5" ] \
@@ -372,7 +377,8 @@ await_converged() { # VIA FAULT_MS → seconds from the fault until converged (-
   echo -1
 }
 secs() { if [ "$1" = -1 ]; then echo "${2:-none}"; else echo "${1}s"; fi; }
-event_name() { case $1 in *-primary-node) echo failover ;; *-operator-node) echo takeover ;; *) echo detected ;; esac; }
+event_name() { case $1 in *-primary-node|*-primary-operator-node) echo failover ;; *-operator-node) echo takeover ;;
+  *) echo detected ;; esac; }
 run_cycle() { # KIND; fails when the cycle did not converge
   local kind=$1 old phost target via member token from fault event newp conv stop out span lost latest
   local dual reads final note='' viol=() vtext=''
@@ -381,16 +387,24 @@ run_cycle() { # KIND; fails when the cycle did not converge
   [ "$phost" != 0 ] || die "cycle $CYCLE: the primary's node is none of the lab's hosts"
   case $kind in
     *-primary-node) target=$phost ;;
+    crash-primary-operator-node) target=$LEADER ;;   # its replica becomes the primary just before the fault
     *-operator-node) target=$LEADER; [ "$LEADER" = "$phost" ] && note="; the operator's node runs the primary too" ;;
     *) for target in 1 2 3; do [ "$target" != "$phost" ] && [ "$target" != "$LEADER" ] && break; done ;;
   esac
   member=$(sj "' '.join(n for n in node if n != p and node[n] == '${NODE_ID[target]}')")
-  [[ $kind != *-replica-node || -n $member ]] || die "cycle $CYCLE: no replica on host $target"
+  [[ $kind != *-replica-node && $kind != *-primary-operator-node || -n $member ]] || die "cycle $CYCLE: no replica on host $target"
   for via in 1 2 3; do [ "$via" != "$target" ] && break; done
   read -r _ token <<<"$(lease "$via")"
   from=$(now_ms)
   start_workloads "$via"
   sleep "$LEAD_S"
+  if [ "$kind" = crash-primary-operator-node ]; then
+    cli 60 "$via" switchover "$NAME" --to "$member" >"$TMP/switchover-$CYCLE.out" 2>&1 \
+      || die "cycle $CYCLE: switchover to $member (host $target): $(tail -3 "$TMP/switchover-$CYCLE.out")"
+    old=$member phost=$target
+    # the operator steps off the primary's node within seconds of the cluster's next Healthy status: said if it had
+    [ "$(leader_host "$via")" = "$target" ] || note="; the acting operator had left host $target before the crash"
+  fi
   fault=$(now_ms)
   case $kind in
     crash-*) FAULTED[target]=crashed SAMPLER[target]=''; lab crash "$target" || die "swarm-lab.sh crash $target failed" ;;
@@ -417,9 +431,10 @@ run_cycle() { # KIND; fails when the cycle did not converge
   fi
   [ "$dual" -gt 0 ] && viol+=("$dual dual-writable buckets")
   [ "$event" = -1 ] && viol+=("no $(event_name "$kind") within ${MEASURE_S}s")
-  [[ $kind != *-primary-node && -n $final && $final != "$old" && -z $note ]] && viol+=("a failover ($old → $final)")
+  [[ $kind != *-primary-node && $kind != *-primary-operator-node && -n $final && $final != "$old" && -z $note ]] \
+    && viol+=("a failover ($old → $final)")
   [ "$conv" = -1 ] && viol+=("not converged within ${CONVERGE}s")
-  [[ $kind == *-primary-node ]] || newp=$final
+  [[ $kind == *-primary-node || $kind == *-primary-operator-node ]] || newp=$final
   [ "$latest" = - ] && latest=''
   [ ${#viol[@]} -gt 0 ] && vtext=" — VIOLATION: $(printf '%s; ' "${viol[@]}")"
   say "cycle $CYCLE/$CYCLES $kind h$target: primary $old (h$phost) → ${newp:-?}, $(event_name "$kind") $(secs "$event")," \
@@ -450,6 +465,8 @@ for kind in dict.fromkeys(r[0] for r in rows):
                  sum(int(r[4]) for r in rs), sum(int(r[6]) for r in rs)))
     if kind == 'crash-primary-node':
         targets.append((kind, "write outage median <= 10 s", out and statistics.median(out) <= 10))
+    elif kind == 'crash-primary-operator-node':
+        targets.append((kind, "write outage median <= 10 s (both lost at once)", out and statistics.median(out) <= 10))
     elif kind == 'cut-primary-node':
         targets.append((kind, "write outage median <= 15 s (fencing first)", out and statistics.median(out) <= 15))
     elif kind.endswith('operator-node'):

@@ -36,18 +36,17 @@ public final class LeaderPlacement {
   public static Optional<String> stepOff(String myNode, Map<String, Integer> primaries, Set<String> standbys,
       String raftLeader) {
     int mine = primaries.getOrDefault(myNode, 0);
-    Comparator<String> leaderLast = Comparator.comparing((String n) -> n.equals(raftLeader)).thenComparing(n -> n);
+    Optional<String> free = standbys.stream().filter(n -> !n.equals(myNode) && primaries.getOrDefault(n, 0) == 0)
+        .min(Comparator.comparing((String n) -> n.equals(raftLeader)).thenComparing(n -> n)); // its node last
     if (mine > 0) {
-      return standbys.stream().filter(n -> !n.equals(myNode) && primaries.getOrDefault(n, 0) == 0).min(leaderLast)
-          .map(n -> "this node (" + myNode + ") runs " + (mine == 1 ? "a primary" : mine + " primaries")
-              + ", and a standby waits on node " + n + ", which runs none: losing this node would lose both the"
-              + " primary and the acting operator, so the lease goes to the standby");
+      return free.map(n -> "this node (" + myNode + ") runs " + (mine == 1 ? "a primary" : mine + " primaries")
+          + ", and a standby waits on node " + n + ", which runs none: losing this node would lose both the"
+          + " primary and the acting operator, so the lease goes to the standby");
     }
     if (myNode.equals(raftLeader)) {
-      return standbys.stream().filter(n -> !n.equals(myNode) && primaries.getOrDefault(n, 0) == 0).min(leaderLast)
-          .map(n -> "this node (" + myNode + ") leads the Swarm's raft, and a standby waits on node " + n
-              + ", which neither leads nor runs a primary: losing this node would stop the Swarm's answers for an"
-              + " election before a standby could take over, so the lease goes to the standby");
+      return free.map(n -> "this node (" + myNode + ") leads the Swarm's raft, and"
+          + " a standby waits on node " + n + ", which neither leads nor runs a primary: losing this node would stop the"
+          + " Swarm's answers for an election before a standby could take over, so the lease goes to the standby");
     }
     return Optional.empty();
   }

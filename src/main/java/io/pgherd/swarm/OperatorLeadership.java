@@ -1,15 +1,22 @@
 package io.pgherd.swarm;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.SwarmNode;
+import com.github.dockerjava.api.model.SwarmNodeState;
 import com.github.dockerjava.api.model.Task;
 import com.github.dockerjava.api.model.TaskState;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Which of the operator's replicas on a Swarm acts: the one holding the lease in the Swarm's own
@@ -201,8 +208,8 @@ public final class OperatorLeadership implements AutoCloseable {
    * false (it could not store the home first) this replica looks again later. Only standbys on nodes
    * the Swarm calls ready count.
    */
-  public void keepPlaced(java.util.function.Supplier<java.util.Map<String, Integer>> primaries,
-      java.util.function.Predicate<String> stepOff) {
+  public void keepPlaced(Supplier<Map<String, Integer>> primaries,
+      Predicate<String> stepOff) {
     daemon(() -> {
       String lastFailure = null;
       sleep(PLACEMENT_AFTER_MS);
@@ -210,27 +217,27 @@ public final class OperatorLeadership implements AutoCloseable {
         try {
           Task mine = client.listTasksCmd().withIdFilter(me).exec().stream().filter(t -> me.equals(t.getId()))
               .findFirst().orElse(null);
-          java.util.Map<String, Integer> primariesNow = primaries.get();
+          Map<String, Integer> primariesNow = primaries.get();
           if (mine != null && primariesNow != null) {
             // a standby counts only on a node the Swarm calls ready: a task on a lost node still reads running
-            java.util.Set<String> ready = new java.util.HashSet<>();
+            Set<String> ready = new HashSet<>();
             String raftLeader = null;
-            for (com.github.dockerjava.api.model.SwarmNode n : client.listSwarmNodesCmd().exec()) {
-              if (n.getStatus() != null && n.getStatus().getState() == com.github.dockerjava.api.model.SwarmNodeState.READY) {
+            for (SwarmNode n : client.listSwarmNodesCmd().exec()) {
+              if (n.getStatus() != null && n.getStatus().getState() == SwarmNodeState.READY) {
                 ready.add(n.getId());
               }
               if (n.getManagerStatus() != null && Boolean.TRUE.equals(n.getManagerStatus().isLeader())) {
                 raftLeader = n.getId();
               }
             }
-            java.util.Set<String> standbys = new java.util.HashSet<>();
+            Set<String> standbys = new HashSet<>();
             for (Task t : client.listTasksCmd().withServiceFilter(mine.getServiceId()).exec()) {
               if (!me.equals(t.getId()) && t.getDesiredState() == TaskState.RUNNING && t.getStatus() != null
                   && t.getStatus().getState() == TaskState.RUNNING && ready.contains(t.getNodeId())) {
                 standbys.add(t.getNodeId());
               }
             }
-            java.util.Optional<String> why = LeaderPlacement.stepOff(mine.getNodeId(), primariesNow, standbys,
+            Optional<String> why = LeaderPlacement.stepOff(mine.getNodeId(), primariesNow, standbys,
                 raftLeader);
             // no release first: the process stops at once (acting on nothing while a release waits on
             // the Swarm), and a standby takes over as soon as the Swarm reports this task ended
