@@ -33,7 +33,7 @@ final class PrimaryPlacementLoop {
   private final Home home;
   private final String me;
   private final Consumer<String> say;
-  private final Map<String, PrimaryPlacement.Moved> lastMoved = new HashMap<>();
+  private final Map<String, Instant> lastMoved = new HashMap<>();
   /** The last look's failure, said once until it changes or a look succeeds. */
   private String lastFailure;
   /** Requests this loop made and has not read the answer of yet, by cluster. */
@@ -114,7 +114,7 @@ final class PrimaryPlacementLoop {
     String id = "placement-" + UUID.randomUUID();
     if (home.requests().submit(move.get().cluster(), new ControlRequest(id, ControlRequest.SWITCHOVER, move.get().to(),
         false, Instant.now().toString()))) {
-      lastMoved.put(move.get().cluster(), new PrimaryPlacement.Moved(Instant.now(), move.get().to()));
+      lastMoved.put(move.get().cluster(), Instant.now());
       asked.put(move.get().cluster(), id);
       new ClusterLog(home, move.get().cluster()).action("placement", "placement", "switchover asked for: "
           + move.get().why());

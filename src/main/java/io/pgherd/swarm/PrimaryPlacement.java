@@ -15,12 +15,14 @@ import java.util.Optional;
  * costs no write, and losing the primary's costs the isolation timeout alone. So once every node
  * is ready and every cluster has been Healthy for {@link #SETTLED} (a recovery is over, not under
  * way), a primary on the leader's node is switched over to a replica streaming on another node —
- * one cluster at a time. A primary this moved is not moved again before {@link #AGAIN_AFTER} (the
- * raft leader followed it: no chase); one that a failover or a person put there since is.
+ * one cluster at a time, and a cluster at most once per {@link #AGAIN_AFTER}. The raft leader moves
+ * only on an election (its node lost, cut off or too slow to answer), which may land on the node a
+ * primary was moved to: it is moved again then (a primary left on the leader's node until a longer
+ * guard lapsed cost a chaos cycle 30 s of writes), but never more often than that, whatever elects.
  */
 public final class PrimaryPlacement {
-  /** A primary this moved is not moved again before this long, should the raft leader follow it. */
-  public static final Duration AGAIN_AFTER = Duration.ofMinutes(10);
+  /** A cluster's primary is moved at most once in this long (a move also waits out a status that predates it). */
+  public static final Duration AGAIN_AFTER = Duration.ofMinutes(2);
   /** How long every cluster must have been Healthy before a primary is moved. */
   public static final Duration SETTLED = Duration.ofSeconds(60);
 
@@ -35,9 +37,6 @@ public final class PrimaryPlacement {
   /** A switchover to ask for: the cluster, the replica to promote, and why. */
   public record Move(String cluster, String to, String why) {}
 
-  /** A move asked for: when, and the member it made the primary. */
-  public record Moved(Instant at, String to) {}
-
   /**
    * The switchover to ask for now, if any.
    *
@@ -45,10 +44,10 @@ public final class PrimaryPlacement {
    * @param operatorNode the node id the acting operator runs on (a target there is taken last: the
    *     operator would step off it)
    * @param everyNodeReady whether the Swarm calls every node ready
-   * @param lastMoved each cluster's last move by this placement
+   * @param lastMoved when this placement last moved each cluster's primary
    */
   public static Optional<Move> move(String leaderNode, String operatorNode, boolean everyNodeReady,
-      List<Cluster> clusters, Map<String, Moved> lastMoved, Instant now) {
+      List<Cluster> clusters, Map<String, Instant> lastMoved, Instant now) {
     if (leaderNode == null || !everyNodeReady || clusters.stream().anyMatch(c -> !"Healthy".equals(c.phase())
         || c.since() == null || now.isBefore(c.since().plus(SETTLED)))) {
       return Optional.empty(); // only once all is quiet: a failover, a member or a node away, a rejoin, come first
@@ -58,9 +57,9 @@ public final class PrimaryPlacement {
       if (primary.isEmpty() || !leaderNode.equals(primary.get().node())) {
         continue;
       }
-      Moved last = lastMoved.get(c.name());
-      if (last != null && last.to().equals(primary.get().name()) && now.isBefore(last.at().plus(AGAIN_AFTER))) {
-        continue; // the one it moved there: the raft leader followed it
+      Instant last = lastMoved.get(c.name());
+      if (last != null && now.isBefore(last.plus(AGAIN_AFTER))) {
+        continue;
       }
       Comparator<Member> best = Comparator.comparing((Member m) -> m.node().equals(operatorNode))
           .thenComparing(m -> primariesOn(clusters, m.node()))
