@@ -101,6 +101,35 @@ public final class HomeSnapshot {
     }
   }
 
+  /**
+   * The kept directories of the home at {@code root} that hold any file moved, whole, into
+   * {@code root/aside} (made, owner only): the home is left without them, nothing is deleted.
+   * Returns the directories moved, none when the home kept nothing.
+   */
+  public static List<String> setAside(Path root, String aside) throws IOException {
+    List<String> moved = new ArrayList<>();
+    Path to = root.resolve(aside).normalize();
+    if (!to.getParent().equals(root.normalize()) || DIRECTORIES.contains(aside)) {
+      throw new IllegalArgumentException("not a name for a directory beside the home's own: " + aside);
+    }
+    for (String dir : DIRECTORIES) {
+      Path d = root.resolve(dir);
+      boolean holdsAFile;
+      if (!Files.isDirectory(d)) {
+        continue;
+      }
+      try (Stream<Path> walk = Files.walk(d)) {
+        holdsAFile = walk.anyMatch(Files::isRegularFile);
+      }
+      if (holdsAFile) {
+        Files.createDirectories(to, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.move(d, to.resolve(dir));
+        moved.add(dir);
+      }
+    }
+    return moved;
+  }
+
   private static int mode(Path f) throws IOException {
     int mode = 0;
     for (PosixFilePermission p : Files.getPosixFilePermissions(f)) {

@@ -74,13 +74,22 @@ public final class SwarmHome implements AutoCloseable {
 
   /**
    * At start: the newest generation in the Swarm made the home's (its kept directories replaced);
-   * with none there yet, the home as it is becomes generation 1. Returns what was done, to be said.
+   * with none there yet, an empty home becomes generation 1 — what the node's volume kept from an
+   * earlier operator is moved aside, not used, not deleted. Returns what was done, to be said.
    */
   public synchronized String restore() throws IOException {
     Optional<Config> newest = commits().stream().max(java.util.Comparator.comparingLong(SwarmHome::generationOf));
     if (newest.isEmpty()) {
+      // the Swarm is the home's truth: a copy left in this node's volume by an operator of an earlier deploy
+      // (its Swarm home removed since, or another Swarm's) would bring back clusters nobody asked for
+      String aside = "set-aside-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+          .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
+      List<String> moved = HomeSnapshot.setAside(root, aside);
+      forgetStatuses();
       publish();
-      return "no home in the Swarm yet: this one stored as generation " + generation;
+      return "no home in the Swarm yet: an empty one stored as generation " + generation + (moved.isEmpty() ? ""
+          : " (what this node's volume held from an earlier operator, " + String.join(", ", moved)
+              + ", is not used: moved to " + root.resolve(aside) + ")");
     }
     Config commit = newest.get();
     long gen = generationOf(commit);

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * cut off and back — it streams again from the slot the primary kept for it.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@org.junit.jupiter.api.Tag("host-loss") // not in `mvn -B verify` by default: README, "Test"
+@org.junit.jupiter.api.Tag("host-loss") // -Dit.excludedGroups=host-loss leaves it out of `mvn -B verify`: README, "Test"
 class SwarmHostLossIT {
   private static final String OPERATOR = "pgherd-operator";
   private static final String CLUSTER = "hostloss";

@@ -120,7 +120,9 @@ final class SwarmLab {
   /**
    * What a test's operator and cluster left in the Swarm, through the manager {@code manager}: the
    * operator's service first (so that it makes nothing again) and its lease, then the cluster's
-   * services, network, secrets and configs, the home kept in the Swarm and the operator's key.
+   * services, network, secrets and configs, the home kept in the Swarm and the operator's key. The
+   * operator's home volume stays on the nodes it ran on (its stopped tasks' containers hold it): the
+   * next test's operator, finding no home in the Swarm, sets that copy aside ({@code SwarmHomeIT}).
    */
   static void removeClusterAndOperator(DockerClient manager, String operator, String cluster) {
     // the operator scaled to nothing and its tasks waited for while its service still names them (a task

@@ -78,4 +78,32 @@ class HomeSnapshotTest {
     assertThatThrownBy(() -> HomeSnapshot.unpack(bytes.toByteArray(), a)).hasMessageContaining("outside");
     assertThat(dir.resolve("evil")).doesNotExist();
   }
+
+  @Test
+  void aHomeSetAsideLeavesNothingToPackAndLosesNothing() throws Exception {
+    Path a = dir.resolve("a");
+    Home home = new Home(a);
+    home.writeSpec("old", "spec: 1\n");
+    home.secrets().secret("old", Home.SUPERUSER_PASSWORD);
+    Files.createDirectories(a.resolve("requests"));
+    Files.createDirectories(a.resolve("logs"));
+    Files.writeString(a.resolve("logs/old.log"), "a log line\n");
+    byte[] before = HomeSnapshot.pack(a);
+
+    assertThat(HomeSnapshot.setAside(a, "set-aside-1")).containsExactly("clusters", "secrets");
+    assertThat(HomeSnapshot.pack(a)).as("an empty home's snapshot").isEqualTo(HomeSnapshot.pack(dir.resolve("empty")));
+    assertThat(Files.readString(a.resolve("set-aside-1/clusters/old.yaml"))).isEqualTo("spec: 1\n");
+    assertThat(a.resolve("logs/old.log")).as("what is not kept stays").exists();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(a.resolve("set-aside-1")))).isEqualTo("rwx------");
+    Path back = dir.resolve("back");
+    Files.createDirectories(back);
+    for (String d : new String[] {"clusters", "secrets"}) {
+      Files.move(a.resolve("set-aside-1").resolve(d), back.resolve(d));
+    }
+    assertThat(HomeSnapshot.pack(back)).as("the same files, moved whole").isEqualTo(before);
+    assertThat(HomeSnapshot.setAside(a, "set-aside-2")).as("nothing left to move").isEmpty();
+    assertThat(a.resolve("set-aside-2")).doesNotExist();
+    assertThatThrownBy(() -> HomeSnapshot.setAside(a, "../elsewhere")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> HomeSnapshot.setAside(a, "clusters")).isInstanceOf(IllegalArgumentException.class);
+  }
 }
