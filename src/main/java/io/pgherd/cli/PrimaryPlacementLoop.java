@@ -1,13 +1,15 @@
 package io.pgherd.cli;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.model.SwarmNode;
+import com.github.dockerjava.api.model.Task;
 import io.pgherd.api.MemberStatus;
 import io.pgherd.store.ClusterLog;
 import io.pgherd.store.ControlRequest;
 import io.pgherd.store.Home;
 import io.pgherd.swarm.OperatorService;
 import io.pgherd.swarm.PrimaryPlacement;
+import io.pgherd.swarm.SaidOnce;
+import io.pgherd.swarm.SwarmNodes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,8 +36,8 @@ final class PrimaryPlacementLoop {
   private final String me;
   private final Consumer<String> say;
   private final Map<String, Instant> lastMoved = new HashMap<>();
-  /** The last look's failure, said once until it changes or a look succeeds. */
-  private String lastFailure;
+  /** A look's failure, said once until it changes or a look succeeds. */
+  private final SaidOnce failures;
   /** Requests this loop made and has not read the answer of yet, by cluster. */
   private final Map<String, String> asked = new HashMap<>();
 
@@ -44,6 +46,8 @@ final class PrimaryPlacementLoop {
     this.home = home;
     this.me = me;
     this.say = say;
+    this.failures = new SaidOnce("placement: cannot look at where the primaries run (looked at again every "
+        + EVERY_MS / 1000 + " s)", say);
   }
 
   /** Whether the operator's environment leaves it on (the default). */
@@ -59,16 +63,9 @@ final class PrimaryPlacementLoop {
           if (io.pgherd.runtime.Acting.whyNot() == null) {
             look();
           }
-          lastFailure = null;
+          failures.succeeded();
         } catch (RuntimeException e) {
-          // looked at again in a moment (a Swarm between leaders, say): where a primary runs is no emergency,
-          // but a lasting failure is said, once for each different message
-          String why = String.valueOf(e.getMessage());
-          if (!why.equals(lastFailure)) {
-            say.accept("placement: cannot look at where the primaries run (looked at again every " + EVERY_MS / 1000
-                + " s): " + why);
-            lastFailure = why;
-          }
+          failures.failed(String.valueOf(e.getMessage())); // where a primary runs is no emergency: looked at again
         }
         sleep(EVERY_MS);
       }
@@ -83,16 +80,8 @@ final class PrimaryPlacementLoop {
       say.accept((r.ok() ? "moved the primary of " : "could not move the primary of ") + e.getKey() + ": " + r.message());
       return true;
     }).orElse(false));
-    String leader = null;
-    boolean everyNodeReady = true;
-    for (SwarmNode n : client.listSwarmNodesCmd().exec()) {
-      if (n.getManagerStatus() != null && Boolean.TRUE.equals(n.getManagerStatus().isLeader())) {
-        leader = n.getId();
-      }
-      everyNodeReady &= n.getStatus() != null && n.getStatus().getState() == com.github.dockerjava.api.model.SwarmNodeState.READY;
-    }
-    String operatorNode = client.listTasksCmd().withIdFilter(me).exec().stream().filter(t -> me.equals(t.getId()))
-        .map(com.github.dockerjava.api.model.Task::getNodeId).findFirst().orElse(null);
+    SwarmNodes nodes = SwarmNodes.of(client);
+    String operatorNode = SwarmNodes.task(client, me).map(Task::getNodeId).orElse(null);
     List<PrimaryPlacement.Cluster> clusters = new ArrayList<>();
     for (String cluster : home.clusters()) {
       var status = home.readStatus(cluster);
@@ -106,7 +95,7 @@ final class PrimaryPlacementLoop {
       clusters.add(new PrimaryPlacement.Cluster(cluster, status.get().getPhase(), since(status.get().getLastTransitionTime()),
           members));
     }
-    Optional<PrimaryPlacement.Move> move = PrimaryPlacement.move(leader, operatorNode, everyNodeReady, clusters, lastMoved,
+    Optional<PrimaryPlacement.Move> move = PrimaryPlacement.move(nodes.raftLeader(), operatorNode, nodes.everyNodeReady(), clusters, lastMoved,
         Instant.now());
     if (move.isEmpty() || asked.containsKey(move.get().cluster())) {
       return;

@@ -1,8 +1,6 @@
 package io.pgherd.swarm;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.model.SwarmNode;
-import com.github.dockerjava.api.model.SwarmNodeState;
 import com.github.dockerjava.api.model.Task;
 import com.github.dockerjava.api.model.TaskState;
 import java.time.Duration;
@@ -211,50 +209,34 @@ public final class OperatorLeadership implements AutoCloseable {
   public void keepPlaced(Supplier<Map<String, Integer>> primaries,
       Predicate<String> stepOff) {
     daemon(() -> {
-      String lastFailure = null;
+      SaidOnce failures = new SaidOnce("cannot look at where this replica acts from (looked at again every "
+          + PLACEMENT_EVERY_MS / 1000 + " s)", say);
       sleep(PLACEMENT_AFTER_MS);
       while (!closed) {
         try {
-          Task mine = client.listTasksCmd().withIdFilter(me).exec().stream().filter(t -> me.equals(t.getId()))
-              .findFirst().orElse(null);
+          Task mine = SwarmNodes.task(client, me).orElse(null);
           Map<String, Integer> primariesNow = primaries.get();
           if (mine != null && primariesNow != null) {
             // a standby counts only on a node the Swarm calls ready: a task on a lost node still reads running
-            Set<String> ready = new HashSet<>();
-            String raftLeader = null;
-            for (SwarmNode n : client.listSwarmNodesCmd().exec()) {
-              if (n.getStatus() != null && n.getStatus().getState() == SwarmNodeState.READY) {
-                ready.add(n.getId());
-              }
-              if (n.getManagerStatus() != null && Boolean.TRUE.equals(n.getManagerStatus().isLeader())) {
-                raftLeader = n.getId();
-              }
-            }
+            SwarmNodes nodes = SwarmNodes.of(client);
             Set<String> standbys = new HashSet<>();
             for (Task t : client.listTasksCmd().withServiceFilter(mine.getServiceId()).exec()) {
               if (!me.equals(t.getId()) && t.getDesiredState() == TaskState.RUNNING && t.getStatus() != null
-                  && t.getStatus().getState() == TaskState.RUNNING && ready.contains(t.getNodeId())) {
+                  && t.getStatus().getState() == TaskState.RUNNING && nodes.ready().contains(t.getNodeId())) {
                 standbys.add(t.getNodeId());
               }
             }
             Optional<String> why = LeaderPlacement.stepOff(mine.getNodeId(), primariesNow, standbys,
-                raftLeader);
+                nodes.raftLeader());
             // no release first: the process stops at once (acting on nothing while a release waits on
             // the Swarm), and a standby takes over as soon as the Swarm reports this task ended
             if (why.isPresent() && !closed && leads() && stepOff.test(why.get())) {
               return;
             }
           }
-          lastFailure = null;
+          failures.succeeded();
         } catch (RuntimeException e) {
-          // asked again at the next look (a Swarm between leaders, say): where it acts from is no emergency,
-          // but a lasting failure is said, once for each different message
-          String why = String.valueOf(e.getMessage());
-          if (!why.equals(lastFailure)) {
-            say.accept("cannot look at where this replica acts from (looked at again every " + PLACEMENT_EVERY_MS / 1000
-                + " s): " + why);
-            lastFailure = why;
-          }
+          failures.failed(String.valueOf(e.getMessage())); // where it acts from is no emergency: looked at again
         }
         sleep(PLACEMENT_EVERY_MS);
       }

@@ -80,7 +80,7 @@ public final class OperatorService {
     SwarmManager.check(client, calls, host);
     ensureControlNetwork();
     String secretId = ensureKey();
-    int replicas = options.replicas() > 0 ? options.replicas() : Math.min(managers(), DEFAULT_REPLICAS);
+    int replicas = replicas(options.replicas(), managers());
     ServiceSpec spec = spec(options, secretId, replicas);
     Optional<Service> other = any().filter(s -> !NAME.equals(s.getSpec().getName()));
     if (other.isPresent()) {
@@ -103,6 +103,11 @@ public final class OperatorService {
       return null;
     });
     return "updated the service " + NAME + " (image " + options.image() + ", " + say(replicas) + ")";
+  }
+
+  /** The replicas to run: as many as asked for, or (0) one per manager up to {@link #DEFAULT_REPLICAS}. */
+  static int replicas(int asked, int managers) {
+    return asked > 0 ? asked : Math.max(1, Math.min(managers, DEFAULT_REPLICAS));
   }
 
   private static String say(int replicas) {

@@ -63,7 +63,6 @@ public final class SwarmHome implements AutoCloseable {
   private String publishedDigest;
   private Thread loop;
   private volatile boolean closed;
-  private String lastError;
 
   public SwarmHome(DockerClient client, EngineCalls calls, Path root, HomeCipher cipher) {
     this.client = client;
@@ -158,21 +157,18 @@ public final class SwarmHome implements AutoCloseable {
    * to {@code warn} and retried.
    */
   public synchronized void start(Consumer<String> lost, Consumer<String> warn) {
+    SaidOnce failures = new SaidOnce("the home cannot be stored in the Swarm (retrying)", warn);
     loop = new Thread(() -> {
       while (!closed) {
         try {
           publish();
           checkNewest();
-          lastError = null;
+          failures.succeeded();
         } catch (Lost e) {
           lost.accept(e.getMessage());
           return;
         } catch (IOException | RuntimeException e) {
-          String why = "the home cannot be stored in the Swarm (retrying): " + e.getMessage();
-          if (!why.equals(lastError)) {
-            lastError = why;
-            warn.accept(why);
-          }
+          failures.failed(String.valueOf(e.getMessage()));
         }
         try {
           Thread.sleep(INTERVAL_MS);
