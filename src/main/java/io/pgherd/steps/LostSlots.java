@@ -12,13 +12,13 @@ import io.pgherd.model.Topology;
 import io.pgherd.postgres.InstanceException;
 import io.pgherd.postgres.InstanceProbe;
 import io.pgherd.runtime.ContainerInfo;
+import io.pgherd.store.Reclones;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Replicas whose slot on the primary was invalidated: PostgreSQL gives up a slot that holds more
@@ -37,11 +37,12 @@ public final class LostSlots extends ClusterPart {
   static final Duration PATIENCE = Duration.ofSeconds(30);
   /** Replica ordinal → when its slot was first seen lost while it ran without streaming. */
   private final Map<Integer, Instant> lostSince = new HashMap<>();
-  /** Replica ordinal → its last re-clone by this step (read by the status). */
-  private final Map<Integer, RecloneStatus> reclones = new ConcurrentHashMap<>();
+  /** Each member's last re-clone by this step, kept with the state (read by the status). */
+  private final Reclones reclones;
 
   public LostSlots(ClusterScope scope) {
     super(scope);
+    this.reclones = new Reclones(scope.home, scope.cluster);
   }
 
   /**
@@ -49,7 +50,7 @@ public final class LostSlots extends ClusterPart {
    * that follow in the same pass.
    */
   public Observed reclone(ClusterConfig cfg, Topology topology, Observed obs, Progress progress) {
-    reclones.keySet().retainAll(topology.members());
+    reclones.retain(topology.members().stream().map(this::member).toList());
     lostSince.keySet().retainAll(topology.replicas());
     InstanceProbe primary = obs.probes().get(topology.primary());
     ContainerInfo primaryContainer = obs.members().get(topology.primary());
@@ -91,15 +92,15 @@ public final class LostSlots extends ClusterPart {
         continue;
       }
       lostSince.remove(r);
-      docker.remove(c.id());
-      scope.forgetContainer(c.id());
-      docker.removeVolume(Names.volume(member(r)));
       String reason = "replication slot " + slot + " invalidated on the primary " + member(topology.primary())
           + " (the WAL it held went past max_slot_wal_keep_size = " + maxSlotWalKeepSize(cfg) + "): " + member(r)
           + (walGone ? " cannot catch up (\"requested WAL segment ... " + WAL_GONE + "\")"
               : " has not streamed for " + PATIENCE.toSeconds() + "s")
           + " and replicas read no WAL from the archive";
-      reclones.put(r, new RecloneStatus(instant().truncatedTo(ChronoUnit.SECONDS).toString(), reason));
+      reclones.record(member(r), new RecloneStatus(instant().truncatedTo(ChronoUnit.SECONDS).toString(), reason));
+      docker.remove(c.id());
+      scope.forgetContainer(c.id());
+      docker.removeVolume(Names.volume(member(r)));
       log.warn("reclone", reason + ": re-cloning " + member(r) + " (container and data volume removed; the slot"
           + " dropped, made again before the clone)");
       progress.changed = true;
@@ -110,9 +111,9 @@ public final class LostSlots extends ClusterPart {
     return after;
   }
 
-  /** The member's last re-clone by this step, for its status; empty when it has had none since the operator started. */
+  /** The member's last re-clone by this step (by this operator or one before it), for its status. */
   public Optional<RecloneStatus> lastReclone(int ordinal) {
-    return Optional.ofNullable(reclones.get(ordinal));
+    return reclones.last(member(ordinal));
   }
 
   private static String maxSlotWalKeepSize(ClusterConfig cfg) {

@@ -28,6 +28,7 @@ import java.util.stream.Stream;
  * state/NAME.json         the operator's intent: members, next ordinal, primary
  * state/NAME.restored     a cluster bootstrapped from backups has recovered (never again)
  * state/NAME.restore.json a restore in place under way (phase, replacement members)
+ * state/NAME.reclones.json the members cloned again on the operator's own, and why ({@link Reclones})
  * status/NAME.json        last observed status (what `status -o json` prints)
  * logs/NAME.log           one line per reconcile action
  * logs/NAME/M.T.log       the last lines of member M's container, replaced at T
@@ -214,6 +215,11 @@ public final class Home {
     }
   }
 
+  /** The members cloned again on the operator's own ({@link Reclones}). */
+  public Path reclonesFile(String cluster) {
+    return root.resolve("state").resolve(fileName(cluster) + ".reclones.json");
+  }
+
   /** A restore in place under way ({@link InPlaceRestore}). */
   public Path inPlaceRestoreFile(String cluster) {
     return root.resolve("state").resolve(fileName(cluster) + ".restore.json");
@@ -233,6 +239,7 @@ public final class Home {
     if (restore == null) {
       try {
         Files.deleteIfExists(inPlaceRestoreFile(cluster));
+      Files.deleteIfExists(reclonesFile(cluster));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot remove " + inPlaceRestoreFile(cluster), e);
       }

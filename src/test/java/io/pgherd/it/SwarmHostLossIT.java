@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Task;
+import io.pgherd.model.Names;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -49,7 +50,10 @@ class SwarmHostLossIT {
   private static final String SPEC = String.join("\n", "apiVersion: pgherd.io/v1", "kind: PostgresCluster",
       "metadata:", "  name: " + CLUSTER, "spec:", "  instances: 3", "  loadBalancer:", "    bindAddress: 0.0.0.0",
       "    readWritePort: " + RW, "    readOnlyPort: " + RO, "  replication:", "    mode: sync", "  failover:",
-      "    isolationTimeout: 5s", "");
+      "    isolationTimeout: 5s", "  postgres:", "    parameters:",
+      // a bound a test can write past in seconds (the product's default is 4GB); a walsender whose replica's
+      // host is cut off gives up within 10 s (default 60 s), so that its slot is inactive and can be given up
+      "      max_slot_wal_keep_size: \"64MB\"", "      wal_sender_timeout: \"10s\"", "");
   private static SwarmLab lab;
   private static String password;
 
@@ -314,7 +318,7 @@ class SwarmHostLossIT {
 
   @Test
   @Order(4)
-  void theActingOperatorsHostCutOffItStopsActingAStandbyTakesOverAndItsReplicaStreamsAgainWhenHealed() throws Exception {
+  void theActingOperatorsHostCutOffItStopsActingAStandbyTakesOverItsReplicasSlotIsGivenUpAndItIsClonedAgainWhenHealed() throws Exception {
     JsonNode before = awaitOneRolePerHost();
     int primaryHost = hostOf(before);
     SwarmLab.Holder holder = lab.leaseHolder(lab.managerHost());
@@ -329,6 +333,7 @@ class SwarmHostLossIT {
     }
     assertThat(replica).as(before.toString()).isNotNull();
     String member = replica;
+    String slot = Names.slot(member);
     int saidBefore = SwarmLab.logsOf(lab.engine(cut), oldLeader).length(); // it may have paused and resumed before
     Instant cutAt = Instant.now();
     lab.cut(cut);
@@ -342,14 +347,23 @@ class SwarmHostLossIT {
       JsonNode degraded = await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
           .until(() -> status(primaryHost), s -> !"streaming".equals(memberState(s, member)));
       assertThat(degraded.path("primary").asText()).as("no failover").isEqualTo(before.path("primary").asText());
+      // the primary writes past the cut replica's slot's bound: the slot is given up, not the primary's disk
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+          .until(() -> slotColumn(primaryHost, slot, "active::text"), "false"::equals); // its walsender gave up
       try (Connection c = connect(primaryHost, RW); Statement st = c.createStatement()) {
-        st.execute("create table if not exists whilecut(id int)");
-        st.execute("insert into whilecut values (1)");
+        c.setNetworkTimeout(Runnable::run, 120_000); // a new segment is zero-filled: slow on a busy lab
         try (ResultSet rs = st.executeQuery("select setting from pg_settings where name = 'max_slot_wal_keep_size'")) {
           rs.next();
-          assertThat(rs.getString(1)).as("the replica's slot cannot fill the primary's disk").isEqualTo("4096");
+          assertThat(rs.getString(1)).as("the replica's slot cannot fill the primary's disk").isEqualTo("64");
         }
+        st.execute("create table if not exists whilecut(id int)");
+        for (int i = 0; i < 12; i++) { // 12 segments of 16MB: past the bound and wal_keep_size (128MB) alike
+          st.execute("insert into whilecut values (" + i + ")");
+          st.execute("select pg_switch_wal()");
+        }
+        st.execute("checkpoint"); // gives the slot up and removes the WAL it held
       }
+      assertThat(slotColumn(primaryHost, slot, "wal_status")).isEqualTo("lost");
     } finally {
       lab.heal(cut);
     }
@@ -362,8 +376,22 @@ class SwarmHostLossIT {
     JsonNode back = awaitHealthy(primaryHost, 3, Duration.ofMinutes(3));
     assertThat(memberState(back, member)).isEqualTo("streaming");
     assertThat(back.path("primary").asText()).isEqualTo(before.path("primary").asText());
-    assertThat(linesSince(cli(primaryHost, "logs", CLUSTER).output(), cutAt))
-        .noneMatch(l -> l.contains("failover:") || l.contains("promoted:") || l.contains("create-member:"));
+    // healed, it could not stream through its lost slot: cloned again, by itself, and the status says why
+    JsonNode reclone = memberOf(back, member).path("lastReclone");
+    assertThat(reclone.path("reason").asText()).as(back.toString())
+        .startsWith("replication slot " + slot + " invalidated on the primary " + back.path("primary").asText())
+        .contains("max_slot_wal_keep_size = 64MB");
+    assertThat(Instant.parse(reclone.path("at").asText())).isAfter(cutAt);
+    assertThat(cli(primaryHost, "status", CLUSTER).output()).contains(member + " re-cloned at ");
+    List<String> said = linesSince(cli(primaryHost, "logs", CLUSTER).output(), cutAt);
+    assertThat(said).noneMatch(l -> l.contains("failover:") || l.contains("promoted:"));
+    assertThat(said).filteredOn(l -> l.contains("create-member:")).as("only the re-clone")
+        .allMatch(l -> l.contains("create-member: " + member + ": replica, cloning"));
+    try (Connection c = connect(primaryHost, RW); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("select count(*) from whilecut")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(12);
+    }
   }
 
   // ---- helpers
@@ -468,6 +496,24 @@ class SwarmHostLossIT {
   /** The host of the operator replica that holds the lease, as the Swarm (asked through a manager) says. */
   private static int leaderHost() {
     return lab.leaseHolderHost(lab.managerHost());
+  }
+
+  /** Member {@code name}'s entry in a status, or a missing node. */
+  private static JsonNode memberOf(JsonNode status, String name) {
+    for (JsonNode m : status.path("members")) {
+      if (m.path("name").asText().equals(name)) {
+        return m;
+      }
+    }
+    return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+  }
+
+  /** One column of slot {@code slot} on the primary, through host {@code host}'s read-write port. */
+  private static String slotColumn(int host, String slot, String column) throws Exception {
+    try (Connection c = connect(host, RW); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("select " + column + " from pg_replication_slots where slot_name = '" + slot + "'")) {
+      return rs.next() ? rs.getString(1) : null;
+    }
   }
 
   private static Connection connect(int host, int port) throws Exception {

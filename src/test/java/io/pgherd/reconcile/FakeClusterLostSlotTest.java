@@ -87,6 +87,10 @@ class FakeClusterLostSlotTest {
     assertThat(memberStatus(scene, "demo-3").getLastReclone()).as("still said once it streams again")
         .isEqualTo(recloned.getLastReclone());
     assertThat(memberStatus(scene, "demo-2").getLastReclone()).isNull();
+    scene.restartOperator(); // a Swarm's standby taking over restores the state, not the last operator's memory
+    scene.pass();
+    assertThat(memberStatus(scene, "demo-3").getLastReclone()).as("said by the operator after it too")
+        .isEqualTo(recloned.getLastReclone());
 
     scene.passUntil("demo-2's copy of demo-3's slot made again", () ->
         scene.postgres.slotWalStatus("demo-2", "demo_3").orElse("").equals("reserved"));
