@@ -55,7 +55,7 @@ final class SwarmOperatorSide implements AutoCloseable {
         said -> System.err.println("pgherd operator: " + said));
     leadership.acquire();
     leadership.keep(SwarmOperatorSide::stopActing);
-    io.pgherd.runtime.Acting.onlyWhile(leadership::whyNotActing);
+    io.pgherd.runtime.Acting.onlyWhile(() -> steppingOff != null ? steppingOff : leadership.whyNotActing());
     try {
       home.createRoot();
       SwarmHome swarmHome = new SwarmHome(docker.client(), new EngineCalls(docker.host()), home.root(),
@@ -96,6 +96,12 @@ final class SwarmOperatorSide implements AutoCloseable {
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      }
+      // passes went on meanwhile (a re-clone, say): no new one, no word to an agent, and what they wrote stored too
+      steppingOff = "stepping off: " + why;
+      String last = publishNow();
+      if (last != null) {
+        System.err.println("pgherd operator: stepping off with the home as stored before: " + last);
       }
       Runtime.getRuntime().halt(0);
       return true;
@@ -163,6 +169,9 @@ final class SwarmOperatorSide implements AutoCloseable {
   }
 
   /** Another operator has taken the home over, or the lease is lost: this one stops at once, acting on nothing more. */
+  /** Set once this replica steps off: it acts on nothing more (why, as {@link io.pgherd.runtime.Acting} says it). */
+  private static volatile String steppingOff;
+
   private static void stopActing(String why) {
     System.err.println("pgherd operator: " + why);
     Runtime.getRuntime().halt(3);
