@@ -97,11 +97,19 @@ final class SwarmOperatorSide implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      // passes went on meanwhile (a re-clone, say): no new one, no word to an agent, and what they wrote stored too
+      // passes went on meanwhile (a re-clone, say): no new one, no word to an agent, and what they wrote stored
+      // too, within a few seconds (a Swarm that does not answer leaves the home as stored above: a crash's case)
       steppingOff = "stepping off: " + why;
-      String last = publishNow();
-      if (last != null) {
-        System.err.println("pgherd operator: stepping off with the home as stored before: " + last);
+      java.util.concurrent.CompletableFuture<String> last = java.util.concurrent.CompletableFuture.supplyAsync(this::publishNow);
+      try {
+        String failedAgain = last.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        if (failedAgain != null) {
+          System.err.println("pgherd operator: stepping off with the home as stored before: " + failedAgain);
+        }
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        System.err.println("pgherd operator: stepping off with the home as stored before: " + e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
       Runtime.getRuntime().halt(0);
       return true;
@@ -168,10 +176,10 @@ final class SwarmOperatorSide implements AutoCloseable {
     leadership.close(); // last: a standby takes over once this one has stored the home for the last time
   }
 
-  /** Another operator has taken the home over, or the lease is lost: this one stops at once, acting on nothing more. */
-  /** Set once this replica steps off: it acts on nothing more (why, as {@link io.pgherd.runtime.Acting} says it). */
+  /** Set once this replica steps off: it starts no pass and says no word to an agent (why, as {@link io.pgherd.runtime.Acting} says it). */
   private static volatile String steppingOff;
 
+  /** Another operator has taken the home over, or the lease is lost: this one stops at once, acting on nothing more. */
   private static void stopActing(String why) {
     System.err.println("pgherd operator: " + why);
     Runtime.getRuntime().halt(3);

@@ -42,7 +42,7 @@ public final class LostSlots extends ClusterPart {
 
   public LostSlots(ClusterScope scope) {
     super(scope);
-    this.reclones = new Reclones(scope.home, scope.cluster);
+    this.reclones = new Reclones(scope.home, scope.cluster, why -> log.warn("reclone", why));
   }
 
   /**

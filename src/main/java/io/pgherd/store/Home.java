@@ -239,7 +239,6 @@ public final class Home {
     if (restore == null) {
       try {
         Files.deleteIfExists(inPlaceRestoreFile(cluster));
-      Files.deleteIfExists(reclonesFile(cluster));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot remove " + inPlaceRestoreFile(cluster), e);
       }
@@ -331,6 +330,7 @@ public final class Home {
       Files.deleteIfExists(restoredMarker(cluster));
       Files.deleteIfExists(healthyMarker(cluster));
       Files.deleteIfExists(inPlaceRestoreFile(cluster));
+      Files.deleteIfExists(reclonesFile(cluster));
       Path restoreWork = root.resolve("restore").resolve(fileName(cluster));
       if (Files.isDirectory(restoreWork)) {
         try (Stream<Path> walk = Files.walk(restoreWork)) {
