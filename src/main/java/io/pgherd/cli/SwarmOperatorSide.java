@@ -133,20 +133,18 @@ final class SwarmOperatorSide implements AutoCloseable {
 
   /**
    * The clusters' primaries per node, as their last status says; null while a cluster is not
-   * {@link io.pgherd.swarm.LeaderPlacement#settled settled} (or not looked at yet by this replica):
-   * the acting replica steps off only when all is quiet.
+   * Healthy (a failover, a member away; or not looked at yet by this replica): the acting replica
+   * steps off only when all is quiet. (Not while merely Degraded: a step-off after a failover onto
+   * its node would leave that failover's lines in this node's cluster log, not the next holder's.)
    */
   private java.util.Map<String, Integer> primariesByNode() {
     java.util.Map<String, Integer> out = new java.util.HashMap<>();
     for (String cluster : home.clusters()) {
       var status = home.readStatus(cluster);
-      var members = java.util.Optional.ofNullable(status.isEmpty() ? null : status.get().getMembers())
-          .orElse(java.util.List.of());
-      if (status.isEmpty() || !io.pgherd.swarm.LeaderPlacement.settled(status.get().getPhase(), members.stream()
-          .filter(m -> "primary".equals(m.getRole())).map(m -> String.valueOf(m.getState())).toList())) {
+      if (status.isEmpty() || !"Healthy".equals(status.get().getPhase())) {
         return null;
       }
-      members.stream().filter(m -> "primary".equals(m.getRole()) && m.getNode() != null)
+      java.util.Optional.ofNullable(status.get().getMembers()).orElse(java.util.List.of()).stream().filter(m -> "primary".equals(m.getRole()) && m.getNode() != null)
           .forEach(m -> out.merge(m.getNode(), 1, Integer::sum));
     }
     return out;
