@@ -144,7 +144,8 @@ final class SwarmOperatorSide implements AutoCloseable {
       if (status.isEmpty() || !"Healthy".equals(status.get().getPhase())) {
         return null;
       }
-      java.util.Optional.ofNullable(status.get().getMembers()).orElse(java.util.List.of()).stream().filter(m -> "primary".equals(m.getRole()) && m.getNode() != null)
+      java.util.Optional.ofNullable(status.get().getMembers()).orElse(java.util.List.of()).stream()
+          .filter(m -> "primary".equals(m.getRole()) && m.getNode() != null)
           .forEach(m -> out.merge(m.getNode(), 1, Integer::sum));
     }
     return out;
