@@ -266,8 +266,11 @@ public final class OperatorLeadership implements AutoCloseable {
     }
     until = Long.MIN_VALUE;
     try {
-      lease.release();
-      say.accept("gave the operator lease up (a clean stop)");
+      boolean held = lease.release();
+      String holder = lease.holder();
+      say.accept(held ? "gave the operator lease up (a clean stop)"
+          : "stopped; the operator lease was not this replica's to give up (held by "
+              + (holder == null || holder.isEmpty() ? "nobody" : holder) + " by the record last read)");
     } catch (RuntimeException e) {
       say.accept("could not give the operator lease up (" + e.getMessage() + "); a standby takes over when it lapses");
     }

@@ -79,20 +79,25 @@ public final class SwarmLease {
     return elector.leads(clock.getAsLong());
   }
 
-  /** Gives the lease up if this candidate holds it (a clean stop); it leads no more either way. */
-  public void release() {
+  /**
+   * Gives the lease up if this candidate holds it by the record (a clean stop); it leads no more
+   * either way. Whether it held it: false when another holds it, or the lease service is gone.
+   */
+  public boolean release() {
     long started = clock.getAsLong();
     Service holder;
     try {
       holder = docker.inspectServiceCmd(service).exec();
     } catch (NotFoundException e) {
       elector.release(null);
-      return;
+      return false;
     }
     LeaseElector.Decision d = elector.release(record(holder.getSpec().getLabels()));
-    if (d != null) {
-      elector.written(write(holder, d.write()), started);
+    if (d == null) {
+      return false;
     }
+    elector.written(write(holder, d.write()), started);
+    return true;
   }
 
   /** Until when this candidate leads by its last round (its clock), {@code Long.MIN_VALUE} when it does not. */
