@@ -1,5 +1,7 @@
 package io.pgherd.cli;
 
+import io.pgherd.store.ClusterLog;
+import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,7 +12,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "logs", description = "The cluster's reconcile log: one line per action, with time, reconcile id and reason.")
+@Command(name = "logs", description = "The cluster's reconcile log: one line per action, with time, reconcile id and reason"
+    + " (its last 512 KiB or so: older lines are dropped).")
 final class LogsCommand implements Callable<Integer> {
   @Mixin HomeOption home;
 
@@ -27,19 +30,20 @@ final class LogsCommand implements Callable<Integer> {
     if (!Files.exists(file) && home.home().readSpec(name).isEmpty()) {
       throw new Main.UserError("no cluster named '" + name + "' in " + home.home().root(), 2);
     }
+    // the older lines first: rotated away once the log grew past its bound (ClusterLog)
+    Path older = ClusterLog.rotated(file);
+    if (Files.exists(older)) {
+      System.out.print(Files.readString(older, StandardCharsets.UTF_8));
+    }
     long pos = 0;
     do {
       if (Files.exists(file)) {
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-          if (raf.length() < pos) {
+          if (raf.length() < pos) { // rotated since the last look: the lines it got before that first
+            printFrom(older, pos);
             pos = 0;
           }
-          raf.seek(pos);
-          byte[] buf = new byte[(int) (raf.length() - pos)];
-          raf.readFully(buf);
-          pos = raf.length();
-          System.out.print(new String(buf, StandardCharsets.UTF_8));
-          System.out.flush();
+          pos += printFrom(raf, pos);
         }
       }
       if (follow) {
@@ -47,5 +51,28 @@ final class LogsCommand implements Callable<Integer> {
       }
     } while (follow);
     return 0;
+  }
+
+  /** Prints {@code file} from byte {@code pos} on, if it is there. */
+  private static void printFrom(Path file, long pos) throws IOException {
+    if (Files.exists(file)) {
+      try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+        printFrom(raf, pos);
+      }
+    }
+  }
+
+  /** Prints what {@code raf} holds from byte {@code pos} on; how many bytes. */
+  private static long printFrom(RandomAccessFile raf, long pos) throws IOException {
+    long length = raf.length();
+    if (length <= pos) {
+      return 0;
+    }
+    raf.seek(pos);
+    byte[] buf = new byte[(int) (length - pos)];
+    raf.readFully(buf);
+    System.out.print(new String(buf, StandardCharsets.UTF_8));
+    System.out.flush();
+    return buf.length;
   }
 }

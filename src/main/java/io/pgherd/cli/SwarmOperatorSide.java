@@ -59,7 +59,7 @@ final class SwarmOperatorSide implements AutoCloseable {
     try {
       home.createRoot();
       SwarmHome swarmHome = new SwarmHome(docker.client(), new EngineCalls(docker.host()), home.root(),
-          HomeCipher.fromFile(key));
+          HomeCipher.fromFile(key), leadership::leads);
       System.err.println(swarmHome.restore());
       SwarmOperatorSide side = new SwarmOperatorSide(docker, home, swarmHome, leadership);
       // from the first pass on: an intent or a secret not stored in the Swarm is not acted on (the pass fails, and retries)
@@ -133,19 +133,20 @@ final class SwarmOperatorSide implements AutoCloseable {
 
   /**
    * The clusters' primaries per node, as their last status says; null while a cluster is not
-   * Healthy (a failover, a member away; or not looked at yet by this replica): the acting replica
-   * steps off only when all is quiet. (Not while merely Degraded: a step-off after a failover onto
-   * its node would leave that failover's lines in this node's cluster log, not the next holder's.)
+   * {@link io.pgherd.swarm.LeaderPlacement#settled settled} (or not looked at yet by this replica):
+   * the acting replica steps off only when all is quiet.
    */
   private java.util.Map<String, Integer> primariesByNode() {
     java.util.Map<String, Integer> out = new java.util.HashMap<>();
     for (String cluster : home.clusters()) {
       var status = home.readStatus(cluster);
-      if (status.isEmpty() || !"Healthy".equals(status.get().getPhase())) {
+      var members = java.util.Optional.ofNullable(status.isEmpty() ? null : status.get().getMembers())
+          .orElse(java.util.List.of());
+      if (status.isEmpty() || !io.pgherd.swarm.LeaderPlacement.settled(status.get().getPhase(), members.stream()
+          .filter(m -> "primary".equals(m.getRole())).map(m -> String.valueOf(m.getState())).toList())) {
         return null;
       }
-      java.util.Optional.ofNullable(status.get().getMembers()).orElse(java.util.List.of()).stream()
-          .filter(m -> "primary".equals(m.getRole()) && m.getNode() != null)
+      members.stream().filter(m -> "primary".equals(m.getRole()) && m.getNode() != null)
           .forEach(m -> out.merge(m.getNode(), 1, Integer::sum));
     }
     return out;

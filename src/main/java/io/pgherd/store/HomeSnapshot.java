@@ -21,8 +21,10 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 /**
  * The part of a home that an operator cannot derive again — the specs, the recorded intent, the
  * generated secrets and certificates, the requests left for it — as one archive, so that it can be
- * kept somewhere every node sees (on a Docker Swarm: {@code swarm.SwarmHome}). Left out: the status
- * (derived every pass), the logs, and the work directories (WAL spool, backup and restore work).
+ * kept somewhere every node sees (on a Docker Swarm: {@code swarm.SwarmHome}) — and the clusters'
+ * logs ({@link ClusterLog}, bounded), so that the history of a cluster moves with the operator that
+ * acts on it. Left out: the status (derived every pass), the last lines kept of replaced
+ * containers ({@code logs/NAME/}), and the work directories (WAL spool, backup and restore work).
  *
  * <p>{@link #pack} is deterministic (entries sorted, no times): the same files give the same bytes,
  * so an unchanged home is never written again. {@link #unpack} replaces exactly those directories.
@@ -30,6 +32,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 public final class HomeSnapshot {
   /** The directories of a home kept in a snapshot. */
   public static final List<String> DIRECTORIES = List.of("clusters", "state", "secrets", "requests");
+  /** The directory whose cluster logs ({@code NAME.log}, {@code NAME.log.1}: the files directly in it) are kept. */
+  static final String LOGS = "logs";
 
   private HomeSnapshot() {}
 
@@ -44,6 +48,7 @@ public final class HomeSnapshot {
         }
       }
     }
+    files.addAll(clusterLogs(root));
     files.sort(null);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(bytes); TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
@@ -77,7 +82,8 @@ public final class HomeSnapshot {
     try (TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(new ByteArrayInputStream(snapshot)))) {
       for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
         Path target = root.resolve(e.getName()).normalize();
-        if (!target.startsWith(root) || DIRECTORIES.stream().noneMatch(d -> target.startsWith(root.resolve(d)))) {
+        if (!target.startsWith(root) || DIRECTORIES.stream().noneMatch(d -> target.startsWith(root.resolve(d)))
+            && !isClusterLog(root, target)) {
           throw new IOException("a home snapshot entry outside its directories: " + e.getName());
         }
         Files.createDirectories(target.getParent(), PosixFilePermissions.asFileAttribute(
@@ -99,6 +105,28 @@ public final class HomeSnapshot {
         }
       }
     }
+    for (Path f : clusterLogs(root)) {
+      if (!written.contains(f)) {
+        Files.delete(f);
+      }
+    }
+  }
+
+  /** The cluster logs of the home at {@code root}: the files directly in {@code logs/} named *.log or *.log.1. */
+  private static List<Path> clusterLogs(Path root) throws IOException {
+    Path logs = root.resolve(LOGS);
+    if (!Files.isDirectory(logs)) {
+      return List.of();
+    }
+    try (Stream<Path> list = Files.list(logs)) {
+      return list.filter(f -> isClusterLog(root, f) && Files.isRegularFile(f)).toList();
+    }
+  }
+
+  private static boolean isClusterLog(Path root, Path file) {
+    String name = file.getFileName().toString();
+    return root.resolve(LOGS).equals(file.getParent()) && !name.startsWith(".")
+        && (name.endsWith(".log") || name.endsWith(".log.1"));
   }
 
   /**
@@ -109,10 +137,12 @@ public final class HomeSnapshot {
   public static List<String> setAside(Path root, String aside) throws IOException {
     List<String> moved = new ArrayList<>();
     Path to = root.resolve(aside).normalize();
-    if (!to.getParent().equals(root.normalize()) || DIRECTORIES.contains(aside)) {
+    if (!to.getParent().equals(root.normalize()) || DIRECTORIES.contains(aside) || LOGS.equals(aside)) {
       throw new IllegalArgumentException("not a name for a directory beside the home's own: " + aside);
     }
-    for (String dir : DIRECTORIES) {
+    List<String> all = new ArrayList<>(DIRECTORIES);
+    all.add(LOGS); // the logs of an earlier deploy's clusters, and their replaced containers' last lines
+    for (String dir : all) {
       Path d = root.resolve(dir);
       boolean holdsAFile;
       if (!Files.isDirectory(d)) {

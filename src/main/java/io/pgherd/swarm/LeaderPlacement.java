@@ -1,6 +1,7 @@
 package io.pgherd.swarm;
 
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -25,6 +26,19 @@ import java.util.Set;
  */
 public final class LeaderPlacement {
   private LeaderPlacement() {}
+
+  /**
+   * Whether a cluster is quiet enough for the acting replica to step off: Healthy, or Degraded
+   * with its one primary running (a replica away with its node, say — that can last hours, and
+   * the operator that took over after losing that node may stand on the primary's). Not while it
+   * fails over, switches over, restores or its primary is not running: the standby that takes over
+   * would start again the count of the primary's silence that a failover waits out.
+   *
+   * @param primaryStates the states of the members whose role is primary, as the status says
+   */
+  public static boolean settled(String phase, List<String> primaryStates) {
+    return "Healthy".equals(phase) || "Degraded".equals(phase) && primaryStates.equals(List.of("running"));
+  }
 
   /**
    * Why the acting replica on {@code myNode} should step off, if it should.

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -58,17 +59,24 @@ public final class SwarmHome implements AutoCloseable {
   private final EngineCalls calls;
   private final Path root;
   private final HomeCipher cipher;
+  private final BooleanSupplier mayStore;
   private final String writer = UUID.randomUUID().toString().substring(0, 8);
   private long generation;
   private String publishedDigest;
   private Thread loop;
   private volatile boolean closed;
 
-  public SwarmHome(DockerClient client, EngineCalls calls, Path root, HomeCipher cipher) {
+  /**
+   * {@code mayStore}: whether this operator may store the home now — while it holds the operator
+   * lease. A replica that paused (or lost the lease) stores nothing: what it wrote since its last
+   * store was never acted on, and must not become the next generation under the one acting.
+   */
+  public SwarmHome(DockerClient client, EngineCalls calls, Path root, HomeCipher cipher, BooleanSupplier mayStore) {
     this.client = client;
     this.calls = calls;
     this.root = root;
     this.cipher = cipher;
+    this.mayStore = mayStore;
   }
 
   /**
@@ -105,12 +113,20 @@ public final class SwarmHome implements AutoCloseable {
     return "home restored from the Swarm: generation " + gen;
   }
 
-  /** Stores the home as the next generation when it changed since the last one; {@link Lost} when another operator did first. */
+  /**
+   * Stores the home as the next generation when it changed since the last one; {@link Lost} when
+   * another operator did first; an {@link IllegalStateException} when it changed but this operator
+   * may not store it now.
+   */
   public synchronized void publish() throws IOException {
     byte[] plain = HomeSnapshot.pack(root);
     String digest = sha256(plain);
     if (digest.equals(publishedDigest)) {
       return;
+    }
+    if (!mayStore.getAsBoolean()) {
+      throw new IllegalStateException("this operator does not hold the operator lease now: the home is not stored"
+          + " from it (generation " + generation + " stays the newest it stored)");
     }
     long next = generation + 1;
     removeParts(next, writer); // left by an attempt that failed before its commit
@@ -161,7 +177,9 @@ public final class SwarmHome implements AutoCloseable {
     loop = new Thread(() -> {
       while (!closed) {
         try {
-          publish();
+          if (mayStore.getAsBoolean()) { // paused, it only looks whether another has taken over
+            publish();
+          }
           checkNewest();
           failures.succeeded();
         } catch (Lost e) {
@@ -190,14 +208,16 @@ public final class SwarmHome implements AutoCloseable {
     }
   }
 
-  /** Stops looking; the home as it is now stored once more. */
+  /** Stops looking; the home as it is now stored once more, if this operator may store it. */
   @Override
   public void close() throws IOException {
     closed = true;
     if (loop != null) {
       loop.interrupt();
     }
-    publish();
+    if (mayStore.getAsBoolean()) {
+      publish();
+    }
   }
 
   private List<Config> commits() {

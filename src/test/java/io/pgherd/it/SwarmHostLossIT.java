@@ -265,6 +265,12 @@ class SwarmHostLossIT {
       SwarmLab.Holder standby = lab.leaseHolder(via);
       String standbyLog = SwarmLab.logsOf(lab.engine(standby.host()), standby.container());
       assertThat(standbyLog).contains("took the operator lease", "home restored from the Swarm");
+      // the cluster's history came with the home: its log on the new holder's node has the lines from before
+      String history = cli(via, "logs", CLUSTER).output();
+      List<String> earlier = new ArrayList<>(List.of(history.split("\n")));
+      earlier.removeAll(linesSince(history, crashed));
+      assertThat(earlier).as("the cluster's creation, logged by an operator before this one")
+          .anyMatch(l -> l.contains(" create-member: "));
     } finally {
       lab.boot(leader);
     }
@@ -309,8 +315,9 @@ class SwarmHostLossIT {
     // at no instant two servers writable through the load balancers
     assertThat(LbSampler.dualWritable(samplers)).as("instants with two writable servers").isEmpty();
     assertThat(samplers.stream().mapToInt(s -> s.samples.size()).sum()).isGreaterThan(50);
-    // rejoined (the cluster log is the acting operator's own: a step-off since leaves it in another's)
     assertThat(memberState(healed, oldPrimary)).as("the old primary, a replica again").isEqualTo("streaming");
+    // the log names it, whichever operator replica acts now (it moves with the home)
+    assertThat(cli(via, "logs", CLUSTER).output()).contains("failover: " + oldPrimary + " → ");
   }
 
   @Test

@@ -14,13 +14,15 @@ class HomeSnapshotTest {
   @TempDir Path dir;
 
   @Test
-  void theKeptDirectoriesTravelWithTheirModesAndNothingElseDoes() throws Exception {
+  void theKeptDirectoriesAndTheClusterLogsTravelWithTheirModesAndNothingElseDoes() throws Exception {
     Path a = dir.resolve("a");
     Home home = new Home(a);
     home.writeSpec("demo", "spec: 1\n");
     home.secrets().secret("demo", Home.SUPERUSER_PASSWORD);
-    Files.createDirectories(a.resolve("logs"));
+    Files.createDirectories(a.resolve("logs/demo"));
     Files.writeString(a.resolve("logs/demo.log"), "a log line\n");
+    Files.writeString(a.resolve("logs/demo.log.1"), "an older line\n");
+    Files.writeString(a.resolve("logs/demo/demo-1.20261208T000000Z.log"), "a replaced container's last lines\n");
     Files.createDirectories(a.resolve("status"));
     Files.writeString(a.resolve("status/demo.json"), "{}");
     byte[] snapshot = HomeSnapshot.pack(a);
@@ -29,6 +31,10 @@ class HomeSnapshotTest {
     Path b = dir.resolve("b");
     Files.createDirectories(b.resolve("clusters"));
     Files.writeString(b.resolve("clusters/gone.yaml"), "a cluster deleted since\n");
+    Files.createDirectories(b.resolve("logs/other"));
+    Files.writeString(b.resolve("logs/demo.log"), "this node's own, older history\n");
+    Files.writeString(b.resolve("logs/gone.log"), "not in the snapshot\n");
+    Files.writeString(b.resolve("logs/other/other-2.20261201T000000Z.log"), "this node's own\n");
     HomeSnapshot.unpack(snapshot, b);
     Home other = new Home(b);
     assertThat(other.readSpec("demo")).contains("spec: 1\n");
@@ -39,7 +45,11 @@ class HomeSnapshotTest {
         .isEqualTo(PosixFilePermissions.toString(Files.getPosixFilePermissions(
             home.secretsDir("demo").resolve(Home.SUPERUSER_PASSWORD))));
     assertThat(b.resolve("clusters/gone.yaml")).doesNotExist();
-    assertThat(b.resolve("logs")).doesNotExist();
+    assertThat(b.resolve("logs/demo.log")).as("the history moves with the home").hasContent("a log line");
+    assertThat(b.resolve("logs/demo.log.1")).hasContent("an older line");
+    assertThat(b.resolve("logs/gone.log")).doesNotExist();
+    assertThat(b.resolve("logs/demo")).as("replaced containers' lines stay where they were kept").doesNotExist();
+    assertThat(b.resolve("logs/other/other-2.20261201T000000Z.log")).exists();
     assertThat(b.resolve("status")).doesNotExist();
     assertThat(HomeSnapshot.pack(b)).isEqualTo(snapshot);
   }
@@ -77,6 +87,18 @@ class HomeSnapshotTest {
     }
     assertThatThrownBy(() -> HomeSnapshot.unpack(bytes.toByteArray(), a)).hasMessageContaining("outside");
     assertThat(dir.resolve("evil")).doesNotExist();
+    for (String name : new String[] {"logs/demo/demo-1.log", "logs/.demo.log.tmp", "logs/notes.txt", "status/demo.log"}) {
+      java.io.ByteArrayOutputStream other = new java.io.ByteArrayOutputStream();
+      try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
+          new java.util.zip.GZIPOutputStream(other))) {
+        var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+        e.setSize(1);
+        tar.putArchiveEntry(e);
+        tar.write('x');
+        tar.closeArchiveEntry();
+      }
+      assertThatThrownBy(() -> HomeSnapshot.unpack(other.toByteArray(), a)).as(name).hasMessageContaining("outside");
+    }
   }
 
   @Test
@@ -88,16 +110,19 @@ class HomeSnapshotTest {
     Files.createDirectories(a.resolve("requests"));
     Files.createDirectories(a.resolve("logs"));
     Files.writeString(a.resolve("logs/old.log"), "a log line\n");
+    Files.createDirectories(a.resolve("status"));
+    Files.writeString(a.resolve("status/old.json"), "{}");
     byte[] before = HomeSnapshot.pack(a);
 
-    assertThat(HomeSnapshot.setAside(a, "set-aside-1")).containsExactly("clusters", "secrets");
+    assertThat(HomeSnapshot.setAside(a, "set-aside-1")).containsExactly("clusters", "secrets", "logs");
     assertThat(HomeSnapshot.pack(a)).as("an empty home's snapshot").isEqualTo(HomeSnapshot.pack(dir.resolve("empty")));
     assertThat(Files.readString(a.resolve("set-aside-1/clusters/old.yaml"))).isEqualTo("spec: 1\n");
-    assertThat(a.resolve("logs/old.log")).as("what is not kept stays").exists();
+    assertThat(a.resolve("set-aside-1/logs/old.log")).as("an earlier deploy's history is not the new clusters'").exists();
+    assertThat(a.resolve("status/old.json")).as("what is not kept stays").exists();
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(a.resolve("set-aside-1")))).isEqualTo("rwx------");
     Path back = dir.resolve("back");
     Files.createDirectories(back);
-    for (String d : new String[] {"clusters", "secrets"}) {
+    for (String d : new String[] {"clusters", "secrets", "logs"}) {
       Files.move(a.resolve("set-aside-1").resolve(d), back.resolve(d));
     }
     assertThat(HomeSnapshot.pack(back)).as("the same files, moved whole").isEqualTo(before);
@@ -105,5 +130,6 @@ class HomeSnapshotTest {
     assertThat(a.resolve("set-aside-2")).doesNotExist();
     assertThatThrownBy(() -> HomeSnapshot.setAside(a, "../elsewhere")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> HomeSnapshot.setAside(a, "clusters")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> HomeSnapshot.setAside(a, "logs")).isInstanceOf(IllegalArgumentException.class);
   }
 }

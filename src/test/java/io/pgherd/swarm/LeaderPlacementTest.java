@@ -2,6 +2,7 @@ package io.pgherd.swarm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -34,5 +35,17 @@ class LeaderPlacementTest {
         + " primary's node").isEmpty();
     assertThat(LeaderPlacement.stepOff("a", Map.of("b", 1), Set.of("b", "c"), "b")).as("not the leader").isEmpty();
     assertThat(LeaderPlacement.stepOff("a", Map.of(), Set.of("b"), null)).as("leader unknown").isEmpty();
+  }
+
+  @Test
+  void itStepsOffWhileAClusterIsHealthyOrOnlyShortOfAReplicaNeverWhileItsPrimaryIsInQuestion() {
+    assertThat(LeaderPlacement.settled("Healthy", List.of("running"))).isTrue();
+    assertThat(LeaderPlacement.settled("Degraded", List.of("running"))).as("a replica's node down").isTrue();
+    assertThat(LeaderPlacement.settled("Degraded", List.of("unreachable"))).as("a failover may be counting").isFalse();
+    assertThat(LeaderPlacement.settled("Degraded", List.of())).as("no primary").isFalse();
+    assertThat(LeaderPlacement.settled("Degraded", List.of("running", "running"))).as("two primaries").isFalse();
+    assertThat(LeaderPlacement.settled("FailingOver", List.of("running"))).isFalse();
+    assertThat(LeaderPlacement.settled("Restoring", List.of("running"))).isFalse();
+    assertThat(LeaderPlacement.settled(null, List.of("running"))).isFalse();
   }
 }
