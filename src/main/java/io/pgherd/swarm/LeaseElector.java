@@ -20,6 +20,11 @@ import java.util.Objects;
  * hand the lease over by itself: a candidate that could not read it waits {@link #recoveryGrace()}
  * after its first read that works again before it takes over for silence, time enough for a holder
  * that lapsed meanwhile (and acted on nothing since) to renew first.
+ *
+ * <p>A candidate leads once: when the record shows its leadership ended (another holder, no
+ * holder, another token), it never takes the lease again — what it knew belongs to that token,
+ * and a holder that came between may have changed anything (the process starts again as a new
+ * candidate, with a new identity, and reads the state afresh).
  */
 public final class LeaseElector {
   /** What the store holds: who leads, how often it has renewed, for how long a silence counts, how many take-overs. */
@@ -51,6 +56,8 @@ public final class LeaseElector {
   private long seenSince;
   private long leaderUntil = Long.MIN_VALUE;
   private Record pending;
+  /** The token of this candidate's leadership once it has led (0: never): it leads under that one only. */
+  private long ledToken;
   /** Whether the last read of the store failed; then when the first one that worked again was. */
   private boolean unreadable;
   private long readableSince = Long.MIN_VALUE;
@@ -119,6 +126,13 @@ public final class LeaseElector {
     if (!record.holder().equals(me)) {
       leaderUntil = Long.MIN_VALUE; // the record says another leads (or nobody): this candidate does not
     }
+    if (ledToken != 0 && !(record.holder().equals(me) && record.transitions() == ledToken)) {
+      leaderUntil = Long.MIN_VALUE;
+      pending = null;
+      return new Decision(null, "this candidate's leadership (token " + ledToken + ") has ended ("
+          + (record.held() ? record.holder() + " holds the lease" : "nobody holds the lease") + ", token "
+          + record.transitions() + "): it does not take the lease again");
+    }
     if (record.holder().equals(me)) {
       pending = new Record(me, record.renewals() + 1, durationMillis, record.transitions());
       return new Decision(pending, "renew");
@@ -174,6 +188,9 @@ public final class LeaseElector {
       seen = pending;
       seenSince = startedAt;
       leaderUntil = pending.holder().equals(me) ? startedAt + durationMillis - marginMillis : Long.MIN_VALUE;
+      if (pending.holder().equals(me)) {
+        ledToken = pending.transitions();
+      }
     }
     pending = null;
   }

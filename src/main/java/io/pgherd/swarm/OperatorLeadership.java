@@ -160,7 +160,9 @@ public final class OperatorLeadership implements AutoCloseable {
         long now = clock.getAsLong();
         if (until == Long.MIN_VALUE) {
           if (!closed) {
-            lost.accept("lost the operator lease to " + lease.holder() + " (token " + lease.token()
+            String holder = lease.holder();
+            lost.accept((holder == null || holder.isEmpty() ? "lost the operator lease (nobody holds it now"
+                : "lost the operator lease to " + holder + " (token " + lease.token())
                 + "); this replica stops acting");
           }
           return;

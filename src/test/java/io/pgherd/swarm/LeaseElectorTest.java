@@ -103,9 +103,38 @@ class LeaseElectorTest {
     b.written(true, 300);
     assertThat(b.leads(300)).isFalse();
     assertThat(s.record.holder()).isEmpty();
-    assertThat(round(a, s, 400)).as("free: no duration to wait out").isTrue();
-    assertThat(a.token()).isEqualTo(3);
-    assertThat(b.release(s.record)).as("nothing to give up: a holds it").isNull();
+    LeaseElector c = new LeaseElector("c", DURATION, MARGIN);
+    assertThat(round(c, s, 400)).as("free: no duration to wait out").isTrue();
+    assertThat(c.token()).isEqualTo(3);
+    assertThat(b.release(s.record)).as("nothing to give up: c holds it").isNull();
+  }
+
+  @Test
+  void aCandidateWhoseLeadershipEndedNeverTakesTheLeaseAgainEvenWhenItIsFree() {
+    Store s = new Store();
+    LeaseElector a = new LeaseElector("a", DURATION, MARGIN);
+    LeaseElector b = new LeaseElector("b", DURATION, MARGIN);
+    round(a, s, 0);
+    // a pauses (cut off); b takes over from it, acts, and ends too (its lease released, or its task ended)
+    Record read = s.record;
+    Decision d = b.decide(read, 100, true);
+    s.write(read, d);
+    b.written(true, 100);
+    Record held = s.record;
+    s.write(held, b.release(held));
+    b.written(true, 200);
+    // a, back: the lease is free, but what a knew was token 1's, and b acted under token 2 since
+    Decision back = a.decide(s.record, 20_000, false);
+    assertThat(back.writes()).isFalse();
+    assertThat(back.why()).contains("leadership (token 1) has ended", "nobody holds the lease", "token 2");
+    assertThat(a.leads(20_000)).isFalse();
+    assertThat(a.decide(s.record, 40_000, true).writes()).as("not even when the Swarm says the holder ended").isFalse();
+    assertThat(round(b, s, 20_000)).as("b led once too").isFalse();
+    // it keeps renewing what is its own
+    LeaseElector c = new LeaseElector("c", DURATION, MARGIN);
+    assertThat(round(c, s, 20_000)).isTrue();
+    assertThat(round(c, s, 23_000)).as("renewed").isTrue();
+    assertThat(c.leads(23_000 + DURATION - MARGIN - 1)).isTrue();
   }
 
   @Test
