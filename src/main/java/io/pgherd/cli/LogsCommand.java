@@ -27,7 +27,7 @@ final class LogsCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     HomeOption.checkName(name);
     Path file = home.home().logFile(name);
-    if (!Files.exists(file) && home.home().readSpec(name).isEmpty()) {
+    if (!Files.exists(file) && !Files.exists(ClusterLog.rotated(file)) && home.home().readSpec(name).isEmpty()) {
       throw new Main.UserError("no cluster named '" + name + "' in " + home.home().root(), 2);
     }
     // the older lines first: rotated away once the log grew past its bound (ClusterLog)
@@ -37,14 +37,14 @@ final class LogsCommand implements Callable<Integer> {
     }
     long pos = 0;
     do {
-      if (Files.exists(file)) {
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-          if (raf.length() < pos) { // rotated since the last look: the lines it got before that first
-            printFrom(older, pos);
-            pos = 0;
-          }
-          pos += printFrom(raf, pos);
+      try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+        if (raf.length() < pos) { // rotated since the last look: the lines it got before that first
+          printFrom(older, pos);
+          pos = 0;
         }
+        pos += printFrom(raf, pos);
+      } catch (java.io.FileNotFoundException e) {
+        // nothing logged yet, or rotated just now: the next look finds the new file
       }
       if (follow) {
         Thread.sleep(500);
@@ -55,10 +55,10 @@ final class LogsCommand implements Callable<Integer> {
 
   /** Prints {@code file} from byte {@code pos} on, if it is there. */
   private static void printFrom(Path file, long pos) throws IOException {
-    if (Files.exists(file)) {
-      try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-        printFrom(raf, pos);
-      }
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+      printFrom(raf, pos);
+    } catch (java.io.FileNotFoundException e) {
+      // rotated twice since: those lines are gone
     }
   }
 

@@ -70,7 +70,7 @@ final class SwarmOperatorSide implements AutoCloseable {
         }
       });
       return side;
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) { // a Swarm that stops answering, or the lease paused meanwhile
       leadership.close();
       throw new Main.UserError("the operator's home cannot be restored from the Swarm: " + e.getMessage(), 1);
     }

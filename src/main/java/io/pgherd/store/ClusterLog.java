@@ -49,6 +49,22 @@ public final class ClusterLog {
     return file.resolveSibling(file.getFileName() + ".1");
   }
 
+  /** A cluster's whole kept log, its rotated lines first; empty when it has none. */
+  public static String readAll(Home home, String cluster) {
+    Path file = home.logFile(cluster);
+    StringBuilder out = new StringBuilder();
+    for (Path f : new Path[] {rotated(file), file}) {
+      try {
+        out.append(Files.readString(f, StandardCharsets.UTF_8));
+      } catch (java.nio.file.NoSuchFileException e) {
+        // not rotated yet, or nothing logged yet
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + f, e);
+      }
+    }
+    return out.toString();
+  }
+
   /** e.g. {@code action("r12", "create-member", "demo-2: new replica, cloning from demo-1")}. */
   public void action(String reconcileId, String action, String reason) {
     write(reconcileId, "INFO", action, reason);
@@ -58,7 +74,16 @@ public final class ClusterLog {
     write(reconcileId, "WARN", action, reason);
   }
 
-  private synchronized void write(String reconcileId, String level, String action, String reason) {
+  /** One lock per log file: a cluster's log may be written through more than one ClusterLog (the placement loop's). */
+  private static final java.util.concurrent.ConcurrentHashMap<Path, Object> LOCKS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private void write(String reconcileId, String level, String action, String reason) {
+    synchronized (LOCKS.computeIfAbsent(file, f -> new Object())) {
+      writeLocked(reconcileId, level, action, reason);
+    }
+  }
+
+  private void writeLocked(String reconcileId, String level, String action, String reason) {
     String line = Instant.now().truncatedTo(ChronoUnit.MILLIS) + " " + level + " [" + reconcileId + "] "
         + action + ": " + reason;
     MDC.put("cluster", cluster);

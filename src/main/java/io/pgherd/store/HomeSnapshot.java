@@ -105,9 +105,13 @@ public final class HomeSnapshot {
         }
       }
     }
-    for (Path f : clusterLogs(root)) {
-      if (!written.contains(f)) {
-        Files.delete(f);
+    // a snapshot with no cluster log at all (stored by a pgherd before logs moved with the home) leaves this
+    // node's logs as they are: the history they hold is the best there is
+    if (written.stream().anyMatch(f -> isClusterLog(root, f))) {
+      for (Path f : clusterLogs(root)) {
+        if (!written.contains(f)) {
+          Files.delete(f);
+        }
       }
     }
   }

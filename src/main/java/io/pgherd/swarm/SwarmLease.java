@@ -81,7 +81,8 @@ public final class SwarmLease {
 
   /**
    * Gives the lease up if this candidate holds it by the record (a clean stop); it leads no more
-   * either way. Whether it held it: false when another holds it, or the lease service is gone.
+   * either way. Whether it gave it up: false when another holds it, another wrote first, or the
+   * lease service is gone.
    */
   public boolean release() {
     long started = clock.getAsLong();
@@ -96,8 +97,9 @@ public final class SwarmLease {
     if (d == null) {
       return false;
     }
-    elector.written(write(holder, d.write()), started);
-    return true;
+    boolean taken = write(holder, d.write());
+    elector.written(taken, started);
+    return taken; // not taken: another wrote first, and the record is not this candidate's any more
   }
 
   /** Until when this candidate leads by its last round (its clock), {@code Long.MIN_VALUE} when it does not. */

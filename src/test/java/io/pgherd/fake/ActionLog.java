@@ -1,10 +1,6 @@
 package io.pgherd.fake;
 
 import io.pgherd.store.Home;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -29,21 +25,13 @@ public record ActionLog(List<Entry> entries) {
   }
 
   public static ActionLog read(Home home, String cluster) {
-    Path file = home.logFile(cluster);
-    if (!Files.exists(file)) {
-      return new ActionLog(List.of());
-    }
     List<Entry> out = new ArrayList<>();
-    try {
-      for (String line : Files.readAllLines(file)) {
-        Matcher m = LINE.matcher(line);
-        if (!m.matches()) {
-          throw new IllegalStateException("not a cluster log line: " + line);
-        }
-        out.add(new Entry(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)));
+    for (String line : io.pgherd.store.ClusterLog.readAll(home, cluster).lines().toList()) {
+      Matcher m = LINE.matcher(line);
+      if (!m.matches()) {
+        throw new IllegalStateException("not a cluster log line: " + line);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      out.add(new Entry(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)));
     }
     return new ActionLog(List.copyOf(out));
   }

@@ -12,7 +12,6 @@ import io.pgherd.runtime.ContainerRuntime;
 import io.pgherd.runtime.ContainerSpec;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -145,7 +144,7 @@ class AdoptionIT extends ClusterTestBase {
       System.out.printf("adoption under writes: %d acknowledged, %d errors%n", writes.acknowledged.size(),
           writes.errors.get());
     }
-    String log = Files.readString(home.logFile(name));
+    String log = io.pgherd.store.ClusterLog.readAll(home, name);
     assertThat(log).contains("adopt-switchover: " + before + " → ");
     String now = memberName(home.readState(name).orElseThrow().primary());
     assertThat(now).isNotEqualTo(before);

@@ -79,7 +79,7 @@ class BackupIT extends ArchivedClusterTestBase {
       assertThat(status().getBackups().getFirstRecoverabilityPoint()).isEqualTo(b.finished());
       assertThat(status().getBackups().getArchiveLagBytes()).isNotNull();
     });
-    assertThat(Files.readString(home.logFile(name))).contains("backup-start", "backup-complete");
+    assertThat(io.pgherd.store.ClusterLog.readAll(home, name)).contains("backup-start", "backup-complete");
 
     ItSupport.Run list = pgherd("backups", name);
     assertThat(list.exitCode()).as(list.output()).isZero();
@@ -110,7 +110,7 @@ class BackupIT extends ArchivedClusterTestBase {
     // segments between the backups, so retention has WAL to delete
     await().atMost(ofSeconds(120)).pollInterval(ofSeconds(1)).untilAsserted(() -> {
       switchWal(1);
-      String log = Files.readString(home.logFile(name));
+      String log = io.pgherd.store.ClusterLog.readAll(home, name);
       assertThat(log.split("\\(schedule\\) from [a-z0-9-]+ complete", -1).length - 1).isGreaterThanOrEqualTo(3);
       assertThat(log).contains("retention: kept the newest 2 complete backups");
     });
@@ -222,7 +222,7 @@ class BackupIT extends ArchivedClusterTestBase {
       ItSupport.Run run = pgherd("backup", name);
       assertThat(run.exitCode()).isEqualTo(1);
       assertThat(run.output()).contains("access denied", "check the credentials").doesNotContain("not-the-secret");
-      assertThat(Files.readString(home.logFile(name))).contains("access denied").doesNotContain("not-the-secret");
+      assertThat(io.pgherd.store.ClusterLog.readAll(home, name)).contains("access denied").doesNotContain("not-the-secret");
       // a restarted operator cannot archive either: status says why; the cluster serves meanwhile
       operator.close();
       operator = startOperator();

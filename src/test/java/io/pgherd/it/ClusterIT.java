@@ -193,7 +193,7 @@ class ClusterIT extends ClusterTestBase {
       assertThat(ps.exitCode()).as(ps.output()).isZero();
       assertThat(ps.output()).as("command lines in " + c).containsAnyOf("postgres -D", "haproxy -W").doesNotContain(superuser).doesNotContain(replication);
     }
-    String logs = Files.readString(home.logFile(NAME)) + Files.readString(home.statusFile(NAME));
+    String logs = io.pgherd.store.ClusterLog.readAll(home, NAME) + Files.readString(home.statusFile(NAME));
     assertThat(logs).doesNotContain(superuser).doesNotContain(replication);
     assertThat(Files.getPosixFilePermissions(home.secretsDir(NAME).resolve(Home.SUPERUSER_PASSWORD)))
         .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
@@ -207,7 +207,7 @@ class ClusterIT extends ClusterTestBase {
     await().ignoreExceptions().atMost(ofSeconds(30)).untilAsserted(() -> {
       assertThat(column(member("itc-1"), "select slot_name from pg_replication_slots order by 1"))
           .containsExactly("itc_2", "itc_3");
-      assertThat(Files.readString(home.logFile(NAME))).contains("drop-slot: orphan_slot on itc-1");
+      assertThat(io.pgherd.store.ClusterLog.readAll(home, NAME)).contains("drop-slot: orphan_slot on itc-1");
     });
   }
 
@@ -216,7 +216,7 @@ class ClusterIT extends ClusterTestBase {
   void aStoppedMemberIsStartedAgain() throws Exception {
     disrupt("docker", "stop", "pgherd-itc-3");
     awaitHealthy(3);
-    assertThat(Files.readString(home.logFile(NAME))).contains("start-member: itc-3");
+    assertThat(io.pgherd.store.ClusterLog.readAll(home, NAME)).contains("start-member: itc-3");
   }
 
   @Test
@@ -234,7 +234,7 @@ class ClusterIT extends ClusterTestBase {
     operator = startOperator();
     awaitHealthy(3);
     assertThat(column(member("itc-2"), "select datname from pg_database")).contains("db1");
-    assertThat(Files.readString(home.logFile(NAME))).contains("create-member: itc-2: replica, cloning with pg_basebackup");
+    assertThat(io.pgherd.store.ClusterLog.readAll(home, NAME)).contains("create-member: itc-2: replica, cloning with pg_basebackup");
   }
 
   @Test
@@ -261,7 +261,7 @@ class ClusterIT extends ClusterTestBase {
     assertThat(after.keySet()).isEqualTo(before.keySet());
     containers().values().forEach(c -> assertThat(c.running()).as(c.name()).isTrue());
     assertThat(after).allSatisfy((name, v) -> assertThat(v.substring(0, 64)).isEqualTo(before.get(name).substring(0, 64)));
-    List<String> newLines = Files.readAllLines(home.logFile(NAME));
+    List<String> newLines = io.pgherd.store.ClusterLog.readAll(home, NAME).lines().toList();
     assertThat(newLines.subList(lines, newLines.size())).as("actions after the restart").isEmpty();
     assertThat(status().getPhase()).isEqualTo("Healthy");
   }
@@ -302,7 +302,7 @@ class ClusterIT extends ClusterTestBase {
       }
       await().ignoreExceptions().atMost(ofSeconds(30)).untilAsserted(() -> {
         assertThat(lbConfig()).contains("server itc-2 ").doesNotContain("server itc-3 ");
-        assertThat(Files.readString(home.logFile(NAME))).contains("itc-3 (out: lag");
+        assertThat(io.pgherd.store.ClusterLog.readAll(home, NAME)).contains("itc-3 (out: lag");
       });
     } finally {
       column(member("itc-3"), "select pg_wal_replay_resume()::text");
@@ -323,7 +323,7 @@ class ClusterIT extends ClusterTestBase {
     changed = java.time.Instant.now();
     assertThat(cli("apply", "-f", ItSupport.writeSpec(tmp, NAME, five).toString())).isZero();
     awaitHealthy(5);
-    assertThat(Files.readString(home.logFile(NAME))).contains("reload-lb: pgherd-itc-lb: servers now: rw itc-1; ro itc-1,"
+    assertThat(io.pgherd.store.ClusterLog.readAll(home, NAME)).contains("reload-lb: pgherd-itc-lb: servers now: rw itc-1; ro itc-1,"
         + " itc-2, itc-3, itc-4, itc-5");
     assertThat(column0(session, "select pg_backend_pid()::text")).as("the session survived the reload").isEqualTo(pid);
     session.close();

@@ -230,7 +230,7 @@ abstract class ClusterTestBase {
   }
 
   int logLines() throws Exception {
-    return Files.readAllLines(home.logFile(name)).size();
+    return io.pgherd.store.ClusterLog.readAll(home, name).lines().toList().size();
   }
 
   String lbConfig() {

@@ -245,7 +245,7 @@ class CrashPointsIT extends ClusterTestBase {
     assertThat(primaryOf(3)).as("the stored intent was carried through after the restart").isEqualTo(target);
     // the old primary, stopped by its agent and not started before the halt, is started as a standby
     // by the restarted operator (its container ran on, PostgreSQL held stopped)
-    assertThat(java.nio.file.Files.readString(home.logFile(name)))
+    assertThat(io.pgherd.store.ClusterLog.readAll(home, name))
         .contains("start-member: " + before + ": its agent held PostgreSQL stopped");
   }
 

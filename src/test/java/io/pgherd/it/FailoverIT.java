@@ -9,7 +9,6 @@ import io.pgherd.api.PostgresClusterStatus;
 import io.pgherd.runtime.ContainerInfo;
 import io.pgherd.model.Names;
 import io.pgherd.model.Topology;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -70,7 +69,7 @@ class FailoverIT extends ClusterTestBase {
   }
 
   String log() throws Exception {
-    return Files.readString(home.logFile(name));
+    return io.pgherd.store.ClusterLog.readAll(home, name);
   }
 
   @Test
@@ -320,7 +319,7 @@ class FailoverIT extends ClusterTestBase {
       }
       assertThat(column(member(p), "select wal_status from pg_replication_slots where slot_name = '" + slot + "'"))
           .containsExactly("lost");
-      assertThat(Files.readAllLines(home.logFile(name)).subList(logMark, logLines()))
+      assertThat(io.pgherd.store.ClusterLog.readAll(home, name).lines().toList().subList(logMark, logLines()))
           .as("nothing re-cloned while it is paused").noneMatch(l -> l.contains("reclone"));
 
       changed = Instant.now();

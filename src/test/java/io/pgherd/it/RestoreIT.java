@@ -129,7 +129,7 @@ class RestoreIT extends ArchivedClusterTestBase {
         assertThat(databases(COPY, 47462)).contains("aa", "bb").doesNotContain("cc"));
     assertThat(statusOf(COPY).getTimeline()).isGreaterThanOrEqualTo(2);
     assertThat(statusOf(COPY).getMembers()).extracting(m -> m.getState()).containsExactly("running", "streaming");
-    String log = java.nio.file.Files.readString(home.logFile(COPY));
+    String log = io.pgherd.store.ClusterLog.readAll(home, COPY);
     assertThat(log).contains("restore-plan", "to xid " + xid, "restored: " + COPY + "-1 recovered")
         // (a pass that saw the member the job had just created, before the job's work directory existed,
         // took the cluster for one that had members before spec.bootstrap was set: restored too early)
@@ -206,7 +206,7 @@ class RestoreIT extends ArchivedClusterTestBase {
     awaitHealthy(copy, 1);
     // HAProxy lets clients through once its own check of the new member has risen
     await().atMost(ofSeconds(30)).ignoreExceptions().untilAsserted(() -> check.check(port));
-    assertThat(java.nio.file.Files.readString(home.logFile(copy))).contains("restored: " + copy + "-1 recovered")
+    assertThat(io.pgherd.store.ClusterLog.readAll(home, copy)).contains("restored: " + copy + "-1 recovered")
         .doesNotContain("bootstrap-ignored");
     assertThat(cli("delete", copy, "--purge")).isZero();
   }
@@ -289,7 +289,7 @@ class RestoreIT extends ArchivedClusterTestBase {
       assertThat(docker.container("pgherd-" + old)).as(old + " removed").isEmpty();
       assertThat(docker.volumeExists(Names.volume(old))).as(old + "'s volume removed").isFalse();
     }
-    String log = java.nio.file.Files.readString(home.logFile(name));
+    String log = io.pgherd.store.ClusterLog.readAll(home, name);
     assertThat(log).contains("restore-request", "restore-stop-writes", "restore-stop-member", "restored",
         "PostgreSQL stopped through its agent, last checkpoint");
 

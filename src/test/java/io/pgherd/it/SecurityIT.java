@@ -457,7 +457,7 @@ class SecurityIT extends ArchivedClusterTestBase {
       }
     }
     assertThat(files).as("files searched in the home").isGreaterThan(3);
-    assertThat(Files.readString(home.logFile(name))).contains("create-member");
+    assertThat(io.pgherd.store.ClusterLog.readAll(home, name)).contains("create-member");
 
     for (String[] cmd : List.of(new String[] {"status", name, "-o", "json"}, new String[] {"status", name, "-o", "yaml"},
         new String[] {"status", name}, new String[] {"get", name, "-o", "yaml"}, new String[] {"logs", name},

@@ -72,7 +72,7 @@ class SyncFailoverIT extends ClusterTestBase {
     }
     String now = primaryAfterChange();
     assertThat(now).isNotEqualTo(old);
-    await().atMost(ofSeconds(60)).untilAsserted(() -> assertThat(Files.readString(home.logFile(name)))
+    await().atMost(ofSeconds(60)).untilAsserted(() -> assertThat(io.pgherd.store.ClusterLog.readAll(home, name))
         .contains("rejoined: " + old + " streams from " + now));
     // the standby list follows the change of primary: the old primary is a standby now
     List<String> standbys = List.of(memberName(1), memberName(2), memberName(3)).stream().filter(m -> !m.equals(now))
@@ -101,7 +101,7 @@ class SyncFailoverIT extends ClusterTestBase {
     assertThat(primaryAfterChange()).isNotEqualTo(old);
     // stopped and started again by its agent, not by a signal to its container: no fallback to the engine
     // (a probe over SQL while the demoted member starts as a standby is the observer's, not a fallback of these)
-    String log = Files.readString(home.logFile(name));
+    String log = io.pgherd.store.ClusterLog.readAll(home, name);
     assertThat(log).contains("demote: " + old + ": fast shutdown through its agent");
     assertThat(log.lines().filter(l -> l.contains("agent-fallback") && !l.contains("is probed over SQL")).toList()).isEmpty();
     assertThat(docker.logs(Names.container(old), 2000)).contains("stop (fast) asked by the operator: SIGINT")
@@ -153,7 +153,7 @@ class SyncFailoverIT extends ClusterTestBase {
     System.out.printf("cut-off primary: fenced %d ms after the cut, promotion %d ms after the fence%n",
         Duration.between(cut, fencedAt).toMillis(), Duration.between(fencedAt, promotedAt).toMillis());
     // reconnected by the operator, it rejoins as a replica
-    await().atMost(ofSeconds(90)).untilAsserted(() -> assertThat(Files.readString(home.logFile(name)))
+    await().atMost(ofSeconds(90)).untilAsserted(() -> assertThat(io.pgherd.store.ClusterLog.readAll(home, name))
         .contains("rejoined: " + old + " streams from " + now));
   }
 

@@ -130,7 +130,7 @@ class TlsIT extends ClusterTestBase {
     TlsStatus t = status().getTls();
     assertThat(t.getCaFile()).isEqualTo(caFile().toString());
     assertThat(Instant.parse(t.getCertificatesExpire())).isAfter(Instant.now().plus(java.time.Duration.ofDays(89)));
-    assertThat(Files.readString(home.logFile(name))).contains("issue-certificate", "enforce-tls");
+    assertThat(io.pgherd.store.ClusterLog.readAll(home, name)).contains("issue-certificate", "enforce-tls");
 
     // without TLS: refused by pg_hba (hostssl only), not merely unencrypted
     assertThatThrownBy(() -> ItSupport.connect(home, name, rw).close())
@@ -162,7 +162,7 @@ class TlsIT extends ClusterTestBase {
     }
     String seen = ItSupport.run(null, List.of("docker", "inspect", "pgherd-" + primary, Names.loadBalancer(name))).output()
         + ItSupport.run(null, List.of("docker", "logs", "pgherd-" + primary)).output()
-        + Files.readString(home.logFile(name)) + pgherd("status", name, "-o", "json").output();
+        + io.pgherd.store.ClusterLog.readAll(home, name) + pgherd("status", name, "-o", "json").output();
     assertThat(keys).allSatisfy(k -> assertThat(seen).doesNotContain(k));
   }
 
@@ -246,7 +246,7 @@ class TlsIT extends ClusterTestBase {
       apply(body(2, "  tls:\n    enabled: true\n    altNames: [" + ALT_NAME + "]\n    certificateValidity: 10m\n"
           + "    renewBefore: 580s\n"));
       await().atMost(ofSeconds(90)).pollInterval(ofSeconds(1)).untilAsserted(() ->
-          assertThat(Files.readString(home.logFile(name))).contains("within renewBefore"));
+          assertThat(io.pgherd.store.ClusterLog.readAll(home, name)).contains("within renewBefore"));
       String renewed = storedSerial(primary);
       assertThat(renewed).isNotEqualTo(before);
       // the server presents a renewed certificate (the reload took it), the held session goes on
@@ -271,7 +271,7 @@ class TlsIT extends ClusterTestBase {
       }
     });
     awaitHealthy(2);
-    assertThat(Files.readString(home.logFile(name))).contains("stop-tls");
+    assertThat(io.pgherd.store.ClusterLog.readAll(home, name)).contains("stop-tls");
     assertThat(status().getTimeline()).isEqualTo(timeline);
     try (Connection c = ItSupport.connect(home, name, rw)) {
       assertThat(column0(c, "select count(*) from pg_stat_replication where state = 'streaming'")).isEqualTo("2");

@@ -11,7 +11,6 @@ import io.pgherd.objectstore.S3Store;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.List;
@@ -121,7 +120,7 @@ class WalArchiveIT extends ArchivedClusterTestBase {
     try {
       switchWal(primary, 3);
       await().atMost(ofSeconds(60)).untilAsserted(() ->
-          assertThat(Files.readString(home.logFile(name))).contains("storing WAL failed (kept in the spool, retrying)"));
+          assertThat(io.pgherd.store.ClusterLog.readAll(home, name)).contains("storing WAL failed (kept in the spool, retrying)"));
       await().atMost(ofSeconds(30)).untilAsserted(() ->
           assertThat(status().getBackups().getArchiveError()).contains("cannot reach " + s3.endpoint()));
     } finally {

@@ -55,6 +55,18 @@ class HomeSnapshotTest {
   }
 
   @Test
+  void aSnapshotWithoutAnyClusterLogLeavesTheNodesLogsAsTheyAre() throws Exception {
+    Path a = dir.resolve("a"); // as a pgherd stored it before the logs moved with the home
+    new Home(a).writeSpec("demo", "spec: 1\n");
+    Path b = dir.resolve("b");
+    Files.createDirectories(b.resolve("logs"));
+    Files.writeString(b.resolve("logs/demo.log"), "the history this node kept\n");
+    HomeSnapshot.unpack(HomeSnapshot.pack(a), b);
+    assertThat(new Home(b).readSpec("demo")).contains("spec: 1\n");
+    assertThat(b.resolve("logs/demo.log")).hasContent("the history this node kept");
+  }
+
+  @Test
   void aSealedSnapshotOpensOnlyWithTheSameKeyAndName() throws Exception {
     Path key = dir.resolve("key");
     Files.write(key, HomeCipher.newKeyMaterial());
