@@ -26,7 +26,7 @@ import java.util.Optional;
  * a replica cut off for that long can never stream again, and it has no restore_command to read
  * the WAL from the archive. Such a replica, running and not streaming, is removed with its data
  * volume once its log says the WAL it asks for is gone, or after {@link #PATIENCE}; its slot is
- * dropped first. The replicas step clones it again in the next pass, after a new slot, as a new
+ * dropped after (an operator stopped before that finds the replica again by its lost slot). The replicas step clones it again in the next pass, after a new slot, as a new
  * member. A replica whose container does not run is left as it is until it runs (its node may be
  * gone; started again, it cannot stream, and is re-cloned then).
  */
@@ -81,26 +81,26 @@ public final class LostSlots extends ClusterPart {
             + PATIENCE.toSeconds() + "s");
         continue;
       }
-      try {
-        if (!sql(primaryContainer).orElseThrow(() -> new InstanceException(member(topology.primary())
-            + " cannot be reached over SQL from here")).dropSlot(slot)) {
-          continue; // in use: it streams after all (the next look says)
-        }
-      } catch (InstanceException e) {
-        progress.waitFor("cannot drop the invalidated slot " + slot + " on " + member(topology.primary()) + ": "
-            + e.getMessage());
-        continue;
-      }
       lostSince.remove(r);
       String reason = "replication slot " + slot + " invalidated on the primary " + member(topology.primary())
           + " (the WAL it held went past max_slot_wal_keep_size = " + maxSlotWalKeepSize(cfg) + "): " + member(r)
           + (walGone ? " cannot catch up (\"requested WAL segment ... " + WAL_GONE + "\")"
               : " has not streamed for " + PATIENCE.toSeconds() + "s")
           + " and replicas read no WAL from the archive";
+      // in this order, so that an operator stopped anywhere in between finds the replica again: recorded, its
+      // container and volume removed (made again on the kept volume, it still cannot stream through the lost
+      // slot and is found again), and only then the lost slot dropped (made again before the clone)
       reclones.record(member(r), new RecloneStatus(instant().truncatedTo(ChronoUnit.SECONDS).toString(), reason));
       docker.remove(c.id());
       scope.forgetContainer(c.id());
       docker.removeVolume(Names.volume(member(r)));
+      try {
+        sql(primaryContainer).orElseThrow(() -> new InstanceException(member(topology.primary())
+            + " cannot be reached over SQL from here")).dropSlot(slot);
+      } catch (InstanceException e) { // the next pass drops it (a lost slot of a replica being cloned again)
+        log.warn("reclone", "cannot drop the invalidated slot " + slot + " on " + member(topology.primary()) + " yet: "
+            + e.getMessage());
+      }
       log.warn("reclone", reason + ": re-cloning " + member(r) + " (container and data volume removed; the slot"
           + " dropped, made again before the clone)");
       progress.changed = true;

@@ -109,7 +109,7 @@ public final class OperatorLeadership implements AutoCloseable {
         if (lease.tryOnce()) {
           until = lease.leaderUntil();
           say.accept("took the operator lease (" + SERVICE + ", token " + lease.token() + ") as " + me
-              + ": this replica acts from now on");
+              + ": this replica acts from now on (" + lease.lastWhy() + ")");
           return;
         }
         why = "standby: the operator lease is held by " + lease.holder() + "; this replica takes over when it lapses"

@@ -30,6 +30,7 @@ public final class SwarmLease {
   private final String service;
   private final String image;
   private final LeaseElector elector;
+  private volatile String lastWhy = "";
   private final LongSupplier clock;
   private final java.util.function.Predicate<String> ended;
 
@@ -72,6 +73,7 @@ public final class SwarmLease {
     boolean gone = current != null && !current.holder().isEmpty() && !current.holder().equals(elector.me())
         && ended.test(current.holder());
     LeaseElector.Decision d = elector.decide(current, started, gone);
+    lastWhy = d.why();
     if (!d.writes()) {
       return elector.leads(clock.getAsLong());
     }
@@ -105,6 +107,11 @@ public final class SwarmLease {
   /** Until when this candidate leads by its last round (its clock), {@code Long.MIN_VALUE} when it does not. */
   public long leaderUntil() {
     return elector.leaderUntil();
+  }
+
+  /** Why the last round decided as it did (e.g. "take over from X, which has ended"). */
+  public String lastWhy() {
+    return lastWhy;
   }
 
   /** The holder as last read (empty: none). */
