@@ -190,8 +190,7 @@ public final class RemoteCli {
             ? "(the first " + (a.output().length() - MAX_OUTPUT) + " characters left out)\n"
                 + a.output().substring(a.output().length() - MAX_OUTPUT) : a.output();
         byte[] data = JSON.writeValueAsBytes(new Answer(a.exitCode(), out));
-        calls.call(() -> client.createConfigCmd().withName(name + ".answer").withLabels(Map.of(LABEL, "answer"))
-            .withData(data).exec());
+        writeAnswer(name, data, warn);
       } finally {
         inFlight.decrementAndGet();
       }
@@ -199,6 +198,40 @@ public final class RemoteCli {
       // answered already
     } catch (IOException | RuntimeException e) {
       warn.accept("cannot answer the command line " + name + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** How long the answer of a command carried out is tried again when the Swarm will not store it (an election). */
+  static final long ANSWER_RETRY_MS = 60_000;
+
+  /**
+   * The answer stored for the caller, tried again every second for {@link #ANSWER_RETRY_MS}: the
+   * command was carried out and taken (no other operator runs it again), so an answer lost to a
+   * Swarm electing a leader would leave its caller waiting for as long as it waits.
+   */
+  private void writeAnswer(String name, byte[] data, Consumer<String> warn) throws InterruptedException {
+    long until = System.nanoTime() + ANSWER_RETRY_MS * 1_000_000;
+    boolean said = false;
+    while (true) {
+      try {
+        calls.call(() -> client.createConfigCmd().withName(name + ".answer").withLabels(Map.of(LABEL, "answer"))
+            .withData(data).exec());
+        return;
+      } catch (ConflictException e) {
+        return; // stored by an earlier try whose reply was lost
+      } catch (RuntimeException e) {
+        if (System.nanoTime() >= until) {
+          throw e;
+        }
+        if (!said) {
+          warn.accept("cannot store the answer of the command line " + name + " yet (tried again every second for "
+              + ANSWER_RETRY_MS / 1000 + " s): " + e.getMessage());
+          said = true;
+        }
+      }
+      Thread.sleep(1000);
     }
   }
 
