@@ -32,9 +32,7 @@ final class LogsCommand implements Callable<Integer> {
     }
     // the older lines first: rotated away once the log grew past its bound (ClusterLog)
     Path older = ClusterLog.rotated(file);
-    if (Files.exists(older)) {
-      System.out.print(Files.readString(older, StandardCharsets.UTF_8));
-    }
+    printFrom(older, 0);
     long pos = 0;
     do {
       try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
@@ -53,12 +51,12 @@ final class LogsCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Prints {@code file} from byte {@code pos} on, if it is there. */
+  /** Prints {@code file} from byte {@code pos} on, if it is there (read once, without a separate look first). */
   private static void printFrom(Path file, long pos) throws IOException {
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
       printFrom(raf, pos);
     } catch (java.io.FileNotFoundException e) {
-      // rotated twice since: those lines are gone
+      // not rotated yet, or rotated twice since: those lines are gone
     }
   }
 
